@@ -1,0 +1,207 @@
+"""The data the whole bot passes around: papers, digests, subscriptions. Pure, no I/O.
+
+A paper is keyed by its version-less arXiv id, so v1 and v2 of one paper are one paper (users'
+most common complaint about paper bots is the same paper posted twice). Text fields are
+whitespace-normalised on the way in, so every later stage can trust them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+_WS = re.compile(r"\s+")
+
+# New-style ids (0704.0001 … 2103.06874, 4 or 5 digits after the dot) and old-style ids
+# (archive[.subject]/YYMMNNN), each optionally followed by vN.
+NEW_ID = re.compile(r"(?P<id>\d{4}\.\d{4,5})(?:v(?P<v>\d+))?")
+OLD_ID = re.compile(r"(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?")
+_URL_ID = re.compile(
+    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>.+?)(?:\.pdf)?/?$",
+    re.IGNORECASE,
+)
+
+
+def normalize_ws(text: str) -> str:
+    """Collapse runs of whitespace (arXiv's line-wrap double spaces, newlines) to one space."""
+    return _WS.sub(" ", text).strip()
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None]:
+    """Split an arXiv id or abs/pdf URL into (version-less id, version or None).
+
+    Accepts `2103.06874`, `2103.06874v2`, `arXiv:2103.06874`, `astro-ph/0601001v1` and
+    `https://arxiv.org/abs/…` / `…/pdf/….pdf`. Raises ValueError with what is accepted.
+    """
+    raw = text.strip()
+    m_url = _URL_ID.match(raw)
+    if m_url:
+        raw = m_url.group("rest")
+    if raw.lower().startswith("arxiv:"):
+        raw = raw[6:]
+    for pattern in (NEW_ID, OLD_ID):
+        m = pattern.fullmatch(raw)
+        if m:
+            v = m.group("v")
+            return m.group("id"), int(v) if v else None
+    raise ValueError(
+        f"not an arXiv id: {text!r} (expected e.g. 2103.06874, 2103.06874v2, "
+        "astro-ph/0601001 or an arxiv.org/abs/… URL)"
+    )
+
+
+def _norm(value: object) -> object:
+    return normalize_ws(value) if isinstance(value, str) else value
+
+
+def _norm_list(value: object) -> object:
+    if isinstance(value, list):
+        out = [normalize_ws(v) if isinstance(v, str) else v for v in value]
+        return [v for v in out if v != ""]
+    return value
+
+
+NormStr = Annotated[str, BeforeValidator(_norm)]
+NormList = Annotated[list[str], BeforeValidator(_norm_list)]
+
+
+class Tweet(BaseModel):
+    """One discussion snippet (the blog's embedded tweets), already plain text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    author: NormStr
+    handle: NormStr
+    url: str
+    text: str
+
+
+class Paper(BaseModel):
+    """One arXiv paper as a source saw it on one day, with its metrics and score."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arxiv_id: str
+    version: int | None = None
+    title: NormStr
+    authors: NormList = Field(default_factory=list)
+    categories: NormList = Field(default_factory=list)  # primary first
+    abstract: NormStr = ""
+    abs_url: str = ""
+    pdf_url: str = ""
+    # Raw counts by name, e.g. {"retweets": 710, "favorites": 293} or
+    # {"upvotes": 120, "github_stars": 900, "comments": 4}. The source is the Digest's.
+    metrics: dict[str, int] = Field(default_factory=dict)
+    score: float = 0.0
+    tweets: list[Tweet] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_version(cls, data: Any) -> Any:
+        """Key on the version-less id; keep a version found in the id when none was given."""
+        if isinstance(data, dict) and isinstance(data.get("arxiv_id"), str):
+            base, version = parse_arxiv_id(data["arxiv_id"])
+            data = {**data, "arxiv_id": base}
+            if data.get("version") is None and version is not None:
+                data["version"] = version
+        return data
+
+    def model_post_init(self, __context: object) -> None:
+        """Fill the canonical arXiv links when a source did not give them."""
+        if not self.abs_url:
+            object.__setattr__(self, "abs_url", f"https://arxiv.org/abs/{self.arxiv_id}")
+        if not self.pdf_url:
+            object.__setattr__(self, "pdf_url", f"https://arxiv.org/pdf/{self.arxiv_id}")
+
+    @property
+    def primary_category(self) -> str | None:
+        """The primary arXiv category (the first listed), if any."""
+        return self.categories[0] if self.categories else None
+
+
+SourceName = Literal["hotpapers-md", "hf", "arxiv", "hf+arxiv"]
+
+
+class Digest(BaseModel):
+    """A day's ranked papers from one source; `papers` is in rank order (rank = index + 1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    source: str
+    title: str = ""
+    papers: list[Paper] = Field(default_factory=list)
+    fetched_at: datetime | None = None
+
+    def model_post_init(self, __context: object) -> None:
+        """Give every digest a title, so renderers need not invent one."""
+        if not self.title:
+            object.__setattr__(self, "title", f"Hot Papers {self.day.isoformat()}")
+
+
+Window = Literal["day", "week", "month"]
+Format = Literal["compact", "detailed"]
+
+
+class Subscription(BaseModel):
+    """A channel's standing order for a daily digest, as a moderator set it up."""
+
+    guild_id: int
+    channel_id: int
+    post_time: str = "09:00"  # HH:MM, local to `timezone`
+    timezone: str = "UTC"  # IANA name
+    categories: list[str] = Field(default_factory=list)  # empty = all; "-cs.CV" excludes
+    limit: int = 10
+    format: Format = "compact"
+    min_score: float = 0.0
+    keywords: list[str] = Field(default_factory=list)  # any must match title or abstract
+    post_empty: bool = True  # post a short notice on a day with no papers
+    source: str = "default"
+    enabled: bool = True
+    failing_reason: str | None = None  # e.g. "403 Missing Permissions", shown in /digest status
+    created_at: datetime | None = None
+
+
+PostStatus = Literal["pending", "sent", "failed"]
+
+
+class PostRecord(BaseModel):
+    """What was (or is being) posted to one channel for one digest day: the exactly-once ledger."""
+
+    guild_id: int
+    channel_id: int
+    day: date
+    source: str
+    nonce: str
+    status: PostStatus = "pending"
+    message_ids: list[int] = Field(default_factory=list)
+    thread_id: int | None = None
+    arxiv_ids: list[str] = Field(default_factory=list)
+    attempts: int = 0
+    error: str | None = None
+    created_at: datetime | None = None
+    posted_at: datetime | None = None
+
+
+class DigestMeta(BaseModel):
+    """When a stored digest was fetched and whether it is final (a past day never changes)."""
+
+    source: str
+    day: date
+    fetched_at: datetime
+    final: bool
+    paper_count: int
+
+
+class SourceHealth(BaseModel):
+    """The last outcome of a source, for `/digest status` (a failing source is not "no papers")."""
+
+    source: str
+    ok: bool
+    checked_at: datetime
+    last_ok_at: datetime | None = None
+    error: str | None = None
+    consecutive_failures: int = 0

@@ -1,0 +1,128 @@
+"""The one narrow async interface every caller uses to reach stored data.
+
+Only implementations of `Store` write SQL. A PostgreSQL implementation would implement this
+Protocol and be chosen in `open_store`; no caller changes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.models import Digest, DigestMeta, Paper, PostRecord, SourceHealth, Subscription
+
+
+class Store(Protocol):
+    """Async access to papers, digests, subscriptions, posts and source health."""
+
+    # --- digests and papers -------------------------------------------------------------
+    async def save_digest(self, digest: Digest, *, final: bool = True) -> bool:
+        """Store a digest (papers upserted; the day's ranked entries replaced).
+
+        Returns True when anything changed, so an import run twice reports no change.
+        """
+        ...
+
+    async def get_digest(self, source: str, day: date) -> Digest | None:
+        """The stored digest of `source` for `day`, papers in rank order, or None."""
+        ...
+
+    async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
+        """When `source`'s `day` was fetched and whether it is final, or None if never."""
+        ...
+
+    async def latest_day(self, source: str | None = None) -> date | None:
+        """The most recent stored day (of one source, or of any)."""
+        ...
+
+    async def list_days(self, source: str | None = None) -> list[date]:
+        """Every stored day, newest first."""
+        ...
+
+    async def digests_between(self, source: str | None, start: date, end: date) -> list[Digest]:
+        """Stored digests with start <= day <= end (inclusive), newest first."""
+        ...
+
+    async def get_paper(self, arxiv_id: str) -> Paper | None:
+        """The latest stored record of a paper by version-less id, or None."""
+        ...
+
+    # --- subscriptions ------------------------------------------------------------------
+    async def upsert_subscription(self, sub: Subscription) -> Subscription:
+        """Create or replace the subscription of `sub.channel_id`."""
+        ...
+
+    async def get_subscription(self, channel_id: int) -> Subscription | None:
+        """The subscription of one channel, or None."""
+        ...
+
+    async def delete_subscription(self, channel_id: int) -> bool:
+        """Remove a channel's subscription; True if there was one."""
+        ...
+
+    async def list_subscriptions(
+        self, guild_id: int | None = None, *, enabled_only: bool = False
+    ) -> list[Subscription]:
+        """Subscriptions of one guild (or all), ordered by channel id."""
+        ...
+
+    async def mark_failing(self, channel_id: int, reason: str | None) -> None:
+        """Mark a channel failing (e.g. 403) with a reason to show, or clear it with None."""
+        ...
+
+    async def set_enabled(self, channel_id: int, enabled: bool) -> None:
+        """Disable a subscription (e.g. its channel was deleted: 404) or enable it again."""
+        ...
+
+    # --- posts (the exactly-once ledger) -----------------------------------------------
+    async def claim_post(self, record: PostRecord) -> PostRecord:
+        """Insert a pending post for (channel, day) or return the existing one unchanged."""
+        ...
+
+    async def finish_post(
+        self,
+        channel_id: int,
+        day: date,
+        *,
+        status: str,
+        message_ids: list[int] | None = None,
+        thread_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the outcome of a post attempt (status sent/failed/pending, ids, error)."""
+        ...
+
+    async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
+        """The ledger entry of (channel, day), or None."""
+        ...
+
+    async def list_posts(
+        self,
+        *,
+        channel_id: int | None = None,
+        guild_id: int | None = None,
+        since: date | None = None,
+        arxiv_id: str | None = None,
+    ) -> list[PostRecord]:
+        """Ledger entries matching every given filter, newest day first."""
+        ...
+
+    # --- source health ------------------------------------------------------------------
+    async def record_source_health(
+        self, source: str, *, ok: bool, error: str | None = None, at: datetime | None = None
+    ) -> None:
+        """Record one fetch outcome of a source."""
+        ...
+
+    async def source_health(self) -> list[SourceHealth]:
+        """The latest health of every source that has been tried."""
+        ...
+
+    # --- housekeeping -------------------------------------------------------------------
+    async def counts(self) -> dict[str, int]:
+        """Row counts per table (for idempotency checks and `/digest status`)."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connection."""
+        ...
