@@ -1,0 +1,552 @@
+"""The SQLite implementation of `Store` (aiosqlite, WAL mode, raw parameterized SQL).
+
+One connection per store: aiosqlite runs it on one worker thread, so queries on it are
+serialized; several processes (or stores) may share the file thanks to WAL and a busy timeout.
+Writes use `BEGIN IMMEDIATE`, so two writers queue instead of deadlocking on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.models import (
+    Digest,
+    DigestMeta,
+    Paper,
+    PostRecord,
+    SourceHealth,
+    Subscription,
+    Tweet,
+)
+from bot.store.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _content_hash(digest: Digest) -> str:
+    body = digest.model_dump(mode="json", exclude={"fetched_at"})
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+class SqliteStore:
+    """`Store` on one SQLite file. Create with `open_store`, which migrates the schema."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    # --- plumbing -------------------------------------------------------------------------
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            await self._db.rollback()
+            raise
+        await self._db.commit()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._db.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        async with self._db.execute(sql, params) as cur:
+            row: aiosqlite.Row | None = await cur.fetchone()
+            return row
+
+    async def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        await self._db.close()
+
+    # --- digests and papers ---------------------------------------------------------------
+    async def save_digest(self, digest: Digest, *, final: bool = True) -> bool:
+        """Store a digest; a digest with the same content as the stored one changes no row."""
+        digest_hash = _content_hash(digest)
+        existing = await self._one(
+            "SELECT content_hash, final FROM digests WHERE source = ? AND day = ?",
+            (digest.source, digest.day.isoformat()),
+        )
+        if existing is not None and existing["content_hash"] == digest_hash:
+            if final and not existing["final"]:
+                async with self._write() as db:
+                    await db.execute(
+                        "UPDATE digests SET final = 1 WHERE source = ? AND day = ?",
+                        (digest.source, digest.day.isoformat()),
+                    )
+                return True
+            return False
+        fetched = _iso(digest.fetched_at or _now())
+        day = digest.day.isoformat()
+        async with self._write() as db:
+            for paper in digest.papers:
+                await self._upsert_paper(db, paper)
+            await db.execute(
+                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
+                " fetched_at = excluded.fetched_at, final = excluded.final,"
+                " content_hash = excluded.content_hash",
+                (digest.source, day, digest.title, fetched, int(final), digest_hash),
+            )
+            await db.execute(
+                "DELETE FROM digest_entries WHERE source = ? AND day = ?", (digest.source, day)
+            )
+            await db.executemany(
+                "INSERT INTO digest_entries (source, day, rank, arxiv_id, score, metrics, tweets)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        digest.source,
+                        day,
+                        rank,
+                        p.arxiv_id,
+                        p.score,
+                        json.dumps(p.metrics, sort_keys=True),
+                        json.dumps([t.model_dump() for t in p.tweets], ensure_ascii=False),
+                    )
+                    for rank, p in enumerate(digest.papers, start=1)
+                ],
+            )
+        return True
+
+    @staticmethod
+    async def _upsert_paper(db: aiosqlite.Connection, p: Paper) -> None:
+        # Never replace known metadata with an empty value (e.g. a day whose post had blank
+        # abstracts); a newer version of the paper wins.
+        await db.execute(
+            "INSERT INTO papers (arxiv_id, version, title, authors, categories, abstract,"
+            " abs_url, pdf_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (arxiv_id) DO UPDATE SET"
+            " version = max(coalesce(excluded.version, 0), coalesce(papers.version, 0)),"
+            " title = CASE WHEN excluded.title != '' THEN excluded.title ELSE papers.title END,"
+            " authors = CASE WHEN excluded.authors != '[]' THEN excluded.authors"
+            "   ELSE papers.authors END,"
+            " categories = CASE WHEN excluded.categories != '[]' THEN excluded.categories"
+            "   ELSE papers.categories END,"
+            " abstract = CASE WHEN excluded.abstract != '' THEN excluded.abstract"
+            "   ELSE papers.abstract END,"
+            " abs_url = excluded.abs_url, pdf_url = excluded.pdf_url"
+            " WHERE excluded.title != papers.title OR excluded.authors != papers.authors"
+            "   OR excluded.categories != papers.categories"
+            "   OR (excluded.abstract != '' AND excluded.abstract != papers.abstract)"
+            "   OR coalesce(excluded.version, 0) > coalesce(papers.version, 0)"
+            "   OR excluded.abs_url != papers.abs_url OR excluded.pdf_url != papers.pdf_url",
+            (
+                p.arxiv_id,
+                p.version,
+                p.title,
+                json.dumps(p.authors, ensure_ascii=False),
+                json.dumps(p.categories),
+                p.abstract,
+                p.abs_url,
+                p.pdf_url,
+            ),
+        )
+
+    @staticmethod
+    def _paper(row: aiosqlite.Row, *, with_entry: bool) -> Paper:
+        data: dict[str, Any] = {
+            "arxiv_id": row["arxiv_id"],
+            "version": row["version"] or None,
+            "title": row["title"],
+            "authors": json.loads(row["authors"]),
+            "categories": json.loads(row["categories"]),
+            "abstract": row["abstract"],
+            "abs_url": row["abs_url"],
+            "pdf_url": row["pdf_url"],
+        }
+        if with_entry:
+            data["score"] = row["score"]
+            data["metrics"] = json.loads(row["metrics"])
+            data["tweets"] = [Tweet(**t) for t in json.loads(row["tweets"])]
+        return Paper(**data)
+
+    async def _entries(self, source: str, day: str) -> list[Paper]:
+        rows = await self._all(
+            "SELECT p.*, e.score, e.metrics, e.tweets FROM digest_entries e"
+            " JOIN papers p ON p.arxiv_id = e.arxiv_id"
+            " WHERE e.source = ? AND e.day = ? ORDER BY e.rank",
+            (source, day),
+        )
+        return [self._paper(r, with_entry=True) for r in rows]
+
+    async def get_digest(self, source: str, day: date) -> Digest | None:
+        """The stored digest of `source` for `day`, papers in rank order, or None."""
+        row = await self._one(
+            "SELECT * FROM digests WHERE source = ? AND day = ?", (source, day.isoformat())
+        )
+        if row is None:
+            return None
+        return Digest(
+            day=day,
+            source=source,
+            title=row["title"],
+            papers=await self._entries(source, row["day"]),
+            fetched_at=_dt(row["fetched_at"]),
+        )
+
+    async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
+        """Fetch time, finality and size of a stored digest, without loading its papers."""
+        row = await self._one(
+            "SELECT d.fetched_at, d.final, (SELECT count(*) FROM digest_entries e"
+            " WHERE e.source = d.source AND e.day = d.day) AS n"
+            " FROM digests d WHERE d.source = ? AND d.day = ?",
+            (source, day.isoformat()),
+        )
+        if row is None:
+            return None
+        fetched = _dt(row["fetched_at"])
+        assert fetched is not None
+        return DigestMeta(
+            source=source, day=day, fetched_at=fetched, final=bool(row["final"]), paper_count=row["n"]
+        )
+
+    async def latest_day(self, source: str | None = None) -> date | None:
+        """The most recent stored day, of one source or of any."""
+        if source is None:
+            row = await self._one("SELECT max(day) AS d FROM digests")
+        else:
+            row = await self._one("SELECT max(day) AS d FROM digests WHERE source = ?", (source,))
+        return date.fromisoformat(row["d"]) if row and row["d"] else None
+
+    async def list_days(self, source: str | None = None) -> list[date]:
+        """Every stored day, newest first."""
+        if source is None:
+            rows = await self._all("SELECT DISTINCT day FROM digests ORDER BY day DESC")
+        else:
+            rows = await self._all(
+                "SELECT day FROM digests WHERE source = ? ORDER BY day DESC", (source,)
+            )
+        return [date.fromisoformat(r["day"]) for r in rows]
+
+    async def digests_between(self, source: str | None, start: date, end: date) -> list[Digest]:
+        """Stored digests with start <= day <= end, newest first."""
+        params: list[Any] = [start.isoformat(), end.isoformat()]
+        where = "day BETWEEN ? AND ?"
+        if source is not None:
+            where += " AND source = ?"
+            params.append(source)
+        rows = await self._all(
+            f"SELECT source, day FROM digests WHERE {where} ORDER BY day DESC, source", params
+        )
+        out: list[Digest] = []
+        for r in rows:
+            d = await self.get_digest(r["source"], date.fromisoformat(r["day"]))
+            if d is not None:
+                out.append(d)
+        return out
+
+    async def get_paper(self, arxiv_id: str) -> Paper | None:
+        """A paper's metadata with its most recent entry's score, metrics and tweets."""
+        row = await self._one(
+            "SELECT p.*, e.score, e.metrics, e.tweets FROM papers p"
+            " LEFT JOIN digest_entries e ON e.arxiv_id = p.arxiv_id"
+            " WHERE p.arxiv_id = ? ORDER BY e.day DESC LIMIT 1",
+            (arxiv_id,),
+        )
+        if row is None:
+            return None
+        if row["metrics"] is None:
+            return self._paper(row, with_entry=False)
+        return self._paper(row, with_entry=True)
+
+    # --- subscriptions --------------------------------------------------------------------
+    @staticmethod
+    def _sub(row: aiosqlite.Row) -> Subscription:
+        return Subscription(
+            guild_id=row["guild_id"],
+            channel_id=row["channel_id"],
+            post_time=row["post_time"],
+            timezone=row["timezone"],
+            categories=json.loads(row["categories"]),
+            limit=row["max_papers"],
+            format=row["format"],
+            min_score=row["min_score"],
+            keywords=json.loads(row["keywords"]),
+            post_empty=bool(row["post_empty"]),
+            source=row["source"],
+            enabled=bool(row["enabled"]),
+            failing_reason=row["failing_reason"],
+            created_at=_dt(row["created_at"]),
+        )
+
+    async def upsert_subscription(self, sub: Subscription) -> Subscription:
+        """Create or replace a channel's subscription (re-subscribing clears a failure)."""
+        created = sub.created_at or _now()
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO subscriptions (channel_id, guild_id, post_time, timezone, categories,"
+                " max_papers, format, min_score, keywords, post_empty, source, enabled,"
+                " failing_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (channel_id) DO UPDATE SET guild_id = excluded.guild_id,"
+                " post_time = excluded.post_time, timezone = excluded.timezone,"
+                " categories = excluded.categories, max_papers = excluded.max_papers,"
+                " format = excluded.format, min_score = excluded.min_score,"
+                " keywords = excluded.keywords, post_empty = excluded.post_empty,"
+                " source = excluded.source, enabled = excluded.enabled,"
+                " failing_reason = excluded.failing_reason",
+                (
+                    sub.channel_id,
+                    sub.guild_id,
+                    sub.post_time,
+                    sub.timezone,
+                    json.dumps(sub.categories),
+                    sub.limit,
+                    sub.format,
+                    sub.min_score,
+                    json.dumps(sub.keywords, ensure_ascii=False),
+                    int(sub.post_empty),
+                    sub.source,
+                    int(sub.enabled),
+                    sub.failing_reason,
+                    _iso(created),
+                ),
+            )
+        stored = await self.get_subscription(sub.channel_id)
+        assert stored is not None
+        return stored
+
+    async def get_subscription(self, channel_id: int) -> Subscription | None:
+        """The subscription of one channel, or None."""
+        row = await self._one("SELECT * FROM subscriptions WHERE channel_id = ?", (channel_id,))
+        return self._sub(row) if row else None
+
+    async def delete_subscription(self, channel_id: int) -> bool:
+        """Remove a subscription (its post history stays); True if there was one."""
+        async with self._write() as db:
+            cur = await db.execute("DELETE FROM subscriptions WHERE channel_id = ?", (channel_id,))
+            return cur.rowcount > 0
+
+    async def list_subscriptions(
+        self, guild_id: int | None = None, *, enabled_only: bool = False
+    ) -> list[Subscription]:
+        """Subscriptions of one guild (or all), ordered by channel id."""
+        where, params = [], []
+        if guild_id is not None:
+            where.append("guild_id = ?")
+            params.append(guild_id)
+        if enabled_only:
+            where.append("enabled = 1")
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._all(f"SELECT * FROM subscriptions{clause} ORDER BY channel_id", params)
+        return [self._sub(r) for r in rows]
+
+    async def mark_failing(self, channel_id: int, reason: str | None) -> None:
+        """Set or clear (None) a channel's failure reason."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE subscriptions SET failing_reason = ? WHERE channel_id = ?",
+                (reason, channel_id),
+            )
+
+    async def set_enabled(self, channel_id: int, enabled: bool) -> None:
+        """Enable or disable a subscription."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE subscriptions SET enabled = ? WHERE channel_id = ?",
+                (int(enabled), channel_id),
+            )
+
+    # --- posts ----------------------------------------------------------------------------
+    @staticmethod
+    def _post(row: aiosqlite.Row) -> PostRecord:
+        return PostRecord(
+            guild_id=row["guild_id"],
+            channel_id=row["channel_id"],
+            day=date.fromisoformat(row["day"]),
+            source=row["source"],
+            nonce=row["nonce"],
+            status=row["status"],
+            message_ids=json.loads(row["message_ids"]),
+            thread_id=row["thread_id"],
+            arxiv_ids=json.loads(row["arxiv_ids"]),
+            attempts=row["attempts"],
+            error=row["error"],
+            created_at=_dt(row["created_at"]),
+            posted_at=_dt(row["posted_at"]),
+        )
+
+    async def claim_post(self, record: PostRecord) -> PostRecord:
+        """Insert a pending post for (channel, day), or return the existing one unchanged.
+
+        The claim is durable before anything is sent, so a crash after sending is detectable
+        on restart (a pending claim) and never looks like "not posted yet".
+        """
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO posts (channel_id, day, guild_id, source, nonce, status,"
+                " message_ids, thread_id, arxiv_ids, attempts, error, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 'pending', '[]', NULL, ?, 0, NULL, ?)"
+                " ON CONFLICT (channel_id, day) DO NOTHING",
+                (
+                    record.channel_id,
+                    record.day.isoformat(),
+                    record.guild_id,
+                    record.source,
+                    record.nonce,
+                    json.dumps(record.arxiv_ids),
+                    _iso(record.created_at or _now()),
+                ),
+            )
+        stored = await self.get_post(record.channel_id, record.day)
+        assert stored is not None
+        return stored
+
+    async def finish_post(
+        self,
+        channel_id: int,
+        day: date,
+        *,
+        status: str,
+        message_ids: list[int] | None = None,
+        thread_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record an attempt's outcome; counts attempts; sets posted_at when sent."""
+        posted = _iso(_now()) if status == "sent" else None
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE posts SET status = ?, attempts = attempts + 1, error = ?,"
+                " message_ids = coalesce(?, message_ids), thread_id = coalesce(?, thread_id),"
+                " posted_at = coalesce(?, posted_at) WHERE channel_id = ? AND day = ?",
+                (
+                    status,
+                    error,
+                    json.dumps(message_ids) if message_ids is not None else None,
+                    thread_id,
+                    posted,
+                    channel_id,
+                    day.isoformat(),
+                ),
+            )
+
+    async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
+        """The ledger entry of (channel, day), or None."""
+        row = await self._one(
+            "SELECT * FROM posts WHERE channel_id = ? AND day = ?", (channel_id, day.isoformat())
+        )
+        return self._post(row) if row else None
+
+    async def list_posts(
+        self,
+        *,
+        channel_id: int | None = None,
+        guild_id: int | None = None,
+        since: date | None = None,
+        arxiv_id: str | None = None,
+    ) -> list[PostRecord]:
+        """Ledger entries matching every given filter, newest day first."""
+        where: list[str] = []
+        params: list[Any] = []
+        if channel_id is not None:
+            where.append("channel_id = ?")
+            params.append(channel_id)
+        if guild_id is not None:
+            where.append("guild_id = ?")
+            params.append(guild_id)
+        if since is not None:
+            where.append("day >= ?")
+            params.append(since.isoformat())
+        if arxiv_id is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(posts.arxiv_ids) WHERE value = ?)")
+            params.append(arxiv_id)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = await self._all(f"SELECT * FROM posts{clause} ORDER BY day DESC, channel_id", params)
+        return [self._post(r) for r in rows]
+
+    # --- source health --------------------------------------------------------------------
+    async def record_source_health(
+        self, source: str, *, ok: bool, error: str | None = None, at: datetime | None = None
+    ) -> None:
+        """Record one fetch outcome; failures count up until the next success."""
+        when = _iso(at or _now())
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO source_health (source, ok, checked_at, last_ok_at, error,"
+                " consecutive_failures) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET ok = excluded.ok,"
+                " checked_at = excluded.checked_at,"
+                " last_ok_at = coalesce(excluded.last_ok_at, source_health.last_ok_at),"
+                " error = excluded.error,"
+                " consecutive_failures = CASE WHEN excluded.ok THEN 0"
+                "   ELSE source_health.consecutive_failures + 1 END",
+                (source, int(ok), when, when if ok else None, error, 0 if ok else 1),
+            )
+
+    async def source_health(self) -> list[SourceHealth]:
+        """The latest health of every source that has been tried, by name."""
+        rows = await self._all("SELECT * FROM source_health ORDER BY source")
+        out: list[SourceHealth] = []
+        for r in rows:
+            checked = _dt(r["checked_at"])
+            assert checked is not None
+            out.append(
+                SourceHealth(
+                    source=r["source"],
+                    ok=bool(r["ok"]),
+                    checked_at=checked,
+                    last_ok_at=_dt(r["last_ok_at"]),
+                    error=r["error"],
+                    consecutive_failures=r["consecutive_failures"],
+                )
+            )
+        return out
+
+    async def counts(self) -> dict[str, int]:
+        """Row counts per table."""
+        out: dict[str, int] = {}
+        for table in ("papers", "digests", "digest_entries", "subscriptions", "posts", "source_health"):
+            row = await self._one(f"SELECT count(*) AS n FROM {table}")
+            out[table] = int(row["n"]) if row else 0
+        return out
+
+
+async def connect(path: str | Path) -> SqliteStore:
+    """Open (creating if needed) and migrate the database at `path`; ':memory:' works too."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = await aiosqlite.connect(str(path), isolation_level=None)
+    db.row_factory = aiosqlite.Row
+    try:
+        await db.execute("PRAGMA busy_timeout = 10000")
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return SqliteStore(db)
+
+
+@asynccontextmanager
+async def open_store(path: str | Path) -> AsyncIterator[SqliteStore]:
+    """`async with open_store(path) as store:` — migrated on open, closed on exit."""
+    store = await connect(path)
+    try:
+        yield store
+    finally:
+        await store.close()
