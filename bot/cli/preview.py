@@ -1,0 +1,109 @@
+"""Show a digest exactly as the bot would post it, with no token and no network.
+
+With no options, renders the bundled sample digest (Hot Papers 2021-03-12).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from bot.config import load_config
+from bot.errors import UserInputError
+from bot.jsonout import digest_to_json
+from bot.models import Digest
+from bot.render import render_digest
+from bot.sources.hotpapers_md import load_path, parse_digest
+from bot.store import open_store
+from bot.textview import messages_to_text
+
+HELP = "show a digest as the bot would post it (default: the bundled sample)"
+SAMPLE = "hot-papers-2021-03-12.md"
+
+
+def sample_digest() -> Digest:
+    """The sample digest shipped inside the package."""
+    text = resources.files("bot").joinpath("data", SAMPLE).read_text(encoding="utf-8")
+    return parse_digest(text, f"bot/data/{SAMPLE}")
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return n
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `hotpapers preview`."""
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--digest", metavar="PATH", help="a Hot Papers markdown file ('-' = stdin)")
+    src.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="a day from the store")
+    parser.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        metavar="CAT",
+        help="keep papers in this arXiv category (repeatable), e.g. cs.CV",
+    )
+    parser.add_argument("--limit", type=_positive, metavar="N", help="at most N papers")
+    parser.add_argument("--format", choices=["compact", "detailed"], default="compact")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (a contract)")
+    parser.add_argument("--config", metavar="PATH", help="config file (for the store path)")
+    parser.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
+    parser.add_argument("--source", help="with --date: which source's digest (default: any)")
+
+
+def select(digest: Digest, categories: list[str], limit: int | None) -> Digest:
+    """Keep papers in any of `categories` (all when empty), then the first `limit`."""
+    papers = [p for p in digest.papers if not categories or set(categories) & set(p.categories)]
+    return digest.model_copy(update={"papers": papers[:limit] if limit else papers})
+
+
+async def _from_store(args: argparse.Namespace) -> Digest:
+    config = load_config(args.config)
+    path = args.db or config.store.path
+    if not Path(path).exists():
+        raise UserInputError(f"no database at {path}: run `hotpapers import` or `hotpapers fetch` first")
+    async with open_store(path) as store:
+        sources = [args.source] if args.source else sorted(
+            {d.source for d in await store.digests_between(None, args.date, args.date)}
+        )
+        for source in sources:
+            found = await store.get_digest(source, args.date)
+            if found is not None:
+                return found
+    raise UserInputError(f"no digest stored for {args.date.isoformat()}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render and print; errors are raised as HotPapersError (one line on stderr, exit 2)."""
+    if args.digest:
+        digest = load_path(args.digest)
+    elif args.date:
+        digest = asyncio.run(_from_store(args))
+    else:
+        digest = sample_digest()
+    digest = select(digest, args.category, args.limit)
+    messages = render_digest(digest, args.format)
+    if args.json:
+        json.dump(digest_to_json(digest, messages), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(messages_to_text(messages, detailed=args.format == "detailed"))
+    return 0

@@ -1,0 +1,229 @@
+"""Digest → Discord message payloads (the JSON body of `POST /channels/{id}/messages`). Pure.
+
+Two formats:
+- `compact`: one message, a header and the ranked list (titles linked to arXiv, short author
+  lists, categories, and the score with its origin);
+- `detailed`: a header message, then the per-paper embeds packed into as few messages as
+  Discord's limits allow; the poster opens a thread on the header and posts the rest there.
+
+Safety: paper text is escaped so it cannot inject markdown or masked links, mentions are
+defused with a zero-width space and every payload carries `allowed_mentions: {"parse": []}`,
+so nothing in a paper can ping anyone. Every payload fits `bot.limits`; text is cut at a word
+boundary with an ellipsis, and links are built after cutting so a cut never lands in a link.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from bot import limits
+from bot.limits import dlen, embed_size
+from bot.models import Digest, Paper
+from bot.ranking import score_label
+
+Format = Literal["compact", "detailed"]
+NO_MENTIONS: dict[str, list[str]] = {"parse": []}
+SUPPRESS_EMBEDS = 1 << 2  # message flag: no link previews for the arXiv links in a compact list
+COLOR = 0xB31B1B  # arXiv red
+ELLIPSIS = "…"
+ZWSP = "\u200b"
+
+_MD_SPECIAL = re.compile(r"([\\*_~`|<>\[\]])")
+_LINE_START = re.compile(r"^(\s*)([#>-])", re.MULTILINE)
+_LIST_NUMBER = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
+_MENTION = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
+_INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
+_URLISH = re.compile(r"https?://\S*$")
+
+
+def clean(text: str) -> str:
+    """Drop control and bidi-override characters, which can reorder or hide text."""
+    return _INVISIBLE.sub("", text)
+
+
+def escape(text: str) -> str:
+    """Make untrusted text inert: markdown and `<@…>` mentions escaped, @everyone/@here defused.
+
+    Only characters that change rendering are escaped (inline markers everywhere; headings,
+    quotes and lists at a line start), so text stays readable and short.
+    """
+    escaped = _LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", clean(text)))
+    escaped = _LIST_NUMBER.sub(r"\1\\.", escaped)
+    return _MENTION.sub("@" + ZWSP, escaped)
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` UTF-16 units at a word boundary, adding an ellipsis.
+
+    Never ends inside a URL or after a dangling escape backslash.
+    """
+    if dlen(text) <= limit:
+        return text
+    budget = limit - 1
+    cut = text
+    while dlen(cut) > budget:
+        cut = cut[: max(0, len(cut) - max(1, dlen(cut) - budget))]
+    space = cut.rfind(" ")
+    if space > len(cut) // 2:
+        cut = cut[:space]
+    url = _URLISH.search(cut)
+    if url:
+        cut = cut[: url.start()]
+    cut = cut.rstrip()
+    while cut.endswith("\\") and (len(cut) - len(cut.rstrip("\\"))) % 2 == 1:
+        cut = cut[:-1]
+    return cut.rstrip() + ELLIPSIS
+
+
+def safe(text: str, limit: int) -> str:
+    """Escape, then fit within `limit`."""
+    return truncate(escape(text), limit)
+
+
+def short_authors(authors: list[str], shown: int = 3) -> str:
+    """`A, B, C +4`: the first few authors and how many more."""
+    if not authors:
+        return "unknown authors"
+    head = ", ".join(authors[:shown])
+    more = len(authors) - shown
+    return f"{head} +{more}" if more > 0 else head
+
+
+def header_text(digest: Digest, shown: int | None = None) -> str:
+    """The first line of every digest message."""
+    n = len(digest.papers) if shown is None else shown
+    noun = "paper" if n == 1 else "papers"
+    return f"**🔥 {escape(digest.title)}** · {n} {noun} · source: {escape(digest.source)}"
+
+
+def empty_notice(digest: Digest) -> dict[str, Any]:
+    """The one short message for a day with no papers (a state, not an error)."""
+    return {
+        "content": truncate(
+            f"**{escape(digest.title)}** · no hot papers for {digest.day.isoformat()} "
+            f"(source: {escape(digest.source)}). Nothing is wrong: the source had none that day.",
+            limits.CONTENT,
+        ),
+        "allowed_mentions": NO_MENTIONS,
+    }
+
+
+def compact_line(rank: int, paper: Paper) -> str:
+    """One ranked line: linked title, short authors, categories, score with its origin."""
+    title = safe(paper.title, 180)
+    cats = " ".join(f"`{c}`" for c in paper.categories[:4] if re.fullmatch(r"[\w.\-]+", c))
+    parts = [
+        f"**{rank}.** [{title}](<{paper.abs_url}>)",
+        safe(short_authors(paper.authors), 120),
+    ]
+    if cats:
+        parts.append(cats)
+    parts.append(score_label(paper))
+    return " · ".join(parts)
+
+
+def render_compact(digest: Digest) -> list[dict[str, Any]]:
+    """One message: header and ranked list; papers that do not fit are counted, not cut."""
+    if not digest.papers:
+        return [empty_notice(digest)]
+    lines = [compact_line(i, p) for i, p in enumerate(digest.papers, start=1)]
+    for shown in range(len(lines), 0, -1):
+        body = [header_text(digest, len(digest.papers)), *lines[:shown]]
+        if shown < len(lines):
+            body.append(f"…and {len(lines) - shown} more")
+        content = "\n".join(body)
+        if dlen(content) <= limits.CONTENT:
+            break
+    return [{"content": content, "allowed_mentions": NO_MENTIONS, "flags": SUPPRESS_EMBEDS}]
+
+
+def paper_embed(paper: Paper, rank: int | None = None, *, abstract_limit: int = 1200) -> dict[str, Any]:
+    """One paper as an embed: title linked to arXiv, abstract, authors, categories, score, links."""
+    prefix = f"{rank}. " if rank is not None else ""
+    fields: list[dict[str, Any]] = [
+        {"name": "Authors", "value": safe(", ".join(paper.authors) or "unknown", 300), "inline": False},
+    ]
+    if paper.categories:
+        fields.append(
+            {"name": "Categories", "value": safe(", ".join(paper.categories), 200), "inline": True}
+        )
+    fields.append({"name": "Score", "value": truncate(score_label(paper), 200), "inline": True})
+    fields.append(
+        {"name": "Links", "value": f"[abs]({paper.abs_url}) · [pdf]({paper.pdf_url})", "inline": True}
+    )
+    if paper.tweets:
+        t = paper.tweets[0]
+        who = f"{t.author} (@{t.handle})" if t.handle else t.author or "someone"
+        snippet = safe(" ".join(t.text.split()), 240)
+        more = f" (+{len(paper.tweets) - 1} more)" if len(paper.tweets) > 1 else ""
+        fields.append(
+            {"name": truncate(f"Discussed by {who}{more}", 200), "value": snippet or "—", "inline": False}
+        )
+    embed: dict[str, Any] = {
+        "type": "rich",
+        "title": truncate(prefix + paper.title, limits.EMBED_TITLE),
+        "url": paper.abs_url,
+        "color": COLOR,
+        "fields": fields,
+        "footer": {"text": f"arXiv:{paper.arxiv_id}" + (f"v{paper.version}" if paper.version else "")},
+    }
+    if paper.abstract:
+        embed["description"] = safe(paper.abstract, abstract_limit)
+    return embed
+
+
+def pack_embeds(embeds: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Greedily group embeds into messages of at most 10 and at most 6000 characters."""
+    groups: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    size = 0
+    for e in embeds:
+        n = embed_size(e)
+        if current and (len(current) == limits.EMBEDS_PER_MESSAGE or size + n > limits.EMBEDS_TOTAL):
+            groups.append(current)
+            current, size = [], 0
+        current.append(e)
+        size += n
+    if current:
+        groups.append(current)
+    return groups
+
+
+def render_detailed(digest: Digest) -> list[dict[str, Any]]:
+    """A header message, then the per-paper embeds (for a thread opened on the header)."""
+    if not digest.papers:
+        return [empty_notice(digest)]
+    header = {
+        "content": truncate(
+            header_text(digest) + "\nDetails of each paper are in the thread below.", limits.CONTENT
+        ),
+        "allowed_mentions": NO_MENTIONS,
+    }
+    embeds = [paper_embed(p, i) for i, p in enumerate(digest.papers, start=1)]
+    return [header] + [{"embeds": g, "allowed_mentions": NO_MENTIONS} for g in pack_embeds(embeds)]
+
+
+def render_digest(digest: Digest, fmt: Format = "compact") -> list[dict[str, Any]]:
+    """The payloads to post for a digest, in order; see the module docstring for the formats."""
+    if fmt == "compact":
+        return render_compact(digest)
+    if fmt == "detailed":
+        return render_detailed(digest)
+    raise ValueError(f"unknown format {fmt!r}: expected 'compact' or 'detailed'")
+
+
+def render_paper(paper: Paper, rank: int | None = None, *, note: str = "") -> dict[str, Any]:
+    """One paper as a message payload (for `/paper`): the embed plus an optional plain note."""
+    payload: dict[str, Any] = {
+        "embeds": [paper_embed(paper, rank, abstract_limit=3000)],
+        "allowed_mentions": NO_MENTIONS,
+    }
+    if note:
+        payload["content"] = truncate(note, limits.CONTENT)
+    return payload
+
+
+def thread_name(digest: Digest) -> str:
+    """The thread a detailed digest opens (at most 100 characters)."""
+    return truncate(clean(digest.title), limits.THREAD_NAME)
