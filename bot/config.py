@@ -45,6 +45,7 @@ class SourcesConfig(_Section):
     default: str = "hf+arxiv"
     hf_base_url: str = "https://huggingface.co"
     arxiv_base_url: str = "https://export.arxiv.org"
+    hf_page_size: int = Field(default=100, ge=1, le=100)  # items per daily_papers request
     hotpapers_dir: str = ""  # a folder of Hot Papers markdown posts
     hotpapers_url_template: str = ""  # e.g. https://example.org/posts/{date}---Hot-Papers.md
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)

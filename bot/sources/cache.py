@@ -1,0 +1,120 @@
+"""The store as a cache in front of the sources: the one entry point for "give me a day".
+
+Rules (the bot's `/hot`, the scheduler and `hotpapers fetch` all go through `get_digest`):
+
+- A day before today (UTC) is **final** once fetched: it is stored with `final=True` and never
+  fetched again, so a command for a stored past day makes no upstream request.
+- Today (or a future day) is stored with `final=False` and fetched again once it is older than
+  `sources.today_refresh_minutes`.
+- Every fetch records the source's health (ok or the error), for `/digest status`.
+- An upstream failure stores nothing. If a digest of that day is already stored (today's
+  earlier fetch) it is returned, stale, and the failure is visible in the source health;
+  otherwise the `SourceError` propagates, so "the source is down" never looks like "no papers".
+
+Concurrent requests for the same missing day share one fetch (a per-day lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from datetime import UTC, date, datetime, timedelta
+
+from bot.config import SourcesConfig
+from bot.errors import SourceError
+from bot.models import Digest, DigestMeta
+from bot.sources.base import Source
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+_locks: weakref.WeakValueDictionary[tuple[int, str, date], asyncio.Lock] = (
+    weakref.WeakValueDictionary()
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    """An aware UTC datetime (a naive one is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def is_final(day: date, now: datetime) -> bool:
+    """A day before today (UTC) no longer changes once fetched."""
+    return day < _utc(now).date()
+
+
+def is_fresh(meta: DigestMeta | None, now: datetime, config: SourcesConfig) -> bool:
+    """Whether a stored digest can be served without asking upstream."""
+    if meta is None:
+        return False
+    if meta.final:
+        return True
+    age = _utc(now) - _utc(meta.fetched_at)
+    return age < timedelta(minutes=config.today_refresh_minutes)
+
+
+async def refresh_digest(store: Store, source: Source, day: date, *, now: datetime) -> Digest:
+    """Fetch `day` from upstream now, store it, record health; SourceError on failure.
+
+    Nothing is stored on failure, so the last good digest stays. Use `get_digest` unless the
+    user explicitly asked to fetch again.
+    """
+    try:
+        digest = await source.fetch_day(day)
+    except SourceError as exc:
+        log.error("%s: fetching %s failed: %s", source.name, day, exc)
+        await store.record_source_health(source.name, ok=False, error=str(exc), at=now)
+        raise
+    digest = digest.model_copy(update={"source": source.name, "fetched_at": _utc(now)})
+    final = is_final(day, now)
+    await store.save_digest(digest, final=final)
+    await store.record_source_health(source.name, ok=True, at=now)
+    log.info(
+        "%s: stored %s (%d papers, %s)",
+        source.name,
+        day,
+        len(digest.papers),
+        "final" if final else "refreshable",
+    )
+    return digest
+
+
+async def get_digest(
+    store: Store, source: Source, day: date, *, now: datetime, config: SourcesConfig
+) -> Digest:
+    """The digest of `source` for `day`: from the store when fresh, else fetched and stored.
+
+    `now` is the caller's clock (aware; naive means UTC). Raises SourceError only when
+    upstream fails and nothing of that day is stored.
+    """
+    cached = await _fresh_from_store(store, source.name, day, now, config)
+    if cached is not None:
+        return cached
+    key = (id(store), source.name, day)
+    lock = _locks.get(key)
+    if lock is None:
+        lock = _locks[key] = asyncio.Lock()
+    async with lock:
+        cached = await _fresh_from_store(store, source.name, day, now, config)
+        if cached is not None:  # another task fetched it while we waited
+            return cached
+        try:
+            return await refresh_digest(store, source, day, now=now)
+        except SourceError:
+            stale = await store.get_digest(source.name, day)
+            if stale is None:
+                raise
+            log.warning("%s: serving the stored %s from %s", source.name, day, stale.fetched_at)
+            return stale
+
+
+async def _fresh_from_store(
+    store: Store, source: str, day: date, now: datetime, config: SourcesConfig
+) -> Digest | None:
+    meta = await store.digest_meta(source, day)
+    if not is_fresh(meta, now, config):
+        return None
+    return await store.get_digest(source, day)

@@ -1,0 +1,164 @@
+"""Hugging Face Daily Papers: a day's community-curated papers, ranked by upvotes.
+
+`GET {base}/api/daily_papers?date=YYYY-MM-DD&limit=N&p=P` answers a JSON array of items
+(schema: ../shared/data/hf/SCHEMA.md). The parser is tolerant where the API is loose (optional
+fields, unknown keys, a summary with hard line breaks) and strict where garbage would otherwise
+be stored: a body that is not a JSON array is an `UpstreamFormatError`, and so is a page whose
+items are all unusable. A single unusable item is skipped with a warning, so one odd record
+does not cost the whole day.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from bot.errors import UpstreamFormatError
+from bot.models import Digest, Paper, parse_arxiv_id
+from bot.ranking import hf_score, rank
+from bot.sources.http import Fetched, Http, snippet
+
+log = logging.getLogger(__name__)
+
+NAME = "hf"
+MAX_PAGES = 20  # 2,000 papers at 100 a page: far beyond any real day, a guard against loops
+
+
+class _BadItem(ValueError):
+    """One daily-papers item that cannot become a Paper (the message says why)."""
+
+
+def _int(value: object) -> int | None:
+    """An int that is really an int (JSON true is not 1 upvote)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def parse_item(item: object) -> Paper:
+    """One daily-papers item → Paper with metrics upvotes, github_stars, comments.
+
+    Requires `paper.id` (an arXiv id) and an integer `paper.upvotes` (the rank signal);
+    everything else is optional. Raises `_BadItem` otherwise.
+    """
+    if not isinstance(item, dict):
+        raise _BadItem(f"item is {type(item).__name__}, not an object")
+    paper = item.get("paper")
+    if not isinstance(paper, dict):
+        raise _BadItem("item has no 'paper' object")
+    raw_id = paper.get("id")
+    if not isinstance(raw_id, str):
+        raise _BadItem(f"paper.id is {type(raw_id).__name__}, not a string")
+    try:
+        parse_arxiv_id(raw_id)
+    except ValueError as exc:
+        raise _BadItem(f"paper.id: {exc}") from None
+    upvotes = _int(paper.get("upvotes", 0))
+    if upvotes is None:
+        raise _BadItem(f"{raw_id}: paper.upvotes is {paper.get('upvotes')!r}, not an integer")
+    title = _str(item.get("title")) or _str(paper.get("title"))
+    if not title.strip():
+        raise _BadItem(f"{raw_id}: no title")
+    metrics = {"upvotes": upvotes}
+    stars = _int(paper.get("githubStars"))
+    if stars is not None:
+        metrics["github_stars"] = stars
+    comments = _int(item.get("numComments"))
+    if comments is not None:
+        metrics["comments"] = comments
+    authors_raw = paper.get("authors")
+    authors = [
+        a["name"]
+        for a in (authors_raw if isinstance(authors_raw, list) else [])
+        if isinstance(a, dict) and isinstance(a.get("name"), str)
+    ]
+    return Paper(
+        arxiv_id=raw_id,
+        title=title,
+        authors=authors,
+        abstract=_str(paper.get("summary")) or _str(item.get("summary")),
+        metrics=metrics,
+        score=hf_score(upvotes),
+    )
+
+
+def parse_page(fetched: Fetched) -> tuple[list[Paper], int]:
+    """A page body → (papers, number of items on the page, usable or not).
+
+    The item count decides paging: a full page means there may be another.
+    """
+    if not fetched.content.strip():
+        raise UpstreamFormatError(f"{NAME}: empty body from {fetched.url}")
+    try:
+        data: Any = json.loads(fetched.content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        kind = fetched.content_type or "unknown content type"
+        raise UpstreamFormatError(
+            f"{NAME}: expected a JSON array from {fetched.url}, got {kind} that is not JSON "
+            f"({exc.__class__.__name__}: {exc}): {snippet(fetched.content)}"
+        ) from None
+    if not isinstance(data, list):
+        raise UpstreamFormatError(
+            f"{NAME}: expected a JSON array from {fetched.url}, got {type(data).__name__}: "
+            f"{snippet(fetched.content)}"
+        )
+    papers: list[Paper] = []
+    problems: list[str] = []
+    for item in data:
+        try:
+            papers.append(parse_item(item))
+        except _BadItem as exc:
+            problems.append(str(exc))
+    if problems:
+        log.warning(
+            "%s: skipped %d unusable item(s) from %s: %s",
+            NAME,
+            len(problems),
+            fetched.url,
+            "; ".join(problems[:3]),
+        )
+    if data and not papers:
+        raise UpstreamFormatError(
+            f"{NAME}: none of the {len(data)} items from {fetched.url} is a paper "
+            f"(first problem: {problems[0]})"
+        )
+    return papers, len(data)
+
+
+class HFSource:
+    """The `hf` source: one day of Hugging Face Daily Papers, ranked by upvotes."""
+
+    name = NAME
+
+    def __init__(self, http: Http, base_url: str, *, page_size: int = 100) -> None:
+        self.http = http
+        self.url = base_url.rstrip("/") + "/api/daily_papers"
+        self.page_size = page_size
+
+    async def fetch_day(self, day: date) -> Digest:
+        """Fetch every page of `day` (another page only when one comes back full)."""
+        papers: list[Paper] = []
+        seen: set[str] = set()
+        for page in range(MAX_PAGES):
+            fetched = await self.http.get(
+                self.url, params={"date": day.isoformat(), "limit": self.page_size, "p": page}
+            )
+            found, count = parse_page(fetched)
+            new = [p for p in found if p.arxiv_id not in seen]
+            seen.update(p.arxiv_id for p in new)
+            papers.extend(new)
+            if count < self.page_size:
+                break
+            if not new:  # a server that ignores `p` would repeat page 0 forever
+                log.warning("%s: page %d of %s repeated earlier papers; stopping", NAME, page, day)
+                break
+        else:
+            log.warning("%s: stopped after %d full pages for %s", NAME, MAX_PAGES, day)
+        log.info("%s: %s has %d papers", NAME, day, len(papers))
+        return Digest(day=day, source=NAME, papers=rank(papers))
