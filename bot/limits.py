@@ -28,7 +28,7 @@ def dlen(text: str) -> int:
 
 
 def embed_size(embed: dict[str, Any]) -> int:
-    """The characters that count towards the 6000 limit: title, description, fields, footer, author."""
+    """Characters counted towards the 6000 limit: title, description, fields, footer, author."""
     total = dlen(embed.get("title", "")) + dlen(embed.get("description", ""))
     for f in embed.get("fields", []):
         total += dlen(f.get("name", "")) + dlen(f.get("value", ""))

@@ -60,7 +60,7 @@ def _norm(value: object) -> object:
 def _norm_list(value: object) -> object:
     if isinstance(value, list):
         out = [normalize_ws(v) if isinstance(v, str) else v for v in value]
-        return [v for v in out if v != ""]
+        return list(dict.fromkeys(v for v in out if v != ""))  # drop blanks and repeats, keep order
     return value
 
 

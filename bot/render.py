@@ -24,7 +24,6 @@ from bot.ranking import score_label
 
 Format = Literal["compact", "detailed"]
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
-SUPPRESS_EMBEDS = 1 << 2  # message flag: no link previews for the arXiv links in a compact list
 COLOR = 0xB31B1B  # arXiv red
 ELLIPSIS = "…"
 ZWSP = "\u200b"
@@ -33,6 +32,7 @@ _MD_SPECIAL = re.compile(r"([\\*_~`|<>\[\]])")
 _LINE_START = re.compile(r"^(\s*)([#>-])", re.MULTILINE)
 _LIST_NUMBER = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
 _MENTION = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
+_ANGLE_MENTION = re.compile(r"<([@#:]|a:)")
 _INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
 _URLISH = re.compile(r"https?://\S*$")
 
@@ -51,6 +51,11 @@ def escape(text: str) -> str:
     escaped = _LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", clean(text)))
     escaped = _LIST_NUMBER.sub(r"\1\\.", escaped)
     return _MENTION.sub("@" + ZWSP, escaped)
+
+
+def defuse(text: str) -> str:
+    """For places Discord shows without markdown (embed titles, field names): no mentions."""
+    return _ANGLE_MENTION.sub("<" + ZWSP + r"\1", _MENTION.sub("@" + ZWSP, clean(text)))
 
 
 def truncate(text: str, limit: int) -> str:
@@ -94,15 +99,15 @@ def header_text(digest: Digest, shown: int | None = None) -> str:
     """The first line of every digest message."""
     n = len(digest.papers) if shown is None else shown
     noun = "paper" if n == 1 else "papers"
-    return f"**🔥 {escape(digest.title)}** · {n} {noun} · source: {escape(digest.source)}"
+    return f"**🔥 {safe(digest.title, 200)}** · {n} {noun} · source: {safe(digest.source, 60)}"
 
 
 def empty_notice(digest: Digest) -> dict[str, Any]:
     """The one short message for a day with no papers (a state, not an error)."""
     return {
         "content": truncate(
-            f"**{escape(digest.title)}** · no hot papers for {digest.day.isoformat()} "
-            f"(source: {escape(digest.source)}). Nothing is wrong: the source had none that day.",
+            f"**{safe(digest.title, 200)}** · no hot papers for {digest.day.isoformat()} "
+            f"(source: {safe(digest.source, 60)}). Nothing is wrong: the source had none that day.",
             limits.CONTENT,
         ),
         "allowed_mentions": NO_MENTIONS,
@@ -110,39 +115,61 @@ def empty_notice(digest: Digest) -> dict[str, Any]:
 
 
 def compact_line(rank: int, paper: Paper) -> str:
-    """One ranked line: linked title, short authors, categories, score with its origin."""
-    title = safe(paper.title, 180)
+    """One ranked entry: linked title, then short authors, categories, score with its origin."""
+    title = safe(paper.title, 150)
     cats = " ".join(f"`{c}`" for c in paper.categories[:4] if re.fullmatch(r"[\w.\-]+", c))
-    parts = [
-        f"**{rank}.** [{title}](<{paper.abs_url}>)",
-        safe(short_authors(paper.authors), 120),
-    ]
+    details = [safe(short_authors(paper.authors), 100)]
     if cats:
-        parts.append(cats)
-    parts.append(score_label(paper))
-    return " · ".join(parts)
+        details.append(cats)
+    details.append(score_label(paper))
+    return f"**{rank}.** [{title}]({paper.abs_url})\n" + " · ".join(details)
 
 
 def render_compact(digest: Digest) -> list[dict[str, Any]]:
-    """One message: header and ranked list; papers that do not fit are counted, not cut."""
+    """One message: a header line and one embed holding the ranked list (up to 4096 chars).
+
+    Papers that do not fit are counted ("…and 3 more"), never cut mid-entry.
+    """
     if not digest.papers:
         return [empty_notice(digest)]
     lines = [compact_line(i, p) for i, p in enumerate(digest.papers, start=1)]
+    description = ""
     for shown in range(len(lines), 0, -1):
-        body = [header_text(digest, len(digest.papers)), *lines[:shown]]
+        body = lines[:shown]
         if shown < len(lines):
             body.append(f"…and {len(lines) - shown} more")
-        content = "\n".join(body)
-        if dlen(content) <= limits.CONTENT:
+        description = "\n".join(body)
+        if dlen(description) <= limits.EMBED_DESCRIPTION:
             break
-    return [{"content": content, "allowed_mentions": NO_MENTIONS, "flags": SUPPRESS_EMBEDS}]
+    embed = {
+        "type": "rich",
+        "description": description,
+        "color": COLOR,
+        "footer": {"text": f"Ranked by {_signal(digest)} · /paper <id> for details"},
+    }
+    return [{"content": header_text(digest), "embeds": [embed], "allowed_mentions": NO_MENTIONS}]
 
 
-def paper_embed(paper: Paper, rank: int | None = None, *, abstract_limit: int = 1200) -> dict[str, Any]:
+def _signal(digest: Digest) -> str:
+    keys = set().union(*(p.metrics for p in digest.papers)) if digest.papers else set()
+    if "upvotes" in keys:
+        return "Hugging Face upvotes"
+    if "retweets" in keys or "favorites" in keys:
+        return "retweets + favorites"
+    return "score"
+
+
+def paper_embed(
+    paper: Paper, rank: int | None = None, *, abstract_limit: int = 1200
+) -> dict[str, Any]:
     """One paper as an embed: title linked to arXiv, abstract, authors, categories, score, links."""
     prefix = f"{rank}. " if rank is not None else ""
     fields: list[dict[str, Any]] = [
-        {"name": "Authors", "value": safe(", ".join(paper.authors) or "unknown", 300), "inline": False},
+        {
+            "name": "Authors",
+            "value": safe(", ".join(paper.authors) or "unknown", 300),
+            "inline": False,
+        },
     ]
     if paper.categories:
         fields.append(
@@ -150,7 +177,11 @@ def paper_embed(paper: Paper, rank: int | None = None, *, abstract_limit: int = 
         )
     fields.append({"name": "Score", "value": truncate(score_label(paper), 200), "inline": True})
     fields.append(
-        {"name": "Links", "value": f"[abs]({paper.abs_url}) · [pdf]({paper.pdf_url})", "inline": True}
+        {
+            "name": "Links",
+            "value": f"[abs]({paper.abs_url}) · [pdf]({paper.pdf_url})",
+            "inline": True,
+        }
     )
     if paper.tweets:
         t = paper.tweets[0]
@@ -158,15 +189,21 @@ def paper_embed(paper: Paper, rank: int | None = None, *, abstract_limit: int = 
         snippet = safe(" ".join(t.text.split()), 240)
         more = f" (+{len(paper.tweets) - 1} more)" if len(paper.tweets) > 1 else ""
         fields.append(
-            {"name": truncate(f"Discussed by {who}{more}", 200), "value": snippet or "—", "inline": False}
+            {
+                "name": truncate(f"Discussed by {escape(who)}{more}", 200),
+                "value": snippet or "—",
+                "inline": False,
+            }
         )
     embed: dict[str, Any] = {
         "type": "rich",
-        "title": truncate(prefix + paper.title, limits.EMBED_TITLE),
+        "title": truncate(defuse(prefix + paper.title), limits.EMBED_TITLE),
         "url": paper.abs_url,
         "color": COLOR,
         "fields": fields,
-        "footer": {"text": f"arXiv:{paper.arxiv_id}" + (f"v{paper.version}" if paper.version else "")},
+        "footer": {
+            "text": f"arXiv:{paper.arxiv_id}" + (f"v{paper.version}" if paper.version else "")
+        },
     }
     if paper.abstract:
         embed["description"] = safe(paper.abstract, abstract_limit)
@@ -180,7 +217,9 @@ def pack_embeds(embeds: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     size = 0
     for e in embeds:
         n = embed_size(e)
-        if current and (len(current) == limits.EMBEDS_PER_MESSAGE or size + n > limits.EMBEDS_TOTAL):
+        if current and (
+            len(current) == limits.EMBEDS_PER_MESSAGE or size + n > limits.EMBEDS_TOTAL
+        ):
             groups.append(current)
             current, size = [], 0
         current.append(e)
@@ -226,4 +265,4 @@ def render_paper(paper: Paper, rank: int | None = None, *, note: str = "") -> di
 
 def thread_name(digest: Digest) -> str:
     """The thread a detailed digest opens (at most 100 characters)."""
-    return truncate(clean(digest.title), limits.THREAD_NAME)
+    return truncate(defuse(digest.title), limits.THREAD_NAME)

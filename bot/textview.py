@@ -35,7 +35,7 @@ def _wrap(text: str, width: int, indent: str) -> str:
 
 def embed_to_text(embed: dict[str, Any], width: int = 100) -> str:
     """One embed as an indented block."""
-    out = [f"  ┃ {plain(embed.get('title', ''))}"]
+    out = [f"  ┃ {plain(embed['title'])}"] if embed.get("title") else []
     if embed.get("url"):
         out.append(f"  ┃ <{embed['url']}>")
     if embed.get("description"):
@@ -51,7 +51,9 @@ def payload_to_text(payload: dict[str, Any], width: int = 100) -> str:
     """A whole message: its content, then its embeds."""
     parts = []
     if payload.get("content"):
-        parts.append("\n".join(_wrap(line, width, "") for line in plain(payload["content"]).split("\n")))
+        parts.append(
+            "\n".join(_wrap(line, width, "") for line in plain(payload["content"]).split("\n"))
+        )
     parts.extend(embed_to_text(e, width) for e in payload.get("embeds", []))
     return "\n".join(parts)
 

@@ -75,20 +75,15 @@ def select(digest: Digest, categories: list[str], limit: int | None) -> Digest:
     return digest.model_copy(update={"papers": papers[:limit] if limit else papers})
 
 
-async def _from_store(args: argparse.Namespace) -> Digest:
-    config = load_config(args.config)
-    path = args.db or config.store.path
-    if not Path(path).exists():
-        raise UserInputError(f"no database at {path}: run `hotpapers import` or `hotpapers fetch` first")
+async def _from_store(path: str, day: date, source: str | None) -> Digest:
     async with open_store(path) as store:
-        sources = [args.source] if args.source else sorted(
-            {d.source for d in await store.digests_between(None, args.date, args.date)}
-        )
-        for source in sources:
-            found = await store.get_digest(source, args.date)
-            if found is not None:
-                return found
-    raise UserInputError(f"no digest stored for {args.date.isoformat()}")
+        if source:
+            found = await store.get_digest(source, day)
+        else:
+            found = next(iter(await store.digests_between(None, day, day)), None)
+    if found is None:
+        raise UserInputError(f"no digest stored for {day.isoformat()}")
+    return found
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,7 +91,12 @@ def run(args: argparse.Namespace) -> int:
     if args.digest:
         digest = load_path(args.digest)
     elif args.date:
-        digest = asyncio.run(_from_store(args))
+        db_path = args.db or load_config(args.config).store.path
+        if not Path(db_path).exists():
+            raise UserInputError(
+                f"no database at {db_path}: run `hotpapers import` or `hotpapers fetch` first"
+            )
+        digest = asyncio.run(_from_store(db_path, args.date, args.source))
     else:
         digest = sample_digest()
     digest = select(digest, args.category, args.limit)

@@ -115,7 +115,9 @@ def _split_blocks(body: str, first_line: int) -> Iterator[_Block]:
         elif block is not None:
             block.lines.append((lineno, raw))
         elif stripped:
-            raise DigestFormatError("", lineno, f"text before the first paper heading: {stripped[:60]!r}")
+            raise DigestFormatError(
+                "", lineno, f"text before the first paper heading: {stripped[:60]!r}"
+            )
         if "</blockquote>" in stripped:
             in_tweet = False
     if block is not None:
@@ -136,7 +138,7 @@ def _parse_block(block: _Block, origin: str) -> Paper:
         if in_tweet or line.startswith("<blockquote"):
             in_tweet = "</blockquote>" not in line
             continue
-        if not line or line.startswith("<script") or line.startswith("</script"):
+        if not line or line.startswith(("<script", "</script")):
             continue
         if m := _COUNTS.match(line):
             metrics = {
@@ -152,7 +154,9 @@ def _parse_block(block: _Block, origin: str) -> Paper:
                     pdf_url = lm["url"]
         elif line.startswith("- ") and _CATEGORY_URL.search(line):
             categories = [
-                cm["cat"] for lm in _MD_LINK.finditer(line) if (cm := _CATEGORY_URL.search(lm["url"]))
+                cm["cat"]
+                for lm in _MD_LINK.finditer(line)
+                if (cm := _CATEGORY_URL.search(lm["url"]))
             ]
         elif line.startswith("- "):
             continue  # an unknown list item: future fields are ignored, not fatal
@@ -167,9 +171,9 @@ def _parse_block(block: _Block, origin: str) -> Paper:
         arxiv_id, version = parse_arxiv_id(id_url)
     except ValueError as exc:
         raise DigestFormatError(origin, block.line, f"paper {block.rank}: {exc}") from None
-    tweets: list[Tweet] = extract_tweets("\n".join(text_lines)) if TWEET_BLOCK.search(
-        "\n".join(text_lines)
-    ) else []
+    tweets: list[Tweet] = (
+        extract_tweets("\n".join(text_lines)) if TWEET_BLOCK.search("\n".join(text_lines)) else []
+    )
     title = normalize_ws(block.title)
     if not title:
         raise DigestFormatError(origin, block.line, f"paper {block.rank} has an empty title")
@@ -196,22 +200,28 @@ def parse_digest(text: str, origin: str = "<string>") -> Digest:
     first = text.lstrip("\n")
     if not _FENCE.match(first.split("\n", 1)[0]):
         line = text.count("\n", 0, len(text) - len(first)) + 1
-        raise DigestFormatError(origin, line, "not a Hot Papers digest: no YAML front matter ('---')")
+        raise DigestFormatError(
+            origin, line, "not a Hot Papers digest: no YAML front matter ('---')"
+        )
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        yaml_line = int(mark.line) + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DigestFormatError(origin, line, f"invalid YAML front matter: {problem}") from None
+        raise DigestFormatError(origin, yaml_line, f"invalid YAML front matter: {problem}") from None
     meta = post.metadata
     if not isinstance(meta, dict) or not meta:
-        raise DigestFormatError(origin, 1, "not a Hot Papers digest: empty or unclosed front matter")
+        raise DigestFormatError(
+            origin, 1, "not a Hot Papers digest: empty or unclosed front matter"
+        )
     published = parse_stamp(meta.get("date"))
     day = _day_from(meta.get("title"), meta.get("slug"), Path(origin).name, published)
     if day is None:
         raise DigestFormatError(
-            origin, 2, "cannot tell the digest's day: no YYYY-MM-DD in title, slug, file name or date"
+            origin,
+            2,
+            "cannot tell the digest's day: no YYYY-MM-DD in title, slug, file name or date",
         )
     # Body line numbers: the body is the text after the closing fence.
     body = post.content
@@ -254,7 +264,9 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            yield from sorted(f for f in path.rglob("*.md") if f.is_file() and f.name != "README.md")
+            yield from sorted(
+                f for f in path.rglob("*.md") if f.is_file() and f.name != "README.md"
+            )
         elif path.is_file():
             yield path
         else:

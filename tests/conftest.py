@@ -1,0 +1,58 @@
+"""Shared fixtures: paths to the real data in ../shared (skipped with a reason when absent)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+HOTPAPERS = SHARED / "data" / "hotpapers"
+SPEC = SHARED / "discord-api-spec" / "openapi.json"
+
+
+@pytest.fixture
+def shared_hotpapers() -> Path:
+    """The folder of real Hot Papers posts; skips when ../shared is not beside the checkout."""
+    if not HOTPAPERS.is_dir():
+        pytest.skip(f"real data not available: {HOTPAPERS} is absent (clone without ../shared)")
+    return HOTPAPERS
+
+
+def _spec_path() -> Path:
+    """Discord's official spec from ../shared, or the copy bundled with the sandbox."""
+    if SPEC.is_file():
+        return SPEC
+    return ROOT / "bot" / "sandbox" / "spec" / "openapi.json"
+
+
+@pytest.fixture(scope="session")
+def message_validator() -> Callable[[dict[str, Any]], list[str]]:
+    """Validate a message payload against MessageCreateRequest plus the 6000/2000/10 rules."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    from bot.limits import payload_violations
+
+    path = _spec_path()
+    if not path.is_file():
+        pytest.skip(f"Discord's OpenAPI spec not available at {path}")
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    uri = "urn:discord-spec"
+    registry: Registry[Any] = Registry().with_resource(
+        uri, Resource(spec, specification=DRAFT202012)
+    )
+    validator = Draft202012Validator(
+        {"$ref": f"{uri}#/components/schemas/MessageCreateRequest"}, registry=registry
+    )
+
+    def check(payload: dict[str, Any]) -> list[str]:
+        problems = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(payload)]
+        return problems + payload_violations(payload)
+
+    return check
