@@ -1,0 +1,245 @@
+"""Which papers a channel or a `/hot` call sees: categories, keywords, score, limit, window. Pure.
+
+- Categories: `cs.CV` keeps papers listed in cs.CV (in any of their categories, not only the
+  primary, as arXiv's own listings do); an archive such as `cs` or `astro-ph` keeps all of it;
+  `-cs.CV` drops papers listed in cs.CV. Aliases (`cs.NA` = `math.NA`) match each other.
+- Keywords: a paper is kept when *any* keyword occurs in its title or abstract
+  (case-insensitive; a keyword may hold spaces, e.g. `diffusion model`).
+- Windows: `day` is one digest; `week` and `month` are the 7 and 30 days ending on the day.
+  Several digests are merged by version-less arXiv id keeping each paper's best score, then
+  ranked (see `bot.ranking`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import get_args
+
+from bot.errors import UserInputError
+from bot.models import Digest, Paper, Subscription, Window
+from bot.ranking import rank
+from bot.taxonomy import Taxonomy, load
+
+MAX_LIMIT = 25
+MAX_KEYWORDS = 20
+MAX_KEYWORD_CHARS = 60
+WINDOW_DAYS: dict[str, int] = {"day": 1, "week": 7, "month": 30}
+
+
+@dataclass(frozen=True)
+class PaperFilter:
+    """A validated filter. Empty `include` means every category."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    min_score: float = 0.0
+    limit: int | None = None
+
+    def describe(self) -> str:
+        """A short human summary, e.g. `cs.CV, not cs.RO · ≥ 100 · “diffusion”`."""
+        parts: list[str] = []
+        cats = [*self.include, *(f"not {c}" for c in self.exclude)]
+        if cats:
+            parts.append(", ".join(cats))
+        if self.keywords:
+            parts.append(" or ".join(f"“{k}”" for k in self.keywords))
+        if self.min_score > 0:
+            parts.append(f"score ≥ {self.min_score:g}")
+        return " · ".join(parts) if parts else "all categories"
+
+
+def parse_categories(
+    items: str | Sequence[str] | None, *, tax: Taxonomy | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`"cs.CV, -cs.RO"` or `["cs.CV", "-cs.RO"]` -> (("cs.CV",), ("cs.RO",)), canonical case.
+
+    Raises UserInputError naming the unknown item, with suggestions and what is accepted.
+    """
+    tax = tax or load()
+    if items is None:
+        return (), ()
+    raw = items.replace(";", ",").replace(" ", ",").split(",") if isinstance(items, str) else items
+    include: list[str] = []
+    exclude: list[str] = []
+    for item in raw:
+        token = item.strip()
+        if not token:
+            continue
+        negate = token.startswith("-")
+        name = token[1:].strip() if negate else token
+        canonical = tax.lookup(name)
+        if canonical is None:
+            hints = tax.suggest(name)
+            hint = f" Did you mean {', '.join(hints)}?" if hints else ""
+            raise UserInputError(
+                f"Unknown arXiv category {name[:40]!r}.{hint} Use ids such as cs.CV, stat.ML "
+                "or a whole archive such as cs; prefix with - to exclude (e.g. -cs.RO)."
+            )
+        target = exclude if negate else include
+        if canonical not in target:
+            target.append(canonical)
+    overlap = set(include) & set(exclude)
+    if overlap:
+        raise UserInputError(
+            f"{sorted(overlap)[0]} is both included and excluded; keep one of the two."
+        )
+    return tuple(include), tuple(exclude)
+
+
+def parse_keywords(text: str | Sequence[str] | None) -> tuple[str, ...]:
+    """`"diffusion, large language model"` -> ("diffusion", "large language model")."""
+    if text is None:
+        return ()
+    raw = text.split(",") if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for item in raw:
+        word = " ".join(item.split())
+        if not word:
+            continue
+        if len(word) > MAX_KEYWORD_CHARS:
+            raise UserInputError(
+                f"Keyword {word[:20]!r}… is too long: at most {MAX_KEYWORD_CHARS} characters each."
+            )
+        if word.casefold() not in (w.casefold() for w in out):
+            out.append(word)
+    if len(out) > MAX_KEYWORDS:
+        raise UserInputError(
+            f"Too many keywords ({len(out)}): at most {MAX_KEYWORDS}, separated by commas."
+        )
+    return tuple(out)
+
+
+def check_limit(limit: int | None, *, maximum: int = MAX_LIMIT) -> int | None:
+    """None or 1..maximum; UserInputError otherwise."""
+    if limit is not None and not 1 <= limit <= maximum:
+        raise UserInputError(f"limit must be a whole number from 1 to {maximum} (got {limit}).")
+    return limit
+
+
+def check_min_score(value: float) -> float:
+    """A finite score of 0 or more."""
+    if not value >= 0 or value == float("inf"):
+        raise UserInputError(f"min_score must be a number of 0 or more (got {value}).")
+    return float(value)
+
+
+def check_window(window: str | None) -> Window:
+    """`day`, `week` or `month` (default `day`)."""
+    value = (window or "day").strip().lower()
+    allowed = get_args(Window)
+    if value not in allowed:
+        raise UserInputError(f"window must be one of {', '.join(allowed)} (got {window!r}).")
+    return value  # type: ignore[return-value]
+
+
+def build_filter(
+    *,
+    categories: str | Sequence[str] | None = None,
+    keywords: str | Sequence[str] | None = None,
+    min_score: float = 0.0,
+    limit: int | None = None,
+    tax: Taxonomy | None = None,
+) -> PaperFilter:
+    """Validate every setting and build a filter; UserInputError names the bad one."""
+    include, exclude = parse_categories(categories, tax=tax)
+    return PaperFilter(
+        include=include,
+        exclude=exclude,
+        keywords=parse_keywords(keywords),
+        min_score=check_min_score(min_score),
+        limit=check_limit(limit),
+    )
+
+
+def subscription_filter(sub: Subscription, *, tax: Taxonomy | None = None) -> PaperFilter:
+    """The filter a subscription stands for."""
+    include, exclude = parse_categories(sub.categories, tax=tax)
+    return PaperFilter(
+        include=include,
+        exclude=exclude,
+        keywords=tuple(sub.keywords),
+        min_score=sub.min_score,
+        limit=sub.limit,
+    )
+
+
+def _in(paper: Paper, selectors: tuple[str, ...], tax: Taxonomy) -> bool:
+    for sel in selectors:
+        if sel in tax.archives and sel not in tax.categories:
+            if any(c == sel or c.startswith(sel + ".") for c in paper.categories):
+                return True
+        elif tax.equivalents(sel) & set(paper.categories):
+            return True
+    return False
+
+
+def matches(paper: Paper, flt: PaperFilter, *, tax: Taxonomy | None = None) -> bool:
+    """Whether `paper` passes every part of `flt` (the limit aside)."""
+    tax = tax or load()
+    if flt.include and not _in(paper, flt.include, tax):
+        return False
+    if flt.exclude and _in(paper, flt.exclude, tax):
+        return False
+    if paper.score < flt.min_score:
+        return False
+    if flt.keywords:
+        text = f"{paper.title}\n{paper.abstract}".casefold()
+        if not any(k.casefold() in text for k in flt.keywords):
+            return False
+    return True
+
+
+def apply(papers: Iterable[Paper], flt: PaperFilter, *, tax: Taxonomy | None = None) -> list[Paper]:
+    """The papers passing `flt`, in the given order, cut to its limit."""
+    tax = tax or load()
+    kept = [p for p in papers if matches(p, flt, tax=tax)]
+    return kept[: flt.limit] if flt.limit is not None else kept
+
+
+def window_range(end: date, window: Window) -> tuple[date, date]:
+    """The inclusive (start, end) days of a window ending on `end`."""
+    return end - timedelta(days=WINDOW_DAYS[window] - 1), end
+
+
+def merge(digests: Iterable[Digest]) -> list[Paper]:
+    """Papers of several digests, deduplicated by arXiv id keeping the best, in rank order.
+
+    A single digest keeps its own order (the source's ranking is authoritative for its day).
+    """
+    ds = list(digests)
+    if len(ds) == 1:
+        seen: set[str] = set()
+        out: list[Paper] = []
+        for p in ds[0].papers:
+            if p.arxiv_id not in seen:
+                seen.add(p.arxiv_id)
+                out.append(p)
+        return out
+    return rank(p for d in ds for p in d.papers)
+
+
+def select(
+    digests: Sequence[Digest],
+    flt: PaperFilter,
+    *,
+    end: date,
+    window: Window = "day",
+    source: str | None = None,
+    tax: Taxonomy | None = None,
+) -> Digest:
+    """One digest for display: the window's papers merged, filtered, cut, and titled."""
+    start, _ = window_range(end, window)
+    chosen = [d for d in digests if start <= d.day <= end]
+    papers = apply(merge(chosen), flt, tax=tax)
+    src = source or (chosen[0].source if chosen else "")
+    if window == "day":
+        title = chosen[0].title if chosen else f"Hot Papers {end.isoformat()}"
+    else:
+        title = f"Hot Papers of the {window} {start.isoformat()} – {end.isoformat()}"
+    scope = flt.describe()
+    if scope != "all categories":
+        title = f"{title} · {scope}"
+    return Digest(day=end, source=src, title=title[:200], papers=papers)

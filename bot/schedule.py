@@ -1,0 +1,181 @@
+"""Who is due when, in which time zone. Pure: every function takes the time it should use.
+
+The model
+---------
+A subscription posts once per *local* calendar day `L`, at its `HH:MM` in its IANA zone. That
+slot posts the digest of one source day `D(L)`, and the mapping `L -> D(L)` is one-to-one and
+increasing by exactly one day per local day, so a channel can never get the same digest twice
+nor skip one, whatever the time zone does.
+
+- **The slot instant** is `HH:MM` on `L` in the zone. Across a daylight-saving *gap* (the
+  clock jumps 02:00 -> 03:00) a time that does not exist is shifted forward by the gap
+  (02:30 -> 03:30), like `discord.ext.tasks`; in an *overlap* (02:00-03:00 happens twice) the
+  first occurrence is used. Either way there is exactly one slot per local day.
+- **The day** `D(L)` is the latest complete day of the source at the slot: a source day (UTC)
+  is complete `lag_days` after it ends (`sources.day_lag_days`; 1 by default, as votes and
+  retweets take a day to settle). It is computed with the zone's *standard* offset, so that
+  the mapping does not wobble when the wall clock shifts by an hour: with the true instant,
+  a post at 00:30 in London would map two summer days onto one source day in March and skip
+  one in October. If daylight saving puts the slot before `D(L)` is complete (at most an hour),
+  the slot waits until it is: `due_at = max(slot, complete_at(D))`.
+- **Catch-up**: a slot is due while `due_at <= now <= due_at + grace` (`schedule.catch_up_hours`)
+  and it is not yet posted. After downtime the missed slot is therefore still posted, late;
+  slots before the subscription existed are never due (subscribing at 10:00 for 09:00 starts
+  tomorrow; `/digest post-now` posts at once).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Container, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.models import Subscription
+
+Clock = Callable[[], datetime]
+
+_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def utc_now() -> datetime:
+    """The real clock (aware, UTC); inject another `Clock` in tests and the demo."""
+    return datetime.now(UTC)
+
+
+def parse_hhmm(text: str) -> time:
+    """`09:00` or `9:00` -> time(9, 0); ValueError saying what is accepted otherwise."""
+    m = _HHMM.match(text)
+    if m:
+        hour, minute = int(m.group(1)), int(m.group(2))
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise ValueError(f"{text!r} is not a time: use HH:MM in 24-hour time, e.g. 09:00 or 18:30")
+
+
+def format_hhmm(value: time) -> str:
+    """time(9, 0) -> `09:00`."""
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def get_zone(name: str) -> ZoneInfo:
+    """The IANA zone `name` (e.g. `Europe/Berlin`); ValueError saying what is accepted."""
+    try:
+        if not name or name != name.strip() or name.startswith(("/", ".")):
+            raise ValueError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"{name!r} is not an IANA time zone: use a name such as Europe/Berlin, "
+            "America/New_York, Asia/Tokyo or UTC"
+        ) from None
+
+
+def slot_instant(local_day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of wall time `at` on `local_day` in `zone`.
+
+    A wall time inside a DST gap is shifted forward by the gap; inside an overlap the first
+    occurrence is taken (fold=0).
+    """
+    naive = datetime.combine(local_day, at)
+    aware = naive.replace(tzinfo=zone, fold=0)
+    # In a gap, fold=0 applies the offset from before the jump, which lands the gap's length
+    # later on the wall clock (02:30 -> 03:30): the shift we want. In an overlap, fold=0 is
+    # the first occurrence.
+    return aware.astimezone(UTC)
+
+
+def _standard_offset(local_day: date, zone: ZoneInfo) -> timedelta:
+    probe = datetime.combine(local_day, time(12, 0), tzinfo=zone)
+    offset = probe.utcoffset() or timedelta(0)
+    dst = probe.dst() or timedelta(0)
+    return offset - dst
+
+
+def complete_at(day: date, lag_days: int) -> datetime:
+    """When source day `day` (UTC) counts as complete: `lag_days` after it ends."""
+    return datetime.combine(day + timedelta(days=lag_days), time(0), tzinfo=UTC)
+
+
+def latest_complete_day(now: datetime, lag_days: int) -> date:
+    """The latest source day complete at `now`."""
+    return now.astimezone(UTC).date() - timedelta(days=lag_days)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One scheduled post: a channel's local day, the source day it posts, and when."""
+
+    channel_id: int
+    local_day: date
+    day: date  # the digest's source day
+    slot_at: datetime  # the wall-clock slot, UTC
+    due_at: datetime  # when it may be posted: the slot, or later if `day` is not complete yet
+
+
+def slot_for(sub: Subscription, local_day: date, *, lag_days: int) -> Slot:
+    """The slot of `sub` on its local day `local_day`."""
+    zone = get_zone(sub.timezone)
+    at = parse_hhmm(sub.post_time)
+    instant = slot_instant(local_day, at, zone)
+    standard = datetime.combine(local_day, at) - _standard_offset(local_day, zone)
+    day = standard.date() - timedelta(days=lag_days)
+    due = max(instant, complete_at(day, lag_days))
+    return Slot(sub.channel_id, local_day, day, instant, due)
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The calendar day in `timezone` at `now`."""
+    return now.astimezone(get_zone(timezone)).date()
+
+
+def due_slots(
+    subs: Iterable[Subscription],
+    now: datetime,
+    *,
+    grace: timedelta,
+    lag_days: int,
+    done: Container[tuple[int, date]] = frozenset(),
+) -> list[Slot]:
+    """The slots due at `now`: `due_at <= now <= due_at + grace`, not in `done`, oldest first.
+
+    `done` holds (channel_id, day) pairs already posted. Disabled and failing subscriptions
+    are skipped (a failing channel waits for a moderator, see `/digest status`). Slots before
+    the subscription was created are not due.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    out: list[Slot] = []
+    for sub in subs:
+        if not sub.enabled or sub.failing_reason:
+            continue
+        today = local_today(now, sub.timezone)
+        span = 2 + int(grace / timedelta(days=1))
+        for back in range(span, -1, -1):
+            slot = slot_for(sub, today - timedelta(days=back), lag_days=lag_days)
+            if not slot.due_at <= now:
+                continue
+            if now > slot.due_at + grace:
+                continue
+            if sub.created_at is not None and slot.due_at < _aware(sub.created_at):
+                continue
+            if (sub.channel_id, slot.day) in done:
+                continue
+            out.append(slot)
+    out.sort(key=lambda s: (s.due_at, s.channel_id))
+    return out
+
+
+def next_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot:
+    """The first slot of `sub` due strictly after `now` (for `/digest list`)."""
+    today = local_today(now, sub.timezone)
+    for ahead in range(-1, 4):
+        slot = slot_for(sub, today + timedelta(days=ahead), lag_days=lag_days)
+        if slot.due_at > now:
+            return slot
+    raise AssertionError("a slot exists every local day")  # pragma: no cover
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
