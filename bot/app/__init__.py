@@ -1,0 +1,1 @@
+"""The bot application: wiring discord.py to the rest of HotPapers."""

@@ -1,0 +1,1 @@
+"""Local Discord sandbox (docstring TBD)."""

@@ -1,0 +1,104 @@
+"""`Sandbox`: one aiohttp application serving REST, the Gateway and the control API on one port.
+
+    async with Sandbox(interaction_deadline=1.0) as sandbox:   # binds 127.0.0.1 on a free port
+        guild = await sandbox.control.add_guild("Lab", channels=["general"])
+        configure_endpoints(sandbox.api_base, sandbox.gateway_url)
+        ...
+
+The server binds its own socket, so port 0 gives a free port that is known before anything
+connects (`sandbox.port`).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.control import Control
+from bot.sandbox.control_http import ControlApi
+from bot.sandbox.faults import FaultBook
+from bot.sandbox.gateway import Gateway
+from bot.sandbox.interactions import InteractionBook
+from bot.sandbox.ratelimit import RateLimiter
+from bot.sandbox.rest import RestApi
+from bot.sandbox.state import SandboxSettings, SandboxState
+
+log = logging.getLogger(__name__)
+
+
+class Sandbox:
+    """A local stand-in for Discord. Keyword arguments are `SandboxSettings` fields."""
+
+    def __init__(self, settings: SandboxSettings | None = None, **overrides: Any) -> None:
+        self.settings = settings or SandboxSettings()
+        self.settings.update(**overrides)
+        self.state = SandboxState(self.settings)
+        self.gateway = Gateway(self.state)
+        self.limiter = RateLimiter(self.settings)
+        self.faults = FaultBook()
+        self.interactions = InteractionBook()
+        self.control = Control(self)
+        self.rest = RestApi(self)
+        self.control_api = ControlApi(self)
+        self.app = web.Application(middlewares=[self.rest.middleware, self.control_api.middleware])
+        self.app.add_routes([web.get("/gateway", self.gateway.handle)])
+        self.app.add_routes(self.rest.routes())
+        self.app.add_routes(self.control_api.routes())
+        self.host = "127.0.0.1"
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        """http://host:port"""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """The REST base discord.py should use (its `Route.BASE`)."""
+        return f"{self.base_url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """The Gateway URL discord.py should use (its `DEFAULT_GATEWAY`)."""
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    @property
+    def control_url(self) -> str:
+        """The root of the HTTP control API."""
+        return f"{self.base_url}/_sandbox"
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on host:port (0: a free port, then in `self.port`)."""
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.setblocking(False)
+        self.host, self.port = host, sock.getsockname()[1]
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
+        log.info("sandbox listening on %s", self.base_url)
+
+    async def stop(self) -> None:
+        """Close gateway connections and stop serving."""
+        await self.gateway.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start(self.host, self.port)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,489 @@
+"""The in-process control API: what a test (or the HTTP control API) does to the sandbox.
+
+Build the world (guilds, channels, roles, members), act as a user (run a slash command or type
+into an autocomplete option) and read back what the bot did (its answer with latency, channel
+messages, every request), inject faults, change settings, reset. Everything that the bot would
+see on Discord is announced over the gateway (GUILD_CREATE, CHANNEL_CREATE, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.sandbox.faults import Fault
+from bot.sandbox.interactions import (
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    Interaction,
+    allowed,
+    build_data,
+)
+from bot.sandbox.state import (
+    ALL_PERMISSIONS,
+    DEFAULT_EVERYONE_PERMISSIONS,
+    EPHEMERAL,
+    GUILD_TEXT,
+    JSON,
+    THREAD_TYPES,
+    Channel,
+    Command,
+    Guild,
+    Member,
+    RequestRecord,
+    Role,
+)
+
+if TYPE_CHECKING:
+    from bot.sandbox.app import Sandbox
+
+
+class SandboxError(Exception):
+    """A control request that cannot be carried out (unknown guild, no bot connected, ...)."""
+
+
+@dataclass
+class InteractionResult:
+    """What the bot answered to one interaction.
+
+    `status` is one of:
+      "answered"     the bot responded (message, autocomplete choices or modal), and, after a
+                     defer, edited the original or sent a follow-up;
+      "deferred"     the bot deferred but never completed within the timeout;
+      "no_response"  nothing within the interaction deadline (Discord: "did not respond");
+      "denied"       the member lacks the command's default_member_permissions: Discord does not
+                     deliver the command at all, so the bot never saw it;
+      "unknown_command" no synced command has that name (Discord would not offer it).
+    """
+
+    status: str
+    command: str
+    interaction_id: int | None = None
+    response_type: int | None = None
+    response: JSON | None = None
+    original: JSON | None = None
+    followups: list[JSON] = field(default_factory=list)
+    choices: list[JSON] | None = None
+    ephemeral: bool = False
+    ack_latency_ms: float | None = None
+    latency_ms: float | None = None
+
+    @property
+    def messages(self) -> list[JSON]:
+        """The original response message (if any) followed by the follow-ups."""
+        return ([self.original] if self.original else []) + self.followups
+
+    @property
+    def content(self) -> str:
+        """The text of the first message the user sees ("" if none)."""
+        return str(self.messages[0].get("content", "")) if self.messages else ""
+
+    @property
+    def embeds(self) -> list[JSON]:
+        """The embeds of every message, in order."""
+        return [e for m in self.messages for e in m.get("embeds", [])]
+
+    def to_json(self) -> JSON:
+        """The result as JSON (for the HTTP control API)."""
+        return {
+            "status": self.status,
+            "command": self.command,
+            "interaction_id": str(self.interaction_id) if self.interaction_id else None,
+            "response_type": self.response_type,
+            "response": self.response,
+            "original": self.original,
+            "followups": self.followups,
+            "choices": self.choices,
+            "ephemeral": self.ephemeral,
+            "ack_latency_ms": self.ack_latency_ms,
+            "latency_ms": self.latency_ms,
+        }
+
+
+class Control:
+    """Drive one sandbox from Python; every method mirrors a route of the HTTP control API."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sb = sandbox
+        self.state = sandbox.state
+        self.denied: list[JSON] = []
+
+    # -- the world -----------------------------------------------------------------------------
+
+    async def add_guild(
+        self,
+        name: str = "Sandbox Guild",
+        channels: Iterable[str] = ("general",),
+        everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
+    ) -> Guild:
+        """A guild with text channels and a plain member "tester" (no roles); GUILD_CREATE."""
+        guild = self.state.add_guild(name, everyone_permissions)
+        for channel in channels:
+            self.state.add_channel(guild.id, channel)
+        self.state.add_member(guild.id, "tester")
+        await self.sb.gateway.dispatch("GUILD_CREATE", guild.to_json())
+        await self.state.notify()
+        return guild
+
+    async def add_channel(self, guild_id: int, name: str, type: int = GUILD_TEXT) -> Channel:
+        """A new channel; CHANNEL_CREATE."""
+        channel = self.state.add_channel(self._guild(guild_id).id, name, type=type)
+        await self.sb.gateway.dispatch("CHANNEL_CREATE", channel.to_json())
+        await self.state.notify()
+        return channel
+
+    async def add_role(self, guild_id: int, name: str, permissions: int) -> Role:
+        """A new role; GUILD_ROLE_CREATE."""
+        role = self.state.add_role(self._guild(guild_id).id, name, permissions)
+        await self.sb.gateway.dispatch(
+            "GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role.to_json()}
+        )
+        return role
+
+    async def add_member(
+        self,
+        guild_id: int,
+        username: str,
+        permissions: int | None = None,
+        role_ids: Iterable[int] = (),
+    ) -> Member:
+        """A new member; `permissions` gives them a role of their own with exactly those bits."""
+        roles = list(role_ids)
+        if permissions is not None:
+            roles.append((await self.add_role(guild_id, f"{username}-role", permissions)).id)
+        member = self.state.add_member(self._guild(guild_id).id, username, roles)
+        payload = member.to_json()
+        payload["guild_id"] = str(guild_id)
+        await self.sb.gateway.dispatch("GUILD_MEMBER_ADD", payload)
+        await self.state.notify()
+        return member
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """Delete a channel (later requests to it get 404 / 10003); CHANNEL_DELETE."""
+        try:
+            channel = self.state.remove_channel(channel_id)
+        except KeyError:
+            raise SandboxError(f"no channel {channel_id}") from None
+        await self.sb.gateway.dispatch("CHANNEL_DELETE", channel.to_json())
+        await self.state.notify()
+
+    def forbid_channel(self, channel_id: int, forbidden: bool = True) -> None:
+        """Take (or give back) the bot's permission to write in a channel: 403 / 50013."""
+        self._channel(channel_id).forbidden = forbidden
+
+    def guilds(self) -> list[Guild]:
+        """Every guild."""
+        return list(self.state.guilds.values())
+
+    # -- acting as a user ----------------------------------------------------------------------
+
+    async def invoke(
+        self,
+        command: str,
+        options: dict[str, Any] | None = None,
+        *,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        user_id: int | None = None,
+        permissions: int | None = None,
+        followups: int = 0,
+        timeout: float = 10.0,
+        settle: float = 0.0,
+    ) -> InteractionResult:
+        """Run `/command` (subcommands separated by spaces) and return the bot's answer.
+
+        The member is `user_id` or the guild's "tester"; `permissions` overrides their computed
+        permissions. Waits for the first response (up to the interaction deadline), then, after
+        a defer, for an edit or follow-up, and for at least `followups` follow-ups, all within
+        `timeout`; then `settle` seconds more for stragglers.
+        """
+        return await self._interact(
+            APPLICATION_COMMAND, command, options or {}, None, guild_id, channel_id, user_id,
+            permissions, followups, timeout, settle,
+        )
+
+    async def autocomplete(
+        self,
+        command: str,
+        options: dict[str, Any],
+        focused: str,
+        *,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        user_id: int | None = None,
+        permissions: int | None = None,
+        timeout: float = 10.0,
+    ) -> InteractionResult:
+        """Type into option `focused` of `/command`; the result's `choices` are the suggestions."""
+        return await self._interact(
+            AUTOCOMPLETE, command, options, focused, guild_id, channel_id, user_id, permissions,
+            0, timeout, 0.0,
+        )
+
+    async def _interact(
+        self,
+        kind: int,
+        command_name: str,
+        options: dict[str, Any],
+        focused: str | None,
+        guild_id: int | None,
+        channel_id: int | None,
+        user_id: int | None,
+        permissions: int | None,
+        followups: int,
+        timeout: float,
+        settle: float,
+    ) -> InteractionResult:
+        guild = self._guild(guild_id)
+        channel = self._channel(channel_id) if channel_id else self._default_channel(guild)
+        member = self._member(guild, user_id)
+        perms = guild.permissions_of(member) if permissions is None else permissions
+        if perms & 8:
+            perms = ALL_PERMISSIONS
+        name, *path = command_name.split()
+        command = self._command(guild, name)
+        if command is None:
+            return InteractionResult("unknown_command", command_name)
+        if not allowed(command, perms):
+            self.denied.append(
+                {"command": command_name, "user_id": str(member.user.id), "permissions": str(perms)}
+            )
+            return InteractionResult("denied", command_name)
+        data = build_data(command, path, options, guild, self.state, focused)
+        inter = Interaction(
+            id=self.state.ids.next(),
+            token=secrets.token_urlsafe(48),
+            type=kind,
+            guild=guild,
+            channel=channel,
+            member=member,
+            permissions=perms,
+            command=command,
+            data=data,
+        )
+        self.sb.interactions.add(inter)
+        if not await self.sb.gateway.dispatch_one("INTERACTION_CREATE", inter.to_gateway_json(self.state)):
+            raise SandboxError("no bot is connected to the gateway")
+        return await self._await_answer(inter, command_name, followups, timeout, settle)
+
+    async def _await_answer(
+        self, inter: Interaction, name: str, followups: int, timeout: float, settle: float
+    ) -> InteractionResult:
+        deadline = self.state.settings.interaction_deadline
+        try:
+            await self.state.wait_for(lambda: inter.response_type is not None, deadline)
+        except TimeoutError:
+            return self._result("no_response", name, inter)
+        status = "answered"
+
+        def complete() -> bool:
+            return inter.completed_at is not None and len(inter.followup_ids) >= followups
+
+        try:
+            await self.state.wait_for(complete, max(0.0, timeout - inter.age()))
+        except TimeoutError:
+            status = "deferred" if inter.completed_at is None else "answered"
+        if settle:
+            await asyncio.sleep(settle)
+        return self._result(status, name, inter)
+
+    def _result(self, status: str, name: str, inter: Interaction) -> InteractionResult:
+        def ms(at: float | None) -> float | None:
+            return None if at is None else round((at - inter.created_at) * 1000, 3)
+
+        original = self.state.messages.get(inter.original_id) if inter.original_id else None
+        choices = None
+        if inter.response_type == 8 and inter.response_data is not None:
+            choices = list(inter.response_data.get("choices") or [])
+        return InteractionResult(
+            status=status,
+            command=name,
+            interaction_id=inter.id,
+            response_type=inter.response_type,
+            response=inter.response_data,
+            original=original.to_json() if original else None,
+            followups=[
+                self.state.messages[i].to_json() for i in inter.followup_ids if i in self.state.messages
+            ],
+            choices=choices,
+            ephemeral=bool(original and original.flags & EPHEMERAL),
+            ack_latency_ms=ms(inter.responded_at),
+            latency_ms=ms(inter.completed_at),
+        )
+
+    # -- reading what the bot did --------------------------------------------------------------
+
+    def messages(self, channel_id: int, include_ephemeral: bool = True) -> list[JSON]:
+        """A channel's messages, oldest first."""
+        return [
+            m.to_json()
+            for m in self.state.messages_in(channel_id)
+            if include_ephemeral or not m.flags & EPHEMERAL
+        ]
+
+    async def wait_for_messages(
+        self, channel_id: int, count: int = 1, timeout: float = 5.0
+    ) -> list[JSON]:
+        """Wait until a channel holds at least `count` messages; returns them all."""
+        await self.state.wait_for(
+            lambda: len(self.state.channel_messages.get(channel_id, [])) >= count, timeout
+        )
+        return self.messages(channel_id)
+
+    def commands(self, guild_id: int | None = None) -> list[JSON]:
+        """The commands the bot synced (global, or of one guild)."""
+        return [c.to_json() for c in self.state.guild_commands(guild_id)]
+
+    def requests(
+        self, route: str | None = None, status: int | None = None, method: str | None = None
+    ) -> list[RequestRecord]:
+        """Recorded requests, filtered by exact route template, status and method."""
+        return [
+            r
+            for r in self.state.requests
+            if (route is None or r.route == route)
+            and (status is None or r.status == status)
+            and (method is None or r.method == method)
+        ]
+
+    # -- faults and settings -------------------------------------------------------------------
+
+    def inject_fault(self, route: str = "*", **spec: Any) -> Fault:
+        """Add a REST fault; see `bot.sandbox.faults` (status, code, latency_ms, times, ...)."""
+        return self.sb.faults.add(route=route, **spec)
+
+    def clear_faults(self, fault_id: int | None = None) -> None:
+        """Remove one fault, or all."""
+        self.sb.faults.remove(fault_id)
+
+    def configure(self, **settings: Any) -> JSON:
+        """Change settings (names of `SandboxSettings`); returns them all."""
+        try:
+            self.state.settings.update(**settings)
+        except KeyError as exc:
+            raise SandboxError(str(exc.args[0])) from None
+        return self.state.settings.to_json()
+
+    async def gateway(self, action: str, resumable: bool = False) -> int:
+        """"reconnect" (op 7), "invalid_session" (op 9), "drop" or "silence" the connections."""
+        gw = self.sb.gateway
+        if action == "reconnect":
+            return await gw.send_reconnect()
+        if action == "invalid_session":
+            return await gw.send_invalid_session(resumable)
+        if action == "drop":
+            return await gw.drop_connections()
+        if action == "silence":
+            return gw.silence()
+        raise SandboxError(f"unknown gateway action {action!r}")
+
+    async def wait_for_gateway(
+        self, identifies: int = 0, resumes: int = 0, timeout: float = 10.0
+    ) -> None:
+        """Wait until the bot has identified / resumed that many times and is connected."""
+
+        def reached() -> bool:
+            s = self.sb.gateway.stats
+            connected = any(c.session is not None and not c.silent for c in self.sb.gateway.connections)
+            return s.identifies >= identifies and s.resumes >= resumes and connected
+
+        await self.state.wait_for(reached, timeout)
+
+    async def reset(self, full: bool = False) -> None:
+        """Forget messages, requests, faults, interactions and rate-limit counts.
+
+        With `full`, also forget guilds, commands and gateway sessions, as a fresh sandbox.
+        """
+        s = self.state
+        if full:
+            s.clear()
+            self.sb.gateway.reset()
+            await self.sb.gateway.close_all(4000)
+        else:
+            s.messages.clear()
+            s.nonces.clear()
+            s.requests.clear()
+            for ids in s.channel_messages.values():
+                ids.clear()
+        self.sb.faults.remove()
+        self.sb.limiter.reset()
+        self.sb.interactions.clear()
+        self.denied.clear()
+        await s.notify()
+
+    def snapshot(self) -> JSON:
+        """Everything at a glance: bot, guilds with channels and members, commands, counters."""
+        s = self.state
+        return {
+            "application_id": str(s.application_id),
+            "bot": s.bot_user.to_json(),
+            "guilds": [
+                {
+                    "id": str(g.id),
+                    "name": g.name,
+                    "channels": [
+                        {"id": str(c.id), "name": c.name, "type": c.type, "forbidden": c.forbidden}
+                        for c in g.channels.values()
+                    ],
+                    "members": [
+                        {"id": str(m.user.id), "username": m.user.username,
+                         "permissions": str(g.permissions_of(m))}
+                        for m in g.members.values()
+                    ],
+                }
+                for g in s.guilds.values()
+            ],
+            "commands": [c.to_json() for c in s.commands.values()],
+            "gateway": self.sb.gateway.stats.to_json(),
+            "requests": len(s.requests),
+            "rate_limited": sum(1 for r in s.requests if r.status == 429),
+            "denied": self.denied,
+            "faults": [f.to_json() for f in self.sb.faults.faults],
+            "settings": s.settings.to_json(),
+            "time": time.time(),
+        }
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def _guild(self, guild_id: int | None) -> Guild:
+        if guild_id is None:
+            if not self.state.guilds:
+                raise SandboxError("the sandbox has no guild; add one first")
+            return next(iter(self.state.guilds.values()))
+        guild = self.state.guilds.get(int(guild_id))
+        if guild is None:
+            raise SandboxError(f"no guild {guild_id}")
+        return guild
+
+    def _channel(self, channel_id: int) -> Channel:
+        channel = self.state.channels.get(int(channel_id))
+        if channel is None:
+            raise SandboxError(f"no channel {channel_id}")
+        return channel
+
+    def _default_channel(self, guild: Guild) -> Channel:
+        for channel in guild.channels.values():
+            if channel.type not in THREAD_TYPES:
+                return channel
+        raise SandboxError(f"guild {guild.id} has no channel")
+
+    def _member(self, guild: Guild, user_id: int | None) -> Member:
+        if user_id is not None:
+            member = guild.members.get(int(user_id))
+            if member is None:
+                raise SandboxError(f"no member {user_id} in guild {guild.id}")
+            return member
+        for member in guild.members.values():
+            if member.user.username == "tester":
+                return member
+        raise SandboxError(f"guild {guild.id} has no member 'tester'; pass user_id")
+
+    def _command(self, guild: Guild, name: str) -> Command | None:
+        for command in self.state.guild_commands(guild.id) + self.state.guild_commands(None):
+            if command.name == name and command.type == 1:
+                return command
+        return None

@@ -1,0 +1,209 @@
+"""Interactions: building INTERACTION_CREATE as Discord does, and tracking the bot's answers.
+
+Discord enforces three clocks per interaction, all settable so tests stay fast:
+- the first response (callback) must arrive within `interaction_deadline` (3 s), else the
+  callback gets 404 / 10062 "Unknown interaction";
+- the token works for follow-ups and edits for `token_lifetime` (15 min), else 401 / 50027;
+- a second callback gets 400 / 40060 "Interaction has already been acknowledged".
+
+Options are typed from the command the bot synced (a string "5" for an integer option becomes 5),
+and user, channel and role options come with the `resolved` data discord.py needs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.sandbox.state import (
+    ADMINISTRATOR,
+    JSON,
+    Channel,
+    Command,
+    Guild,
+    Member,
+    SandboxState,
+)
+
+APPLICATION_COMMAND, AUTOCOMPLETE = 2, 4
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
+STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+
+
+class OptionError(ValueError):
+    """Options that the synced command does not accept (a test bug, reported clearly)."""
+
+
+@dataclass
+class Interaction:
+    """One interaction sent to the bot, and everything the bot did with it."""
+
+    id: int
+    token: str
+    type: int
+    guild: Guild
+    channel: Channel
+    member: Member
+    permissions: int
+    command: Command
+    data: JSON
+    created_at: float = field(default_factory=time.monotonic)
+    responded_at: float | None = None
+    response_type: int | None = None
+    response_data: JSON | None = None
+    original_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)
+    edits: int = 0
+    completed_at: float | None = None  # first visible answer: a message, an edit or a follow-up
+    late_callbacks: int = 0
+
+    def age(self) -> float:
+        """Seconds since the interaction was sent."""
+        return time.monotonic() - self.created_at
+
+    def to_gateway_json(self, state: SandboxState) -> JSON:
+        """The INTERACTION_CREATE payload discord.py parses (attachment_size_limit is required)."""
+        member = self.member.to_json()
+        member["permissions"] = str(self.permissions)
+        return {
+            "id": str(self.id),
+            "application_id": str(state.application_id),
+            "type": self.type,
+            "token": self.token,
+            "version": 1,
+            "guild_id": str(self.guild.id),
+            "guild": {"id": str(self.guild.id), "locale": "en-US", "features": []},
+            "guild_locale": "en-US",
+            "channel_id": str(self.channel.id),
+            "channel": self.channel.to_json(),
+            "member": member,
+            "app_permissions": str(self.guild.permissions_of(self.guild.members[state.bot_user.id])),
+            "locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(self.guild.id)},
+            "context": 0,
+            "attachment_size_limit": 10_485_760,
+            "data": self.data,
+        }
+
+
+def allowed(command: Command, permissions: int) -> bool:
+    """Discord's check of `default_member_permissions`: all bits needed, administrators pass."""
+    needed = command.default_member_permissions
+    if needed is None or permissions & ADMINISTRATOR:
+        return True
+    if needed == 0:
+        return False
+    return permissions & needed == needed
+
+
+def build_data(
+    command: Command,
+    path: list[str],
+    options: dict[str, Any],
+    guild: Guild,
+    state: SandboxState,
+    focused: str | None = None,
+) -> JSON:
+    """The interaction `data` for `/name sub... option=value ...` against the synced command."""
+    spec_options: list[JSON] = list(command.payload.get("options") or [])
+    resolved: dict[str, dict[str, Any]] = {}
+    leaf: list[JSON] = []
+    outer = leaf
+    for name in path:
+        sub = _find(spec_options, name)
+        if sub is None or sub.get("type") not in (SUB_COMMAND, SUB_COMMAND_GROUP):
+            raise OptionError(f"/{command.name} has no subcommand {name!r}")
+        inner: list[JSON] = []
+        leaf.append({"name": name, "type": sub["type"], "options": inner})
+        leaf, spec_options = inner, list(sub.get("options") or [])
+    for name, value in options.items():
+        opt = _find(spec_options, name)
+        if opt is None:
+            raise OptionError(f"/{command.name} has no option {name!r}")
+        entry: JSON = {"name": name, "type": opt["type"], "value": _typed(opt, value, focused == name)}
+        if focused == name:
+            entry["focused"] = True
+        else:
+            _resolve(opt["type"], entry["value"], guild, state, resolved)
+        leaf.append(entry)
+    if focused is None:
+        for opt in spec_options:
+            if opt.get("required") and opt["name"] not in options:
+                raise OptionError(f"/{command.name} needs option {opt['name']!r}")
+    data: JSON = {
+        "id": str(command.id),
+        "name": command.name,
+        "type": command.type,
+        "options": outer,
+    }
+    if command.guild_id is not None:
+        data["guild_id"] = str(command.guild_id)
+    if resolved:
+        data["resolved"] = resolved
+    return data
+
+
+def _find(options: list[JSON], name: str) -> JSON | None:
+    return next((o for o in options if o.get("name") == name), None)
+
+
+def _typed(option: JSON, value: Any, focused: bool) -> Any:
+    kind = option.get("type")
+    if focused:
+        return str(value)  # what the user has typed so far is always a string
+    try:
+        if kind == INTEGER:
+            return int(value)
+        if kind == NUMBER:
+            return float(value)
+        if kind == BOOLEAN:
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        if kind in (USER, CHANNEL, ROLE, MENTIONABLE):
+            return str(int(value))
+    except (TypeError, ValueError) as exc:
+        raise OptionError(f"option {option['name']!r}: {value!r} is not of type {kind}") from exc
+    return str(value)
+
+
+def _resolve(
+    kind: int, value: Any, guild: Guild, state: SandboxState, resolved: dict[str, dict[str, Any]]
+) -> None:
+    """Add the objects a snowflake option refers to, as Discord's `resolved` does."""
+    if kind not in (USER, CHANNEL, ROLE, MENTIONABLE):
+        return
+    target = int(value)
+    member = guild.members.get(target)
+    if member is not None and kind in (USER, MENTIONABLE):
+        resolved.setdefault("users", {})[str(target)] = member.user.to_json()
+        m = member.to_json()
+        m.pop("user")
+        m["permissions"] = str(guild.permissions_of(member))
+        resolved.setdefault("members", {})[str(target)] = m
+    elif target in state.channels and kind == CHANNEL:
+        ch = state.channels[target].to_json()
+        ch["permissions"] = str(guild.permissions_of(guild.members[state.bot_user.id]))
+        resolved.setdefault("channels", {})[str(target)] = ch
+    elif target in guild.roles and kind in (ROLE, MENTIONABLE):
+        resolved.setdefault("roles", {})[str(target)] = guild.roles[target].to_json()
+    else:
+        raise OptionError(f"no user, channel or role with id {target} in guild {guild.id}")
+
+
+class InteractionBook:
+    """Interactions by id and by token."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, Interaction] = {}
+        self.by_token: dict[str, Interaction] = {}
+
+    def add(self, interaction: Interaction) -> None:
+        """Track a new interaction."""
+        self.by_id[interaction.id] = interaction
+        self.by_token[interaction.token] = interaction
+
+    def clear(self) -> None:
+        """Forget every interaction."""
+        self.by_id.clear()
+        self.by_token.clear()

@@ -1,0 +1,618 @@
+"""The REST API under /api/v10: the routes a discord.py bot uses, with Discord's answers.
+
+One middleware wraps every API request, in the order Discord effectively applies things:
+injected faults (latency, then an error), authentication (bot routes need `Bot <token>`;
+interaction callbacks and webhooks carry their token in the path), the global and per-route rate
+limits, then the route itself, which validates the body against the OpenAPI spec. Every request
+is recorded with its status, whatever happened.
+
+Trap: discord.py parses a body as JSON only if `Content-Type` is exactly `application/json`, so
+responses are built by `json_response` here, never by `web.json_response` (which adds a charset).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot.sandbox import validation
+from bot.sandbox.faults import Fault
+from bot.sandbox.ratelimit import Verdict, retry_after_header
+from bot.sandbox.state import (
+    EPHEMERAL,
+    JSON,
+    LOADING,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
+    THREAD_TYPES,
+    Channel,
+    Command,
+    Message,
+    RequestRecord,
+    User,
+)
+
+if TYPE_CHECKING:
+    from bot.sandbox.app import Sandbox
+    from bot.sandbox.interactions import Interaction
+
+API_PREFIX = "/api/v10"
+VIA = "1.1 google"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    """An error answer in Discord's shape: {"message", "code"} (+ "errors" for 50035)."""
+
+    def __init__(
+        self, status: int, code: int, message: str, errors: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(f"{status} {code} {message}")
+        self.status, self.code, self.message, self.errors = status, code, message, errors
+
+    def response(self) -> web.Response:
+        """The HTTP answer."""
+        body: JSON = {"message": self.message, "code": self.code}
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return json_response(body, status=self.status)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON answer whose Content-Type is exactly `application/json`, as discord.py requires."""
+    response = web.Response(body=json.dumps(data).encode(), status=status, headers=headers)
+    response.content_type = "application/json"
+    return response
+
+
+def unknown_channel() -> ApiError:
+    """Discord's 404 for a missing or deleted channel."""
+    return ApiError(404, 10003, "Unknown Channel")
+
+
+def unknown_message() -> ApiError:
+    """Discord's 404 for a missing message."""
+    return ApiError(404, 10008, "Unknown Message")
+
+
+class RestApi:
+    """Route handlers and the middleware, bound to one sandbox."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sb = sandbox
+        self.state = sandbox.state
+
+    def routes(self) -> list[web.RouteDef]:
+        """Every REST route, named exactly as in the OpenAPI spec's paths."""
+        p = API_PREFIX
+        msgs = p + "/channels/{channel_id}/messages"
+        hook = p + "/webhooks/{webhook_id}/{webhook_token}"
+        return [
+            web.get(p + "/users/@me", self.get_me),
+            web.get(p + "/oauth2/applications/@me", self.get_application),
+            web.get(p + "/applications/@me", self.get_application),
+            web.get(p + "/gateway", self.get_gateway),
+            web.get(p + "/gateway/bot", self.get_gateway),
+            web.get(p + "/applications/{application_id}/commands", self.get_commands),
+            web.put(p + "/applications/{application_id}/commands", self.put_commands),
+            web.get(p + "/applications/{application_id}/guilds/{guild_id}/commands", self.get_commands),
+            web.put(p + "/applications/{application_id}/guilds/{guild_id}/commands", self.put_commands),
+            web.get(p + "/channels/{channel_id}", self.get_channel),
+            web.get(p + "/guilds/{guild_id}/channels", self.get_guild_channels),
+            web.post(msgs, self.create_message),
+            web.get(msgs, self.list_messages),
+            web.get(msgs + "/{message_id}", self.get_message),
+            web.patch(msgs + "/{message_id}", self.edit_message),
+            web.delete(msgs + "/{message_id}", self.delete_message),
+            web.post(msgs + "/{message_id}/threads", self.create_thread_from_message),
+            web.post(p + "/channels/{channel_id}/threads", self.create_thread),
+            web.post(
+                p + "/interactions/{interaction_id}/{interaction_token}/callback", self.callback
+            ),
+            web.post(hook, self.execute_webhook),
+            web.get(hook + "/messages/{message_id}", self.get_webhook_message),
+            web.patch(hook + "/messages/{message_id}", self.edit_webhook_message),
+            web.delete(hook + "/messages/{message_id}", self.delete_webhook_message),
+        ]
+
+    # -- the middleware ------------------------------------------------------------------------
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Faults, auth, rate limits and recording around every /api/v10 request."""
+        if not request.path.startswith(API_PREFIX + "/"):
+            return await handler(request)
+        started = time.perf_counter()
+        resource = request.match_info.route.resource
+        template = resource.canonical if resource is not None else request.path
+        route = f"{request.method} {template.removeprefix(API_PREFIX)}"
+        concrete = f"{request.method} {request.path.removeprefix(API_PREFIX)}"
+        body: Any = None
+        limited: str | None = None
+        try:
+            body = await read_body(request)
+            request["body"] = body
+            response, limited = await self._guarded(request, handler, route, concrete)
+        except ApiError as exc:
+            response = exc.response()
+        self.state.requests.append(
+            RequestRecord(
+                method=request.method,
+                path=request.path_qs,
+                route=route,
+                status=response.status,
+                time=time.time(),
+                duration_ms=(time.perf_counter() - started) * 1000,
+                body=body,
+                rate_limited=limited,
+            )
+        )
+        await self.state.notify()
+        return response
+
+    async def _guarded(
+        self, request: web.Request, handler: Handler, route: str, concrete: str
+    ) -> tuple[web.StreamResponse, str | None]:
+        fired = self.sb.faults.take(route, concrete)
+        delay = sum(f.latency_ms for f in fired) / 1000
+        if delay:
+            await asyncio.sleep(delay)
+        failing = next((f for f in fired if f.status is not None), None)
+        if failing is not None:
+            return injected_response(failing), "injected" if failing.status == 429 else None
+        bot_route = not route.split(" ", 1)[1].startswith(("/webhooks/", "/interactions/"))
+        if bot_route and not self._authorized(request):
+            raise ApiError(401, 0, "401: Unauthorized")
+        verdict = self.sb.limiter.check(route, dict(request.match_info), counts_globally=bot_route)
+        if not verdict.allowed:
+            return too_many(verdict), verdict.scope
+        try:
+            response = await handler(request)
+        except ApiError as exc:
+            response = exc.response()
+        except web.HTTPNotFound:
+            response = ApiError(404, 0, "404: Not Found").response()
+        except web.HTTPMethodNotAllowed:
+            response = ApiError(405, 0, "405: Method Not Allowed").response()
+        response.headers.update(verdict.headers)
+        return response, None
+
+    def _authorized(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bot ") or len(header) <= 4:
+            return False
+        expected = self.state.settings.token
+        return expected is None or header == f"Bot {expected}"
+
+    def validate(self, request: web.Request, spec_path: str) -> Any:
+        """The request's body, or 400 / 50035 with Discord's error tree if it breaks a rule."""
+        body = request.get("body")
+        if self.state.settings.validate:
+            problems = validation.validate_body(request.method, spec_path, body)
+            if problems:
+                raise ApiError(400, 50035, "Invalid Form Body", validation.errors_tree(problems))
+        return body if body is not None else {}
+
+    # -- identity ------------------------------------------------------------------------------
+
+    async def get_me(self, request: web.Request) -> web.Response:
+        """GET /users/@me: the bot user (login)."""
+        return json_response(self.state.bot_user.to_json())
+
+    async def get_application(self, request: web.Request) -> web.Response:
+        """GET /oauth2/applications/@me: the application (login reads its id)."""
+        s = self.state
+        return json_response(
+            {
+                "id": str(s.application_id),
+                "name": s.bot_user.username,
+                "description": "HotPapers sandbox application",
+                "icon": None,
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": s.owner.to_json(),
+                "team": None,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "summary": "",
+                "bot": s.bot_user.to_json(),
+            }
+        )
+
+    async def get_gateway(self, request: web.Request) -> web.Response:
+        """GET /gateway and /gateway/bot (only AutoShardedClient asks)."""
+        return json_response(
+            {
+                "url": f"ws://{request.host}/gateway",
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _application(self, request: web.Request) -> int | None:
+        if request.match_info["application_id"] != str(self.state.application_id):
+            raise ApiError(404, 10002, "Unknown Application")
+        guild = request.match_info.get("guild_id")
+        if guild is None:
+            return None
+        if not guild.isdigit() or int(guild) not in self.state.guilds:
+            raise ApiError(404, 10004, "Unknown Guild")
+        return int(guild)
+
+    async def get_commands(self, request: web.Request) -> web.Response:
+        """GET the synced commands, global or of a guild."""
+        guild_id = self._application(request)
+        return json_response([c.to_json() for c in self.state.guild_commands(guild_id)])
+
+    async def put_commands(self, request: web.Request) -> web.Response:
+        """PUT (bulk overwrite) the commands, global or of a guild: what `tree.sync()` does."""
+        guild_id = self._application(request)
+        spec_path = "/applications/{application_id}/commands"
+        if guild_id is not None:
+            spec_path = "/applications/{application_id}/guilds/{guild_id}/commands"
+        payloads = self.validate(request, spec_path) or []
+        old = {(c.name, c.type): c for c in self.state.guild_commands(guild_id)}
+        for command in old.values():
+            del self.state.commands[command.id]
+        synced = []
+        for payload in payloads:
+            key = (payload["name"], int(payload.get("type") or 1))
+            previous = old.get(key)
+            command = Command(
+                id=previous.id if previous else self.state.ids.next(),
+                application_id=self.state.application_id,
+                guild_id=guild_id,
+                version=self.state.ids.next(),
+                payload=payload,
+            )
+            self.state.commands[command.id] = command
+            synced.append(command.to_json())
+        return json_response(synced)
+
+    # -- channels and messages -----------------------------------------------------------------
+
+    def channel(self, request: web.Request, writing: bool = False) -> Channel:
+        """The channel in the path; 404 / 10003 if missing, 403 / 50013 if the bot may not write."""
+        raw = request.match_info["channel_id"]
+        channel = self.state.channels.get(int(raw)) if raw.isdigit() else None
+        if channel is None:
+            raise unknown_channel()
+        if writing and channel.forbidden:
+            raise ApiError(403, 50013, "Missing Permissions")
+        return channel
+
+    def message(self, request: web.Request, channel: Channel) -> Message:
+        """The message in the path, which must belong to the channel."""
+        raw = request.match_info["message_id"]
+        message = self.state.messages.get(int(raw)) if raw.isdigit() else None
+        if message is None or message.channel_id != channel.id:
+            raise unknown_message()
+        return message
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}."""
+        return json_response(self.channel(request).to_json())
+
+    async def get_guild_channels(self, request: web.Request) -> web.Response:
+        """GET /guilds/{id}/channels."""
+        guild = self.state.guilds.get(int(request.match_info["guild_id"]))
+        if guild is None:
+            raise ApiError(404, 10004, "Unknown Guild")
+        return json_response([c.to_json() for c in guild.channels.values()])
+
+    async def create_message(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/messages, with Discord's nonce dedup under `enforce_nonce`."""
+        channel = self.channel(request, writing=True)
+        body = self.validate(request, "/channels/{channel_id}/messages")
+        nonce = body.get("nonce")
+        key = (self.state.bot_user.id, str(nonce))
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self.state.nonces.get(key)
+            if seen and time.monotonic() - seen[0] < self.state.settings.nonce_window:
+                existing = self.state.messages.get(seen[1])
+                if existing is not None:
+                    return json_response(existing.to_json())
+        message = self.new_message(channel, self.state.bot_user, body, request)
+        if nonce is not None:
+            self.state.nonces[key] = (time.monotonic(), message.id)
+        await self.publish(message)
+        return json_response(message.to_json())
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/messages: newest first, ephemeral messages hidden, `limit` honoured."""
+        channel = self.channel(request)
+        limit = min(100, int(request.query.get("limit", "50")))
+        visible = [m for m in self.state.messages_in(channel.id) if not m.flags & EPHEMERAL]
+        return json_response([m.to_json() for m in reversed(visible[-limit:])])
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        """GET one message."""
+        channel = self.channel(request)
+        return json_response(self.message(request, channel).to_json())
+
+    async def edit_message(self, request: web.Request) -> web.Response:
+        """PATCH a message (only the bot's own)."""
+        channel = self.channel(request, writing=True)
+        message = self.message(request, channel)
+        body = self.validate(request, "/channels/{channel_id}/messages/{message_id}")
+        await self.apply_edit(message, body)
+        return json_response(message.to_json())
+
+    async def delete_message(self, request: web.Request) -> web.Response:
+        """DELETE a message."""
+        channel = self.channel(request, writing=True)
+        message = self.message(request, channel)
+        self.state.delete_message(message.id)
+        await self.sb.gateway.dispatch(
+            "MESSAGE_DELETE",
+            {"id": str(message.id), "channel_id": str(channel.id), "guild_id": str(channel.guild_id)},
+        )
+        return web.Response(status=204)
+
+    # -- threads -------------------------------------------------------------------------------
+
+    async def create_thread_from_message(self, request: web.Request) -> web.Response:
+        """POST /channels/{c}/messages/{m}/threads: the thread takes the message's id."""
+        channel = self.channel(request, writing=True)
+        message = self.message(request, channel)
+        body = self.validate(request, "/channels/{channel_id}/messages/{message_id}/threads")
+        if message.thread_id is not None:
+            raise ApiError(400, 160004, "A thread has already been created for this message")
+        thread = self.state.add_channel(
+            channel.guild_id, body["name"], type=PUBLIC_THREAD, parent_id=channel.id, id=message.id
+        )
+        message.thread_id = thread.id
+        return await self._thread_created(thread, body)
+
+    async def create_thread(self, request: web.Request) -> web.Response:
+        """POST /channels/{c}/threads: a thread without a starter message (private by default)."""
+        channel = self.channel(request, writing=True)
+        body = self.validate(request, "/channels/{channel_id}/threads")
+        kind = int(body.get("type") or PRIVATE_THREAD)
+        if kind not in THREAD_TYPES:
+            raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
+                {"code": "BASE_TYPE_CHOICES", "message": "Value must be a thread type."}]}})
+        thread = self.state.add_channel(channel.guild_id, body["name"], type=kind, parent_id=channel.id)
+        return await self._thread_created(thread, body)
+
+    async def _thread_created(self, thread: Channel, body: JSON) -> web.Response:
+        thread.owner_id = self.state.bot_user.id
+        thread.auto_archive_duration = int(body.get("auto_archive_duration") or 1440)
+        payload = thread.to_json()
+        payload["newly_created"] = True
+        await self.sb.gateway.dispatch("THREAD_CREATE", payload)
+        await self.state.notify()
+        return json_response(thread.to_json(), status=201)
+
+    # -- interactions and webhooks -------------------------------------------------------------
+
+    def interaction(self, request: web.Request) -> Interaction:
+        """The interaction a callback names; 404 / 10062 if unknown."""
+        raw = request.match_info["interaction_id"]
+        found = self.sb.interactions.by_id.get(int(raw)) if raw.isdigit() else None
+        if found is None or found.token != request.match_info["interaction_token"]:
+            raise ApiError(404, 10062, "Unknown interaction")
+        return found
+
+    async def callback(self, request: web.Request) -> web.StreamResponse:
+        """POST /interactions/{id}/{token}/callback: the bot's first response."""
+        inter = self.interaction(request)
+        if inter.response_type is not None:
+            raise ApiError(400, 40060, "Interaction has already been acknowledged.")
+        if inter.age() > self.state.settings.interaction_deadline:
+            inter.late_callbacks += 1
+            await self.state.notify()
+            raise ApiError(404, 10062, "Unknown interaction")
+        body = self.validate(request, "/interactions/{interaction_id}/{interaction_token}/callback")
+        kind = int(body["type"])
+        expected = (8,) if inter.type == 4 else (4, 5, 9)
+        if kind not in expected:
+            raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
+                {"code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                 "message": f"Interaction response type {kind} is not valid here."}]}})
+        data = body.get("data") or {}
+        inter.response_type, inter.response_data = kind, data
+        inter.responded_at = time.monotonic()
+        message: Message | None = None
+        if kind in (4, 5):
+            flags = int(data.get("flags") or 0) & EPHEMERAL
+            if kind == 5:
+                data = {"flags": flags | LOADING}
+            message = self.new_message(inter.channel, self.state.bot_user, data, request, type=20)
+            message.interaction_id = inter.id
+            message.webhook_id = self.state.application_id
+            message.application_id = self.state.application_id
+            inter.original_id = message.id
+            await self.publish(message)
+        if kind in (4, 8, 9):
+            inter.completed_at = inter.responded_at
+        await self.state.notify()
+        if request.query.get("with_response", "").lower() not in ("1", "true"):
+            return web.Response(status=204)
+        resource: JSON = {"type": kind}
+        if message is not None:
+            resource["message"] = message.to_json()
+        return json_response(
+            {
+                "interaction": {
+                    "id": str(inter.id),
+                    "type": inter.type,
+                    "activity_instance_id": None,
+                    "response_message_id": str(message.id) if message else None,
+                    "response_message_loading": kind == 5,
+                    "response_message_ephemeral": bool(message and message.flags & EPHEMERAL),
+                },
+                "resource": resource,
+            }
+        )
+
+    def webhook_interaction(self, request: web.Request) -> Interaction:
+        """The interaction behind a webhook token; 404 / 10015 unknown, 401 / 50027 expired."""
+        inter = self.sb.interactions.by_token.get(request.match_info["webhook_token"])
+        if inter is None or request.match_info["webhook_id"] != str(self.state.application_id):
+            raise ApiError(404, 10015, "Unknown Webhook")
+        if inter.age() > self.state.settings.token_lifetime:
+            raise ApiError(401, 50027, "Invalid Webhook Token")
+        if inter.response_type is None:
+            raise ApiError(404, 10015, "Unknown Webhook")  # nothing acknowledged yet
+        return inter
+
+    async def execute_webhook(self, request: web.Request) -> web.StreamResponse:
+        """POST /webhooks/{app}/{token}: an interaction follow-up (`?wait=true` returns it)."""
+        inter = self.webhook_interaction(request)
+        body = self.validate(request, "/webhooks/{webhook_id}/{webhook_token}")
+        message = self.new_message(inter.channel, self.state.bot_user, body, request)
+        message.webhook_id = message.application_id = self.state.application_id
+        message.interaction_id = inter.id
+        inter.followup_ids.append(message.id)
+        inter.completed_at = inter.completed_at or time.monotonic()
+        await self.publish(message)
+        if request.query.get("wait", "").lower() in ("1", "true"):
+            return json_response(message.to_json())
+        return web.Response(status=204)
+
+    def webhook_message(self, request: web.Request, inter: Interaction) -> Message:
+        """`@original` or a follow-up of this interaction."""
+        raw = request.match_info["message_id"]
+        if raw == "@original":
+            message_id = inter.original_id
+        else:
+            message_id = int(raw) if raw.isdigit() else None
+            if message_id not in inter.followup_ids and message_id != inter.original_id:
+                message_id = None
+        message = self.state.messages.get(message_id) if message_id is not None else None
+        if message is None:
+            raise unknown_message()
+        return message
+
+    async def get_webhook_message(self, request: web.Request) -> web.Response:
+        """GET @original or a follow-up."""
+        inter = self.webhook_interaction(request)
+        return json_response(self.webhook_message(request, inter).to_json())
+
+    async def edit_webhook_message(self, request: web.Request) -> web.Response:
+        """PATCH @original (e.g. after a defer) or a follow-up."""
+        inter = self.webhook_interaction(request)
+        message = self.webhook_message(request, inter)
+        raw = request.match_info["message_id"]
+        spec_path = "/webhooks/{webhook_id}/{webhook_token}/messages/" + (
+            "@original" if raw == "@original" else "{message_id}"
+        )
+        body = self.validate(request, spec_path)
+        await self.apply_edit(message, body)
+        inter.edits += 1
+        inter.completed_at = inter.completed_at or time.monotonic()
+        await self.state.notify()
+        return json_response(message.to_json())
+
+    async def delete_webhook_message(self, request: web.Request) -> web.Response:
+        """DELETE @original or a follow-up."""
+        inter = self.webhook_interaction(request)
+        message = self.webhook_message(request, inter)
+        self.state.delete_message(message.id)
+        await self.state.notify()
+        return web.Response(status=204)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def new_message(
+        self, channel: Channel, author: User, body: JSON, request: web.Request, type: int = 0
+    ) -> Message:
+        """Store a message built from a create body (content, embeds, components, ...)."""
+        reference = body.get("message_reference")
+        message = Message(
+            id=self.state.ids.next(),
+            channel_id=channel.id,
+            guild_id=channel.guild_id,
+            author=author,
+            content=body.get("content") or "",
+            embeds=list(body.get("embeds") or []),
+            components=list(body.get("components") or []),
+            attachments=list(request.get("files", [])),
+            allowed_mentions=body.get("allowed_mentions"),
+            nonce=None if body.get("nonce") is None else str(body["nonce"]),
+            flags=int(body.get("flags") or 0),
+            tts=bool(body.get("tts")),
+            type=19 if reference and type == 0 else type,
+            message_reference=reference,
+        )
+        return self.state.store_message(message)
+
+    async def apply_edit(self, message: Message, body: JSON) -> None:
+        """Apply an edit body; the LOADING flag of a deferred response goes away."""
+        for key in ("content", "embeds", "components", "allowed_mentions"):
+            if key in body:
+                value = body[key]
+                if key == "content":
+                    value = value or ""
+                elif key in ("embeds", "components"):
+                    value = list(value or [])
+                setattr(message, key, value)
+        if body.get("flags") is not None:
+            message.flags = int(body["flags"]) | (message.flags & EPHEMERAL)
+        message.flags &= ~LOADING
+        message.edited_at = time.time()
+        if not message.flags & EPHEMERAL:
+            await self.sb.gateway.dispatch("MESSAGE_UPDATE", message.to_json())
+        await self.state.notify()
+
+    async def publish(self, message: Message) -> None:
+        """Tell the gateway (MESSAGE_CREATE, unless ephemeral) and wake waiting tests."""
+        if not message.flags & EPHEMERAL:
+            await self.sb.gateway.dispatch("MESSAGE_CREATE", message.to_json())
+        await self.state.notify()
+
+
+async def read_body(request: web.Request) -> Any:
+    """The JSON body, or `payload_json` of a multipart body (files are noted on the request)."""
+    if not request.can_read_body:
+        return None
+    if request.content_type.startswith("multipart/"):
+        form = await request.post()
+        files = []
+        for name, value in form.items():
+            if isinstance(value, web.FileField):
+                content = value.file.read()
+                files.append({"id": str(len(files)), "filename": value.filename, "size": len(content),
+                              "field": name})
+        request["files"] = files
+        raw = form.get("payload_json")
+        return json.loads(raw) if isinstance(raw, str) else None
+    text = await request.text()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ApiError(400, 50109, "The request body contains invalid JSON.") from exc
+
+
+def injected_response(fault: Fault) -> web.Response:
+    """The answer of an injected error fault (a 429 gets `Via` and `Retry-After`)."""
+    headers: dict[str, str] = {}
+    if fault.status == 429:
+        headers = {"Via": VIA, "Retry-After": retry_after_header(fault.retry_after),
+                   "X-RateLimit-Scope": "global" if fault.is_global else "user"}
+        if fault.is_global:
+            headers["X-RateLimit-Global"] = "true"
+    return json_response(fault.error_body(), status=fault.status or 500, headers=headers)
+
+
+def too_many(verdict: Verdict) -> web.Response:
+    """A real 429 from the limiter."""
+    headers = dict(verdict.headers)
+    headers["Via"] = VIA
+    headers["Retry-After"] = retry_after_header(verdict.retry_after or 0.0)
+    return json_response(verdict.body(), status=429, headers=headers)
