@@ -48,6 +48,11 @@ def _arxiv_path(name: str) -> Path:
     return path
 
 
+def unwrap_recording(data: dict[str, Any]) -> Recording:
+    """The recorder's JSON wrapper (`url`, `status_code`, latin-1-decoded `body`) → Recording."""
+    return Recording(data["url"], int(data["status_code"]), data["body"].encode("latin-1"))
+
+
 def load_recording(name: str) -> Recording:
     """A recording from ../shared/data/arxiv: raw XML, or the recorder's JSON wrapper.
 
@@ -56,8 +61,7 @@ def load_recording(name: str) -> Recording:
     """
     path = _arxiv_path(name)
     if path.suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return Recording(data["url"], int(data["status_code"]), data["body"].encode("latin-1"))
+        return unwrap_recording(json.loads(path.read_text(encoding="utf-8")))
     return Recording(f"https://export.arxiv.org/api/query?{path.stem}", 200, path.read_bytes())
 
 

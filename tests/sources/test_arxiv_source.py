@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -16,7 +17,7 @@ from bot.sources.arxiv import ArxivClient, enrich, parse_feed
 from bot.sources.base import SourceFactory
 from bot.sources.http import Fetched
 
-from .conftest import FakeClock, Upstreams, atom_feed, load_recording
+from .conftest import FakeClock, Upstreams, atom_feed, load_recording, unwrap_recording
 
 
 def fetched(body: bytes, status: int = 200, content_type: str = "application/atom+xml") -> Fetched:
@@ -80,10 +81,14 @@ async def test_error_feed_through_the_client_is_rejected_without_retry(
     assert upstreams.count("arxiv.test") == 1
 
 
-def test_mojibake_is_undone_by_the_fixture_loader() -> None:
-    rec = load_recording("id_2104.12255v1_s0_m100_6ae69987ffe1.json")
-    rec.body.decode("utf-8")  # the bytes arXiv sent are valid UTF-8 again
-    assert "Ã" not in rec.body.decode("utf-8")
+def test_mojibake_of_the_recorder_is_undone() -> None:
+    # the recorded bodies happen to be ASCII; wrap a non-ASCII one the way the recorder did
+    sent = atom_feed(["2104.12255"]).replace(b"First Author", "Zoë Müller".encode())
+    wrapper = {"url": "u", "status_code": 200, "body": sent.decode("latin-1")}
+    assert "Ã«" in json.loads(json.dumps(wrapper))["body"]  # what the recording holds
+    rec = unwrap_recording(json.loads(json.dumps(wrapper)))
+    assert rec.body == sent
+    assert parse_feed(fetched(rec.body))[0].authors[0] == "Zoë Müller"
 
 
 def test_non_ascii_survives_parsing() -> None:
@@ -193,18 +198,19 @@ async def test_250_ids_are_three_requests_at_least_three_seconds_apart(
     upstreams: Upstreams, client: httpx.AsyncClient, sources_config: SourcesConfig, clock: FakeClock
 ) -> None:
     times: list[float] = []
-    upstreams.arxiv_override = lambda req: (
-        times.append(clock.now),
-        httpx.Response(
-            200, content=atom_feed(parse_qs(req.url.query.decode())["id_list"][0].split(","))
-        ),
-    )[1]
-    ids = [f"2101.{i:05d}" for i in range(250)]
-    got = await arxiv_client(client, sources_config, clock).fetch_many(ids)
+    sizes: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        times.append(clock.now)
+        ids = parse_qs(request.url.query.decode())["id_list"][0].split(",")
+        sizes.append(len(ids))
+        return httpx.Response(200, content=atom_feed(ids))
+
+    upstreams.arxiv_override = handler
+    got = await arxiv_client(client, sources_config, clock).fetch_many(
+        f"2101.{i:05d}" for i in range(250)
+    )
     assert len(got) == 250
-    sizes = [
-        len(parse_qs(r.url.query.decode())["id_list"][0].split(",")) for r in upstreams.requests
-    ]
     assert sizes == [100, 100, 50]
     assert all(b - a >= 3.0 for a, b in itertools.pairwise(times))
     assert clock.sleeps == [3.0, 3.0]
