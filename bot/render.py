@@ -197,7 +197,7 @@ def paper_embed(
         )
     embed: dict[str, Any] = {
         "type": "rich",
-        "title": truncate(defuse(prefix + paper.title), limits.EMBED_TITLE),
+        "title": prefix + safe(paper.title, limits.EMBED_TITLE - len(prefix)),
         "url": paper.abs_url,
         "color": COLOR,
         "fields": fields,

@@ -63,4 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `hotpapers preview | head`: the reader left, not an error
+        sys.stderr.close()
+        return 0
     return code
