@@ -1,4 +1,4 @@
-"""The bad-input corpus (`tests/corpus/`): one file per case, each a clear error or a safe rendering.
+"""The bad-input corpus (`tests/corpus/`): one file per case, a clear error or a safe rendering.
 
 - `digests/bad/`: not digests at all → DigestFormatError naming the file; the store is untouched.
 - `digests/hostile/`: valid digests with hostile text → rendered within Discord's limits, with no
