@@ -221,7 +221,11 @@ class SqliteStore:
         fetched = _dt(row["fetched_at"])
         assert fetched is not None
         return DigestMeta(
-            source=source, day=day, fetched_at=fetched, final=bool(row["final"]), paper_count=row["n"]
+            source=source,
+            day=day,
+            fetched_at=fetched,
+            final=bool(row["final"]),
+            paper_count=row["n"],
         )
 
     async def latest_day(self, source: str | None = None) -> date | None:
@@ -518,7 +522,14 @@ class SqliteStore:
     async def counts(self) -> dict[str, int]:
         """Row counts per table."""
         out: dict[str, int] = {}
-        for table in ("papers", "digests", "digest_entries", "subscriptions", "posts", "source_health"):
+        for table in (
+            "papers",
+            "digests",
+            "digest_entries",
+            "subscriptions",
+            "posts",
+            "source_health",
+        ):
             row = await self._one(f"SELECT count(*) AS n FROM {table}")
             out[table] = int(row["n"]) if row else 0
         return out
