@@ -86,18 +86,23 @@ class SqliteStore:
         """Store a digest; a digest with the same content as the stored one changes no row."""
         digest_hash = _content_hash(digest)
         existing = await self._one(
-            "SELECT content_hash, final FROM digests WHERE source = ? AND day = ?",
+            "SELECT content_hash, final, fetched_at FROM digests WHERE source = ? AND day = ?",
             (digest.source, digest.day.isoformat()),
         )
         if existing is not None and existing["content_hash"] == digest_hash:
-            if final and not existing["final"]:
-                async with self._write() as db:
-                    await db.execute(
-                        "UPDATE digests SET final = 1 WHERE source = ? AND day = ?",
-                        (digest.source, digest.day.isoformat()),
-                    )
-                return True
-            return False
+            # Same papers: only the bookkeeping may move on (a refetch of today restarts the
+            # refresh interval; a day becomes final). Re-importing a file changes nothing,
+            # because the file carries the same stamp.
+            stamp = _iso(digest.fetched_at) if digest.fetched_at else existing["fetched_at"]
+            now_final = bool(existing["final"]) or final
+            if stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
+                return False
+            async with self._write() as db:
+                await db.execute(
+                    "UPDATE digests SET fetched_at = ?, final = ? WHERE source = ? AND day = ?",
+                    (stamp, int(now_final), digest.source, digest.day.isoformat()),
+                )
+            return True
         fetched = _iso(digest.fetched_at or _now())
         day = digest.day.isoformat()
         async with self._write() as db:

@@ -106,11 +106,6 @@ async def test_today_is_refreshed_only_after_the_configured_minutes(
     assert len((await store.get_digest("hf", TODAY)).papers) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SqliteStore.save_digest keeps the old fetched_at when the content is unchanged, "
-    "so an unchanged today is re-fetched on every call after the refresh interval",
-)
 async def test_unchanged_refresh_restarts_the_refresh_interval(
     upstreams: Upstreams,
     client: httpx.AsyncClient,
