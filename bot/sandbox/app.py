@@ -79,9 +79,11 @@ class Sandbox:
         sock.bind((host, port))
         sock.setblocking(False)
         self.host, self.port = host, sock.getsockname()[1]
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await self._runner.setup()
-        await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
+        await web.SockSite(self._runner, sock).start()
         log.info("sandbox listening on %s", self.base_url)
 
     async def stop(self) -> None:

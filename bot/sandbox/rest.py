@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 API_PREFIX = "/api/v10"
 VIA = "1.1 google"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+BODY = web.RequestKey("body", object)  # the parsed JSON body (or multipart payload_json)
+FILES = web.RequestKey("files", list)  # attachments of a multipart body
 
 
 class ApiError(Exception):
@@ -136,7 +138,7 @@ class RestApi:
         limited: str | None = None
         try:
             body = await read_body(request)
-            request["body"] = body
+            request[BODY] = body
             response, limited = await self._guarded(request, handler, route, concrete)
         except ApiError as exc:
             response = exc.response()
@@ -191,7 +193,7 @@ class RestApi:
 
     def validate(self, request: web.Request, spec_path: str) -> Any:
         """The request's body, or 400 / 50035 with Discord's error tree if it breaks a rule."""
-        body = request.get("body")
+        body = request.get(BODY)
         if self.state.settings.validate:
             problems = validation.validate_body(request.method, spec_path, body)
             if problems:
@@ -540,7 +542,7 @@ class RestApi:
             content=body.get("content") or "",
             embeds=list(body.get("embeds") or []),
             components=list(body.get("components") or []),
-            attachments=list(request.get("files", [])),
+            attachments=list(request.get(FILES, [])),
             allowed_mentions=body.get("allowed_mentions"),
             nonce=None if body.get("nonce") is None else str(body["nonce"]),
             flags=int(body.get("flags") or 0),
@@ -587,7 +589,7 @@ async def read_body(request: web.Request) -> Any:
                 content = value.file.read()
                 files.append({"id": str(len(files)), "filename": value.filename, "size": len(content),
                               "field": name})
-        request["files"] = files
+        request[FILES] = files
         raw = form.get("payload_json")
         return json.loads(raw) if isinstance(raw, str) else None
     text = await request.text()

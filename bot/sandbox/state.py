@@ -8,6 +8,7 @@ read and write one `SandboxState`, so a test sees exactly what the bot did.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -442,10 +443,15 @@ class SandboxState:
             self.changed.notify_all()
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float) -> Any:
-        """Wait until `predicate()` is truthy and return its value; `TimeoutError` otherwise."""
+        """Wait until `predicate()` is truthy and return its value; `TimeoutError` otherwise.
+
+        Woken by every sandbox change, and every 20 ms as well, so the predicate may also look
+        at things the sandbox does not own (such as the bot's cache).
+        """
         async with asyncio.timeout(timeout), self.changed:
             while not (value := predicate()):
-                await self.changed.wait()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.changed.wait(), 0.02)
             return value
 
     # -- guilds and channels -------------------------------------------------------------------
