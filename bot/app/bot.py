@@ -1,0 +1,104 @@
+"""The discord.py `Bot`: no privileged intents, no pings by default, resources in `setup_hook`.
+
+The entry point (`hotpapers run`, the demo, tests) opens the store and the HTTP client with
+`async with` and passes them in; `setup_hook` builds the publisher and the scheduler, loads the
+cogs and syncs the commands (globally, or to `discord.dev_guild_id` for instant updates while
+developing). `close()` first lets the posts in flight finish.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.app.digests import DigestService
+from bot.app.scheduler import Scheduler
+from bot.app.sender import DiscordSender
+from bot.app.tree import HotPapersTree
+from bot.config import Config
+from bot.publish import Publisher
+from bot.schedule import Clock, utc_now
+from bot.sources.base import SourceFactory
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    """Guilds only: slash commands need no message content, members or presences."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    return chosen
+
+
+class HotPapersBot(commands.Bot):
+    """HotPapers on Discord: `/hot`, `/paper`, `/history`, `/digest …` and the daily posts."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: Store,
+        factory: SourceFactory | None = None,
+        clock: Clock = utc_now,
+        sync_commands: bool = True,
+        run_scheduler: bool = True,
+        **options: Any,
+    ) -> None:
+        options.setdefault("intents", intents())
+        options.setdefault("chunk_guilds_at_startup", False)
+        options.setdefault("max_messages", None)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            tree_cls=HotPapersTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.sync_commands = sync_commands
+        self.run_scheduler = run_scheduler
+        self.digests = DigestService(store, config, factory, clock=clock)
+        self.publisher = Publisher(
+            store,
+            DiscordSender(self.http, lambda: self.user.id if self.user else None),
+            clock=clock,
+        )
+        self.scheduler = Scheduler(store, self.publisher, self.digests, config, clock=clock)
+        self.synced: list[discord.app_commands.AppCommand] = []
+
+    async def setup_hook(self) -> None:
+        """Load the cogs and sync the commands (before the gateway connects)."""
+        from bot.app.cogs import digest, papers, scheduler
+
+        await self.add_cog(papers.PapersCog(self))
+        await self.add_cog(digest.DigestCog(self))
+        await self.add_cog(scheduler.SchedulerCog(self))
+        if self.sync_commands:
+            await self.sync_tree()
+
+    async def sync_tree(self) -> None:
+        """Sync globally, or only to the development guild when one is configured."""
+        dev = self.config.discord.dev_guild_id
+        if dev is not None:
+            guild = discord.Object(id=dev)
+            self.tree.copy_global_to(guild=guild)
+            self.synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %s", len(self.synced), dev)
+        else:
+            self.synced = await self.tree.sync()
+            log.info("synced %d global commands", len(self.synced))
+
+    async def on_ready(self) -> None:
+        """Log who we are and where."""
+        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        """Finish the posts in flight, then disconnect."""
+        await self.scheduler.stop()
+        await super().close()

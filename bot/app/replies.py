@@ -1,0 +1,98 @@
+"""Answering an interaction: rendered payloads to discord.py calls, deferring only when slow.
+
+`Reply` answers directly when the work is quick (a stored day: one round trip, well inside
+Discord's 3 seconds) and defers on its own if the answer is not ready after `defer_after`
+seconds (a fetch from upstream), so no command ever misses the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import discord
+
+log = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+SUPPRESS_EMBEDS = 1 << 2
+DEFER_AFTER = 1.5
+
+
+def message_kwargs(payload: Payload) -> dict[str, Any]:
+    """A rendered payload as keyword arguments of `send_message` / `followup.send`."""
+    kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+    if payload.get("content"):
+        kwargs["content"] = payload["content"]
+    embeds = payload.get("embeds") or []
+    if embeds:
+        kwargs["embeds"] = [discord.Embed.from_dict(e) for e in embeds]
+    if int(payload.get("flags") or 0) & SUPPRESS_EMBEDS:
+        kwargs["suppress_embeds"] = True
+    return kwargs
+
+
+class Reply:
+    """The answer to one interaction: `await reply.send(payloads)` once the work is done."""
+
+    def __init__(
+        self,
+        interaction: discord.Interaction[Any],
+        *,
+        ephemeral: bool = False,
+        defer_after: float = DEFER_AFTER,
+    ) -> None:
+        self.interaction = interaction
+        self.ephemeral = ephemeral
+        self._lock = asyncio.Lock()
+        self._answered = False
+        self._timer = asyncio.create_task(self._defer_later(defer_after), name="reply-defer")
+
+    async def _defer_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with self._lock:
+            if not self._answered and not self.interaction.response.is_done():
+                await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+
+    async def defer(self) -> None:
+        """Defer now (before work known to be slow, e.g. an upstream fetch)."""
+        async with self._lock:
+            if not self.interaction.response.is_done():
+                await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+
+    async def send(self, payloads: list[Payload]) -> None:
+        """Send the payloads: the first as the response, the rest as follow-ups."""
+        async with self._lock:
+            self._answered = True
+            self._timer.cancel()
+            for i, payload in enumerate(payloads):
+                kwargs = message_kwargs(payload)
+                if i == 0 and not self.interaction.response.is_done():
+                    await self.interaction.response.send_message(ephemeral=self.ephemeral, **kwargs)
+                else:
+                    await self.interaction.followup.send(ephemeral=self.ephemeral, **kwargs)
+
+    def close(self) -> None:
+        """Stop the defer timer (the command failed before answering)."""
+        self._timer.cancel()
+
+    async def __aenter__(self) -> Reply:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._timer
+
+
+async def answer(
+    interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = True
+) -> None:
+    """Send a short text answer (or follow-up, if the interaction was already answered)."""
+    allowed = discord.AllowedMentions.none()
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=allowed)
+    else:
+        await interaction.response.send_message(text, ephemeral=ephemeral, allowed_mentions=allowed)

@@ -1,0 +1,133 @@
+"""`publish.Sender` over discord.py's HTTP client: exact payloads, nonces, and error mapping.
+
+Messages are sent as the rendered JSON body itself (`POST /channels/{id}/messages` through
+`HTTPClient.request`), so what `bot.render` produced and the tests validated is byte for byte
+what Discord receives, and discord.py still applies its rate-limit buckets and 429 handling.
+discord.py's exceptions become the publisher's: 403 `ChannelForbidden`, 404 `ChannelGone`,
+400 `PayloadRejected`, and 5xx, 429 after discord.py's own retries, timeouts and connection
+errors `TransientPostError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import aiohttp
+import discord
+from discord.http import HTTPClient, Route
+
+from bot.publish import (
+    ChannelForbidden,
+    ChannelGone,
+    PayloadRejected,
+    SeenMessage,
+    TransientPostError,
+    fingerprint,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+THREAD_ALREADY_EXISTS = 160004
+THREAD_ARCHIVE_MINUTES = 1440
+RECENT_LIMIT = 100
+
+
+async def mapped(call: Callable[[], Awaitable[T]]) -> T:
+    """Run one Discord request, turning discord.py's errors into the publisher's."""
+    try:
+        return await call()
+    except discord.Forbidden as exc:
+        raise ChannelForbidden(_describe(exc)) from exc
+    except discord.NotFound as exc:
+        raise ChannelGone(_describe(exc)) from exc
+    except discord.DiscordServerError as exc:
+        raise TransientPostError(_describe(exc)) from exc
+    except discord.RateLimited as exc:
+        raise TransientPostError(f"rate limited for {exc.retry_after:.0f}s") from exc
+    except discord.HTTPException as exc:
+        if exc.status == 400:
+            raise PayloadRejected(_describe(exc)) from exc
+        raise TransientPostError(_describe(exc)) from exc
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise TransientPostError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _describe(exc: discord.HTTPException) -> str:
+    text = exc.text or exc.response.reason or ""
+    return (
+        f"{text} (status {exc.status}, code {exc.code})" if exc.code else f"{text} ({exc.status})"
+    )
+
+
+class DiscordSender:
+    """Posts through a logged-in client's HTTP session; `user_id` is the bot's own id."""
+
+    def __init__(self, http: HTTPClient, user_id: Callable[[], int | None]) -> None:
+        self.http = http
+        self.user_id = user_id
+
+    async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        """Post the payload as is, plus `nonce` with `enforce_nonce` (Discord dedups it)."""
+        body = {**payload, "nonce": nonce, "enforce_nonce": True}
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+        data = await mapped(lambda: self.http.request(route, json=body))
+        return int(data["id"])
+
+    async def create_thread(self, channel_id: int, message_id: int, name: str) -> int:
+        """Open a public thread on a message; if one exists already, it is that thread.
+
+        Discord gives a thread started from a message the message's own id and answers a
+        second attempt with 400 / 160004, so this is idempotent.
+        """
+        route = Route(
+            "POST",
+            "/channels/{channel_id}/messages/{message_id}/threads",
+            channel_id=channel_id,
+            message_id=message_id,
+        )
+        body = {"name": name, "auto_archive_duration": THREAD_ARCHIVE_MINUTES}
+        try:
+            data = await mapped(lambda: self.http.request(route, json=body))
+        except PayloadRejected as exc:
+            cause = exc.__cause__
+            if isinstance(cause, discord.HTTPException) and cause.code == THREAD_ALREADY_EXISTS:
+                return message_id
+            raise
+        return int(data["id"])
+
+    async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
+        """The bot's own plain messages since `after` (not command replies), oldest first."""
+        since = discord.utils.time_snowflake(after) if after else None
+        data = await mapped(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=since))
+        me = self.user_id()
+        out: list[SeenMessage] = []
+        for msg in data:
+            author = msg.get("author") or {}
+            if me is not None and str(author.get("id")) != str(me):
+                continue
+            if msg.get("type", 0) != 0 or msg.get("webhook_id") or msg.get("interaction"):
+                continue
+            nonce = msg.get("nonce")
+            out.append(
+                SeenMessage(
+                    int(msg["id"]), None if nonce is None else str(nonce), fingerprint(dict(msg))
+                )
+            )
+        out.sort(key=lambda m: m.id)
+        return out
+
+
+async def gather_limited(limit: int, jobs: list[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Run `jobs` with at most `limit` at a time, results in order (exceptions propagate)."""
+    sem = asyncio.Semaphore(max(1, limit))
+
+    async def run(job: Callable[[], Awaitable[T]]) -> T:
+        async with sem:
+            return await job()
+
+    return list(await asyncio.gather(*(run(j) for j in jobs)))
