@@ -17,6 +17,7 @@ import contextlib
 import json
 import signal
 import sys
+from typing import Any
 
 HELP = "serve a local Discord sandbox for trying and testing the bot offline"
 
@@ -24,7 +25,9 @@ HELP = "serve a local Discord sandbox for trying and testing the bot offline"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `hotpapers sandbox`."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port to bind (default 8765; 0: any)")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port to bind (default 8765; 0: any)"
+    )
     parser.add_argument("--guilds", type=int, default=1, metavar="N", help="guilds to create (1)")
     parser.add_argument(
         "--channels", type=int, default=1, metavar="N", help="text channels per guild (1)"
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(args: argparse.Namespace) -> int:
     from bot.sandbox.app import Sandbox  # aiohttp and jsonschema load only for this command
 
-    settings: dict[str, object] = {
+    settings: dict[str, Any] = {
         "token": args.token,
         "rate_limits": not args.no_rate_limits,
         "global_limit": args.global_limit,
@@ -81,7 +84,9 @@ async def _serve(args: argparse.Namespace) -> int:
     try:
         await sandbox.start(args.host, args.port)
     except OSError as exc:
-        print(f"hotpapers sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(
+            f"hotpapers sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
         return 2
     for g in range(args.guilds):
         names = [f"channel-{c + 1}" if c else "general" for c in range(max(args.channels, 1))]

@@ -6,6 +6,9 @@ messages, every request), inject faults, change settings, reset. Everything that
 see on Discord is announced over the gateway (GUILD_CREATE, CHANNEL_CREATE, ...).
 """
 
+# `timeout=` parameters decide an outcome (e.g. "deferred"), not just when to give up.
+# ruff: noqa: ASYNC109
+
 from __future__ import annotations
 
 import asyncio
@@ -202,8 +205,17 @@ class Control:
         `timeout`; then `settle` seconds more for stragglers.
         """
         return await self._interact(
-            APPLICATION_COMMAND, command, options or {}, None, guild_id, channel_id, user_id,
-            permissions, followups, timeout, settle,
+            APPLICATION_COMMAND,
+            command,
+            options or {},
+            None,
+            guild_id,
+            channel_id,
+            user_id,
+            permissions,
+            followups,
+            timeout,
+            settle,
         )
 
     async def autocomplete(
@@ -220,8 +232,17 @@ class Control:
     ) -> InteractionResult:
         """Type into option `focused` of `/command`; the result's `choices` are the suggestions."""
         return await self._interact(
-            AUTOCOMPLETE, command, options, focused, guild_id, channel_id, user_id, permissions,
-            0, timeout, 0.0,
+            AUTOCOMPLETE,
+            command,
+            options,
+            focused,
+            guild_id,
+            channel_id,
+            user_id,
+            permissions,
+            0,
+            timeout,
+            0.0,
         )
 
     async def _interact(
@@ -266,7 +287,9 @@ class Control:
             data=data,
         )
         self.sb.interactions.add(inter)
-        if not await self.sb.gateway.dispatch_one("INTERACTION_CREATE", inter.to_gateway_json(self.state)):
+        if not await self.sb.gateway.dispatch_one(
+            "INTERACTION_CREATE", inter.to_gateway_json(self.state)
+        ):
             raise SandboxError("no bot is connected to the gateway")
         return await self._await_answer(inter, command_name, followups, timeout, settle)
 
@@ -307,7 +330,9 @@ class Control:
             response=inter.response_data,
             original=original.to_json() if original else None,
             followups=[
-                self.state.messages[i].to_json() for i in inter.followup_ids if i in self.state.messages
+                self.state.messages[i].to_json()
+                for i in inter.followup_ids
+                if i in self.state.messages
             ],
             choices=choices,
             ephemeral=bool(original and original.flags & EPHEMERAL),
@@ -369,7 +394,7 @@ class Control:
         return self.state.settings.to_json()
 
     async def gateway(self, action: str, resumable: bool = False) -> int:
-        """"reconnect" (op 7), "invalid_session" (op 9), "drop" or "silence" the connections."""
+        """ "reconnect" (op 7), "invalid_session" (op 9), "drop" or "silence" the connections."""
         gw = self.sb.gateway
         if action == "reconnect":
             return await gw.send_reconnect()
@@ -388,7 +413,9 @@ class Control:
 
         def reached() -> bool:
             s = self.sb.gateway.stats
-            connected = any(c.session is not None and not c.silent for c in self.sb.gateway.connections)
+            connected = any(
+                c.session is not None and not c.silent for c in self.sb.gateway.connections
+            )
             return s.identifies >= identifies and s.resumes >= resumes and connected
 
         await self.state.wait_for(reached, timeout)
@@ -430,8 +457,11 @@ class Control:
                         for c in g.channels.values()
                     ],
                     "members": [
-                        {"id": str(m.user.id), "username": m.user.username,
-                         "permissions": str(g.permissions_of(m))}
+                        {
+                            "id": str(m.user.id),
+                            "username": m.user.username,
+                            "permissions": str(g.permissions_of(m)),
+                        }
                         for m in g.members.values()
                     ],
                 }

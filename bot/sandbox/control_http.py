@@ -29,19 +29,30 @@ def _guild_json(guild: Guild) -> JSON:
     return {
         "id": str(guild.id),
         "name": guild.name,
-        "channels": [{"id": str(c.id), "name": c.name, "type": c.type} for c in guild.channels.values()],
-        "members": [{"id": str(m.user.id), "username": m.user.username} for m in guild.members.values()],
+        "channels": [
+            {"id": str(c.id), "name": c.name, "type": c.type} for c in guild.channels.values()
+        ],
+        "members": [
+            {"id": str(m.user.id), "username": m.user.username} for m in guild.members.values()
+        ],
     }
 
 
 def _channel_json(channel: Channel) -> JSON:
-    return {"id": str(channel.id), "guild_id": str(channel.guild_id), "name": channel.name,
-            "type": channel.type}
+    return {
+        "id": str(channel.id),
+        "guild_id": str(channel.guild_id),
+        "name": channel.name,
+        "type": channel.type,
+    }
 
 
 def _member_json(member: Member) -> JSON:
-    return {"id": str(member.user.id), "username": member.user.username,
-            "role_ids": [str(r) for r in member.role_ids]}
+    return {
+        "id": str(member.user.id),
+        "username": member.user.username,
+        "role_ids": [str(r) for r in member.role_ids],
+    }
 
 
 def _opt_int(value: Any) -> int | None:
@@ -148,7 +159,9 @@ class ControlApi:
     async def forbid_channel(self, request: web.Request) -> web.Response:
         """POST /_sandbox/channels/{id}/forbid {"forbidden": true}: writes get 403 / 50013."""
         body = await self._body(request)
-        self.control.forbid_channel(int(request.match_info["channel_id"]), bool(body.get("forbidden", True)))
+        self.control.forbid_channel(
+            int(request.match_info["channel_id"]), bool(body.get("forbidden", True))
+        )
         return json_response({"forbidden": bool(body.get("forbidden", True))})
 
     async def messages(self, request: web.Request) -> web.Response:
@@ -172,8 +185,11 @@ class ControlApi:
             )
         else:
             result = await self.control.invoke(
-                str(body["command"]), options, followups=int(body.get("followups", 0)),
-                settle=float(body.get("settle", 0.0)), **common,
+                str(body["command"]),
+                options,
+                followups=int(body.get("followups", 0)),
+                settle=float(body.get("settle", 0.0)),
+                **common,
             )
         return json_response(result.to_json())
 
@@ -206,7 +222,9 @@ class ControlApi:
     async def gateway(self, request: web.Request) -> web.Response:
         """POST /_sandbox/gateway/{reconnect|invalid_session|drop|silence} {"resumable"}."""
         body = await self._body(request)
-        count = await self.control.gateway(request.match_info["action"], bool(body.get("resumable")))
+        count = await self.control.gateway(
+            request.match_info["action"], bool(body.get("resumable"))
+        )
         return json_response({"connections": count})
 
     async def settings(self, request: web.Request) -> web.Response:

@@ -66,7 +66,10 @@ class Fault:
                 "code": 0,
             }
         code, message = DEFAULT_ERRORS.get(status, (0, f"{status}: Error"))
-        return {"message": self.message or message, "code": self.code if self.code is not None else code}
+        return {
+            "message": self.message or message,
+            "code": self.code if self.code is not None else code,
+        }
 
     def to_json(self) -> JSON:
         """The fault as JSON (for the control API)."""

@@ -78,7 +78,9 @@ class Interaction:
             "channel_id": str(self.channel.id),
             "channel": self.channel.to_json(),
             "member": member,
-            "app_permissions": str(self.guild.permissions_of(self.guild.members[state.bot_user.id])),
+            "app_permissions": str(
+                self.guild.permissions_of(self.guild.members[state.bot_user.id])
+            ),
             "locale": "en-US",
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(self.guild.id)},
@@ -122,7 +124,11 @@ def build_data(
         opt = _find(spec_options, name)
         if opt is None:
             raise OptionError(f"/{command.name} has no option {name!r}")
-        entry: JSON = {"name": name, "type": opt["type"], "value": _typed(opt, value, focused == name)}
+        entry: JSON = {
+            "name": name,
+            "type": opt["type"],
+            "value": _typed(opt, value, focused == name),
+        }
         if focused == name:
             entry["focused"] = True
         else:

@@ -65,7 +65,9 @@ class ApiError(Exception):
         return json_response(body, status=self.status)
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     """A JSON answer whose Content-Type is exactly `application/json`, as discord.py requires."""
     response = web.Response(body=json.dumps(data).encode(), status=status, headers=headers)
     response.content_type = "application/json"
@@ -102,8 +104,12 @@ class RestApi:
             web.get(p + "/gateway/bot", self.get_gateway),
             web.get(p + "/applications/{application_id}/commands", self.get_commands),
             web.put(p + "/applications/{application_id}/commands", self.put_commands),
-            web.get(p + "/applications/{application_id}/guilds/{guild_id}/commands", self.get_commands),
-            web.put(p + "/applications/{application_id}/guilds/{guild_id}/commands", self.put_commands),
+            web.get(
+                p + "/applications/{application_id}/guilds/{guild_id}/commands", self.get_commands
+            ),
+            web.put(
+                p + "/applications/{application_id}/guilds/{guild_id}/commands", self.put_commands
+            ),
             web.get(p + "/channels/{channel_id}", self.get_channel),
             web.get(p + "/guilds/{guild_id}/channels", self.get_guild_channels),
             web.post(msgs, self.create_message),
@@ -333,7 +339,7 @@ class RestApi:
         return json_response(message.to_json())
 
     async def list_messages(self, request: web.Request) -> web.Response:
-        """GET /channels/{id}/messages: newest first, ephemeral messages hidden, `limit` honoured."""
+        """GET /channels/{id}/messages: newest first, without ephemeral ones, up to `limit`."""
         channel = self.channel(request)
         limit = min(100, int(request.query.get("limit", "50")))
         visible = [m for m in self.state.messages_in(channel.id) if not m.flags & EPHEMERAL]
@@ -359,7 +365,11 @@ class RestApi:
         self.state.delete_message(message.id)
         await self.sb.gateway.dispatch(
             "MESSAGE_DELETE",
-            {"id": str(message.id), "channel_id": str(channel.id), "guild_id": str(channel.guild_id)},
+            {
+                "id": str(message.id),
+                "channel_id": str(channel.id),
+                "guild_id": str(channel.guild_id),
+            },
         )
         return web.Response(status=204)
 
@@ -384,9 +394,21 @@ class RestApi:
         body = self.validate(request, "/channels/{channel_id}/threads")
         kind = int(body.get("type") or PRIVATE_THREAD)
         if kind not in THREAD_TYPES:
-            raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
-                {"code": "BASE_TYPE_CHOICES", "message": "Value must be a thread type."}]}})
-        thread = self.state.add_channel(channel.guild_id, body["name"], type=kind, parent_id=channel.id)
+            raise ApiError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "type": {
+                        "_errors": [
+                            {"code": "BASE_TYPE_CHOICES", "message": "Value must be a thread type."}
+                        ]
+                    }
+                },
+            )
+        thread = self.state.add_channel(
+            channel.guild_id, body["name"], type=kind, parent_id=channel.id
+        )
         return await self._thread_created(thread, body)
 
     async def _thread_created(self, thread: Channel, body: JSON) -> web.Response:
@@ -421,9 +443,21 @@ class RestApi:
         kind = int(body["type"])
         expected = (8,) if inter.type == 4 else (4, 5, 9)
         if kind not in expected:
-            raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
-                {"code": "INTERACTION_RESPONSE_TYPE_INVALID",
-                 "message": f"Interaction response type {kind} is not valid here."}]}})
+            raise ApiError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "type": {
+                        "_errors": [
+                            {
+                                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                                "message": f"Interaction response type {kind} is not valid here.",
+                            }
+                        ]
+                    }
+                },
+            )
         data = body.get("data") or {}
         inter.response_type, inter.response_data = kind, data
         inter.responded_at = time.monotonic()
@@ -583,12 +617,18 @@ async def read_body(request: web.Request) -> Any:
         return None
     if request.content_type.startswith("multipart/"):
         form = await request.post()
-        files = []
+        files: list[JSON] = []
         for name, value in form.items():
             if isinstance(value, web.FileField):
                 content = value.file.read()
-                files.append({"id": str(len(files)), "filename": value.filename, "size": len(content),
-                              "field": name})
+                files.append(
+                    {
+                        "id": str(len(files)),
+                        "filename": value.filename,
+                        "size": len(content),
+                        "field": name,
+                    }
+                )
         request[FILES] = files
         raw = form.get("payload_json")
         return json.loads(raw) if isinstance(raw, str) else None
@@ -605,8 +645,11 @@ def injected_response(fault: Fault) -> web.Response:
     """The answer of an injected error fault (a 429 gets `Via` and `Retry-After`)."""
     headers: dict[str, str] = {}
     if fault.status == 429:
-        headers = {"Via": VIA, "Retry-After": retry_after_header(fault.retry_after),
-                   "X-RateLimit-Scope": "global" if fault.is_global else "user"}
+        headers = {
+            "Via": VIA,
+            "Retry-After": retry_after_header(fault.retry_after),
+            "X-RateLimit-Scope": "global" if fault.is_global else "user",
+        }
         if fault.is_global:
             headers["X-RateLimit-Global"] = "true"
     return json_response(fault.error_body(), status=fault.status or 500, headers=headers)

@@ -5,6 +5,9 @@ permission arithmetic, the JSON shapes discord.py parses). The REST, gateway and
 read and write one `SandboxState`, so a test sees exactly what the bot did.
 """
 
+# `timeout=` parameters decide an outcome (e.g. "deferred"), not just when to give up.
+# ruff: noqa: ASYNC109
+
 from __future__ import annotations
 
 import asyncio
@@ -456,7 +459,9 @@ class SandboxState:
 
     # -- guilds and channels -------------------------------------------------------------------
 
-    def add_guild(self, name: str, everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS) -> Guild:
+    def add_guild(
+        self, name: str, everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS
+    ) -> Guild:
         """A new guild owned by the sandbox owner, with the bot as a member."""
         guild = Guild(self.ids.next(), name, owner_id=self.owner.id)
         guild.roles[guild.id] = Role(guild.id, "@everyone", everyone_permissions)

@@ -63,8 +63,9 @@ def spec() -> dict[str, Any]:
 
 @functools.cache
 def _registry() -> Registry[Any]:
-    resource: Resource[Any] = Resource(contents=spec(), specification=DRAFT202012)
-    return Registry().with_resource(SPEC_URI, resource)
+    resource: Resource[Any] = DRAFT202012.create_resource(spec())
+    registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+    return registry
 
 
 def _absolutize(schema: Any) -> Any:
@@ -104,7 +105,9 @@ def validate_body(method: str, path: str, body: Any) -> list[FormError]:
     elif (method, path) == CALLBACK_ROUTE and isinstance(body, dict):
         data = body.get("data")
         if body.get("type") in (4, 7) and isinstance(data, dict):
-            problems.extend(FormError(["data", *e.path], e.code, e.message) for e in message_rules(data))
+            problems.extend(
+                FormError(["data", *e.path], e.code, e.message) for e in message_rules(data)
+            )
     return _dedup(problems)
 
 

@@ -1,4 +1,4 @@
-"""The real discord.py client against the sandbox: login, sync, commands, posting, threads, errors."""
+"""The real discord.py client against the sandbox: login, commands, posts, threads, errors."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def text_channel(bot: commands.Bot, channel_id: int) -> discord.TextChannel:
     return channel
 
 
-async def test_login_ready_with_several_guilds_and_sync(sandbox: Sandbox, bot_factory: Callable[..., commands.Bot]) -> None:
+async def test_login_ready_with_several_guilds_and_sync(
+    sandbox: Sandbox, bot_factory: Callable[..., commands.Bot]
+) -> None:
     guilds = [await sandbox.control.add_guild(f"G{i}", channels=["a", "b"]) for i in range(3)]
     async with running_bot(sandbox, bot_factory()) as bot:
         assert bot.user is not None and bot.user.id == sandbox.state.bot_user.id
@@ -48,13 +50,17 @@ async def test_login_ready_with_several_guilds_and_sync(sandbox: Sandbox, bot_fa
     assert auth_less == []
 
 
-async def test_bad_token_is_a_login_failure(sandbox: Sandbox, guild: Guild, bot_factory: Callable[..., commands.Bot]) -> None:
+async def test_bad_token_is_a_login_failure(
+    sandbox: Sandbox, guild: Guild, bot_factory: Callable[..., commands.Bot]
+) -> None:
     with pytest.raises(discord.LoginFailure):
         async with running_bot(sandbox, bot_factory(), token="wrong"):
             pass
 
 
-async def test_privileged_intents_not_enabled_close_with_4014(sandbox: Sandbox, guild: Guild, bot_factory: Callable[..., commands.Bot]) -> None:
+async def test_privileged_intents_not_enabled_close_with_4014(
+    sandbox: Sandbox, guild: Guild, bot_factory: Callable[..., commands.Bot]
+) -> None:
     bot = bot_factory(intents=discord.Intents.all())
     with pytest.raises(discord.PrivilegedIntentsRequired):
         async with running_bot(sandbox, bot):
@@ -71,15 +77,18 @@ async def test_slash_command_round_trip(sandbox: Sandbox, bot: commands.Bot) -> 
     assert result.response_type == 4
     assert result.content == "hihihi"
     assert [m["content"] for m in result.followups] == ["done"]
-    assert result.latency_ms is not None and 0 < result.latency_ms < 1000
+    assert result.latency_ms is not None and result.latency_ms > 0
     channel = result.original and int(result.original["channel_id"])
-    assert channel and [m["content"] for m in sandbox.control.messages(channel)] == ["hihihi", "done"]
+    assert channel and [m["content"] for m in sandbox.control.messages(channel)] == [
+        "hihihi",
+        "done",
+    ]
 
     deferred = await sandbox.control.invoke("slow")
     assert deferred.status == "answered" and deferred.response_type == 5
     assert deferred.content == "finished" and deferred.embeds[0]["description"] == "42"
     assert deferred.latency_ms is not None and deferred.ack_latency_ms is not None
-    assert deferred.latency_ms >= 50 > deferred.ack_latency_ms
+    assert deferred.latency_ms - deferred.ack_latency_ms >= 49  # the command works for 50 ms
 
 
 async def test_autocomplete(sandbox: Sandbox, bot: commands.Bot) -> None:
@@ -108,17 +117,18 @@ async def test_default_member_permissions_are_enforced(
 async def test_interaction_deadline_and_second_acknowledgement(
     sandbox: Sandbox, bot: commands.Bot
 ) -> None:
-    late = await sandbox.control.invoke("late")
-    assert late.status == "no_response"
-    await sandbox.state.wait_for(lambda: bot.late_errors, 2)  # type: ignore[attr-defined]
-    error = bot.late_errors.pop()  # type: ignore[attr-defined]
-    assert isinstance(error, discord.NotFound) and error.code == 10062
-
     twice = await sandbox.control.invoke("twice", followups=1)
     assert twice.content == "once"
     await sandbox.state.wait_for(lambda: bot.late_errors, 2)  # type: ignore[attr-defined]
     error = bot.late_errors.pop()  # type: ignore[attr-defined]
     assert isinstance(error, discord.HTTPException) and error.code == 40060
+
+    sandbox.control.configure(interaction_deadline=0.2)  # "late" answers after 0.4 s
+    late = await sandbox.control.invoke("late")
+    assert late.status == "no_response"
+    await sandbox.state.wait_for(lambda: bot.late_errors, 2)  # type: ignore[attr-defined]
+    error = bot.late_errors.pop()  # type: ignore[attr-defined]
+    assert isinstance(error, discord.NotFound) and error.code == 10062
 
 
 async def test_expired_token_refuses_followups(sandbox: Sandbox, bot: commands.Bot) -> None:

@@ -114,17 +114,21 @@ async def test_control_api_over_http(sandbox: Sandbox, http: aiohttp.ClientSessi
         assert r.status == 201
         guild = await r.json()
     channel = guild["channels"][0]["id"]
-    async with http.post(f"{base}/guilds/{guild['id']}/members", json={"username": "mod",
-                                                                         "permissions": 32}) as r:
+    async with http.post(
+        f"{base}/guilds/{guild['id']}/members", json={"username": "mod", "permissions": 32}
+    ) as r:
         assert (await r.json())["username"] == "mod"
-    async with http.post(f"{base}/faults", json={"route": "POST /channels/*/messages",
-                                                 "status": 404, "times": 1}) as r:
+    async with http.post(
+        f"{base}/faults", json={"route": "POST /channels/*/messages", "status": 404, "times": 1}
+    ) as r:
         assert (await r.json())["status"] == 404
-    async with http.post(f"{sandbox.api_base}/channels/{channel}/messages", json={"content": "x"},
-                         headers=AUTH) as r:
+    async with http.post(
+        f"{sandbox.api_base}/channels/{channel}/messages", json={"content": "x"}, headers=AUTH
+    ) as r:
         assert r.status == 404 and (await r.json())["code"] == 10003
-    async with http.post(f"{sandbox.api_base}/channels/{channel}/messages", json={"content": "y"},
-                         headers=AUTH) as r:
+    async with http.post(
+        f"{sandbox.api_base}/channels/{channel}/messages", json={"content": "y"}, headers=AUTH
+    ) as r:
         assert r.status == 200
     async with http.get(f"{base}/channels/{channel}/messages") as r:
         assert [m["content"] for m in await r.json()] == ["y"]

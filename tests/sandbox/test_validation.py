@@ -34,7 +34,10 @@ def test_valid_message_passes() -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({"embeds": [{"description": "x" * 4097}]}, {"embeds.0.description": "BASE_TYPE_MAX_LENGTH"}),
+        (
+            {"embeds": [{"description": "x" * 4097}]},
+            {"embeds.0.description": "BASE_TYPE_MAX_LENGTH"},
+        ),
         ({"embeds": [{"title": "t"}] * 11}, {"embeds": "BASE_TYPE_MAX_LENGTH"}),
         (
             {"embeds": [{"description": "x" * 4000}, {"description": "x" * 2000, "title": "y"}]},
@@ -43,7 +46,10 @@ def test_valid_message_passes() -> None:
         ({"content": "x" * 2001}, {"content": "BASE_TYPE_MAX_LENGTH"}),
         ({"nonce": "n" * 26}, {"nonce": "BASE_TYPE_MAX_LENGTH"}),
         ({"embeds": [{"color": "red"}]}, {"embeds.0.color": "BASE_TYPE_BAD_TYPE"}),
-        ({"embeds": [{"fields": [{"name": "n"}]}]}, {"embeds.0.fields.0.value": "BASE_TYPE_REQUIRED"}),
+        (
+            {"embeds": [{"fields": [{"name": "n"}]}]},
+            {"embeds.0.fields.0.value": "BASE_TYPE_REQUIRED"},
+        ),
     ],
 )
 def test_invalid_message_is_reported_where_discord_reports_it(
@@ -65,12 +71,14 @@ def test_6000_counts_title_description_fields_footer_and_author() -> None:
     just_over = [{"description": "x" * 4096}, {"description": "x" * 1904, "footer": {"text": "y"}}]
     assert embed_length(just_over) == 6001
     assert codes({"embeds": just_over}) == {"embeds": "MAX_EMBED_SIZE_EXCEEDED"}
-    assert codes({"embeds": just_over[:1] + [{"description": "x" * 1904}]}) == {}
+    assert codes({"embeds": [*just_over[:1], {"description": "x" * 1904}]}) == {}
 
 
 def test_interaction_callback_is_checked_for_its_own_type() -> None:
     assert codes({"type": 4, "data": {"content": "ok"}}, path=CALLBACK) == {}
-    assert codes({"type": 8, "data": {"choices": [{"name": "a", "value": "a"}]}}, path=CALLBACK) == {}
+    assert (
+        codes({"type": 8, "data": {"choices": [{"name": "a", "value": "a"}]}}, path=CALLBACK) == {}
+    )
     bad = {"type": 4, "data": {"content": "x" * 2001, "embeds": [{"title": "t" * 257}]}}
     assert codes(bad, path=CALLBACK) == {
         "data.content": "BASE_TYPE_MAX_LENGTH",
@@ -95,7 +103,10 @@ def test_errors_tree_has_discord_shape() -> None:
             "0": {
                 "description": {
                     "_errors": [
-                        {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 4096 or fewer in length."}
+                        {
+                            "code": "BASE_TYPE_MAX_LENGTH",
+                            "message": "Must be 4096 or fewer in length.",
+                        }
                     ]
                 }
             }
