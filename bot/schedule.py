@@ -179,3 +179,24 @@ def next_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class ManualClock:
+    """A clock that stands still until moved: for tests and `hotpapers demo`."""
+
+    def __init__(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("a clock's time must be timezone-aware")
+        self.now = now
+
+    def __call__(self) -> datetime:
+        """The current (manual) time."""
+        return self.now
+
+    def set(self, now: datetime) -> None:
+        """Jump to `now`."""
+        self.now = now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move forward by `delta`."""
+        self.now += delta

@@ -21,6 +21,16 @@ SUPPRESS_EMBEDS = 1 << 2
 DEFER_AFTER = 1.5
 
 
+def is_thinking(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the interaction was deferred and its "thinking…" message not yet replaced."""
+    deferred = discord.InteractionResponseType.deferred_channel_message
+    return (
+        interaction.response.is_done()
+        and interaction.response.type == deferred
+        and not interaction.extras.get("answered")
+    )
+
+
 def message_kwargs(payload: Payload) -> dict[str, Any]:
     """A rendered payload as keyword arguments of `send_message` / `followup.send`."""
     kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
@@ -71,8 +81,12 @@ class Reply:
                 kwargs = message_kwargs(payload)
                 if i == 0 and not self.interaction.response.is_done():
                     await self.interaction.response.send_message(ephemeral=self.ephemeral, **kwargs)
+                elif i == 0 and is_thinking(self.interaction):
+                    kwargs.pop("suppress_embeds", None)
+                    await self.interaction.edit_original_response(**kwargs)
                 else:
                     await self.interaction.followup.send(ephemeral=self.ephemeral, **kwargs)
+                self.interaction.extras["answered"] = True
 
     def close(self) -> None:
         """Stop the defer timer (the command failed before answering)."""
@@ -92,7 +106,9 @@ async def answer(
 ) -> None:
     """Send a short text answer (or follow-up, if the interaction was already answered)."""
     allowed = discord.AllowedMentions.none()
-    if interaction.response.is_done():
+    if is_thinking(interaction):
+        await interaction.edit_original_response(content=text, allowed_mentions=allowed)
+    elif interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=allowed)
     else:
         await interaction.response.send_message(text, ephemeral=ephemeral, allowed_mentions=allowed)

@@ -1,0 +1,155 @@
+"""Try the bot offline: a local Discord sandbox and the real bot, in one process.
+
+The bundled sample digest (Hot Papers 2021-03-12) is imported into a temporary store; a
+moderator subscribes the #papers channel for 09:00 UTC; the clock is set to 09:00 on the next
+day and the real scheduler posts the day's digest; then a member runs `/hot`,
+`/hot category:cs.CV` and `/paper 2103.06874`. Prints a transcript, or with `--json` one JSON
+object: {"messages": [{"channel_id", "payload"}], "interactions": [{"command", "options",
+"response", "latency_ms"}]}. Nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.errors import HotPapersError
+
+HELP = "run the bot against a local Discord sandbox on the sample digest (offline)"
+
+MANAGE_GUILD = 1 << 5
+DEMO_TIME = datetime(2021, 3, 13, 8, 59, tzinfo=UTC)  # a minute before the daily post
+CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("hot", {}),
+    ("hot", {"category": "cs.CV"}),
+    ("paper", {"id": "2103.06874"}),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `hotpapers demo`."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo and print its transcript."""
+    logging.getLogger("discord").setLevel(logging.ERROR)  # no voice-support warnings
+    result, names = asyncio.run(run_demo())
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        print(transcript(result, names), end="")
+    return 0
+
+
+async def demo() -> dict[str, Any]:
+    """Run the whole demo; returns {"messages": [...], "interactions": [...]}."""
+    return (await run_demo())[0]
+
+
+async def run_demo() -> tuple[dict[str, Any], dict[str, str]]:
+    """The demo's result and the names of its channels by id (for the transcript)."""
+    from bot.app.bot import HotPapersBot, intents
+    from bot.cli.preview import sample_digest
+    from bot.config import parse_config
+    from bot.sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
+    from bot.schedule import ManualClock
+    from bot.store import open_store
+
+    config = parse_config(
+        {"sources": {"default": "hotpapers-md"}, "schedule": {"catch_up_hours": 1}}, env={}
+    )
+    clock = ManualClock(DEMO_TIME)
+    interactions: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="hotpapers-demo-") as tmp:
+        async with (
+            running_sandbox() as sandbox,
+            open_store(Path(tmp) / "demo.sqlite3") as store,
+        ):
+            await store.save_digest(sample_digest(), final=True)
+            guild = await sandbox.control.add_guild("HotPapers demo", channels=["papers"])
+            papers = next(iter(guild.channels.values())).id
+            bot = HotPapersBot(
+                config=config,
+                store=store,
+                clock=clock,
+                run_scheduler=False,
+                **sandbox_bot_options(intents=intents()),
+            )
+            async with running_bot(sandbox, bot):
+
+                async def call(command: str, options: dict[str, Any], perms: int | None) -> None:
+                    r = await sandbox.control.invoke(command, options, permissions=perms)
+                    if r.status != "answered":
+                        raise HotPapersError(f"demo: /{command} was not answered ({r.status})")
+                    interactions.append(
+                        {
+                            "command": command,
+                            "options": options,
+                            "response": {"type": r.response_type, "data": r.response},
+                            "latency_ms": r.latency_ms,
+                        }
+                    )
+
+                await call(
+                    "digest subscribe",
+                    {"channel": str(papers), "time": "09:00", "timezone": "UTC"},
+                    MANAGE_GUILD,
+                )
+                clock.advance(timedelta(minutes=1))
+                report = await bot.scheduler.tick()
+                if report.sent != 1:
+                    raise HotPapersError(f"demo: the scheduled post did not go out ({report})")
+                for command, options in CALLS:
+                    await call(command, options, None)
+            messages = [
+                {"channel_id": r.path.split("/")[-2], "payload": r.body}
+                for r in sandbox.control.requests(
+                    "POST /channels/{channel_id}/messages", status=200
+                )
+            ]
+            names = {str(c.id): c.name for c in guild.channels.values()}
+    return {"messages": messages, "interactions": interactions}, names
+
+
+def transcript(result: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """The demo as readable text: what was posted where, and what each command answered."""
+    from bot.textview import payload_to_text
+
+    names = names or {}
+
+    def readable(text: str) -> str:
+        text = re.sub(r"<#(\d+)>", lambda m: "#" + names.get(m.group(1), m.group(1)), text)
+        return re.sub(
+            r"<t:(\d+):\w>",
+            lambda m: datetime.fromtimestamp(int(m.group(1)), UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            text,
+        )
+
+    def interaction(i: dict[str, Any]) -> list[str]:
+        opts = " ".join(f"{k}:{names.get(str(v), v)}" for k, v in i["options"].items())
+        head = f"── /{i['command']} {opts}".rstrip()
+        data = i["response"]["data"] or {}
+        return [f"{head} (answered in {i['latency_ms']:.0f} ms) ──", payload_to_text(data), ""]
+
+    setup = [i for i in result["interactions"] if i["command"].startswith("digest")]
+    asked = [i for i in result["interactions"] if not i["command"].startswith("digest")]
+    out = ["HotPapers demo: a local Discord sandbox, the real bot, the sample digest.", ""]
+    out.append("A moderator subscribes #papers (the clock reads 2021-03-13 08:59 UTC):")
+    for i in setup:
+        out += interaction(i)
+    out.append("At 09:00 UTC the scheduler posts the digest of 2021-03-12:")
+    for m in result["messages"]:
+        out.append(f"── in #{names.get(m['channel_id'], m['channel_id'])} ──")
+        out += [payload_to_text(m["payload"]), ""]
+    out.append("Members ask:")
+    for i in asked:
+        out += interaction(i)
+    return readable("\n".join(out).rstrip() + "\n")
