@@ -1,1 +1,65 @@
-"""Local Discord sandbox (docstring TBD)."""
+"""A local stand-in for Discord that the real, unchanged discord.py bot connects to.
+
+One aiohttp application on one port serves:
+
+- ``/api/v10/...``: the REST routes a bot uses (login, application info, command sync, channel
+  messages, threads, interaction callbacks, webhook follow-ups and edits), with request bodies
+  validated against Discord's OpenAPI spec (``spec/``) plus the rules the spec lacks, Discord's
+  rate limits (per-route buckets with ``X-RateLimit-*`` headers, a global limit, 429 with
+  ``retry_after``), message nonces under ``enforce_nonce``, and injectable faults;
+- ``/gateway``: the Gateway websocket (HELLO, IDENTIFY → READY → GUILD_CREATE, heartbeats,
+  RESUME with replay, RECONNECT, INVALID_SESSION, close codes 4004 and 4014);
+- ``/_sandbox/...``: a JSON control API for tests and tools (below).
+
+Point the bot at it with ``bot.app.endpoints.configure_endpoints(api_base, gateway_url)``. Start
+it with ``hotpapers sandbox --port 8765``, or in tests with
+``bot.sandbox.testing.running_sandbox()`` (in-process: ``sandbox.control`` has a method for every
+control route, see ``bot.sandbox.control.Control``).
+
+Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "..."}``)::
+
+    GET    /_sandbox                          snapshot: bot, guilds, commands, counters, settings
+    POST   /_sandbox/guilds                   {"name", "channels": ["general"],
+                                               "everyone_permissions"}
+    POST   /_sandbox/guilds/{id}/channels     {"name", "type": 0}
+    POST   /_sandbox/guilds/{id}/roles        {"name", "permissions": "32"}
+    POST   /_sandbox/guilds/{id}/members      {"username", "permissions": 32, "role_ids": []}
+    DELETE /_sandbox/channels/{id}            delete: the bot then gets 404 / 10003 there
+    POST   /_sandbox/channels/{id}/forbid     {"forbidden": true}: the bot gets 403 / 50013 there
+    GET    /_sandbox/channels/{id}/messages   oldest first, ephemeral ones included
+    POST   /_sandbox/interactions             run a slash command (or autocomplete, see below)
+    GET    /_sandbox/commands?guild_id=       the commands the bot synced
+    GET    /_sandbox/requests?route=&status=&method=   every REST request the bot made
+    GET    /_sandbox/faults                   the active faults
+    POST   /_sandbox/faults                   {"route": "POST /channels/*/messages", "status": 500,
+                                               "code", "message", "latency_ms", "times": 1,
+                                               "retry_after", "global"}   (route "*": all)
+    DELETE /_sandbox/faults[/{id}]            clear faults
+    POST   /_sandbox/gateway/{action}         reconnect | drop | silence |
+                                              invalid_session {"resumable": false}
+    GET    /_sandbox/settings                 PATCH it to change any `SandboxSettings` field, e.g.
+                                              {"interaction_deadline": 3.0, "token_lifetime": 900,
+                                               "nonce_window": 120, "global_limit": 50,
+                                               "rate_limits": true, "allowed_intents": 0,
+                                               "route_limits": {
+                                                 "POST /channels/{channel_id}/messages": [5, 5.0]}}
+    POST   /_sandbox/reset                    {"full": false}: forget messages, requests, faults;
+                                              full: also guilds, commands and gateway sessions
+
+``POST /_sandbox/interactions`` takes ``{"command": "papers today", "options": {"limit": 3},
+"guild_id", "channel_id", "user_id", "permissions", "followups": 0, "timeout": 10, "settle": 0}``
+(subcommands are separated by spaces; omitted guild, channel and user default to the first guild,
+its first channel and its member "tester"), or, for autocomplete, the same with
+``"focused": "option name"``. It answers with what the bot did::
+
+    $ curl -s -X POST localhost:8765/_sandbox/interactions \\
+           -d '{"command": "echo", "options": {"text": "hi"}, "followups": 1}'
+    {"status": "answered", "command": "echo", "interaction_id": "1575...", "response_type": 4,
+     "response": {"content": "hi"}, "original": {"id": "...", "content": "hi", ...},
+     "followups": [{"content": "done", ...}], "choices": null, "ephemeral": false,
+     "ack_latency_ms": 2.1, "latency_ms": 2.1}
+
+``status`` is "answered", "deferred" (acknowledged, never completed), "no_response" (nothing
+within the interaction deadline), "denied" (the member lacks the command's
+``default_member_permissions``, so Discord would not deliver it) or "unknown_command".
+"""

@@ -576,7 +576,7 @@ class RestApi:
             content=body.get("content") or "",
             embeds=list(body.get("embeds") or []),
             components=list(body.get("components") or []),
-            attachments=list(request.get(FILES, [])),
+            attachments=self._attachments(channel, request),
             allowed_mentions=body.get("allowed_mentions"),
             nonce=None if body.get("nonce") is None else str(body["nonce"]),
             flags=int(body.get("flags") or 0),
@@ -585,6 +585,24 @@ class RestApi:
             message_reference=reference,
         )
         return self.state.store_message(message)
+
+    def _attachments(self, channel: Channel, request: web.Request) -> list[JSON]:
+        """Attachment objects for the files of a multipart body (ids are new snowflakes)."""
+        out = []
+        for upload in request.get(FILES, []):
+            attachment_id = self.state.ids.next()
+            url = f"http://{request.host}/attachments/{channel.id}/{attachment_id}/{upload['filename']}"
+            out.append(
+                {
+                    "id": str(attachment_id),
+                    "filename": upload["filename"],
+                    "size": upload["size"],
+                    "content_type": upload["content_type"],
+                    "url": url,
+                    "proxy_url": url,
+                }
+            )
+        return out
 
     async def apply_edit(self, message: Message, body: JSON) -> None:
         """Apply an edit body; the LOADING flag of a deferred response goes away."""
@@ -623,10 +641,10 @@ async def read_body(request: web.Request) -> Any:
                 content = value.file.read()
                 files.append(
                     {
-                        "id": str(len(files)),
+                        "field": name,
                         "filename": value.filename,
                         "size": len(content),
-                        "field": name,
+                        "content_type": value.content_type,
                     }
                 )
         request[FILES] = files

@@ -200,7 +200,9 @@ def _translate(error: ValidationError, body: Any) -> list[FormError]:
             # Of the branches whose type matched, the one whose errors sit deepest matched most.
             best = max(meant, key=lambda errs: (max(len(e.path) for e in errs), -len(errs)))
             return [p for sub in best for p in _translate(sub, body)]
-    if error.validator == "type" and _coercible(error.instance, error.validator_value):
+    if error.validator == "type" and _coercible(
+        error.instance, error.validator_value, error.schema
+    ):
         return []
     path = list(error.absolute_path)
     v, expected = error.validator, error.validator_value
@@ -231,7 +233,19 @@ def _discriminated(errors: list[ValidationError], depth: int) -> bool:
     return False
 
 
-def _coercible(instance: Any, expected: Any) -> bool:
-    """Discord accepts integers (snowflakes, permission bits) written as decimal strings."""
+def _coercible(instance: Any, expected: Any, schema: Any) -> bool:
+    """Whether Discord coerces the value although its type differs from the spec's.
+
+    Integers (permission bits) may be written as decimal strings, and snowflakes as plain
+    non-negative integers (discord.py sends attachment ids as 0, 1, ...).
+    """
     wanted = expected if isinstance(expected, list) else [expected]
-    return "integer" in wanted and isinstance(instance, str) and instance.isdigit()
+    if "integer" in wanted and isinstance(instance, str) and instance.isdigit():
+        return True
+    is_snowflake = isinstance(schema, dict) and schema.get("format") == "snowflake"
+    return (
+        is_snowflake
+        and isinstance(instance, int)
+        and not isinstance(instance, bool)
+        and instance >= 0
+    )

@@ -39,6 +39,15 @@ def make_bot(**options: object) -> commands.Bot:
         )
 
     @bot.tree.command()
+    async def lifecycle(interaction: discord.Interaction) -> None:
+        """Answer, read the answer back, follow up, edit the follow-up, delete the answer."""
+        await interaction.response.send_message("draft")
+        original = await interaction.original_response()
+        follow = await interaction.followup.send("follow", wait=True)
+        await follow.edit(content=f"follow edited after {original.content}")
+        await original.delete()
+
+    @bot.tree.command()
     async def fruit(interaction: discord.Interaction, name: str) -> None:
         """Pick a fruit."""
         await interaction.response.send_message(f"you picked {name}", ephemeral=True)

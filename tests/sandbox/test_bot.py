@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import Callable
 
@@ -37,7 +38,15 @@ async def test_login_ready_with_several_guilds_and_sync(
             assert cached is not None and cached.me is not None
             assert [c.name for c in cached.text_channels] == ["a", "b"]
         synced = await bot.tree.sync()
-        assert {c.name for c in synced} == {"echo", "slow", "fruit", "configure", "late", "twice"}
+        assert {c.name for c in synced} == {
+            "echo",
+            "slow",
+            "lifecycle",
+            "fruit",
+            "configure",
+            "late",
+            "twice",
+        }
         assert {c["name"] for c in sandbox.control.commands()} == {c.name for c in synced}
         # A guild sync is kept apart from the global commands.
         bot.tree.copy_global_to(guild=discord.Object(guilds[0].id))
@@ -89,6 +98,24 @@ async def test_slash_command_round_trip(sandbox: Sandbox, bot: commands.Bot) -> 
     assert deferred.content == "finished" and deferred.embeds[0]["description"] == "42"
     assert deferred.latency_ms is not None and deferred.ack_latency_ms is not None
     assert deferred.latency_ms - deferred.ack_latency_ms >= 49  # the command works for 50 ms
+
+
+async def test_original_response_and_followup_lifecycle(
+    sandbox: Sandbox, guild: Guild, bot: commands.Bot
+) -> None:
+    result = await sandbox.control.invoke("lifecycle", followups=1)
+    assert result.status == "answered" and result.content == "draft"
+    hook = "{webhook_id}/{webhook_token}/messages/{message_id}"
+    await sandbox.state.wait_for(lambda: sandbox.control.requests(f"DELETE /webhooks/{hook}"), 2)
+    assert [r.route.split(" ")[0] for r in sandbox.control.requests() if hook in r.route] == [
+        "GET",
+        "PATCH",
+        "DELETE",
+    ]
+    channel = next(iter(guild.channels))
+    assert [m["content"] for m in sandbox.control.messages(channel)] == [
+        "follow edited after draft"
+    ]
 
 
 async def test_autocomplete(sandbox: Sandbox, bot: commands.Bot) -> None:
@@ -167,13 +194,17 @@ async def test_posting_a_thread_and_nonce_dedup(
     assert loose.type == discord.ChannelType.private_thread
     await sandbox.state.wait_for(lambda: bot.get_channel(loose.id), 2)
 
+    attached = await channel.send("with a file", file=discord.File(io.BytesIO(b"abc"), "a.txt"))
+    assert sandbox.state.messages[attached.id].attachments[0]["filename"] == "a.txt"
+
     first = await channel.send("digest", nonce="digest-2026-11-27")
     second = await channel.send("digest", nonce="digest-2026-11-27")
     assert first.id == second.id
     assert [m["content"] for m in sandbox.control.messages(channel.id)].count("digest") == 1
 
+    papers = text_channel(bot, list(guild.channels)[1])  # general's bucket (5 per 5 s) is used up
     with pytest.raises(discord.HTTPException) as info:
-        await channel.send(embed=discord.Embed(description="x" * 4097))
+        await papers.send(embed=discord.Embed(description="x" * 4097))
     assert info.value.status == 400 and info.value.code == 50035
 
 
