@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.sandbox.control import SandboxError
 from bot.sandbox.interactions import OptionError
-from bot.sandbox.rest import json_response
+from bot.sandbox.responses import json_response
 from bot.sandbox.state import JSON, Channel, Guild, Member
 
 if TYPE_CHECKING:

@@ -4,10 +4,8 @@ One middleware wraps every API request, in the order Discord effectively applies
 injected faults (latency, then an error), authentication (bot routes need `Bot <token>`;
 interaction callbacks and webhooks carry their token in the path), the global and per-route rate
 limits, then the route itself, which validates the body against the OpenAPI spec. Every request
-is recorded with its status, whatever happened.
-
-Trap: discord.py parses a body as JSON only if `Content-Type` is exactly `application/json`, so
-responses are built by `json_response` here, never by `web.json_response` (which adds a charset).
+is recorded with its status, whatever happened. Interaction callbacks and webhook follow-ups
+live in `webhooks.py`; answers are built by `responses.json_response` (exact Content-Type).
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from aiohttp import web
 from bot.sandbox import validation
 from bot.sandbox.faults import Fault
 from bot.sandbox.ratelimit import Verdict, retry_after_header
+from bot.sandbox.responses import ApiError, json_response, unknown_channel, unknown_message
 from bot.sandbox.state import (
     EPHEMERAL,
     JSON,
@@ -36,52 +35,16 @@ from bot.sandbox.state import (
     RequestRecord,
     User,
 )
+from bot.sandbox.webhooks import InteractionRoutes
 
 if TYPE_CHECKING:
     from bot.sandbox.app import Sandbox
-    from bot.sandbox.interactions import Interaction
 
 API_PREFIX = "/api/v10"
 VIA = "1.1 google"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BODY = web.RequestKey("body", object)  # the parsed JSON body (or multipart payload_json)
 FILES = web.RequestKey("files", list)  # attachments of a multipart body
-
-
-class ApiError(Exception):
-    """An error answer in Discord's shape: {"message", "code"} (+ "errors" for 50035)."""
-
-    def __init__(
-        self, status: int, code: int, message: str, errors: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(f"{status} {code} {message}")
-        self.status, self.code, self.message, self.errors = status, code, message, errors
-
-    def response(self) -> web.Response:
-        """The HTTP answer."""
-        body: JSON = {"message": self.message, "code": self.code}
-        if self.errors is not None:
-            body["errors"] = self.errors
-        return json_response(body, status=self.status)
-
-
-def json_response(
-    data: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    """A JSON answer whose Content-Type is exactly `application/json`, as discord.py requires."""
-    response = web.Response(body=json.dumps(data).encode(), status=status, headers=headers)
-    response.content_type = "application/json"
-    return response
-
-
-def unknown_channel() -> ApiError:
-    """Discord's 404 for a missing or deleted channel."""
-    return ApiError(404, 10003, "Unknown Channel")
-
-
-def unknown_message() -> ApiError:
-    """Discord's 404 for a missing message."""
-    return ApiError(404, 10008, "Unknown Message")
 
 
 class RestApi:
@@ -95,7 +58,6 @@ class RestApi:
         """Every REST route, named exactly as in the OpenAPI spec's paths."""
         p = API_PREFIX
         msgs = p + "/channels/{channel_id}/messages"
-        hook = p + "/webhooks/{webhook_id}/{webhook_token}"
         return [
             web.get(p + "/users/@me", self.get_me),
             web.get(p + "/oauth2/applications/@me", self.get_application),
@@ -119,13 +81,7 @@ class RestApi:
             web.delete(msgs + "/{message_id}", self.delete_message),
             web.post(msgs + "/{message_id}/threads", self.create_thread_from_message),
             web.post(p + "/channels/{channel_id}/threads", self.create_thread),
-            web.post(
-                p + "/interactions/{interaction_id}/{interaction_token}/callback", self.callback
-            ),
-            web.post(hook, self.execute_webhook),
-            web.get(hook + "/messages/{message_id}", self.get_webhook_message),
-            web.patch(hook + "/messages/{message_id}", self.edit_webhook_message),
-            web.delete(hook + "/messages/{message_id}", self.delete_webhook_message),
+            *InteractionRoutes(self).routes(p),
         ]
 
     # -- the middleware ------------------------------------------------------------------------
@@ -419,147 +375,6 @@ class RestApi:
         await self.sb.gateway.dispatch("THREAD_CREATE", payload)
         await self.state.notify()
         return json_response(thread.to_json(), status=201)
-
-    # -- interactions and webhooks -------------------------------------------------------------
-
-    def interaction(self, request: web.Request) -> Interaction:
-        """The interaction a callback names; 404 / 10062 if unknown."""
-        raw = request.match_info["interaction_id"]
-        found = self.sb.interactions.by_id.get(int(raw)) if raw.isdigit() else None
-        if found is None or found.token != request.match_info["interaction_token"]:
-            raise ApiError(404, 10062, "Unknown interaction")
-        return found
-
-    async def callback(self, request: web.Request) -> web.StreamResponse:
-        """POST /interactions/{id}/{token}/callback: the bot's first response."""
-        inter = self.interaction(request)
-        if inter.response_type is not None:
-            raise ApiError(400, 40060, "Interaction has already been acknowledged.")
-        if inter.age() > self.state.settings.interaction_deadline:
-            inter.late_callbacks += 1
-            await self.state.notify()
-            raise ApiError(404, 10062, "Unknown interaction")
-        body = self.validate(request, "/interactions/{interaction_id}/{interaction_token}/callback")
-        kind = int(body["type"])
-        expected = (8,) if inter.type == 4 else (4, 5, 9)
-        if kind not in expected:
-            raise ApiError(
-                400,
-                50035,
-                "Invalid Form Body",
-                {
-                    "type": {
-                        "_errors": [
-                            {
-                                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
-                                "message": f"Interaction response type {kind} is not valid here.",
-                            }
-                        ]
-                    }
-                },
-            )
-        data = body.get("data") or {}
-        inter.response_type, inter.response_data = kind, data
-        inter.responded_at = time.monotonic()
-        message: Message | None = None
-        if kind in (4, 5):
-            flags = int(data.get("flags") or 0) & EPHEMERAL
-            if kind == 5:
-                data = {"flags": flags | LOADING}
-            message = self.new_message(inter.channel, self.state.bot_user, data, request, type=20)
-            message.interaction_id = inter.id
-            message.webhook_id = self.state.application_id
-            message.application_id = self.state.application_id
-            inter.original_id = message.id
-            await self.publish(message)
-        if kind in (4, 8, 9):
-            inter.completed_at = inter.responded_at
-        await self.state.notify()
-        if request.query.get("with_response", "").lower() not in ("1", "true"):
-            return web.Response(status=204)
-        resource: JSON = {"type": kind}
-        if message is not None:
-            resource["message"] = message.to_json()
-        return json_response(
-            {
-                "interaction": {
-                    "id": str(inter.id),
-                    "type": inter.type,
-                    "activity_instance_id": None,
-                    "response_message_id": str(message.id) if message else None,
-                    "response_message_loading": kind == 5,
-                    "response_message_ephemeral": bool(message and message.flags & EPHEMERAL),
-                },
-                "resource": resource,
-            }
-        )
-
-    def webhook_interaction(self, request: web.Request) -> Interaction:
-        """The interaction behind a webhook token; 404 / 10015 unknown, 401 / 50027 expired."""
-        inter = self.sb.interactions.by_token.get(request.match_info["webhook_token"])
-        if inter is None or request.match_info["webhook_id"] != str(self.state.application_id):
-            raise ApiError(404, 10015, "Unknown Webhook")
-        if inter.age() > self.state.settings.token_lifetime:
-            raise ApiError(401, 50027, "Invalid Webhook Token")
-        if inter.response_type is None:
-            raise ApiError(404, 10015, "Unknown Webhook")  # nothing acknowledged yet
-        return inter
-
-    async def execute_webhook(self, request: web.Request) -> web.StreamResponse:
-        """POST /webhooks/{app}/{token}: an interaction follow-up (`?wait=true` returns it)."""
-        inter = self.webhook_interaction(request)
-        body = self.validate(request, "/webhooks/{webhook_id}/{webhook_token}")
-        message = self.new_message(inter.channel, self.state.bot_user, body, request)
-        message.webhook_id = message.application_id = self.state.application_id
-        message.interaction_id = inter.id
-        inter.followup_ids.append(message.id)
-        inter.completed_at = inter.completed_at or time.monotonic()
-        await self.publish(message)
-        if request.query.get("wait", "").lower() in ("1", "true"):
-            return json_response(message.to_json())
-        return web.Response(status=204)
-
-    def webhook_message(self, request: web.Request, inter: Interaction) -> Message:
-        """`@original` or a follow-up of this interaction."""
-        raw = request.match_info["message_id"]
-        if raw == "@original":
-            message_id = inter.original_id
-        else:
-            message_id = int(raw) if raw.isdigit() else None
-            if message_id not in inter.followup_ids and message_id != inter.original_id:
-                message_id = None
-        message = self.state.messages.get(message_id) if message_id is not None else None
-        if message is None:
-            raise unknown_message()
-        return message
-
-    async def get_webhook_message(self, request: web.Request) -> web.Response:
-        """GET @original or a follow-up."""
-        inter = self.webhook_interaction(request)
-        return json_response(self.webhook_message(request, inter).to_json())
-
-    async def edit_webhook_message(self, request: web.Request) -> web.Response:
-        """PATCH @original (e.g. after a defer) or a follow-up."""
-        inter = self.webhook_interaction(request)
-        message = self.webhook_message(request, inter)
-        raw = request.match_info["message_id"]
-        spec_path = "/webhooks/{webhook_id}/{webhook_token}/messages/" + (
-            "@original" if raw == "@original" else "{message_id}"
-        )
-        body = self.validate(request, spec_path)
-        await self.apply_edit(message, body)
-        inter.edits += 1
-        inter.completed_at = inter.completed_at or time.monotonic()
-        await self.state.notify()
-        return json_response(message.to_json())
-
-    async def delete_webhook_message(self, request: web.Request) -> web.Response:
-        """DELETE @original or a follow-up."""
-        inter = self.webhook_interaction(request)
-        message = self.webhook_message(request, inter)
-        self.state.delete_message(message.id)
-        await self.state.notify()
-        return web.Response(status=204)
 
     # -- helpers -------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import io
 import time
 from collections.abc import Callable
 
+import aiohttp
 import discord
 import pytest
 from discord.ext import commands
@@ -260,3 +261,20 @@ async def test_server_errors_are_retried_and_403_404_surface(
     started = time.perf_counter()
     await bot.application_info()
     assert time.perf_counter() - started >= 0.15
+
+
+async def test_control_api_runs_a_command_over_http(sandbox: Sandbox, bot: commands.Bot) -> None:
+    async with aiohttp.ClientSession() as http:
+        body = {"command": "echo", "options": {"text": "remote"}, "followups": 1}
+        async with http.post(f"{sandbox.control_url}/interactions", json=body) as response:
+            result = await response.json()
+        async with http.post(
+            f"{sandbox.control_url}/interactions",
+            json={"command": "fruit", "options": {"name": "b"}, "focused": "name"},
+        ) as response:
+            choices = (await response.json())["choices"]
+    assert result["status"] == "answered"
+    assert result["original"]["content"] == "remote"
+    assert [m["content"] for m in result["followups"]] == ["done"]
+    assert result["latency_ms"] > 0
+    assert choices == [{"name": "banana", "value": "banana"}]
