@@ -27,6 +27,7 @@ from bot.sandbox.interactions import (
     build_data,
 )
 from bot.sandbox.state import (
+    ADMINISTRATOR,
     ALL_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
     EPHEMERAL,
@@ -263,7 +264,7 @@ class Control:
         channel = self._channel(channel_id) if channel_id else self._default_channel(guild)
         member = self._member(guild, user_id)
         perms = guild.permissions_of(member) if permissions is None else permissions
-        if perms & 8:
+        if perms & ADMINISTRATOR:
             perms = ALL_PERMISSIONS
         name, *path = command_name.split()
         command = self._command(guild, name)

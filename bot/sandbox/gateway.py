@@ -133,8 +133,12 @@ class Gateway:
                 await self._receive(conn, payload)
         finally:
             self.connections.remove(conn)
-            if conn.session is not None and conn.session.connection is conn:
-                conn.session.connection = None
+            session = conn.session
+            if session is not None and session.connection is conn:
+                session.connection = None
+                if ws.close_code in (1000, 1001):
+                    # A clean close from the client ends the session, as on Discord.
+                    self.sessions.pop(session.id, None)
             await self.state.notify()
         return ws
 

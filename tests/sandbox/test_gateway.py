@@ -43,6 +43,7 @@ async def test_raw_protocol_identify_heartbeat_resume(sandbox: Sandbox, guild: G
             created = await receive(ws)
             assert created["t"] == "GUILD_CREATE" and created["d"]["name"] == "Lab"
             session = ready["d"]["session_id"]
+            await ws.close(code=4000)  # a 1000 or 1001 would end the session
 
         # While nobody is connected, events wait in the session for a RESUME.
         await sandbox.control.add_channel(guild.id, "missed")
@@ -98,3 +99,15 @@ async def test_silent_connection_is_detected_and_missed_events_replayed(
         assert result.status == "answered" and result.content == "replayed"
         assert result.ack_latency_ms is not None and result.ack_latency_ms > 300
         assert sandbox.gateway.stats.resumes == 1 and sandbox.gateway.stats.identifies == 1
+
+
+async def test_a_restarted_bot_gets_a_fresh_session(
+    sandbox: Sandbox, guild: Guild, bot_factory: Callable[..., commands.Bot]
+) -> None:
+    async with running_bot(sandbox, bot_factory()) as first:
+        await first.tree.sync()
+    # discord.py closes with 4000, so the old session stays resumable; events go to the new one.
+    async with running_bot(sandbox, bot_factory()):
+        result = await sandbox.control.invoke("echo", {"text": "second"})
+        assert result.content == "second"
+    assert sandbox.gateway.stats.identifies == 2 and sandbox.gateway.stats.resumes == 0
