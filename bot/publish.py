@@ -204,6 +204,7 @@ class Publisher:
         self.backoff_seconds = backoff_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.sleep = sleep
+        self.ledger = _Ledger(store)
         self._locks: dict[int, asyncio.Lock] = {}
 
     def _lock(self, channel_id: int) -> asyncio.Lock:
@@ -226,7 +227,7 @@ class Publisher:
         in_channel, in_thread = plan(sub, view)
         nonces = [nonce_for(channel, day, i) for i in range(len(in_channel) + len(in_thread))]
         if existing is None:
-            record = await self.store.claim_post(
+            record = await self.ledger.claim_post(
                 PostRecord(
                     guild_id=sub.guild_id,
                     channel_id=channel,
@@ -262,27 +263,27 @@ class Publisher:
                     raise ChannelForbidden(f"the digest's thread was deleted: {exc}") from exc
         except ChannelForbidden as exc:
             reason = f"403 Forbidden: {_short(exc) or 'missing access or permissions'}"
-            await self.store.mark_failing(channel, reason)
+            await self.ledger.mark_failing(channel, reason)
             return await progress.fail("forbidden", reason)
         except ChannelGone as exc:
             reason = f"404 Not Found: channel deleted ({_short(exc)})"
-            await self.store.set_enabled(channel, False)
-            await self.store.mark_failing(channel, reason)
+            await self.ledger.set_enabled(channel, False)
+            await self.ledger.mark_failing(channel, reason)
             return await progress.fail("gone", reason)
         except PayloadRejected as exc:
             reason = f"400 Discord rejected the message: {_short(exc)}"
             log.error("channel %s day %s: %s", channel, day, reason)
-            await self.store.mark_failing(channel, reason)
+            await self.ledger.mark_failing(channel, reason)
             return await progress.fail("rejected", reason)
         except TransientPostError as exc:
             reason = f"temporary error, will retry: {_short(exc)}"
             log.warning("channel %s day %s: %s", channel, day, reason)
             return await progress.fail("failed", reason)
-        await self.store.finish_post(
+        await self.ledger.finish_post(
             channel, day, status="sent", message_ids=progress.ids, thread_id=progress.thread_id
         )
         if sub.failing_reason:
-            await self.store.mark_failing(channel, None)
+            await self.ledger.mark_failing(channel, None)
         return Outcome(
             "sent", channel, day, progress.ids, progress.thread_id, recovered=progress.recovered
         )
@@ -302,6 +303,34 @@ class Publisher:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+class _Ledger:
+    """The publisher's writes to the store, one at a time.
+
+    Posts to many channels run concurrently on one store; SQLite takes one writer at a time,
+    and a store sharing one connection must not interleave two transactions on it.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.lock = asyncio.Lock()
+
+    async def claim_post(self, record: PostRecord) -> PostRecord:
+        async with self.lock:
+            return await self.store.claim_post(record)
+
+    async def finish_post(self, channel_id: int, day: date, **fields: Any) -> None:
+        async with self.lock:
+            await self.store.finish_post(channel_id, day, **fields)
+
+    async def mark_failing(self, channel_id: int, reason: str | None) -> None:
+        async with self.lock:
+            await self.store.mark_failing(channel_id, reason)
+
+    async def set_enabled(self, channel_id: int, enabled: bool) -> None:
+        async with self.lock:
+            await self.store.set_enabled(channel_id, enabled)
+
+
 class _Progress:
     """The messages of one post attempt so far, saved to the ledger after each one."""
 
@@ -314,7 +343,7 @@ class _Progress:
         self.recovered = 0
 
     async def save(self, status: str = "pending", error: str | None = None) -> None:
-        await self.pub.store.finish_post(
+        await self.pub.ledger.finish_post(
             self.record.channel_id,
             self.record.day,
             status=status,

@@ -68,6 +68,8 @@ class HotPapersBot(commands.Bot):
             store,
             DiscordSender(self.http, lambda: self.user.id if self.user else None),
             clock=clock,
+            attempts=config.discord.post_attempts,
+            backoff_seconds=config.discord.post_backoff_seconds,
         )
         self.scheduler = Scheduler(store, self.publisher, self.digests, config, clock=clock)
         self.synced: list[discord.app_commands.AppCommand] = []
