@@ -31,8 +31,6 @@ class DiscordConfig(_Section):
     api_base: str = ""  # e.g. http://127.0.0.1:8765/api/v10 for the local sandbox
     gateway_url: str = ""  # e.g. ws://127.0.0.1:8765/gateway
     max_concurrent_posts: int = Field(default=8, ge=1, le=50)
-    post_attempts: int = Field(default=4, ge=1, le=10)  # tries per message on 5xx / network
-    post_backoff_seconds: float = Field(default=1.0, ge=0, le=60)  # first retry wait, doubling
 
 
 class StoreConfig(_Section):

@@ -46,6 +46,8 @@ class HotPapersBot(commands.Bot):
         clock: Clock = utc_now,
         sync_commands: bool = True,
         run_scheduler: bool = True,
+        post_attempts: int = 4,
+        post_backoff_seconds: float = 1.0,
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents())
@@ -68,8 +70,8 @@ class HotPapersBot(commands.Bot):
             store,
             DiscordSender(self.http, lambda: self.user.id if self.user else None),
             clock=clock,
-            attempts=config.discord.post_attempts,
-            backoff_seconds=config.discord.post_backoff_seconds,
+            attempts=post_attempts,
+            backoff_seconds=post_backoff_seconds,
         )
         self.scheduler = Scheduler(store, self.publisher, self.digests, config, clock=clock)
         self.synced: list[discord.app_commands.AppCommand] = []

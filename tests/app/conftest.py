@@ -72,6 +72,7 @@ async def running_app(
     *,
     config: Config | None = None,
     run_scheduler: bool = False,
+    post_backoff_seconds: float = 1.0,
     **options: Any,
 ) -> AsyncIterator[HotPapersBot]:
     """The real HotPapers bot, logged in to the sandbox, commands synced."""
@@ -80,6 +81,8 @@ async def running_app(
         store=store,
         clock=clock,
         run_scheduler=run_scheduler,
+        post_attempts=3,
+        post_backoff_seconds=post_backoff_seconds,
         **sandbox_bot_options(intents=intents(), **options),
     )
     async with running_bot(sandbox, bot):

@@ -206,8 +206,7 @@ async def test_transient_errors_are_retried_with_backoff_and_nothing_is_lost(
     guild = await sandbox.control.add_guild("Lab", channels=["papers"])
     cid = by_name(guild)["papers"]
     clock.set(datetime(2021, 3, 13, 8, 0, tzinfo=UTC))
-    config = make_config(discord={"post_attempts": 3, "post_backoff_seconds": 0.01})
-    async with running_app(sandbox, store, clock, config=config) as bot:
+    async with running_app(sandbox, store, clock, post_backoff_seconds=0.01) as bot:
         await subscribe(sandbox, cid, time="09:00")
         # 503 is not retried by discord.py itself: the publisher's backoff handles it.
         sandbox.control.inject_fault(POST, status=503, times=2)
