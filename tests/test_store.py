@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -169,3 +170,34 @@ async def test_source_health(tmp_path: Path) -> None:
         await store.record_source_health("hf", ok=True, at=t0)
         (h,) = await store.source_health()
         assert h.ok and h.consecutive_failures == 0
+
+
+async def test_concurrent_writes_on_one_connection(tmp_path: Path) -> None:
+    async with open_store(tmp_path / "s.db") as store:
+        subs = [Subscription(guild_id=1, channel_id=c) for c in range(50)]
+        recs = [
+            PostRecord(guild_id=1, channel_id=c, day=date(2021, 3, 12), source="s", nonce=f"n{c}")
+            for c in range(50)
+        ]
+        await asyncio.gather(
+            *(store.upsert_subscription(s) for s in subs),
+            *(store.claim_post(r) for r in recs),
+            *(
+                store.save_digest(_digest(f"2021-01-{d:02d}", [f"2101.{d:05d}"]))
+                for d in range(1, 29)
+            ),
+        )
+        counts = await store.counts()
+        assert (counts["subscriptions"], counts["posts"], counts["digests"]) == (50, 50, 28)
+
+
+async def test_cancelled_write_leaves_no_open_transaction(tmp_path: Path) -> None:
+    async with open_store(tmp_path / "s.db") as store:
+        for _ in range(20):
+            task = asyncio.create_task(store.save_digest(load_path(SAMPLE)))
+            await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await store.upsert_subscription(Subscription(guild_id=1, channel_id=1))
+        assert (await store.counts())["subscriptions"] == 1

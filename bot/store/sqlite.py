@@ -7,6 +7,7 @@ Writes use `BEGIN IMMEDIATE`, so two writers queue instead of deadlocking on a l
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -56,17 +57,24 @@ class SqliteStore:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        # One connection, one transaction at a time: coroutines that write queue here
+        # (e.g. a moderator's /digest subscribe during the daily fan-out).
+        self._tx = asyncio.Lock()
 
     # --- plumbing -------------------------------------------------------------------------
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.rollback()
-            raise
-        await self._db.commit()
+        async with self._tx:
+            began = False
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+                began = True
+                yield self._db
+            except BaseException:
+                if began or self._db.in_transaction:
+                    await asyncio.shield(self._db.rollback())
+                raise
+            await asyncio.shield(self._db.commit())
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         async with self._db.execute(sql, params) as cur:
@@ -434,15 +442,16 @@ class SqliteStore:
         thread_id: int | None = None,
         error: str | None = None,
     ) -> None:
-        """Record an attempt's outcome; counts attempts; sets posted_at when sent."""
+        """Record progress or an outcome; an outcome (sent/failed) counts as an attempt."""
         posted = _iso(_now()) if status == "sent" else None
         async with self._write() as db:
             await db.execute(
-                "UPDATE posts SET status = ?, attempts = attempts + 1, error = ?,"
+                "UPDATE posts SET status = ?, attempts = attempts + ?, error = ?,"
                 " message_ids = coalesce(?, message_ids), thread_id = coalesce(?, thread_id),"
                 " posted_at = coalesce(?, posted_at) WHERE channel_id = ? AND day = ?",
                 (
                     status,
+                    int(status != "pending"),
                     error,
                     json.dumps(message_ids) if message_ids is not None else None,
                     thread_id,
