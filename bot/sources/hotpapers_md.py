@@ -209,7 +209,8 @@ def parse_digest(text: str, origin: str = "<string>") -> Digest:
         mark = getattr(exc, "problem_mark", None)
         yaml_line = int(mark.line) + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DigestFormatError(origin, yaml_line, f"invalid YAML front matter: {problem}") from None
+        reason = f"invalid YAML front matter: {problem}"
+        raise DigestFormatError(origin, yaml_line, reason) from None
     meta = post.metadata
     if not isinstance(meta, dict) or not meta:
         raise DigestFormatError(
