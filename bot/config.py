@@ -94,7 +94,7 @@ class Config(_Section):
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    return f"{field}: {err['msg']}"
+    return f"{field}: {err['msg'].removeprefix('Value error, ')}"
 
 
 def parse_config(data: dict[str, Any], *, env: dict[str, str] | None = None) -> Config:
