@@ -1,0 +1,298 @@
+"""SIGKILL the real bot process in the middle of a fan-out to 200 channels; restart; count.
+
+`python -m bot run` runs as a separate process against a sandbox served by this test process,
+with the real clock, the `hotpapers-md` source reading a temporary folder (no network) and
+200 subscriptions in four guilds and several time zones, all due now (their post time passed
+within the catch-up window). It is killed with SIGKILL after K messages have reached the
+sandbox, for several K drawn from a seeded RNG, and restarted each time; the last run is let
+finish. Then every channel must hold exactly one digest of its day, and the ledger must say
+`sent` with that message's id. One trial turns the sandbox's nonce dedup off (window 0), so
+only the ledger and the publisher's recovery scan stand between a restart and a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.models import Subscription
+from bot.publish import nonce_for
+from bot.sandbox.app import Sandbox
+from bot.sandbox.testing import SANDBOX_TOKEN, running_sandbox
+from bot.schedule import due_slots, get_zone
+from bot.sources.hotpapers_md import parse_digest
+from bot.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "bot" / "data" / "hot-papers-2021-03-12.md"
+GUILDS = 4
+CHANNELS_PER_GUILD = 50
+KILLS = 3
+GRACE_HOURS = 12
+STEP_TIMEOUT = 60.0  # a generous bound on one step (start-up, K messages), not a measurement
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+]
+MINUTES_AGO = (30, 90, 180, 360, 600)
+TICK_LINE = re.compile(r"bot\.app\.scheduler: tick \S+: (\d+) due, (\d+) sent")
+
+
+def digest_file(day: date) -> str:
+    """The bundled sample post, re-dated to `day` (title, slug and stamp)."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    return text.replace("2021-03-13", (day + timedelta(days=1)).isoformat()).replace(
+        "2021-03-12", day.isoformat()
+    )
+
+
+def schedules(now: datetime) -> dict[str, tuple[str, date]]:
+    """Per zone, a post time whose slot is due now and stays the only due one for 10 minutes.
+
+    Which zones qualify depends on the hour the test runs (a zone ahead of UTC may be on a day
+    whose digest is not complete yet); the slot's source day comes from the real `due_slots`.
+    """
+    grace = timedelta(hours=GRACE_HOURS)
+    out: dict[str, tuple[str, date]] = {}
+    for zone in ZONES:
+        local = now.astimezone(get_zone(zone))
+        for minutes in MINUTES_AGO:
+            at = (local - timedelta(minutes=minutes)).strftime("%H:%M")
+            sub = Subscription(
+                guild_id=1,
+                channel_id=1,
+                post_time=at,
+                timezone=zone,
+                created_at=now - timedelta(days=3),
+            )
+            slots = [
+                [s.day for s in due_slots([sub], t, grace=grace, lag_days=1)]
+                for t in (now, now + timedelta(minutes=10))
+            ]
+            if len(slots[0]) == 1 and slots[0] == slots[1]:
+                out[zone] = (at, slots[0][0])
+                break
+    return out
+
+
+@dataclass
+class BotProcess:
+    """`python -m bot run` with its stderr read line by line (so a log line is an event)."""
+
+    proc: asyncio.subprocess.Process
+    lines: list[str] = field(default_factory=list)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    reader: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(cls, config: Path) -> BotProcess:
+        env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+        env["DISCORD_TOKEN"] = SANDBOX_TOKEN
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--config",
+            str(config),
+            cwd=ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        bot = cls(proc)
+        bot.reader = asyncio.create_task(bot._read())
+        return bot
+
+    async def _read(self) -> None:
+        assert self.proc.stderr is not None
+        while line := await self.proc.stderr.readline():
+            async with self.changed:
+                self.lines.append(line.decode(errors="replace").rstrip())
+                self.changed.notify_all()
+        await self.proc.wait()
+        async with self.changed:
+            self.changed.notify_all()
+
+    def log(self) -> str:
+        return "\n".join(self.lines[-30:])
+
+    async def wait_for_line(self, predicate: Callable[[list[str]], bool]) -> None:
+        """Until `predicate(lines)` holds; fails (with the log) if the process exits first."""
+        async with asyncio.timeout(STEP_TIMEOUT), self.changed:
+            while not predicate(self.lines):
+                if self.proc.returncode is not None:
+                    raise AssertionError(f"the bot exited ({self.proc.returncode}):\n{self.log()}")
+                await self.changed.wait()
+
+    async def wait_for_sandbox(self, sandbox: Sandbox, predicate: Callable[[], bool]) -> None:
+        """Until `predicate()` holds on the sandbox; fails if the process exits first."""
+        waiter = asyncio.ensure_future(sandbox.state.wait_for(predicate, STEP_TIMEOUT))
+        exited = asyncio.ensure_future(self.proc.wait())
+        done, _ = await asyncio.wait({waiter, exited}, return_when=asyncio.FIRST_COMPLETED)
+        exited.cancel()
+        if waiter not in done:
+            waiter.cancel()
+            raise AssertionError(f"the bot exited ({self.proc.returncode}):\n{self.log()}")
+        waiter.result()
+
+    async def kill(self) -> None:
+        """SIGKILL: no cleanup, no finally, no flushing."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+        if self.reader is not None:
+            await self.reader
+
+    async def terminate(self) -> int:
+        """SIGTERM: the graceful stop (posts in flight finish)."""
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.proc.wait(), 60)
+        if self.reader is not None:
+            await self.reader
+        return code
+
+
+async def not_sent(db: Path, expected: dict[int, date]) -> int:
+    """How many (channel, day) the ledger does not have as `sent` (the bot is not running)."""
+    async with open_store(db) as store:
+        posts = await store.list_posts()
+    done = {(p.channel_id, p.day) for p in posts if p.status == "sent"}
+    return sum(1 for c, d in expected.items() if (c, d) not in done)
+
+
+@pytest.mark.parametrize(("seed", "nonce_window"), [(11, 120.0), (23, 120.0), (37, 0.0)], ids=str)
+async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_channel(
+    tmp_path: Path, seed: int, nonce_window: float
+) -> None:
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    plan = schedules(now)
+    assert len(plan) >= 4, f"too few zones have a due slot at {now}: {plan}"
+    zones = sorted(plan)
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for day in {d for _, d in plan.values()}:
+        text = digest_file(day)
+        assert parse_digest(text).day == day
+        (folder / f"{day.isoformat()}---Hot-Papers.md").write_text(text, encoding="utf-8")
+    db = tmp_path / "bot.sqlite3"
+
+    async with running_sandbox(nonce_window=nonce_window) as sandbox:
+        expected: dict[int, date] = {}
+        async with open_store(db) as store:
+            for g in range(GUILDS):
+                names = [f"papers-{g}-{i:02d}" for i in range(CHANNELS_PER_GUILD)]
+                guild = await sandbox.control.add_guild(f"Guild {g}", channels=names)
+                for channel in guild.channels.values():
+                    zone = zones[len(expected) % len(zones)]
+                    at, day = plan[zone]
+                    await store.upsert_subscription(
+                        Subscription(
+                            guild_id=guild.id,
+                            channel_id=channel.id,
+                            post_time=at,
+                            timezone=zone,
+                            format="compact",
+                            created_at=now - timedelta(days=3),
+                        )
+                    )
+                    expected[channel.id] = day
+        total = len(expected)
+        assert total >= 200
+        config = tmp_path / "config.toml"
+        config.write_text(
+            'log_level = "INFO"\n'
+            f'[discord]\napi_base = "{sandbox.api_base}"\n'
+            f'gateway_url = "{sandbox.gateway_url}"\n'
+            f'[store]\npath = "{db}"\n'
+            f'[sources]\ndefault = "hotpapers-md"\nhotpapers_dir = "{folder}"\n'
+            f"[schedule]\ntick_seconds = 0.2\ncatch_up_hours = {GRACE_HOURS}\n",
+            encoding="utf-8",
+        )
+
+        def arrived() -> int:
+            return sum(len(sandbox.state.channel_messages.get(c, [])) for c in expected)
+
+        # Kill points: after K messages have arrived, K ascending, all short of the end.
+        kill_points = sorted(rng.sample(range(1, total - 20), KILLS))
+        for k in kill_points:
+            bot = await BotProcess.start(config)
+            try:
+                await bot.wait_for_sandbox(sandbox, lambda k=k: arrived() >= k)
+            finally:
+                await bot.kill()
+        at_last_kill = arrived()
+        assert at_last_kill < total, "the fan-out finished before the last kill"
+
+        # The last run finishes: its first tick posts (or recovers) everything still open.
+        remaining = await not_sent(db, expected)
+        bot = await BotProcess.start(config)
+        try:
+
+            def finished(lines: list[str]) -> bool:
+                ticks = [m for m in map(TICK_LINE.search, lines) if m]
+                return bool(ticks) and ticks[-1].group(1) == ticks[-1].group(2)
+
+            assert remaining > 0
+            await bot.wait_for_line(finished)
+        finally:
+            code = await bot.terminate()
+        assert code == 0, bot.log()
+
+        async with open_store(db) as store:
+            ledger = {(p.channel_id, p.day): p for p in await store.list_posts()}
+        me = sandbox.state.bot_user.id
+        duplicates: dict[int, int] = {}
+        misses: list[int] = []
+        strays: list[int] = []
+        ledger_wrong: list[str] = []
+        for channel_id, day in expected.items():
+            mine: list[dict[str, Any]] = [
+                m for m in sandbox.control.messages(channel_id) if int(m["author"]["id"]) == me
+            ]
+            digests = [m for m in mine if f"Hot Papers {day}" in m["content"]]
+            strays += [channel_id] * (len(mine) - len(digests))
+            if not digests:
+                misses.append(channel_id)
+            elif len(digests) > 1:
+                duplicates[channel_id] = len(digests) - 1
+            post = ledger.get((channel_id, day))
+            if post is None or post.status != "sent":
+                ledger_wrong.append(f"{channel_id}: {post.status if post else 'no row'}")
+            elif len(digests) == 1 and post.message_ids != [int(digests[0]["id"])]:
+                ledger_wrong.append(f"{channel_id}: ledger {post.message_ids} vs posted")
+            if len(digests) == 1 and digests[0].get("nonce") not in (
+                None,
+                nonce_for(channel_id, day),
+            ):
+                ledger_wrong.append(f"{channel_id}: unexpected nonce {digests[0]['nonce']}")
+        report = (
+            f"seed {seed}, nonce window {nonce_window}s, {total} channels in {len(zones)} zones, "
+            f"kills after {kill_points} messages ({at_last_kill} before the last run, "
+            f"{remaining} open): duplicates={sum(duplicates.values())} {duplicates}, "
+            f"misses={len(misses)} {misses[:10]}, strays={len(strays)}, "
+            f"ledger problems={len(ledger_wrong)} {ledger_wrong[:10]}"
+        )
+        print(report)
+        assert not duplicates and not misses and not strays and not ledger_wrong, report
+        assert len(ledger) == total, report
