@@ -15,8 +15,9 @@ import discord
 from discord.ext import commands
 
 from bot.app.digests import DigestService
+from bot.app.health import DiscordHealth
 from bot.app.scheduler import Scheduler
-from bot.app.sender import DiscordSender
+from bot.app.sender import DiscordSender, Pacer
 from bot.app.tree import HotPapersTree
 from bot.config import Config
 from bot.publish import Publisher
@@ -53,6 +54,8 @@ class HotPapersBot(commands.Bot):
         options.setdefault("intents", intents())
         options.setdefault("chunk_guilds_at_startup", False)
         options.setdefault("max_messages", None)
+        health = DiscordHealth(clock)  # Discord trouble since start, for /digest status
+        options.setdefault("http_trace", health.trace_config())
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -60,6 +63,9 @@ class HotPapersBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             **options,
         )
+        self.health = health
+        for event in ("on_connect", "on_disconnect", "on_resumed"):
+            self.add_listener(getattr(health, event), event)
         self.config = config
         self.store = store
         self.clock = clock
@@ -68,7 +74,11 @@ class HotPapersBot(commands.Bot):
         self.digests = DigestService(store, config, factory, clock=clock)
         self.publisher = Publisher(
             store,
-            DiscordSender(self.http, lambda: self.user.id if self.user else None),
+            DiscordSender(
+                self.http,
+                lambda: self.user.id if self.user else None,
+                Pacer(config.discord.requests_per_second),
+            ),
             clock=clock,
             attempts=post_attempts,
             backoff_seconds=post_backoff_seconds,

@@ -2,10 +2,11 @@
 
 Each tick asks `bot.schedule.due_slots` who is due *now* in their own time zone, skips what the
 ledger says is posted, fetches each (source, day) once, and fans out to `Publisher.publish`
-with at most `discord.max_concurrent_posts` posts in flight (discord.py keeps within the rate
-limits). A (channel, day) whose post failed transiently is retried on a later tick with
-exponential backoff, within the catch-up window. `tick()` is public, so tests and the demo
-drive the real path with a chosen clock instead of waiting.
+with at most `discord.max_concurrent_posts` posts in flight (discord.py keeps within the
+per-channel buckets, the sender's pacer within the global limit at
+`discord.requests_per_second`). A (channel, day) whose post failed transiently is retried on a
+later tick with exponential backoff, within the catch-up window. `tick()` is public, so tests
+and the demo drive the real path with a chosen clock instead of waiting.
 
 Shutdown: `stop()` lets the tick in flight finish its posts (up to a timeout) before the loop
 is cancelled, so SIGTERM does not cut a fan-out in half; if it is cut anyway (SIGKILL), the

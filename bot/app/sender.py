@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -64,18 +65,59 @@ def _describe(exc: discord.HTTPException) -> str:
     )
 
 
-class DiscordSender:
-    """Posts through a logged-in client's HTTP session; `user_id` is the bot's own id."""
+class Pacer:
+    """Spaces requests evenly, at most `rate` per second, so a fan-out stays under Discord's
+    global limit (50 requests/s per bot) instead of learning it from 429s.
 
-    def __init__(self, http: HTTPClient, user_id: Callable[[], int | None]) -> None:
+    discord.py throttles per-route buckets from the `X-RateLimit-*` headers, but the global
+    limit has no headers: it only waits after a global 429. Even spacing (not bursts of 50)
+    keeps every one-second window Discord counts at or under `rate`, whatever its phase.
+    Each caller reserves the next free slot without awaiting in between, so no lock is needed.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self.sleep = sleep
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        """Return when this caller may send its request."""
+        now = self.clock()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await self.sleep(slot - now)
+
+
+class DiscordSender:
+    """Posts through a logged-in client's HTTP session; `user_id` is the bot's own id.
+
+    Every request first waits for `pacer` (none: unpaced).
+    """
+
+    def __init__(
+        self, http: HTTPClient, user_id: Callable[[], int | None], pacer: Pacer | None = None
+    ) -> None:
         self.http = http
         self.user_id = user_id
+        self.pacer = pacer
+
+    async def _paced(self, call: Callable[[], Awaitable[T]]) -> T:
+        if self.pacer is not None:
+            await self.pacer.wait()
+        return await call()
 
     async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
         """Post the payload as is, plus `nonce` with `enforce_nonce` (Discord dedups it)."""
         body = {**payload, "nonce": nonce, "enforce_nonce": True}
         route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
-        data = await mapped(lambda: self.http.request(route, json=body))
+        data = await mapped(lambda: self._paced(lambda: self.http.request(route, json=body)))
         return int(data["id"])
 
     async def create_thread(self, channel_id: int, message_id: int, name: str) -> int:
@@ -92,7 +134,7 @@ class DiscordSender:
         )
         body = {"name": name, "auto_archive_duration": THREAD_ARCHIVE_MINUTES}
         try:
-            data = await mapped(lambda: self.http.request(route, json=body))
+            data = await mapped(lambda: self._paced(lambda: self.http.request(route, json=body)))
         except PayloadRejected as exc:
             cause = exc.__cause__
             if isinstance(cause, discord.HTTPException) and cause.code == THREAD_ALREADY_EXISTS:
@@ -103,7 +145,9 @@ class DiscordSender:
     async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
         """The bot's own plain messages since `after` (not command replies), oldest first."""
         since = discord.utils.time_snowflake(after) if after else None
-        data = await mapped(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=since))
+        data = await mapped(
+            lambda: self._paced(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=since))
+        )
         me = self.user_id()
         out: list[SeenMessage] = []
         for msg in data:
