@@ -164,8 +164,14 @@ def status_text(
     *,
     scheduler_running: bool,
     last_tick: datetime | None,
+    waiting: Iterable[str] = (),
+    discord_lines: Iterable[str] = (),
 ) -> str:
-    """`/digest status`: last post per channel, failing channels, source health, the loop."""
+    """`/digest status`: last post per channel, failing channels, source health, the loop.
+
+    `waiting` names the (source, day) digests the last tick could not get; `discord_lines`
+    describe trouble with Discord itself (`bot.app.health`).
+    """
     latest: dict[int, PostRecord] = {}
     for p in posts:
         if p.channel_id not in latest or p.day > latest[p.channel_id].day:
@@ -174,6 +180,10 @@ def status_text(
     loop = "running" if scheduler_running else "**not running**"
     tick = f", last tick {ts(last_tick)}" if last_tick else ""
     lines.append(f"Scheduler: {loop}{tick}")
+    waits = list(waiting)
+    if waits:
+        lines.append(f"Waiting for digests (not available yet): {', '.join(waits)}")
+    lines.extend(discord_lines)
     if not subs:
         lines.append("No subscriptions in this server. Use /digest subscribe.")
     for sub in subs:
@@ -190,7 +200,7 @@ def status_text(
         if not sub.enabled:
             state = "**disabled**"
         if sub.failing_reason:
-            state = f"**failing**: {sub.failing_reason}"
+            state = f"**{'failing' if sub.enabled else 'disabled'}**: {sub.failing_reason}"
         lines.append(f"• <#{sub.channel_id}> · {state} · {last}")
     failing = [s for s in subs if s.failing_reason or not s.enabled]
     lines.append(

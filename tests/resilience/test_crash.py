@@ -13,6 +13,7 @@ only the ledger and the publisher's recovery scan stand between a restart and a 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import re
@@ -233,12 +234,15 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
         def arrived() -> int:
             return sum(len(sandbox.state.channel_messages.get(c, [])) for c in expected)
 
+        def arrived_at_least(k: int) -> bool:
+            return arrived() >= k
+
         # Kill points: after K messages have arrived, K ascending, all short of the end.
         kill_points = sorted(rng.sample(range(1, total - 20), KILLS))
         for k in kill_points:
             bot = await BotProcess.start(config)
             try:
-                await bot.wait_for_sandbox(sandbox, lambda k=k: arrived() >= k)
+                await bot.wait_for_sandbox(sandbox, functools.partial(arrived_at_least, k))
             finally:
                 await bot.kill()
         at_last_kill = arrived()

@@ -273,5 +273,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 sources,
                 scheduler_running=self.bot.scheduler.running,
                 last_tick=last.at if last else None,
+                waiting=last.waiting if last else (),
+                discord_lines=self.bot.health.lines(ts),
             )
             await reply.send([{"content": text}])
