@@ -181,6 +181,12 @@ class SqliteStore:
 
     @staticmethod
     def _paper(row: aiosqlite.Row, *, with_entry: bool) -> Paper:
+        """A stored paper, built without validating it again.
+
+        Only `save_digest` writes these rows, from `Paper`s validated (ids split, text
+        normalised, links filled) on the way in; validating each again on every read was half
+        of a `/hot`'s CPU time (bench/commands.py), and a month is 600 papers.
+        """
         data: dict[str, Any] = {
             "arxiv_id": row["arxiv_id"],
             "version": row["version"] or None,
@@ -194,8 +200,8 @@ class SqliteStore:
         if with_entry:
             data["score"] = row["score"]
             data["metrics"] = json.loads(row["metrics"])
-            data["tweets"] = [Tweet(**t) for t in json.loads(row["tweets"])]
-        return Paper(**data)
+            data["tweets"] = [Tweet.model_construct(**t) for t in json.loads(row["tweets"])]
+        return Paper.model_construct(**data)
 
     async def _entries(self, source: str, day: str) -> list[Paper]:
         rows = await self._all(
@@ -260,21 +266,40 @@ class SqliteStore:
         return [date.fromisoformat(r["day"]) for r in rows]
 
     async def digests_between(self, source: str | None, start: date, end: date) -> list[Digest]:
-        """Stored digests with start <= day <= end, newest first."""
+        """Stored digests with start <= day <= end, newest first.
+
+        One query for the whole window (a month is 30 digests): a query per day would queue
+        each of them behind every other command's queries on the store's one connection.
+        """
         params: list[Any] = [start.isoformat(), end.isoformat()]
-        where = "day BETWEEN ? AND ?"
+        where = "d.day BETWEEN ? AND ?"
         if source is not None:
-            where += " AND source = ?"
+            where += " AND d.source = ?"
             params.append(source)
         rows = await self._all(
-            f"SELECT source, day FROM digests WHERE {where} ORDER BY day DESC, source", params
+            "SELECT d.source AS d_source, d.day AS d_day, d.title AS d_title,"
+            " d.fetched_at AS d_fetched_at, p.*, e.score, e.metrics, e.tweets"
+            " FROM digests d"
+            " LEFT JOIN digest_entries e ON e.source = d.source AND e.day = d.day"
+            " LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id"
+            f" WHERE {where} ORDER BY d.day DESC, d.source, e.rank",
+            params,
         )
-        out: list[Digest] = []
+        groups: dict[tuple[str, str], tuple[aiosqlite.Row, list[Paper]]] = {}
         for r in rows:
-            d = await self.get_digest(r["source"], date.fromisoformat(r["day"]))
-            if d is not None:
-                out.append(d)
-        return out
+            _, papers = groups.setdefault((r["d_source"], r["d_day"]), (r, []))
+            if r["arxiv_id"] is not None:
+                papers.append(self._paper(r, with_entry=True))
+        return [
+            Digest(
+                day=date.fromisoformat(first["d_day"]),
+                source=first["d_source"],
+                title=first["d_title"],
+                papers=papers,
+                fetched_at=_dt(first["d_fetched_at"]),
+            )
+            for first, papers in groups.values()
+        ]
 
     async def get_paper(self, arxiv_id: str) -> Paper | None:
         """A paper's metadata with its most recent entry's score, metrics and tweets."""

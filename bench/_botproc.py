@@ -1,0 +1,153 @@
+"""The real bot in a child process, pointed at a sandbox: so its CPU and memory are its own.
+
+    python bench/_botproc.py --api-base URL --gateway URL --store PATH --now ISO [--tick]
+
+Runs `HotPapersBot` (default config, the store at PATH, a clock fixed at `--now`, its posting
+loop off) until stdin closes. After READY (and, with `--tick`, one scheduler tick) it prints
+one JSON line: {"ready": true, "guilds", "channels", "rss_mb", "peak_rss_mb"}, where peak is
+the kernel's high-water mark of the resident set (VmHWM) since the process started.
+`start_bot()` is the parent's side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def memory_mb() -> dict[str, float]:
+    """Current and peak resident set of this process, in MB (10^6 bytes)."""
+    out: dict[str, float] = {}
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out["rss_mb" if key == "VmRSS" else "peak_rss_mb"] = round(
+                    int(value.split()[0]) * 1024 / 1e6, 1
+                )
+    return out
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run the bot until stdin closes."""
+    from _common import FakeClock, make_config, quiet
+
+    from bot.app.bot import HotPapersBot, intents
+    from bot.app.endpoints import configure_endpoints
+    from bot.sandbox.testing import SANDBOX_TOKEN, sandbox_bot_options
+    from bot.store import open_store
+
+    quiet()
+    configure_endpoints(args.api_base, args.gateway)
+    async with open_store(args.store) as store:
+        bot = HotPapersBot(
+            config=make_config(),
+            store=store,
+            clock=FakeClock(datetime.fromisoformat(args.now)),
+            run_scheduler=False,
+            **sandbox_bot_options(intents=intents(), guild_ready_timeout=0.5),
+        )
+
+        async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
+            """Re-IDENTIFY at once (discord.py sleeps 5 s)."""
+
+        bot.before_identify_hook = no_wait  # type: ignore[method-assign]
+        task = asyncio.create_task(bot.start(SANDBOX_TOKEN))
+        while not bot.is_ready():
+            if task.done():
+                task.result()  # the start-up error
+                raise RuntimeError("the bot stopped before READY")
+            await asyncio.sleep(0.01)
+        if args.tick:
+            await bot.scheduler.tick()
+        gc.collect()
+        report: dict[str, Any] = {
+            "ready": True,
+            "guilds": len(bot.guilds),
+            "channels": sum(len(g.channels) for g in bot.guilds),
+            **memory_mb(),
+        }
+        print(json.dumps(report), flush=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes stdin
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+
+
+class BotProcess:
+    """The parent's handle on a bot child process."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, ready: dict[str, Any]) -> None:
+        self.proc = proc
+        self.ready = ready
+
+    async def stop(self) -> None:
+        """Close its stdin and wait for it (killed after 15 s)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 15)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+async def start_bot(
+    api_base: str,
+    gateway: str,
+    store: Path,
+    now: datetime,
+    *,
+    tick: bool = False,
+    ready_timeout: float = 120.0,
+) -> BotProcess:
+    """Start the child and wait for its READY line."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "_botproc.py"),
+        "--api-base",
+        api_base,
+        "--gateway",
+        gateway,
+        "--store",
+        str(store),
+        "--now",
+        now.isoformat(),
+        *(["--tick"] if tick else []),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), ready_timeout)
+    except TimeoutError:
+        proc.kill()
+        raise
+    if not line:
+        await proc.wait()
+        raise RuntimeError(f"the bot process exited ({proc.returncode}) before READY")
+    return BotProcess(proc, json.loads(line))
+
+
+def main() -> None:
+    """The child's command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--api-base", required=True)
+    parser.add_argument("--gateway", required=True)
+    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--now", required=True, help="the bot's clock, ISO 8601")
+    parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")
+    asyncio.run(serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
