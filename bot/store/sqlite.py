@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+from pydantic import BaseModel
 
 from bot.models import (
     Digest,
@@ -45,6 +46,31 @@ def _iso(dt: datetime | None) -> str | None:
 
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+# A paper row: its own columns, the entry's score, and the four JSON columns joined into one
+# JSON array in SQL, so a row costs one `json.loads` (an entry-less paper gets {} and []).
+_PAPER_COLUMNS = (
+    "p.arxiv_id, p.version, p.title, p.abstract, p.abs_url, p.pdf_url, e.score,"
+    " '[' || p.authors || ',' || p.categories || ',' || coalesce(e.metrics, '{}') || ','"
+    " || coalesce(e.tweets, '[]') || ']' AS blob"
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _trusted(cls: type[M], **values: Any) -> M:
+    """Build a model from values this store itself validated when they were written.
+
+    Like `model_construct` without its per-field default handling (every field is given),
+    which made it the largest single cost of reading a digest.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def _content_hash(digest: Digest) -> str:
@@ -180,37 +206,38 @@ class SqliteStore:
         )
 
     @staticmethod
-    def _paper(row: aiosqlite.Row, *, with_entry: bool) -> Paper:
-        """A stored paper, built without validating it again.
+    def _paper(row: aiosqlite.Row) -> Paper:
+        """A stored paper from a row of `_PAPER_COLUMNS`, built without validating it again.
 
         Only `save_digest` writes these rows, from `Paper`s validated (ids split, text
-        normalised, links filled) on the way in; validating each again on every read was half
-        of a `/hot`'s CPU time (bench/commands.py), and a month is 600 papers.
+        normalised, links filled) on the way in. Reading is the hot path of `/hot` (a month
+        is 600 papers; bench/commands.py): validating again, or decoding four JSON columns
+        separately, was most of a command's CPU time.
         """
-        data: dict[str, Any] = {
-            "arxiv_id": row["arxiv_id"],
-            "version": row["version"] or None,
-            "title": row["title"],
-            "authors": json.loads(row["authors"]),
-            "categories": json.loads(row["categories"]),
-            "abstract": row["abstract"],
-            "abs_url": row["abs_url"],
-            "pdf_url": row["pdf_url"],
-        }
-        if with_entry:
-            data["score"] = row["score"]
-            data["metrics"] = json.loads(row["metrics"])
-            data["tweets"] = [Tweet.model_construct(**t) for t in json.loads(row["tweets"])]
-        return Paper.model_construct(**data)
+        authors, categories, metrics, tweets = json.loads(row["blob"])
+        return _trusted(
+            Paper,
+            arxiv_id=row["arxiv_id"],
+            version=row["version"] or None,
+            title=row["title"],
+            authors=authors,
+            categories=categories,
+            abstract=row["abstract"],
+            abs_url=row["abs_url"],
+            pdf_url=row["pdf_url"],
+            metrics=metrics,
+            score=row["score"] if row["score"] is not None else 0.0,
+            tweets=[_trusted(Tweet, **t) for t in tweets],
+        )
 
     async def _entries(self, source: str, day: str) -> list[Paper]:
         rows = await self._all(
-            "SELECT p.*, e.score, e.metrics, e.tweets FROM digest_entries e"
+            f"SELECT {_PAPER_COLUMNS} FROM digest_entries e"
             " JOIN papers p ON p.arxiv_id = e.arxiv_id"
             " WHERE e.source = ? AND e.day = ? ORDER BY e.rank",
             (source, day),
         )
-        return [self._paper(r, with_entry=True) for r in rows]
+        return [self._paper(r) for r in rows]
 
     async def get_digest(self, source: str, day: date) -> Digest | None:
         """The stored digest of `source` for `day`, papers in rank order, or None."""
@@ -278,7 +305,7 @@ class SqliteStore:
             params.append(source)
         rows = await self._all(
             "SELECT d.source AS d_source, d.day AS d_day, d.title AS d_title,"
-            " d.fetched_at AS d_fetched_at, p.*, e.score, e.metrics, e.tweets"
+            f" d.fetched_at AS d_fetched_at, {_PAPER_COLUMNS}"
             " FROM digests d"
             " LEFT JOIN digest_entries e ON e.source = d.source AND e.day = d.day"
             " LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id"
@@ -289,7 +316,7 @@ class SqliteStore:
         for r in rows:
             _, papers = groups.setdefault((r["d_source"], r["d_day"]), (r, []))
             if r["arxiv_id"] is not None:
-                papers.append(self._paper(r, with_entry=True))
+                papers.append(self._paper(r))
         return [
             Digest(
                 day=date.fromisoformat(first["d_day"]),
@@ -304,16 +331,12 @@ class SqliteStore:
     async def get_paper(self, arxiv_id: str) -> Paper | None:
         """A paper's metadata with its most recent entry's score, metrics and tweets."""
         row = await self._one(
-            "SELECT p.*, e.score, e.metrics, e.tweets FROM papers p"
+            f"SELECT {_PAPER_COLUMNS} FROM papers p"
             " LEFT JOIN digest_entries e ON e.arxiv_id = p.arxiv_id"
             " WHERE p.arxiv_id = ? ORDER BY e.day DESC LIMIT 1",
             (arxiv_id,),
         )
-        if row is None:
-            return None
-        if row["metrics"] is None:
-            return self._paper(row, with_entry=False)
-        return self._paper(row, with_entry=True)
+        return self._paper(row) if row is not None else None
 
     # --- subscriptions --------------------------------------------------------------------
     @staticmethod
