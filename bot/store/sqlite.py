@@ -103,13 +103,13 @@ class SqliteStore:
             await asyncio.shield(self._db.commit())
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        # One trip to the connection's thread (execute, fetch and close together): a cursor
+        # used step by step costs three, each a thread hand-off and an event-loop wake-up.
+        return list(await self._db.execute_fetchall(sql, params))
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self._db.execute(sql, params) as cur:
-            row: aiosqlite.Row | None = await cur.fetchone()
-            return row
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
 
     async def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
