@@ -142,7 +142,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await sandbox.control.add_guild("Readers", channels=["papers"])
             bot = await start_bot(sandbox.api_base, sandbox.gateway_url, path, now)
             try:
-                latencies, statuses, seconds = await hammer(sandbox, mix, args.concurrency)
+                latencies, statuses, seconds, by_kind = await hammer(sandbox, mix, args.concurrency)
             finally:
                 await bot.stop()
     return {
@@ -157,17 +157,33 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "p99_ratio_to_3s_deadline": round(percentile(latencies, 99) / 3000, 4),
         "commands_per_s": round(len(latencies) / seconds, 1) if seconds else None,
         "statuses": dict(sorted(statuses.items())),
+        "p99_ms_by_kind": {
+            kind: round(percentile(values, 99), 2) for kind, values in sorted(by_kind.items())
+        },
         "fill_seconds": round(fill_seconds, 1),
         "machine": machine(),
     }
 
 
+def kind(options: dict[str, Any]) -> str:
+    """Which part of the mix a command is (latest, day, category, week, month)."""
+    if "window" in options:
+        return str(options["window"])
+    if "category" in options:
+        return "category"
+    return "day" if "date" in options else "latest"
+
+
 async def hammer(
     sandbox: Any, mix: list[dict[str, Any]], concurrency: int
-) -> tuple[list[float], Counter[str], float]:
-    """Run the commands with `concurrency` users at once; (latencies, statuses, seconds)."""
+) -> tuple[list[float], Counter[str], float, dict[str, list[float]]]:
+    """Run the commands with `concurrency` users at once.
+
+    Returns (latencies, statuses, seconds, latencies by kind of command).
+    """
     queue = list(reversed(mix))
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     statuses: Counter[str] = Counter()
     # One untimed command first: imports, caches and the first connection are not the figure.
     await sandbox.control.invoke("hot", {})
@@ -179,10 +195,11 @@ async def hammer(
             statuses[result.status] += 1
             if result.latency_ms is not None:
                 latencies.append(result.latency_ms)
+                by_kind.setdefault(kind(options), []).append(result.latency_ms)
 
     started = time.perf_counter()
     await asyncio.gather(*(user() for _ in range(concurrency)))
-    return latencies, statuses, time.perf_counter() - started
+    return latencies, statuses, time.perf_counter() - started, by_kind
 
 
 def main(argv: list[str] | None = None) -> None:

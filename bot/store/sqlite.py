@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+import orjson
 from pydantic import BaseModel
 
 from bot.models import (
@@ -214,7 +215,7 @@ class SqliteStore:
         is 600 papers; bench/commands.py): validating again, or decoding four JSON columns
         separately, was most of a command's CPU time.
         """
-        authors, categories, metrics, tweets = json.loads(row["blob"])
+        authors, categories, metrics, tweets = orjson.loads(row["blob"])
         return _trusted(
             Paper,
             arxiv_id=row["arxiv_id"],
