@@ -19,6 +19,7 @@ from discord import app_commands
 
 from bot.app.replies import answer
 from bot.errors import HotPapersError
+from bot.render import defuse, truncate
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class HotPapersTree(app_commands.CommandTree[Any]):
             log.error("/%s %s failed", command, options, exc_info=cause)
             message = APOLOGY
         try:
-            await answer(interaction, message[:2000], ephemeral=True)
+            # Messages may quote what the user typed: never as a live mention.
+            await answer(interaction, truncate(defuse(message), 2000), ephemeral=True)
         except discord.HTTPException as exc:
             log.warning("could not tell the user about an error: %s", exc)
