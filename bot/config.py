@@ -115,6 +115,20 @@ def parse_config(data: dict[str, Any], *, env: dict[str, str] | None = None) -> 
     return config
 
 
+DEFAULT_PATH = "config.toml"
+
+
+def config_path(given: str | None) -> str | None:
+    """The config file to use: the one given, else `./config.toml` if there is one, else None.
+
+    So `hotpapers run` (the Procfile's command) picks up the deployment's config.toml without
+    a flag, and a checkout without one runs on the defaults.
+    """
+    if given is not None:
+        return given
+    return DEFAULT_PATH if Path(DEFAULT_PATH).is_file() else None
+
+
 def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -> Config:
     """Load `path` (TOML) or, if None, the defaults; the token comes from the environment."""
     data: dict[str, Any] = {}

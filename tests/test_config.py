@@ -64,3 +64,16 @@ def test_unreadable_files(tmp_path: Path) -> None:
     bad.write_text("[store\npath=", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_config_toml_in_the_working_directory_is_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.config import config_path
+
+    monkeypatch.chdir(tmp_path)
+    assert config_path(None) is None
+    assert config_path("other.toml") == "other.toml"
+    (tmp_path / "config.toml").write_text('[store]\npath = "x.db"\n', encoding="utf-8")
+    assert config_path(None) == "config.toml"
+    assert load_config(config_path(None), env={}).store.path == "x.db"

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from bot.config import Config, load_config
+from bot.config import Config, config_path, load_config
 from bot.errors import UserInputError
 from bot.jsonout import digest_to_json
 from bot.models import Digest
@@ -90,7 +90,7 @@ async def _fetch_into(
 
 def run(args: argparse.Namespace) -> int:
     """Fetch, store, print; errors are HotPapersError (one line on stderr, exit 2)."""
-    config = load_config(args.config)
+    config = load_config(config_path(args.config))
     now = datetime.now(UTC)
     day: date = args.date or now.date() - timedelta(days=config.sources.day_lag_days)
     if day > now.date() + timedelta(days=1):

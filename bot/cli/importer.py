@@ -11,7 +11,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.config import load_config
+from bot.config import config_path, load_config
 from bot.errors import HotPapersError
 from bot.sources.hotpapers_md import iter_files, load_path
 from bot.store import open_store
@@ -37,7 +37,7 @@ def _progress(done: int, total: int, width: int = 30) -> None:
 
 
 async def _import(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(config_path(args.config))
     files: list[str | Path] = []
     for p in args.paths:
         files.extend(["-"] if p == "-" else list(iter_files([p])))

@@ -13,7 +13,7 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 
-from bot.config import load_config
+from bot.config import config_path, load_config
 from bot.errors import UserInputError
 from bot.jsonout import digest_to_json
 from bot.models import Digest
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if args.digest:
         digest = load_path(args.digest)
     elif args.date:
-        db_path = args.db or load_config(args.config).store.path
+        db_path = args.db or load_config(config_path(args.config)).store.path
         if not Path(db_path).exists():
             raise UserInputError(
                 f"no database at {db_path}: run `hotpapers import` or `hotpapers fetch` first"

@@ -16,7 +16,7 @@ import signal
 import discord
 import httpx
 
-from bot.config import Config, load_config
+from bot.config import Config, config_path, load_config
 from bot.errors import ConfigError, HotPapersError
 
 HELP = "run the bot (token from DISCORD_TOKEN, settings from --config)"
@@ -31,7 +31,10 @@ class StartupError(HotPapersError):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `hotpapers run`."""
     parser.add_argument(
-        "--config", metavar="PATH", default=None, help="a TOML config file (default: built-in)"
+        "--config",
+        metavar="PATH",
+        default=None,
+        help="a TOML config file (default: ./config.toml if present, else the defaults)",
     )
 
 
@@ -55,7 +58,7 @@ def explain_start_error(exc: BaseException) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the config, check the token, serve until stopped."""
-    config = load_config(args.config)
+    config = load_config(config_path(args.config))
     if config.token is None:
         raise ConfigError("DISCORD_TOKEN is not set: export the bot token in that variable")
     if not args.verbose:
