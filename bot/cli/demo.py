@@ -125,13 +125,18 @@ def transcript(result: dict[str, Any], names: dict[str, str] | None = None) -> s
 
     names = names or {}
 
+    def when(match: re.Match[str]) -> str:
+        moment = datetime.fromtimestamp(int(match.group(1)), UTC)
+        if match.group(2) != "R":
+            return moment.strftime("%Y-%m-%d %H:%M UTC")
+        # Discord shows style R relative to the reader's now: the demo's clock.
+        minutes = round((moment - DEMO_TIME).total_seconds() / 60)
+        span = f"{abs(minutes)} min" if abs(minutes) < 120 else f"{abs(minutes) // 60} h"
+        return f"in {span}" if minutes >= 0 else f"{span} ago"
+
     def readable(text: str) -> str:
         text = re.sub(r"<#(\d+)>", lambda m: "#" + names.get(m.group(1), m.group(1)), text)
-        return re.sub(
-            r"<t:(\d+):\w>",
-            lambda m: datetime.fromtimestamp(int(m.group(1)), UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            text,
-        )
+        return re.sub(r"<t:(\d+):(\w)>", when, text)
 
     def interaction(i: dict[str, Any]) -> list[str]:
         opts = " ".join(f"{k}:{names.get(str(v), v)}" for k, v in i["options"].items())
