@@ -108,6 +108,18 @@ async def test_window_query(tmp_path: Path) -> None:
         assert [g.day.day for g in got] == [5, 4, 3]
 
 
+async def test_window_without_tweets_is_otherwise_the_same(tmp_path: Path) -> None:
+    sample = load_path(SAMPLE)
+    async with open_store(tmp_path / "s.db") as store:
+        await store.save_digest(sample)
+        (full,) = await store.digests_between(sample.source, sample.day, sample.day)
+        (light,) = await store.digests_between(sample.source, sample.day, sample.day, tweets=False)
+        assert full == sample
+        assert all(p.tweets == [] for p in light.papers)
+        stripped = [p.model_copy(update={"tweets": []}) for p in sample.papers]
+        assert light.papers == stripped
+
+
 async def test_subscriptions(tmp_path: Path) -> None:
     async with open_store(tmp_path / "s.db") as store:
         sub = Subscription(guild_id=1, channel_id=10, categories=["cs.CV"], keywords=["ünïcode"])

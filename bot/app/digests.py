@@ -86,7 +86,11 @@ class DigestService:
 
     async def window(self, source: str, end: date, window: Window) -> list[Digest]:
         """The digests of a window ending on `end`: `end` itself (fetched on a miss) and the
-        other stored days (a week or month is not fetched day by day on a command)."""
+        other stored days (a week or month is not fetched day by day on a command).
+
+        The other days come without their papers' discussion snippets: a window is shown as a
+        ranked list, which does not show them, and they are much of a month's reading cost.
+        """
         name = self.resolve(source)
         start, _ = window_range(end, window)
         out: list[Digest] = []
@@ -94,7 +98,9 @@ class DigestService:
         if last is not None:
             out.append(last)
         if start < end:
-            out.extend(await self.store.digests_between(name, start, end - timedelta(days=1)))
+            out.extend(
+                await self.store.digests_between(name, start, end - timedelta(days=1), tweets=False)
+            )
         return out
 
     async def latest_window(

@@ -418,7 +418,7 @@ class SandboxState:
         self.application_id = self.ids.next()
         self.bot_user = User(self.application_id, settings.bot_name, bot=True)
         self.owner = User(self.ids.next(), "sandbox-owner")
-        self._changed: asyncio.Condition | None = None
+        self._changed = asyncio.Event()
         self.clear()
 
     def clear(self) -> None:
@@ -433,17 +433,15 @@ class SandboxState:
 
     # -- change notification -------------------------------------------------------------------
 
-    @property
-    def changed(self) -> asyncio.Condition:
-        """Notified after every mutation; created lazily inside the running loop."""
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        return self._changed
-
     async def notify(self) -> None:
-        """Wake everyone waiting in `wait_for`."""
-        async with self.changed:
-            self.changed.notify_all()
+        """Wake everyone waiting in `wait_for` (each then re-checks its predicate).
+
+        A fresh event per change: setting the old one wakes its waiters at once, with no lock
+        for them to queue on (with 50 commands in flight, a shared condition's lock made every
+        change wake the waiters one after another).
+        """
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float) -> Any:
         """Wait until `predicate()` is truthy and return its value; `TimeoutError` otherwise.
@@ -451,10 +449,11 @@ class SandboxState:
         Woken by every sandbox change, and every 20 ms as well, so the predicate may also look
         at things the sandbox does not own (such as the bot's cache).
         """
-        async with asyncio.timeout(timeout), self.changed:
+        async with asyncio.timeout(timeout):
             while not (value := predicate()):
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.changed.wait(), 0.02)
+                    async with asyncio.timeout(0.02):
+                        await self._changed.wait()
             return value
 
     # -- guilds and channels -------------------------------------------------------------------
