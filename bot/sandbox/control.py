@@ -299,7 +299,7 @@ class Control:
     ) -> InteractionResult:
         deadline = self.state.settings.interaction_deadline
         try:
-            await self.state.wait_for(lambda: inter.response_type is not None, deadline)
+            await inter.wait_for(lambda: inter.response_type is not None, deadline)
         except TimeoutError:
             return self._result("no_response", name, inter)
         status = "answered"
@@ -308,7 +308,7 @@ class Control:
             return inter.completed_at is not None and len(inter.followup_ids) >= followups
 
         try:
-            await self.state.wait_for(complete, max(0.0, timeout - inter.age()))
+            await inter.wait_for(complete, max(0.0, timeout - inter.age()))
         except TimeoutError:
             status = "deferred" if inter.completed_at is None else "answered"
         if settle:

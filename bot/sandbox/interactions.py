@@ -12,7 +12,10 @@ and user, channel and role options come with the `resolved` data discord.py need
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +60,25 @@ class Interaction:
     edits: int = 0
     completed_at: float | None = None  # first visible answer: a message, an edit or a follow-up
     late_callbacks: int = 0
+    # Set (and replaced) whenever the bot does something with this interaction, so whoever
+    # waits for its answer is woken by that alone, not by every request of every other one.
+    changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    def touch(self) -> None:
+        """Wake the waiters of this interaction."""
+        changed, self.changed = self.changed, asyncio.Event()
+        changed.set()
+
+    async def wait_for(self, predicate: Callable[[], bool], within: float) -> None:
+        """Wait until `predicate()` holds; `TimeoutError` after `within` seconds.
+
+        Woken by `touch`, and every 50 ms as well in case a change came another way.
+        """
+        async with asyncio.timeout(within):
+            while not predicate():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.05):
+                        await self.changed.wait()
 
     def age(self) -> float:
         """Seconds since the interaction was sent."""

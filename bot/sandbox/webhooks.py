@@ -60,6 +60,7 @@ class InteractionRoutes:
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         if inter.age() > self.state.settings.interaction_deadline:
             inter.late_callbacks += 1
+            inter.touch()
             await self.state.notify()
             raise ApiError(404, 10062, "Unknown interaction")
         body = self.rest.validate(
@@ -101,6 +102,7 @@ class InteractionRoutes:
             await self.rest.publish(message)
         if kind in (4, 8, 9):
             inter.completed_at = inter.responded_at
+        inter.touch()
         await self.state.notify()
         if request.query.get("with_response", "").lower() not in ("1", "true"):
             return web.Response(status=204)
@@ -141,6 +143,7 @@ class InteractionRoutes:
         message.interaction_id = inter.id
         inter.followup_ids.append(message.id)
         inter.completed_at = inter.completed_at or time.monotonic()
+        inter.touch()
         await self.rest.publish(message)
         if request.query.get("wait", "").lower() in ("1", "true"):
             return json_response(message.to_json())
@@ -177,6 +180,7 @@ class InteractionRoutes:
         await self.rest.apply_edit(message, body)
         inter.edits += 1
         inter.completed_at = inter.completed_at or time.monotonic()
+        inter.touch()
         await self.state.notify()
         return json_response(message.to_json())
 
