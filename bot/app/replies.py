@@ -52,7 +52,7 @@ class Reply:
         interaction: discord.Interaction[Any],
         *,
         ephemeral: bool = False,
-        defer_after: float = DEFER_AFTER,
+        defer_after: float | None = None,
     ) -> None:
         self.interaction = interaction
         self.ephemeral = ephemeral
@@ -61,7 +61,8 @@ class Reply:
         # A timer, not a task: almost every answer beats it, and a task per command was
         # measurable at hundreds of commands a second (bench/commands.py).
         self._deferring: asyncio.Task[None] | None = None
-        self._timer = asyncio.get_running_loop().call_later(defer_after, self._start_defer)
+        delay = DEFER_AFTER if defer_after is None else defer_after
+        self._timer = asyncio.get_running_loop().call_later(delay, self._start_defer)
 
     def _start_defer(self) -> None:
         self._deferring = asyncio.create_task(self._defer_late(), name="reply-defer")

@@ -288,3 +288,22 @@ async def test_an_unexpected_error_is_logged_and_answered_with_an_apology(world,
     assert r.ephemeral and r.content.startswith("Sorry, something went wrong")
     assert "database on fire" not in r.content
     assert any("database on fire" in (rec.exc_text or "") for rec in caplog.records)
+
+
+async def test_a_slow_answer_is_deferred_in_time_then_filled_in(world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    sandbox, _, bot = world
+    monkeypatch.setattr("bot.app.replies.DEFER_AFTER", 0.05)
+    fast = bot.digests.latest_window
+
+    async def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.3)  # e.g. a fetch from upstream
+        return await fast(*args, **kwargs)
+
+    monkeypatch.setattr(bot.digests, "latest_window", slow)
+    r = await sandbox.control.invoke("hot", {"category": "cs.CV"})
+    assert r.status == "answered"
+    assert r.response_type == 5  # "thinking…" first, within the deadline
+    assert r.ack_latency_ms is not None and r.ack_latency_ms < r.latency_ms
+    assert listed_ids(r.embeds[0]["description"]) == CV_IDS  # then the answer itself
