@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.config import config_path, load_config
 from bot.errors import UserInputError
+from bot.filters import apply, build_filter
 from bot.jsonout import digest_to_json
 from bot.models import Digest
 from bot.render import render_digest
@@ -69,12 +70,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help="with --date: which source's digest (default: any)")
 
 
-def select(digest: Digest, categories: list[str], limit: int | None) -> Digest:
-    """Keep papers in any of `categories` (all when empty), then the first `limit`."""
-    papers = [p for p in digest.papers if not categories or set(categories) & set(p.categories)]
-    return digest.model_copy(update={"papers": papers[:limit] if limit else papers})
-
-
 async def _from_store(path: str, day: date, source: str | None) -> Digest:
     async with open_store(path) as store:
         if source:
@@ -99,7 +94,10 @@ def run(args: argparse.Namespace) -> int:
         digest = asyncio.run(_from_store(db_path, args.date, args.source))
     else:
         digest = sample_digest()
-    digest = select(digest, args.category, args.limit)
+    # The bot's own category filter (ids, whole archives, "-" to exclude), without its cap of
+    # 25 papers: a preview may show a whole day.
+    papers = apply(digest.papers, build_filter(categories=args.category))
+    digest = digest.model_copy(update={"papers": papers[: args.limit]})
     messages = render_digest(digest, args.format)
     if args.json:
         json.dump(digest_to_json(digest, messages), sys.stdout, ensure_ascii=False)

@@ -29,7 +29,7 @@ import yaml
 from bot.errors import DigestFormatError
 from bot.models import Digest, Paper, Tweet, normalize_ws, parse_arxiv_id
 from bot.ranking import hotpapers_score
-from bot.sources.tweets import TWEET_BLOCK, extract_tweets
+from bot.sources.tweets import extract_tweets
 
 SOURCE = "hotpapers-md"
 
@@ -171,9 +171,7 @@ def _parse_block(block: _Block, origin: str) -> Paper:
         arxiv_id, version = parse_arxiv_id(id_url)
     except ValueError as exc:
         raise DigestFormatError(origin, block.line, f"paper {block.rank}: {exc}") from None
-    tweets: list[Tweet] = (
-        extract_tweets("\n".join(text_lines)) if TWEET_BLOCK.search("\n".join(text_lines)) else []
-    )
+    tweets: list[Tweet] = extract_tweets("\n".join(text_lines))
     title = normalize_ws(block.title)
     if not title:
         raise DigestFormatError(origin, block.line, f"paper {block.rank} has an empty title")
