@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from typing import get_args
 
 from bot.errors import UserInputError
-from bot.models import Digest, Paper, Subscription, Window
-from bot.ranking import rank
+from bot.models import Digest, Entry, Paper, Subscription, Window
+from bot.ranking import rank, rank_key
 from bot.taxonomy import Taxonomy, load
 
 MAX_LIMIT = 25
@@ -166,24 +166,28 @@ def subscription_filter(sub: Subscription, *, tax: Taxonomy | None = None) -> Pa
     )
 
 
-def _in(paper: Paper, selectors: tuple[str, ...], tax: Taxonomy) -> bool:
+def _in(categories: Sequence[str], selectors: tuple[str, ...], tax: Taxonomy) -> bool:
     for sel in selectors:
         if sel in tax.archives and sel not in tax.categories:
-            if any(c == sel or c.startswith(sel + ".") for c in paper.categories):
+            if any(c == sel or c.startswith(sel + ".") for c in categories):
                 return True
-        elif tax.equivalents(sel) & set(paper.categories):
+        elif not tax.equivalents(sel).isdisjoint(categories):
             return True
     return False
 
 
+def listed(item: Paper | Entry, flt: PaperFilter, tax: Taxonomy) -> bool:
+    """Whether `item` passes the parts of `flt` that need no paper text: categories, score."""
+    if flt.include and not _in(item.categories, flt.include, tax):
+        return False
+    if flt.exclude and _in(item.categories, flt.exclude, tax):
+        return False
+    return item.score >= flt.min_score
+
+
 def matches(paper: Paper, flt: PaperFilter, *, tax: Taxonomy | None = None) -> bool:
     """Whether `paper` passes every part of `flt` (the limit aside)."""
-    tax = tax or load()
-    if flt.include and not _in(paper, flt.include, tax):
-        return False
-    if flt.exclude and _in(paper, flt.exclude, tax):
-        return False
-    if paper.score < flt.min_score:
+    if not listed(paper, flt, tax or load()):
         return False
     if flt.keywords:
         text = f"{paper.title}\n{paper.abstract}".casefold()
@@ -207,9 +211,10 @@ def window_range(end: date, window: Window) -> tuple[date, date]:
 def merge(digests: Iterable[Digest]) -> list[Paper]:
     """Papers of several digests, deduplicated by arXiv id keeping the best, in rank order.
 
-    A single digest keeps its own order (the source's ranking is authoritative for its day).
+    Papers that all come from one digest keep its order (the source's ranking is
+    authoritative for its day), as `pick` does.
     """
-    ds = list(digests)
+    ds = [d for d in digests if d.papers]
     if len(ds) == 1:
         seen: set[str] = set()
         out: list[Paper] = []
@@ -219,6 +224,44 @@ def merge(digests: Iterable[Digest]) -> list[Paper]:
                 out.append(p)
         return out
     return rank(p for d in ds for p in d.papers)
+
+
+def pick(
+    entries: Iterable[Entry], flt: PaperFilter, *, tax: Taxonomy | None = None
+) -> tuple[list[Entry], int]:
+    """`select` over a window's entries: (the entries to show, in order; distinct papers).
+
+    The same papers in the same order as `select` over those days' digests (merged by id
+    keeping the best entry, filtered, cut to the limit), decided before any paper is read.
+    Keywords need a paper's text, so a filter with keywords is `select`'s (ValueError here).
+    """
+    if flt.keywords:
+        raise ValueError("keywords match paper text: filter whole digests with select()")
+    tax = tax or load()
+    best: dict[str, Entry] = {}
+    days: set[date] = set()
+    for e in entries:
+        days.add(e.day)
+        cur = best.get(e.arxiv_id)
+        if cur is None or rank_key(e) < rank_key(cur):
+            best[e.arxiv_id] = e
+    # One day holds a paper once (the store keys entries by day and id): keep its order.
+    ordered = sorted(best.values(), key=(lambda e: e.rank) if len(days) == 1 else rank_key)
+    kept = [e for e in ordered if listed(e, flt, tax)]
+    return (kept[: flt.limit] if flt.limit is not None else kept), len(best)
+
+
+def view_title(end: date, window: Window, day_title: str | None, flt: PaperFilter) -> str:
+    """The title of a `/hot` view: the day's own title, or the window's span; and the filter."""
+    if window == "day":
+        title = day_title or f"Hot Papers {end.isoformat()}"
+    else:
+        start, _ = window_range(end, window)
+        title = f"Hot Papers of the {window} {start.isoformat()} – {end.isoformat()}"
+    scope = flt.describe()
+    if scope != "all categories":
+        title = f"{title} · {scope}"
+    return title[:200]
 
 
 def select(
@@ -235,11 +278,5 @@ def select(
     chosen = [d for d in digests if start <= d.day <= end]
     papers = apply(merge(chosen), flt, tax=tax)
     src = source or (chosen[0].source if chosen else "")
-    if window == "day":
-        title = chosen[0].title if chosen else f"Hot Papers {end.isoformat()}"
-    else:
-        title = f"Hot Papers of the {window} {start.isoformat()} – {end.isoformat()}"
-    scope = flt.describe()
-    if scope != "all categories":
-        title = f"{title} · {scope}"
-    return Digest(day=end, source=src, title=title[:200], papers=papers)
+    title = view_title(end, window, chosen[0].title if chosen else None, flt)
+    return Digest(day=end, source=src, title=title, papers=papers)

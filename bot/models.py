@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -140,6 +140,22 @@ class Digest(BaseModel):
         """Give every digest a title, so renderers need not invent one."""
         if not self.title:
             object.__setattr__(self, "title", f"Hot Papers {self.day.isoformat()}")
+
+
+class Entry(NamedTuple):
+    """A paper's place in one stored digest, without its text.
+
+    What it takes to merge a week or a month by paper, filter it by category and score and
+    rank it before reading any paper in full: a month is ~600 entries, and building 600
+    `Paper`s to show 10 was most of what a month cost (bench/commands.py).
+    """
+
+    arxiv_id: str
+    day: date
+    rank: int  # 1-based, in that day's digest
+    score: float
+    metrics: dict[str, int]
+    categories: list[str]
 
 
 Window = Literal["day", "week", "month"]

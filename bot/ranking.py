@@ -6,9 +6,26 @@ A score is never a bare number: `score_label` always says where it came from, e.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Protocol, TypeVar
 
 from bot.models import Paper
+
+
+class Rankable(Protocol):
+    """What ranking reads: a `Paper`, or an `Entry` (a paper's place in a digest, no text)."""
+
+    @property
+    def arxiv_id(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def metrics(self) -> Mapping[str, int]: ...
+
+
+R = TypeVar("R", bound=Rankable)
 
 
 def hotpapers_score(retweets: int, favorites: int) -> float:
@@ -44,15 +61,15 @@ def score_label(paper: Paper) -> str:
     return " · ".join(parts)
 
 
-def rank_key(paper: Paper) -> tuple[float, int, str]:
+def rank_key(paper: Rankable) -> tuple[float, int, str]:
     """Sort key: higher score first; ties by more secondary signal, then by id (stable)."""
     secondary = paper.metrics.get("github_stars", 0) + paper.metrics.get("comments", 0)
     return (-paper.score, -secondary, paper.arxiv_id)
 
 
-def rank(papers: Iterable[Paper]) -> list[Paper]:
+def rank(papers: Iterable[R]) -> list[R]:
     """Papers in rank order, deterministically, with duplicates (same id) merged to the best."""
-    best: dict[str, Paper] = {}
+    best: dict[str, R] = {}
     for p in papers:
         cur = best.get(p.arxiv_id)
         if cur is None or rank_key(p) < rank_key(cur):

@@ -111,6 +111,19 @@ async def get_digest(
             return stale
 
 
+async def ensure_digest(
+    store: Store, source: Source, day: date, *, now: datetime, config: SourcesConfig
+) -> None:
+    """Make sure the store holds `source`'s `day` by the rules above, without reading it back.
+
+    For callers that then read only part of it (a ranked week reads no paper it does not
+    show): a fresh day costs one small query. Raises SourceError as `get_digest` does.
+    """
+    if is_fresh(await store.digest_meta(source.name, day), now, config):
+        return
+    await get_digest(store, source, day, now=now, config=config)
+
+
 async def _fresh_from_store(
     store: Store, source: str, day: date, now: datetime, config: SourcesConfig
 ) -> Digest | None:

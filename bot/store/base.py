@@ -6,10 +6,11 @@ Protocol and be chosen in `open_store`; no caller changes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from bot.models import Digest, DigestMeta, Paper, PostRecord, SourceHealth, Subscription
+from bot.models import Digest, DigestMeta, Entry, Paper, PostRecord, SourceHealth, Subscription
 
 
 class Store(Protocol):
@@ -46,6 +47,21 @@ class Store(Protocol):
 
         `tweets=False`: papers without their discussion snippets (cheaper, for ranked lists).
         """
+        ...
+
+    async def window_entries(
+        self, source: str, start: date, end: date
+    ) -> tuple[dict[date, str], list[Entry]]:
+        """The digests of `source` with start <= day <= end as ({day: title}, their entries),
+        entries newest day first and in rank order within a day.
+
+        No paper text is read: enough to merge, filter and rank a window (`bot.filters.pick`).
+        """
+        ...
+
+    async def entry_papers(self, source: str, entries: Sequence[Entry]) -> list[Paper]:
+        """The papers of `entries` as they stood in those entries (score, metrics), in the
+        given order, without discussion snippets; entries no longer stored are left out."""
         ...
 
     async def get_paper(self, arxiv_id: str) -> Paper | None:

@@ -295,13 +295,13 @@ async def test_a_slow_answer_is_deferred_in_time_then_filled_in(world, monkeypat
 
     sandbox, _, bot = world
     monkeypatch.setattr("bot.app.replies.DEFER_AFTER", 0.05)
-    fast = bot.digests.latest_window
+    fast = bot.digests.hot
 
     async def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
         await asyncio.sleep(0.3)  # e.g. a fetch from upstream
         return await fast(*args, **kwargs)
 
-    monkeypatch.setattr(bot.digests, "latest_window", slow)
+    monkeypatch.setattr(bot.digests, "hot", slow)
     r = await sandbox.control.invoke("hot", {"category": "cs.CV"})
     assert r.status == "answered"
     assert r.response_type == 5  # "thinking…" first, within the deadline

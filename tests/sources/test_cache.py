@@ -13,7 +13,7 @@ import pytest
 from bot.config import SourcesConfig
 from bot.errors import SourceError
 from bot.sources.base import Source, build_source
-from bot.sources.cache import get_digest, is_final, refresh_digest
+from bot.sources.cache import ensure_digest, get_digest, is_final, refresh_digest
 
 from .conftest import FakeClock, Upstreams, hf_day
 
@@ -223,3 +223,43 @@ async def test_concurrent_requests_for_a_missing_day_share_one_fetch(
     )
     assert {len(d.papers) for d in results} == {10}
     assert (upstreams.count("hf.test"), upstreams.count("arxiv.test")) == (1, 1)
+
+
+async def test_ensure_fetches_a_missing_day_once_and_never_reads_a_fresh_one(
+    upstreams: Upstreams,
+    client: httpx.AsyncClient,
+    sources_config: SourcesConfig,
+    clock: FakeClock,
+    store: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    upstreams.hf_pages[PAST.isoformat()] = hf_day(5)
+    src = source("hf", client, sources_config, clock)
+    await ensure_digest(store, src, PAST, now=NOW, config=sources_config)
+    assert upstreams.count("hf.test") == 1
+    assert len((await store.get_digest("hf", PAST)).papers) == 5
+
+    async def no_read(*args: Any) -> None:
+        raise AssertionError("a fresh day is not read back")
+
+    monkeypatch.setattr(store, "get_digest", no_read)
+    await ensure_digest(store, src, PAST, now=NOW + timedelta(days=3), config=sources_config)
+    assert upstreams.count("hf.test") == 1
+
+
+async def test_ensure_keeps_a_stale_today_when_upstream_fails_and_raises_when_nothing_is_stored(
+    upstreams: Upstreams,
+    client: httpx.AsyncClient,
+    sources_config: SourcesConfig,
+    clock: FakeClock,
+    store: Any,
+) -> None:
+    src = source("hf", client, sources_config, clock)
+    upstreams.hf_pages[TODAY.isoformat()] = hf_day(3)
+    await ensure_digest(store, src, TODAY, now=NOW, config=sources_config)
+    upstreams.hf_override = lambda req: httpx.Response(503, text="down")
+    later = NOW + timedelta(hours=2)  # stale: refetched, fails, the stored day stays
+    await ensure_digest(store, src, TODAY, now=later, config=sources_config)
+    assert len((await store.get_digest("hf", TODAY)).papers) == 3
+    with pytest.raises(SourceError):
+        await ensure_digest(store, src, PAST, now=later, config=sources_config)

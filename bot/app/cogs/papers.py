@@ -18,7 +18,7 @@ from bot.app.views import (
     posted_note,
 )
 from bot.errors import UserInputError
-from bot.filters import build_filter, check_window, select
+from bot.filters import build_filter, check_window
 from bot.render import render_digest, render_paper
 from bot.schedule import latest_complete_day
 
@@ -61,25 +61,23 @@ class PapersCog(commands.Cog):
                     f"{day} is not complete yet; the latest complete day is {latest}."
                 )
         async with Reply(interaction) as reply:
-            end, found = await digests.latest_window("default", day, span)
-            if not found:
+            hot = await digests.hot("default", day, span, flt)
+            if not hot:
                 raise UserInputError(
-                    f"There is no digest for {end} yet (source: {digests.resolve('default')}). "
+                    f"There is no digest for {hot.end} yet (source: {digests.resolve('default')}). "
                     "Try another date as YYYY-MM-DD."
                 )
-            view = select(found, flt, end=end, window=span)
-            if not view.papers and any(d.papers for d in found):
-                total = len({p.arxiv_id for d in found for p in d.papers})
+            if not hot.view.papers and hot.candidates:
                 await reply.send(
                     [
                         {
-                            "content": f"None of the {total} hot papers of {view.title} "
-                            f"match {flt.describe()}.",
+                            "content": f"None of the {hot.candidates} hot papers of "
+                            f"{hot.view.title} match {flt.describe()}.",
                         }
                     ]
                 )
                 return
-            await reply.send(render_digest(view, "compact"))
+            await reply.send(render_digest(hot.view, "compact"))
 
     @hot.autocomplete("category")
     async def _hot_category(
