@@ -24,6 +24,8 @@ NONCE = 25
 
 def dlen(text: str) -> int:
     """Length as Discord may count it (UTF-16 code units; astral characters count twice)."""
+    if text.isascii():  # the common case, and O(1): no encoding needed
+        return len(text)
     return len(text.encode("utf-16-le")) // 2
 
 

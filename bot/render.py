@@ -35,6 +35,13 @@ _MENTION = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
 _ANGLE_MENTION = re.compile(r"<([@#:]|a:)")
 _INVISIBLE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
 _URLISH = re.compile(r"https?://\S*$")
+# Whatever any substitution of `escape` would touch (invisible characters included).
+_NEEDS_ESCAPE = re.compile(
+    r"[\\*_~`|<>\[\]@\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]"
+    r"|^\s*(?:[#>-]|\d+\.)",
+    re.MULTILINE,
+)
+_CATEGORY = re.compile(r"[\w.\-]+")
 
 
 def clean(text: str) -> str:
@@ -46,8 +53,16 @@ def escape(text: str) -> str:
     """Make untrusted text inert: markdown and `<@…>` mentions escaped, @everyone/@here defused.
 
     Only characters that change rendering are escaped (inline markers everywhere; headings,
-    quotes and lists at a line start), so text stays readable and short.
+    quotes and lists at a line start), so text stays readable and short. Most titles and
+    author lists need nothing: one search says so, instead of five substitutions.
     """
+    if _NEEDS_ESCAPE.search(text) is None:
+        return text
+    return _escape_all(text)
+
+
+def _escape_all(text: str) -> str:
+    """`escape` without its shortcut (tests hold the two equal)."""
     escaped = _LINE_START.sub(r"\1\\\2", _MD_SPECIAL.sub(r"\\\1", clean(text)))
     escaped = _LIST_NUMBER.sub(r"\1\\.", escaped)
     return _MENTION.sub("@" + ZWSP, escaped)
@@ -117,7 +132,7 @@ def empty_notice(digest: Digest) -> dict[str, Any]:
 def compact_line(rank: int, paper: Paper) -> str:
     """One ranked entry: linked title, then short authors, categories, score with its origin."""
     title = safe(paper.title, 150)
-    cats = " ".join(f"`{c}`" for c in paper.categories[:4] if re.fullmatch(r"[\w.\-]+", c))
+    cats = " ".join(f"`{c}`" for c in paper.categories[:4] if _CATEGORY.fullmatch(c))
     details = [safe(short_authors(paper.authors), 100)]
     if cats:
         details.append(cats)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.limits import dlen, embed_size
 from bot.models import Digest, Paper, Tweet
-from bot.render import escape, render_digest, render_paper, thread_name, truncate
+from bot.render import _escape_all, escape, render_digest, render_paper, thread_name, truncate
 from bot.sources.hotpapers_md import load_path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "data" / "hot-papers-2021-03-12.md"
@@ -150,3 +150,24 @@ def test_any_text_fits(title: str, abstract: str, authors: list[str], n: int) ->
             assert len(m.get("embeds", [])) <= 10
             assert sum(embed_size(e) for e in m.get("embeds", [])) <= 6000
             assert "@everyone" not in m.get("content", "")
+
+
+# Characters each step of `escape` reacts to, and ordinary ones, mixed densely.
+TRICKY = st.lists(
+    st.sampled_from(
+        [*"ab 1.#>-@\\*_~`|<>[]\n\t\x0b\x1c\x00\x7f\u202e\u2066\u200b٣é🚀", "everyone", "here"]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(TRICKY)
+@settings(max_examples=2000, deadline=None)
+def test_escape_shortcut_changes_nothing(text: str) -> None:
+    assert escape(text) == _escape_all(text)
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=500, deadline=None)
+def test_dlen_counts_utf16_units(text: str) -> None:
+    assert dlen(text) == len(text.encode("utf-16-le")) // 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,51 @@ def test_spec_is_the_in_package_copy_and_validators_are_cached() -> None:
     for _ in range(200):
         validate_body("POST", MESSAGES, {"content": "hi", "embeds": [{"title": "t"}]})
     assert time.perf_counter() - started < 1.0
+
+
+CALLBACK_BODIES: list[Any] = [
+    {"type": 4, "data": {"content": "hi", "allowed_mentions": {"parse": []}}},
+    {"type": 4, "data": {"embeds": [{"description": "x" * 4097}]}},
+    {"type": 4, "data": {"content": 5}},
+    {"type": 4, "data": {"embeds": [{"color": "red"}]}},
+    {"type": 5},
+    {"type": 5, "data": {"flags": 64}},
+    {"type": 7, "data": {"content": "edited"}},
+    {"type": 8, "data": {"choices": [{"name": "cs.CV", "value": "cs.CV"}]}},
+    {"type": 8, "data": {"choices": "none"}},
+    {"type": 9, "data": {"custom_id": "m", "title": "T", "components": []}},
+    {"type": 1},
+    {"type": 99},
+    {"type": "4", "data": {"content": "hi"}},
+    {"type": True},
+    {"data": {"content": "no type"}},
+    [],
+]
+
+
+def test_a_tagged_union_is_checked_on_its_branch_with_the_same_verdicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shortcut = [codes(body, path=CALLBACK) for body in CALLBACK_BODIES]
+    monkeypatch.setattr(validation, "tagged_branches", lambda method, path: {})
+    assert [codes(body, path=CALLBACK) for body in CALLBACK_BODIES] == shortcut
+    assert shortcut[0] == {} and shortcut[4] == {}
+    assert shortcut[1] and shortcut[2] and shortcut[8]
+
+
+def test_a_body_its_branch_accepts_skips_the_other_branches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    whole = validation.validator_for("POST", CALLBACK)
+    calls: list[Any] = []
+
+    class Spy:
+        def iter_errors(self, body: Any) -> Any:
+            calls.append(body)
+            return whole.iter_errors(body)
+
+    monkeypatch.setattr(validation, "validator_for", lambda method, path: Spy())
+    assert codes(CALLBACK_BODIES[0], path=CALLBACK) == {}
+    assert calls == []
+    assert codes(CALLBACK_BODIES[2], path=CALLBACK)
+    assert calls == [CALLBACK_BODIES[2]]
