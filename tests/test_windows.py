@@ -159,6 +159,9 @@ async def test_entry_papers_are_read_in_the_given_order_skipping_what_is_gone(
         titles, entries = await store.window_entries(SOURCE, FIRST, FIRST)
         assert titles == {FIRST: digest.title}
         assert [e.arxiv_id for e in entries] == [p.arxiv_id for p in digest.papers]
+        _, bare = await store.window_entries(SOURCE, FIRST, FIRST, categories=False)
+        assert [e._replace(categories=[]) for e in entries] == bare
+        assert any(e.categories for e in entries)
         wanted = [entries[2], entries[0], entry("2401.99999", 0, 99, 1, [])]
         papers = await store.entry_papers(SOURCE, wanted)
         assert [p.arxiv_id for p in papers] == [entries[2].arxiv_id, entries[0].arxiv_id]

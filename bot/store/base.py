@@ -50,12 +50,13 @@ class Store(Protocol):
         ...
 
     async def window_entries(
-        self, source: str, start: date, end: date
+        self, source: str, start: date, end: date, *, categories: bool = True
     ) -> tuple[dict[date, str], list[Entry]]:
         """The digests of `source` with start <= day <= end as ({day: title}, their entries),
         entries newest day first and in rank order within a day.
 
         No paper text is read: enough to merge, filter and rank a window (`bot.filters.pick`).
+        `categories=False`: entries with empty categories, for a filter that names none.
         """
         ...
 
