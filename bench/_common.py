@@ -69,6 +69,16 @@ def percentile(values: list[float], q: float) -> float:
     return cuts[min(max(index, 0), len(cuts) - 1)]
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by process `pid`; None where /proc is absent."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def quiet() -> None:
     """Only warnings from the bot and discord.py: the JSON line is the output."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

@@ -7,8 +7,10 @@ the real `HotPapersBot` connects to the sandbox, and `--requests` `/hot` command
 day, a given day, a given day and category, and a week or a month ending on a given day.
 
 Latency is the sandbox's: from the INTERACTION_CREATE it dispatches to the bot's first visible
-answer (`latency_ms`, Discord allows 3,000 ms). The sandbox and the bot share one process
-and event loop, so the figures include the sandbox's own work (a pessimistic bound).
+answer (`latency_ms`, Discord allows 3,000 ms). The bot runs in a child process
+(`_botproc.py`); this process is the sandbox and the users. Both report the CPU time they
+spent per command (`*_cpu_ms_per_command`, from /proc): steadier than latency on a shared
+machine, and it says which side is the bottleneck.
 
     python bench/commands.py --papers 100000 --concurrency 50
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from _botproc import start_bot
-from _common import emit, machine, percentile, quiet
+from _common import cpu_seconds, emit, machine, percentile, quiet
 
 from bot.app.bot import settle_gc
 from bot.models import Digest, Paper, Tweet
@@ -147,9 +150,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             # settles its collector the way the bot does after READY.
             settle_gc()
             try:
+                # One untimed command first: imports, caches and the first connection are
+                # not the figure.
+                await sandbox.control.invoke("hot", {})
+                pids = {"bot": bot.proc.pid, "harness": os.getpid()}
+                cpu_before = {k: cpu_seconds(pid) for k, pid in pids.items()}
                 latencies, statuses, seconds, by_kind = await hammer(sandbox, mix, args.concurrency)
+                cpu_after = {k: cpu_seconds(pid) for k, pid in pids.items()}
             finally:
                 await bot.stop()
+    cpu_ms = {
+        k: round((after - before) * 1000 / len(mix), 3)
+        for k, after in cpu_after.items()
+        if after is not None and (before := cpu_before[k]) is not None
+    }
     return {
         "bench": "commands",
         "papers": counts.get("papers"),
@@ -165,6 +179,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "p99_ms_by_kind": {
             kind: round(percentile(values, 99), 2) for kind, values in sorted(by_kind.items())
         },
+        "bot_cpu_ms_per_command": cpu_ms.get("bot"),
+        "harness_cpu_ms_per_command": cpu_ms.get("harness"),
         "fill_seconds": round(fill_seconds, 1),
         "machine": machine(),
     }
@@ -190,8 +206,6 @@ async def hammer(
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     statuses: Counter[str] = Counter()
-    # One untimed command first: imports, caches and the first connection are not the figure.
-    await sandbox.control.invoke("hot", {})
 
     async def user() -> None:
         while queue:

@@ -48,6 +48,9 @@ def test_commands_smoke() -> None:
     assert {"p50_ms", "p99_ms", "requests", "concurrency"} <= set(figures)
     assert figures["papers"] == 200 and figures["days"] == 10
     assert figures["statuses"] == {"answered": 20}
+    if sys.platform == "linux":  # CPU time per command comes from /proc
+        assert figures["bot_cpu_ms_per_command"] > 0
+        assert figures["harness_cpu_ms_per_command"] > 0
 
 
 def test_memory_smoke() -> None:
