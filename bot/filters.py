@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import islice
 from typing import get_args
 
 from bot.errors import UserInputError
@@ -247,8 +248,9 @@ def pick(
             best[e.arxiv_id] = e
     # One day holds a paper once (the store keys entries by day and id): keep its order.
     ordered = sorted(best.values(), key=(lambda e: e.rank) if len(days) == 1 else rank_key)
-    kept = [e for e in ordered if listed(e, flt, tax)]
-    return (kept[: flt.limit] if flt.limit is not None else kept), len(best)
+    # In rank order until the limit is reached: a month's 600 entries, 10 shown.
+    kept = list(islice((e for e in ordered if listed(e, flt, tax)), flt.limit))
+    return kept, len(best)
 
 
 def view_title(end: date, window: Window, day_title: str | None, flt: PaperFilter) -> str:
