@@ -108,16 +108,21 @@ async def test_window_query(tmp_path: Path) -> None:
         assert [g.day.day for g in got] == [5, 4, 3]
 
 
-async def test_window_without_tweets_is_otherwise_the_same(tmp_path: Path) -> None:
+async def test_entry_papers_are_the_stored_papers_without_tweets(tmp_path: Path) -> None:
     sample = load_path(SAMPLE)
     async with open_store(tmp_path / "s.db") as store:
         await store.save_digest(sample)
         (full,) = await store.digests_between(sample.source, sample.day, sample.day)
-        (light,) = await store.digests_between(sample.source, sample.day, sample.day, tweets=False)
         assert full == sample
-        assert all(p.tweets == [] for p in light.papers)
-        stripped = [p.model_copy(update={"tweets": []}) for p in sample.papers]
-        assert light.papers == stripped
+        titles, entries = await store.window_entries(sample.source, sample.day, sample.day)
+        assert titles == {sample.day: sample.title}
+        assert [(e.arxiv_id, e.rank, e.score) for e in entries] == [
+            (p.arxiv_id, n, p.score) for n, p in enumerate(sample.papers, start=1)
+        ]
+        assert [e.categories for e in entries] == [p.categories for p in sample.papers]
+        light = await store.entry_papers(sample.source, entries)
+        assert any(p.tweets for p in sample.papers)
+        assert light == [p.model_copy(update={"tweets": []}) for p in sample.papers]
 
 
 async def test_subscriptions(tmp_path: Path) -> None:

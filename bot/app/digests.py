@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TypeVar
 
 from bot.config import Config
@@ -102,25 +102,6 @@ class DigestService:
             return latest_complete_day(self.clock(), self.lag_days)
         return await self.store.latest_day(name)
 
-    async def window(self, source: str, end: date, window: Window) -> list[Digest]:
-        """The digests of a window ending on `end`: `end` itself (fetched on a miss) and the
-        other stored days (a week or month is not fetched day by day on a command).
-
-        The other days come without their papers' discussion snippets: a window is shown as a
-        ranked list, which does not show them, and they are much of a month's reading cost.
-        """
-        name = self.resolve(source)
-        start, _ = window_range(end, window)
-        out: list[Digest] = []
-        last = await self.get(name, end)
-        if last is not None:
-            out.append(last)
-        if start < end:
-            out.extend(
-                await self.store.digests_between(name, start, end - timedelta(days=1), tweets=False)
-            )
-        return out
-
     async def ensure(self, source: str, day: date) -> None:
         """Make sure a day is stored (fetched on a miss), without reading it back."""
         upstream = self.source(source)
@@ -149,8 +130,8 @@ class DigestService:
         return HotView(end=end, view=view, candidates=candidates, digests=len(titles))
 
     async def hot(self, source: str, day: date | None, window: Window, flt: PaperFilter) -> HotView:
-        """`/hot`: the window ending on the given day, else on the latest day (as
-        `latest_window` chooses it). The filter has no keywords (see `bot.filters.pick`)."""
+        """`/hot`: the window ending on the given day, else on the latest day (as `latest`
+        chooses it). The filter has no keywords (see `bot.filters.pick`)."""
         end, view = await self._latest(
             source, day, lambda name, end: self.ranked(name, end, window, flt)
         )
@@ -159,16 +140,10 @@ class DigestService:
             return HotView(end=end, view=Digest(day=end, source=name), candidates=0, digests=0)
         return view
 
-    async def latest_window(
-        self, source: str, day: date | None, window: Window
-    ) -> tuple[date, list[Digest]]:
-        """(end day, digests) for `/hot`: the given day, else the latest complete day, falling
-        back to the latest stored day when that one cannot be had (upstream down, not imported).
-        """
-        end, found = await self._latest(
-            source, day, lambda name, end: self.window(name, end, window)
-        )
-        return end, found or []
+    async def latest(self, source: str) -> tuple[date, Digest | None]:
+        """(day, digest) of the latest complete day, falling back to the latest stored day when
+        that one cannot be had (upstream down, not imported); None if neither exists."""
+        return await self._latest(source, None, self.get)
 
     async def _latest(
         self, source: str, day: date | None, load: Callable[[str, date], Awaitable[T]]

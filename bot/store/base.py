@@ -40,13 +40,8 @@ class Store(Protocol):
         """Every stored day, newest first."""
         ...
 
-    async def digests_between(
-        self, source: str | None, start: date, end: date, *, tweets: bool = True
-    ) -> list[Digest]:
-        """Stored digests with start <= day <= end (inclusive), newest first.
-
-        `tweets=False`: papers without their discussion snippets (cheaper, for ranked lists).
-        """
+    async def digests_between(self, source: str | None, start: date, end: date) -> list[Digest]:
+        """Stored digests with start <= day <= end (inclusive), newest first."""
         ...
 
     async def window_entries(

@@ -68,7 +68,7 @@ _PAPER_COLUMNS = (
     " '[' || p.authors || ',' || p.categories || ',' || coalesce(e.metrics, '{}') || ','"
     " || coalesce(e.tweets, '[]') || ']' AS blob"
 )
-# The same without the discussion snippets, for list views over many days.
+# The same without the discussion snippets, for ranked lists (which do not show them).
 _PAPER_COLUMNS_NO_TWEETS = _PAPER_COLUMNS.replace("coalesce(e.tweets, '[]')", "'[]'")
 
 M = TypeVar("M", bound=BaseModel)
@@ -317,15 +317,8 @@ class SqliteStore:
             )
         return [date.fromisoformat(r["day"]) for r in rows]
 
-    async def digests_between(
-        self, source: str | None, start: date, end: date, *, tweets: bool = True
-    ) -> list[Digest]:
-        """Stored digests with start <= day <= end, newest first.
-
-        One query for the whole window (a month is 30 digests, ~600 papers). With
-        `tweets=False` the papers come without their discussion snippets, which a ranked
-        list never shows and which are a good part of what a month costs to read.
-        """
+    async def digests_between(self, source: str | None, start: date, end: date) -> list[Digest]:
+        """Stored digests with start <= day <= end, newest first: one query for the window."""
         params: list[Any] = [start.isoformat(), end.isoformat()]
         where = "d.day BETWEEN ? AND ?"
         if source is not None:
@@ -334,7 +327,7 @@ class SqliteStore:
         rows = await self._all(
             "SELECT d.source AS d_source, d.day AS d_day, d.title AS d_title,"
             " d.fetched_at AS d_fetched_at,"
-            f" {_PAPER_COLUMNS if tweets else _PAPER_COLUMNS_NO_TWEETS}"
+            f" {_PAPER_COLUMNS}"
             " FROM digests d"
             " LEFT JOIN digest_entries e ON e.source = d.source AND e.day = d.day"
             " LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id"

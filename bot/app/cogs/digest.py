@@ -211,8 +211,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         """Show (only to you) what the channel's next digest looks like, with its settings."""
         sub = await self._sub(interaction, channel)
         async with Reply(interaction, ephemeral=True) as reply:
-            end, found = await self.bot.digests.latest_window(sub.source, None, "day")
-            digest = next((d for d in found if d.day == end), None)
+            end, digest = await self.bot.digests.latest(sub.source)
             if digest is None:
                 raise UserInputError(f"There is no digest for {end} yet to preview.")
             in_channel, in_thread = plan(sub, compose(sub, digest))
@@ -230,8 +229,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         sub = await self._sub(interaction, channel)
         async with Reply(interaction, ephemeral=True) as reply:
             await reply.defer()
-            end, found = await self.bot.digests.latest_window(sub.source, None, "day")
-            digest = next((d for d in found if d.day == end), None)
+            end, digest = await self.bot.digests.latest(sub.source)
             if digest is None:
                 raise UserInputError(f"There is no digest for {end} yet to post.")
             if not sub.enabled:
