@@ -280,7 +280,12 @@ class Publisher:
             log.warning("channel %s day %s: %s", channel, day, reason)
             return await progress.fail("failed", reason)
         await self.ledger.finish_post(
-            channel, day, status="sent", message_ids=progress.ids, thread_id=progress.thread_id
+            channel,
+            day,
+            status="sent",
+            message_ids=progress.ids,
+            thread_id=progress.thread_id,
+            posted_at=self.clock(),  # the scheduler's clock, as /digest status shows it
         )
         if sub.failing_reason:
             await self.ledger.mark_failing(channel, None)

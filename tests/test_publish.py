@@ -136,6 +136,7 @@ async def test_compact_posts_one_message_once(store: Store) -> None:
     rec = await store.get_post(CH, DAY)
     assert rec is not None and rec.status == "sent" and rec.message_ids == out.message_ids
     assert rec.arxiv_ids[0] == "2103.06874" and len(rec.arxiv_ids) == 10  # the default limit
+    assert rec.posted_at == clock()  # the publisher's clock, not the machine's
     again = await publisher(store, discord).publish(sub, sample_digest())
     assert again.status == "already"
     assert len(discord.channels[CH]) == 1

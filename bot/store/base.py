@@ -105,8 +105,12 @@ class Store(Protocol):
         message_ids: list[int] | None = None,
         thread_id: int | None = None,
         error: str | None = None,
+        posted_at: datetime | None = None,
     ) -> None:
-        """Record the outcome of a post attempt (status sent/failed/pending, ids, error)."""
+        """Record the outcome of a post attempt (status sent/failed/pending, ids, error).
+
+        `posted_at` is when a sent post went out, by the caller's clock (default: now).
+        """
         ...
 
     async def get_post(self, channel_id: int, day: date) -> PostRecord | None:

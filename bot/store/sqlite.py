@@ -563,9 +563,10 @@ class SqliteStore:
         message_ids: list[int] | None = None,
         thread_id: int | None = None,
         error: str | None = None,
+        posted_at: datetime | None = None,
     ) -> None:
         """Record progress or an outcome; an outcome (sent/failed) counts as an attempt."""
-        posted = _iso(_now()) if status == "sent" else None
+        posted = _iso(posted_at or _now()) if status == "sent" else None
         async with self._write() as db:
             await db.execute(
                 "UPDATE posts SET status = ?, attempts = attempts + ?, error = ?,"
