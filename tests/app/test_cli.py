@@ -62,7 +62,9 @@ def test_start_errors_are_explained() -> None:
     assert explain_start_error(RuntimeError("bug")) is None
 
 
-async def _run_against_sandbox(tmp_path: Path, token: str) -> tuple[int, str, list[str]]:
+async def _run_against_sandbox(
+    tmp_path: Path, token: str, stop: signal.Signals = signal.SIGTERM
+) -> tuple[int, str, list[str]]:
     async with running_sandbox(token="the-right-token") as sandbox:
         await sandbox.control.add_guild("Lab", channels=["general"])
         config = tmp_path / "config.toml"
@@ -90,7 +92,7 @@ async def _run_against_sandbox(tmp_path: Path, token: str) -> tuple[int, str, li
                     await asyncio.sleep(0.05)
             await sandbox.control.wait_for_gateway(identifies=1, timeout=30)
             commands = sorted(c["name"] for c in sandbox.control.commands())
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(stop)
         else:
             commands = []
         _, err = await asyncio.wait_for(proc.communicate(), 60)
@@ -108,8 +110,11 @@ async def test_run_with_a_rejected_token_is_one_clear_line(tmp_path: Path) -> No
     ]
 
 
-async def test_run_syncs_commands_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
-    code, err, commands = await _run_against_sandbox(tmp_path, "the-right-token")
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_run_syncs_commands_and_stops_gracefully(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    code, err, commands = await _run_against_sandbox(tmp_path, "the-right-token", stop)
     assert commands == ["digest", "history", "hot", "paper"]
     assert code == 0, err
     assert "Traceback" not in err
