@@ -37,6 +37,7 @@ class HotView:
     digests: int  # digests of the window in the store (0: nothing to show at all)
 
     def __bool__(self) -> bool:
+        """Whether any digest of the window is stored (`_latest` falls back when not)."""
         return self.digests > 0
 
 
@@ -148,8 +149,8 @@ class DigestService:
     async def _latest(
         self, source: str, day: date | None, load: Callable[[str, date], Awaitable[T]]
     ) -> tuple[date, T | None]:
-        """`load` the window ending on the given day, else on the latest complete day, else
-        (nothing found there: upstream down, not imported) on the latest stored day."""
+        """`load(source, day)` for the given day, else for the latest complete day, else
+        (nothing found there: upstream down, not imported) for the latest stored day."""
         name = self.resolve(source)
         if day is not None:
             return day, await load(name, day)
