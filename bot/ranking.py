@@ -7,7 +7,7 @@ A score is never a bare number: `score_label` always says where it came from, e.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from bot.models import Paper
 
@@ -23,9 +23,6 @@ class Rankable(Protocol):
 
     @property
     def metrics(self) -> Mapping[str, int]: ...
-
-
-R = TypeVar("R", bound=Rankable)
 
 
 def hotpapers_score(retweets: int, favorites: int) -> float:
@@ -67,9 +64,9 @@ def rank_key(paper: Rankable) -> tuple[float, int, str]:
     return (-paper.score, -secondary, paper.arxiv_id)
 
 
-def rank(papers: Iterable[R]) -> list[R]:
+def rank(papers: Iterable[Paper]) -> list[Paper]:
     """Papers in rank order, deterministically, with duplicates (same id) merged to the best."""
-    best: dict[str, R] = {}
+    best: dict[str, Paper] = {}
     for p in papers:
         cur = best.get(p.arxiv_id)
         if cur is None or rank_key(p) < rank_key(cur):

@@ -80,14 +80,18 @@ def _absolutize(schema: Any) -> Any:
     return schema
 
 
+def _body_schema(method: str, path: str) -> dict[str, Any] | None:
+    """The JSON Schema of an operation's JSON request body, or None if it takes none."""
+    operation = spec()["paths"].get(path, {}).get(method.lower()) or {}
+    content = operation.get("requestBody", {}).get("content", {})
+    schema: dict[str, Any] | None = content.get("application/json", {}).get("schema")
+    return schema
+
+
 @functools.cache
 def validator_for(method: str, path: str) -> Draft202012Validator | None:
     """The cached validator of an operation's JSON request body, or None if it takes none."""
-    operation = spec()["paths"].get(path, {}).get(method.lower())
-    if not operation or "requestBody" not in operation:
-        return None
-    content = operation["requestBody"].get("content", {})
-    schema = content.get("application/json", {}).get("schema")
+    schema = _body_schema(method, path)
     if schema is None:
         return None
     return Draft202012Validator(_absolutize(schema), registry=_registry())
@@ -100,21 +104,17 @@ def tagged_branches(method: str, path: str) -> dict[Any, Draft202012Validator]:
 
     Empty when the body is not such a union, or when a value names several branches.
     """
-    operation = spec()["paths"].get(path, {}).get(method.lower()) or {}
-    content = operation.get("requestBody", {}).get("content", {})
-    schema = content.get("application/json", {}).get("schema") or {}
+    schema = _body_schema(method, path) or {}
     union = schema.get("anyOf") or schema.get("oneOf") or []
     by_tag: dict[Any, Draft202012Validator] = {}
     for branch in union:
         ref = branch.get("$ref", "") if isinstance(branch, dict) else ""
         target = spec()["components"]["schemas"].get(ref.rpartition("/")[2]) if ref else None
         tags = ((target or {}).get("properties", {}).get("type") or {}).get("enum")
-        if not tags:
+        if not tags or any(tag in by_tag for tag in tags):
             return {}
-        for tag in tags:
-            if tag in by_tag:
-                return {}
-            by_tag[tag] = Draft202012Validator(_absolutize(branch), registry=_registry())
+        validator = Draft202012Validator(_absolutize(branch), registry=_registry())
+        by_tag.update(dict.fromkeys(tags, validator))
     return by_tag
 
 
