@@ -181,7 +181,8 @@ class Subscription(BaseModel):
     created_at: datetime | None = None
 
 
-PostStatus = Literal["pending", "sent", "failed"]
+PostStatus = Literal["pending", "sent", "failed", "empty", "missed"]
+"""`empty` and `missed` are terminal outcomes with a reason in `PostRecord.error` (issue 11)."""
 
 
 class PostRecord(BaseModel):
@@ -200,6 +201,7 @@ class PostRecord(BaseModel):
     error: str | None = None
     created_at: datetime | None = None
     posted_at: datetime | None = None
+    late: bool = False  # posted on a moderator's request after its catch-up window
 
 
 class DigestMeta(BaseModel):

@@ -93,7 +93,8 @@ class Store(Protocol):
 
     # --- posts (the exactly-once ledger) -----------------------------------------------
     async def claim_post(self, record: PostRecord) -> PostRecord:
-        """Insert a pending post for (channel, day) or return the existing one unchanged."""
+        """Insert `record` for (channel, day) (normally `pending`; `missed` for a day the bot
+        was down for) or return the existing one unchanged."""
         ...
 
     async def finish_post(

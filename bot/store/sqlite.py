@@ -526,6 +526,7 @@ class SqliteStore:
             error=row["error"],
             created_at=_dt(row["created_at"]),
             posted_at=_dt(row["posted_at"]),
+            late=bool(row["late"]),
         )
 
     async def claim_post(self, record: PostRecord) -> PostRecord:
@@ -537,8 +538,8 @@ class SqliteStore:
         async with self._write() as db:
             await db.execute(
                 "INSERT INTO posts (channel_id, day, guild_id, source, nonce, status,"
-                " message_ids, thread_id, arxiv_ids, attempts, error, created_at)"
-                " VALUES (?, ?, ?, ?, ?, 'pending', '[]', NULL, ?, 0, NULL, ?)"
+                " message_ids, thread_id, arxiv_ids, attempts, error, created_at, late)"
+                " VALUES (?, ?, ?, ?, ?, ?, '[]', NULL, ?, 0, ?, ?, ?)"
                 " ON CONFLICT (channel_id, day) DO NOTHING",
                 (
                     record.channel_id,
@@ -546,8 +547,11 @@ class SqliteStore:
                     record.guild_id,
                     record.source,
                     record.nonce,
+                    record.status,
                     json.dumps(record.arxiv_ids),
+                    record.error,
                     _iso(record.created_at or _now()),
+                    int(record.late),
                 ),
             )
         stored = await self.get_post(record.channel_id, record.day)
