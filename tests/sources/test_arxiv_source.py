@@ -66,7 +66,9 @@ def test_current_format_with_root_namespaces_and_a_title_of_zero() -> None:
 def test_recorded_error_feed_is_an_error_never_a_paper() -> None:
     rec = load_recording("id_abc_s0_m100_b79c8dcf6bc3.json")
     assert rec.status == 400
-    with raises_source(SourceError, r"arXiv refused the request \(HTTP 400\): incorrect id format for abc"):
+    with raises_source(
+        SourceError, r"arXiv refused the request \(HTTP 400\): incorrect id format for abc"
+    ):
         parse_feed(fetched(rec.body, status=rec.status))
 
 

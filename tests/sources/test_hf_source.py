@@ -168,7 +168,10 @@ async def test_invalid_date_400_is_a_source_error_without_retry(
     upstreams: Upstreams, client: httpx.AsyncClient, sources_config: SourcesConfig, clock: FakeClock
 ) -> None:
     upstreams.hf_override = lambda req: httpx.Response(400, json={"error": "Invalid date"})
-    with raises_source(SourceError, r"^Hugging Face answered HTTP 400\.\nHTTP 400 from http://hf.test/api/daily_papers"):
+    with raises_source(
+        SourceError,
+        r"^Hugging Face answered HTTP 400\.\nHTTP 400 from http://hf.test/api/daily_papers",
+    ):
         await hf(client, sources_config, clock).fetch_day(DAY)
     assert upstreams.count("hf.test") == 1
 

@@ -85,7 +85,9 @@ async def test_retry_after_http_date_is_relative_to_the_wall_clock(clock: FakeCl
 async def test_too_long_retry_after_gives_up_at_once(clock: FakeClock) -> None:
     handler, seen = scripted(httpx.Response(429, headers={"Retry-After": "3600"}))
     http = make_http(handler, clock)
-    with raises_source(SourceError, r"test answered HTTP 429 and asked to wait 3600 s; not waiting that long"):
+    with raises_source(
+        SourceError, r"test answered HTTP 429 and asked to wait 3600 s; not waiting that long"
+    ):
         await http.get("http://up.test/x")
     assert clock.sleeps == []
     assert len(seen) == 1
@@ -110,7 +112,9 @@ async def test_connection_errors_are_retried(clock: FakeClock) -> None:
 
 async def test_404_is_not_retried_and_names_the_upstream(clock: FakeClock) -> None:
     handler, seen = scripted(httpx.Response(404, text="<html>Not Found</html>"))
-    with raises_source(SourceError, r"^test answered HTTP 404\.\nHTTP 404 from http://up.test/x: '<html>Not"):
+    with raises_source(
+        SourceError, r"^test answered HTTP 404\.\nHTTP 404 from http://up.test/x: '<html>Not"
+    ):
         await make_http(handler, clock).get("http://up.test/x")
     assert len(seen) == 1
     assert clock.sleeps == []

@@ -139,7 +139,10 @@ async def test_folder_source_searches_subfolders_of_the_shared_data() -> None:
 
 
 async def test_folder_without_the_day_is_a_source_error(tmp_path: Path) -> None:
-    with raises_source(SourceError, r"^The Hot Papers posts have no post for 2021-03-13\.\nno post for 2021-03-13 in "):
+    with raises_source(
+        SourceError,
+        r"^The Hot Papers posts have no post for 2021-03-13\.\nno post for 2021-03-13 in ",
+    ):
         await HotPapersDirSource(tmp_path).fetch_day(date(2021, 3, 13))
     with raises_source(SourceError, "is not a folder"):
         await HotPapersDirSource(tmp_path / "missing").fetch_day(date(2021, 3, 13))
