@@ -82,10 +82,15 @@ class GlobalLimit:
     discord.py raises `RateLimited` for a wait above `max_ratelimit_timeout` without saying
     whether it was global; this trace reads `X-RateLimit-Scope`/`X-RateLimit-Global` and
     `Retry-After` of every 429, and the scheduler starts no post while `remaining()` > 0.
+    A global limit no longer than `threshold` (`discord.max_ratelimit_seconds`) is not a
+    pause: discord.py waits it out itself, holding every request until it is over.
     Real (monotonic) time: Discord's wait is real whatever the scheduler's clock says.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, threshold: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.threshold = threshold
         self.clock = clock
         self.until = 0.0
         self.hits = 0
@@ -107,6 +112,8 @@ class GlobalLimit:
         except ValueError:
             wait = 1.0
         self.hits += 1
+        if wait <= self.threshold:
+            return
         self.until = max(self.until, self.clock() + max(0.0, wait))
         log.warning("Discord's global rate limit: posting pauses for %.0f s", wait)
 
