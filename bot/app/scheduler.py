@@ -146,6 +146,7 @@ class Scheduler:
         self.started_at: datetime | None = None  # the first tick: when the bot came back
         self._settled_at: datetime | None = None
         self.last_tick: TickReport | None = None
+        self.tick_error: str | None = None  # why the last tick failed as a whole (the store)
         self.ready: Callable[[], Awaitable[object]] | None = None
 
     @property
@@ -412,6 +413,7 @@ class Scheduler:
         if self.ready is not None:
             await self.ready()
         interval = self.config.schedule.tick_seconds
+        failing: str | None = None
         while not self._stopping:
             started = time.monotonic()
             self._current = asyncio.create_task(self.tick(), name="hotpapers-tick")
@@ -419,8 +421,15 @@ class Scheduler:
                 await asyncio.shield(self._current)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("scheduler tick failed; the next tick will try again")
+            except Exception as exc:
+                self.tick_error = f"{type(exc).__name__}: {exc}"
+                if failing != type(exc).__name__:  # a traceback once, not one per tick
+                    log.exception("scheduler tick failed; the next tick will try again")
+                    failing = type(exc).__name__
+            else:
+                if failing is not None:
+                    log.info("scheduler ticks work again")
+                failing = self.tick_error = None
             finally:
                 self._current = None
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -373,3 +373,32 @@ async def test_the_loop_ticks_by_itself_and_stops_gracefully(
         assert "Scheduler: running" in r.content
     assert not bot.scheduler.running
     assert len(posts_in(sandbox, cid)) == 1
+
+
+async def test_a_deleted_header_is_noticed_and_the_next_attempt_posts_a_fresh_complete_post(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    """Before: a broken detailed post was resumed onto its deleted header forever (issue 11)."""
+    guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+    cid = by_name(guild)["papers"]
+    clock.set(datetime(2021, 3, 13, 8, 0, tzinfo=UTC))
+    async with running_app(sandbox, store, clock, post_backoff_seconds=0.01) as bot:
+        await subscribe(sandbox, cid, time="09:00", format="detailed")
+        # The header goes out; opening its thread fails for longer than the post's attempts.
+        sandbox.control.inject_fault("POST /channels/*/messages/*/threads", status=503, times=4)
+        clock.set(datetime(2021, 3, 13, 9, 0, tzinfo=UTC))
+        report = await bot.scheduler.tick()
+        assert [o.status for o in report.outcomes] == ["failed"]
+        first = await store.get_post(cid, date(2021, 3, 12))
+        assert first is not None and first.status == "failed" and len(first.message_ids) == 1
+        sandbox.state.delete_message(first.message_ids[0])  # a moderator deletes the header
+        clock.advance(minutes=5)
+        report = await bot.scheduler.tick()
+        assert [(o.status, o.restarted) for o in report.outcomes] == [("sent", True)]
+        rec = await store.get_post(cid, date(2021, 3, 12))
+        assert rec is not None and rec.status == "sent" and rec.generation == 1
+        header = posts_in(sandbox, cid)
+        assert [int(m["id"]) for m in header] == rec.message_ids[:1]
+        assert header[0]["nonce"] == nonce_for(cid, date(2021, 3, 12), 0, 1)
+        thread = sandbox.control.messages(rec.thread_id or 0)
+        assert [int(m["id"]) for m in thread] == rec.message_ids[1:] and thread
