@@ -194,12 +194,7 @@ class RestApi:
             {
                 "url": f"ws://{request.host}/gateway",
                 "shards": 1,
-                "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 1000,
-                    "reset_after": 0,
-                    "max_concurrency": 1,
-                },
+                "session_start_limit": self.sb.gateway.session_start_limit(),
             }
         )
 

@@ -72,6 +72,21 @@ class SandboxSettings:
     route_limits: dict[str, tuple[int, float]] = field(
         default_factory=lambda: {"POST /channels/{channel_id}/messages": (5, 5.0)}
     )
+    # Gateway rules (bot/sandbox/gateway.py; docs/sandbox.md cites the doc line of each).
+    heartbeat_tolerance: float = 1.1  # close (4009) after interval × this without a heartbeat
+    heartbeat_ack_delay: float = 0.02  # a real round trip; an instant ACK races discord.py
+    max_concurrency: int = 1  # IDENTIFYs per `identify_window`; more get op 9
+    identify_window: float = 5.0
+    identify_budget: int = 1000  # session starts per `identify_budget_window`; then token reset
+    identify_budget_window: float = 86_400.0
+    gateway_send_limit: int = 120  # frames a client may send per `gateway_send_window`; then 4008
+    gateway_send_window: float = 60.0
+    session_ttl: float = 120.0  # a detached session can be RESUMEd this long ("a few minutes")
+    # The invalid-request limit (bot/sandbox/cloudflare.py): this many 401/403/429 answers to one
+    # client within `invalid_request_window` ban it for `invalid_request_ban` seconds.
+    invalid_request_limit: int = 10_000
+    invalid_request_window: float = 600.0
+    invalid_request_ban: float = 3600.0
 
     def update(self, **changes: Any) -> None:
         """Change settings by name; an unknown name is a `KeyError`, not silently ignored."""
