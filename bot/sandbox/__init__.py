@@ -35,6 +35,8 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
                                                "code", "message", "latency_ms", "times": 1,
                                                "retry_after", "global"}   (route "*": all)
     DELETE /_sandbox/faults[/{id}]            clear faults
+    POST   /_sandbox/cloudflare               {"route": "*", "status": 502 | 504, "times": 1}:
+                                              Cloudflare's HTML error page instead of Discord
     POST   /_sandbox/gateway/{action}         reconnect | drop | silence |
                                               invalid_session {"resumable": false}
     GET    /_sandbox/settings                 PATCH it to change any `SandboxSettings` field, e.g.

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.sandbox.cloudflare import CloudflareFault
 from bot.sandbox.faults import Fault
 from bot.sandbox.interactions import (
     APPLICATION_COMMAND,
@@ -382,6 +383,15 @@ class Control:
         """Add a REST fault; see `bot.sandbox.faults` (status, code, latency_ms, times, ...)."""
         return self.sb.faults.add(route=route, **spec)
 
+    def cloudflare_fault(
+        self, route: str = "*", status: int = 502, times: int | None = 1
+    ) -> CloudflareFault:
+        """Answer matching requests with Cloudflare's HTML 502 or 504 page (`bot.sandbox.cloudflare`)."""
+        try:
+            return self.sb.cloudflare.add_fault(route, status, times)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from None
+
     def clear_faults(self, fault_id: int | None = None) -> None:
         """Remove one fault, or all."""
         self.sb.faults.remove(fault_id)
@@ -438,6 +448,7 @@ class Control:
             for ids in s.channel_messages.values():
                 ids.clear()
         self.sb.faults.remove()
+        self.sb.cloudflare.reset()
         self.sb.limiter.reset()
         self.sb.interactions.clear()
         self.denied.clear()

@@ -85,6 +85,7 @@ class ControlApi:
             web.delete(p + "/faults", self.clear_faults),
             web.delete(p + "/faults/{fault_id}", self.clear_faults),
             web.post(p + "/gateway/{action}", self.gateway),
+            web.post(p + "/cloudflare", self.cloudflare_fault),
             web.get(p + "/settings", self.settings),
             web.patch(p + "/settings", self.settings),
             web.post(p + "/reset", self.reset),
@@ -218,6 +219,14 @@ class ControlApi:
         """DELETE /_sandbox/faults[/{id}]."""
         self.control.clear_faults(_opt_int(request.match_info.get("fault_id")))
         return json_response({"cleared": True})
+
+    async def cloudflare_fault(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/cloudflare {"route": "*", "status": 502, "times": 1}."""
+        body = await self._body(request)
+        fault = self.control.cloudflare_fault(
+            str(body.get("route", "*")), int(body.get("status", 502)), body.get("times", 1)
+        )
+        return json_response(fault.to_json())
 
     async def gateway(self, request: web.Request) -> web.Response:
         """POST /_sandbox/gateway/{reconnect|invalid_session|drop|silence} {"resumable"}."""
