@@ -386,7 +386,7 @@ class Control:
     def cloudflare_fault(
         self, route: str = "*", status: int = 502, times: int | None = 1
     ) -> CloudflareFault:
-        """Answer matching requests with Cloudflare's HTML 502 or 504 page (`bot.sandbox.cloudflare`)."""
+        """Answer matching requests with Cloudflare's HTML 502 or 504 page (see cloudflare.py)."""
         try:
             return self.sb.cloudflare.add_fault(route, status, times)
         except ValueError as exc:

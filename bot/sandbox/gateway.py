@@ -325,7 +325,7 @@ class Gateway:
             "private_channels": [],
             "relationships": [],
             "presences": [],
-            "application": {"id": str(self.state.application_id), "flags": 0},
+            "application": {"id": str(self.state.application_id), "flags": 0, "flags_new": "0"},
             "_trace": ["hotpapers-sandbox"],
         }
         await self._dispatch_to(session, "READY", ready)

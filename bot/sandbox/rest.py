@@ -183,6 +183,7 @@ class RestApi:
                 "team": None,
                 "verify_key": "0" * 64,
                 "flags": 0,
+                "flags_new": "0",
                 "summary": "",
                 "bot": s.bot_user.to_json(),
             }

@@ -143,6 +143,7 @@ class Role:
             "permissions": str(self.permissions),
             "position": self.position,
             "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
             "hoist": False,
             "managed": False,
             "mentionable": False,
@@ -277,6 +278,15 @@ class Guild:
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
+            # Required by discord-api-types (the contract check, tests/contract/).
+            "application_id": None,
+            "vanity_url_code": None,
+            "system_channel_flags": 0,
+            "safety_alerts_channel_id": None,
+            "premium_progress_bar_enabled": False,
+            "soundboard_sounds": [],
+            "incidents_data": None,
+            "hub_type": None,
         }
 
 
@@ -375,6 +385,11 @@ class Command:
         out.setdefault("options", [])
         out.setdefault("default_member_permissions", None)
         out.setdefault("nsfw", False)
+        # Discord answers with the resolved values: permissions as a string, installs defaulted.
+        if out["default_member_permissions"] is not None:
+            out["default_member_permissions"] = str(out["default_member_permissions"])
+        if out.get("integration_types") is None:
+            out["integration_types"] = [0]
         out.update(
             id=str(self.id),
             application_id=str(self.application_id),

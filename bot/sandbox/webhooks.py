@@ -109,19 +109,14 @@ class InteractionRoutes:
         resource: JSON = {"type": kind}
         if message is not None:
             resource["message"] = message.to_json()
-        return json_response(
-            {
-                "interaction": {
-                    "id": str(inter.id),
-                    "type": inter.type,
-                    "activity_instance_id": None,
-                    "response_message_id": str(message.id) if message else None,
-                    "response_message_loading": kind == 5,
-                    "response_message_ephemeral": bool(message and message.flags & EPHEMERAL),
-                },
-                "resource": resource,
-            }
-        )
+        interaction: JSON = {"id": str(inter.id), "type": inter.type}
+        if message is not None:  # these three only come with a message (discord-api-types)
+            interaction.update(
+                response_message_id=str(message.id),
+                response_message_loading=kind == 5,
+                response_message_ephemeral=bool(message.flags & EPHEMERAL),
+            )
+        return json_response({"interaction": interaction, "resource": resource})
 
     def webhook_interaction(self, request: web.Request) -> Interaction:
         """The interaction behind a webhook token; 404 / 10015 unknown, 401 / 50027 expired."""

@@ -42,7 +42,11 @@ BAD = [
     # `^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$`"
     ([cmd("hot papers")], ["0", "name"], "APPLICATION_COMMAND_INVALID_NAME"),
     ([cmd("x" * 33)], ["0", "name"], None),
-    ([cmd(options=[opt("bad!")])], ["0", "options", "0", "name"], "APPLICATION_COMMAND_INVALID_NAME"),
+    (
+        [cmd(options=[opt("bad!")])],
+        ["0", "options", "0", "name"],
+        "APPLICATION_COMMAND_INVALID_NAME",
+    ),
     # :18 "If there is a lowercase variant of any letters used, you must use those."
     ([cmd("Hot")], ["0", "name"], "APPLICATION_COMMAND_INVALID_NAME"),
     # :31 "Description for `CHAT_INPUT` commands, 1-100 characters."
