@@ -199,8 +199,16 @@ class Channel:
             "topic": None,
             "last_message_id": None,
             "rate_limit_per_user": 0,
-            "parent_id": str(self.parent_id) if self.parent_id else None,
         }
+        if self.parent_id:  # absent, not null, when there is none (discord-api-types)
+            out["parent_id"] = str(self.parent_id)
+        if self.type in (15, 16):  # forum and media channels (required by discord-api-types)
+            out.update(
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+            )
         if self.type in THREAD_TYPES:
             out.update(
                 owner_id=str(self.owner_id) if self.owner_id else None,
@@ -335,7 +343,7 @@ class Message:
             "edited_timestamp": iso(self.edited_at) if self.edited_at else None,
             "flags": self.flags,
         }
-        if self.guild_id is not None:
+        if self.guild_id:  # None or 0 (a DM: bot.sandbox.interactions.DMChannel)
             out["guild_id"] = str(self.guild_id)
         if self.nonce is not None:
             out["nonce"] = self.nonce

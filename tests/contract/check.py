@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
 
 SCHEMA = Path(__file__).parent / "schemas" / "discord-api-types.schema.json"
 
@@ -93,11 +94,32 @@ def violations(kind: str, name: str, payload: Any) -> list[str]:
         return []
     found = []
     for error in validator(type_name).iter_errors(payload):
-        # For unions, the most specific sub-error says what is actually missing.
-        best = min(error.context or [error], key=lambda e: len(e.context or []))
-        where = "/".join(str(p) for p in best.absolute_path) or "<root>"
-        found.append(f"{kind} {name} ({type_name}) at {where}: {best.message[:300]}")
+        for leaf in _explain(error):
+            where = "/".join(str(p) for p in leaf.absolute_path) or "<root>"
+            found.append(f"{kind} {name} ({type_name}) at {where}: {leaf.message[:300]}")
     return found
+
+
+def _explain(error: ValidationError) -> list[ValidationError]:
+    """The errors that say what is wrong: for a union (a channel is one of many channel types),
+    those of the branch whose `type` matched, recursively."""
+    if not error.context:
+        return [error]
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+
+    def wrong_kind(errors: list[ValidationError]) -> bool:
+        return any(
+            e.validator in ("const", "enum") and list(e.relative_path)[-1:] == ["type"]
+            for e in errors
+        )
+
+    matching = [errs for errs in branches.values() if not wrong_kind(errs)] or list(
+        branches.values()
+    )
+    best = min(matching, key=len)
+    return [leaf for sub in best for leaf in _explain(sub)]
 
 
 class ContractCheck:
