@@ -193,3 +193,25 @@ async def test_clicking_a_missing_component_is_a_test_error(
     assert posted.original is not None
     with pytest.raises(SandboxError):
         await sandbox.control.click(int(posted.original["id"]), "vote:no")
+
+
+async def test_the_http_control_api_sends_dm_interactions_and_clicks(
+    sandbox: Sandbox, ctx_bot: commands.Bot
+) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        r = await http.post(sandbox.control_url + "/interactions", json={"command": "vote"})
+        posted = await r.json()
+        message_id = int(posted["original"]["id"])
+        views = ctx_bot._connection._view_store._views
+        await sandbox.state.wait_for(lambda: message_id in views, 5)
+        r = await http.post(
+            sandbox.control_url + "/click",
+            json={"message_id": str(message_id), "custom_id": "vote:yes"},
+        )
+        assert (await r.json())["response_type"] == 7
+        r = await http.post(
+            sandbox.control_url + "/interactions", json={"command": "where", "context": "dm"}
+        )
+        assert (await r.json())["original"]["content"].startswith("guild=False member=False")
