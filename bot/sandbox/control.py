@@ -342,7 +342,7 @@ class Control:
             return InteractionResult("unavailable", command_name)
         data = build_data(command, path, options, None, self.state, focused)
         channel = self.sb.interactions.dm_channel(self.state, user, private=code != CONTEXT_BOT_DM)
-        # receiving-and-responding.mdx:88-91: GUILD_INSTALL is "0" from a DM with the bot;
+        # receiving-and-responding.mdx:86-90: GUILD_INSTALL is "0" from a DM with the bot;
         # USER_INSTALL is the authorizing user's id.
         owners: dict[str, str] = {}
         installs = command.payload.get("integration_types") or [GUILD_INSTALL]

@@ -79,7 +79,7 @@ class DMChannel(Channel):
 def delivered_in(command: Command, context: int) -> bool:
     """Whether Discord offers `command` in an interaction context at all.
 
-    application-commands.mdx:155 "Guild commands are not available in DMs."; :309 "the
+    application-commands.mdx:155 "Guild commands are not available in DMs."; :308 "the
     `PRIVATE_CHANNEL` interaction context is only meaningful for commands installed to a user
     (when the command's `integration_types` includes `USER_INSTALL`)"; `contexts` (:39), when
     set, lists where the command can be used; the deprecated `dm_permission: false` bars DMs.

@@ -87,7 +87,7 @@ async def ctx_bot(sandbox: Sandbox, guild: Guild) -> AsyncIterator[commands.Bot]
 
 
 async def test_a_guild_interaction_has_a_member(sandbox: Sandbox, ctx_bot: commands.Bot) -> None:
-    """:29 "guild_id? | snowflake | Guild that the interaction was sent from"; :87 "If the key is
+    """:29 "guild_id? | snowflake | Guild that the interaction was sent from"; :86-88 "If the key is
     `GUILD_INSTALL` (`"0"`) [...] The value will be the guild ID if the interaction is triggered
     from a server"."""
     result = await sandbox.control.invoke("where")
@@ -101,7 +101,7 @@ async def test_a_dm_interaction_has_a_user_and_no_member(
     sandbox: Sandbox, ctx_bot: commands.Bot
 ) -> None:
     """:33 "user? | user object | User object for the invoking user, if invoked in a DM"; :72
-    "BOT_DM | 1 | Interaction can be used within DMs with the app's bot user"; :88 "The value
+    "BOT_DM | 1 | Interaction can be used within DMs with the app's bot user"; :89 "The value
     will be `"0"` if the interaction is triggered from a DM with the app's bot user"."""
     result = await sandbox.control.invoke("where", context="dm")
     assert result.status == "answered"
@@ -129,7 +129,7 @@ async def test_a_guild_only_command_is_not_offered_in_dms(
     sandbox: Sandbox, ctx_bot: commands.Bot
 ) -> None:
     """application-commands.mdx:39 `contexts`: "Interaction context(s) where the command can be
-    used" (guild_only() syncs `contexts: [0]`), and :309 "the `PRIVATE_CHANNEL` interaction
+    used" (guild_only() syncs `contexts: [0]`), and :308 "the `PRIVATE_CHANNEL` interaction
     context is only meaningful for commands installed to a user"."""
     assert (await sandbox.control.invoke("here", context="dm")).status == "unavailable"
     assert (await sandbox.control.invoke("vote", context="private")).status == "unavailable"

@@ -131,7 +131,7 @@ async def test_discordpy_measures_the_round_trip_not_the_interval(
 ) -> None:
     """The heartbeat ACK race: an ACK sent the instant the heartbeat arrives can be handled before
     discord.py's keep-alive thread records the send, so `latency` comes out as the whole interval
-    and it logs "Can't keep up … 41.2s behind" on every heartbeat. gateway.mdx:158 "When you send
+    and it logs "Can't keep up … 41.2s behind" on every heartbeat. gateway.mdx:156 "When you send
     a Heartbeat event, Discord will respond with a Heartbeat ACK": after a network round trip,
     which the sandbox models with `heartbeat_ack_delay`."""
     sandbox.control.configure(heartbeat_interval=0.4, heartbeat_tolerance=3.0)
@@ -223,10 +223,11 @@ async def test_more_than_120_sends_a_minute_close_with_4008(sandbox: Sandbox, gu
 async def test_resume_with_an_impossible_sequence_gets_invalid_session(
     sandbox: Sandbox, guild: Guild
 ) -> None:
-    """gateway.mdx:237 "Once the new connection is opened, your app should send a Gateway Resume
-    event using the `session_id` and sequence number" of "the last Dispatch (opcode `0`) event it
-    received" (:233): a `seq` the session never reached cannot be replayed, so the sandbox
-    answers as for a session it cannot resume (:271 Invalid Session, `d: false`)."""
+    """gateway.mdx:257 "it will need three values: the `session_id` and the `resume_gateway_url`
+    from the Ready event, and the sequence number (`s`) from the last Dispatch (opcode `0`)
+    event it received" and :261 "your app should send a Gateway Resume event using the
+    `session_id` and sequence number": a `seq` the session never reached cannot be replayed, so
+    the sandbox answers as for a session it cannot resume (:271 Invalid Session, `d: false`)."""
     async with aiohttp.ClientSession() as http:
         async with connect(http, sandbox) as ws:
             raw = Raw(ws, False)
