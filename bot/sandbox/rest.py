@@ -145,12 +145,34 @@ class RestApi:
         self, request: web.Request, handler: Handler, route: str, concrete: str
     ) -> tuple[web.StreamResponse, str | None]:
         fired = self.sb.faults.take(route, concrete)
-        delay = sum(f.latency_ms for f in fired) / 1000
+        before = [f for f in fired if not f.after]
+        after = [f for f in fired if f.after]
+        delay = sum(f.latency_ms for f in before) / 1000
         if delay:
             await asyncio.sleep(delay)
-        failing = next((f for f in fired if f.status is not None), None)
+        if any(f.drop for f in before):
+            return drop_connection(request), None
+        failing = next((f for f in before if f.status is not None), None)
         if failing is not None:
             return injected_response(failing), "injected" if failing.status == 429 else None
+        if after:
+            response, limited = await self._routed(request, handler, route)
+            await self.state.notify()
+            delay = sum(f.latency_ms for f in after) / 1000
+            if delay:
+                await asyncio.sleep(delay)
+            if any(f.drop for f in after):
+                return drop_connection(request), limited
+            failing = next((f for f in after if f.status is not None), None)
+            if failing is not None and response.status < 400:
+                return injected_response(failing), "injected" if failing.status == 429 else None
+            return response, limited
+        return await self._routed(request, handler, route)
+
+    async def _routed(
+        self, request: web.Request, handler: Handler, route: str
+    ) -> tuple[web.StreamResponse, str | None]:
+        """Auth, rate limits, then the route itself."""
         bot_route = not route.split(" ", 1)[1].startswith(("/webhooks/", "/interactions/"))
         if bot_route and not self._authorized(request):
             raise ApiError(401, 0, "401: Unauthorized")
@@ -748,6 +770,13 @@ def read_back(message: Message) -> JSON:
     out = message.to_json()
     out.pop("nonce", None)
     return out
+
+
+def drop_connection(request: web.Request) -> web.StreamResponse:
+    """Close the client's connection without an answer (the response returned is never sent)."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=499)
 
 
 def injected_response(fault: Fault) -> web.Response:

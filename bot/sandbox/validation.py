@@ -113,7 +113,6 @@ _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]
 FORMATS = FormatChecker(formats=())
 
 
-@FORMATS.checks("uri")
 def is_url(value: object) -> bool:
     """An absolute URL Discord accepts: http(s) with a host, or `attachment://filename`."""
     if not isinstance(value, str):
@@ -132,7 +131,6 @@ def is_url(value: object) -> bool:
     return bool(host) and ("." in host or host == "localhost" or ":" in host)
 
 
-@FORMATS.checks("date-time")
 def is_date_time(value: object) -> bool:
     """An RFC 3339 date-time (ISO 8601 with a time and an offset), e.g. 2021-03-12T09:00:00Z."""
     if not isinstance(value, str):
@@ -144,6 +142,10 @@ def is_date_time(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+FORMATS.checks("uri")(is_url)
+FORMATS.checks("date-time")(is_date_time)
 
 
 def _format_error(path: list[str | int], fmt: Any, value: Any) -> FormError:
@@ -251,7 +253,7 @@ def validate_body(method: str, path: str, body: Any) -> list[FormError]:
     return _dedup(problems)
 
 
-def message_rules(body: Any, settable_flags: int | None = CREATE_FLAGS) -> list[FormError]:
+def message_rules(body: Any, settable_flags: int | None = None) -> list[FormError]:
     """The message rules from Discord's documentation that the spec does not express.
 
     `settable_flags` are the flag bits this route lets a caller set (None: do not check here).
@@ -336,10 +338,11 @@ def embed_url_rules(embeds: list[Any]) -> list[FormError]:
         if not isinstance(embed, dict):
             continue
         author = embed.get("author")
-        for path, value in (
+        places: list[tuple[list[str | int], Any]] = [
             ([i, "url"], embed.get("url")),
             ([i, "author", "url"], author.get("url") if isinstance(author, dict) else None),
-        ):
+        ]
+        for path, value in places:
             if isinstance(value, str) and urlsplit(value).scheme.lower() == "attachment":
                 problems.append(
                     FormError(["embeds", *path], "URL_TYPE_INVALID_URL", "Not a well formed URL.")
