@@ -15,13 +15,15 @@ import pytest
 
 from bot.sandbox.app import Sandbox
 from bot.store.base import Store
-from tests.app.conftest import FakeClock, running_app
+from tests.app.conftest import FakeClock, make_config, running_app
 from tests.resilience.test_faults import POST, assert_exactly_once, still_up, subscribed_guild
 
 MODES: dict[str, dict[str, Any]] = {
     "500-after": {"status": 500},  # discord.py retries it itself (after 1 s)
     "503-after": {"status": 503},  # raised at once: the publisher's backoff retries
     "drop-after": {"drop": True},  # no answer at all: a connection error
+    # The answer stalls past the bot's post deadline (1 s here): the post is cut off.
+    "stall-after": {"latency_ms": 2500},
 }
 
 
@@ -31,26 +33,28 @@ SHORT_WINDOW_BUG = pytest.mark.xfail(
     "Publisher._retry on 503 / connection errors) without the recovery scan; only the nonce "
     "dedups it, so with the window shorter than the retry span the digest is posted twice",
 )
+CASES = [
+    pytest.param(mode, window, id=f"{mode}-window-{label}", marks=marks)
+    for mode in MODES
+    for window, label in ((0.0, "short"), (120.0, "long"))
+    for marks in [[SHORT_WINDOW_BUG] if window == 0.0 and mode != "stall-after" else []]
+]
 
 
-@pytest.mark.parametrize(
-    "nonce_window",
-    [
-        pytest.param(0.0, id="window-short", marks=SHORT_WINDOW_BUG),
-        pytest.param(120.0, id="window-long"),
-    ],
-)
-@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize(("mode", "nonce_window"), CASES)
 async def test_a_fault_after_the_effect_leaves_exactly_one_digest_per_channel(
     sandbox: Sandbox, store: Store, clock: FakeClock, mode: str, nonce_window: float
 ) -> None:
     sandbox.control.configure(nonce_window=nonce_window)
     channels = await subscribed_guild(sandbox, store, clock, n=4)
-    async with running_app(sandbox, store, clock, post_backoff_seconds=0.01) as bot:
+    deadline = 1.0 if mode == "stall-after" else 180.0
+    config = make_config(schedule={"post_deadline_seconds": deadline})
+    async with running_app(sandbox, store, clock, config=config, post_backoff_seconds=0.01) as bot:
         sandbox.control.inject_fault(POST, after=True, times=2, **MODES[mode])
         report = await bot.scheduler.tick()
-        clock.advance(minutes=2)  # a day left failed is tried again past the backoff
-        await bot.scheduler.tick()
+        for _ in range(3):  # a day left failed is tried again past the scheduler's backoff
+            clock.advance(minutes=30)
+            await bot.scheduler.tick()
         assert_exactly_once(sandbox, channels)
         assert report.due >= len(channels)
         await still_up(sandbox)
