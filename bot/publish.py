@@ -52,7 +52,6 @@ Errors
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -549,34 +548,66 @@ class _Progress:
             seen = await self.pub._retry(
                 lambda: self.pub.sender.recent(target, after=self.record.created_at)
             )
-            used = set(self.ids)
             for i in range(len(done), len(payloads)):
-                fp = fingerprint(payloads[i])
-                found = next(
-                    (
-                        m
-                        for m in seen
-                        if m.id not in used
-                        and (m.nonce == nonces[i] or m.fingerprint == fp)
-                        and (not done or m.id > done[-1])
-                    ),
-                    None,
-                )
+                found = self._match(seen, payloads[i], nonces[i], done)
                 if found is None:
                     break
                 log.info("message %d of %s already posted to %s", i, self.record.day, target)
-                done.append(found.id)
-                used.add(found.id)
+                done.append(found)
                 self.recovered += 1
             self.ids[offset:] = done
             await self.save()
         for i in range(len(done), len(payloads)):
-            send = functools.partial(self.pub.sender.send, target, payloads[i], nonce=nonces[i])
-            mid = await self.pub._retry(send)
+            mid = await self._send(target, payloads[i], nonces[i], done)
             done.append(mid)
             self.ids[offset:] = done
             await self.save()
         return done
+
+    def _match(
+        self, seen: list[SeenMessage], payload: Payload, nonce: str, done: list[int]
+    ) -> int | None:
+        """The id of the message in `seen` that is `payload` (by nonce or fingerprint),
+        newer than the last one done and not already used, or None."""
+        fp = fingerprint(payload)
+        used = set(self.ids) | set(done)
+        for m in seen:
+            if m.id in used or (done and m.id <= done[-1]):
+                continue
+            if m.nonce == nonce or m.fingerprint == fp:
+                return m.id
+        return None
+
+    async def _send(self, target: int, payload: Payload, nonce: str, done: list[int]) -> int:
+        """Send one message; after a failed try, look before sending again.
+
+        A 5xx, a dropped connection or a timeout can come *after* Discord created the
+        message. The nonce dedups a resend only within Discord's nonce window, so every
+        retry first reads the target back and adopts the message if it is there.
+        """
+        pub = self.pub
+        delay = pub.backoff_seconds
+        for attempt in range(1, pub.attempts + 1):
+            if attempt > 1:
+                seen = await pub._retry(
+                    lambda: pub.sender.recent(target, after=self.record.created_at)
+                )
+                found = self._match(seen, payload, nonce, done)
+                if found is not None:
+                    log.info("a failed send to %s had gone through; adopted it", target)
+                    self.recovered += 1
+                    return found
+            try:
+                return await pub.sender.send(target, payload, nonce=nonce)
+            except RateLimitedPost:
+                raise
+            except TransientPostError as exc:
+                if attempt == pub.attempts:
+                    raise
+                log.info("transient error (attempt %d/%d): %s", attempt, pub.attempts, exc)
+                await pub.sleep(delay)
+                delay = min(delay * 2, pub.max_backoff_seconds)
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _short(exc: BaseException, limit: int = 160) -> str:

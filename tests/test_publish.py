@@ -47,6 +47,8 @@ class FakeDiscord:
     channels: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     threads: dict[int, int] = field(default_factory=dict)  # message id -> thread id
     faults: list[Exception] = field(default_factory=list)  # raised by the next calls, in order
+    fault_calls: tuple[str, ...] = ("send", "thread")  # which calls the faults hit
+    after_effect: list[Exception] = field(default_factory=list)  # raised once a send is done
     crash_after: int | None = None  # die after this many completed server-side operations
     ops: int = 0
     calls: list[str] = field(default_factory=list)
@@ -62,7 +64,7 @@ class FakeDiscord:
 
     def _fault(self, what: str) -> None:
         self.calls.append(what)
-        if self.faults:
+        if self.faults and what in self.fault_calls:
             raise self.faults.pop(0)
 
     async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
@@ -75,6 +77,8 @@ class FakeDiscord:
         msg = {"id": next(self.ids), "nonce": nonce, **payload}
         msgs.append(msg)
         self._tick("send")  # the message exists; a crash now loses only the answer
+        if self.after_effect:
+            raise self.after_effect.pop(0)
         return int(msg["id"])
 
     async def create_thread(self, channel_id: int, message_id: int, name: str) -> int:
@@ -456,3 +460,25 @@ async def test_a_missed_day_is_posted_only_when_asked_late(store: Store) -> None
     assert out.status == "sent" and len(discord.channels[CH]) == 1
     rec = await store.get_post(CH, DAY)
     assert rec is not None and rec.status == "sent" and rec.late and rec.error is None
+
+
+@pytest.mark.parametrize("fmt", ["compact", "detailed"])
+async def test_an_error_after_the_effect_is_not_a_duplicate_without_nonce_dedup(
+    store: Store, fmt: str
+) -> None:
+    """Before: a 5xx or a dropped connection after Discord created the message was resent
+    blindly, so once the nonce window had passed the digest was posted twice (issue 10)."""
+    sub = await subscribe(store, format=fmt, limit=16)
+    discord = FakeDiscord(
+        dedup_nonces=False,
+        echo_nonce=False,
+        after_effect=[TransientPostError("503 after the effect") for _ in range(3)],
+    )
+    out = await publisher(store, discord).publish(sub, sample_digest())
+    assert out.status == "sent" and out.recovered == (1 if fmt == "compact" else 3)
+    assert len(discord.channels[CH]) == 1
+    if fmt == "detailed":
+        assert sum(len(p["embeds"]) for p in discord.channels[out.thread_id or 0]) == 16
+        assert len(discord.channels[out.thread_id or 0]) == len(out.message_ids) - 1
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.message_ids == out.message_ids

@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.app.digests import DigestService
 from bot.app.health import DiscordHealth
 from bot.app.scheduler import Scheduler
-from bot.app.sender import DiscordSender, GlobalLimit, Pacer
+from bot.app.sender import DiscordSender, GlobalLimit, Pacer, stop_blind_resends
 from bot.app.tree import HotPapersTree
 from bot.config import Config
 from bot.publish import Publisher
@@ -79,7 +79,8 @@ class HotPapersBot(commands.Bot):
         global_limit = GlobalLimit(
             config.discord.max_ratelimit_seconds
         )  # Discord's global 429s pause posting, visibly
-        options.setdefault("http_trace", global_limit.attach(health.trace_config()))
+        trace = stop_blind_resends(global_limit.attach(health.trace_config()))
+        options.setdefault("http_trace", trace)
         # A rate-limit wait longer than this raises instead of holding the post (issue 11).
         options.setdefault("max_ratelimit_timeout", config.discord.max_ratelimit_seconds)
         super().__init__(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -125,6 +126,37 @@ class GlobalLimit:
 
         trace.on_request_end.append(end)
         return trace
+
+
+class SentMaybe(aiohttp.ClientError):
+    """A message POST answered 500/502/504/524: the message may exist already."""
+
+
+NOT_IDEMPOTENT = re.compile(r"/channels/\d+/messages(/\d+/threads)?$")
+BLIND_RETRY_STATUSES = frozenset({500, 502, 504, 524})
+
+
+def stop_blind_resends(trace: aiohttp.TraceConfig) -> aiohttp.TraceConfig:
+    """Keep discord.py from resending a message POST after a 500/502/504/524.
+
+    discord.py retries those statuses itself, up to five times, with the same body. A server
+    error can come after Discord created the message, and the nonce dedups a resend only
+    within Discord's nonce window, so a blind resend can post a digest twice. This trace
+    raises `SentMaybe` out of the request instead; the publisher then reads the channel back
+    and adopts the message if it is there before sending again (`publish._Progress._send`).
+    """
+
+    async def end(_s: Any, _ctx: Any, p: aiohttp.TraceRequestEndParams) -> None:
+        if (
+            p.method == "POST"
+            and p.response.status in BLIND_RETRY_STATUSES
+            and NOT_IDEMPOTENT.search(p.url.path)
+        ):
+            p.response.release()
+            raise SentMaybe(f"{p.response.status} {p.response.reason or ''}".strip())
+
+    trace.on_request_end.append(end)
+    return trace
 
 
 class Pacer:
