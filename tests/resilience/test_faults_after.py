@@ -27,17 +27,10 @@ MODES: dict[str, dict[str, Any]] = {
 }
 
 
-SHORT_WINDOW_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="bot/publish.py resends inside one attempt (discord.py's own 500 retry, and "
-    "Publisher._retry on 503 / connection errors) without the recovery scan; only the nonce "
-    "dedups it, so with the window shorter than the retry span the digest is posted twice",
-)
 CASES = [
-    pytest.param(mode, window, id=f"{mode}-window-{label}", marks=marks)
+    pytest.param(mode, window, id=f"{mode}-window-{label}")
     for mode in MODES
     for window, label in ((0.0, "short"), (120.0, "long"))
-    for marks in [[SHORT_WINDOW_BUG] if window == 0.0 and mode != "stall-after" else []]
 ]
 
 
