@@ -21,11 +21,16 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
     GET    /_sandbox                          snapshot: bot, guilds, commands, counters, settings
     POST   /_sandbox/guilds                   {"name", "channels": ["general"],
                                                "everyone_permissions"}
-    POST   /_sandbox/guilds/{id}/channels     {"name", "type": 0}
+    POST   /_sandbox/guilds/{id}/channels     {"name", "type": 0, "parent_id" (threads),
+                                               "flags": 16 (REQUIRE_TAG), "tags": ["news"]}
     POST   /_sandbox/guilds/{id}/roles        {"name", "permissions": "32"}
     POST   /_sandbox/guilds/{id}/members      {"username", "permissions": 32, "role_ids": []}
     DELETE /_sandbox/channels/{id}            delete: the bot then gets 404 / 10003 there
     POST   /_sandbox/channels/{id}/forbid     {"forbidden": true}: the bot gets 403 / 50013 there
+    PUT    /_sandbox/channels/{id}/permissions/{role or member id}
+                                              {"allow": "0", "deny": "2048", "type": 0|1}
+    PATCH  /_sandbox/channels/{id}/thread     {"archived": true, "locked": true}
+    POST   /_sandbox/clock/advance            {"seconds": 3600}: idle threads auto-archive
     GET    /_sandbox/channels/{id}/messages   oldest first, ephemeral ones included
     POST   /_sandbox/interactions             run a slash command (or autocomplete, see below)
     POST   /_sandbox/click                    {"message_id", "custom_id", "user_id",

@@ -37,15 +37,20 @@ from bot.sandbox.interactions import (
 from bot.sandbox.state import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
+    ANNOUNCEMENT_THREAD,
     DEFAULT_EVERYONE_PERMISSIONS,
     EPHEMERAL,
+    GUILD_ANNOUNCEMENT,
     GUILD_TEXT,
     JSON,
+    PUBLIC_THREAD,
+    THREAD_ONLY_TYPES,
     THREAD_TYPES,
     Channel,
     Command,
     Guild,
     Member,
+    Overwrite,
     RequestRecord,
     Role,
     User,
@@ -144,12 +149,125 @@ class Control:
         await self.state.notify()
         return guild
 
-    async def add_channel(self, guild_id: int, name: str, type: int = GUILD_TEXT) -> Channel:
-        """A new channel; CHANNEL_CREATE."""
-        channel = self.state.add_channel(self._guild(guild_id).id, name, type=type)
-        await self.sb.gateway.dispatch("CHANNEL_CREATE", channel.to_json())
+    async def add_channel(
+        self,
+        guild_id: int,
+        name: str,
+        type: int = GUILD_TEXT,
+        *,
+        parent_id: int | None = None,
+        flags: int = 0,
+        tags: Iterable[str] = (),
+    ) -> Channel:
+        """A new channel; CHANNEL_CREATE (THREAD_CREATE for a thread).
+
+        A thread (type 10, 11, 12) gets a parent (`parent_id`, else the guild's first channel
+        that can hold that thread type) and an owner (the sandbox owner), as every thread on
+        Discord has. A forum or media channel (15, 16) may get `flags` (REQUIRE_TAG = 16) and
+        available `tags` (names; ids are given).
+        """
+        guild = self._guild(guild_id)
+        if type in THREAD_TYPES:
+            parent = self._thread_parent(guild, type, parent_id)
+            channel = self.state.add_channel(guild.id, name, type=type, parent_id=parent.id)
+            channel.owner_id = self.state.owner.id
+            await self.sb.gateway.dispatch("THREAD_CREATE", channel.to_json())
+        else:
+            channel = self.state.add_channel(guild.id, name, type=type, parent_id=parent_id)
+            channel.flags = flags
+            channel.available_tags = [
+                {
+                    "id": str(self.state.ids.next()),
+                    "name": tag,
+                    "moderated": False,
+                    "emoji_id": None,
+                    "emoji_name": None,
+                }
+                for tag in tags
+            ]
+            await self.sb.gateway.dispatch("CHANNEL_CREATE", channel.to_json())
         await self.state.notify()
         return channel
+
+    def _thread_parent(self, guild: Guild, type: int, parent_id: int | None) -> Channel:
+        wanted: tuple[int, ...] = (
+            (GUILD_ANNOUNCEMENT,) if type == ANNOUNCEMENT_THREAD else (GUILD_TEXT,)
+        )
+        if type == PUBLIC_THREAD:
+            wanted = (GUILD_TEXT, *THREAD_ONLY_TYPES)
+        if parent_id is not None:
+            parent = self._channel(parent_id)
+            if parent.guild_id != guild.id or parent.type not in wanted:
+                raise SandboxError(f"channel {parent_id} cannot hold a thread of type {type}")
+            return parent
+        for channel in guild.channels.values():
+            if channel.type in wanted:
+                return channel
+        raise SandboxError(f"guild {guild.id} has no channel for a thread of type {type}")
+
+    async def set_overwrite(
+        self,
+        channel_id: int,
+        target_id: int,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+        type: int | None = None,
+    ) -> Channel:
+        """Set a channel's permission overwrite for a role or member (allow 0 and deny 0
+        removes it); CHANNEL_UPDATE. `type` 0 role, 1 member (guessed from the id if None).
+
+        E.g. let the bot post but not open threads: `set_overwrite(c, bot_id,
+        deny=CREATE_PUBLIC_THREADS)`; hide a channel from everyone: `set_overwrite(c,
+        guild_id, deny=VIEW_CHANNEL)` (the bot then gets 403 / 50001 there).
+        """
+        channel = self._channel(channel_id)
+        if channel.is_thread:
+            raise SandboxError("threads have no overwrites of their own (they inherit)")
+        guild = self.state.guilds[channel.guild_id]
+        if type is None:
+            type = 0 if target_id in guild.roles else 1
+        if (type == 0 and target_id not in guild.roles) or (
+            type == 1 and target_id not in guild.members
+        ):
+            raise SandboxError(f"no {'role' if type == 0 else 'member'} {target_id}")
+        if allow == 0 and deny == 0:
+            channel.overwrites.pop(target_id, None)
+        else:
+            channel.overwrites[target_id] = Overwrite(target_id, type, allow, deny)
+        await self.sb.gateway.dispatch("CHANNEL_UPDATE", channel.to_json())
+        await self.state.notify()
+        return channel
+
+    async def set_thread(
+        self, thread_id: int, *, archived: bool | None = None, locked: bool | None = None
+    ) -> Channel:
+        """Archive / lock a thread (as a moderator would); THREAD_UPDATE."""
+        thread = self._channel(thread_id)
+        if not thread.is_thread:
+            raise SandboxError(f"channel {thread_id} is not a thread")
+        if archived is not None and archived != thread.archived:
+            thread.archived = archived
+            thread.archive_timestamp = self.state.now()
+            if not archived:
+                thread.last_activity = thread.archive_timestamp
+        if locked is not None:
+            thread.locked = locked
+        await self.sb.gateway.dispatch("THREAD_UPDATE", thread.to_json())
+        await self.state.notify()
+        return thread
+
+    async def advance_clock(self, seconds: float) -> list[Channel]:
+        """Move the sandbox's clock forward; threads idle past their auto_archive_duration
+        archive (THREAD_UPDATE each). Returns them."""
+        try:
+            archived = self.state.advance_clock(seconds)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from None
+        for thread in archived:
+            await self.sb.gateway.dispatch("THREAD_UPDATE", thread.to_json())
+        await self.state.notify()
+        return archived
 
     async def add_role(self, guild_id: int, name: str, permissions: int) -> Role:
         """A new role; GUILD_ROLE_CREATE."""
@@ -287,8 +405,13 @@ class Control:
             )
         guild = self._guild(guild_id)
         channel = self._channel(channel_id) if channel_id else self._default_channel(guild)
+        if channel.guild_id != guild.id:
+            # Discord sends an interaction from a channel of the guild it happened in.
+            raise SandboxError(f"channel {channel.id} is not in guild {guild.id}")
         member = self._member(guild, user_id)
-        perms = guild.permissions_of(member) if permissions is None else permissions
+        # The member's permissions in the channel, overwrites included (receiving-and-
+        # responding.mdx: member "permissions" are "in the channel, including overwrites").
+        perms = guild.permissions_in(member, channel) if permissions is None else permissions
         if perms & ADMINISTRATOR:
             perms = ALL_PERMISSIONS
         name, *path = command_name.split()
@@ -426,7 +549,7 @@ class Control:
                 guild=guild,
                 channel=channel,
                 member=member,
-                permissions=guild.permissions_of(member),
+                permissions=guild.permissions_in(member, channel),
                 command=None,
                 data=data,
                 owners={str(GUILD_INSTALL): str(guild.id)},
@@ -438,11 +561,32 @@ class Control:
         self, inter: Interaction, name: str, followups: int, timeout: float, settle: float
     ) -> InteractionResult:
         self.sb.interactions.add(inter)
-        if not await self.sb.gateway.dispatch_one(
-            "INTERACTION_CREATE", inter.to_gateway_json(self.state)
-        ):
+        payload = inter.to_gateway_json(self.state)
+        if inter.guild is not None and inter.member is not None:
+            payload = self._with_channel_permissions(payload, inter.guild, inter.member)
+        if not await self.sb.gateway.dispatch_one("INTERACTION_CREATE", payload):
             raise SandboxError("no bot is connected to the gateway")
         return await self._await_answer(inter, name, followups, timeout, settle)
+
+    def _with_channel_permissions(self, payload: JSON, guild: Guild, member: Member) -> JSON:
+        """Permissions in INTERACTION_CREATE as Discord computes them, overwrites included.
+
+        receiving-and-responding.mdx:37 `app_permissions`: "permissions the app has in the
+        source location of the interaction" (the bot's, in the channel); resolved channels
+        (receiving-and-responding.mdx:184) carry `permissions` (the invoker's) and
+        `app_permissions` (the bot's) in that channel.
+        """
+        bot = guild.members[self.state.bot_user.id]
+        source = self.state.channels.get(int(payload["channel_id"]))
+        if source is not None:
+            payload["app_permissions"] = str(guild.permissions_in(bot, source))
+        resolved = (payload.get("data") or {}).get("resolved") or {}
+        for channel_id, partial in (resolved.get("channels") or {}).items():
+            channel = self.state.channels.get(int(channel_id))
+            if channel is not None and channel.guild_id == guild.id:
+                partial["permissions"] = str(guild.permissions_in(member, channel))
+                partial["app_permissions"] = str(guild.permissions_in(bot, channel))
+        return payload
 
     async def _await_answer(
         self, inter: Interaction, name: str, followups: int, timeout: float, settle: float

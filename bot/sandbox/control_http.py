@@ -44,6 +44,8 @@ def _channel_json(channel: Channel) -> JSON:
         "guild_id": str(channel.guild_id),
         "name": channel.name,
         "type": channel.type,
+        "parent_id": str(channel.parent_id) if channel.parent_id else None,
+        "available_tags": channel.available_tags,
     }
 
 
@@ -76,6 +78,9 @@ class ControlApi:
             web.post(p + "/guilds/{guild_id}/members", self.add_member),
             web.delete(p + "/channels/{channel_id}", self.delete_channel),
             web.post(p + "/channels/{channel_id}/forbid", self.forbid_channel),
+            web.put(p + "/channels/{channel_id}/permissions/{target_id}", self.set_overwrite),
+            web.patch(p + "/channels/{channel_id}/thread", self.set_thread),
+            web.post(p + "/clock/advance", self.advance_clock),
             web.get(p + "/channels/{channel_id}/messages", self.messages),
             web.post(p + "/interactions", self.interact),
             web.post(p + "/click", self.click),
@@ -130,7 +135,12 @@ class ControlApi:
         """POST /_sandbox/guilds/{id}/channels {"name", "type"}."""
         body = await self._body(request)
         channel = await self.control.add_channel(
-            int(request.match_info["guild_id"]), str(body["name"]), int(body.get("type", 0))
+            int(request.match_info["guild_id"]),
+            str(body["name"]),
+            int(body.get("type", 0)),
+            parent_id=_opt_int(body.get("parent_id")),
+            flags=int(body.get("flags", 0)),
+            tags=[str(t) for t in body.get("tags", [])],
         )
         return json_response(_channel_json(channel), status=201)
 
@@ -165,6 +175,36 @@ class ControlApi:
             int(request.match_info["channel_id"]), bool(body.get("forbidden", True))
         )
         return json_response({"forbidden": bool(body.get("forbidden", True))})
+
+    async def set_overwrite(self, request: web.Request) -> web.Response:
+        """PUT /_sandbox/channels/{id}/permissions/{role or member id} {"allow", "deny", "type"}."""
+        body = await self._body(request)
+        channel = await self.control.set_overwrite(
+            int(request.match_info["channel_id"]),
+            int(request.match_info["target_id"]),
+            allow=int(body.get("allow", 0)),
+            deny=int(body.get("deny", 0)),
+            type=_opt_int(body.get("type")),
+        )
+        return json_response(channel.to_json())
+
+    async def set_thread(self, request: web.Request) -> web.Response:
+        """PATCH /_sandbox/channels/{id}/thread {"archived", "locked"}."""
+        body = await self._body(request)
+        thread = await self.control.set_thread(
+            int(request.match_info["channel_id"]),
+            archived=None if body.get("archived") is None else bool(body["archived"]),
+            locked=None if body.get("locked") is None else bool(body["locked"]),
+        )
+        return json_response(thread.to_json())
+
+    async def advance_clock(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/clock/advance {"seconds"}: threads idle past their duration archive."""
+        body = await self._body(request)
+        archived = await self.control.advance_clock(float(body.get("seconds", 0)))
+        return json_response(
+            {"now": self.control.state.now(), "archived": [str(c.id) for c in archived]}
+        )
 
     async def messages(self, request: web.Request) -> web.Response:
         """GET /_sandbox/channels/{id}/messages: oldest first, ephemeral ones included."""

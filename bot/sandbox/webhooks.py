@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.sandbox import validation
 from bot.sandbox.interactions import CALLBACK_TYPES
 from bot.sandbox.responses import ApiError, json_response, unknown_message
 from bot.sandbox.state import EPHEMERAL, JSON, LOADING, Message
@@ -86,6 +87,8 @@ class InteractionRoutes:
                 },
             )
         data = body.get("data") or {}
+        if kind == 4 and validation.is_empty_message(data):
+            raise ApiError(400, 50006, "Cannot send an empty message")
         inter.response_type, inter.response_data = kind, data
         inter.responded_at = time.monotonic()
         message: Message | None = None
@@ -140,6 +143,8 @@ class InteractionRoutes:
         """POST /webhooks/{app}/{token}: an interaction follow-up (`?wait=true` returns it)."""
         inter = self.webhook_interaction(request)
         body = self.rest.validate(request, "/webhooks/{webhook_id}/{webhook_token}")
+        if validation.is_empty_message(body, self.rest.file_count(request)):
+            raise ApiError(400, 50006, "Cannot send an empty message")
         message = self.rest.new_message(inter.channel, self.state.bot_user, body, request)
         message.webhook_id = message.application_id = self.state.application_id
         message.interaction_id = inter.id
