@@ -1,0 +1,66 @@
+"""Outsider attacks on the publisher's fresh-restart path (a deleted header or thread).
+
+Discord keeps a thread when its starter message is deleted; the publisher's clean-up of a
+broken post must then remove the old thread's messages too, or the channel keeps an orphan
+half-digest next to the fresh one. Scripted Discord: `FakeDiscord` of tests/test_publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli.preview import sample_digest
+from bot.models import Subscription
+from bot.store import open_store
+from bot.store.base import Store
+from tests.test_publish import CH, Crash, FakeDiscord, publisher
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(tmp_path / "db.sqlite3") as s:
+        yield s
+
+
+async def _subscribe(store: Store, **kw: Any) -> Subscription:
+    return await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, **kw))
+
+
+def _thread_messages(discord: FakeDiscord) -> dict[int, int]:
+    """thread id -> how many bot messages it still holds."""
+    return {t: len(discord.channels.get(t, [])) for t in discord.threads.values()}
+
+
+async def test_a_restart_after_the_header_was_deleted_leaves_no_orphan_thread_content(
+    store: Store,
+) -> None:
+    """Expected: when a resumed post starts afresh because its header was deleted, what is left
+    of the broken post is removed, including the messages already posted in its thread
+    (Discord keeps a thread whose starter message is deleted). Only the new post's thread
+    holds digest messages afterwards.
+
+    Before: `Publisher._check_header` calls `_discard(channel, record.message_ids)`, deleting
+    the thread's messages by the *parent channel's* id; Discord answers 404 Unknown Message
+    (swallowed), so the old thread keeps its partial digest: an orphan next to the new post.
+    """
+    sub = await _subscribe(store, format="detailed", limit=16)
+    # header sent (1), thread opened (2), first thread message sent (3): the process dies
+    discord = FakeDiscord(crash_after=3)
+    with pytest.raises(Crash):
+        await publisher(store, discord).publish(sub, sample_digest())
+    rec = await store.get_post(CH, sample_digest().day)
+    assert rec is not None and rec.thread_id is not None
+    old_thread = rec.thread_id
+    assert len(discord.channels[old_thread]) == 1
+    # a moderator deletes the header message; the thread stays (as on Discord)
+    discord.channels[CH] = []
+
+    out = await publisher(store, discord).publish(sub, sample_digest())
+    assert out.status == "sent" and out.restarted
+    assert out.thread_id != old_thread
+    leftovers = {t: n for t, n in _thread_messages(discord).items() if t != out.thread_id and n}
+    assert leftovers == {}, f"the old thread still holds the broken post's messages: {leftovers}"

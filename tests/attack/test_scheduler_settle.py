@@ -1,0 +1,109 @@
+"""Outsider attacks on the scheduler: settling closed windows, restarts, the global limit.
+
+Real scheduler, publisher and SQLite store; Discord is the scripted `FakeDiscord`, digests the
+scripted service of tests/test_isolation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app.digests import DigestService
+from bot.app.scheduler import Scheduler
+from bot.app.sender import GlobalLimit
+from bot.errors import SourceError
+from bot.publish import ChannelForbidden, Publisher
+from bot.schedule import ManualClock
+from bot.store import open_store
+from bot.store.base import Store
+from tests.test_isolation import DAY, GOOD, NINE, ScriptedDigests, build, config, subscribe
+from tests.test_publish import FakeDiscord, no_sleep
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(tmp_path / "db.sqlite3") as s:
+        yield s
+
+
+async def test_a_window_closing_exactly_on_a_settle_instant_is_still_settled(
+    store: Store,
+) -> None:
+    """Expected: a day whose catch-up window closes while the bot runs gets its stated outcome
+    (`failed`, with why) however the ticks fall.
+
+    Before: `_settle` takes the slots with `since < closes < now` (`passed_slots`), and the
+    next settle starts at this one's `now`; a window closing exactly at a settle instant
+    (09:00 + 2 h = 11:00, on a 15-minute tick grid) is in neither interval, so the day is
+    never recorded at all: no ledger row, no reason in /digest status.
+    """
+    await subscribe(store, 1)
+    scheduler, _, clock = build(
+        store, {"good": SourceError("Hugging Face answered 503")}, cfg=config(catch_up_hours=2)
+    )
+    while clock.now <= NINE + timedelta(hours=4):
+        await scheduler.tick()
+        clock.advance(timedelta(minutes=15))
+    row = await store.get_post(1, DAY)
+    assert row is not None, "the day whose window closed at 11:00 was never settled"
+    assert row.status == "failed" and "503" in (row.error or "")
+
+
+async def test_days_whose_window_closed_while_no_tick_ran_are_missed_not_failed(
+    store: Store,
+) -> None:
+    """Expected: a day whose whole catch-up window passed while the scheduler did not tick
+    (the host was suspended, the loop was blocked for days) is `missed` with when posting
+    came back, not `failed` with "no attempt succeeded" (no attempt was ever made).
+
+    Before: `_settle` calls a day `missed` only if its window closed before the *first*
+    tick (`started_at`); every later gap, however long, reads as a failure.
+    """
+    await subscribe(store, 1)
+    scheduler, discord, clock = build(store, {"good": GOOD}, cfg=config(catch_up_hours=2))
+    clock.set(NINE - timedelta(minutes=30))  # 08:30: running, nothing due yet
+    await scheduler.tick()
+    clock.set(NINE + timedelta(days=2, hours=3))  # next tick two days later, at 12:00
+    await scheduler.tick()
+    row = await store.get_post(1, DAY)
+    assert row is not None
+    assert not discord.channels.get(1)  # nothing was posted late
+    assert row.status == "missed", row.error
+
+
+async def test_a_403_channel_is_not_retried_on_every_restart(store: Store) -> None:
+    """Expected: a channel that answered 403 is retried on the long backoff (30 min first)
+    also across restarts; a bot restarted every minute (a crash loop, a supervisor) must not
+    send one more forbidden request per start: Discord bans IPs that make too many invalid
+    (401/403/429) requests.
+
+    Before: the backoff lives only in the scheduler's memory (`_failing_retry_at`); a fresh
+    process tries the failing channel at its first tick, so N restarts = N more 403s.
+    """
+    await subscribe(store, 1)
+    discord = FakeDiscord(faults=[ChannelForbidden("Missing Access") for _ in range(50)])
+    cfg = config()
+    clock = ManualClock(NINE)
+    for minute in range(5):  # five starts, one minute apart
+        clock.set(NINE + timedelta(minutes=minute))
+        pub = Publisher(store, discord, clock=clock, sleep=no_sleep, attempts=1)
+        digests: DigestService = ScriptedDigests(store, cfg, {"good": GOOD}, clock)
+        await Scheduler(store, pub, digests, cfg, clock=clock).tick()
+    assert discord.calls.count("send") == 1, f"{discord.calls.count('send')} forbidden sends"
+
+
+@pytest.mark.parametrize("header", ["inf", "1e12", "Infinity"])
+def test_a_global_limit_pause_is_bounded_whatever_retry_after_says(header: str) -> None:
+    """Expected: posting "resumes by itself" after a global 429 (scheduler docstring); a
+    malformed or absurd Retry-After pauses it for a bounded time (at most a day here).
+
+    Before: `GlobalLimit.saw` takes any float: `inf` or 1e12 s pauses posting until the
+    process restarts, and /digest status says "resumes in inf s".
+    """
+    limit = GlobalLimit(threshold=30.0, clock=lambda: 1000.0)
+    limit.saw(429, {"X-RateLimit-Global": "true", "Retry-After": header})
+    assert limit.remaining() <= 24 * 3600
