@@ -7,17 +7,22 @@ half-digest next to the fresh one. Scripted Discord: `FakeDiscord` of tests/test
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
+from bot.publish import SeenMessage
 from bot.store import open_store
 from bot.store.base import Store
-from tests.test_publish import CH, Crash, FakeDiscord, publisher
+from tests.test_publish import CH, Crash, FakeDiscord, clock, publisher
 
 
 @pytest.fixture
@@ -64,3 +69,43 @@ async def test_a_restart_after_the_header_was_deleted_leaves_no_orphan_thread_co
     assert out.thread_id != old_thread
     leftovers = {t: n for t, n in _thread_messages(discord).items() if t != out.thread_id and n}
     assert leftovers == {}, f"the old thread still holds the broken post's messages: {leftovers}"
+
+
+@dataclass
+class SkewedDiscord(FakeDiscord):
+    """Message ids are snowflakes stamped by Discord's clock, and `recent(after=)` returns only
+    messages newer than `after` (as `GET /messages?after=<snowflake>` does)."""
+
+    discord_now: datetime = datetime(2021, 3, 13, 9, tzinfo=UTC)
+
+    async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        self.discord_now += timedelta(milliseconds=50)
+        self.ids = itertools.count(discord.utils.time_snowflake(self.discord_now))
+        return await super().send(channel_id, payload, nonce=nonce)
+
+    async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
+        seen = await super().recent(channel_id, after=after)
+        floor = discord.utils.time_snowflake(after) if after else 0
+        return [m for m in seen if m.id > floor]
+
+
+async def test_a_host_clock_a_second_ahead_of_discord_does_not_hide_a_sent_message(
+    store: Store,
+) -> None:
+    """Expected: the recovery scan finds a message sent just before a crash even when the
+    host's clock runs a little ahead of Discord's (NTP keeps it within ~1 s, a VM may drift
+    more), so a restart after the nonce window does not post the digest twice.
+
+    Before: the scan asks for messages `after=record.created_at`, the claim time by the host
+    clock, with no margin; Discord stamps the message with its own (earlier) time, the scan
+    skips it, and the resend (nonce window over) is a duplicate.
+    """
+    sub = await _subscribe(store)
+    host_ahead = timedelta(seconds=1)
+    fake = SkewedDiscord(crash_after=1, dedup_nonces=False, echo_nonce=False)
+    fake.discord_now = clock() - host_ahead
+    with pytest.raises(Crash):  # the message exists; the answer is lost
+        await publisher(store, fake).publish(sub, sample_digest())
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.status == "sent"
+    assert len(fake.channels[CH]) == 1, "the digest was posted twice"
