@@ -19,7 +19,7 @@ import pytest
 
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
-from bot.publish import SeenMessage
+from bot.publish import ChannelForbidden, SeenMessage, TransientPostError
 from bot.store import open_store
 from bot.store.base import Store
 from tests.test_publish import CH, Crash, FakeDiscord, clock, publisher
@@ -109,3 +109,29 @@ async def test_a_host_clock_a_second_ahead_of_discord_does_not_hide_a_sent_messa
     out = await publisher(store, fake).publish(sub, sample_digest())
     assert out.status == "sent"
     assert len(fake.channels[CH]) == 1, "the digest was posted twice"
+
+
+async def test_a_channel_without_read_message_history_still_gets_its_post_after_a_5xx(
+    store: Store,
+) -> None:
+    """Expected: the README asks for Send Messages, Create Public Threads, Send Messages in
+    Threads and Embed Links only; without Read Message History, reading the channel back
+    after a 503 answers 403, but posting works. The post then completes (the resend carries
+    its nonce, so Discord dedups it) and the channel is not marked failing.
+
+    Before: the 403 of the read-back (`_Progress._send` -> `sender.recent`) is taken for "the
+    bot may not post here": the day ends `forbidden`, the channel is marked failing, and
+    every later retry reads back first, so the channel never gets a digest again.
+    """
+    sub = await _subscribe(store)
+    fake = FakeDiscord(faults=[TransientPostError("503 Service Unavailable")])
+
+    async def recent(channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
+        raise ChannelForbidden("Missing Access (status 403, code 50001)")
+
+    fake.recent = recent  # type: ignore[method-assign]
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.status == "sent", out.error
+    assert len(fake.channels[CH]) == 1
+    fresh = await store.get_subscription(CH)
+    assert fresh is not None and fresh.failing_reason is None
