@@ -135,3 +135,35 @@ async def test_a_channel_without_read_message_history_still_gets_its_post_after_
     assert len(fake.channels[CH]) == 1
     fresh = await store.get_subscription(CH)
     assert fresh is not None and fresh.failing_reason is None
+
+
+async def test_a_resumed_post_keeps_the_papers_it_claimed_when_the_digest_changed(
+    store: Store,
+) -> None:
+    """Expected: a post resumed after a crash completes the post that was claimed: every
+    paper of the ledger row's `arxiv_ids` appears exactly once, even if the stored digest of
+    that day was refreshed in between (a source re-ranked or dropped a paper).
+
+    Before: `_publish` composes the *current* digest and `_attempt` continues at the recorded
+    message offset, so the thread's first part comes from the old selection and the rest from
+    the new one: a claimed paper is silently skipped (or another duplicated), and the ledger
+    (`/paper` "posted in this server") lists a paper that was never posted.
+    """
+    sub = await _subscribe(store, format="detailed", limit=16)
+    digest = sample_digest()
+    fake = FakeDiscord(crash_after=3)  # header, thread, first part of the thread: then it dies
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, digest)
+    claimed = (await store.get_post(CH, digest.day)).arxiv_ids  # type: ignore[union-attr]
+    refreshed = digest.model_copy(update={"papers": digest.papers[1:]})  # the source dropped one
+    out = await publisher(store, fake).publish(sub, refreshed)
+    assert out.status == "sent"
+    posted = [
+        e["url"].rsplit("/", 1)[-1]
+        for m in fake.channels[out.thread_id or 0]
+        for e in m.get("embeds") or []
+    ]
+    rec = await store.get_post(CH, digest.day)
+    assert rec is not None
+    assert sorted(posted) == sorted(set(posted)), "a paper was posted twice"
+    assert set(rec.arxiv_ids) <= set(posted), f"claimed, never posted: {set(claimed) - set(posted)}"
