@@ -6,6 +6,7 @@ scripted service of tests/test_isolation.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -107,3 +108,63 @@ def test_a_global_limit_pause_is_bounded_whatever_retry_after_says(header: str) 
     limit = GlobalLimit(threshold=30.0, clock=lambda: 1000.0)
     limit.saw(429, {"X-RateLimit-Global": "true", "Retry-After": header})
     assert limit.remaining() <= 24 * 3600
+
+
+async def test_the_first_settle_over_a_long_lookback_does_not_block_the_event_loop(
+    store: Store,
+) -> None:
+    """Expected: recording the missed days of the lookback (up to 366 days, per channel)
+    leaves the event loop to the rest of the bot between channels: slash commands have 3 s
+    to be answered, and the gateway needs its heartbeats.
+
+    Before: `_settle` computes `passed_slots` for every subscription and every day of the
+    lookback in one synchronous stretch (no await between subscriptions, and none at all when
+    nothing needs recording); 1000 channels x 31 days take ~1.6 s here, x 366 days ~15 s,
+    during which no command is answered. `passed_slots` also walks the days before the
+    subscription existed although it skips them.
+    """
+    subs = 200
+    for channel in range(1, subs + 1):
+        await subscribe(store, channel)
+    scheduler, _, clock = build(store, {"good": GOOD}, cfg=config(missed_lookback_days=366))
+    clock.set(NINE - timedelta(minutes=30))  # nothing due: only the first settle runs
+    turns = 0
+    stop = False
+
+    async def other_work() -> None:
+        nonlocal turns
+        while not stop:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    start = turns
+    await scheduler.tick()
+    stop = True
+    await other
+    assert turns - start >= subs // 10, f"the loop ran other work {turns - start} times"
+
+
+async def test_a_day_lost_to_a_global_rate_limit_says_so(store: Store) -> None:
+    """Expected: a day whose window closed while Discord's global rate limit paused posting
+    is recorded with that reason (what a moderator reads in /digest status), as every other
+    failed day keeps its last reason.
+
+    Before: `_post` defers the post (returns None) without noting why, so `_settle` records
+    "not posted within the catch-up window: no attempt succeeded".
+    """
+    await subscribe(store, 1)
+    limit = GlobalLimit(threshold=30.0, clock=lambda: 0.0)
+    limit.saw(429, {"X-RateLimit-Global": "true", "Retry-After": "7200"})
+    scheduler, discord, clock = build(
+        store, {"good": GOOD}, cfg=config(catch_up_hours=1), global_limit=limit
+    )
+    paused = []
+    while clock.now <= NINE + timedelta(hours=2):
+        paused.append((await scheduler.tick()).paused)
+        clock.advance(timedelta(minutes=7))
+    assert not discord.channels.get(1) and any(paused)
+    row = await store.get_post(1, DAY)
+    assert row is not None and row.status == "failed"
+    assert "global rate limit" in (row.error or ""), row.error
