@@ -17,7 +17,7 @@ from bot.app.digests import DigestService
 from bot.app.scheduler import Scheduler
 from bot.app.sender import GlobalLimit
 from bot.errors import SourceError
-from bot.publish import ChannelForbidden, Publisher
+from bot.publish import ChannelForbidden, Publisher, RateLimitedPost
 from bot.schedule import ManualClock
 from bot.store import open_store
 from bot.store.base import Store
@@ -168,3 +168,23 @@ async def test_a_day_lost_to_a_global_rate_limit_says_so(store: Store) -> None:
     row = await store.get_post(1, DAY)
     assert row is not None and row.status == "failed"
     assert "global rate limit" in (row.error or ""), row.error
+
+
+@pytest.mark.parametrize("retry_after", [float("inf"), 1e12])
+async def test_an_absurd_rate_limit_on_one_channel_does_not_end_the_tick(
+    store: Store, retry_after: float
+) -> None:
+    """Expected (the isolation rule): one channel's 429, whatever its `retry_after` (discord.py
+    takes it from the JSON body, where `1e400` parses as inf), is that channel's outcome; the
+    tick completes, the other channels' outcomes are noted and the closed days are settled.
+
+    Before: `Scheduler._note` computes `now + timedelta(seconds=retry_after)`, which raises
+    OverflowError for inf or ~1e12 s, out of `tick()` after the fan-out: the rest of the
+    outcomes are not noted and `_settle` does not run.
+    """
+    await subscribe(store, 1)
+    await subscribe(store, 2)
+    fake = FakeDiscord(faults=[RateLimitedPost(retry_after)])
+    scheduler, _, _ = build(store, {"good": GOOD}, discord=fake)
+    report = await scheduler.tick()
+    assert sorted(o.status for o in report.outcomes) == ["failed", "sent"]
