@@ -18,13 +18,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.sandbox.cloudflare import CloudflareFault
 from bot.sandbox.faults import Fault
 from bot.sandbox.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
+    CONTEXT_BOT_DM,
+    CONTEXT_GUILD,
+    CONTEXTS,
+    GUILD_INSTALL,
+    MESSAGE_COMPONENT,
+    USER_INSTALL,
     Interaction,
     allowed,
     build_data,
+    delivered_in,
 )
 from bot.sandbox.state import (
     ADMINISTRATOR,
@@ -40,6 +48,7 @@ from bot.sandbox.state import (
     Member,
     RequestRecord,
     Role,
+    User,
 )
 
 if TYPE_CHECKING:
@@ -61,6 +70,8 @@ class InteractionResult:
       "no_response"  nothing within the interaction deadline (Discord: "did not respond");
       "denied"       the member lacks the command's default_member_permissions: Discord does not
                      deliver the command at all, so the bot never saw it;
+      "unavailable"  Discord does not offer the command in that context (a guild command in a
+                     DM, a command without USER_INSTALL in a private channel, `contexts`);
       "unknown_command" no synced command has that name (Discord would not offer it).
     """
 
@@ -197,8 +208,14 @@ class Control:
         followups: int = 0,
         timeout: float = 10.0,
         settle: float = 0.0,
+        context: str = "guild",
     ) -> InteractionResult:
         """Run `/command` (subcommands separated by spaces) and return the bot's answer.
+
+        `context` is "guild" (the default), "dm" (BOT_DM: the user's DM with the bot) or
+        "private" (PRIVATE_CHANNEL: a DM with someone else, through a user install); outside a
+        guild the interaction has `user` and no `member`, and a command Discord would not offer
+        there is "unavailable".
 
         The member is `user_id` or the guild's "tester"; `permissions` overrides their computed
         permissions. Waits for the first response (up to the interaction deadline), then, after
@@ -217,6 +234,7 @@ class Control:
             followups,
             timeout,
             settle,
+            context,
         )
 
     async def autocomplete(
@@ -259,7 +277,14 @@ class Control:
         followups: int,
         timeout: float,
         settle: float,
+        context: str = "guild",
     ) -> InteractionResult:
+        if context not in CONTEXTS:
+            raise SandboxError(f"unknown context {context!r}: guild, dm or private")
+        if context != "guild":
+            return await self._interact_outside(
+                kind, command_name, options, focused, user_id, context, followups, timeout, settle
+            )
         guild = self._guild(guild_id)
         channel = self._channel(channel_id) if channel_id else self._default_channel(guild)
         member = self._member(guild, user_id)
@@ -270,6 +295,8 @@ class Control:
         command = self._command(guild, name)
         if command is None:
             return InteractionResult("unknown_command", command_name)
+        if not delivered_in(command, CONTEXT_GUILD):
+            return InteractionResult("unavailable", command_name)
         if not allowed(command, perms):
             self.denied.append(
                 {"command": command_name, "user_id": str(member.user.id), "permissions": str(perms)}
@@ -286,13 +313,136 @@ class Control:
             permissions=perms,
             command=command,
             data=data,
+            owners={str(GUILD_INSTALL): str(guild.id)},
         )
+        return await self._deliver(inter, command_name, followups, timeout, settle)
+
+    async def _interact_outside(
+        self,
+        kind: int,
+        command_name: str,
+        options: dict[str, Any],
+        focused: str | None,
+        user_id: int | None,
+        context: str,
+        followups: int,
+        timeout: float,
+        settle: float,
+    ) -> InteractionResult:
+        """An interaction from a DM with the bot or a private channel (no guild, no member)."""
+        user = self._user(user_id)
+        code = CONTEXTS[context]
+        name, *path = command_name.split()
+        command = next(
+            (c for c in self.state.guild_commands(None) if c.name == name and c.type == 1), None
+        )
+        if command is None:
+            return InteractionResult("unknown_command", command_name)
+        if not delivered_in(command, code):
+            return InteractionResult("unavailable", command_name)
+        data = build_data(command, path, options, None, self.state, focused)
+        channel = self.sb.interactions.dm_channel(self.state, user, private=code != CONTEXT_BOT_DM)
+        # receiving-and-responding.mdx:86-90: GUILD_INSTALL is "0" from a DM with the bot;
+        # USER_INSTALL is the authorizing user's id.
+        owners: dict[str, str] = {}
+        installs = command.payload.get("integration_types") or [GUILD_INSTALL]
+        if GUILD_INSTALL in installs and code == CONTEXT_BOT_DM:
+            owners[str(GUILD_INSTALL)] = "0"
+        if USER_INSTALL in installs:
+            owners[str(USER_INSTALL)] = str(user.id)
+        inter = Interaction(
+            id=self.state.ids.next(),
+            token=secrets.token_urlsafe(48),
+            type=kind,
+            guild=None,
+            channel=channel,
+            member=None,
+            permissions=0,
+            command=command,
+            data=data,
+            user=user,
+            context=code,
+            owners=owners,
+        )
+        return await self._deliver(inter, command_name, followups, timeout, settle)
+
+    async def click(
+        self,
+        message_id: int,
+        custom_id: str,
+        *,
+        user_id: int | None = None,
+        component_type: int = 2,
+        values: list[str] | None = None,
+        timeout: float = 10.0,
+    ) -> InteractionResult:
+        """Click the button (or pick `values` in the select) `custom_id` on a message.
+
+        The interaction is type 3 with `data.custom_id`, `data.component_type` and the
+        `message`; in a guild the clicker is `user_id` or the guild's "tester", in a DM the
+        DM's user. The result's `response_type` is 4, 5, 6 (deferred update) or 7 (update).
+        """
+        message = self.state.messages.get(int(message_id))
+        if message is None:
+            raise SandboxError(f"no message {message_id}")
+        if not any(
+            c.get("custom_id") == custom_id
+            for row in message.components
+            for c in (row.get("components") or [])
+        ):
+            raise SandboxError(f"message {message_id} has no component {custom_id!r}")
+        data: JSON = {"custom_id": custom_id, "component_type": component_type}
+        if values is not None:
+            data["values"] = list(values)
+        dm = next(
+            (c for c in self.sb.interactions.dm_channels.values() if c.id == message.channel_id),
+            None,
+        )
+        if dm is not None:
+            user = dm.recipients[0]
+            inter = Interaction(
+                id=self.state.ids.next(),
+                token=secrets.token_urlsafe(48),
+                type=MESSAGE_COMPONENT,
+                guild=None,
+                channel=dm,
+                member=None,
+                permissions=0,
+                command=None,
+                data=data,
+                user=user,
+                context=CONTEXT_BOT_DM,
+                owners={str(GUILD_INSTALL): "0"},
+                message_id=message.id,
+            )
+        else:
+            channel = self._channel(message.channel_id)
+            guild = self._guild(channel.guild_id)
+            member = self._member(guild, user_id)
+            inter = Interaction(
+                id=self.state.ids.next(),
+                token=secrets.token_urlsafe(48),
+                type=MESSAGE_COMPONENT,
+                guild=guild,
+                channel=channel,
+                member=member,
+                permissions=guild.permissions_of(member),
+                command=None,
+                data=data,
+                owners={str(GUILD_INSTALL): str(guild.id)},
+                message_id=message.id,
+            )
+        return await self._deliver(inter, custom_id, 0, timeout, 0.0)
+
+    async def _deliver(
+        self, inter: Interaction, name: str, followups: int, timeout: float, settle: float
+    ) -> InteractionResult:
         self.sb.interactions.add(inter)
         if not await self.sb.gateway.dispatch_one(
             "INTERACTION_CREATE", inter.to_gateway_json(self.state)
         ):
             raise SandboxError("no bot is connected to the gateway")
-        return await self._await_answer(inter, command_name, followups, timeout, settle)
+        return await self._await_answer(inter, name, followups, timeout, settle)
 
     async def _await_answer(
         self, inter: Interaction, name: str, followups: int, timeout: float, settle: float
@@ -382,6 +532,15 @@ class Control:
         """Add a REST fault; see `bot.sandbox.faults` (status, code, latency_ms, times, ...)."""
         return self.sb.faults.add(route=route, **spec)
 
+    def cloudflare_fault(
+        self, route: str = "*", status: int = 502, times: int | None = 1
+    ) -> CloudflareFault:
+        """Answer matching requests with Cloudflare's HTML 502 or 504 page (see cloudflare.py)."""
+        try:
+            return self.sb.cloudflare.add_fault(route, status, times)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from None
+
     def clear_faults(self, fault_id: int | None = None) -> None:
         """Remove one fault, or all."""
         self.sb.faults.remove(fault_id)
@@ -438,6 +597,7 @@ class Control:
             for ids in s.channel_messages.values():
                 ids.clear()
         self.sb.faults.remove()
+        self.sb.cloudflare.reset()
         self.sb.limiter.reset()
         self.sb.interactions.clear()
         self.denied.clear()
@@ -512,6 +672,16 @@ class Control:
             if member.user.username == "tester":
                 return member
         raise SandboxError(f"guild {guild.id} has no member 'tester'; pass user_id")
+
+    def _user(self, user_id: int | None) -> User:
+        """A user by id among every guild's members, or the first guild's "tester"."""
+        if user_id is None:
+            return self._member(self._guild(None), None).user
+        for guild in self.state.guilds.values():
+            member = guild.members.get(int(user_id))
+            if member is not None:
+                return member.user
+        raise SandboxError(f"no user {user_id}")
 
     def _command(self, guild: Guild, name: str) -> Command | None:
         for command in self.state.guild_commands(guild.id) + self.state.guild_commands(None):

@@ -78,6 +78,7 @@ class ControlApi:
             web.post(p + "/channels/{channel_id}/forbid", self.forbid_channel),
             web.get(p + "/channels/{channel_id}/messages", self.messages),
             web.post(p + "/interactions", self.interact),
+            web.post(p + "/click", self.click),
             web.get(p + "/commands", self.commands),
             web.get(p + "/requests", self.requests),
             web.get(p + "/faults", self.faults),
@@ -85,6 +86,7 @@ class ControlApi:
             web.delete(p + "/faults", self.clear_faults),
             web.delete(p + "/faults/{fault_id}", self.clear_faults),
             web.post(p + "/gateway/{action}", self.gateway),
+            web.post(p + "/cloudflare", self.cloudflare_fault),
             web.get(p + "/settings", self.settings),
             web.patch(p + "/settings", self.settings),
             web.post(p + "/reset", self.reset),
@@ -189,8 +191,24 @@ class ControlApi:
                 options,
                 followups=int(body.get("followups", 0)),
                 settle=float(body.get("settle", 0.0)),
+                context=str(body.get("context", "guild")),
                 **common,
             )
+        return json_response(result.to_json())
+
+    async def click(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/click {"message_id", "custom_id", "user_id", "component_type": 2,
+        "values": [...], "timeout": 10}: a button click (or select) on a message."""
+        body = await self._body(request)
+        values = body.get("values")
+        result = await self.control.click(
+            int(body["message_id"]),
+            str(body["custom_id"]),
+            user_id=_opt_int(body.get("user_id")),
+            component_type=int(body.get("component_type", 2)),
+            values=None if values is None else [str(v) for v in values],
+            timeout=float(body.get("timeout", 10.0)),
+        )
         return json_response(result.to_json())
 
     async def commands(self, request: web.Request) -> web.Response:
@@ -218,6 +236,14 @@ class ControlApi:
         """DELETE /_sandbox/faults[/{id}]."""
         self.control.clear_faults(_opt_int(request.match_info.get("fault_id")))
         return json_response({"cleared": True})
+
+    async def cloudflare_fault(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/cloudflare {"route": "*", "status": 502, "times": 1}."""
+        body = await self._body(request)
+        fault = self.control.cloudflare_fault(
+            str(body.get("route", "*")), int(body.get("status", 502)), body.get("times", 1)
+        )
+        return json_response(fault.to_json())
 
     async def gateway(self, request: web.Request) -> web.Response:
         """POST /_sandbox/gateway/{reconnect|invalid_session|drop|silence} {"resumable"}."""

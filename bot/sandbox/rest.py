@@ -183,6 +183,7 @@ class RestApi:
                 "team": None,
                 "verify_key": "0" * 64,
                 "flags": 0,
+                "flags_new": "0",
                 "summary": "",
                 "bot": s.bot_user.to_json(),
             }
@@ -194,12 +195,7 @@ class RestApi:
             {
                 "url": f"ws://{request.host}/gateway",
                 "shards": 1,
-                "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 1000,
-                    "reset_after": 0,
-                    "max_concurrency": 1,
-                },
+                "session_start_limit": self.sb.gateway.session_start_limit(),
             }
         )
 

@@ -72,6 +72,21 @@ class SandboxSettings:
     route_limits: dict[str, tuple[int, float]] = field(
         default_factory=lambda: {"POST /channels/{channel_id}/messages": (5, 5.0)}
     )
+    # Gateway rules (bot/sandbox/gateway.py; docs/sandbox.md cites the doc line of each).
+    heartbeat_tolerance: float = 1.1  # close (4009) after interval × this without a heartbeat
+    heartbeat_ack_delay: float = 0.02  # a real round trip; an instant ACK races discord.py
+    max_concurrency: int = 1  # IDENTIFYs per `identify_window`; more get op 9
+    identify_window: float = 5.0
+    identify_budget: int = 1000  # session starts per `identify_budget_window`; then token reset
+    identify_budget_window: float = 86_400.0
+    gateway_send_limit: int = 120  # frames a client may send per `gateway_send_window`; then 4008
+    gateway_send_window: float = 60.0
+    session_ttl: float = 120.0  # a detached session can be RESUMEd this long ("a few minutes")
+    # The invalid-request limit (bot/sandbox/cloudflare.py): this many 401/403/429 answers to one
+    # client within `invalid_request_window` ban it for `invalid_request_ban` seconds.
+    invalid_request_limit: int = 10_000
+    invalid_request_window: float = 600.0
+    invalid_request_ban: float = 3600.0
 
     def update(self, **changes: Any) -> None:
         """Change settings by name; an unknown name is a `KeyError`, not silently ignored."""
@@ -128,6 +143,7 @@ class Role:
             "permissions": str(self.permissions),
             "position": self.position,
             "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
             "hoist": False,
             "managed": False,
             "mentionable": False,
@@ -183,8 +199,16 @@ class Channel:
             "topic": None,
             "last_message_id": None,
             "rate_limit_per_user": 0,
-            "parent_id": str(self.parent_id) if self.parent_id else None,
         }
+        if self.parent_id:  # absent, not null, when there is none (discord-api-types)
+            out["parent_id"] = str(self.parent_id)
+        if self.type in (15, 16):  # forum and media channels (required by discord-api-types)
+            out.update(
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+            )
         if self.type in THREAD_TYPES:
             out.update(
                 owner_id=str(self.owner_id) if self.owner_id else None,
@@ -262,6 +286,15 @@ class Guild:
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
+            # Required by discord-api-types (the contract check, tests/contract/).
+            "application_id": None,
+            "vanity_url_code": None,
+            "system_channel_flags": 0,
+            "safety_alerts_channel_id": None,
+            "premium_progress_bar_enabled": False,
+            "soundboard_sounds": [],
+            "incidents_data": None,
+            "hub_type": None,
         }
 
 
@@ -310,7 +343,7 @@ class Message:
             "edited_timestamp": iso(self.edited_at) if self.edited_at else None,
             "flags": self.flags,
         }
-        if self.guild_id is not None:
+        if self.guild_id:  # None or 0 (a DM: bot.sandbox.interactions.DMChannel)
             out["guild_id"] = str(self.guild_id)
         if self.nonce is not None:
             out["nonce"] = self.nonce
@@ -360,6 +393,11 @@ class Command:
         out.setdefault("options", [])
         out.setdefault("default_member_permissions", None)
         out.setdefault("nsfw", False)
+        # Discord answers with the resolved values: permissions as a string, installs defaulted.
+        if out["default_member_permissions"] is not None:
+            out["default_member_permissions"] = str(out["default_member_permissions"])
+        if out.get("integration_types") is None:
+            out["integration_types"] = [0]
         out.update(
             id=str(self.id),
             application_id=str(self.application_id),
