@@ -185,7 +185,8 @@ def passed_slots(
     if now.tzinfo is None or since.tzinfo is None:
         raise ValueError("now and since must be timezone-aware")
     created = _aware(sub.created_at) if sub.created_at is not None else None
-    start = local_today(since - grace, sub.timezone) - timedelta(days=2)
+    first = max(since, created) if created is not None else since
+    start = local_today(first - grace, sub.timezone) - timedelta(days=2)
     out: list[Slot] = []
     local = start
     end = local_today(now, sub.timezone)

@@ -151,6 +151,7 @@ async def test_a_resumed_post_keeps_the_papers_it_claimed_when_the_digest_change
     """
     sub = await _subscribe(store, format="detailed", limit=16)
     digest = sample_digest()
+    await store.save_digest(digest)  # as the scheduler and post-now have it: stored
     fake = FakeDiscord(crash_after=3)  # header, thread, first part of the thread: then it dies
     with pytest.raises(Crash):
         await publisher(store, fake).publish(sub, digest)
