@@ -54,9 +54,9 @@ MISCONFIGURED = (
 )
 OUTDATED = "This command has changed since Discord listed it. Please try again in a minute."
 _SOURCE_NAME = re.compile(r"^([\w.+-]+): ")
-_PERMISSION_NAMES = {
+_PERMISSION_NAMES = {  # where Discord's name is not the attribute title-cased
     "manage_guild": "Manage Server",
-    "read_message_history": "Read Message History",
+    "send_messages_in_threads": "Send Messages in Threads",
 }
 
 

@@ -448,3 +448,35 @@ async def test_hot_and_paper_work_everywhere_history_and_digest_only_in_servers(
     for name in ("history", "digest"):
         assert synced[name]["contexts"] == [0], name
         assert synced[name].get("integration_types") in (None, [0]), name
+
+
+@pytest.mark.parametrize("here", [True, False])
+@pytest.mark.parametrize(
+    ("fmt", "missing"),
+    [
+        ("compact", "Read Message History"),
+        ("detailed", "Read Message History, Create Public Threads, Send Messages in Threads"),
+    ],
+)
+async def test_subscribe_checks_every_permission_a_post_needs(
+    sandbox: Sandbox, store: Store, clock: FakeClock, here: bool, fmt: str, missing: str
+) -> None:
+    view, send, embed = 1 << 10, 1 << 11, 1 << 14
+    guild = await sandbox.control.add_guild(
+        "Lab", channels=["general", "papers"], everyone_permissions=view | send | embed
+    )
+    papers = channel(guild, "papers")
+    async with running_app(sandbox, store, clock) as bot:
+        options: dict[str, object] = {"format": fmt} if here else {"channel": papers, "format": fmt}
+        r = await sandbox.control.invoke(
+            "digest subscribe",
+            options,
+            channel_id=papers if here else channel(guild, "general"),
+            permissions=MANAGE_GUILD,
+        )
+        assert r.ephemeral
+        assert r.content == (
+            f"I cannot post in <#{papers}>: I am missing {missing}. "
+            "Give me those permissions there and subscribe again."
+        )
+        assert await bot.store.list_subscriptions() == []
