@@ -34,6 +34,9 @@ class DiscordConfig(_Section):
     # Posting requests per second, spaced evenly. Discord's global limit is 50/s per bot, and
     # discord.py only learns of it from a 429; 48 leaves room for network jitter.
     requests_per_second: float = Field(default=48.0, gt=0, le=1000)
+    # The longest rate-limit wait one post may sit out (discord.py's max_ratelimit_timeout,
+    # which it floors at 30 s). A longer 429 reschedules that post instead of holding it.
+    max_ratelimit_seconds: float = Field(default=30.0, ge=30, le=600)
 
 
 class StoreConfig(_Section):
@@ -63,6 +66,12 @@ class ScheduleConfig(_Section):
 
     tick_seconds: float = Field(default=60.0, gt=0, le=3600)
     catch_up_hours: float = Field(default=12.0, ge=0, le=48)
+    # Each unit of work has its own deadline: fetching one (source, day), posting one
+    # (channel, day). A unit past it is cut off, recorded as failed and retried later.
+    fetch_deadline_seconds: float = Field(default=120.0, gt=0, le=3600)
+    post_deadline_seconds: float = Field(default=180.0, gt=0, le=3600)
+    # How far back a restart looks for days that were missed while the bot was down.
+    missed_lookback_days: int = Field(default=31, ge=1, le=366)
     default_time: str = "09:00"
     default_timezone: str = "UTC"
 

@@ -212,6 +212,35 @@ def _listed(items: Sequence[str], shown: int) -> str:
     return ", ".join(items[:shown]) + more
 
 
+def _last_text(rec: PostRecord | None) -> str:
+    """The channel's latest ledger row in a few words."""
+    if rec is None:
+        return "nothing posted yet"
+    if rec.status == "sent":
+        when = f" at {ts(rec.posted_at)}" if rec.posted_at else ""
+        return f"last post: the digest of {rec.day}{when}"
+    error = f": {rec.error}" if rec.error else ""
+    return f"the digest of {rec.day} is **{rec.status}**{error}"
+
+
+_PROBLEMS = (
+    (re.compile(r"HTTP (\d{3})"), None),
+    (re.compile(r"timed out|Timeout", re.IGNORECASE), "timed out"),
+    (re.compile(r"retry after", re.IGNORECASE), "rate-limited"),
+    (re.compile(r"Connect|Errno|refused|resolve|Network|Protocol", re.IGNORECASE), "no connection"),
+)
+
+
+def source_problem(error: str | None) -> str:
+    """A source's last error as a kind (`HTTP 503`, `timed out`, `no connection`), never the
+    raw text: that holds URLs and socket errors, and stays in the log."""
+    for pattern, kind in _PROBLEMS:
+        m = pattern.search(error or "")
+        if m:
+            return kind or f"HTTP {m.group(1)}"
+    return "a bad answer" if error else "no answer"
+
+
 def source_down_text(name: str, health: Iterable[SourceHealth]) -> str:
     """An upstream outage, said plainly: which source, since when (never the raw error)."""
     h = next((h for h in health if h.source == name), None)
@@ -230,24 +259,33 @@ def status_text(
     health: list[SourceHealth],
     sources: set[str],
     *,
+    posts: Iterable[PostRecord],
     days: Mapping[int, Sequence[DayLine]],
     next_slots: Mapping[int, Slot | None],
     scheduler_running: bool,
     last_tick: datetime | None,
     waiting: Iterable[str] = (),
     discord_lines: Iterable[str] = (),
+    paused: str | None = None,
 ) -> str:
     """`/digest status`: each channel's state, next post and the outcome of each of its last
     days (`days`, from `outcomes.window_days`), failing channels, source health, the loop.
 
     `waiting` names the (source, day) digests the last tick could not get; `discord_lines`
-    describe trouble with Discord itself (`bot.app.health`). Fits one message: channels that
-    do not fit are counted.
+    describe trouble with Discord itself (`bot.app.health`); `paused` says why posting is
+    paused (the scheduler's `paused_reason`). Fits one message: channels that do not fit are
+    counted.
     """
+    latest: dict[int, PostRecord] = {}
+    for p in posts:
+        if p.channel_id not in latest or p.day > latest[p.channel_id].day:
+            latest[p.channel_id] = p
     head = ["**HotPapers status**"]
     loop = "running" if scheduler_running else "**not running**"
     tick = f", last tick {ts(last_tick)}" if last_tick else ""
     head.append(f"Scheduler: {loop}{tick}")
+    if paused:
+        head.append(f"Posting: **paused**: {paused}")
     waits = list(waiting)
     if waits:
         head.append(f"Waiting for digests (not available yet): {', '.join(waits)}")
@@ -263,8 +301,9 @@ def status_text(
             state = f"**{'failing' if sub.enabled else 'disabled'}**: {sub.failing_reason}"
         slot = next_slots.get(sub.channel_id)
         nxt = f" · {next_text(slot)}" if slot is not None and state == "ok" else ""
+        last = _last_text(latest.get(sub.channel_id))
         recent = " · ".join(f"{d.day:%m-%d} {d.short}" for d in days.get(sub.channel_id, ()))
-        entries.append(f"• <#{sub.channel_id}> · {state}{nxt}\n  {recent}")
+        entries.append(f"• <#{sub.channel_id}> · {state} · {last}{nxt}\n  {recent}")
     tail = []
     failing = [s for s in subs if s.failing_reason or not s.enabled]
     tail.append(
@@ -283,7 +322,8 @@ def status_text(
         else:
             since = f"since {ts(h.last_ok_at)}" if h.last_ok_at else "never reached yet"
             tail.append(
-                f"Source {h.source}: **unreachable** {since} "
-                f"({h.consecutive_failures}× failed, last tried {ts(h.checked_at, 'R')})"
+                f"Source {h.source}: **failing** ({h.consecutive_failures}×, "
+                f"{source_problem(h.error)}): unreachable {since}, last tried "
+                f"{ts(h.checked_at, 'R')}"
             )
     return fit_lines(head, entries, tail)

@@ -11,8 +11,6 @@ the target: those every post needs, and for `detailed` those of the thread it op
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,7 +35,7 @@ from bot.app.views import (
 from bot.errors import UserInputError
 from bot.filters import check_limit, check_min_score, parse_categories, parse_keywords
 from bot.models import Digest, PostRecord, Subscription
-from bot.publish import Outcome, Publisher, compose, plan
+from bot.publish import Outcome, compose, plan
 from bot.render import empty_reason, escape
 from bot.schedule import Slot, format_hhmm, get_zone, latest_complete_day, parse_hhmm
 
@@ -79,19 +77,6 @@ def refuse_here(channel: object, channel_id: int) -> str | None:
     if channel is not None and not isinstance(channel, discord.TextChannel):
         return f"<#{channel_id}> cannot take a digest. Pick a text or announcement channel."
     return None
-
-
-async def publish(
-    publisher: Publisher, sub: Subscription, digest: Digest, *, late: bool
-) -> Outcome:
-    """`Publisher.publish`, marked late when the publisher takes a `late` flag (the ledger's).
-
-    One place for the integrator to adjust once `late=` is part of `Publisher.publish`.
-    """
-    post: Callable[..., Awaitable[Outcome]] = publisher.publish
-    if late and "late" in inspect.signature(post).parameters:
-        return await post(sub, digest, late=True)
-    return await post(sub, digest)
 
 
 @app_commands.guild_only()
@@ -360,7 +345,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 sub = sub.model_copy(update={"enabled": True})
             grace = timedelta(hours=self.bot.config.schedule.catch_up_hours)
             late = now > slot_of_day(sub, digest.day, lag).due_at + grace
-            out = await publish(self.bot.publisher, sub, digest, late=late)
+            out = await self.bot.publisher.publish(sub, digest, late=late)
             record = await self.bot.store.get_post(sub.channel_id, out.day)
             text = post_now_text(interaction.guild_id or 0, sub, digest, out, record, late=late)
             await reply.send([{"content": text}])
@@ -393,12 +378,14 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 subs,
                 health,
                 sources,
+                posts=posts,
                 days=days,
                 next_slots=await self._next_slots(subs),
                 scheduler_running=self.bot.scheduler.running,
                 last_tick=last.at if last else None,
                 waiting=last.waiting if last else (),
                 discord_lines=self.bot.health.lines(ts),
+                paused=self.bot.scheduler.paused_reason(),
             )
             await reply.send([{"content": text}])
 
@@ -423,6 +410,15 @@ def post_now_text(
     candidates = len(digest.papers)
     shown = compose(sub, digest).papers
     status = str(out.status)
+    if status == "already" and out.was == "missed":
+        why = f" ({out.error})" if out.error else ""
+        return (
+            f"The digest of {day} is recorded as missed in {where}{why}. Post it late with "
+            f"/digest post-now date:{day}."
+        )
+    if status == "already" and out.was == "empty":
+        why = out.error or empty_reason(candidates)
+        return f"The digest of {day} was already handled in {where}{link}: nothing to post ({why})."
     if status == "already":
         posted_at: datetime | None = record.posted_at if record else None
         when = f" on {ts(posted_at)}" if posted_at else ""
@@ -430,11 +426,12 @@ def post_now_text(
             f"The digest of {day} was already posted in {where}{when}{link}; "
             "a day is never posted twice."
         )
+    marked = " It is marked as posted late." if late else ""
     if status == "sent" and out.message_ids and shown:
-        marked = " It is marked as posted late." if late else ""
         return f"Posted the digest of {day} to {where}{link}.{marked}"
-    if status == "sent" and out.message_ids:
-        return f"Posted the empty-day notice of {day} to {where}{link}: {empty_reason(candidates)}."
+    if status in ("sent", "empty") and out.message_ids:
+        why = empty_reason(candidates)
+        return f"Posted the empty-day notice of {day} to {where}{link}: {why}.{marked}"
     if status in ("sent", "empty"):
         return (
             f"Nothing was posted to {where} for {day}: {empty_reason(candidates)}, and "
@@ -457,6 +454,11 @@ def post_now_text(
             f"Posting the digest of {day} to {where} failed: Discord refused the message as "
             "invalid. That is a bug on my side and has been logged; the channel is marked "
             "failing until it is fixed."
+        )
+    if status == "failed" and out.retry_after > 0:
+        return (
+            f"Posting the digest of {day} to {where} is delayed: Discord asked me to wait "
+            f"{out.retry_after:.0f} s. Nothing is lost; the scheduler will post it after that."
         )
     if status == "failed":
         return (
