@@ -19,6 +19,8 @@ from bot.schedule import Slot, local_today, next_slot, slot_for
 # Outcomes after which a day is never posted by the scheduler (a missed day only on request).
 DONE = ("sent", "empty", "missed")
 DISCORD = "https://discord.com/channels"
+BEFORE = "before the subscription"
+SHORT = 70  # characters of a day's outcome in /digest status
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,26 @@ class DayLine:
 
     @property
     def short(self) -> str:
-        """The text without its link, for `/digest status`'s one line per channel."""
-        if self.text.startswith("✅"):
-            return "✅" + (" (late)" if self.text.endswith("(late)") else "")
-        return self.text
+        """A few characters for `/digest status`'s line per channel: the mark, and the reason
+        only where a moderator may act on it (empty, failed, missed)."""
+        text = self.text
+        if text.startswith("✅"):
+            return "✅" + (" (late)" if text.endswith("(late)") else "")
+        if text.startswith("not yet due"):
+            return "not yet due"
+        if text.startswith("due:"):
+            return "due"
+        return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+    @property
+    def trouble(self) -> bool:
+        """Whether this day needs a moderator's eyes (failed, missed, not posted)."""
+        return self.text.startswith(("⚠️", "⏸", "not posted"))
+
+    @property
+    def before(self) -> bool:
+        """A day before the subscription existed (no (subscription, day) to account for)."""
+        return self.text == BEFORE
 
 
 def done_days(posts: Iterable[PostRecord], channel_id: int) -> set[date]:
@@ -93,7 +111,7 @@ def no_row_text(slot: Slot, sub: Subscription, now: datetime, grace: timedelta) 
     if slot.due_at > now:
         return f"not yet due (<t:{int(slot.due_at.timestamp())}:R>)"
     if sub.created_at is not None and slot.due_at < _aware(sub.created_at):
-        return "before the subscription"
+        return BEFORE
     if not sub.enabled or sub.failing_reason:
         return "not posted: the subscription is paused"
     if now <= slot.due_at + grace:

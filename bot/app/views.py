@@ -292,7 +292,8 @@ def status_text(
     head.extend(discord_lines)
     if not subs:
         head.append("No subscriptions in this server. Use /digest subscribe.")
-    entries = []
+    entries: list[str] = []
+    troubled: list[str] = []
     for sub in subs:
         state = "ok"
         if not sub.enabled:
@@ -302,8 +303,14 @@ def status_text(
         slot = next_slots.get(sub.channel_id)
         nxt = f" · {next_text(slot)}" if slot is not None and state == "ok" else ""
         last = _last_text(latest.get(sub.channel_id))
-        recent = " · ".join(f"{d.day:%m-%d} {d.short}" for d in days.get(sub.channel_id, ()))
-        entries.append(f"• <#{sub.channel_id}> · {state} · {last}{nxt}\n  {recent}")
+        mine = [d for d in days.get(sub.channel_id, ()) if not d.before]
+        recent = " · ".join(f"{d.day:%m-%d} {d.short}" for d in mine)
+        entry = f"• <#{sub.channel_id}> · {state} · {last}{nxt}" + (
+            f"\n  {recent}" if recent else ""
+        )
+        # Channels that need a moderator come first, so a cut never hides them.
+        (troubled if state != "ok" or any(d.trouble for d in mine) else entries).append(entry)
+    entries = troubled + entries
     tail = []
     failing = [s for s in subs if s.failing_reason or not s.enabled]
     tail.append(
