@@ -480,3 +480,22 @@ async def test_subscribe_checks_every_permission_a_post_needs(
             "Give me those permissions there and subscribe again."
         )
         assert await bot.store.list_subscriptions() == []
+
+
+async def test_subscribe_with_the_longest_settings_answers_within_limits_saying_what_was_saved(
+    world,  # type: ignore[no-untyped-def]
+) -> None:
+    sandbox, guild, bot = world
+    papers = channel(guild, "papers")
+    from bot.taxonomy import load
+
+    chosen = list(load().categories)[:120]
+    categories = ", ".join(chosen)
+    keywords = ", ".join(f"{i:02d}" + "k" * 58 for i in range(20))
+    content = await subscribe(sandbox, papers, categories=categories, keywords=keywords)
+    assert len(content) <= 2000
+    assert content.startswith(f"Subscribed <#{papers}>: every day at 09:00 UTC.")
+    assert ", ".join(chosen[:6]) + " +114" in content
+    assert "keywords: " + "00" + "k" * 58 in content and "+16" in content
+    sub = await bot.store.get_subscription(papers)
+    assert sub is not None and len(sub.categories) == 120 and len(sub.keywords) == 20
