@@ -25,7 +25,7 @@ import discord
 from discord import app_commands
 
 from bot.app.replies import answer
-from bot.app.views import safe_reply, source_down_text
+from bot.app.views import permission_names, safe_reply, source_down_text
 from bot.errors import (
     ConfigError,
     DigestFormatError,
@@ -54,16 +54,6 @@ MISCONFIGURED = (
 )
 OUTDATED = "This command has changed since Discord listed it. Please try again in a minute."
 _SOURCE_NAME = re.compile(r"^([\w.+-]+): ")
-_PERMISSION_NAMES = {  # where Discord's name is not the attribute title-cased
-    "manage_guild": "Manage Server",
-    "send_messages_in_threads": "Send Messages in Threads",
-}
-
-
-def permission_names(missing: Sequence[str]) -> str:
-    """`["embed_links", "manage_guild"]` -> `Embed Links, Manage Server` (as Discord shows them)."""
-    names = [_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in missing]
-    return ", ".join(names)
 
 
 def source_of(error: SourceError) -> str | None:

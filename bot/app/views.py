@@ -1,4 +1,6 @@
-"""Text the commands show (argument parsing, subscription lines, status, history). Pure.
+"""Text the commands show (argument parsing, subscription lines, status, history, what
+`/digest post-now` did, permission names, the cut that keeps a reply within Discord's limits).
+Pure.
 
 Kept apart from the cogs so it is tested without Discord; Discord's `<t:…>` timestamps show each
 reader the time in their own zone, `<#id>` names a channel without pinging anyone.
@@ -12,13 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
 
+import discord
 from discord import app_commands
 
 from bot import limits
 from bot.app.outcomes import DayLine
 from bot.errors import UserInputError
-from bot.models import PostRecord, SourceHealth, Subscription, parse_arxiv_id
-from bot.render import ZWSP, clean, escape
+from bot.models import Digest, PostRecord, SourceHealth, Subscription, parse_arxiv_id
+from bot.publish import Outcome, compose
+from bot.render import ZWSP, clean, empty_reason, escape
 from bot.schedule import Slot
 from bot.taxonomy import MAX_CHOICES, complete_list, fit, search
 
@@ -334,3 +338,101 @@ def status_text(
                 f"{ts(h.checked_at, 'R')}"
             )
     return fit_lines(head, entries, tail)
+
+
+_PERMISSION_NAMES = {  # where Discord's name is not the attribute title-cased
+    "manage_guild": "Manage Server",
+    "send_messages_in_threads": "Send Messages in Threads",
+}
+
+
+def permission_names(missing: Sequence[str]) -> str:
+    """`["embed_links", "manage_guild"]` -> `Embed Links, Manage Server` (as Discord shows them)."""
+    names = [_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in missing]
+    return ", ".join(names)
+
+
+def missing_permissions(perms: discord.Permissions, fmt: str) -> list[str]:
+    """The permissions a post needs that `perms` lacks (reading history: the recovery scan)."""
+    needed = ["view_channel", "send_messages", "embed_links", "read_message_history"]
+    if fmt == "detailed":
+        needed += ["create_public_threads", "send_messages_in_threads"]
+    return [n for n in needed if not getattr(perms, n)]
+
+
+def post_now_text(
+    guild_id: int,
+    sub: Subscription,
+    digest: Digest,
+    out: Outcome,
+    record: PostRecord | None,
+    *,
+    late: bool,
+) -> str:
+    """Exactly what `/digest post-now` did: sent (with a link), already posted (when), nothing
+    to post (why), or failed (why, in words: Discord's raw error stays in the log)."""
+    where, day = f"<#{sub.channel_id}>", out.day
+    link = (
+        f" ({message_link(guild_id, sub.channel_id, out.message_ids[0])})"
+        if out.message_ids
+        else ""
+    )
+    candidates = len(digest.papers)
+    shown = compose(sub, digest).papers
+    status = str(out.status)
+    if status == "already" and out.was == "missed":
+        why = f" ({out.error})" if out.error else ""
+        return (
+            f"The digest of {day} is recorded as missed in {where}{why}. Post it late with "
+            f"/digest post-now date:{day}."
+        )
+    if status == "already" and out.was == "empty":
+        why = out.error or empty_reason(candidates)
+        return f"The digest of {day} was already handled in {where}{link}: nothing to post ({why})."
+    if status == "already":
+        posted_at: datetime | None = record.posted_at if record else None
+        when = f" on {ts(posted_at)}" if posted_at else ""
+        return (
+            f"The digest of {day} was already posted in {where}{when}{link}; "
+            "a day is never posted twice."
+        )
+    marked = " It is marked as posted late." if late else ""
+    if status == "sent" and out.message_ids and shown:
+        return f"Posted the digest of {day} to {where}{link}.{marked}"
+    if status in ("sent", "empty") and out.message_ids:
+        why = empty_reason(candidates)
+        return f"Posted the empty-day notice of {day} to {where}{link}: {why}.{marked}"
+    if status in ("sent", "empty"):
+        return (
+            f"Nothing was posted to {where} for {day}: {empty_reason(candidates)}, and "
+            "empty-day notices are off (post_empty)."
+        )
+    if status == "forbidden":
+        needed = permission_names(missing_permissions(discord.Permissions.none(), sub.format))
+        return (
+            f"Posting the digest of {day} to {where} failed: Discord refused me access or a "
+            f"permission there (I need {needed}). Fix the channel's permissions, then run "
+            "/digest subscribe there again to resume."
+        )
+    if status == "gone":
+        return (
+            f"Posting the digest of {day} failed: {where} no longer exists; "
+            "its subscription is disabled."
+        )
+    if status == "rejected":
+        return (
+            f"Posting the digest of {day} to {where} failed: Discord refused the message as "
+            "invalid. That is a bug on my side and has been logged; the channel is marked "
+            "failing until it is fixed."
+        )
+    if status == "failed" and out.retry_after > 0:
+        return (
+            f"Posting the digest of {day} to {where} is delayed: Discord asked me to wait "
+            f"{out.retry_after:.0f} s. Nothing is lost; the scheduler will post it after that."
+        )
+    if status == "failed":
+        return (
+            f"Posting the digest of {day} to {where} failed for now: Discord did not answer in "
+            "time. Nothing is lost; the scheduler will try again shortly."
+        )
+    return f"The digest of {day} for {where} ended as {status}."

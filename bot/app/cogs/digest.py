@@ -11,7 +11,7 @@ the target: those every post needs, and for `detailed` those of the thread it op
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -20,12 +20,13 @@ from discord.ext import commands
 
 from bot.app.outcomes import done_days, next_unposted, slot_of_day, window_days
 from bot.app.replies import Reply
-from bot.app.tree import permission_names
 from bot.app.views import (
     category_list_choices,
     fit_lines,
-    message_link,
+    missing_permissions,
     parse_day,
+    permission_names,
+    post_now_text,
     source_down_text,
     status_text,
     subscription_line,
@@ -34,8 +35,8 @@ from bot.app.views import (
 )
 from bot.errors import UserInputError
 from bot.filters import check_limit, check_min_score, parse_categories, parse_keywords
-from bot.models import Digest, PostRecord, Subscription
-from bot.publish import Outcome, compose, plan
+from bot.models import Subscription
+from bot.publish import compose, plan
 from bot.render import empty_reason, escape
 from bot.schedule import Slot, format_hhmm, get_zone, latest_complete_day, parse_hhmm
 
@@ -45,14 +46,6 @@ if TYPE_CHECKING:
 Channel = discord.TextChannel  # text and announcement channels (discord.py maps both)
 PREVIEW_MESSAGES = 5
 STATUS_DAYS = 7  # /digest status shows each channel's last week
-
-
-def _need(perms: discord.Permissions, fmt: str) -> list[str]:
-    """The permissions a post needs that `perms` lacks (reading history: the recovery scan)."""
-    needed = ["view_channel", "send_messages", "embed_links", "read_message_history"]
-    if fmt == "detailed":
-        needed += ["create_public_threads", "send_messages_in_threads"]
-    return [n for n in needed if not getattr(perms, n)]
 
 
 def refuse_here(channel: object, channel_id: int) -> str | None:
@@ -129,7 +122,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 perms = target.permissions_for(me)
         if perms is None:
             return
-        missing = _need(perms, fmt)
+        missing = missing_permissions(perms, fmt)
         if missing:
             raise UserInputError(
                 f"I cannot post in <#{channel_id}>: I am missing {permission_names(missing)}. "
@@ -388,81 +381,3 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 paused=self.bot.scheduler.paused_reason(),
             )
             await reply.send([{"content": text}])
-
-
-def post_now_text(
-    guild_id: int,
-    sub: Subscription,
-    digest: Digest,
-    out: Outcome,
-    record: PostRecord | None,
-    *,
-    late: bool,
-) -> str:
-    """Exactly what `/digest post-now` did: sent (with a link), already posted (when), nothing
-    to post (why), or failed (why, in words: Discord's raw error stays in the log)."""
-    where, day = f"<#{sub.channel_id}>", out.day
-    link = (
-        f" ({message_link(guild_id, sub.channel_id, out.message_ids[0])})"
-        if out.message_ids
-        else ""
-    )
-    candidates = len(digest.papers)
-    shown = compose(sub, digest).papers
-    status = str(out.status)
-    if status == "already" and out.was == "missed":
-        why = f" ({out.error})" if out.error else ""
-        return (
-            f"The digest of {day} is recorded as missed in {where}{why}. Post it late with "
-            f"/digest post-now date:{day}."
-        )
-    if status == "already" and out.was == "empty":
-        why = out.error or empty_reason(candidates)
-        return f"The digest of {day} was already handled in {where}{link}: nothing to post ({why})."
-    if status == "already":
-        posted_at: datetime | None = record.posted_at if record else None
-        when = f" on {ts(posted_at)}" if posted_at else ""
-        return (
-            f"The digest of {day} was already posted in {where}{when}{link}; "
-            "a day is never posted twice."
-        )
-    marked = " It is marked as posted late." if late else ""
-    if status == "sent" and out.message_ids and shown:
-        return f"Posted the digest of {day} to {where}{link}.{marked}"
-    if status in ("sent", "empty") and out.message_ids:
-        why = empty_reason(candidates)
-        return f"Posted the empty-day notice of {day} to {where}{link}: {why}.{marked}"
-    if status in ("sent", "empty"):
-        return (
-            f"Nothing was posted to {where} for {day}: {empty_reason(candidates)}, and "
-            "empty-day notices are off (post_empty)."
-        )
-    if status == "forbidden":
-        needed = permission_names(_need(discord.Permissions.none(), sub.format))
-        return (
-            f"Posting the digest of {day} to {where} failed: Discord refused me access or a "
-            f"permission there (I need {needed}). Fix the channel's permissions, then run "
-            "/digest subscribe there again to resume."
-        )
-    if status == "gone":
-        return (
-            f"Posting the digest of {day} failed: {where} no longer exists; "
-            "its subscription is disabled."
-        )
-    if status == "rejected":
-        return (
-            f"Posting the digest of {day} to {where} failed: Discord refused the message as "
-            "invalid. That is a bug on my side and has been logged; the channel is marked "
-            "failing until it is fixed."
-        )
-    if status == "failed" and out.retry_after > 0:
-        return (
-            f"Posting the digest of {day} to {where} is delayed: Discord asked me to wait "
-            f"{out.retry_after:.0f} s. Nothing is lost; the scheduler will post it after that."
-        )
-    if status == "failed":
-        return (
-            f"Posting the digest of {day} to {where} failed for now: Discord did not answer in "
-            "time. Nothing is lost; the scheduler will try again shortly."
-        )
-    return f"The digest of {day} for {where} ended as {status}."
