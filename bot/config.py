@@ -55,8 +55,16 @@ class SourcesConfig(_Section):
     hotpapers_dir: str = ""  # a folder of Hot Papers markdown posts
     hotpapers_url_template: str = ""  # e.g. https://example.org/posts/{date}---Hot-Papers.md
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    # The most one upstream request may take in all: throttle wait, connect, every read, retries.
+    request_deadline_seconds: float = Field(default=30.0, gt=0, le=600)
     max_retries: int = Field(default=4, ge=0, le=10)
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+    # Member requests (commands) waiting for an upstream at once; more are told to retry later.
+    member_requests_waiting: int = Field(default=4, ge=1, le=100)
+    # How long an unknown arXiv id or a day upstream has no post for is remembered.
+    negative_cache_minutes: int = Field(default=30, ge=1, le=10080)
+    # Days older than this are never fetched for a member's command: the store or "not kept".
+    fetch_horizon_days: int = Field(default=14, ge=1, le=3650)
     today_refresh_minutes: int = Field(default=60, ge=1)
     day_lag_days: int = Field(default=1, ge=0, le=7)  # "the day" = today - lag (latest complete)
 
