@@ -4,8 +4,10 @@ Every reply is ephemeral, so a mistake is seen only by the person who made it, a
 a raw exception, a server path or a Python repr:
 
 - `UserInputError`: its message, which the bot wrote to be shown (it quotes user text inert);
-- `SourceError` (an upstream outage): which source is unreachable and since when, from the
-  store's source health, never the exception text (it holds URLs and socket errors);
+- `SourceError` (an upstream outage): the source's own one-sentence message (which names it)
+  and since when it has not answered, from the store's source health; never raw exception
+  text (URLs, socket errors: `SourceError.detail`, the log). `UpstreamMissingError` (the
+  source has no such day) is not an outage and is said as such;
 - any other `HotPapersError` (a malformed stored digest, the store, the configuration): a
   sentence saying what kind of trouble it is; the details go to the log;
 - Discord-side checks (permissions, cooldown, server only, a channel option the bot cannot
@@ -32,10 +34,13 @@ from bot.errors import (
     HotPapersError,
     SourceError,
     StoreError,
+    UpstreamMissingError,
     UserInputError,
 )
 from bot.models import SourceHealth
 from bot.render import truncate
+from bot.sources.boundary import TITLES
+from bot.sources.boundary import title as source_title
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +59,23 @@ MISCONFIGURED = (
 )
 OUTDATED = "This command has changed since Discord listed it. Please try again in a minute."
 _SOURCE_NAME = re.compile(r"^([\w.+-]+): ")
+_RAW = re.compile(r"://|Errno|Error:|Traceback|<\w+ object|/\w+/\w+")
 
 
-def source_of(error: SourceError) -> str | None:
-    """The source a `SourceError` is about (its message starts with `name: `)."""
-    m = _SOURCE_NAME.match(str(error))
-    return m.group(1) if m else None
+def outage_text(error: SourceError, health: Sequence[SourceHealth]) -> str:
+    """What a user reads for an upstream failure: the source's own sentence when it is one
+    (the sources write "Hugging Face did not answer within 30 s."), with since when from the
+    store's source health; never raw exception text, a URL or a socket error."""
+    text = str(error).strip()
+    raw = _SOURCE_NAME.match(text)  # an older `name: raw detail` message: only the name is safe
+    if raw is not None and raw.group(1).partition("+")[0] in TITLES:
+        return source_down_text(raw.group(1), health)
+    if not text or raw is not None or _RAW.search(text):
+        return "A paper source did not answer just now. Please try again later."
+    about = next((h for h in health if text.startswith(source_title(h.source))), None)
+    if about is None:
+        return f"{text} Please try again later."
+    return source_down_text(about.source, health, text)
 
 
 def _channel_text(error: app_commands.TransformerError) -> str:
@@ -88,11 +104,10 @@ def explain(
         original = error.original
         if isinstance(original, UserInputError):
             return str(original)
+        if isinstance(original, UpstreamMissingError):
+            return str(original)  # "The Hot Papers posts have no post for …": not an outage
         if isinstance(original, SourceError):
-            name = source_of(original)
-            if name is None:
-                return "A paper source did not answer just now. Please try again later."
-            return source_down_text(name, health)
+            return outage_text(original, health)
         if isinstance(original, DigestFormatError):
             return DIGEST_BROKEN
         if isinstance(original, StoreError):

@@ -24,6 +24,7 @@ from bot.models import Digest, PostRecord, SourceHealth, Subscription, parse_arx
 from bot.publish import Outcome, compose
 from bot.render import ZWSP, clean, empty_reason, escape
 from bot.schedule import Slot
+from bot.sources.boundary import title as source_title
 from bot.taxonomy import MAX_CHOICES, complete_list, fit, search
 
 DISCORD = "https://discord.com/channels"
@@ -245,17 +246,21 @@ def source_problem(error: str | None) -> str:
     return "a bad answer" if error else "no answer"
 
 
-def source_down_text(name: str, health: Iterable[SourceHealth]) -> str:
-    """An upstream outage, said plainly: which source, since when (never the raw error)."""
+def source_down_text(name: str, health: Iterable[SourceHealth], sentence: str = "") -> str:
+    """An upstream outage, said plainly: which source (as people know it), since when.
+
+    `sentence` is the source error's own message when it is one plain sentence (the sources
+    write it to be shown); never the raw exception text, which stays in the log.
+    """
+    label = source_title(name)
     h = next((h for h in health if h.source == name), None)
     if h is None or h.ok:
-        return f"The paper source {name} did not answer just now. Please try again later."
+        first = sentence or f"{label} did not answer just now."
+        return f"{first} Please try again later."
+    first = sentence or f"{label} cannot be reached right now."
     tried = f"last tried {ts(h.checked_at, 'R')}"
-    if h.last_ok_at is not None:
-        since = f"it has not answered since {ts(h.last_ok_at)} ({tried})"
-    else:
-        since = f"it has not answered yet ({tried})"
-    return f"The paper source {name} is unreachable right now: {since}. Please try again later."
+    since = f"No answer since {ts(h.last_ok_at)}" if h.last_ok_at else "No answer yet"
+    return f"{first} {since} ({tried}). Please try again later."
 
 
 def status_text(

@@ -19,6 +19,7 @@ from bot.errors import (
     SourceError,
     StoreError,
     UpstreamFormatError,
+    UpstreamMissingError,
     UserInputError,
 )
 from bot.models import SourceHealth
@@ -76,26 +77,42 @@ CASES: list[tuple[str, app_commands.AppCommandError, str]] = [
         "days must be a whole number from 1 to 90 (got 0).",
     ),
     (
-        "source down, known since when",
-        invoke_error(SourceError("hf: ConnectError: [Errno -2] Name or service not known")),
-        "The paper source hf is unreachable right now: it has not answered since "
-        "<t:1615366800:f> (last tried <t:1615626000:R>). Please try again later.",
-    ),
-    (
-        "source down, never reached",
-        invoke_error(UpstreamFormatError("arxiv: body is not Atom: <html>…")),
-        "The paper source arxiv is unreachable right now: it has not answered yet "
+        "source down, its own sentence, known since when",
+        invoke_error(SourceError("Hugging Face did not answer within 30 s.", detail="https://x")),
+        "Hugging Face did not answer within 30 s. No answer since <t:1615366800:f> "
         "(last tried <t:1615626000:R>). Please try again later.",
     ),
     (
-        "source failed once, health says ok",
-        invoke_error(SourceError("hotpapers-md: HTTP 503 from https://x.example/a.md")),
-        "The paper source hotpapers-md did not answer just now. Please try again later.",
+        "source down, an old-style raw message: only its name is used",
+        invoke_error(SourceError("hf: ConnectError: [Errno -2] Name or service not known")),
+        "Hugging Face cannot be reached right now. No answer since <t:1615366800:f> "
+        "(last tried <t:1615626000:R>). Please try again later.",
     ),
     (
-        "source error naming no source",
-        invoke_error(SourceError("[Errno 111] Connection refused")),
+        "source never reached",
+        invoke_error(UpstreamFormatError("arXiv sent a page I could not read.")),
+        "arXiv sent a page I could not read. No answer yet (last tried <t:1615626000:R>). "
+        "Please try again later.",
+    ),
+    (
+        "source failed once, health says ok",
+        invoke_error(SourceError("The Hot Papers posts could not be reached (1 attempt).")),
+        "The Hot Papers posts could not be reached (1 attempt). Please try again later.",
+    ),
+    (
+        "old-style message, health says ok",
+        invoke_error(SourceError("hotpapers-md: HTTP 503 from https://x.example/a.md")),
+        "The Hot Papers posts did not answer just now. Please try again later.",
+    ),
+    (
+        "a source error that is raw text",
+        invoke_error(SourceError("ConnectError: [Errno 111] Connection refused")),
         "A paper source did not answer just now. Please try again later.",
+    ),
+    (
+        "upstream has no such day: not an outage",
+        invoke_error(UpstreamMissingError("The Hot Papers posts have no post for 2021-03-04.")),
+        "The Hot Papers posts have no post for 2021-03-04.",
     ),
     (
         "malformed digest (its message names a server path)",

@@ -105,13 +105,16 @@ async def test_an_outage_is_never_called_no_digest_yet_nor_shown_raw(
     earlier = datetime(2021, 3, 10, 9, 0, tzinfo=UTC)
     await empty_store.record_source_health("hotpapers-md", ok=True, at=earlier)
     async with running_app(sandbox, empty_store, clock, **unreachable):  # type: ignore[arg-type]
-        for options in ({}, {"date": "2021-03-12"}):
+        since, tried = int(earlier.timestamp()), int(clock.now.timestamp())
+        for options, first in [
+            ({}, "The Hot Papers posts cannot be reached right now."),
+            ({"date": "2021-03-12"}, "The Hot Papers posts could not be reached (1 attempt)."),
+        ]:
             r = await sandbox.control.invoke("hot", options)
             assert r.status == "answered" and r.ephemeral, r.content
-            since, tried = int(earlier.timestamp()), int(clock.now.timestamp())
             assert r.content == (
-                "The paper source hotpapers-md is unreachable right now: it has not answered "
-                f"since <t:{since}:f> (last tried <t:{tried}:R>). Please try again later."
+                f"{first} No answer since <t:{since}:f> (last tried <t:{tried}:R>). "
+                "Please try again later."
             ), options
             assert "ConnectError" not in r.content and "127.0.0.1" not in r.content
 
@@ -141,7 +144,7 @@ async def test_an_outage_after_a_public_defer_is_told_privately(
         assert r.original is None  # the public "thinking…" message was removed
         (reply,) = r.followups
         assert reply["flags"] & EPHEMERAL
-        assert reply["content"].startswith("The paper source hotpapers-md is unreachable")
+        assert reply["content"].startswith("The Hot Papers posts could not be reached")
         public = sandbox.control.messages(general, include_ephemeral=False)
         assert public == []
 
