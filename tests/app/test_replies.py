@@ -502,3 +502,19 @@ async def test_subscribe_with_the_longest_settings_answers_within_limits_saying_
     assert "keywords: " + "00" + "k" * 58 in content and "+16" in content
     sub = await bot.store.get_subscription(papers)
     assert sub is not None and len(sub.categories) == 120 and len(sub.keywords) == 20
+
+
+async def test_hot_says_when_it_shows_an_older_day_because_the_source_is_down(
+    sandbox: Sandbox, store: Store, clock: FakeClock, unreachable: dict[str, object]
+) -> None:
+    await sandbox.control.add_guild("Lab", channels=["general"])
+    clock.set(datetime(2021, 3, 15, 9, 0, tzinfo=UTC))  # 03-14 is due; only 03-12 is stored
+    async with running_app(sandbox, store, clock, **unreachable):  # type: ignore[arg-type]
+        r = await sandbox.control.invoke("hot")
+    assert r.status == "answered" and not r.ephemeral
+    first, header = r.content.split("\n", 1)
+    assert first == (
+        "-# The Hot Papers posts cannot be reached right now, so this is the latest stored day, "
+        "not 2021-03-14."
+    )
+    assert "Hot Papers 2021-03-12" in header

@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import limits
 from bot.app.outcomes import window_days
 from bot.app.replies import Reply
 from bot.app.views import (
@@ -30,8 +31,9 @@ from bot.app.views import (
 )
 from bot.errors import UserInputError
 from bot.filters import build_filter, check_window
-from bot.render import escape, render_digest, render_paper
+from bot.render import escape, render_digest, render_paper, truncate
 from bot.schedule import latest_complete_day
+from bot.sources.boundary import title as source_title
 
 if TYPE_CHECKING:
     from bot.app.bot import HotPapersBot
@@ -118,7 +120,10 @@ class PapersCog(commands.Cog):
                     ]
                 )
                 return
-            await reply.send(render_digest(hot.view, "compact"))
+            payloads = render_digest(hot.view, "compact")
+            if day is None:
+                payloads = await self._stale_note(hot.end, payloads)
+            await reply.send(payloads)
 
     async def _missing(self, day: object) -> str:
         """Why a day has no digest: the source is unreachable (since when), or it has none."""
@@ -129,6 +134,26 @@ class PapersCog(commands.Cog):
             if any(h.source == name and not h.ok for h in health):
                 return source_down_text(name, health)
         return f"There is no digest for {day} yet (source: {name}). Try another date as YYYY-MM-DD."
+
+    async def _stale_note(
+        self, end: object, payloads: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Say so when the latest day could not be had and an older stored day is shown."""
+        digests = self.bot.digests
+        name = digests.resolve("default")
+        latest = latest_complete_day(self.bot.clock(), digests.lag_days)
+        if digests.source(name) is None or end == latest or not payloads:
+            return payloads
+        health = await self.bot.store.source_health()
+        if not any(h.source == name and not h.ok for h in health):
+            return payloads
+        note = (
+            f"-# {source_title(name)} cannot be reached right now, so this is the latest "
+            f"stored day, not {latest}."
+        )
+        first = dict(payloads[0])
+        first["content"] = truncate(f"{note}\n{first.get('content', '')}".strip(), limits.CONTENT)
+        return [first, *payloads[1:]]
 
     @hot.autocomplete("category")
     async def _hot_category(
