@@ -518,3 +518,36 @@ async def test_hot_says_when_it_shows_an_older_day_because_the_source_is_down(
         "not 2021-03-14."
     )
     assert "Hot Papers 2021-03-12" in header
+
+
+async def test_hot_and_paper_answer_in_dms_and_user_installs_history_does_not(world) -> None:  # type: ignore[no-untyped-def]
+    sandbox, _, _ = world
+    for context in ("dm", "private"):
+        r = await sandbox.control.invoke("hot", {"category": "cs.CV"}, context=context)
+        assert r.status == "answered" and "cs.CV" in r.content, (context, r)
+        r = await sandbox.control.invoke("paper", {"id": "2103.06874"}, context=context)
+        assert r.status == "answered" and "CANINE" in r.embeds[0]["title"], (context, r)
+        assert "posted in this server" not in r.content
+        for command in ("history", "digest status"):
+            r = await sandbox.control.invoke(command, context=context)
+            assert r.status == "unavailable", (context, command, r.status)
+
+
+async def test_subscribe_sees_a_channel_overwrite_that_takes_a_permission(world) -> None:  # type: ignore[no-untyped-def]
+    sandbox, guild, bot = world
+    papers = channel(guild, "papers")
+    threads = (1 << 35) | (1 << 38)  # Create Public Threads, Send Messages in Threads
+    await sandbox.control.set_overwrite(papers, sandbox.state.bot_user.id, deny=threads)
+    for where in (papers, channel(guild, "general")):  # in the channel, and by the option
+        r = await sandbox.control.invoke(
+            "digest subscribe",
+            {"channel": papers, "format": "detailed"},
+            channel_id=where,
+            permissions=MANAGE_GUILD,
+        )
+        assert r.content == (
+            f"I cannot post in <#{papers}>: I am missing Create Public Threads, Send Messages "
+            "in Threads. Give me those permissions there and subscribe again."
+        ), where
+    assert await bot.store.list_subscriptions() == []
+    await subscribe(sandbox, papers, format="compact")  # compact needs no thread
