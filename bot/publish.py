@@ -191,11 +191,16 @@ def compose(sub: Subscription, digest: Digest) -> Digest:
     return select([digest], subscription_filter(sub), end=digest.day, window="day")
 
 
-def plan(sub: Subscription, view: Digest) -> tuple[list[Payload], list[Payload]]:
-    """(channel payloads, thread payloads) for a composed digest; nothing on a quiet empty day."""
+def plan(
+    sub: Subscription, view: Digest, *, candidates: int = 0
+) -> tuple[list[Payload], list[Payload]]:
+    """(channel payloads, thread payloads) for a composed digest; nothing on a quiet empty day.
+
+    `candidates`: the day's papers before the subscription's filters (an empty-day notice
+    says whether the source had none or the filters removed them)."""
     if not view.papers and not sub.post_empty:
         return [], []
-    payloads = render_digest(view, sub.format)
+    payloads = render_digest(view, sub.format, filtered_from=candidates)
     if sub.format == "detailed" and view.papers:
         return payloads[:1], payloads[1:]
     return payloads, []
@@ -402,7 +407,7 @@ class Publisher:
         resuming: bool,
     ) -> Outcome:
         channel, day = sub.channel_id, digest.day
-        in_channel, in_thread = plan(sub, view)
+        in_channel, in_thread = plan(sub, view, candidates=len(digest.papers))
         total = len(in_channel) + len(in_thread)
         nonces = [nonce_for(channel, day, i, record.generation) for i in range(total)]
         progress = _Progress(self, record, resuming)
