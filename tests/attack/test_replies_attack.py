@@ -1,0 +1,87 @@
+"""Attacks on what members are told and on bounded member work (issue 11 items 5 and 7),
+through the sandbox with the real bot: hostile option values, a stalled upstream, a moderator's
+`post-now date:`. Each test states the promised behaviour in its docstring."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.cli.preview import sample_digest
+from bot.render import ZWSP
+from bot.sandbox.app import Sandbox
+from bot.sources.base import SourceFactory
+from bot.store import open_store
+from bot.store.base import Store
+from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
+    MANAGE_GUILD,
+    FakeClock,
+    clock,
+    make_config,
+    running_app,
+    sandbox,
+    store,
+)
+
+MASKED = "[click me](https://evil.example/steal)"
+
+
+def _inert(text: str) -> bool:
+    """Whether `text` shows no live masked link: the `](` of a link is escaped or broken."""
+    return "](" not in text or "\\](" in text or f"]{ZWSP}(" in text
+
+
+# --- user text quoted in replies ---
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["it's\n\\x", "evil\u202eyrrab", "../../etc/passwd"],
+    ids=["quote-newline-backslash", "rtl-override", "path"],
+)
+async def test_paper_bad_id_reply_is_not_a_python_repr(
+    sandbox: Sandbox, store: Store, clock: FakeClock, given: str
+) -> None:
+    """`/paper id:<not an id>` says what is accepted and quotes the input inert (as `/hot
+    date:` does: inside `code`, cleaned), never as a Python repr: no `'…'`/`"…"` string
+    literal, no `\\n`, `\\\\` or `\\u202e` escapes. Today `parse_arxiv_id` builds the message
+    with `{text!r}` and `views.parse_paper_id` shows it verbatim."""
+    await sandbox.control.add_guild("Lab", channels=["general"])
+    async with running_app(sandbox, store, clock):
+        r = await sandbox.control.invoke("paper", {"id": given})
+    assert r.status == "answered" and r.ephemeral, r.content
+    assert r.content.startswith("Not an arXiv id"), r.content
+    assert repr(given) not in r.content, r.content
+    assert "\\n" not in r.content and "\\u202e" not in r.content and "\\\\" not in r.content
+
+
+async def test_paper_bad_id_reply_shows_no_live_masked_link(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    """A member's own text echoed back must not render as a masked link (a phishing link
+    in the bot's voice, even privately): `/paper id:[click me](https://evil…)` quotes it
+    inert. Today the raw text is inside `'…'` and Discord renders the link."""
+    await sandbox.control.add_guild("Lab", channels=["general"])
+    async with running_app(sandbox, store, clock):
+        r = await sandbox.control.invoke("paper", {"id": MASKED})
+    assert r.status == "answered" and r.ephemeral, r.content
+    assert _inert(r.content), r.content
+
+
+async def test_unknown_category_reply_shows_no_live_masked_link(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    """`/hot category:[clickme](https://evil…)` (no space: one item) names the unknown category inert (in code or
+    escaped). Today `filters.parse_categories` quotes it as `'…'` and the reply renders a
+    masked link in the bot's voice."""
+    await sandbox.control.add_guild("Lab", channels=["general"])
+    async with running_app(sandbox, store, clock):
+        r = await sandbox.control.invoke("hot", {"category": MASKED.replace(" ", "")})
+    assert r.status == "answered" and r.ephemeral, r.content
+    assert r.content.startswith("Unknown arXiv category"), r.content
+    assert _inert(r.content), r.content
