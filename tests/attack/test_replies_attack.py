@@ -85,3 +85,76 @@ async def test_unknown_category_reply_shows_no_live_masked_link(
     assert r.status == "answered" and r.ephemeral, r.content
     assert r.content.startswith("Unknown arXiv category"), r.content
     assert _inert(r.content), r.content
+
+
+# --- bounded member work ---
+
+
+class Upstream:
+    """A MockTransport upstream: arXiv stalls until released; the posts host has no post (404).
+    Counts requests per host."""
+
+    def __init__(self) -> None:
+        self.asked: dict[str, int] = {}
+        self.arxiv_waiting = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        self.asked[host] = self.asked.get(host, 0) + 1
+        if "arxiv" in host:
+            self.arxiv_waiting.set()
+            await self.release.wait()
+            return httpx.Response(503)
+        return httpx.Response(404)
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[tuple[Upstream, dict[str, object]]]:
+    up = Upstream()
+    config = make_config(
+        sources={
+            "hotpapers_url_template": "https://posts.example/{date}.md",
+            "max_retries": 0,
+            "member_requests_waiting": 1,
+        }
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(up)) as client:
+        yield up, {"config": config, "factory": SourceFactory(config.sources, client)}
+        up.release.set()
+
+
+@pytest.fixture
+async def empty_store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(tmp_path / "empty.sqlite3") as s:
+        await s.save_digest(sample_digest(), final=True)
+        yield s
+
+
+async def test_a_stalled_arxiv_lookup_does_not_make_hot_busy_in_the_name_of_another_source(
+    sandbox: Sandbox,
+    empty_store: Store,
+    clock: FakeClock,
+    upstream: tuple[Upstream, dict[str, object]],
+) -> None:
+    """One member's `/paper` waiting on arXiv must not refuse another member's `/hot` on a
+    different source, and above all not by blaming that source: with the budget full of arXiv
+    lookups, `/hot date:` (the Hot Papers posts) answers from its own source (here: it has no
+    post that day). Today `DigestService._member_fetches` is one counter for every source, so
+    the `/hot` gets "The Hot Papers posts is busy with other requests" and its source is never
+    asked (digests.py `_member_budget`)."""
+    up, options = upstream
+    guild = await sandbox.control.add_guild("Lab", channels=["general"])
+    alice = await sandbox.control.add_member(guild.id, "alice")
+    bob = await sandbox.control.add_member(guild.id, "bob")
+    async with running_app(sandbox, empty_store, clock, **options):  # type: ignore[arg-type]
+        paper = asyncio.create_task(
+            sandbox.control.invoke("paper", {"id": "2101.00001"}, user_id=alice.user.id, timeout=30)
+        )
+        await asyncio.wait_for(up.arxiv_waiting.wait(), 10)
+        r = await sandbox.control.invoke("hot", {"date": "2021-03-11"}, user_id=bob.user.id)
+        up.release.set()
+        await paper
+    assert r.status == "answered" and r.ephemeral, r.content
+    assert "busy" not in r.content, r.content
+    assert up.asked.get("posts.example", 0) == 1, up.asked
