@@ -158,3 +158,64 @@ async def test_a_stalled_arxiv_lookup_does_not_make_hot_busy_in_the_name_of_anot
     assert r.status == "answered" and r.ephemeral, r.content
     assert "busy" not in r.content, r.content
     assert up.asked.get("posts.example", 0) == 1, up.asked
+
+
+async def _subscribed(sandbox: Sandbox, guild_id: int) -> int:
+    general = next(c.id for c in sandbox.state.guilds[guild_id].channels.values())
+    r = await sandbox.control.invoke(
+        "digest subscribe", {"channel": general}, permissions=MANAGE_GUILD
+    )
+    assert r.status == "answered" and r.ephemeral, r.content
+    return general
+
+
+async def test_post_now_date_older_than_the_horizon_is_not_fetched(
+    sandbox: Sandbox,
+    empty_store: Store,
+    clock: FakeClock,
+    upstream: tuple[Upstream, dict[str, object]],
+) -> None:
+    """`/digest post-now date:` is member work too (digests.py's docstring names it): a day
+    older than `sources.fetch_horizon_days` (14) that is not stored is a clear "not kept here"
+    reply, and upstream is not asked. Today `post_now` calls `DigestService.get` (the
+    scheduler's path: no horizon, no negative cache, no member budget, scheduler priority),
+    so a moderator can make the bot fetch any day back to 1991."""
+    up, options = upstream
+    guild = await sandbox.control.add_guild("Lab", channels=["general"])
+    async with running_app(sandbox, empty_store, clock, **options):  # type: ignore[arg-type]
+        channel_id = await _subscribed(sandbox, guild.id)
+        r = await sandbox.control.invoke(
+            "digest post-now",
+            {"channel": channel_id, "date": "2020-01-15"},
+            permissions=MANAGE_GUILD,
+        )
+    assert r.status == "answered" and r.ephemeral, r.content
+    assert up.asked.get("posts.example", 0) == 0, (up.asked, r.content)
+
+
+async def test_post_now_of_a_day_upstream_lacks_is_remembered(
+    sandbox: Sandbox,
+    empty_store: Store,
+    clock: FakeClock,
+    upstream: tuple[Upstream, dict[str, object]],
+) -> None:
+    """A day the source answered it has no post for is remembered for
+    `sources.negative_cache_minutes` for every member command: a second `/digest post-now
+    date:` of that day (or a `/hot date:` after it) does not ask upstream again. Today
+    `post_now` bypasses `DigestService.ensure_for_member`, so every call asks again."""
+    up, options = upstream
+    guild = await sandbox.control.add_guild("Lab", channels=["general"])
+    async with running_app(sandbox, empty_store, clock, **options):  # type: ignore[arg-type]
+        channel_id = await _subscribed(sandbox, guild.id)
+        replies = [
+            await sandbox.control.invoke(
+                "digest post-now",
+                {"channel": channel_id, "date": "2021-03-11"},
+                permissions=MANAGE_GUILD,
+            )
+            for _ in range(3)
+        ]
+        hot = await sandbox.control.invoke("hot", {"date": "2021-03-11"})
+    assert all(r.status == "answered" and r.ephemeral for r in replies)
+    assert hot.status == "answered" and hot.ephemeral, hot.content
+    assert up.asked.get("posts.example", 0) == 1, (up.asked, [r.content for r in replies])
