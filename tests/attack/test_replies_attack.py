@@ -219,3 +219,27 @@ async def test_post_now_of_a_day_upstream_lacks_is_remembered(
     assert all(r.status == "answered" and r.ephemeral for r in replies)
     assert hot.status == "answered" and hot.ephemeral, hot.content
     assert up.asked.get("posts.example", 0) == 1, (up.asked, [r.content for r in replies])
+
+
+# --- replies within Discord's limits ---
+
+
+async def test_hot_none_match_with_a_long_category_list_fits_and_answers(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    """`/hot category:` excluding every category (1,601 characters, well inside Discord's
+    6,000 for an option) leaves no paper: the reply says so within 2,000 characters (the
+    filter summarised or cut), privately or publicly but answered. Today the "None of the N
+    hot papers of … match …" text (cogs/papers.py, `hot`) is not cut: `flt.describe()` lists
+    all 155 exclusions (2,220 characters), Discord refuses the message, and the member gets
+    the generic apology instead."""
+    from bot.taxonomy import load
+
+    every = ",".join(f"-{c}" for c in load().categories)
+    assert len(every) < 6000
+    await sandbox.control.add_guild("Lab", channels=["general"])
+    async with running_app(sandbox, store, clock):
+        r = await sandbox.control.invoke("hot", {"date": "2021-03-12", "category": every})
+    assert r.status == "answered", r.status
+    assert r.content.startswith("None of the"), r.content
+    assert len(r.content) <= 2000
