@@ -243,3 +243,37 @@ async def test_hot_none_match_with_a_long_category_list_fits_and_answers(
     assert r.status == "answered", r.status
     assert r.content.startswith("None of the"), r.content
     assert len(r.content) <= 2000
+
+
+@pytest.fixture
+async def long_title_store(tmp_path: Path) -> AsyncIterator[Store]:
+    """The sample day, retitled with 3,000 characters of markdown (a hostile or broken post)."""
+    async with open_store(tmp_path / "long.sqlite3") as s:
+        title = "**bold** [x](https://evil.example) " * 90
+        await s.save_digest(sample_digest().model_copy(update={"title": title}), final=True)
+        yield s
+
+
+async def test_preview_nothing_would_be_posted_fits_with_a_long_digest_title(
+    sandbox: Sandbox, long_title_store: Store, clock: FakeClock
+) -> None:
+    """`/digest preview` of a channel whose filters remove every paper (post_empty off) says
+    "Nothing would be posted for … : this channel's filters removed all N papers" within
+    2,000 characters, whatever the digest's title. Today cogs/digest.py `preview` puts the
+    whole escaped title (here ~3,800 characters) in the reply, Discord refuses it, and the
+    moderator reads the generic apology instead of why nothing would be posted."""
+    guild = await sandbox.control.add_guild("Lab", channels=["general"])
+    async with running_app(sandbox, long_title_store, clock):
+        general = next(c.id for c in guild.channels.values())
+        r = await sandbox.control.invoke(
+            "digest subscribe",
+            {"channel": general, "categories": "math.AG", "post_empty": False},
+            permissions=MANAGE_GUILD,
+        )
+        assert r.status == "answered" and r.ephemeral, r.content
+        r = await sandbox.control.invoke(
+            "digest preview", {"channel": general}, permissions=MANAGE_GUILD
+        )
+    assert r.status == "answered" and r.ephemeral, r.status
+    assert r.content.startswith("Nothing would be posted"), r.content[:300]
+    assert "filters removed all" in r.content and len(r.content) <= 2000
