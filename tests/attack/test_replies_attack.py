@@ -87,6 +87,31 @@ async def test_unknown_category_reply_shows_no_live_masked_link(
     assert _inert(r.content), r.content
 
 
+@pytest.mark.parametrize(
+    ("option", "given"),
+    [("time", "it's\n"), ("timezone", "it's\u202e"), ("time", MASKED), ("timezone", MASKED)],
+    ids=["time-repr", "zone-repr", "time-link", "zone-link"],
+)
+async def test_subscribe_bad_time_or_zone_is_quoted_inert_not_as_a_repr(
+    sandbox: Sandbox, store: Store, clock: FakeClock, option: str, given: str
+) -> None:
+    """`/digest subscribe time:`/`timezone:` with a bad value quotes it the way `/hot date:`
+    does (cleaned, inside `code`): no Python string literal with `\\n`/`\\u202e` escapes, no
+    live masked link. Today cogs/digest.py `subscribe` shows `str(ValueError)` from
+    `parse_hhmm`/`get_zone`, which quote the input with `!r`."""
+    guild = await sandbox.control.add_guild("Lab", channels=["general"])
+    general = next(c.id for c in guild.channels.values())
+    async with running_app(sandbox, store, clock):
+        r = await sandbox.control.invoke(
+            "digest subscribe", {"channel": general, option: given}, permissions=MANAGE_GUILD
+        )
+    assert r.status == "answered" and r.ephemeral, r.content
+    assert "is not a" in r.content, r.content
+    assert repr(given) not in r.content, r.content
+    assert "\\n" not in r.content and "\\u202e" not in r.content, r.content
+    assert _inert(r.content), r.content
+
+
 # --- bounded member work ---
 
 
