@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the conftest fixtures are imported and used by name
 """Attacks on what members are told and on bounded member work (issue 11 items 5 and 7),
 through the sandbox with the real bot: hostile option values, a stalled upstream, a moderator's
 `post-now date:`. Each test states the promised behaviour in its docstring."""
@@ -6,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -76,8 +76,8 @@ async def test_paper_bad_id_reply_shows_no_live_masked_link(
 async def test_unknown_category_reply_shows_no_live_masked_link(
     sandbox: Sandbox, store: Store, clock: FakeClock
 ) -> None:
-    """`/hot category:[clickme](https://evil…)` (no space: one item) names the unknown category inert (in code or
-    escaped). Today `filters.parse_categories` quotes it as `'…'` and the reply renders a
+    """`/hot category:[clickme](https://evil…)` (no space: one item) names the unknown
+    category inert (in code or escaped). Today `filters.parse_categories` quotes it as `'…'` and the reply renders a
     masked link in the bot's voice."""
     await sandbox.control.add_guild("Lab", channels=["general"])
     async with running_app(sandbox, store, clock):
