@@ -77,8 +77,8 @@ async def test_unknown_category_reply_shows_no_live_masked_link(
     sandbox: Sandbox, store: Store, clock: FakeClock
 ) -> None:
     """`/hot category:[clickme](https://evil…)` (no space: one item) names the unknown
-    category inert (in code or escaped). Today `filters.parse_categories` quotes it as `'…'` and the reply renders a
-    masked link in the bot's voice."""
+    category inert (in code or escaped). Today `filters.parse_categories` quotes it as
+    `'…'` and the reply renders a masked link in the bot's voice."""
     await sandbox.control.add_guild("Lab", channels=["general"])
     async with running_app(sandbox, store, clock):
         r = await sandbox.control.invoke("hot", {"category": MASKED.replace(" ", "")})
