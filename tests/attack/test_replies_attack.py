@@ -302,3 +302,50 @@ async def test_preview_nothing_would_be_posted_fits_with_a_long_digest_title(
     assert r.status == "answered" and r.ephemeral, r.status
     assert r.content.startswith("Nothing would be posted"), r.content[:300]
     assert "filters removed all" in r.content and len(r.content) <= 2000
+
+
+# --- deadlines on member work ---
+
+
+async def test_a_members_hot_fetch_has_a_deadline_for_the_whole_day_not_per_request(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    """Fetching one (source, day) is a unit of work with its own deadline (issue 11 item 1;
+    `schedule.fetch_deadline_seconds` for the scheduler's fetch): a member's `/hot date:` that
+    fetches the day is bounded the same way, and then says which source did not answer.
+
+    Here Hugging Face answers every page in time (0.3 s, inside the 5 s request deadline) but
+    every page is full, so the day takes 20 pages (`hf.MAX_PAGES`); the day's deadline is 1 s.
+    Expected: the fetch gives up after a few pages. Today the member path (`DigestService.
+    ensure_for_member` -> `cache.ensure_digest`) has no deadline of its own, only each request
+    has one: all 20 pages are fetched (with defaults: 20 x 30 s of hf pages, then arXiv
+    batches, past Discord's 15-minute interaction token, and the member is never told)."""
+    asked: list[str] = []
+
+    async def slow_full_pages(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("p", "0"))
+        asked.append(request.url.path)
+        await asyncio.sleep(0.3)
+        item = {
+            "title": f"Paper {page}",
+            "paper": {"id": f"2103.{page + 1:05d}", "title": f"Paper {page}", "upvotes": 1},
+        }
+        return httpx.Response(200, json=[item])
+
+    config = make_config(
+        sources={
+            "default": "hf",
+            "hf_base_url": "https://hf.example",
+            "hf_page_size": 1,
+            "request_deadline_seconds": 5,
+            "max_retries": 0,
+        },
+        schedule={"fetch_deadline_seconds": 1},
+    )
+    await sandbox.control.add_guild("Lab", channels=["general"])
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slow_full_pages)) as client:
+        factory = SourceFactory(config.sources, client)
+        async with running_app(sandbox, store, clock, config=config, factory=factory):
+            r = await sandbox.control.invoke("hot", {"date": "2021-03-12"}, timeout=60)
+    assert r.status == "answered", r.status
+    assert len(asked) < 10, f"{len(asked)} pages fetched for one member's /hot"
