@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import discord
 import httpx
 import pytest
 
@@ -349,3 +350,61 @@ async def test_a_members_hot_fetch_has_a_deadline_for_the_whole_day_not_per_requ
             r = await sandbox.control.invoke("hot", {"date": "2021-03-12"}, timeout=60)
     assert r.status == "answered", r.status
     assert len(asked) < 10, f"{len(asked)} pages fetched for one member's /hot"
+
+
+# --- an error after a public defer ---
+
+
+class _Response:
+    type = discord.InteractionResponseType.deferred_channel_message
+
+    def is_done(self) -> bool:
+        return True
+
+
+class _Followup:
+    def __init__(self, sent: list[tuple[str, object]]) -> None:
+        self.sent = sent
+
+    async def send(self, text: str, **kwargs: object) -> None:
+        self.sent.append(("followup", text))
+
+
+class _PublicDeferred:
+    """An interaction `/hot` deferred publicly ("HotPapers is thinking…" in the channel)
+    whose `@original` cannot be deleted (Discord answered 500)."""
+
+    def __init__(self) -> None:
+        self.extras: dict[str, object] = {"deferred_ephemeral": False}
+        self.response = _Response()
+        self.sent: list[tuple[str, object]] = []
+        self.followup = _Followup(self.sent)
+
+    async def delete_original_response(self) -> None:
+        raise discord.HTTPException(_FakeHttp(500), "Internal Server Error")
+
+    async def edit_original_response(self, **kwargs: object) -> None:
+        self.sent.append(("edit", kwargs.get("content")))
+
+
+class _FakeHttp:
+    def __init__(self, status: int) -> None:
+        self.status, self.reason = status, "boom"
+
+
+async def test_an_error_after_a_public_defer_stays_private_when_the_delete_fails() -> None:
+    """`replies.answer` says why it deletes the public "thinking…" message first: Discord
+    gives the first follow-up after a defer the defer's visibility. So when that delete
+    fails, the error text must not be sent as that first follow-up (it would show in the
+    channel): the public message may be edited to a neutral line ("Could not answer; you
+    were told privately" or similar, with no error text), or the error kept for a later
+    private follow-up. Today `answer` logs the failed delete and sends the error text as
+    the first follow-up anyway (bot/app/replies.py, `answer`)."""
+    from bot.app.replies import answer
+
+    interaction = _PublicDeferred()
+    secret = "The Hot Papers posts cannot be reached right now. Please try again later."
+    await answer(interaction, secret, ephemeral=True)  # type: ignore[arg-type]
+    first = interaction.sent[0] if interaction.sent else None
+    assert first is not None, "the member was told nothing"
+    assert not (first[0] == "followup" and first[1] == secret), interaction.sent
