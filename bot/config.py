@@ -79,7 +79,7 @@ def store_path_problem(path: str) -> str | None:
     """
     if not path.strip():
         return "is empty; give the SQLite file, e.g. hotpapers.sqlite3"
-    if path.startswith(":") or path.startswith("file:"):
+    if path.startswith((":", "file:")):
         return f"{path!r} is not a file path (the store must be a file that outlives the process)"
     p = Path(path)
     try:

@@ -135,7 +135,7 @@ def test_values_that_cannot_work_are_refused_at_load(
 
 
 def test_store_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="invalid config: store.path: .* is a directory"):
+    with pytest.raises(ConfigError, match=r"invalid config: store.path: .* is a directory"):
         parse_config({"store": {"path": str(tmp_path)}}, env={})
 
 
@@ -187,9 +187,7 @@ def test_a_config_path_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path)
     assert "invalid config: --config:" in r.stderr and "not a regular file" in r.stderr
 
 
-def test_an_unreadable_config_is_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unreadable_config_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The tests run as root, who reads any mode; so the read itself is made to fail as it does
     # for another user on a 0600 file of root's.
     f = tmp_path / "config.toml"
