@@ -222,7 +222,7 @@ async def test_a_store_that_fills_up_is_logged_once_shown_and_recovers(
         await store.save_digest(_big_digest(1))
         await _fill_the_disk(store)
         for day in range(2, 6):  # every tick tries again
-            with pytest.raises(StoreError, match="^the disk is full$"):
+            with pytest.raises(StoreError, match=r"^the disk is full$"):
                 await store.save_digest(_big_digest(day))
         health = store.write_health()
         assert not health.ok and health.reason == "the disk is full" and health.failures == 4
