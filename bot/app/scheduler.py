@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from bot.app.digests import DigestService
 from bot.app.sender import gather_limited
@@ -32,6 +32,9 @@ from bot.models import Digest, Subscription
 from bot.publish import Outcome, Publisher
 from bot.schedule import Clock, Slot, due_slots, utc_now
 from bot.store.base import Store
+
+if TYPE_CHECKING:
+    from bot.app.lease import PosterLease
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ class TickReport:
     due: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # (source, day) not available yet
+    paused: str | None = None  # why this tick posted nothing (no poster lease, store unwritable)
 
     @property
     def sent(self) -> int:
@@ -87,7 +91,9 @@ class Scheduler:
         config: Config,
         *,
         clock: Clock = utc_now,
+        lease: PosterLease | None = None,
     ) -> None:
+        self.lease = lease  # posting needs it held (one poster per store; bot/app/lease.py)
         self.store = store
         self.publisher = publisher
         self.digests = digests
@@ -116,6 +122,10 @@ class Scheduler:
         """Post everything due at `now` (default: the clock); safe to call at any time."""
         now = now or self.clock()
         report = TickReport(at=now)
+        if self.lease is not None and not await self.lease.holds():
+            report.paused = self.lease.status_line()
+            self.last_tick = report
+            return report
         subs = await self.store.list_subscriptions(enabled_only=True)
         by_channel = {s.channel_id: s for s in subs}
         slots = due_slots(

@@ -36,6 +36,19 @@ class WriteHealth:
 
 
 @dataclass(frozen=True)
+class Start:
+    """A process start: when it began and how long it waited before connecting to Discord."""
+
+    at: datetime
+    waited: timedelta = timedelta(0)
+
+    @property
+    def connected_at(self) -> datetime:
+        """When it went on to connect."""
+        return self.at + self.waited
+
+
+@dataclass(frozen=True)
 class Lease:
     """A named lease row: who holds it, since when, until when (all UTC)."""
 
@@ -199,11 +212,11 @@ class Store(Protocol):
         """Lease `name` as stored (possibly expired), or None."""
         ...
 
-    async def record_start(self, at: datetime, *, forget_before: datetime) -> None:
-        """Remember that a process started at `at`; forget starts before `forget_before`."""
+    async def record_start(self, start: Start, *, forget_before: datetime) -> None:
+        """Remember a process start; forget starts before `forget_before`."""
         ...
 
-    async def list_starts(self, since: datetime) -> list[datetime]:
+    async def list_starts(self, since: datetime) -> list[Start]:
         """Remembered process starts at or after `since`, oldest first."""
         ...
 

@@ -50,7 +50,7 @@ from bot.models import (
     Subscription,
     Tweet,
 )
-from bot.store.base import Lease, WriteHealth
+from bot.store.base import Lease, Start, WriteHealth
 from bot.store.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -792,17 +792,24 @@ class SqliteStore:
         row = await self._one("SELECT * FROM leases WHERE name = ?", (name,))
         return self._lease(row) if row is not None else None
 
-    async def record_start(self, at: datetime, *, forget_before: datetime) -> None:
+    async def record_start(self, start: Start, *, forget_before: datetime) -> None:
         """Insert one start and prune the old ones, in one transaction."""
         async with self._write() as db:
-            await db.execute("INSERT INTO starts (at) VALUES (?)", (_iso(at),))
+            await db.execute(
+                "INSERT INTO starts (at, waited_seconds) VALUES (?, ?)",
+                (_iso(start.at), start.waited.total_seconds()),
+            )
             await db.execute("DELETE FROM starts WHERE at < ?", (_iso(forget_before),))
 
-    async def list_starts(self, since: datetime) -> list[datetime]:
+    async def list_starts(self, since: datetime) -> list[Start]:
         """Starts at or after `since`, oldest first (compared as datetimes, as leases are)."""
-        rows = await self._all("SELECT at FROM starts")
-        found = [d for d in (_dt(r["at"]) for r in rows) if d is not None and d >= since]
-        return sorted(found)
+        rows = await self._all("SELECT at, waited_seconds FROM starts")
+        found = [
+            Start(at, timedelta(seconds=r["waited_seconds"]))
+            for r in rows
+            if (at := _dt(r["at"])) is not None and at >= since
+        ]
+        return sorted(found, key=lambda s: s.at)
 
     async def counts(self) -> dict[str, int]:
         """Row counts per table."""
