@@ -112,6 +112,9 @@ class DiscordConfig(_Section):
     # Posting requests per second, spaced evenly. Discord's global limit is 50/s per bot, and
     # discord.py only learns of it from a 429; 48 leaves room for network jitter.
     requests_per_second: float = Field(default=48.0, gt=0, le=1000)
+    # The longest rate-limit wait one post may sit out (discord.py's max_ratelimit_timeout,
+    # which it floors at 30 s). A longer 429 reschedules that post instead of holding it.
+    max_ratelimit_seconds: float = Field(default=30.0, ge=30, le=600)
 
     @field_validator("api_base")
     @classmethod
@@ -148,8 +151,16 @@ class SourcesConfig(_Section):
     hotpapers_dir: str = ""  # a folder of Hot Papers markdown posts
     hotpapers_url_template: str = ""  # e.g. https://example.org/posts/{date}---Hot-Papers.md
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    # The most one upstream request may take in all: throttle wait, connect, every read, retries.
+    request_deadline_seconds: float = Field(default=30.0, gt=0, le=600)
     max_retries: int = Field(default=4, ge=0, le=10)
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+    # Member requests (commands) waiting for an upstream at once; more are told to retry later.
+    member_requests_waiting: int = Field(default=4, ge=1, le=100)
+    # How long an unknown arXiv id or a day upstream has no post for is remembered.
+    negative_cache_minutes: int = Field(default=30, ge=1, le=10080)
+    # Days older than this are never fetched for a member's command: the store or "not kept".
+    fetch_horizon_days: int = Field(default=14, ge=1, le=3650)
     today_refresh_minutes: int = Field(default=60, ge=1)
     day_lag_days: int = Field(default=1, ge=0, le=7)  # "the day" = today - lag (latest complete)
 
@@ -186,6 +197,12 @@ class ScheduleConfig(_Section):
 
     tick_seconds: float = Field(default=60.0, gt=0, le=3600)
     catch_up_hours: float = Field(default=12.0, ge=0, le=48)
+    # Each unit of work has its own deadline: fetching one (source, day), posting one
+    # (channel, day). A unit past it is cut off, recorded as failed and retried later.
+    fetch_deadline_seconds: float = Field(default=120.0, gt=0, le=3600)
+    post_deadline_seconds: float = Field(default=180.0, gt=0, le=3600)
+    # How far back a restart looks for days that were missed while the bot was down.
+    missed_lookback_days: int = Field(default=31, ge=1, le=366)
     default_time: str = "09:00"
     default_timezone: str = "UTC"
 

@@ -202,6 +202,7 @@ class PostRecord(BaseModel):
     created_at: datetime | None = None
     posted_at: datetime | None = None
     late: bool = False  # posted on a moderator's request after its catch-up window
+    generation: int = 0  # bumped when a broken post (thread/header deleted) starts afresh
 
 
 class DigestMeta(BaseModel):

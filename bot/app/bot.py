@@ -25,7 +25,7 @@ from bot.app.digests import DigestService
 from bot.app.health import DiscordHealth
 from bot.app.lease import PosterLease
 from bot.app.scheduler import Scheduler
-from bot.app.sender import DiscordSender, Pacer
+from bot.app.sender import DiscordSender, GlobalLimit, Pacer, stop_blind_resends
 from bot.app.tree import HotPapersTree
 from bot.config import Config
 from bot.publish import Publisher
@@ -84,7 +84,13 @@ class HotPapersBot(commands.Bot):
         options.setdefault("chunk_guilds_at_startup", False)
         options.setdefault("max_messages", None)
         health = DiscordHealth(clock)  # Discord trouble since start, for /digest status
-        options.setdefault("http_trace", health.trace_config())
+        global_limit = GlobalLimit(
+            config.discord.max_ratelimit_seconds
+        )  # Discord's global 429s pause posting, visibly
+        trace = stop_blind_resends(global_limit.attach(health.trace_config()))
+        options.setdefault("http_trace", trace)
+        # A rate-limit wait longer than this raises instead of holding the post (issue 11).
+        options.setdefault("max_ratelimit_timeout", config.discord.max_ratelimit_seconds)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -107,6 +113,7 @@ class HotPapersBot(commands.Bot):
                 self.http,
                 lambda: self.user.id if self.user else None,
                 Pacer(config.discord.requests_per_second),
+                global_limit,
             ),
             clock=clock,
             attempts=post_attempts,
@@ -114,7 +121,13 @@ class HotPapersBot(commands.Bot):
         )
         self.lease = lease
         self.scheduler = Scheduler(
-            store, self.publisher, self.digests, config, clock=clock, lease=lease
+            store,
+            self.publisher,
+            self.digests,
+            config,
+            clock=clock,
+            lease=lease,
+            global_limit=global_limit,
         )
         self.synced: list[discord.app_commands.AppCommand] = []
 

@@ -152,11 +152,20 @@ class Store(Protocol):
         thread_id: int | None = None,
         error: str | None = None,
         posted_at: datetime | None = None,
+        late: bool | None = None,
     ) -> None:
         """Record the outcome of a post attempt (status sent/failed/pending, ids, error).
 
         `posted_at` is when a sent post went out, by the caller's clock (default: now).
         """
+        ...
+
+    async def reopen_post(
+        self, channel_id: int, day: date, *, generation: int, late: bool, created_at: datetime
+    ) -> None:
+        """Reset (channel, day) to an empty `pending` post of `generation`: no messages, no
+        thread, no error. For a post that starts afresh (its thread or header was deleted)
+        or a missed day a moderator asked to post late."""
         ...
 
     async def get_post(self, channel_id: int, day: date) -> PostRecord | None:

@@ -607,6 +607,7 @@ class SqliteStore:
             created_at=_dt(row["created_at"]),
             posted_at=_dt(row["posted_at"]),
             late=bool(row["late"]),
+            generation=row["generation"],
         )
 
     async def claim_post(self, record: PostRecord) -> PostRecord:
@@ -648,14 +649,16 @@ class SqliteStore:
         thread_id: int | None = None,
         error: str | None = None,
         posted_at: datetime | None = None,
+        late: bool | None = None,
     ) -> None:
         """Record progress or an outcome; an outcome (sent/failed) counts as an attempt."""
-        posted = _iso(posted_at or _now()) if status == "sent" else None
+        posted = _iso(posted_at or _now()) if status in ("sent", "empty") else None
         async with self._write() as db:
             await db.execute(
                 "UPDATE posts SET status = ?, attempts = attempts + ?, error = ?,"
                 " message_ids = coalesce(?, message_ids), thread_id = coalesce(?, thread_id),"
-                " posted_at = coalesce(?, posted_at) WHERE channel_id = ? AND day = ?",
+                " posted_at = coalesce(?, posted_at), late = coalesce(?, late)"
+                " WHERE channel_id = ? AND day = ?",
                 (
                     status,
                     int(status != "pending"),
@@ -663,9 +666,22 @@ class SqliteStore:
                     json.dumps(message_ids) if message_ids is not None else None,
                     thread_id,
                     posted,
+                    None if late is None else int(late),
                     channel_id,
                     day.isoformat(),
                 ),
+            )
+
+    async def reopen_post(
+        self, channel_id: int, day: date, *, generation: int, late: bool, created_at: datetime
+    ) -> None:
+        """Reset a post row to an empty pending attempt of `generation` (see `Store`)."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE posts SET status = 'pending', message_ids = '[]', thread_id = NULL,"
+                " error = NULL, posted_at = NULL, generation = ?, late = ?, created_at = ?"
+                " WHERE channel_id = ? AND day = ?",
+                (generation, int(late), _iso(created_at), channel_id, day.isoformat()),
             )
 
     async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
