@@ -71,10 +71,6 @@ class Lease(Protocol):
         """Whether this process may post now."""
         ...
 
-    def status_line(self) -> str:
-        """Why not, in one line (who holds it until when, or that the store cannot be written)."""
-        ...
-
 
 class Backoff(Generic[K]):
     """When each failing key may be tried again: exponential steps per consecutive failure."""
@@ -181,7 +177,7 @@ class Scheduler:
         report = TickReport(at=now)
         self.last_tick = report
         if self.lease is not None and not await self.lease.holds():
-            report.paused = self.lease.status_line()
+            report.paused = "another HotPapers process holds this store's poster lease"
             return report
         if self.started_at is None:
             self.started_at = now
