@@ -3,11 +3,14 @@ second `hotpapers run` refused in one line with exit code 2 (issue 11)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.app.lease import PosterLease
 from bot.cli.preview import sample_digest
@@ -160,3 +163,39 @@ async def test_holds_renews_when_the_task_is_overdue(tmp_path: Path) -> None:
         clock.advance(minutes=45)  # a clock jump, or a renewal task that stalled
         assert await lease.holds()
         assert lease.lease is not None and lease.lease.expires_at > clock.now
+
+
+async def test_a_store_that_stops_accepting_writes_pauses_posting_then_resumes(
+    sandbox: Sandbox, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with open_store(tmp_path / "s.sqlite3") as store:
+        await store.save_digest(sample_digest(), final=True)
+        lease = PosterLease(store, clock=clock)
+        assert await lease.acquire()
+        guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+        (channel,) = guild.channels
+        async with running_app(sandbox, store, clock, lease=lease) as bot:
+            await subscribe(sandbox, channel, time="09:30", timezone="UTC")
+            clock.advance(minutes=45)
+            # As when the disk is remounted read-only: every write is SQLITE_READONLY.
+            await store._db.execute("PRAGMA query_only = ON")
+            reports = []
+            for _ in range(5):
+                reports.append(await bot.scheduler.tick())
+                clock.advance(minutes=1)
+            assert all(r.sent == 0 for r in reports)
+            assert all(r.paused for r in reports[1:])  # paused once the first write failed
+            assert posts_in(sandbox, channel) == []
+            status = "\n".join(bot.store_lines(str))
+            assert "Store: **cannot be written** since" in status
+            assert "Poster: the store cannot be written (the store is read-only" in status
+            store_errors = [r for r in caplog.records if r.name == "bot.store.sqlite"]
+            assert len(store_errors) == 1 and r"store writes are failing" in store_errors[0].msg
+            tracebacks = [r for r in caplog.records if r.exc_info]
+            assert len(tracebacks) <= 1  # at most the first tick's one post, never one a tick
+            await store._db.execute("PRAGMA query_only = OFF")  # fixed
+            resumed = await bot.scheduler.tick()
+            assert resumed.paused is None and resumed.sent == 1
+            assert bot.store_lines(str)[0] == "Store: writable"
+        assert len(posts_in(sandbox, channel)) == 1
