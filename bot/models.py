@@ -191,6 +191,7 @@ class Subscription(BaseModel):
     source: str = "default"
     enabled: bool = True
     failing_reason: str | None = None  # e.g. "403 Missing Permissions", shown in /digest status
+    failing_at: datetime | None = None  # when it last failed (the retry backoff's start)
     created_at: datetime | None = None
 
 

@@ -54,9 +54,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
 
 from bot.filters import select, subscription_filter
@@ -68,6 +69,7 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 NONCE_CHARS = 25
+SCAN_MARGIN = timedelta(minutes=5)  # read back from a little before the claim (clock skew)
 Payload = dict[str, Any]
 T = TypeVar("T")
 
@@ -99,6 +101,16 @@ class MessageGone(PostError):
     """404 Unknown Message: the message a thread was to be opened on was deleted."""
 
 
+MAX_RATE_LIMIT_WAIT = 3600.0  # an absurd or malformed retry_after is taken as an hour
+
+
+def bounded_wait(seconds: float) -> float:
+    """A rate limit's wait, kept within [0, MAX_RATE_LIMIT_WAIT] (inf, NaN: the maximum)."""
+    if not math.isfinite(seconds):
+        return MAX_RATE_LIMIT_WAIT
+    return min(max(0.0, seconds), MAX_RATE_LIMIT_WAIT)
+
+
 class RateLimitedPost(TransientPostError):
     """429 whose wait is longer than a post may be held (`discord.max_ratelimit_seconds`).
 
@@ -107,6 +119,7 @@ class RateLimitedPost(TransientPostError):
     """
 
     def __init__(self, retry_after: float, *, is_global: bool = False) -> None:
+        retry_after = bounded_wait(retry_after)
         scope = "global rate limit" if is_global else "rate limited"
         super().__init__(f"{scope} for {retry_after:.0f} s")
         self.retry_after = retry_after
@@ -178,11 +191,16 @@ def compose(sub: Subscription, digest: Digest) -> Digest:
     return select([digest], subscription_filter(sub), end=digest.day, window="day")
 
 
-def plan(sub: Subscription, view: Digest) -> tuple[list[Payload], list[Payload]]:
-    """(channel payloads, thread payloads) for a composed digest; nothing on a quiet empty day."""
+def plan(
+    sub: Subscription, view: Digest, *, candidates: int = 0
+) -> tuple[list[Payload], list[Payload]]:
+    """(channel payloads, thread payloads) for a composed digest; nothing on a quiet empty day.
+
+    `candidates`: the day's papers before the subscription's filters (an empty-day notice
+    says whether the source had none or the filters removed them)."""
     if not view.papers and not sub.post_empty:
         return [], []
-    payloads = render_digest(view, sub.format)
+    payloads = render_digest(view, sub.format, filtered_from=candidates)
     if sub.format == "detailed" and view.papers:
         return payloads[:1], payloads[1:]
     return payloads, []
@@ -222,6 +240,20 @@ class Outcome:
     def done(self) -> bool:
         """Whether the (channel, day) has its terminal outcome now."""
         return self.status in ("sent", "empty", "already")
+
+
+def _as_claimed(view: Digest, digest: Digest, claimed: list[str]) -> Digest:
+    """The view a resumed post continues: the papers its claim recorded, in that order.
+
+    The day's digest may have been refreshed, or the subscription edited, since the claim;
+    recomposing would mix two selections in one post (a claimed paper skipped, another one
+    twice). The caller adds claimed papers the digest no longer has (from the store).
+    """
+    papers = {p.arxiv_id: p for p in [*view.papers, *digest.papers]}
+    kept = [papers[i] for i in claimed if i in papers]
+    if [p.arxiv_id for p in view.papers] == [p.arxiv_id for p in kept]:
+        return view
+    return view.model_copy(update={"papers": kept})
 
 
 def empty_reason(sub: Subscription, digest: Digest) -> str:
@@ -302,6 +334,15 @@ class Publisher:
                 was=existing.status,
             )
         view = compose(sub, digest)
+        if existing is not None and existing.status in ("pending", "failed"):
+            missing = {p.arxiv_id for p in digest.papers}
+            gone = [i for i in existing.arxiv_ids if i not in missing]
+            extra = [p for i in gone if (p := await self.store.get_paper(i)) is not None]
+            view = _as_claimed(
+                view,
+                digest.model_copy(update={"papers": [*digest.papers, *extra]}),
+                existing.arxiv_ids,
+            )
         arxiv_ids = [p.arxiv_id for p in view.papers]
         if existing is None:
             record = await self.ledger.claim_post(
@@ -366,13 +407,13 @@ class Publisher:
         resuming: bool,
     ) -> Outcome:
         channel, day = sub.channel_id, digest.day
-        in_channel, in_thread = plan(sub, view)
+        in_channel, in_thread = plan(sub, view, candidates=len(digest.papers))
         total = len(in_channel) + len(in_thread)
         nonces = [nonce_for(channel, day, i, record.generation) for i in range(total)]
         progress = _Progress(self, record, resuming)
         try:
             if resuming and record.message_ids:
-                await self._check_header(channel, record)
+                await self._check_header(channel, record, len(in_channel))
             ids = await progress.deliver(channel, in_channel, nonces[: len(in_channel)], 0)
             thread_id = progress.thread_id
             if in_thread:
@@ -396,17 +437,17 @@ class Publisher:
                     raise _Restart("its thread was deleted") from exc
         except ChannelForbidden as exc:
             reason = f"403 Forbidden: {_short(exc) or 'missing access or permissions'}"
-            await self.ledger.mark_failing(channel, reason)
+            await self.ledger.mark_failing(channel, reason, self.clock())
             return await progress.fail("forbidden", reason)
         except ChannelGone as exc:
             reason = f"404 Not Found: channel deleted ({_short(exc)})"
             await self.ledger.set_enabled(channel, False)
-            await self.ledger.mark_failing(channel, reason)
+            await self.ledger.mark_failing(channel, reason, self.clock())
             return await progress.fail("gone", reason)
         except PayloadRejected as exc:
             reason = f"400 Discord rejected the message: {_short(exc)}"
             log.error("channel %s day %s: %s", channel, day, reason)
-            await self.ledger.mark_failing(channel, reason)
+            await self.ledger.mark_failing(channel, reason, self.clock())
             return await progress.fail("rejected", reason)
         except RateLimitedPost as exc:
             reason = f"{exc}; will retry after it"
@@ -441,15 +482,35 @@ class Publisher:
             error=done_reason,
         )
 
-    async def _check_header(self, channel: int, record: PostRecord) -> None:
+    async def _check_header(self, channel: int, record: PostRecord, in_channel: int) -> None:
         """A resumed post whose recorded header message is gone starts afresh.
 
         Adding to it would leave a thread or the rest of the post without its head (a
-        moderator deleted it, or it went with its thread).
+        moderator deleted it). Discord keeps a thread whose starter message was deleted, so
+        the broken post's messages in it are deleted too. A channel the bot may not read
+        (403) is taken as intact: the nonces still guard the rest of the post.
         """
         header = record.message_ids[0]
-        if not await self._retry(lambda: self.sender.exists(channel, header)):
-            await self._discard(channel, record.message_ids)
+        try:
+            present = await self._retry(lambda: self.sender.exists(channel, header))
+        except ChannelForbidden as exc:
+            log.info("cannot check the header of %s in %s: %s", record.day, channel, exc)
+            return
+        if not present:
+            await self._discard(channel, record.message_ids[:in_channel])
+            if record.thread_id is not None:
+                # the thread was this post's alone: every message of the bot in it goes,
+                # including one whose send was in flight when the process died
+                thread = record.thread_id
+                ids = set(record.message_ids[in_channel:])
+                try:
+                    ids |= {
+                        m.id
+                        for m in await self._retry(lambda: self.sender.recent(thread, after=None))
+                    }
+                except PostError as exc:
+                    log.info("cannot read back thread %s: %s", thread, exc)
+                await self._discard(thread, sorted(ids))
             raise _Restart("its header message was deleted")
 
     async def _discard(self, channel: int, message_ids: list[int]) -> None:
@@ -500,9 +561,11 @@ class _Ledger:
         async with self.lock:
             await self.store.finish_post(channel_id, day, **fields)
 
-    async def mark_failing(self, channel_id: int, reason: str | None) -> None:
+    async def mark_failing(
+        self, channel_id: int, reason: str | None, at: datetime | None = None
+    ) -> None:
         async with self.lock:
-            await self.store.mark_failing(channel_id, reason)
+            await self.store.mark_failing(channel_id, reason, at=at)
 
     async def set_enabled(self, channel_id: int, enabled: bool) -> None:
         async with self.lock:
@@ -545,9 +608,7 @@ class _Progress:
         """Post `payloads` to `target` unless already there; returns their message ids."""
         done = self.ids[offset : offset + len(payloads)]
         if len(done) < len(payloads) and self.resuming:
-            seen = await self.pub._retry(
-                lambda: self.pub.sender.recent(target, after=self.record.created_at)
-            )
+            seen = await self._look(target)
             for i in range(len(done), len(payloads)):
                 found = self._match(seen, payloads[i], nonces[i], done)
                 if found is None:
@@ -563,6 +624,21 @@ class _Progress:
             self.ids[offset:] = done
             await self.save()
         return done
+
+    async def _look(self, target: int) -> list[SeenMessage]:
+        """The bot's messages in `target` since a little before the claim.
+
+        The margin covers a host clock ahead of Discord's (message ids are Discord's time).
+        A 403 (no Read Message History) means the bot cannot look: nothing is adopted, and
+        the deterministic nonce still dedups a resend within Discord's window.
+        """
+        created = self.record.created_at
+        after = created - SCAN_MARGIN if created is not None else None
+        try:
+            return await self.pub._retry(lambda: self.pub.sender.recent(target, after=after))
+        except ChannelForbidden as exc:
+            log.info("cannot read back %s (%s); relying on the nonces", target, exc)
+            return []
 
     def _match(
         self, seen: list[SeenMessage], payload: Payload, nonce: str, done: list[int]
@@ -589,9 +665,7 @@ class _Progress:
         delay = pub.backoff_seconds
         for attempt in range(1, pub.attempts + 1):
             if attempt > 1:
-                seen = await pub._retry(
-                    lambda: pub.sender.recent(target, after=self.record.created_at)
-                )
+                seen = await self._look(target)
                 found = self._match(seen, payload, nonce, done)
                 if found is not None:
                     log.info("a failed send to %s had gone through; adopted it", target)

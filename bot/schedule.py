@@ -176,7 +176,7 @@ def passed_slots(
     lag_days: int,
     since: datetime,
 ) -> list[Slot]:
-    """The slots of `sub` whose posting window closed in `(since, now)`: due_at + grace < now.
+    """The slots of `sub` whose posting window closed in `[since, now)`: due_at + grace < now.
 
     These are the days that can no longer be posted on time: each must already have a
     terminal outcome in the ledger, or the scheduler records one (`missed`, or `failed` with
@@ -185,14 +185,15 @@ def passed_slots(
     if now.tzinfo is None or since.tzinfo is None:
         raise ValueError("now and since must be timezone-aware")
     created = _aware(sub.created_at) if sub.created_at is not None else None
-    start = local_today(since - grace, sub.timezone) - timedelta(days=2)
+    first = max(since, created) if created is not None else since
+    start = local_today(first - grace, sub.timezone) - timedelta(days=2)
     out: list[Slot] = []
     local = start
     end = local_today(now, sub.timezone)
     while local <= end:
         slot = slot_for(sub, local, lag_days=lag_days)
         closes = slot.due_at + grace
-        if since < closes < now and (created is None or slot.due_at >= created):
+        if since <= closes < now and (created is None or slot.due_at >= created):
             out.append(slot)
         local += timedelta(days=1)
     return out

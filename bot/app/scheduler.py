@@ -51,7 +51,7 @@ from bot.app.sender import GlobalLimit, gather_limited
 from bot.config import Config
 from bot.errors import SourceError
 from bot.models import Digest, PostRecord, Subscription
-from bot.publish import Outcome, Publisher, nonce_for
+from bot.publish import Outcome, Publisher, bounded_wait, nonce_for
 from bot.schedule import Clock, Slot, due_slots, passed_slots, utc_now
 from bot.store.base import Store
 
@@ -61,6 +61,7 @@ MAX_BACKOFF = timedelta(hours=1)
 FAILING_FIRST_RETRY = timedelta(minutes=30)  # a 403 channel: not every tick (invalid requests)
 FAILING_MAX_RETRY = timedelta(hours=6)
 SETTLE_EVERY = timedelta(minutes=15)
+GAP_AFTER = timedelta(minutes=5)  # no tick for longer than this (and 3 ticks): the bot was down
 K = TypeVar("K")
 
 
@@ -144,6 +145,10 @@ class Scheduler:
         self._current: asyncio.Task[TickReport] | None = None
         self._stopping = False
         self.started_at: datetime | None = None  # the first tick: when the bot came back
+        self._last_tick_at: datetime | None = None
+        # (from, until): stretches with no tick (the host slept, the loop was blocked); a day
+        # whose whole window fell in one was missed, not failed
+        self._gaps: list[tuple[datetime, datetime]] = []
         self._settled_at: datetime | None = None
         self.last_tick: TickReport | None = None
         self.tick_error: str | None = None  # why the last tick failed as a whole (the store)
@@ -181,6 +186,7 @@ class Scheduler:
             return report
         if self.started_at is None:
             self.started_at = now
+        self._note_gap(now)
         subs = await self.store.list_subscriptions(enabled_only=True)
         by_channel = {s.channel_id: s for s in subs}
         slots: list[Slot] = []
@@ -227,7 +233,10 @@ class Scheduler:
         limit = self.config.discord.max_concurrent_posts
         report.outcomes = [o for o in await gather_limited(limit, jobs) if o is not None]
         for out in report.outcomes:
-            self._note(out, by_channel.get(out.channel_id), now)
+            try:
+                self._note(out, by_channel.get(out.channel_id), now)
+            except Exception:  # one odd outcome must not cost the others their bookkeeping
+                log.exception("cannot note the outcome of channel %s", out.channel_id)
         await self._settle_if_due(subs, now, report)
         self._forget_before(now)
         if report.deferred and report.paused is None:
@@ -236,9 +245,40 @@ class Scheduler:
             log.info("tick %s: %d due, %d sent", now.isoformat(), report.due, report.sent)
         return report
 
+    def _note_gap(self, now: datetime) -> None:
+        last = self._last_tick_at
+        allowed = max(GAP_AFTER, 3 * timedelta(seconds=self.config.schedule.tick_seconds))
+        if last is not None and now - last > allowed:
+            self._gaps.append((last, now))
+            horizon = now - timedelta(days=self.config.schedule.missed_lookback_days)
+            self._gaps = [g for g in self._gaps if g[1] >= horizon][-100:]
+        if last is None or now > last:
+            self._last_tick_at = now
+
+    def _down_until(self, opens: datetime, closes: datetime) -> datetime | None:
+        """When the bot came back, if it was not ticking during all of [opens, closes]."""
+        came_back = self.started_at
+        if came_back is not None and closes < came_back:
+            return came_back
+        for start, end in self._gaps:
+            if start < opens and closes <= end:
+                return end
+        return None
+
     def _may_try_failing(self, sub: Subscription, now: datetime) -> bool:
-        """A failing channel (403, rejected payload) is tried on a long backoff only."""
-        return not sub.failing_reason or self._failing_retry_at.may_try(sub.channel_id, now)
+        """A failing channel (403, rejected payload) is tried on a long backoff only.
+
+        The backoff starts at the channel's last failure as the store recorded it, so a
+        process restarted again and again does not retry it at every start.
+        """
+        if not sub.failing_reason:
+            return True
+        key = sub.channel_id
+        if key not in self._failing_retry_at.entries and sub.failing_at is not None:
+            last = sub.failing_at if sub.failing_at.tzinfo else sub.failing_at.replace(tzinfo=UTC)
+            if now < last + FAILING_FIRST_RETRY:
+                return False
+        return self._failing_retry_at.may_try(key, now)
 
     def _may_fetch(self, key: tuple[str, date], now: datetime) -> bool:
         return self._source_retry_at.may_try(key, now)
@@ -272,6 +312,9 @@ class Scheduler:
         """
         if self.global_limit is not None and self.global_limit.remaining() > 0:
             report.deferred += 1
+            self._why[(sub.channel_id, digest.day)] = (
+                "posting was paused by Discord's global rate limit"
+            )
             return None
         deadline = self.config.schedule.post_deadline_seconds
         try:
@@ -312,7 +355,8 @@ class Scheduler:
         if out.status in ("forbidden", "rejected"):
             self._failing_retry_at.failed(out.channel_id, now)
         elif out.retry:
-            self._retry_at.failed(post_key, now, at_least=timedelta(seconds=out.retry_after))
+            wait = timedelta(seconds=bounded_wait(out.retry_after))
+            self._retry_at.failed(post_key, now, at_least=wait)
         elif sub is not None and sub.failing_reason:
             self._failing_retry_at.failed(out.channel_id, now)
 
@@ -340,6 +384,7 @@ class Scheduler:
     ) -> list[PostRecord]:
         closed: dict[tuple[int, date], tuple[Subscription, Slot]] = {}
         for sub in subs:
+            await asyncio.sleep(0)  # a long lookback over many channels leaves the loop be
             try:
                 for slot in passed_slots(
                     sub, now, grace=self.grace, lag_days=self.digests.lag_days, since=since
@@ -351,7 +396,6 @@ class Scheduler:
             return []
         first = min(day for _, day in closed)
         rows = {(p.channel_id, p.day): p for p in await self.store.list_posts(since=first)}
-        came_back = self.started_at or now
         settled: list[PostRecord] = []
         for key, (sub, slot) in sorted(closed.items(), key=lambda kv: (kv[0][1], kv[0][0])):
             row = rows.get(key)
@@ -367,9 +411,10 @@ class Scheduler:
                 )
                 settled.append(row.model_copy(update={"status": "failed", "error": reason}))
                 continue
-            if slot.due_at + self.grace < came_back:
+            back = self._down_until(slot.due_at, slot.due_at + self.grace)
+            if back is not None:
                 status = "missed"
-                reason = f"the bot was not running; it came back at {_utc(came_back)}"
+                reason = f"the bot was not running; it came back at {_utc(back)}"
             else:
                 status = "failed"
                 reason = f"not posted within the catch-up window: {why or 'no attempt succeeded'}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +32,7 @@ from bot.publish import (
     RateLimitedPost,
     SeenMessage,
     TransientPostError,
+    bounded_wait,
     fingerprint,
 )
 
@@ -112,6 +114,7 @@ class GlobalLimit:
             wait = float(headers.get("Retry-After", "1"))
         except ValueError:
             wait = 1.0
+        wait = 1.0 if math.isnan(wait) else bounded_wait(wait)
         self.hits += 1
         if wait <= self.threshold:
             return

@@ -128,8 +128,11 @@ class Store(Protocol):
         """Subscriptions of one guild (or all), ordered by channel id."""
         ...
 
-    async def mark_failing(self, channel_id: int, reason: str | None) -> None:
-        """Mark a channel failing (e.g. 403) with a reason to show, or clear it with None."""
+    async def mark_failing(
+        self, channel_id: int, reason: str | None, *, at: datetime | None = None
+    ) -> None:
+        """Mark a channel failing (e.g. 403) with a reason to show and when (`at`, default
+        now), or clear it with None."""
         ...
 
     async def set_enabled(self, channel_id: int, enabled: bool) -> None:

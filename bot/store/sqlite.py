@@ -509,6 +509,7 @@ class SqliteStore:
             source=row["source"],
             enabled=bool(row["enabled"]),
             failing_reason=row["failing_reason"],
+            failing_at=_dt(row["failing_at"]),
             created_at=_dt(row["created_at"]),
         )
 
@@ -573,12 +574,15 @@ class SqliteStore:
         rows = await self._all(f"SELECT * FROM subscriptions{clause} ORDER BY channel_id", params)
         return [self._sub(r) for r in rows]
 
-    async def mark_failing(self, channel_id: int, reason: str | None) -> None:
-        """Set or clear (None) a channel's failure reason."""
+    async def mark_failing(
+        self, channel_id: int, reason: str | None, *, at: datetime | None = None
+    ) -> None:
+        """Set (with when) or clear (None) a channel's failure reason."""
+        when = None if reason is None else _iso(at or _now())
         async with self._write() as db:
             await db.execute(
-                "UPDATE subscriptions SET failing_reason = ? WHERE channel_id = ?",
-                (reason, channel_id),
+                "UPDATE subscriptions SET failing_reason = ?, failing_at = ? WHERE channel_id = ?",
+                (reason, when, channel_id),
             )
 
     async def set_enabled(self, channel_id: int, enabled: bool) -> None:

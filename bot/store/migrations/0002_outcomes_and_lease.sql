@@ -31,6 +31,9 @@ DROP TABLE posts;
 ALTER TABLE posts_new RENAME TO posts;
 CREATE INDEX posts_by_guild ON posts (guild_id, day);
 
+-- When a failing channel last failed, so its long retry backoff survives a restart.
+ALTER TABLE subscriptions ADD COLUMN failing_at TEXT;
+
 -- The poster lease: one row per named lease; a process posts only while it holds it.
 CREATE TABLE leases (
     name        TEXT PRIMARY KEY,
