@@ -32,13 +32,12 @@ NINE = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)  # the 09:00 UTC slot that posts 
 
 
 def config(**schedule: Any) -> Config:
-    return parse_config(
-        {
-            "sources": {"default": "good"},
-            "schedule": {"fetch_deadline_seconds": 0.3, "post_deadline_seconds": 0.3, **schedule},
-        },
+    cfg = parse_config(
+        {"schedule": {"fetch_deadline_seconds": 0.3, "post_deadline_seconds": 0.3, **schedule}},
         env={},
     )
+    # "good" is a scripted source (ScriptedDigests), not one a config file may name.
+    return cfg.model_copy(update={"sources": cfg.sources.model_copy(update={"default": "good"})})
 
 
 class ScriptedDigests(DigestService):

@@ -49,7 +49,7 @@ from typing import Generic, Protocol, TypeVar
 from bot.app.digests import DigestService
 from bot.app.sender import GlobalLimit, gather_limited
 from bot.config import Config
-from bot.errors import SourceError
+from bot.errors import SourceError, StoreError
 from bot.models import Digest, PostRecord, Subscription
 from bot.publish import Outcome, Publisher, bounded_wait, nonce_for
 from bot.schedule import Clock, Slot, due_slots, passed_slots, utc_now
@@ -325,6 +325,9 @@ class Scheduler:
                 "posting %s to channel %s took over %g s", digest.day, sub.channel_id, deadline
             )
             error = f"the post took longer than {deadline:g} s; will retry"
+        except StoreError as exc:  # the store's own health says it once; no traceback per post
+            log.warning("posting %s to channel %s: %s", digest.day, sub.channel_id, exc)
+            error = f"the store could not be written ({exc}); will retry"
         except Exception as exc:
             log.exception("posting %s to channel %s failed", digest.day, sub.channel_id)
             error = f"unexpected {type(exc).__name__}; will retry (see the bot's log)"

@@ -261,6 +261,10 @@ class Channel:
             out["default_reaction_emoji"] = None
             out["default_sort_order"] = None
             out["default_forum_layout"] = 0
+        if self.type in (2, 13):  # voice and stage chats (channel.mdx: channel object fields)
+            out["bitrate"] = 64000
+            out["user_limit"] = 0
+            out["rtc_region"] = None
         if self.type in THREAD_TYPES:
             out.pop("permission_overwrites")  # threads inherit their parent's
             out.pop("position")

@@ -551,3 +551,20 @@ async def test_subscribe_sees_a_channel_overwrite_that_takes_a_permission(world)
         ), where
     assert await bot.store.list_subscriptions() == []
     await subscribe(sandbox, papers, format="compact")  # compact needs no thread
+
+
+@pytest.mark.parametrize("kind", [2, 13], ids=["voice", "stage"])
+async def test_subscribe_in_a_voice_or_stage_chat_is_refused_end_to_end(world, kind) -> None:  # type: ignore[no-untyped-def]
+    """The sandbox now sends voice/stage channels with the fields discord.py needs
+    (bitrate, user_limit, rtc_region), so the refusal is proven through the real client."""
+    sandbox, guild, bot = world
+    chat = sandbox.state.add_channel(guild.id, "lounge", type=kind)
+    r = await sandbox.control.invoke(
+        "digest subscribe", channel_id=chat.id, permissions=MANAGE_GUILD
+    )
+    assert r.status == "answered" and r.ephemeral
+    assert r.content == (
+        "A digest cannot be posted in a voice or stage channel's chat. Pick a text or "
+        "announcement channel with the channel option."
+    )
+    assert await bot.store.list_subscriptions() == []

@@ -338,6 +338,12 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 sub = sub.model_copy(update={"enabled": True})
             grace = timedelta(hours=self.bot.config.schedule.catch_up_hours)
             late = now > slot_of_day(sub, digest.day, lag).due_at + grace
+            if self.bot.lease is not None and not await self.bot.lease.holds():
+                raise UserInputError(
+                    "Nothing was posted: this bot process may not post right now (another "
+                    "HotPapers process is posting from the same store, or the store cannot "
+                    "be written). /digest status says which."
+                )
             out = await self.bot.publisher.publish(sub, digest, late=late)
             record = await self.bot.store.get_post(sub.channel_id, out.day)
             text = post_now_text(interaction.guild_id or 0, sub, digest, out, record, late=late)
@@ -377,7 +383,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 scheduler_running=self.bot.scheduler.running,
                 last_tick=last.at if last else None,
                 waiting=last.waiting if last else (),
-                discord_lines=self.bot.health.lines(ts),
+                discord_lines=[*self.bot.store_lines(ts), *self.bot.health.lines(ts)],
                 paused=self.bot.scheduler.paused_reason(),
             )
             await reply.send([{"content": text}])
