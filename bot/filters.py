@@ -20,6 +20,7 @@ from typing import get_args
 
 from bot.errors import UserInputError
 from bot.models import Digest, Entry, Paper, Subscription, Window
+from bot.quoting import shown
 from bot.ranking import rank, rank_key
 from bot.taxonomy import Taxonomy, load
 
@@ -76,7 +77,7 @@ def parse_categories(
             hints = tax.suggest(name)
             hint = f" Did you mean {', '.join(hints)}?" if hints else ""
             raise UserInputError(
-                f"Unknown arXiv category {name[:40]!r}.{hint} Use ids such as cs.CV, stat.ML "
+                f"Unknown arXiv category {shown(name)}.{hint} Use ids such as cs.CV, stat.ML "
                 "or a whole archive such as cs; prefix with - to exclude (e.g. -cs.RO)."
             )
         target = exclude if negate else include
@@ -102,7 +103,8 @@ def parse_keywords(text: str | Sequence[str] | None) -> tuple[str, ...]:
             continue
         if len(word) > MAX_KEYWORD_CHARS:
             raise UserInputError(
-                f"Keyword {word[:20]!r}… is too long: at most {MAX_KEYWORD_CHARS} characters each."
+                f"Keyword {shown(word, 20)} is too long: "
+                f"at most {MAX_KEYWORD_CHARS} characters each."
             )
         if word.casefold() not in (w.casefold() for w in out):
             out.append(word)
@@ -132,7 +134,7 @@ def check_window(window: str | None) -> Window:
     value = (window or "day").strip().lower()
     allowed = get_args(Window)
     if value not in allowed:
-        raise UserInputError(f"window must be one of {', '.join(allowed)} (got {window!r}).")
+        raise UserInputError(f"window must be one of {', '.join(allowed)} (got {shown(str(window))}).")
     return value  # type: ignore[return-value]
 
 

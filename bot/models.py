@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from bot.quoting import shown
+
 _WS = re.compile(r"\s+")
 
 # New-style ids (0704.0001 … 2103.06874, 4 or 5 digits after the dot) and old-style ids
@@ -48,7 +50,7 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None]:
             v = m.group("v")
             return m.group("id"), int(v) if v else None
     raise ValueError(
-        f"not an arXiv id: {text!r} (expected e.g. 2103.06874, 2103.06874v2, "
+        f"not an arXiv id: {shown(text)} (expected e.g. 2103.06874, 2103.06874v2, "
         "astro-ph/0601001 or an arxiv.org/abs/… URL)"
     )
 

@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.models import Subscription
+from bot.quoting import shown
 
 Clock = Callable[[], datetime]
 
@@ -51,7 +52,7 @@ def parse_hhmm(text: str) -> time:
         hour, minute = int(m.group(1)), int(m.group(2))
         if hour < 24 and minute < 60:
             return time(hour, minute)
-    raise ValueError(f"{text!r} is not a time: use HH:MM in 24-hour time, e.g. 09:00 or 18:30")
+    raise ValueError(f"{shown(text)} is not a time: use HH:MM in 24-hour time, e.g. 09:00 or 18:30")
 
 
 def format_hhmm(value: time) -> str:
@@ -67,7 +68,7 @@ def get_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
-            f"{name!r} is not an IANA time zone: use a name such as Europe/Berlin, "
+            f"{shown(name)} is not an IANA time zone: use a name such as Europe/Berlin, "
             "America/New_York, Asia/Tokyo or UTC"
         ) from None
 
