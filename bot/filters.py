@@ -134,7 +134,8 @@ def check_window(window: str | None) -> Window:
     value = (window or "day").strip().lower()
     allowed = get_args(Window)
     if value not in allowed:
-        raise UserInputError(f"window must be one of {', '.join(allowed)} (got {shown(str(window))}).")
+        got = shown(str(window))
+        raise UserInputError(f"window must be one of {', '.join(allowed)} (got {got}).")
     return value  # type: ignore[return-value]
 
 

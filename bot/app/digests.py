@@ -20,6 +20,7 @@ Two kinds of callers, with different rights upstream:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -85,7 +86,7 @@ class DigestService:
         self._sources: dict[str, Source | None] = {}
         self._missing_days: Remembered[tuple[str, date]] = Remembered()
         self._missing_ids: Remembered[str] = Remembered()
-        self._member_fetches = 0
+        self._member_fetches: dict[str, int] = {}  # per upstream: one busy source is not all
 
     @property
     def lag_days(self) -> int:
@@ -178,7 +179,7 @@ class DigestService:
         that one cannot be had (upstream down, not imported); None if neither exists.
 
         A member's request (`/digest preview`, `post-now`): bounded as the module says."""
-        return await self._latest(source, None, self._get_for_member)
+        return await self._latest(source, None, self.get_for_member)
 
     async def _latest(
         self, source: str, day: date | None, load: Callable[[str, date], Awaitable[T]]
@@ -285,7 +286,16 @@ class DigestService:
             raise _again(miss.error)
         try:
             async with self._member_budget(name):
-                await ensure_digest(self.store, upstream, day, now=now, config=self.config.sources)
+                deadline = self.config.schedule.fetch_deadline_seconds
+                try:
+                    async with asyncio.timeout(deadline):
+                        await ensure_digest(
+                            self.store, upstream, day, now=now, config=self.config.sources
+                        )
+                except TimeoutError:
+                    raise SourceError(
+                        f"{title(name)} did not send {day.isoformat()} within {deadline:g} s."
+                    ) from None
         except UpstreamMissingError as exc:
             self._missing_days.remember(key, now, self._negative_ttl, exc)
             raise
@@ -293,23 +303,26 @@ class DigestService:
             self._missing_days.remember(key, now, FAILURE_COOLDOWN, exc)
             raise
 
-    async def _get_for_member(self, source: str, day: date) -> Digest | None:
+    async def get_for_member(self, source: str, day: date) -> Digest | None:
+        """A day for a member's command (`/digest post-now date:`): stored, or fetched within
+        the member's bounds (`ensure_for_member`); None if store-only and absent."""
         await self.ensure_for_member(source, day)
         return await self.stored(source, day)
 
     @asynccontextmanager
     async def _member_budget(self, name: str) -> AsyncIterator[None]:
         """One of the few member fetches allowed at once, its requests after scheduled ones."""
-        if self._member_fetches >= self.config.sources.member_requests_waiting:
+        running = self._member_fetches.get(name, 0)
+        if running >= self.config.sources.member_requests_waiting:
             raise BusyError(
                 f"{title(name)} is busy with other requests right now; try again in a minute."
             )
-        self._member_fetches += 1
+        self._member_fetches[name] = running + 1
         try:
             with on_behalf_of_member():
                 yield
         finally:
-            self._member_fetches -= 1
+            self._member_fetches[name] -= 1
 
 
 def _again(error: SourceError) -> SourceError:

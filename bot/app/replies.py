@@ -115,6 +115,9 @@ class Reply:
                 await self._deferring
 
 
+NEUTRAL_PUBLIC = "This command could not be completed; the details went to whoever ran it."
+
+
 async def answer(
     interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = True
 ) -> None:
@@ -130,7 +133,12 @@ async def answer(
         try:
             await interaction.delete_original_response()
         except discord.HTTPException as exc:
+            # The "thinking…" message is still there, so a follow-up now would take its
+            # public visibility: turn it into a neutral public line first, then answer.
             log.warning("could not remove the public 'thinking' message: %s", exc)
+            await interaction.edit_original_response(
+                content=NEUTRAL_PUBLIC, allowed_mentions=allowed
+            )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=allowed)
         interaction.extras["answered"] = True
     elif is_thinking(interaction):

@@ -37,7 +37,7 @@ from bot.errors import UserInputError
 from bot.filters import check_limit, check_min_score, parse_categories, parse_keywords
 from bot.models import Subscription
 from bot.publish import compose, plan
-from bot.render import empty_reason, escape
+from bot.render import empty_reason, escape, truncate
 from bot.schedule import Slot, format_hhmm, get_zone, latest_complete_day, parse_hhmm
 
 if TYPE_CHECKING:
@@ -300,7 +300,8 @@ class DigestCog(commands.GroupCog, group_name="digest"):
                 why = empty_reason(len(digest.papers))
                 payloads = [
                     {
-                        "content": f"Nothing would be posted for {end} ({escape(digest.title)}): "
+                        "content": f"Nothing would be posted for {end} "
+                        f"({escape(truncate(digest.title, 300))}): "
                         f"{why}, and empty-day notices are off (post_empty)."
                     }
                 ]
@@ -328,7 +329,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             if day is None:
                 end, digest = await self.bot.digests.latest(sub.source)
             else:
-                end, digest = day, await self.bot.digests.get(sub.source, day)
+                end, digest = day, await self.bot.digests.get_for_member(sub.source, day)
             if digest is None:
                 raise UserInputError(
                     await self._missing(sub.source, end, sub.channel_id, "post to")

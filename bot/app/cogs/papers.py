@@ -114,8 +114,12 @@ class PapersCog(commands.Cog):
                 await reply.send(
                     [
                         {
-                            "content": f"None of the {hot.candidates} hot papers of "
-                            f"{escape(hot.view.title)} match {escape(flt.describe())}.",
+                            "content": truncate(
+                                f"None of the {hot.candidates} hot papers of "
+                                f"{escape(truncate(hot.view.title, 300))} match "
+                                f"{escape(truncate(flt.describe(), 1200))}.",
+                                limits.CONTENT,
+                            ),
                         }
                     ]
                 )
