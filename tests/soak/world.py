@@ -40,7 +40,7 @@ ZONES = (
 )
 # On the 15-minute grid (every zone's offset is a multiple of 15 min, so every slot is on a
 # tick); 01:30 and 02:30 fall into DST gaps and overlaps in some zones on their change day.
-POST_TIMES = ("01:30", "02:30", "09:00", "18:45")
+POST_TIMES = ("01:30", "02:30", "09:00")
 CATEGORIES = ("cs.CV", "cs.LG", "cs.CL", "cs.AI", "stat.ML", "q-bio.NC")
 FILTERS: tuple[dict[str, Any], ...] = (
     {},
