@@ -6,11 +6,15 @@ The Discord token only ever comes from the `DISCORD_TOKEN` environment variable.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import stat
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -18,6 +22,80 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from bot.errors import ConfigError
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# The names every source module answers to (bot/sources/base.py builds them). Kept here, not
+# imported from there, because the sources import this module; a test checks they agree.
+SOURCE_NAMES = ("hf+arxiv", "hf", "hotpapers-md", "hotpapers-md+arxiv")
+_PSEUDO_ZONES = frozenset({"Factory", "localtime", "posixrules"})
+
+
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    """The zone names of the IANA database as shipped by `tzdata` (a dependency).
+
+    Not `zoneinfo.available_timezones()`: that lists every file under the system's zoneinfo
+    folder, so `localtime` (whatever the host is set to), `posixrules` and `posix/…` copies
+    pass, and a config that means "the server's zone" would silently follow the server.
+    """
+    text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(text.split()) - _PSEUDO_ZONES
+
+
+def iana_zone(value: str) -> str:
+    """`value` if it is an IANA time zone name that loads; else ValueError saying what is."""
+    if value not in _iana_zones():
+        raise ValueError(
+            f"{value!r} is not an IANA time zone name (e.g. Europe/Berlin, America/New_York, UTC)"
+        )
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"{value!r}: time zone data not found") from exc
+    return value
+
+
+def _url(value: str, schemes: tuple[str, ...], *, empty_ok: bool) -> str:
+    """`value` if it is an absolute URL with one of `schemes` and a host; else ValueError."""
+    if not value and empty_ok:
+        return value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in schemes or not parts.hostname or " " in value:
+        want = " or ".join(f"{s}://" for s in schemes)
+        raise ValueError(f"{value!r} is not a URL ({want}host/…)")
+    return value
+
+
+def store_path_problem(path: str) -> str | None:
+    """Why `path` cannot hold the store, or None. Checked at load, not at the first write.
+
+    Refused: an empty path (SQLite would open a private temporary database), `:memory:` and
+    other special names (nothing would survive a restart, and a second process could not see
+    the poster lease), a directory, and a file whose folder does not exist (on a host where the
+    persistent disk is not mounted, creating the folder would put the store on the ephemeral
+    one). A missing file in an existing folder is fine: it is created and migrated.
+    """
+    if not path.strip():
+        return "is empty; give the SQLite file, e.g. hotpapers.sqlite3"
+    if path.startswith((":", "file:")):
+        return f"{path!r} is not a file path (the store must be a file that outlives the process)"
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        parent = p.parent
+        if not parent.is_dir():
+            return f"{path}: the folder {parent} does not exist"
+        return None
+    except OSError as exc:
+        return f"{path}: cannot be examined ({exc.strerror})"
+    if stat.S_ISDIR(st.st_mode):
+        return f"{path} is a directory; give a file inside it, e.g. {p / 'hotpapers.sqlite3'}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{path} is not a regular file"
+    return None
 
 
 class _Section(BaseModel):
@@ -34,12 +112,33 @@ class DiscordConfig(_Section):
     # Posting requests per second, spaced evenly. Discord's global limit is 50/s per bot, and
     # discord.py only learns of it from a 429; 48 leaves room for network jitter.
     requests_per_second: float = Field(default=48.0, gt=0, le=1000)
+    # The longest rate-limit wait one post may sit out (discord.py's max_ratelimit_timeout,
+    # which it floors at 30 s). A longer 429 reschedules that post instead of holding it.
+    max_ratelimit_seconds: float = Field(default=30.0, ge=30, le=600)
+
+    @field_validator("api_base")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return _url(value, ("http", "https"), empty_ok=True)
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _ws(cls, value: str) -> str:
+        return _url(value, ("ws", "wss"), empty_ok=True)
 
 
 class StoreConfig(_Section):
     """Where the SQLite database lives."""
 
     path: str = "hotpapers.sqlite3"
+
+    @field_validator("path")
+    @classmethod
+    def _file(cls, value: str) -> str:
+        problem = store_path_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class SourcesConfig(_Section):
@@ -52,10 +151,45 @@ class SourcesConfig(_Section):
     hotpapers_dir: str = ""  # a folder of Hot Papers markdown posts
     hotpapers_url_template: str = ""  # e.g. https://example.org/posts/{date}---Hot-Papers.md
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    # The most one upstream request may take in all: throttle wait, connect, every read, retries.
+    request_deadline_seconds: float = Field(default=30.0, gt=0, le=600)
     max_retries: int = Field(default=4, ge=0, le=10)
     arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
+    # Member requests (commands) waiting for an upstream at once; more are told to retry later.
+    member_requests_waiting: int = Field(default=4, ge=1, le=100)
+    # How long an unknown arXiv id or a day upstream has no post for is remembered.
+    negative_cache_minutes: int = Field(default=30, ge=1, le=10080)
+    # Days older than this are never fetched for a member's command: the store or "not kept".
+    fetch_horizon_days: int = Field(default=14, ge=1, le=3650)
     today_refresh_minutes: int = Field(default=60, ge=1)
     day_lag_days: int = Field(default=1, ge=0, le=7)  # "the day" = today - lag (latest complete)
+
+    @field_validator("default")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in SOURCE_NAMES:
+            raise ValueError(f"unknown source {value!r} (known: {', '.join(SOURCE_NAMES)})")
+        return value
+
+    @field_validator("hf_base_url", "arxiv_base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return _url(value, ("http", "https"), empty_ok=False)
+
+    @field_validator("hotpapers_url_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        if value and "{date}" not in value:
+            raise ValueError("must contain {date}, e.g. https://example.org/{date}.md")
+        _url(value.replace("{date}", "2021-03-12"), ("http", "https"), empty_ok=True)
+        return value
+
+    @field_validator("hotpapers_dir")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        if value and not Path(value).is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
 
 
 class ScheduleConfig(_Section):
@@ -63,6 +197,12 @@ class ScheduleConfig(_Section):
 
     tick_seconds: float = Field(default=60.0, gt=0, le=3600)
     catch_up_hours: float = Field(default=12.0, ge=0, le=48)
+    # Each unit of work has its own deadline: fetching one (source, day), posting one
+    # (channel, day). A unit past it is cut off, recorded as failed and retried later.
+    fetch_deadline_seconds: float = Field(default=120.0, gt=0, le=3600)
+    post_deadline_seconds: float = Field(default=180.0, gt=0, le=3600)
+    # How far back a restart looks for days that were missed while the bot was down.
+    missed_lookback_days: int = Field(default=31, ge=1, le=366)
     default_time: str = "09:00"
     default_timezone: str = "UTC"
 
@@ -76,11 +216,7 @@ class ScheduleConfig(_Section):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("must be an IANA time zone such as Europe/Berlin or UTC") from exc
-        return value
+        return iana_zone(value)
 
 
 class Config(_Section):
@@ -101,9 +237,14 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def parse_config(data: dict[str, Any], *, env: dict[str, str] | None = None) -> Config:
-    """Validate a parsed TOML mapping; raise ConfigError naming the first bad field."""
+    """Validate a parsed TOML mapping; raise ConfigError naming the first bad field.
+
+    The message is one line: `invalid config: <field>: <why>`.
+    """
     if "token" in data:
-        raise ConfigError("token: never put the token in a file; set DISCORD_TOKEN instead")
+        raise ConfigError(
+            "invalid config: token: never put the token in a file; set DISCORD_TOKEN instead"
+        )
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -129,18 +270,44 @@ def config_path(given: str | None) -> str | None:
     return DEFAULT_PATH if Path(DEFAULT_PATH).is_file() else None
 
 
+def _read_config_file(p: Path) -> str:
+    """The text of a config file; ConfigError (field `--config`) for anything but a file.
+
+    Checked before opening: opening a FIFO would wait for a writer forever, and a directory
+    or an unreadable file would otherwise surface as a traceback.
+    """
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"invalid config: --config: {p}: config file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"invalid config: --config: {p}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ConfigError(f"invalid config: --config: {p} is a directory, not a TOML file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"invalid config: --config: {p} is not a regular file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"invalid config: --config: {p}: not valid TOML (not UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError(f"invalid config: --config: {p}: cannot read ({exc.strerror})") from None
+
+
 def load_config(path: str | Path | None, *, env: dict[str, str] | None = None) -> Config:
-    """Load `path` (TOML) or, if None, the defaults; the token comes from the environment."""
+    """Load `path` (TOML) or, if None, the defaults; the token comes from the environment.
+
+    Every error is one line, `invalid config: <field>: <why>`, followed by the file it is in.
+    """
     data: dict[str, Any] = {}
     if path is not None:
         p = Path(path)
+        text = _read_config_file(p)
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{p}: config file not found") from None
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"invalid config: --config: {p}: not valid TOML: {exc}") from None
     try:
         return parse_config(data, env=env)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}" if path else str(exc)) from None
+        raise ConfigError(f"{exc} (in {path})" if path else str(exc)) from None

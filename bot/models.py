@@ -53,6 +53,16 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None]:
     )
 
 
+def canonical_abs_url(arxiv_id: str) -> str:
+    """The paper's abstract page: `https://arxiv.org/abs/ID`."""
+    return f"https://arxiv.org/abs/{arxiv_id}"
+
+
+def canonical_pdf_url(arxiv_id: str) -> str:
+    """The paper's PDF: `https://arxiv.org/pdf/ID`."""
+    return f"https://arxiv.org/pdf/{arxiv_id}"
+
+
 def _norm(value: object) -> object:
     return normalize_ws(value) if isinstance(value, str) else value
 
@@ -90,8 +100,8 @@ class Paper(BaseModel):
     authors: NormList = Field(default_factory=list)
     categories: NormList = Field(default_factory=list)  # primary first
     abstract: NormStr = ""
-    abs_url: str = ""
-    pdf_url: str = ""
+    abs_url: str = ""  # always https://arxiv.org/abs/ID (model_post_init), input ignored
+    pdf_url: str = ""  # always https://arxiv.org/pdf/ID
     # Raw counts by name, e.g. {"retweets": 710, "favorites": 293} or
     # {"upvotes": 120, "github_stars": 900, "comments": 4}. The source is the Digest's.
     metrics: dict[str, int] = Field(default_factory=dict)
@@ -110,11 +120,14 @@ class Paper(BaseModel):
         return data
 
     def model_post_init(self, __context: object) -> None:
-        """Fill the canonical arXiv links when a source did not give them."""
-        if not self.abs_url:
-            object.__setattr__(self, "abs_url", f"https://arxiv.org/abs/{self.arxiv_id}")
-        if not self.pdf_url:
-            object.__setattr__(self, "pdf_url", f"https://arxiv.org/pdf/{self.arxiv_id}")
+        """Set the links to the canonical arXiv URLs built from the id, whatever a source gave.
+
+        A source's link text is never posted: a digest whose abs link lacks its scheme
+        (`arxiv.org/abs/…`) or points at a mirror would become an embed `url` Discord refuses
+        ("Not a well formed URL."), after the header and thread already exist.
+        """
+        object.__setattr__(self, "abs_url", canonical_abs_url(self.arxiv_id))
+        object.__setattr__(self, "pdf_url", canonical_pdf_url(self.arxiv_id))
 
     @property
     def primary_category(self) -> str | None:
@@ -178,6 +191,7 @@ class Subscription(BaseModel):
     source: str = "default"
     enabled: bool = True
     failing_reason: str | None = None  # e.g. "403 Missing Permissions", shown in /digest status
+    failing_at: datetime | None = None  # when it last failed (the retry backoff's start)
     created_at: datetime | None = None
 
 
@@ -202,6 +216,7 @@ class PostRecord(BaseModel):
     created_at: datetime | None = None
     posted_at: datetime | None = None
     late: bool = False  # posted on a moderator's request after its catch-up window
+    generation: int = 0  # bumped when a broken post (thread/header deleted) starts afresh
 
 
 class DigestMeta(BaseModel):

@@ -117,12 +117,25 @@ def header_text(digest: Digest, shown: int | None = None) -> str:
     return f"**🔥 {safe(digest.title, 200)}** · {n} {noun} · source: {safe(digest.source, 60)}"
 
 
-def empty_notice(digest: Digest) -> dict[str, Any]:
-    """The one short message for a day with no papers (a state, not an error)."""
+def empty_reason(filtered_from: int) -> str:
+    """Why a view has no papers: the source had none, or the filters removed all of them."""
+    if filtered_from > 0:
+        noun = "paper" if filtered_from == 1 else "papers"
+        return f"this channel's filters removed all {filtered_from} {noun}"
+    return "the source had none that day"
+
+
+def empty_notice(digest: Digest, *, filtered_from: int = 0) -> dict[str, Any]:
+    """The one short message for a day with no papers (a state, not an error).
+
+    `filtered_from` is how many papers the source had before the channel's filters: a day
+    emptied by the filters must not be announced as a day the source had nothing.
+    """
     return {
         "content": truncate(
             f"**{safe(digest.title, 200)}** · no hot papers for {digest.day.isoformat()} "
-            f"(source: {safe(digest.source, 60)}). Nothing is wrong: the source had none that day.",
+            f"(source: {safe(digest.source, 60)}). Nothing is wrong: "
+            f"{empty_reason(filtered_from)}.",
             limits.CONTENT,
         ),
         "allowed_mentions": NO_MENTIONS,
@@ -258,8 +271,14 @@ def render_detailed(digest: Digest) -> list[dict[str, Any]]:
     return [header] + [{"embeds": g, "allowed_mentions": NO_MENTIONS} for g in pack_embeds(embeds)]
 
 
-def render_digest(digest: Digest, fmt: Format = "compact") -> list[dict[str, Any]]:
-    """The payloads to post for a digest, in order; see the module docstring for the formats."""
+def render_digest(
+    digest: Digest, fmt: Format = "compact", *, filtered_from: int = 0
+) -> list[dict[str, Any]]:
+    """The payloads to post for a digest, in order; see the module docstring for the formats.
+
+    `filtered_from`: the papers of the day before filtering (see `empty_notice`)."""
+    if not digest.papers and fmt in ("compact", "detailed"):
+        return [empty_notice(digest, filtered_from=filtered_from)]
     if fmt == "compact":
         return render_compact(digest)
     if fmt == "detailed":

@@ -140,15 +140,16 @@ def due_slots(
 ) -> list[Slot]:
     """The slots due at `now`: `due_at <= now <= due_at + grace`, not in `done`, oldest first.
 
-    `done` holds (channel_id, day) pairs already posted. Disabled and failing subscriptions
-    are skipped (a failing channel waits for a moderator, see `/digest status`). Slots before
+    `done` holds (channel_id, day) pairs already posted. Disabled subscriptions are skipped;
+    failing ones (e.g. a 403) are still due: the scheduler retries them on a long backoff, so
+    a channel whose permissions come back is posted again without a moderator. Slots before
     the subscription was created are not due.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     out: list[Slot] = []
     for sub in subs:
-        if not sub.enabled or sub.failing_reason:
+        if not sub.enabled:
             continue
         today = local_today(now, sub.timezone)
         span = 2 + int(grace / timedelta(days=1))
@@ -164,6 +165,37 @@ def due_slots(
                 continue
             out.append(slot)
     out.sort(key=lambda s: (s.due_at, s.channel_id))
+    return out
+
+
+def passed_slots(
+    sub: Subscription,
+    now: datetime,
+    *,
+    grace: timedelta,
+    lag_days: int,
+    since: datetime,
+) -> list[Slot]:
+    """The slots of `sub` whose posting window closed in `[since, now)`: due_at + grace < now.
+
+    These are the days that can no longer be posted on time: each must already have a
+    terminal outcome in the ledger, or the scheduler records one (`missed`, or `failed` with
+    why). Slots before the subscription was created are not counted; oldest first.
+    """
+    if now.tzinfo is None or since.tzinfo is None:
+        raise ValueError("now and since must be timezone-aware")
+    created = _aware(sub.created_at) if sub.created_at is not None else None
+    first = max(since, created) if created is not None else since
+    start = local_today(first - grace, sub.timezone) - timedelta(days=2)
+    out: list[Slot] = []
+    local = start
+    end = local_today(now, sub.timezone)
+    while local <= end:
+        slot = slot_for(sub, local, lag_days=lag_days)
+        closes = slot.due_at + grace
+        if since <= closes < now and (created is None or slot.due_at >= created):
+            out.append(slot)
+        local += timedelta(days=1)
     return out
 
 

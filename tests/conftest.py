@@ -56,3 +56,37 @@ def message_validator() -> Callable[[dict[str, Any]], list[str]]:
         return problems + payload_violations(payload)
 
     return check
+
+
+def _load_contract_check() -> Any:
+    """tests/contract/check.py, loaded by path (the suite runs with --import-mode=importlib)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "contract_check", ROOT / "tests" / "contract" / "check.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_contract = _load_contract_check()
+
+
+@pytest.fixture(autouse=True)
+def contract_check(request: pytest.FixtureRequest) -> Any:
+    """Validate every payload the sandbox emits in this test against discord-api-types
+    (tests/contract/); the test fails on a violation. `@pytest.mark.no_contract` opts out."""
+    from bot.sandbox import observe
+
+    check = _contract.ContractCheck()
+    with observe.watching(check):
+        yield check
+    if check.problems and request.node.get_closest_marker("no_contract") is None:
+        shown = "\n  ".join(check.problems[:20])
+        pytest.fail(
+            f"the sandbox emitted {len(check.problems)} payload(s) that break discord-api-types:"
+            f"\n  {shown}",
+            pytrace=False,
+        )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -47,6 +50,10 @@ def test_token_only_from_environment(tmp_path: Path) -> None:
         ({"schedule": {"default_time": "25:00"}}, "schedule.default_time"),
         ({"schedule": {"default_timezone": "Mars/Olympus"}}, "schedule.default_timezone"),
         ({"sources": {"timeout_seconds": -1}}, "sources.timeout_seconds"),
+        ({"sources": {"request_deadline_seconds": 0}}, "sources.request_deadline_seconds"),
+        ({"sources": {"member_requests_waiting": 0}}, "sources.member_requests_waiting"),
+        ({"sources": {"negative_cache_minutes": 0}}, "sources.negative_cache_minutes"),
+        ({"sources": {"fetch_horizon_days": 0}}, "sources.fetch_horizon_days"),
         ({"discord": {"max_concurrent_posts": 0}}, "discord.max_concurrent_posts"),
         ({"store": {"pathh": "x"}}, "store.pathh"),
         ({"log_level": "LOUD"}, "log_level"),
@@ -77,3 +84,131 @@ def test_config_toml_in_the_working_directory_is_the_default(
     (tmp_path / "config.toml").write_text('[store]\npath = "x.db"\n', encoding="utf-8")
     assert config_path(None) == "config.toml"
     assert load_config(config_path(None), env={}).store.path == "x.db"
+
+
+# --- values that validated but broke later (issue 11) -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "why"),
+    [
+        ({"sources": {"default": "hf+arxix"}}, "sources.default", "known: hf\\+arxiv, hf,"),
+        ({"sources": {"default": "arxiv"}}, "sources.default", "unknown source 'arxiv'"),
+        ({"sources": {"default": "default"}}, "sources.default", "unknown source"),
+        ({"discord": {"api_base": "not a url"}}, "discord.api_base", "not a URL"),
+        ({"discord": {"api_base": "ws://x/api"}}, "discord.api_base", "http:// or https://"),
+        ({"discord": {"api_base": "http://:80/api"}}, "discord.api_base", "not a URL"),
+        ({"discord": {"api_base": "http://x:port/"}}, "discord.api_base", "not a URL"),
+        ({"discord": {"gateway_url": "http://x/gw"}}, "discord.gateway_url", "ws:// or wss://"),
+        ({"sources": {"hf_base_url": ""}}, "sources.hf_base_url", "not a URL"),
+        ({"sources": {"arxiv_base_url": "export.arxiv.org"}}, "sources.arxiv_base_url", "URL"),
+        (
+            {"sources": {"hotpapers_url_template": "ftp://x/{date}.md"}},
+            "sources.hotpapers_url_template",
+            "not a URL",
+        ),
+        (
+            {"sources": {"hotpapers_url_template": "https://x/latest.md"}},
+            "sources.hotpapers_url_template",
+            "must contain \\{date\\}",
+        ),
+        ({"sources": {"hotpapers_dir": "/nonexistent/posts"}}, "sources.hotpapers_dir", "folder"),
+        ({"store": {"path": ""}}, "store.path", "is empty"),
+        ({"store": {"path": "   "}}, "store.path", "is empty"),
+        ({"store": {"path": ":memory:"}}, "store.path", "not a file path"),
+        ({"store": {"path": "file:x.db?mode=memory"}}, "store.path", "not a file path"),
+        ({"store": {"path": "/nonexistent/dir/h.db"}}, "store.path", "does not exist"),
+        ({"schedule": {"default_timezone": "localtime"}}, "schedule.default_timezone", "IANA"),
+        ({"schedule": {"default_timezone": "/etc/localtime"}}, "schedule.default_timezone", "IANA"),
+        ({"schedule": {"default_timezone": "posixrules"}}, "schedule.default_timezone", "IANA"),
+        ({"schedule": {"default_timezone": "Factory"}}, "schedule.default_timezone", "IANA"),
+        (
+            {"schedule": {"default_timezone": "posix/Europe/Berlin"}},
+            "schedule.default_timezone",
+            "IANA",
+        ),
+        ({"schedule": {"default_timezone": "utc"}}, "schedule.default_timezone", "IANA"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_at_load(
+    data: dict[str, object], field: str, why: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"^invalid config: {field}: .*{why}") as info:
+        parse_config(data, env={})
+    assert "\n" not in str(info.value)
+
+
+def test_store_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"invalid config: store.path: .* is a directory"):
+        parse_config({"store": {"path": str(tmp_path)}}, env={})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"discord": {"api_base": "http://127.0.0.1:8765/api/v10"}},
+        {"discord": {"gateway_url": "wss://gateway.discord.gg"}},
+        {"sources": {"hotpapers_url_template": "https://x.org/p/{date}---Hot-Papers.md"}},
+        {"schedule": {"default_timezone": "America/Argentina/Buenos_Aires"}},
+        {"schedule": {"default_timezone": "Etc/GMT+5"}},
+        {"sources": {"default": "hotpapers-md+arxiv"}},
+    ],
+)
+def test_values_that_work_still_pass(data: dict[str, object]) -> None:
+    parse_config(data, env={})
+
+
+def test_store_path_in_an_existing_folder_passes(tmp_path: Path) -> None:
+    new = tmp_path / "new.sqlite3"
+    assert parse_config({"store": {"path": str(new)}}, env={}).store.path == str(new)
+    new.write_bytes(b"")
+    assert parse_config({"store": {"path": str(new)}}, env={}).store.path == str(new)
+
+
+def test_the_source_names_agree_with_the_source_factory() -> None:
+    from bot.config import SOURCE_NAMES
+    from bot.sources import base
+
+    assert SOURCE_NAMES == base.SOURCE_NAMES
+
+
+def test_a_config_path_that_is_a_directory_names_the_option(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^invalid config: --config: .* is a directory"):
+        load_config(tmp_path, env={})
+
+
+def test_a_config_path_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)  # opening it would block until a writer appears
+    # In a child process, so the hang it used to be ends the test instead of the suite.
+    code = f"from bot.config import load_config\nload_config({str(fifo)!r}, env={{}})"
+    try:
+        r = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("loading a FIFO as the config waited for a writer")
+    assert "invalid config: --config:" in r.stderr and "not a regular file" in r.stderr
+
+
+def test_an_unreadable_config_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The tests run as root, who reads any mode; so the read itself is made to fail as it does
+    # for another user on a 0600 file of root's.
+    f = tmp_path / "config.toml"
+    f.write_text("", encoding="utf-8")
+
+    def denied(self: Path, *args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ConfigError, match=r"^invalid config: --config: .*Permission denied"):
+        load_config(f, env={})
+
+
+def test_errors_in_a_file_name_the_field_then_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text('[sources]\ndefault = "hf-arxiv"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(f, env={})
+    assert str(info.value).startswith("invalid config: sources.default: unknown source")
+    assert str(info.value).endswith(f"(in {f})")

@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 
 from bot.cli.preview import sample_digest
-from bot.models import Digest, Subscription
+from bot.models import Digest, PostRecord, Subscription
 from bot.publish import (
     ChannelForbidden,
     ChannelGone,
+    MessageGone,
     PayloadRejected,
     Publisher,
+    RateLimitedPost,
     SeenMessage,
     TransientPostError,
     fingerprint,
@@ -45,6 +47,8 @@ class FakeDiscord:
     channels: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     threads: dict[int, int] = field(default_factory=dict)  # message id -> thread id
     faults: list[Exception] = field(default_factory=list)  # raised by the next calls, in order
+    fault_calls: tuple[str, ...] = ("send", "thread")  # which calls the faults hit
+    after_effect: list[Exception] = field(default_factory=list)  # raised once a send is done
     crash_after: int | None = None  # die after this many completed server-side operations
     ops: int = 0
     calls: list[str] = field(default_factory=list)
@@ -60,7 +64,7 @@ class FakeDiscord:
 
     def _fault(self, what: str) -> None:
         self.calls.append(what)
-        if self.faults:
+        if self.faults and what in self.fault_calls:
             raise self.faults.pop(0)
 
     async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
@@ -73,6 +77,8 @@ class FakeDiscord:
         msg = {"id": next(self.ids), "nonce": nonce, **payload}
         msgs.append(msg)
         self._tick("send")  # the message exists; a crash now loses only the answer
+        if self.after_effect:
+            raise self.after_effect.pop(0)
         return int(msg["id"])
 
     async def create_thread(self, channel_id: int, message_id: int, name: str) -> int:
@@ -89,6 +95,15 @@ class FakeDiscord:
             SeenMessage(int(m["id"]), m["nonce"] if self.echo_nonce else None, fingerprint(m))
             for m in self.channels.get(channel_id, [])
         ]
+
+    async def exists(self, channel_id: int, message_id: int) -> bool:
+        self._fault("exists")
+        return any(m["id"] == message_id for m in self.channels.get(channel_id, []))
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        self._fault("delete")
+        msgs = self.channels.get(channel_id, [])
+        msgs[:] = [m for m in msgs if m["id"] != message_id]
 
 
 @pytest.fixture
@@ -298,21 +313,172 @@ async def test_empty_day_notice_or_silence(store: Store) -> None:
     sub = await subscribe(store, post_empty=True)
     discord = FakeDiscord()
     out = await publisher(store, discord).publish(sub, empty)
-    assert out.status == "sent" and len(discord.channels[CH]) == 1
+    assert out.status == "empty" and len(discord.channels[CH]) == 1
+    assert out.error == "the source had no papers that day"
     assert "no hot papers" in discord.channels[CH][0]["content"]
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.status == "empty" and rec.message_ids == out.message_ids
+    assert rec.posted_at == clock()
 
     quiet = await store.upsert_subscription(
         Subscription(guild_id=1, channel_id=CH + 1, post_empty=False)
     )
     out = await publisher(store, discord).publish(quiet, empty)
-    assert out.status == "sent" and out.message_ids == []
+    assert out.status == "empty" and out.message_ids == []
     assert CH + 1 not in discord.channels
     rec = await store.get_post(CH + 1, DAY)
-    assert rec is not None and rec.status == "sent"  # the day is handled, not a gap
+    assert rec is not None and rec.status == "empty"  # the day is handled, not a gap
+    assert rec.error == "the source had no papers that day (nothing posted: post_empty is off)"
+    again = await publisher(store, discord).publish(quiet, empty)
+    assert again.status == "already" and again.was == "empty"
 
 
 async def test_a_filter_that_leaves_nothing_counts_as_an_empty_day(store: Store) -> None:
     sub = await subscribe(store, keywords=["no such keyword anywhere"])
     discord = FakeDiscord()
-    await publisher(store, discord).publish(sub, sample_digest())
+    out = await publisher(store, discord).publish(sub, sample_digest())
     assert "no hot papers" in discord.channels[CH][0]["content"]
+    n = len(sample_digest().papers)
+    assert out.status == "empty" and out.error == f"the channel's filters removed all {n} papers"
+
+
+# --- recoverable state (issue 11): a deleted thread or header starts a fresh, complete post --
+
+
+def _bot_messages(discord: FakeDiscord, channel: int) -> list[int]:
+    return [int(m["id"]) for m in discord.channels.get(channel, [])]
+
+
+async def test_a_thread_deleted_mid_post_starts_a_fresh_complete_post(store: Store) -> None:
+    """Before: the thread's 404 marked the channel failing forever; the day never completed."""
+    sub = await subscribe(store, format="detailed", limit=16)
+    discord = FakeDiscord()
+    pub = publisher(store, discord, attempts=1)
+    real_send = discord.send
+    deleted: list[int] = []
+
+    async def send(channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        if channel_id in discord.threads.values() and not deleted:
+            deleted.append(channel_id)  # a moderator deletes the thread as it fills
+            discord.channels.pop(channel_id)
+            discord.threads = {k: v for k, v in discord.threads.items() if v != channel_id}
+            raise ChannelGone("Unknown Channel (status 404, code 10003)")
+        return await real_send(channel_id, payload, nonce=nonce)
+
+    discord.send = send  # type: ignore[method-assign]
+    out = await pub.publish(sub, sample_digest())
+    assert out.status == "sent" and out.restarted
+    header = discord.channels[CH]
+    assert len(header) == 1 and header[0]["id"] == out.message_ids[0]  # the old one was removed
+    assert header[0]["nonce"] == nonce_for(CH, DAY, 0, 1)  # a new generation, new nonces
+    assert sum(len(p["embeds"]) for p in discord.channels[out.thread_id or 0]) == 16
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.status == "sent" and rec.generation == 1
+    assert rec.message_ids == out.message_ids and rec.thread_id == out.thread_id
+    fresh = await store.get_subscription(CH)
+    assert fresh is not None and fresh.failing_reason is None and fresh.enabled
+
+
+async def test_a_header_deleted_before_its_thread_starts_afresh(store: Store) -> None:
+    sub = await subscribe(store, format="detailed", limit=4)
+    discord = FakeDiscord()
+    real_thread = discord.create_thread
+    calls: list[int] = []
+
+    async def create_thread(channel_id: int, message_id: int, name: str) -> int:
+        calls.append(message_id)
+        if len(calls) == 1:
+            discord.channels[channel_id] = []  # the header was deleted meanwhile
+            raise MessageGone("Unknown Message (status 404, code 10008)")
+        return await real_thread(channel_id, message_id, name)
+
+    discord.create_thread = create_thread  # type: ignore[method-assign]
+    out = await publisher(store, discord).publish(sub, sample_digest())
+    assert out.status == "sent" and out.restarted and len(calls) == 2
+    assert _bot_messages(discord, CH) == [out.message_ids[0]]
+    assert out.thread_id == out.message_ids[0]
+
+
+async def test_a_resumed_post_whose_header_is_gone_starts_afresh(store: Store) -> None:
+    sub = await subscribe(store, format="detailed", limit=4)
+    discord = FakeDiscord(crash_after=2)  # header sent, thread opened, then the process dies
+    with pytest.raises(Crash):
+        await publisher(store, discord).publish(sub, sample_digest())
+    discord.channels[CH] = []  # a moderator deletes the header before the restart
+    out = await publisher(store, discord).publish(sub, sample_digest())
+    assert out.status == "sent" and out.restarted
+    assert _bot_messages(discord, CH) == [out.message_ids[0]]
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.generation == 1 and rec.message_ids == out.message_ids
+
+
+async def test_a_post_broken_twice_is_failed_with_the_reason(store: Store) -> None:
+    sub = await subscribe(store, format="detailed", limit=4)
+    discord = FakeDiscord()
+
+    async def create_thread(channel_id: int, message_id: int, name: str) -> int:
+        raise MessageGone("Unknown Message (status 404, code 10008)")
+
+    discord.create_thread = create_thread  # type: ignore[method-assign]
+    out = await publisher(store, discord).publish(sub, sample_digest())
+    assert out.status == "failed" and out.retry
+    assert out.error == "the post broke twice while being made (its header message was deleted)"
+    assert _bot_messages(discord, CH) == []  # both broken headers were removed
+
+
+async def test_a_long_rate_limit_is_not_waited_out_in_place(store: Store) -> None:
+    """Before: a 40 s 429 held the post (and its slot of the fan-out) for 40 s."""
+    sub = await subscribe(store)
+    discord = FakeDiscord(faults=[RateLimitedPost(40.0)])
+    SLEEPS.clear()
+    out = await publisher(store, discord).publish(sub, sample_digest())
+    assert out.status == "failed" and out.retry and out.retry_after == 40.0
+    assert SLEEPS == [] and discord.calls == ["send"]
+    assert out.error == "rate limited for 40 s; will retry after it"
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.status == "failed" and rec.error == out.error
+
+
+async def test_a_missed_day_is_posted_only_when_asked_late(store: Store) -> None:
+    sub = await subscribe(store)
+    await store.claim_post(
+        PostRecord(
+            guild_id=1,
+            channel_id=CH,
+            day=DAY,
+            source="hotpapers-md",
+            nonce=nonce_for(CH, DAY),
+            status="missed",
+            error="the bot was not running; it came back at 2021-03-14 10:00 UTC",
+            created_at=clock(),
+        )
+    )
+    discord = FakeDiscord()
+    out = await publisher(store, discord).publish(sub, sample_digest())
+    assert out.status == "already" and out.was == "missed" and CH not in discord.channels
+    out = await publisher(store, discord).publish(sub, sample_digest(), late=True)
+    assert out.status == "sent" and len(discord.channels[CH]) == 1
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.status == "sent" and rec.late and rec.error is None
+
+
+@pytest.mark.parametrize("fmt", ["compact", "detailed"])
+async def test_an_error_after_the_effect_is_not_a_duplicate_without_nonce_dedup(
+    store: Store, fmt: str
+) -> None:
+    """Before: a 5xx or a dropped connection after Discord created the message was resent
+    blindly, so once the nonce window had passed the digest was posted twice (issue 10)."""
+    sub = await subscribe(store, format=fmt, limit=16)
+    discord = FakeDiscord(
+        dedup_nonces=False,
+        echo_nonce=False,
+        after_effect=[TransientPostError("503 after the effect") for _ in range(3)],
+    )
+    out = await publisher(store, discord).publish(sub, sample_digest())
+    assert out.status == "sent" and out.recovered == (1 if fmt == "compact" else 3)
+    assert len(discord.channels[CH]) == 1
+    if fmt == "detailed":
+        assert sum(len(p["embeds"]) for p in discord.channels[out.thread_id or 0]) == 16
+        assert len(discord.channels[out.thread_id or 0]) == len(out.message_ids) - 1
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.message_ids == out.message_ids

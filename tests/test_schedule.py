@@ -15,6 +15,7 @@ from bot.schedule import (
     latest_complete_day,
     next_slot,
     parse_hhmm,
+    passed_slots,
     slot_for,
     slot_instant,
 )
@@ -209,14 +210,30 @@ def test_slots_before_the_subscription_existed_are_not_due() -> None:
     assert [d.day for d in due] == [date(2021, 6, 1)]
 
 
-def test_disabled_and_failing_subscriptions_are_skipped() -> None:
+def test_disabled_subscriptions_are_skipped_failing_ones_stay_due() -> None:
+    """A failing (403) channel stays due: the scheduler retries it on a long backoff, so a
+    channel whose permissions come back is posted again (issue 11)."""
     subs = [
         sub(1, "09:00", "UTC", enabled=False),
         sub(2, "09:00", "UTC", failing_reason="403 Forbidden"),
         sub(3, "09:00", "UTC"),
     ]
     due = due_slots(subs, utc(2021, 6, 1, 9), grace=timedelta(hours=1), lag_days=LAG)
-    assert [d.channel_id for d in due] == [3]
+    assert [d.channel_id for d in due] == [2, 3]
+
+
+def test_passed_slots_are_the_windows_that_closed_in_between() -> None:
+    s = sub(1, "09:00", "UTC", created_at=utc(2021, 5, 30, 12))
+    grace = timedelta(hours=2)
+    got = passed_slots(s, utc(2021, 6, 3, 11, 30), grace=grace, lag_days=LAG, since=utc(2021, 5, 1))
+    # 05-30's slot was before the subscription; 05-31 to 06-03 closed (06-03's at 11:00)
+    days = [date(2021, 5, 31), date(2021, 6, 1), date(2021, 6, 2), date(2021, 6, 3)]
+    assert [p.local_day for p in got] == days
+    assert [p.day for p in got] == [d - timedelta(days=1) for d in days]
+    since = utc(2021, 6, 2, 12)
+    later = passed_slots(s, utc(2021, 6, 3, 11, 30), grace=grace, lag_days=LAG, since=since)
+    assert [p.local_day for p in later] == [date(2021, 6, 3)]  # its window closed at 11:00
+    assert passed_slots(s, utc(2021, 6, 3, 10), grace=grace, lag_days=LAG, since=since) == []
 
 
 def test_several_zones_at_one_instant() -> None:

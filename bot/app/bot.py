@@ -3,13 +3,19 @@
 The entry point (`hotpapers run`, the demo, tests) opens the store and the HTTP client with
 `async with` and passes them in; `setup_hook` builds the publisher and the scheduler, loads the
 cogs and syncs the commands (globally, or to `discord.dev_guild_id` for instant updates while
-developing). `close()` first lets the posts in flight finish.
+developing). `close()` first lets the posts in flight finish, then gives up the poster lease.
+
+One poster per store: given a `PosterLease` (`hotpapers run` acquires one before it connects,
+and refuses to start without it), the bot renews it while running and the scheduler posts only
+while it holds it. Without one (tests, the demo, benchmarks) nothing is gated.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -17,8 +23,9 @@ from discord.ext import commands
 
 from bot.app.digests import DigestService
 from bot.app.health import DiscordHealth
+from bot.app.lease import PosterLease
 from bot.app.scheduler import Scheduler
-from bot.app.sender import DiscordSender, Pacer
+from bot.app.sender import DiscordSender, GlobalLimit, Pacer, stop_blind_resends
 from bot.app.tree import HotPapersTree
 from bot.config import Config
 from bot.publish import Publisher
@@ -70,13 +77,20 @@ class HotPapersBot(commands.Bot):
         run_scheduler: bool = True,
         post_attempts: int = 4,
         post_backoff_seconds: float = 1.0,
+        lease: PosterLease | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("intents", intents())
         options.setdefault("chunk_guilds_at_startup", False)
         options.setdefault("max_messages", None)
         health = DiscordHealth(clock)  # Discord trouble since start, for /digest status
-        options.setdefault("http_trace", health.trace_config())
+        global_limit = GlobalLimit(
+            config.discord.max_ratelimit_seconds
+        )  # Discord's global 429s pause posting, visibly
+        trace = stop_blind_resends(global_limit.attach(health.trace_config()))
+        options.setdefault("http_trace", trace)
+        # A rate-limit wait longer than this raises instead of holding the post (issue 11).
+        options.setdefault("max_ratelimit_timeout", config.discord.max_ratelimit_seconds)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -99,12 +113,22 @@ class HotPapersBot(commands.Bot):
                 self.http,
                 lambda: self.user.id if self.user else None,
                 Pacer(config.discord.requests_per_second),
+                global_limit,
             ),
             clock=clock,
             attempts=post_attempts,
             backoff_seconds=post_backoff_seconds,
         )
-        self.scheduler = Scheduler(store, self.publisher, self.digests, config, clock=clock)
+        self.lease = lease
+        self.scheduler = Scheduler(
+            store,
+            self.publisher,
+            self.digests,
+            config,
+            clock=clock,
+            lease=lease,
+            global_limit=global_limit,
+        )
         self.synced: list[discord.app_commands.AppCommand] = []
 
     async def setup_hook(self) -> None:
@@ -114,6 +138,8 @@ class HotPapersBot(commands.Bot):
         await self.add_cog(papers.PapersCog(self))
         await self.add_cog(digest.DigestCog(self))
         await self.add_cog(scheduler.SchedulerCog(self))
+        if self.lease is not None:
+            self.lease.start()
         if self.sync_commands:
             await self.sync_tree()
 
@@ -134,7 +160,16 @@ class HotPapersBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
         settle_gc()
 
+    def store_lines(self, ts: Callable[[datetime], str]) -> list[str]:
+        """Status lines about the store and the poster lease (for `/digest status`)."""
+        lines = [self.store.write_health().line(ts)]
+        if self.lease is not None:
+            lines.append(f"Poster: {self.lease.status_line()}")
+        return lines
+
     async def close(self) -> None:
-        """Finish the posts in flight, then disconnect."""
+        """Finish the posts in flight, give up the poster lease, then disconnect."""
         await self.scheduler.stop()
+        if self.lease is not None:
+            await self.lease.stop(release=True)
         await super().close()

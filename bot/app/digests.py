@@ -3,28 +3,54 @@
 Source names in subscriptions may be "default" (= `sources.default`). A source that cannot be
 built from the configuration (e.g. `hotpapers-md` without a folder or URL) is served from the
 store only: the bot then shows what was imported, and says so when a day is missing.
+
+Two kinds of callers, with different rights upstream:
+
+- **The scheduler** (`get`, `ensure`): always fetches a missing day, and its arXiv requests
+  go first in the shared throttle.
+- **Members** (`hot`, `ranked`, `latest`, `paper`; also `/digest preview` and `post-now`):
+  bounded work. A date outside arXiv's life is a `UserInputError` before anything else; a day
+  older than `sources.fetch_horizon_days` is answered from the store or is a `NotKeptError`,
+  never fetched; an unknown arXiv id or a day upstream has no post for is remembered for
+  `sources.negative_cache_minutes` (a failure for `FAILURE_COOLDOWN`) and not asked again
+  meanwhile; at most `sources.member_requests_waiting` member fetches run at once and their
+  arXiv requests wait behind the scheduled ones; one more is a `BusyError` at once. So no
+  member can delay the scheduled fetch or make the bot do unbounded upstream work.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
 from bot.config import Config
-from bot.errors import ConfigError, SourceError, UserInputError
+from bot.errors import (
+    BusyError,
+    ConfigError,
+    NotKeptError,
+    SourceError,
+    UpstreamMissingError,
+    UserInputError,
+)
 from bot.filters import PaperFilter, pick, view_title, window_range
 from bot.models import Digest, Paper, Window
 from bot.schedule import Clock, latest_complete_day, utc_now
 from bot.sources.base import Source, SourceFactory
-from bot.sources.cache import ensure_digest, get_digest
+from bot.sources.boundary import title
+from bot.sources.cache import check_day, ensure_digest, get_digest, is_fresh
+from bot.sources.negative import Remembered
+from bot.sources.priority import on_behalf_of_member
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+FAILURE_COOLDOWN = timedelta(minutes=1)  # a member's failed fetch is not retried sooner
 
 
 @dataclass(frozen=True)
@@ -57,6 +83,9 @@ class DigestService:
         self.factory = factory
         self.clock = clock
         self._sources: dict[str, Source | None] = {}
+        self._missing_days: Remembered[tuple[str, date]] = Remembered()
+        self._missing_ids: Remembered[str] = Remembered()
+        self._member_fetches = 0
 
     @property
     def lag_days(self) -> int:
@@ -120,8 +149,9 @@ class DigestService:
         A month costs a fifth of reading its ~600 papers (bench/commands.py).
         """
         name = self.resolve(source)
+        check_day(end, self.clock())
         start, _ = window_range(end, window)
-        await self.ensure(name, end)
+        await self.ensure_for_member(name, end)
         by_category = bool(flt.include or flt.exclude)
         titles, entries = await self.store.window_entries(name, start, end, categories=by_category)
         chosen, candidates = pick(entries, flt)
@@ -133,6 +163,8 @@ class DigestService:
     async def hot(self, source: str, day: date | None, window: Window, flt: PaperFilter) -> HotView:
         """`/hot`: the window ending on the given day, else on the latest day (as `latest`
         chooses it). The filter has no keywords (see `bot.filters.pick`)."""
+        if day is not None:
+            self.check_date(day)
         end, view = await self._latest(
             source, day, lambda name, end: self.ranked(name, end, window, flt)
         )
@@ -143,8 +175,10 @@ class DigestService:
 
     async def latest(self, source: str) -> tuple[date, Digest | None]:
         """(day, digest) of the latest complete day, falling back to the latest stored day when
-        that one cannot be had (upstream down, not imported); None if neither exists."""
-        return await self._latest(source, None, self.get)
+        that one cannot be had (upstream down, not imported); None if neither exists.
+
+        A member's request (`/digest preview`, `post-now`): bounded as the module says."""
+        return await self._latest(source, None, self._get_for_member)
 
     async def _latest(
         self, source: str, day: date | None, load: Callable[[str, date], Awaitable[T]]
@@ -172,13 +206,112 @@ class DigestService:
         return end, found  # None: upstream failed and nothing of that day is stored
 
     async def paper(self, arxiv_id: str) -> Paper | None:
-        """A paper by version-less id: stored, else looked up on arXiv (when configured)."""
+        """A paper by version-less id: stored, else looked up on arXiv (when configured).
+
+        An id arXiv does not know is remembered (`sources.negative_cache_minutes`) and answered
+        None without asking again; a failed lookup is repeated from memory for a minute.
+        Raises SourceError (arXiv failed) or BusyError (too many member requests waiting).
+        """
         stored = await self.store.get_paper(arxiv_id)
         if stored is not None or self.factory is None:
             return stored
+        now = self.clock()
+        miss = self._missing_ids.get(arxiv_id, now)
+        if miss is not None:
+            if miss.error is not None:
+                raise _again(miss.error)
+            return None
         try:
-            found = await self.factory.arxiv.fetch_many([arxiv_id])
+            async with self._member_budget("arxiv"):
+                found = await self.factory.arxiv.fetch_many([arxiv_id])
         except SourceError as exc:
-            log.warning("arXiv lookup of %s failed: %s", arxiv_id, exc)
+            log.warning("arXiv lookup of %s failed: %s %s", arxiv_id, exc, exc.detail)
+            self._missing_ids.remember(arxiv_id, now, FAILURE_COOLDOWN, exc)
             raise
-        return found.get(arxiv_id)
+        paper = found.get(arxiv_id)
+        if paper is None:
+            self._missing_ids.remember(arxiv_id, now, self._negative_ttl)
+        return paper
+
+    # --- bounded member work ----------------------------------------------------------------
+
+    @property
+    def _negative_ttl(self) -> timedelta:
+        return timedelta(minutes=self.config.sources.negative_cache_minutes)
+
+    @property
+    def horizon(self) -> date:
+        """The oldest day fetched for a member; older days come from the store only."""
+        return self.clock().date() - timedelta(days=self.config.sources.fetch_horizon_days)
+
+    def check_date(self, day: date) -> None:
+        """A UserInputError for a day arXiv cannot have (before 1991-08-14, after tomorrow UTC).
+
+        Pure and instant: cogs may call it before deferring."""
+        check_day(day, self.clock())
+
+    async def ensure_for_member(self, source: str, day: date) -> None:
+        """Make sure a day is stored for a member's command, within the member's bounds.
+
+        Fetches only a day within the horizon that is not stored fresh, not remembered as
+        missing, and only when fewer than `sources.member_requests_waiting` member fetches
+        are running. Raises UserInputError (date outside arXiv's life), NotKeptError (too old
+        and not stored), BusyError (too many member requests) or SourceError (upstream failed
+        now or recently, and nothing of that day is stored).
+        """
+        name = self.resolve(source)
+        now = self.clock()
+        check_day(day, now)
+        upstream = self.source(name)
+        if upstream is None:
+            return
+        meta = await self.store.digest_meta(name, day)
+        if is_fresh(meta, now, self.config.sources):
+            return
+        if day < self.horizon:
+            if meta is not None:
+                return  # stored, if stale: answered from the store, never fetched again
+            days = self.config.sources.fetch_horizon_days
+            raise NotKeptError(
+                f"{day.isoformat()} is older than {days} days and is not kept here; "
+                f"I fetch only the last {days} days. Try a date since {self.horizon.isoformat()}."
+            )
+        key = (name, day)
+        miss = self._missing_days.get(key, now)
+        if miss is not None:
+            if meta is not None:
+                return  # the stored (stale) digest stands in, as after a failed fetch
+            assert miss.error is not None
+            raise _again(miss.error)
+        try:
+            async with self._member_budget(name):
+                await ensure_digest(self.store, upstream, day, now=now, config=self.config.sources)
+        except UpstreamMissingError as exc:
+            self._missing_days.remember(key, now, self._negative_ttl, exc)
+            raise
+        except SourceError as exc:
+            self._missing_days.remember(key, now, FAILURE_COOLDOWN, exc)
+            raise
+
+    async def _get_for_member(self, source: str, day: date) -> Digest | None:
+        await self.ensure_for_member(source, day)
+        return await self.stored(source, day)
+
+    @asynccontextmanager
+    async def _member_budget(self, name: str) -> AsyncIterator[None]:
+        """One of the few member fetches allowed at once, its requests after scheduled ones."""
+        if self._member_fetches >= self.config.sources.member_requests_waiting:
+            raise BusyError(
+                f"{title(name)} is busy with other requests right now; try again in a minute."
+            )
+        self._member_fetches += 1
+        try:
+            with on_behalf_of_member():
+                yield
+        finally:
+            self._member_fetches -= 1
+
+
+def _again(error: SourceError) -> SourceError:
+    """A fresh copy of a remembered error (same type and sentence) to raise once more."""
+    return type(error)(str(error), detail=error.detail)

@@ -3,6 +3,9 @@
 `Reply` answers directly when the work is quick (a stored day: one round trip, well inside
 Discord's 3 seconds) and defers on its own if the answer is not ready after `defer_after`
 seconds (a fetch from upstream), so no command ever misses the deadline.
+
+A public command (`/hot`) defers publicly; if it then fails, `answer` removes the public
+"thinking…" message and tells the user privately: an error is never shown to the channel.
 """
 
 from __future__ import annotations
@@ -70,13 +73,17 @@ class Reply:
     async def _defer_late(self) -> None:
         async with self._lock:
             if not self._answered and not self.interaction.response.is_done():
-                await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+                await self._defer_now()
 
     async def defer(self) -> None:
         """Defer now (before work known to be slow, e.g. an upstream fetch)."""
         async with self._lock:
             if not self.interaction.response.is_done():
-                await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
+                await self._defer_now()
+
+    async def _defer_now(self) -> None:
+        self.interaction.extras["deferred_ephemeral"] = self.ephemeral
+        await self.interaction.response.defer(ephemeral=self.ephemeral, thinking=True)
 
     async def send(self, payloads: list[Payload]) -> None:
         """Send the payloads: the first as the response, the rest as follow-ups."""
@@ -111,9 +118,22 @@ class Reply:
 async def answer(
     interaction: discord.Interaction[Any], text: str, *, ephemeral: bool = True
 ) -> None:
-    """Send a short text answer (or follow-up, if the interaction was already answered)."""
+    """Send a short text answer (or follow-up, if the interaction was already answered).
+
+    A private answer after a public defer replaces nothing in public: the "thinking…"
+    message is deleted and the answer sent as a private follow-up (Discord makes the first
+    follow-up after a defer take the defer's visibility, so the deletion comes first).
+    """
     allowed = discord.AllowedMentions.none()
-    if is_thinking(interaction):
+    public_defer = not interaction.extras.get("deferred_ephemeral", False)
+    if is_thinking(interaction) and ephemeral and public_defer:
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException as exc:
+            log.warning("could not remove the public 'thinking' message: %s", exc)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=allowed)
+        interaction.extras["answered"] = True
+    elif is_thinking(interaction):
         await interaction.edit_original_response(content=text, allowed_mentions=allowed)
     elif interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=ephemeral, allowed_mentions=allowed)

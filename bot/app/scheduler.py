@@ -1,12 +1,34 @@
 """The posting loop: one task ticking every `schedule.tick_seconds`, with an injectable clock.
 
 Each tick asks `bot.schedule.due_slots` who is due *now* in their own time zone, skips what the
-ledger says is posted, fetches each (source, day) once, and fans out to `Publisher.publish`
+ledger says is done, fetches each (source, day) once, and fans out to `Publisher.publish`
 with at most `discord.max_concurrent_posts` posts in flight (discord.py keeps within the
 per-channel buckets, the sender's pacer within the global limit at
-`discord.requests_per_second`). A (channel, day) whose post failed transiently is retried on a
-later tick with exponential backoff, within the catch-up window. `tick()` is public, so tests
-and the demo drive the real path with a chosen clock instead of waiting.
+`discord.requests_per_second`). `tick()` is public, so tests and the demo drive the real path
+with a chosen clock instead of waiting.
+
+The isolation rule
+------------------
+**A unit of work is one (source, day) fetch or one (channel, day) post. Every unit runs with
+its own deadline (`schedule.fetch_deadline_seconds`, `schedule.post_deadline_seconds`) inside
+its own error boundary that catches every exception type, so no unit can stop another or
+delay it beyond its deadline.** A failed unit is logged with its reason, its (channel, day)
+keeps the reason for the ledger, and it is retried on its own backoff; everything else in the
+tick goes on. Subscriptions are turned into slots one at a time for the same reason (one
+corrupt row cannot hide every other channel). Fetches of different sources run concurrently,
+so a slow source delays only its own channels.
+
+Rate limits: a 429 longer than `discord.max_ratelimit_seconds` is not waited out by the post
+that met it; the post is rescheduled for after the limit. Discord's *global* limit pauses
+posting (no new post starts while it lasts, `/digest status` shows it) and posting resumes by
+itself; nothing is lost, because the ledger keeps every unposted day due.
+
+Every (channel, day) ends in one stated outcome
+------------------------------------------------
+`sent`, `empty` (with why), `failed` (with why) or `missed`. A day whose catch-up window
+closes without a post is recorded by `_settle`: `missed` when the bot was not running during
+the window (with when it came back), otherwise `failed` with the last reason seen (source
+unreachable, 403, ...). `/digest post-now date:` can still post it, marked late.
 
 Shutdown: `stop()` lets the tick in flight finish its posts (up to a timeout) before the loop
 is cancelled, so SIGTERM does not cut a fan-out in half; if it is cut anyway (SIGKILL), the
@@ -21,22 +43,34 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Generic, TypeVar
+from datetime import UTC, date, datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
 from bot.app.digests import DigestService
-from bot.app.sender import gather_limited
+from bot.app.sender import GlobalLimit, gather_limited
 from bot.config import Config
-from bot.errors import SourceError
-from bot.models import Digest, Subscription
-from bot.publish import Outcome, Publisher
-from bot.schedule import Clock, Slot, due_slots, utc_now
+from bot.errors import SourceError, StoreError
+from bot.models import Digest, PostRecord, Subscription
+from bot.publish import Outcome, Publisher, bounded_wait, nonce_for
+from bot.schedule import Clock, Slot, due_slots, passed_slots, utc_now
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+FAILING_FIRST_RETRY = timedelta(minutes=30)  # a 403 channel: not every tick (invalid requests)
+FAILING_MAX_RETRY = timedelta(hours=6)
+SETTLE_EVERY = timedelta(minutes=15)
+GAP_AFTER = timedelta(minutes=5)  # no tick for longer than this (and 3 ticks): the bot was down
 K = TypeVar("K")
+
+
+class Lease(Protocol):
+    """What the scheduler needs of the poster lease (`bot.app.lease`)."""
+
+    async def holds(self) -> bool:
+        """Whether this process may post now."""
+        ...
 
 
 class Backoff(Generic[K]):
@@ -51,10 +85,11 @@ class Backoff(Generic[K]):
         entry = self.entries.get(key)
         return entry is None or now >= entry[1]
 
-    def failed(self, key: K, now: datetime) -> None:
-        """Note a failure: the next attempt waits one step longer than the last."""
+    def failed(self, key: K, now: datetime, *, at_least: timedelta = timedelta(0)) -> None:
+        """Note a failure: the next attempt waits one step longer than the last (and at
+        least `at_least`, e.g. a rate limit's retry_after)."""
         attempts = self.entries.get(key, (0, now))[0] + 1
-        self.entries[key] = (attempts, now + self.step(attempts))
+        self.entries[key] = (attempts, now + max(self.step(attempts), at_least))
 
     def clear(self, key: K) -> None:
         """Forget `key` (it succeeded)."""
@@ -69,6 +104,10 @@ class TickReport:
     due: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # (source, day) not available yet
+    settled: list[PostRecord] = field(default_factory=list)  # days recorded missed/failed
+    deferred: int = 0  # posts not started: Discord's global rate limit was in force
+    paused: str | None = None  # why nothing was posted at all (lease, global limit)
+    broken: list[str] = field(default_factory=list)  # subscriptions whose slots failed
 
     @property
     def sent(self) -> int:
@@ -87,19 +126,32 @@ class Scheduler:
         config: Config,
         *,
         clock: Clock = utc_now,
+        lease: Lease | None = None,
+        global_limit: GlobalLimit | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.digests = digests
         self.config = config
         self.clock = clock
+        self.lease = lease
+        self.global_limit = global_limit
         self._sent: set[tuple[int, date]] = set()
         self._retry_at: Backoff[tuple[int, date]] = Backoff(self._step)
         self._source_retry_at: Backoff[tuple[str, date]] = Backoff(self._step)
+        self._failing_retry_at: Backoff[int] = Backoff(self._failing_step)
+        self._why: dict[tuple[int, date], str] = {}  # last reason a due day was not posted
         self._task: asyncio.Task[None] | None = None
         self._current: asyncio.Task[TickReport] | None = None
         self._stopping = False
+        self.started_at: datetime | None = None  # the first tick: when the bot came back
+        self._last_tick_at: datetime | None = None
+        # (from, until): stretches with no tick (the host slept, the loop was blocked); a day
+        # whose whole window fell in one was missed, not failed
+        self._gaps: list[tuple[datetime, datetime]] = []
+        self._settled_at: datetime | None = None
         self.last_tick: TickReport | None = None
+        self.tick_error: str | None = None  # why the last tick failed as a whole (the store)
         self.ready: Callable[[], Awaitable[object]] | None = None
 
     @property
@@ -112,74 +164,285 @@ class Scheduler:
         step: timedelta = base * (2 ** max(0, attempts - 1))
         return min(step, MAX_BACKOFF)
 
+    @staticmethod
+    def _failing_step(attempts: int) -> timedelta:
+        step: timedelta = FAILING_FIRST_RETRY * (2 ** max(0, attempts - 1))
+        return min(step, FAILING_MAX_RETRY)
+
+    def paused_reason(self) -> str | None:
+        """Why posting is paused right now, for `/digest status` (None: it is not)."""
+        if self.global_limit is not None and (left := self.global_limit.remaining()) > 0:
+            return f"Discord's global rate limit: posting resumes in {left:.0f} s"
+        tick = self.last_tick
+        return tick.paused if tick is not None else None
+
     async def tick(self, now: datetime | None = None) -> TickReport:
         """Post everything due at `now` (default: the clock); safe to call at any time."""
         now = now or self.clock()
         report = TickReport(at=now)
+        self.last_tick = report
+        if self.lease is not None and not await self.lease.holds():
+            report.paused = "another HotPapers process holds this store's poster lease"
+            return report
+        if self.started_at is None:
+            self.started_at = now
+        self._note_gap(now)
         subs = await self.store.list_subscriptions(enabled_only=True)
         by_channel = {s.channel_id: s for s in subs}
-        slots = due_slots(
-            subs, now, grace=self.grace, lag_days=self.digests.lag_days, done=self._sent
-        )
+        slots: list[Slot] = []
+        for sub in subs:
+            try:
+                slots.extend(
+                    due_slots(
+                        [sub],
+                        now,
+                        grace=self.grace,
+                        lag_days=self.digests.lag_days,
+                        done=self._sent,
+                    )
+                )
+            except Exception as exc:  # one corrupt subscription must not hide the others
+                log.exception("cannot schedule channel %s", sub.channel_id)
+                report.broken.append(f"{sub.channel_id}: {type(exc).__name__}")
+        slots.sort(key=lambda s: (s.due_at, s.channel_id))
         slots = [s for s in slots if self._retry_at.may_try((s.channel_id, s.day), now)]
+        slots = [s for s in slots if self._may_try_failing(by_channel[s.channel_id], now)]
         if slots:
             since = min(s.day for s in slots)
             for post in await self.store.list_posts(since=since):
-                if post.status == "sent":
+                if post.status in ("sent", "empty", "missed"):
                     self._sent.add((post.channel_id, post.day))
             slots = [s for s in slots if (s.channel_id, s.day) not in self._sent]
         report.due = len(slots)
-        groups: dict[tuple[str, date], list[tuple[Slot, Subscription]]] = {}
+        groups: dict[tuple[str, date], list[Subscription]] = {}
         for slot in slots:
             sub = by_channel[slot.channel_id]
-            key = (self.digests.resolve(sub.source), slot.day)
-            groups.setdefault(key, []).append((slot, sub))
-        jobs: list[Callable[[], Awaitable[Outcome]]] = []
-        for (source, day), members in sorted(groups.items(), key=lambda kv: kv[0][1]):
-            if not self._source_retry_at.may_try((source, day), now):
+            groups.setdefault((self.digests.resolve(sub.source), slot.day), []).append(sub)
+        ready = [key for key in sorted(groups, key=lambda k: k[1]) if self._may_fetch(key, now)]
+        report.waiting.extend(f"{src} {day}" for src, day in groups if (src, day) not in ready)
+        fetched = await asyncio.gather(*(self._fetch(src, day, now) for src, day in ready))
+        jobs: list[Callable[[], Awaitable[Outcome | None]]] = []
+        for (source, day), digest in zip(ready, fetched, strict=True):
+            if isinstance(digest, str):
                 report.waiting.append(f"{source} {day}")
+                for sub in groups[(source, day)]:
+                    self._why[(sub.channel_id, day)] = digest
                 continue
-            try:
-                digest = await self.digests.get(source, day)
-            except SourceError as exc:
-                log.error("cannot post %s %s yet: %s", source, day, exc)
-                self._source_retry_at.failed((source, day), now)
-                report.waiting.append(f"{source} {day}")
-                continue
-            if digest is None:
-                log.warning("no %s digest for %s in the store yet; will try again", source, day)
-                self._source_retry_at.failed((source, day), now)
-                report.waiting.append(f"{source} {day}")
-                continue
-            self._source_retry_at.clear((source, day))
-            for _slot, sub in members:
-                jobs.append(functools.partial(self._post, sub, digest))
+            for sub in groups[(source, day)]:
+                jobs.append(functools.partial(self._post, sub, digest, report))
         limit = self.config.discord.max_concurrent_posts
-        report.outcomes = await gather_limited(limit, jobs)
+        report.outcomes = [o for o in await gather_limited(limit, jobs) if o is not None]
         for out in report.outcomes:
-            post_key = (out.channel_id, out.day)
-            if out.status in ("sent", "already"):
-                self._sent.add(post_key)
-                self._retry_at.clear(post_key)
-            elif out.retry:
-                self._retry_at.failed(post_key, now)
+            try:
+                self._note(out, by_channel.get(out.channel_id), now)
+            except Exception:  # one odd outcome must not cost the others their bookkeeping
+                log.exception("cannot note the outcome of channel %s", out.channel_id)
+        await self._settle_if_due(subs, now, report)
         self._forget_before(now)
-        self.last_tick = report
+        if report.deferred and report.paused is None:
+            report.paused = self.paused_reason()
         if report.due:
             log.info("tick %s: %d due, %d sent", now.isoformat(), report.due, report.sent)
         return report
 
-    async def _post(self, sub: Subscription, digest: Digest) -> Outcome:
-        """Publish one; an unexpected error is logged and retried later, not fatal to the tick."""
+    def _note_gap(self, now: datetime) -> None:
+        last = self._last_tick_at
+        allowed = max(GAP_AFTER, 3 * timedelta(seconds=self.config.schedule.tick_seconds))
+        if last is not None and now - last > allowed:
+            self._gaps.append((last, now))
+            horizon = now - timedelta(days=self.config.schedule.missed_lookback_days)
+            self._gaps = [g for g in self._gaps if g[1] >= horizon][-100:]
+        if last is None or now > last:
+            self._last_tick_at = now
+
+    def _down_until(self, opens: datetime, closes: datetime) -> datetime | None:
+        """When the bot came back, if it was not ticking during all of [opens, closes]."""
+        came_back = self.started_at
+        if came_back is not None and closes < came_back:
+            return came_back
+        for start, end in self._gaps:
+            if start < opens and closes <= end:
+                return end
+        return None
+
+    def _may_try_failing(self, sub: Subscription, now: datetime) -> bool:
+        """A failing channel (403, rejected payload) is tried on a long backoff only.
+
+        The backoff starts at the channel's last failure as the store recorded it, so a
+        process restarted again and again does not retry it at every start.
+        """
+        if not sub.failing_reason:
+            return True
+        key = sub.channel_id
+        if key not in self._failing_retry_at.entries and sub.failing_at is not None:
+            last = sub.failing_at if sub.failing_at.tzinfo else sub.failing_at.replace(tzinfo=UTC)
+            if now < last + FAILING_FIRST_RETRY:
+                return False
+        return self._failing_retry_at.may_try(key, now)
+
+    def _may_fetch(self, key: tuple[str, date], now: datetime) -> bool:
+        return self._source_retry_at.may_try(key, now)
+
+    async def _fetch(self, source: str, day: date, now: datetime) -> Digest | str:
+        """One (source, day): the digest, or why it cannot be posted yet (never raises)."""
+        deadline = self.config.schedule.fetch_deadline_seconds
         try:
-            return await self.publisher.publish(sub, digest)
+            async with asyncio.timeout(deadline):
+                digest = await self.digests.get(source, day)
+        except TimeoutError:
+            why = f"{source} did not answer within {deadline:g} s"
+        except SourceError as exc:
+            why = f"{source} is unavailable: {exc}"
+        except Exception as exc:  # any type: a parser bug must not stop the other sources
+            log.exception("fetching %s %s failed unexpectedly", source, day)
+            why = f"{source} failed ({type(exc).__name__}); see the bot's log"
+        else:
+            if digest is not None:
+                self._source_retry_at.clear((source, day))
+                return digest
+            why = f"no {source} digest for {day} in the store yet"
+        log.warning("cannot post %s %s yet: %s", source, day, why)
+        self._source_retry_at.failed((source, day), now)
+        return why
+
+    async def _post(self, sub: Subscription, digest: Digest, report: TickReport) -> Outcome | None:
+        """Publish one within its deadline; any error is an outcome, never the tick's end.
+
+        None: not started, because Discord's global rate limit is in force (still due).
+        """
+        if self.global_limit is not None and self.global_limit.remaining() > 0:
+            report.deferred += 1
+            self._why[(sub.channel_id, digest.day)] = (
+                "posting was paused by Discord's global rate limit"
+            )
+            return None
+        deadline = self.config.schedule.post_deadline_seconds
+        try:
+            async with asyncio.timeout(deadline):
+                return await self.publisher.publish(sub, digest)
+        except TimeoutError:
+            log.warning(
+                "posting %s to channel %s took over %g s", digest.day, sub.channel_id, deadline
+            )
+            error = f"the post took longer than {deadline:g} s; will retry"
+        except StoreError as exc:  # the store's own health says it once; no traceback per post
+            log.warning("posting %s to channel %s: %s", digest.day, sub.channel_id, exc)
+            error = f"the store could not be written ({exc}); will retry"
         except Exception as exc:
             log.exception("posting %s to channel %s failed", digest.day, sub.channel_id)
-            return Outcome("failed", sub.channel_id, digest.day, error=f"{type(exc).__name__}")
+            error = f"unexpected {type(exc).__name__}; will retry (see the bot's log)"
+        await self._record_failure(sub, digest, error)
+        return Outcome("failed", sub.channel_id, digest.day, error=error)
+
+    async def _record_failure(self, sub: Subscription, digest: Digest, error: str) -> None:
+        """Best effort: leave the reason on the ledger row of a post cut off by its boundary."""
+        try:
+            existing = await self.store.get_post(sub.channel_id, digest.day)
+            if existing is not None and existing.status in ("pending", "failed"):
+                await self.store.finish_post(
+                    sub.channel_id, digest.day, status="failed", error=error
+                )
+        except Exception:
+            log.exception("could not record the failure of channel %s", sub.channel_id)
+
+    def _note(self, out: Outcome, sub: Subscription | None, now: datetime) -> None:
+        post_key = (out.channel_id, out.day)
+        if out.done:
+            self._sent.add(post_key)
+            self._retry_at.clear(post_key)
+            self._failing_retry_at.clear(out.channel_id)
+            self._why.pop(post_key, None)
+            return
+        if out.error:
+            self._why[post_key] = out.error
+        if out.status in ("forbidden", "rejected"):
+            self._failing_retry_at.failed(out.channel_id, now)
+        elif out.retry:
+            wait = timedelta(seconds=bounded_wait(out.retry_after))
+            self._retry_at.failed(post_key, now, at_least=wait)
+        elif sub is not None and sub.failing_reason:
+            self._failing_retry_at.failed(out.channel_id, now)
+
+    # --- days whose window closed ---------------------------------------------------------
+
+    async def _settle_if_due(
+        self, subs: list[Subscription], now: datetime, report: TickReport
+    ) -> None:
+        """Every so often, give each day whose catch-up window closed its terminal outcome."""
+        last = self._settled_at
+        if last is not None and last <= now < last + SETTLE_EVERY:
+            return
+        lookback = timedelta(days=self.config.schedule.missed_lookback_days)
+        since = self._settled_at if self._settled_at is not None else now - lookback
+        since = min(since, now)  # a clock that jumped back looks again
+        try:
+            report.settled = await self._settle(subs, now, since)
+        except Exception:
+            log.exception("recording missed days failed; will try again")
+            return
+        self._settled_at = now
+
+    async def _settle(
+        self, subs: list[Subscription], now: datetime, since: datetime
+    ) -> list[PostRecord]:
+        closed: dict[tuple[int, date], tuple[Subscription, Slot]] = {}
+        for sub in subs:
+            await asyncio.sleep(0)  # a long lookback over many channels leaves the loop be
+            try:
+                for slot in passed_slots(
+                    sub, now, grace=self.grace, lag_days=self.digests.lag_days, since=since
+                ):
+                    closed[(sub.channel_id, slot.day)] = (sub, slot)
+            except Exception:
+                log.exception("cannot list the past days of channel %s", sub.channel_id)
+        if not closed:
+            return []
+        first = min(day for _, day in closed)
+        rows = {(p.channel_id, p.day): p for p in await self.store.list_posts(since=first)}
+        settled: list[PostRecord] = []
+        for key, (sub, slot) in sorted(closed.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            row = rows.get(key)
+            if row is not None and row.status in ("sent", "empty", "missed"):
+                continue
+            if row is not None and row.status == "failed" and row.error and "gave up" in row.error:
+                continue
+            why = self._why.pop(key, None) or (row.error if row else None) or sub.failing_reason
+            if row is not None:
+                reason = f"gave up when the catch-up window closed: {why or 'not completed'}"
+                await self.store.finish_post(
+                    sub.channel_id, slot.day, status="failed", error=reason
+                )
+                settled.append(row.model_copy(update={"status": "failed", "error": reason}))
+                continue
+            back = self._down_until(slot.due_at, slot.due_at + self.grace)
+            if back is not None:
+                status = "missed"
+                reason = f"the bot was not running; it came back at {_utc(back)}"
+            else:
+                status = "failed"
+                reason = f"not posted within the catch-up window: {why or 'no attempt succeeded'}"
+            record = PostRecord(
+                guild_id=sub.guild_id,
+                channel_id=sub.channel_id,
+                day=slot.day,
+                source=self.digests.resolve(sub.source),
+                nonce=nonce_for(sub.channel_id, slot.day),
+                status=status,
+                error=reason,
+                created_at=now,
+            )
+            stored = await self.store.claim_post(record)
+            if stored.status == status:
+                settled.append(stored)
+                self._sent.add(key)
+        if settled:
+            log.info("recorded %d day(s) whose catch-up window closed", len(settled))
+        return settled
 
     def _forget_before(self, now: datetime) -> None:
         horizon = now.date() - timedelta(days=7)
         self._sent = {k for k in self._sent if k[1] >= horizon}
+        self._why = {k: v for k, v in self._why.items() if k[1] >= horizon}
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -198,6 +461,7 @@ class Scheduler:
         if self.ready is not None:
             await self.ready()
         interval = self.config.schedule.tick_seconds
+        failing: str | None = None
         while not self._stopping:
             started = time.monotonic()
             self._current = asyncio.create_task(self.tick(), name="hotpapers-tick")
@@ -205,8 +469,15 @@ class Scheduler:
                 await asyncio.shield(self._current)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("scheduler tick failed; the next tick will try again")
+            except Exception as exc:
+                self.tick_error = f"{type(exc).__name__}: {exc}"
+                if failing != type(exc).__name__:  # a traceback once, not one per tick
+                    log.exception("scheduler tick failed; the next tick will try again")
+                    failing = type(exc).__name__
+            else:
+                if failing is not None:
+                    log.info("scheduler ticks work again")
+                failing = self.tick_error = None
             finally:
                 self._current = None
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
@@ -233,3 +504,7 @@ class Scheduler:
             except Exception:
                 log.exception("the scheduler loop failed")
             self._task = None
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -11,7 +11,10 @@ errors `TransientPostError`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -24,9 +27,12 @@ from discord.http import HTTPClient, Route
 from bot.publish import (
     ChannelForbidden,
     ChannelGone,
+    MessageGone,
     PayloadRejected,
+    RateLimitedPost,
     SeenMessage,
     TransientPostError,
+    bounded_wait,
     fingerprint,
 )
 
@@ -34,22 +40,30 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 THREAD_ALREADY_EXISTS = 160004
+UNKNOWN_MESSAGE = 10008
 THREAD_ARCHIVE_MINUTES = 1440
 RECENT_LIMIT = 100
 
 
-async def mapped(call: Callable[[], Awaitable[T]]) -> T:
-    """Run one Discord request, turning discord.py's errors into the publisher's."""
+async def mapped(call: Callable[[], Awaitable[T]], watch: GlobalLimit | None = None) -> T:
+    """Run one Discord request, turning discord.py's errors into the publisher's.
+
+    `discord.RateLimited` (a wait longer than `max_ratelimit_timeout`) becomes
+    `RateLimitedPost`, global when `watch` saw a global 429 just now.
+    """
     try:
         return await call()
     except discord.Forbidden as exc:
         raise ChannelForbidden(_describe(exc)) from exc
     except discord.NotFound as exc:
+        if exc.code == UNKNOWN_MESSAGE:
+            raise MessageGone(_describe(exc)) from exc
         raise ChannelGone(_describe(exc)) from exc
     except discord.DiscordServerError as exc:
         raise TransientPostError(_describe(exc)) from exc
     except discord.RateLimited as exc:
-        raise TransientPostError(f"rate limited for {exc.retry_after:.0f}s") from exc
+        is_global = watch is not None and watch.remaining() > 0
+        raise RateLimitedPost(exc.retry_after, is_global=is_global) from exc
     except discord.HTTPException as exc:
         if exc.status == 400:
             raise PayloadRejected(_describe(exc)) from exc
@@ -63,6 +77,89 @@ def _describe(exc: discord.HTTPException) -> str:
     return (
         f"{text} (status {exc.status}, code {exc.code})" if exc.code else f"{text} ({exc.status})"
     )
+
+
+class GlobalLimit:
+    """Notices Discord's global rate limit from the answers, so posting pauses visibly.
+
+    discord.py raises `RateLimited` for a wait above `max_ratelimit_timeout` without saying
+    whether it was global; this trace reads `X-RateLimit-Scope`/`X-RateLimit-Global` and
+    `Retry-After` of every 429, and the scheduler starts no post while `remaining()` > 0.
+    A global limit no longer than `threshold` (`discord.max_ratelimit_seconds`) is not a
+    pause: discord.py waits it out itself, holding every request until it is over.
+    Real (monotonic) time: Discord's wait is real whatever the scheduler's clock says.
+    """
+
+    def __init__(
+        self, threshold: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.threshold = threshold
+        self.clock = clock
+        self.until = 0.0
+        self.hits = 0
+
+    def remaining(self) -> float:
+        """Seconds until the last global limit seen is over (0: not limited)."""
+        return max(0.0, self.until - self.clock())
+
+    def saw(self, status: int, headers: Any) -> None:
+        """Note one answer's status and headers."""
+        if status != 429:
+            return
+        scope = str(headers.get("X-RateLimit-Scope", "")).lower()
+        flag = str(headers.get("X-RateLimit-Global", "")).lower() == "true"
+        if scope != "global" and not flag:
+            return
+        try:
+            wait = float(headers.get("Retry-After", "1"))
+        except ValueError:
+            wait = 1.0
+        wait = 1.0 if math.isnan(wait) else bounded_wait(wait)
+        self.hits += 1
+        if wait <= self.threshold:
+            return
+        self.until = max(self.until, self.clock() + max(0.0, wait))
+        log.warning("Discord's global rate limit: posting pauses for %.0f s", wait)
+
+    def attach(self, trace: aiohttp.TraceConfig) -> aiohttp.TraceConfig:
+        """Add this watch to discord.py's session trace (the `http_trace` option)."""
+
+        async def end(_s: Any, _ctx: Any, p: aiohttp.TraceRequestEndParams) -> None:
+            self.saw(p.response.status, p.response.headers)
+
+        trace.on_request_end.append(end)
+        return trace
+
+
+class SentMaybe(aiohttp.ClientError):
+    """A message POST answered 500/502/504/524: the message may exist already."""
+
+
+NOT_IDEMPOTENT = re.compile(r"/channels/\d+/messages(/\d+/threads)?$")
+BLIND_RETRY_STATUSES = frozenset({500, 502, 504, 524})
+
+
+def stop_blind_resends(trace: aiohttp.TraceConfig) -> aiohttp.TraceConfig:
+    """Keep discord.py from resending a message POST after a 500/502/504/524.
+
+    discord.py retries those statuses itself, up to five times, with the same body. A server
+    error can come after Discord created the message, and the nonce dedups a resend only
+    within Discord's nonce window, so a blind resend can post a digest twice. This trace
+    raises `SentMaybe` out of the request instead; the publisher then reads the channel back
+    and adopts the message if it is there before sending again (`publish._Progress._send`).
+    """
+
+    async def end(_s: Any, _ctx: Any, p: aiohttp.TraceRequestEndParams) -> None:
+        if (
+            p.method == "POST"
+            and p.response.status in BLIND_RETRY_STATUSES
+            and NOT_IDEMPOTENT.search(p.url.path)
+        ):
+            p.response.release()
+            raise SentMaybe(f"{p.response.status} {p.response.reason or ''}".strip())
+
+    trace.on_request_end.append(end)
+    return trace
 
 
 class Pacer:
@@ -102,22 +199,30 @@ class DiscordSender:
     """
 
     def __init__(
-        self, http: HTTPClient, user_id: Callable[[], int | None], pacer: Pacer | None = None
+        self,
+        http: HTTPClient,
+        user_id: Callable[[], int | None],
+        pacer: Pacer | None = None,
+        watch: GlobalLimit | None = None,
     ) -> None:
         self.http = http
         self.user_id = user_id
         self.pacer = pacer
+        self.watch = watch
 
     async def _paced(self, call: Callable[[], Awaitable[T]]) -> T:
-        if self.pacer is not None:
-            await self.pacer.wait()
-        return await call()
+        async def paced() -> T:
+            if self.pacer is not None:
+                await self.pacer.wait()
+            return await call()
+
+        return await mapped(paced, self.watch)
 
     async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
         """Post the payload as is, plus `nonce` with `enforce_nonce` (Discord dedups it)."""
         body = {**payload, "nonce": nonce, "enforce_nonce": True}
         route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
-        data = await mapped(lambda: self._paced(lambda: self.http.request(route, json=body)))
+        data = await self._paced(lambda: self.http.request(route, json=body))
         return int(data["id"])
 
     async def create_thread(self, channel_id: int, message_id: int, name: str) -> int:
@@ -134,7 +239,7 @@ class DiscordSender:
         )
         body = {"name": name, "auto_archive_duration": THREAD_ARCHIVE_MINUTES}
         try:
-            data = await mapped(lambda: self._paced(lambda: self.http.request(route, json=body)))
+            data = await self._paced(lambda: self.http.request(route, json=body))
         except PayloadRejected as exc:
             cause = exc.__cause__
             if isinstance(cause, discord.HTTPException) and cause.code == THREAD_ALREADY_EXISTS:
@@ -145,9 +250,7 @@ class DiscordSender:
     async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
         """The bot's own plain messages since `after` (not command replies), oldest first."""
         since = discord.utils.time_snowflake(after) if after else None
-        data = await mapped(
-            lambda: self._paced(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=since))
-        )
+        data = await self._paced(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=since))
         me = self.user_id()
         out: list[SeenMessage] = []
         for msg in data:
@@ -164,6 +267,19 @@ class DiscordSender:
             )
         out.sort(key=lambda m: m.id)
         return out
+
+    async def exists(self, channel_id: int, message_id: int) -> bool:
+        """Whether one message is still there (a deleted message or channel: False)."""
+        try:
+            await self._paced(lambda: self.http.get_message(channel_id, message_id))
+        except (ChannelGone, MessageGone):
+            return False
+        return True
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        """Delete one of the bot's messages (a broken post's leftover); gone already is fine."""
+        with contextlib.suppress(ChannelGone, MessageGone):
+            await self._paced(lambda: self.http.delete_message(channel_id, message_id))
 
 
 async def gather_limited(limit: int, jobs: list[Callable[[], Awaitable[T]]]) -> list[T]:

@@ -1,4 +1,6 @@
-"""Text the commands show (argument parsing, subscription lines, status, history). Pure.
+"""Text the commands show (argument parsing, subscription lines, status, history, what
+`/digest post-now` did, permission names, the cut that keeps a reply within Discord's limits).
+Pure.
 
 Kept apart from the cogs so it is tested without Discord; Discord's `<t:…>` timestamps show each
 reader the time in their own zone, `<#id>` names a channel without pinging anyone.
@@ -6,31 +8,86 @@ reader the time in their own zone, `<#id>` names a channel without pinging anyon
 
 from __future__ import annotations
 
+import re
 import zoneinfo
-from collections.abc import Iterable
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from functools import cache
 
+import discord
 from discord import app_commands
 
+from bot import limits
+from bot.app.outcomes import DayLine
 from bot.errors import UserInputError
-from bot.models import PostRecord, SourceHealth, Subscription, parse_arxiv_id
-from bot.schedule import next_slot
+from bot.models import Digest, PostRecord, SourceHealth, Subscription, parse_arxiv_id
+from bot.publish import Outcome, compose
+from bot.render import ZWSP, clean, empty_reason, escape
+from bot.schedule import Slot
+from bot.sources.boundary import title as source_title
 from bot.taxonomy import MAX_CHOICES, complete_list, fit, search
 
 DISCORD = "https://discord.com/channels"
+ARXIV_FIRST_DAY = date(1991, 8, 14)  # arXiv's first day: no digest can be older
 
 
-def parse_day(text: str | None) -> date | None:
-    """`2021-03-12` -> date; None stays None; anything else is a UserInputError."""
+def parse_day(text: str | None, *, today: date) -> date | None:
+    """`2021-03-12` -> date; None stays None; anything else, or a day outside arXiv's life
+    (before 1991-08-14, after tomorrow), is a UserInputError. Checked here so that no
+    later date arithmetic (a week before year 1) can overflow."""
     if text is None or not text.strip():
         return None
+    given = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(given)
     except ValueError:
         raise UserInputError(
-            f"{text[:40]!r} is not a date: use YYYY-MM-DD, e.g. 2021-03-12."
+            f"`{quote(given, 40)}` is not a date: use YYYY-MM-DD, e.g. 2021-03-12."
         ) from None
+    last = today + timedelta(days=1)
+    if not ARXIV_FIRST_DAY <= day <= last:
+        raise UserInputError(
+            f"{day.isoformat()} is outside arXiv's life: pick a day from "
+            f"{ARXIV_FIRST_DAY.isoformat()} to {last.isoformat()}."
+        )
+    return day
+
+
+def quote(text: str, limit: int) -> str:
+    """User text quoted inside `code`: no backticks, no mentions, at most `limit` characters."""
+    short = clean(text).replace("`", "'")
+    short = short if len(short) <= limit else short[: limit - 1] + "…"
+    return _PING.sub(lambda m: m.group(0)[0] + ZWSP + m.group(0)[1:], short)
+
+
+# What can ping or masquerade in a reply; the bot's own `<#id>` and `<t:…>` are left alone.
+_PING = re.compile(r"<[@&!]|@(?=everyone|here)", re.IGNORECASE)
+
+
+def safe_reply(text: str) -> str:
+    """A reply the bot wrote, made inert where it may quote others (user or role mentions,
+    @everyone): channel mentions and timestamps, which ping nobody, stay intact."""
+    return _PING.sub(lambda m: m.group(0)[0] + ZWSP + m.group(0)[1:], clean(text))
+
+
+def fit_lines(
+    head: Sequence[str], lines: Sequence[str], tail: Sequence[str] = (), limit: int = 0
+) -> str:
+    """`head` + as many `lines` as fit + "… and N more." + `tail`, within Discord's content
+    limit (`limits.CONTENT` by default). Whole lines only: a cut never lands inside a mention
+    or a link. A head or tail line that is too long on its own is cut with an ellipsis."""
+    limit = limit or limits.CONTENT
+
+    def size(parts: Sequence[str]) -> int:
+        return limits.dlen("\n".join(parts))
+
+    for shown in range(len(lines), -1, -1):
+        more = [f"… and {len(lines) - shown} more."] if shown < len(lines) else []
+        parts = [*head, *lines[:shown], *more, *tail]
+        if size(parts) <= limit:
+            return "\n".join(parts)
+    text = "\n".join([*head, *tail])
+    return text[: limit - 1] + "…"
 
 
 def parse_paper_id(text: str) -> str:
@@ -109,24 +166,17 @@ def posted_note(arxiv_id: str, guild_id: int, posts: list[PostRecord]) -> str:
     return f"Posted in this server: {'; '.join(parts)}{more}."
 
 
-def history_text(guild_id: int, posts: list[PostRecord], days: int) -> str:
-    """`/history`: one line per digest day posted in this channel, newest first."""
-    if not posts:
-        return f"Nothing was posted in this channel in the last {days} days."
-    lines = [f"**Posted in this channel in the last {days} days**"]
-    for p in posts:
-        n = len(p.arxiv_ids)
-        what = f"{n} paper{'s' if n != 1 else ''}" if n else "no papers (empty day)"
-        if p.status == "sent" and p.message_ids:
-            link = message_link(guild_id, p.channel_id, p.message_ids[0])
-            state = f"[posted]({link})"
-        elif p.status == "sent":
-            state = "nothing to post (empty day, notices off)"
-        else:
-            state = f"{p.status}: {p.error or 'in progress'}"
-        lines.append(f"• {p.day.isoformat()} · {what} · {p.source} · {state}")
-    text = "\n".join(lines)
-    return text if len(text) <= 2000 else text[:1990].rsplit("\n", 1)[0] + "\n…"
+def history_text(channel_id: int, days: int, lines: Sequence[DayLine], subscribed: bool) -> str:
+    """`/history`: every day of the window with its outcome, newest first (`outcomes`)."""
+    if not lines:
+        return (
+            f"Nothing was posted in <#{channel_id}> in the last {days} days, and it has no "
+            "digest subscription. /digest subscribe sets one up."
+        )
+    head = [f"**Every day of the last {days} days in <#{channel_id}>**"]
+    if not subscribed:
+        head.append("(no digest subscription now; what was recorded before)")
+    return fit_lines(head, [f"• {d.day.isoformat()} · {d.text}" for d in lines])
 
 
 def ts(moment: datetime, style: str = "f") -> str:
@@ -134,14 +184,21 @@ def ts(moment: datetime, style: str = "f") -> str:
     return f"<t:{int(moment.timestamp())}:{style}>"
 
 
-def subscription_line(sub: Subscription, now: datetime, lag_days: int) -> str:
-    """One subscription in `/digest list`, with its next post time."""
+def next_text(slot: Slot) -> str:
+    """`next: <when> (<in how long>, the digest of <day>)`."""
+    return f"next: {ts(slot.due_at)} ({ts(slot.due_at, 'R')}, the digest of {slot.day})"
+
+
+def subscription_line(sub: Subscription, slot: Slot | None) -> str:
+    """One subscription in `/digest list`, with its next post (`None`: none is scheduled).
+
+    `slot` is the next slot whose day is not posted yet (`bot.app.outcomes.next_unposted`)."""
     parts = [f"<#{sub.channel_id}>", f"{sub.post_time} {sub.timezone}", sub.format]
     parts.append(f"up to {sub.limit}")
     if sub.categories:
-        parts.append(", ".join(sub.categories))
+        parts.append(_listed(sub.categories, 6))
     if sub.keywords:
-        parts.append("keywords: " + ", ".join(sub.keywords))
+        parts.append("keywords: " + _listed([escape(k) for k in sub.keywords], 4))
     if sub.min_score:
         parts.append(f"score ≥ {sub.min_score:g}")
     if not sub.post_empty:
@@ -150,77 +207,237 @@ def subscription_line(sub: Subscription, now: datetime, lag_days: int) -> str:
         parts.append("**disabled**" + (f" ({sub.failing_reason})" if sub.failing_reason else ""))
     elif sub.failing_reason:
         parts.append(f"**failing**: {sub.failing_reason}")
-    else:
-        slot = next_slot(sub, now, lag_days=lag_days)
-        parts.append(f"next: {ts(slot.due_at)} ({ts(slot.due_at, 'R')}, the digest of {slot.day})")
+    elif slot is not None:
+        parts.append(next_text(slot))
     return " · ".join(parts)
+
+
+def _listed(items: Sequence[str], shown: int) -> str:
+    more = f" +{len(items) - shown}" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
+def _last_text(rec: PostRecord | None) -> str:
+    """The channel's latest ledger row in a few words."""
+    if rec is None:
+        return "nothing posted yet"
+    if rec.status == "sent":
+        when = f" at {ts(rec.posted_at)}" if rec.posted_at else ""
+        return f"last post: the digest of {rec.day}{when}"
+    error = f": {rec.error}" if rec.error else ""
+    return f"the digest of {rec.day} is **{rec.status}**{error}"
+
+
+_PROBLEMS = (
+    (re.compile(r"HTTP (\d{3})"), None),
+    (re.compile(r"timed out|Timeout", re.IGNORECASE), "timed out"),
+    (re.compile(r"retry after", re.IGNORECASE), "rate-limited"),
+    (re.compile(r"Connect|Errno|refused|resolve|Network|Protocol", re.IGNORECASE), "no connection"),
+)
+
+
+def source_problem(error: str | None) -> str:
+    """A source's last error as a kind (`HTTP 503`, `timed out`, `no connection`), never the
+    raw text: that holds URLs and socket errors, and stays in the log."""
+    for pattern, kind in _PROBLEMS:
+        m = pattern.search(error or "")
+        if m:
+            return kind or f"HTTP {m.group(1)}"
+    return "a bad answer" if error else "no answer"
+
+
+def source_down_text(name: str, health: Iterable[SourceHealth], sentence: str = "") -> str:
+    """An upstream outage, said plainly: which source (as people know it), since when.
+
+    `sentence` is the source error's own message when it is one plain sentence (the sources
+    write it to be shown); never the raw exception text, which stays in the log.
+    """
+    label = source_title(name)
+    h = next((h for h in health if h.source == name), None)
+    if h is None or h.ok:
+        first = sentence or f"{label} did not answer just now."
+        return f"{first} Please try again later."
+    first = sentence or f"{label} cannot be reached right now."
+    tried = f"last tried {ts(h.checked_at, 'R')}"
+    since = f"No answer since {ts(h.last_ok_at)}" if h.last_ok_at else "No answer yet"
+    return f"{first} {since} ({tried}). Please try again later."
 
 
 def status_text(
     subs: list[Subscription],
-    posts: Iterable[PostRecord],
     health: list[SourceHealth],
     sources: set[str],
     *,
+    posts: Iterable[PostRecord],
+    days: Mapping[int, Sequence[DayLine]],
+    next_slots: Mapping[int, Slot | None],
     scheduler_running: bool,
     last_tick: datetime | None,
     waiting: Iterable[str] = (),
     discord_lines: Iterable[str] = (),
+    paused: str | None = None,
 ) -> str:
-    """`/digest status`: last post per channel, failing channels, source health, the loop.
+    """`/digest status`: each channel's state, next post and the outcome of each of its last
+    days (`days`, from `outcomes.window_days`), failing channels, source health, the loop.
 
     `waiting` names the (source, day) digests the last tick could not get; `discord_lines`
-    describe trouble with Discord itself (`bot.app.health`).
+    describe trouble with Discord itself (`bot.app.health`); `paused` says why posting is
+    paused (the scheduler's `paused_reason`). Fits one message: channels that do not fit are
+    counted.
     """
     latest: dict[int, PostRecord] = {}
     for p in posts:
         if p.channel_id not in latest or p.day > latest[p.channel_id].day:
             latest[p.channel_id] = p
-    lines = ["**HotPapers status**"]
+    head = ["**HotPapers status**"]
     loop = "running" if scheduler_running else "**not running**"
     tick = f", last tick {ts(last_tick)}" if last_tick else ""
-    lines.append(f"Scheduler: {loop}{tick}")
+    head.append(f"Scheduler: {loop}{tick}")
+    if paused:
+        head.append(f"Posting: **paused**: {paused}")
     waits = list(waiting)
     if waits:
-        lines.append(f"Waiting for digests (not available yet): {', '.join(waits)}")
-    lines.extend(discord_lines)
+        head.append(f"Waiting for digests (not available yet): {', '.join(waits)}")
+    head.extend(discord_lines)
     if not subs:
-        lines.append("No subscriptions in this server. Use /digest subscribe.")
+        head.append("No subscriptions in this server. Use /digest subscribe.")
+    entries: list[str] = []
+    troubled: list[str] = []
     for sub in subs:
-        rec = latest.get(sub.channel_id)
-        if rec is None:
-            last = "nothing posted yet"
-        elif rec.status == "sent":
-            when = f" at {ts(rec.posted_at)}" if rec.posted_at else ""
-            last = f"last post: the digest of {rec.day}{when}"
-        else:
-            error = f": {rec.error}" if rec.error else ""
-            last = f"the digest of {rec.day} is **{rec.status}**{error}"
         state = "ok"
         if not sub.enabled:
             state = "**disabled**"
         if sub.failing_reason:
             state = f"**{'failing' if sub.enabled else 'disabled'}**: {sub.failing_reason}"
-        lines.append(f"• <#{sub.channel_id}> · {state} · {last}")
+        slot = next_slots.get(sub.channel_id)
+        nxt = f" · {next_text(slot)}" if slot is not None and state == "ok" else ""
+        last = _last_text(latest.get(sub.channel_id))
+        mine = [d for d in days.get(sub.channel_id, ()) if not d.before]
+        recent = " · ".join(f"{d.day:%m-%d} {d.short}" for d in mine)
+        entry = f"• <#{sub.channel_id}> · {state} · {last}{nxt}" + (
+            f"\n  {recent}" if recent else ""
+        )
+        # Channels that need a moderator come first, so a cut never hides them.
+        (troubled if state != "ok" or any(d.trouble for d in mine) else entries).append(entry)
+    entries = troubled + entries
+    tail = []
     failing = [s for s in subs if s.failing_reason or not s.enabled]
-    lines.append(
-        f"Failing channels: {', '.join(f'<#{s.channel_id}>' for s in failing)}"
+    tail.append(
+        f"Failing channels: {_listed([f'<#{s.channel_id}>' for s in failing], 10)}"
         if failing
         else "Failing channels: none"
     )
     shown = [h for h in health if h.source in sources] or health
     if not shown:
-        lines.append(
+        tail.append(
             "Sources: not fetched yet" + (f" ({', '.join(sorted(sources))})" if sources else "")
         )
     for h in shown:
         if h.ok:
-            lines.append(f"Source {h.source}: ok, checked {ts(h.checked_at)}")
+            tail.append(f"Source {h.source}: ok, checked {ts(h.checked_at)}")
         else:
-            since = f", last success {ts(h.last_ok_at)}" if h.last_ok_at else ", never succeeded"
-            lines.append(
-                f"Source {h.source}: **failing** ({h.consecutive_failures}×): "
-                f"{(h.error or '')[:200]}{since}"
+            since = f"since {ts(h.last_ok_at)}" if h.last_ok_at else "never reached yet"
+            tail.append(
+                f"Source {h.source}: **failing** ({h.consecutive_failures}×, "
+                f"{source_problem(h.error)}): unreachable {since}, last tried "
+                f"{ts(h.checked_at, 'R')}"
             )
-    text = "\n".join(lines)
-    return text if len(text) <= 2000 else text[:1990].rsplit("\n", 1)[0] + "\n…"
+    return fit_lines(head, entries, tail)
+
+
+_PERMISSION_NAMES = {  # where Discord's name is not the attribute title-cased
+    "manage_guild": "Manage Server",
+    "send_messages_in_threads": "Send Messages in Threads",
+}
+
+
+def permission_names(missing: Sequence[str]) -> str:
+    """`["embed_links", "manage_guild"]` -> `Embed Links, Manage Server` (as Discord shows them)."""
+    names = [_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in missing]
+    return ", ".join(names)
+
+
+def missing_permissions(perms: discord.Permissions, fmt: str) -> list[str]:
+    """The permissions a post needs that `perms` lacks (reading history: the recovery scan)."""
+    needed = ["view_channel", "send_messages", "embed_links", "read_message_history"]
+    if fmt == "detailed":
+        needed += ["create_public_threads", "send_messages_in_threads"]
+    return [n for n in needed if not getattr(perms, n)]
+
+
+def post_now_text(
+    guild_id: int,
+    sub: Subscription,
+    digest: Digest,
+    out: Outcome,
+    record: PostRecord | None,
+    *,
+    late: bool,
+) -> str:
+    """Exactly what `/digest post-now` did: sent (with a link), already posted (when), nothing
+    to post (why), or failed (why, in words: Discord's raw error stays in the log)."""
+    where, day = f"<#{sub.channel_id}>", out.day
+    link = (
+        f" ({message_link(guild_id, sub.channel_id, out.message_ids[0])})"
+        if out.message_ids
+        else ""
+    )
+    candidates = len(digest.papers)
+    shown = compose(sub, digest).papers
+    status = str(out.status)
+    if status == "already" and out.was == "missed":
+        why = f" ({out.error})" if out.error else ""
+        return (
+            f"The digest of {day} is recorded as missed in {where}{why}. Post it late with "
+            f"/digest post-now date:{day}."
+        )
+    if status == "already" and out.was == "empty":
+        why = out.error or empty_reason(candidates)
+        return f"The digest of {day} was already handled in {where}{link}: nothing to post ({why})."
+    if status == "already":
+        posted_at: datetime | None = record.posted_at if record else None
+        when = f" on {ts(posted_at)}" if posted_at else ""
+        return (
+            f"The digest of {day} was already posted in {where}{when}{link}; "
+            "a day is never posted twice."
+        )
+    marked = " It is marked as posted late." if late else ""
+    if status == "sent" and out.message_ids and shown:
+        return f"Posted the digest of {day} to {where}{link}.{marked}"
+    if status in ("sent", "empty") and out.message_ids:
+        why = empty_reason(candidates)
+        return f"Posted the empty-day notice of {day} to {where}{link}: {why}.{marked}"
+    if status in ("sent", "empty"):
+        return (
+            f"Nothing was posted to {where} for {day}: {empty_reason(candidates)}, and "
+            "empty-day notices are off (post_empty)."
+        )
+    if status == "forbidden":
+        needed = permission_names(missing_permissions(discord.Permissions.none(), sub.format))
+        return (
+            f"Posting the digest of {day} to {where} failed: Discord refused me access or a "
+            f"permission there (I need {needed}). Fix the channel's permissions, then run "
+            "/digest subscribe there again to resume."
+        )
+    if status == "gone":
+        return (
+            f"Posting the digest of {day} failed: {where} no longer exists; "
+            "its subscription is disabled."
+        )
+    if status == "rejected":
+        return (
+            f"Posting the digest of {day} to {where} failed: Discord refused the message as "
+            "invalid. That is a bug on my side and has been logged; the channel is marked "
+            "failing until it is fixed."
+        )
+    if status == "failed" and out.retry_after > 0:
+        return (
+            f"Posting the digest of {day} to {where} is delayed: Discord asked me to wait "
+            f"{out.retry_after:.0f} s. Nothing is lost; the scheduler will post it after that."
+        )
+    if status == "failed":
+        return (
+            f"Posting the digest of {day} to {where} failed for now: Discord did not answer in "
+            "time. Nothing is lost; the scheduler will try again shortly."
+        )
+    return f"The digest of {day} for {where} ended as {status}."

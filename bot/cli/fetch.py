@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     day: date = args.date or now.date() - timedelta(days=config.sources.day_lag_days)
     if day > now.date() + timedelta(days=1):
         raise UserInputError(f"{day.isoformat()} is in the future")
-    db_path = args.db or config.store.path
+    db_path = config.store.path if args.db is None else args.db
     source_name = args.source or config.sources.default
     digest, how = asyncio.run(fetch(config, db_path, source_name, day, now=now, force=args.force))
     if args.json:

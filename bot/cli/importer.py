@@ -43,7 +43,7 @@ async def _import(args: argparse.Namespace) -> int:
         files.extend(["-"] if p == "-" else list(iter_files([p])))
     show = not args.quiet and len(files) >= PROGRESS_FROM and sys.stderr.isatty()
     changed = unchanged = failed = 0
-    async with open_store(args.db or config.store.path) as store:
+    async with open_store(config.store.path if args.db is None else args.db) as store:
         for i, f in enumerate(files, start=1):
             try:
                 digest = load_path(f)

@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _from_store(path: str, day: date, source: str | None) -> Digest:
-    async with open_store(path) as store:
+    async with open_store(path, writable=False) as store:
         if source:
             found = await store.get_digest(source, day)
         else:

@@ -3,6 +3,11 @@
 A missing or rejected token, disallowed intents and an invalid config each end the program with
 one clear line and a non-zero exit code. SIGTERM and SIGINT stop it gracefully: the posts in
 flight are finished first.
+
+Before it connects to Discord: after a run of quick restarts it waits (crash-loop backoff,
+`bot.app.startup`), then it takes the store's poster lease (`bot.app.lease`); if another
+HotPapers process holds it, this one says so in one line and exits with code 2, so two
+processes never post from one store and the second never opens a gateway session.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ async def serve(config: Config) -> int:
     """Open the store and the HTTP client, start the bot, and stop it on SIGTERM / SIGINT."""
     from bot.app.bot import HotPapersBot
     from bot.app.endpoints import configure_endpoints
+    from bot.app.lease import PosterLease
+    from bot.app.startup import backoff_before_connecting
     from bot.sources.base import SourceFactory
     from bot.store import open_store
 
@@ -80,8 +87,15 @@ async def serve(config: Config) -> int:
         open_store(config.store.path) as store,
         httpx.AsyncClient(timeout=config.sources.timeout_seconds) as client,
     ):
+        await backoff_before_connecting(store)
+        lease = PosterLease(store)
+        if not await lease.acquire():
+            raise StartupError(lease.status_line())
         bot = HotPapersBot(
-            config=config, store=store, factory=SourceFactory(config.sources, client)
+            config=config,
+            store=store,
+            factory=SourceFactory(config.sources, client),
+            lease=lease,
         )
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []

@@ -21,13 +21,20 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
     GET    /_sandbox                          snapshot: bot, guilds, commands, counters, settings
     POST   /_sandbox/guilds                   {"name", "channels": ["general"],
                                                "everyone_permissions"}
-    POST   /_sandbox/guilds/{id}/channels     {"name", "type": 0}
+    POST   /_sandbox/guilds/{id}/channels     {"name", "type": 0, "parent_id" (threads),
+                                               "flags": 16 (REQUIRE_TAG), "tags": ["news"]}
     POST   /_sandbox/guilds/{id}/roles        {"name", "permissions": "32"}
     POST   /_sandbox/guilds/{id}/members      {"username", "permissions": 32, "role_ids": []}
     DELETE /_sandbox/channels/{id}            delete: the bot then gets 404 / 10003 there
     POST   /_sandbox/channels/{id}/forbid     {"forbidden": true}: the bot gets 403 / 50013 there
+    PUT    /_sandbox/channels/{id}/permissions/{role or member id}
+                                              {"allow": "0", "deny": "2048", "type": 0|1}
+    PATCH  /_sandbox/channels/{id}/thread     {"archived": true, "locked": true}
+    POST   /_sandbox/clock/advance            {"seconds": 3600}: idle threads auto-archive
     GET    /_sandbox/channels/{id}/messages   oldest first, ephemeral ones included
     POST   /_sandbox/interactions             run a slash command (or autocomplete, see below)
+    POST   /_sandbox/click                    {"message_id", "custom_id", "user_id",
+                                               "component_type": 2, "values"}: click a button
     GET    /_sandbox/commands?guild_id=       the commands the bot synced
     GET    /_sandbox/requests?route=&status=&method=   every REST request the bot made
     GET    /_sandbox/faults                   the active faults
@@ -35,6 +42,8 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
                                                "code", "message", "latency_ms", "times": 1,
                                                "retry_after", "global"}   (route "*": all)
     DELETE /_sandbox/faults[/{id}]            clear faults
+    POST   /_sandbox/cloudflare               {"route": "*", "status": 502 | 504, "times": 1}:
+                                              Cloudflare's HTML error page instead of Discord
     POST   /_sandbox/gateway/{action}         reconnect | drop | silence |
                                               invalid_session {"resumable": false}
     GET    /_sandbox/settings                 PATCH it to change any `SandboxSettings` field, e.g.
@@ -47,10 +56,11 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
                                               full: also guilds, commands and gateway sessions
 
 ``POST /_sandbox/interactions`` takes ``{"command": "papers today", "options": {"limit": 3},
-"guild_id", "channel_id", "user_id", "permissions", "followups": 0, "timeout": 10, "settle": 0}``
-(subcommands are separated by spaces; omitted guild, channel and user default to the first guild,
-its first channel and its member "tester"), or, for autocomplete, the same with
-``"focused": "option name"``. It answers with what the bot did::
+"guild_id", "channel_id", "user_id", "permissions", "followups": 0, "timeout": 10, "settle": 0,
+"context": "guild"}`` (context "dm": from the user's DM with the bot; "private": a DM with someone
+else, through a user install; subcommands are separated by spaces; omitted guild, channel and
+user default to the first guild, its first channel and its member "tester"), or, for
+autocomplete, the same with ``"focused": "option name"``. It answers with what the bot did::
 
     $ curl -s -X POST localhost:8765/_sandbox/interactions \\
            -d '{"command": "echo", "options": {"text": "hi"}, "followups": 1}'
@@ -61,5 +71,6 @@ its first channel and its member "tester"), or, for autocomplete, the same with
 
 ``status`` is "answered", "deferred" (acknowledged, never completed), "no_response" (nothing
 within the interaction deadline), "denied" (the member lacks the command's
-``default_member_permissions``, so Discord would not deliver it) or "unknown_command".
+``default_member_permissions``, so Discord would not deliver it), "unavailable" (Discord does not
+offer the command in that context) or "unknown_command".
 """

@@ -11,23 +11,29 @@ connects (`sandbox.port`).
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox import command_rules, observe
+from bot.sandbox.cloudflare import Cloudflare
 from bot.sandbox.control import Control
 from bot.sandbox.control_http import ControlApi
 from bot.sandbox.faults import FaultBook
 from bot.sandbox.gateway import Gateway
 from bot.sandbox.interactions import InteractionBook
 from bot.sandbox.ratelimit import RateLimiter
-from bot.sandbox.rest import RestApi
+from bot.sandbox.responses import ApiError
+from bot.sandbox.rest import API_PREFIX, RestApi
 from bot.sandbox.state import SandboxSettings, SandboxState
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Sandbox:
@@ -44,13 +50,49 @@ class Sandbox:
         self.control = Control(self)
         self.rest = RestApi(self)
         self.control_api = ControlApi(self)
-        self.app = web.Application(middlewares=[self.rest.middleware, self.control_api.middleware])
+        self.cloudflare = Cloudflare(self)
+        # Outermost first: Cloudflare, then the token and the observers, then Discord itself.
+        self.app = web.Application(
+            middlewares=[
+                self.cloudflare.middleware,
+                self._edge,
+                self.rest.middleware,
+                self._revoked_token,
+                command_rules.middleware,
+                self.control_api.middleware,
+            ]
+        )
         self.app.add_routes([web.get("/gateway", self.gateway.handle)])
         self.app.add_routes(self.rest.routes())
         self.app.add_routes(self.control_api.routes())
         self.host = "127.0.0.1"
         self.port = 0
         self._runner: web.AppRunner | None = None
+
+    @web.middleware
+    async def _edge(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Successful JSON answers go to the observers (`bot.sandbox.observe`)."""
+        if not request.path.startswith(API_PREFIX + "/"):
+            return await handler(request)
+        response = await handler(request)
+        if (
+            response.status < 300
+            and response.content_type == "application/json"
+            and isinstance(response, web.Response)
+            and isinstance(response.body, bytes)
+        ):
+            resource = request.match_info.route.resource
+            template = resource.canonical if resource is not None else request.path
+            route = f"{request.method} {template.removeprefix(API_PREFIX)}"
+            observe.emit("rest", route, json.loads(response.body))
+        return response
+
+    @web.middleware
+    async def _revoked_token(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """After the IDENTIFY budget is exceeded the token is reset: 401 for every bot request."""
+        if self.gateway.token_reset and request.headers.get("Authorization", "").startswith("Bot"):
+            raise ApiError(401, 0, "401: Unauthorized")
+        return await handler(request)
 
     @property
     def base_url(self) -> str:

@@ -18,28 +18,42 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.sandbox.cloudflare import CloudflareFault
 from bot.sandbox.faults import Fault
 from bot.sandbox.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
+    CONTEXT_BOT_DM,
+    CONTEXT_GUILD,
+    CONTEXTS,
+    GUILD_INSTALL,
+    MESSAGE_COMPONENT,
+    USER_INSTALL,
     Interaction,
     allowed,
     build_data,
+    delivered_in,
 )
 from bot.sandbox.state import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
+    ANNOUNCEMENT_THREAD,
     DEFAULT_EVERYONE_PERMISSIONS,
     EPHEMERAL,
+    GUILD_ANNOUNCEMENT,
     GUILD_TEXT,
     JSON,
+    PUBLIC_THREAD,
+    THREAD_ONLY_TYPES,
     THREAD_TYPES,
     Channel,
     Command,
     Guild,
     Member,
+    Overwrite,
     RequestRecord,
     Role,
+    User,
 )
 
 if TYPE_CHECKING:
@@ -61,6 +75,8 @@ class InteractionResult:
       "no_response"  nothing within the interaction deadline (Discord: "did not respond");
       "denied"       the member lacks the command's default_member_permissions: Discord does not
                      deliver the command at all, so the bot never saw it;
+      "unavailable"  Discord does not offer the command in that context (a guild command in a
+                     DM, a command without USER_INSTALL in a private channel, `contexts`);
       "unknown_command" no synced command has that name (Discord would not offer it).
     """
 
@@ -133,12 +149,125 @@ class Control:
         await self.state.notify()
         return guild
 
-    async def add_channel(self, guild_id: int, name: str, type: int = GUILD_TEXT) -> Channel:
-        """A new channel; CHANNEL_CREATE."""
-        channel = self.state.add_channel(self._guild(guild_id).id, name, type=type)
-        await self.sb.gateway.dispatch("CHANNEL_CREATE", channel.to_json())
+    async def add_channel(
+        self,
+        guild_id: int,
+        name: str,
+        type: int = GUILD_TEXT,
+        *,
+        parent_id: int | None = None,
+        flags: int = 0,
+        tags: Iterable[str] = (),
+    ) -> Channel:
+        """A new channel; CHANNEL_CREATE (THREAD_CREATE for a thread).
+
+        A thread (type 10, 11, 12) gets a parent (`parent_id`, else the guild's first channel
+        that can hold that thread type) and an owner (the sandbox owner), as every thread on
+        Discord has. A forum or media channel (15, 16) may get `flags` (REQUIRE_TAG = 16) and
+        available `tags` (names; ids are given).
+        """
+        guild = self._guild(guild_id)
+        if type in THREAD_TYPES:
+            parent = self._thread_parent(guild, type, parent_id)
+            channel = self.state.add_channel(guild.id, name, type=type, parent_id=parent.id)
+            channel.owner_id = self.state.owner.id
+            await self.sb.gateway.dispatch("THREAD_CREATE", channel.to_json())
+        else:
+            channel = self.state.add_channel(guild.id, name, type=type, parent_id=parent_id)
+            channel.flags = flags
+            channel.available_tags = [
+                {
+                    "id": str(self.state.ids.next()),
+                    "name": tag,
+                    "moderated": False,
+                    "emoji_id": None,
+                    "emoji_name": None,
+                }
+                for tag in tags
+            ]
+            await self.sb.gateway.dispatch("CHANNEL_CREATE", channel.to_json())
         await self.state.notify()
         return channel
+
+    def _thread_parent(self, guild: Guild, type: int, parent_id: int | None) -> Channel:
+        wanted: tuple[int, ...] = (
+            (GUILD_ANNOUNCEMENT,) if type == ANNOUNCEMENT_THREAD else (GUILD_TEXT,)
+        )
+        if type == PUBLIC_THREAD:
+            wanted = (GUILD_TEXT, *THREAD_ONLY_TYPES)
+        if parent_id is not None:
+            parent = self._channel(parent_id)
+            if parent.guild_id != guild.id or parent.type not in wanted:
+                raise SandboxError(f"channel {parent_id} cannot hold a thread of type {type}")
+            return parent
+        for channel in guild.channels.values():
+            if channel.type in wanted:
+                return channel
+        raise SandboxError(f"guild {guild.id} has no channel for a thread of type {type}")
+
+    async def set_overwrite(
+        self,
+        channel_id: int,
+        target_id: int,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+        type: int | None = None,
+    ) -> Channel:
+        """Set a channel's permission overwrite for a role or member (allow 0 and deny 0
+        removes it); CHANNEL_UPDATE. `type` 0 role, 1 member (guessed from the id if None).
+
+        E.g. let the bot post but not open threads: `set_overwrite(c, bot_id,
+        deny=CREATE_PUBLIC_THREADS)`; hide a channel from everyone: `set_overwrite(c,
+        guild_id, deny=VIEW_CHANNEL)` (the bot then gets 403 / 50001 there).
+        """
+        channel = self._channel(channel_id)
+        if channel.is_thread:
+            raise SandboxError("threads have no overwrites of their own (they inherit)")
+        guild = self.state.guilds[channel.guild_id]
+        if type is None:
+            type = 0 if target_id in guild.roles else 1
+        if (type == 0 and target_id not in guild.roles) or (
+            type == 1 and target_id not in guild.members
+        ):
+            raise SandboxError(f"no {'role' if type == 0 else 'member'} {target_id}")
+        if allow == 0 and deny == 0:
+            channel.overwrites.pop(target_id, None)
+        else:
+            channel.overwrites[target_id] = Overwrite(target_id, type, allow, deny)
+        await self.sb.gateway.dispatch("CHANNEL_UPDATE", channel.to_json())
+        await self.state.notify()
+        return channel
+
+    async def set_thread(
+        self, thread_id: int, *, archived: bool | None = None, locked: bool | None = None
+    ) -> Channel:
+        """Archive / lock a thread (as a moderator would); THREAD_UPDATE."""
+        thread = self._channel(thread_id)
+        if not thread.is_thread:
+            raise SandboxError(f"channel {thread_id} is not a thread")
+        if archived is not None and archived != thread.archived:
+            thread.archived = archived
+            thread.archive_timestamp = self.state.now()
+            if not archived:
+                thread.last_activity = thread.archive_timestamp
+        if locked is not None:
+            thread.locked = locked
+        await self.sb.gateway.dispatch("THREAD_UPDATE", thread.to_json())
+        await self.state.notify()
+        return thread
+
+    async def advance_clock(self, seconds: float) -> list[Channel]:
+        """Move the sandbox's clock forward; threads idle past their auto_archive_duration
+        archive (THREAD_UPDATE each). Returns them."""
+        try:
+            archived = self.state.advance_clock(seconds)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from None
+        for thread in archived:
+            await self.sb.gateway.dispatch("THREAD_UPDATE", thread.to_json())
+        await self.state.notify()
+        return archived
 
     async def add_role(self, guild_id: int, name: str, permissions: int) -> Role:
         """A new role; GUILD_ROLE_CREATE."""
@@ -197,8 +326,14 @@ class Control:
         followups: int = 0,
         timeout: float = 10.0,
         settle: float = 0.0,
+        context: str = "guild",
     ) -> InteractionResult:
         """Run `/command` (subcommands separated by spaces) and return the bot's answer.
+
+        `context` is "guild" (the default), "dm" (BOT_DM: the user's DM with the bot) or
+        "private" (PRIVATE_CHANNEL: a DM with someone else, through a user install); outside a
+        guild the interaction has `user` and no `member`, and a command Discord would not offer
+        there is "unavailable".
 
         The member is `user_id` or the guild's "tester"; `permissions` overrides their computed
         permissions. Waits for the first response (up to the interaction deadline), then, after
@@ -217,6 +352,7 @@ class Control:
             followups,
             timeout,
             settle,
+            context,
         )
 
     async def autocomplete(
@@ -259,17 +395,31 @@ class Control:
         followups: int,
         timeout: float,
         settle: float,
+        context: str = "guild",
     ) -> InteractionResult:
+        if context not in CONTEXTS:
+            raise SandboxError(f"unknown context {context!r}: guild, dm or private")
+        if context != "guild":
+            return await self._interact_outside(
+                kind, command_name, options, focused, user_id, context, followups, timeout, settle
+            )
         guild = self._guild(guild_id)
         channel = self._channel(channel_id) if channel_id else self._default_channel(guild)
+        if channel.guild_id != guild.id:
+            # Discord sends an interaction from a channel of the guild it happened in.
+            raise SandboxError(f"channel {channel.id} is not in guild {guild.id}")
         member = self._member(guild, user_id)
-        perms = guild.permissions_of(member) if permissions is None else permissions
+        # The member's permissions in the channel, overwrites included (receiving-and-
+        # responding.mdx: member "permissions" are "in the channel, including overwrites").
+        perms = guild.permissions_in(member, channel) if permissions is None else permissions
         if perms & ADMINISTRATOR:
             perms = ALL_PERMISSIONS
         name, *path = command_name.split()
         command = self._command(guild, name)
         if command is None:
             return InteractionResult("unknown_command", command_name)
+        if not delivered_in(command, CONTEXT_GUILD):
+            return InteractionResult("unavailable", command_name)
         if not allowed(command, perms):
             self.denied.append(
                 {"command": command_name, "user_id": str(member.user.id), "permissions": str(perms)}
@@ -286,13 +436,157 @@ class Control:
             permissions=perms,
             command=command,
             data=data,
+            owners={str(GUILD_INSTALL): str(guild.id)},
         )
-        self.sb.interactions.add(inter)
-        if not await self.sb.gateway.dispatch_one(
-            "INTERACTION_CREATE", inter.to_gateway_json(self.state)
+        return await self._deliver(inter, command_name, followups, timeout, settle)
+
+    async def _interact_outside(
+        self,
+        kind: int,
+        command_name: str,
+        options: dict[str, Any],
+        focused: str | None,
+        user_id: int | None,
+        context: str,
+        followups: int,
+        timeout: float,
+        settle: float,
+    ) -> InteractionResult:
+        """An interaction from a DM with the bot or a private channel (no guild, no member)."""
+        user = self._user(user_id)
+        code = CONTEXTS[context]
+        name, *path = command_name.split()
+        command = next(
+            (c for c in self.state.guild_commands(None) if c.name == name and c.type == 1), None
+        )
+        if command is None:
+            return InteractionResult("unknown_command", command_name)
+        if not delivered_in(command, code):
+            return InteractionResult("unavailable", command_name)
+        data = build_data(command, path, options, None, self.state, focused)
+        channel = self.sb.interactions.dm_channel(self.state, user, private=code != CONTEXT_BOT_DM)
+        # receiving-and-responding.mdx:86-90: GUILD_INSTALL is "0" from a DM with the bot;
+        # USER_INSTALL is the authorizing user's id.
+        owners: dict[str, str] = {}
+        installs = command.payload.get("integration_types") or [GUILD_INSTALL]
+        if GUILD_INSTALL in installs and code == CONTEXT_BOT_DM:
+            owners[str(GUILD_INSTALL)] = "0"
+        if USER_INSTALL in installs:
+            owners[str(USER_INSTALL)] = str(user.id)
+        inter = Interaction(
+            id=self.state.ids.next(),
+            token=secrets.token_urlsafe(48),
+            type=kind,
+            guild=None,
+            channel=channel,
+            member=None,
+            permissions=0,
+            command=command,
+            data=data,
+            user=user,
+            context=code,
+            owners=owners,
+        )
+        return await self._deliver(inter, command_name, followups, timeout, settle)
+
+    async def click(
+        self,
+        message_id: int,
+        custom_id: str,
+        *,
+        user_id: int | None = None,
+        component_type: int = 2,
+        values: list[str] | None = None,
+        timeout: float = 10.0,
+    ) -> InteractionResult:
+        """Click the button (or pick `values` in the select) `custom_id` on a message.
+
+        The interaction is type 3 with `data.custom_id`, `data.component_type` and the
+        `message`; in a guild the clicker is `user_id` or the guild's "tester", in a DM the
+        DM's user. The result's `response_type` is 4, 5, 6 (deferred update) or 7 (update).
+        """
+        message = self.state.messages.get(int(message_id))
+        if message is None:
+            raise SandboxError(f"no message {message_id}")
+        if not any(
+            c.get("custom_id") == custom_id
+            for row in message.components
+            for c in (row.get("components") or [])
         ):
+            raise SandboxError(f"message {message_id} has no component {custom_id!r}")
+        data: JSON = {"custom_id": custom_id, "component_type": component_type}
+        if values is not None:
+            data["values"] = list(values)
+        dm = next(
+            (c for c in self.sb.interactions.dm_channels.values() if c.id == message.channel_id),
+            None,
+        )
+        if dm is not None:
+            user = dm.recipients[0]
+            inter = Interaction(
+                id=self.state.ids.next(),
+                token=secrets.token_urlsafe(48),
+                type=MESSAGE_COMPONENT,
+                guild=None,
+                channel=dm,
+                member=None,
+                permissions=0,
+                command=None,
+                data=data,
+                user=user,
+                context=CONTEXT_BOT_DM,
+                owners={str(GUILD_INSTALL): "0"},
+                message_id=message.id,
+            )
+        else:
+            channel = self._channel(message.channel_id)
+            guild = self._guild(channel.guild_id)
+            member = self._member(guild, user_id)
+            inter = Interaction(
+                id=self.state.ids.next(),
+                token=secrets.token_urlsafe(48),
+                type=MESSAGE_COMPONENT,
+                guild=guild,
+                channel=channel,
+                member=member,
+                permissions=guild.permissions_in(member, channel),
+                command=None,
+                data=data,
+                owners={str(GUILD_INSTALL): str(guild.id)},
+                message_id=message.id,
+            )
+        return await self._deliver(inter, custom_id, 0, timeout, 0.0)
+
+    async def _deliver(
+        self, inter: Interaction, name: str, followups: int, timeout: float, settle: float
+    ) -> InteractionResult:
+        self.sb.interactions.add(inter)
+        payload = inter.to_gateway_json(self.state)
+        if inter.guild is not None and inter.member is not None:
+            payload = self._with_channel_permissions(payload, inter.guild, inter.member)
+        if not await self.sb.gateway.dispatch_one("INTERACTION_CREATE", payload):
             raise SandboxError("no bot is connected to the gateway")
-        return await self._await_answer(inter, command_name, followups, timeout, settle)
+        return await self._await_answer(inter, name, followups, timeout, settle)
+
+    def _with_channel_permissions(self, payload: JSON, guild: Guild, member: Member) -> JSON:
+        """Permissions in INTERACTION_CREATE as Discord computes them, overwrites included.
+
+        receiving-and-responding.mdx:37 `app_permissions`: "permissions the app has in the
+        source location of the interaction" (the bot's, in the channel); resolved channels
+        (receiving-and-responding.mdx:184) carry `permissions` (the invoker's) and
+        `app_permissions` (the bot's) in that channel.
+        """
+        bot = guild.members[self.state.bot_user.id]
+        source = self.state.channels.get(int(payload["channel_id"]))
+        if source is not None:
+            payload["app_permissions"] = str(guild.permissions_in(bot, source))
+        resolved = (payload.get("data") or {}).get("resolved") or {}
+        for channel_id, partial in (resolved.get("channels") or {}).items():
+            channel = self.state.channels.get(int(channel_id))
+            if channel is not None and channel.guild_id == guild.id:
+                partial["permissions"] = str(guild.permissions_in(member, channel))
+                partial["app_permissions"] = str(guild.permissions_in(bot, channel))
+        return payload
 
     async def _await_answer(
         self, inter: Interaction, name: str, followups: int, timeout: float, settle: float
@@ -382,6 +676,15 @@ class Control:
         """Add a REST fault; see `bot.sandbox.faults` (status, code, latency_ms, times, ...)."""
         return self.sb.faults.add(route=route, **spec)
 
+    def cloudflare_fault(
+        self, route: str = "*", status: int = 502, times: int | None = 1
+    ) -> CloudflareFault:
+        """Answer matching requests with Cloudflare's HTML 502 or 504 page (see cloudflare.py)."""
+        try:
+            return self.sb.cloudflare.add_fault(route, status, times)
+        except ValueError as exc:
+            raise SandboxError(str(exc)) from None
+
     def clear_faults(self, fault_id: int | None = None) -> None:
         """Remove one fault, or all."""
         self.sb.faults.remove(fault_id)
@@ -438,6 +741,7 @@ class Control:
             for ids in s.channel_messages.values():
                 ids.clear()
         self.sb.faults.remove()
+        self.sb.cloudflare.reset()
         self.sb.limiter.reset()
         self.sb.interactions.clear()
         self.denied.clear()
@@ -512,6 +816,16 @@ class Control:
             if member.user.username == "tester":
                 return member
         raise SandboxError(f"guild {guild.id} has no member 'tester'; pass user_id")
+
+    def _user(self, user_id: int | None) -> User:
+        """A user by id among every guild's members, or the first guild's "tester"."""
+        if user_id is None:
+            return self._member(self._guild(None), None).user
+        for guild in self.state.guilds.values():
+            member = guild.members.get(int(user_id))
+            if member is not None:
+                return member.user
+        raise SandboxError(f"no user {user_id}")
 
     def _command(self, guild: Guild, name: str) -> Command | None:
         for command in self.state.guild_commands(guild.id) + self.state.guild_commands(None):

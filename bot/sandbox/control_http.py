@@ -44,6 +44,8 @@ def _channel_json(channel: Channel) -> JSON:
         "guild_id": str(channel.guild_id),
         "name": channel.name,
         "type": channel.type,
+        "parent_id": str(channel.parent_id) if channel.parent_id else None,
+        "available_tags": channel.available_tags,
     }
 
 
@@ -76,8 +78,12 @@ class ControlApi:
             web.post(p + "/guilds/{guild_id}/members", self.add_member),
             web.delete(p + "/channels/{channel_id}", self.delete_channel),
             web.post(p + "/channels/{channel_id}/forbid", self.forbid_channel),
+            web.put(p + "/channels/{channel_id}/permissions/{target_id}", self.set_overwrite),
+            web.patch(p + "/channels/{channel_id}/thread", self.set_thread),
+            web.post(p + "/clock/advance", self.advance_clock),
             web.get(p + "/channels/{channel_id}/messages", self.messages),
             web.post(p + "/interactions", self.interact),
+            web.post(p + "/click", self.click),
             web.get(p + "/commands", self.commands),
             web.get(p + "/requests", self.requests),
             web.get(p + "/faults", self.faults),
@@ -85,6 +91,7 @@ class ControlApi:
             web.delete(p + "/faults", self.clear_faults),
             web.delete(p + "/faults/{fault_id}", self.clear_faults),
             web.post(p + "/gateway/{action}", self.gateway),
+            web.post(p + "/cloudflare", self.cloudflare_fault),
             web.get(p + "/settings", self.settings),
             web.patch(p + "/settings", self.settings),
             web.post(p + "/reset", self.reset),
@@ -128,7 +135,12 @@ class ControlApi:
         """POST /_sandbox/guilds/{id}/channels {"name", "type"}."""
         body = await self._body(request)
         channel = await self.control.add_channel(
-            int(request.match_info["guild_id"]), str(body["name"]), int(body.get("type", 0))
+            int(request.match_info["guild_id"]),
+            str(body["name"]),
+            int(body.get("type", 0)),
+            parent_id=_opt_int(body.get("parent_id")),
+            flags=int(body.get("flags", 0)),
+            tags=[str(t) for t in body.get("tags", [])],
         )
         return json_response(_channel_json(channel), status=201)
 
@@ -164,6 +176,36 @@ class ControlApi:
         )
         return json_response({"forbidden": bool(body.get("forbidden", True))})
 
+    async def set_overwrite(self, request: web.Request) -> web.Response:
+        """PUT /_sandbox/channels/{id}/permissions/{role or member id} {"allow", "deny", "type"}."""
+        body = await self._body(request)
+        channel = await self.control.set_overwrite(
+            int(request.match_info["channel_id"]),
+            int(request.match_info["target_id"]),
+            allow=int(body.get("allow", 0)),
+            deny=int(body.get("deny", 0)),
+            type=_opt_int(body.get("type")),
+        )
+        return json_response(channel.to_json())
+
+    async def set_thread(self, request: web.Request) -> web.Response:
+        """PATCH /_sandbox/channels/{id}/thread {"archived", "locked"}."""
+        body = await self._body(request)
+        thread = await self.control.set_thread(
+            int(request.match_info["channel_id"]),
+            archived=None if body.get("archived") is None else bool(body["archived"]),
+            locked=None if body.get("locked") is None else bool(body["locked"]),
+        )
+        return json_response(thread.to_json())
+
+    async def advance_clock(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/clock/advance {"seconds"}: threads idle past their duration archive."""
+        body = await self._body(request)
+        archived = await self.control.advance_clock(float(body.get("seconds", 0)))
+        return json_response(
+            {"now": self.control.state.now(), "archived": [str(c.id) for c in archived]}
+        )
+
     async def messages(self, request: web.Request) -> web.Response:
         """GET /_sandbox/channels/{id}/messages: oldest first, ephemeral ones included."""
         return json_response(self.control.messages(int(request.match_info["channel_id"])))
@@ -189,8 +231,24 @@ class ControlApi:
                 options,
                 followups=int(body.get("followups", 0)),
                 settle=float(body.get("settle", 0.0)),
+                context=str(body.get("context", "guild")),
                 **common,
             )
+        return json_response(result.to_json())
+
+    async def click(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/click {"message_id", "custom_id", "user_id", "component_type": 2,
+        "values": [...], "timeout": 10}: a button click (or select) on a message."""
+        body = await self._body(request)
+        values = body.get("values")
+        result = await self.control.click(
+            int(body["message_id"]),
+            str(body["custom_id"]),
+            user_id=_opt_int(body.get("user_id")),
+            component_type=int(body.get("component_type", 2)),
+            values=None if values is None else [str(v) for v in values],
+            timeout=float(body.get("timeout", 10.0)),
+        )
         return json_response(result.to_json())
 
     async def commands(self, request: web.Request) -> web.Response:
@@ -218,6 +276,14 @@ class ControlApi:
         """DELETE /_sandbox/faults[/{id}]."""
         self.control.clear_faults(_opt_int(request.match_info.get("fault_id")))
         return json_response({"cleared": True})
+
+    async def cloudflare_fault(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/cloudflare {"route": "*", "status": 502, "times": 1}."""
+        body = await self._body(request)
+        fault = self.control.cloudflare_fault(
+            str(body.get("route", "*")), int(body.get("status", 502)), body.get("times", 1)
+        )
+        return json_response(fault.to_json())
 
     async def gateway(self, request: web.Request) -> web.Response:
         """POST /_sandbox/gateway/{reconnect|invalid_session|drop|silence} {"resumable"}."""

@@ -10,6 +10,12 @@ written "METHOD /path" without the /api/v10 prefix:
 It fires `times` times (None: until cleared). Each firing adds `latency_ms`, then (if `status` is
 set) answers with that status and Discord's body for it instead of running the route. Gateway
 faults (dropped or silent connections) live in `gateway.py`, since they act on connections.
+
+With `after: true` the fault strikes *after the effect*: the route runs (the message is
+created, the thread opened, MESSAGE_CREATE sent), then the answer is lost: `latency_ms` stalls
+it (past the client's timeout, if long enough), then `status` replaces it with an error, or
+`drop` closes the connection without any answer. The client cannot tell whether it worked, which
+is exactly what nonces and the publisher's recovery scan must handle.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ class Fault:
     times: int | None = 1
     retry_after: float = 0.5  # for status 429
     is_global: bool = False  # for status 429: a global rate limit
+    after: bool = False  # strike after the route ran (the effect happened, the answer is lost)
+    drop: bool = False  # close the connection instead of answering (with `after`, or alone)
     fired: int = 0
 
     def matches(self, route: str, concrete: str) -> bool:

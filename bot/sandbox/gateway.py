@@ -1,16 +1,31 @@
 """The Gateway websocket: HELLO, IDENTIFY → READY → GUILD_CREATE, heartbeats, RESUME, faults.
 
-discord.py connects to `DEFAULT_GATEWAY` with `?v=10&encoding=json&compress=zlib-stream`; the
-sandbox ignores compression and answers with TEXT frames of plain JSON, which discord.py reads
-without decompressing (it only inflates binary frames).
+discord.py connects to `DEFAULT_GATEWAY` with `?v=10&encoding=json&compress=zlib-stream`. With
+`compress=zlib-stream` every frame is a BINARY frame from one shared zlib context, each ending in
+the 4-byte `Z_SYNC_FLUSH` suffix, as Discord sends them, so the client's inflater really runs;
+without it, TEXT frames of plain JSON.
 
 A session outlives its connection: every dispatch gets the session's next sequence number and is
 kept in a backlog, so a client that RESUMEs after a dropped, silent or reconnected connection gets
-exactly the events it missed, then RESUMED. Sessions end only by INVALID_SESSION (not resumable)
-or by a new IDENTIFY.
+exactly the events it missed, then RESUMED. A session ends by INVALID_SESSION (not resumable), by
+a clean close (1000/1001), or `session_ttl` seconds after its connection went away.
 
-Close codes follow Discord: 4004 for a bad token, 4014 for privileged intents the application has
-not enabled, 4003 for a payload before IDENTIFY, 4005 for a second IDENTIFY, 4002 for bad JSON.
+The rules Discord documents (developers/events/gateway.mdx; docs/sandbox.md cites each line):
+- a connection that sends no heartbeat within `heartbeat_interval × heartbeat_tolerance` is
+  closed with 4009 (the session stays resumable);
+- heartbeats are ACKed after `heartbeat_ack_delay`, a real round trip (an instant ACK can reach
+  discord.py before its keep-alive thread records the send, and it then logs "Can't keep up,
+  … 41.2s behind" on every heartbeat);
+- more than `max_concurrency` IDENTIFYs per `identify_window` get op 9;
+- the `identify_budget`-th session start per `identify_budget_window` is the last: the next one
+  ends every session (4004), resets the token (REST answers 401, IDENTIFY 4004);
+- more than `gateway_send_limit` frames per `gateway_send_window` close with 4008;
+- a RESUME whose `seq` the session never reached, or whose events have left the backlog, gets
+  op 9 (not resumable), as does a RESUME of an expired session.
+
+Other close codes follow Discord: 4004 for a bad token, 4014 for privileged intents the
+application has not enabled, 4003 for a payload before IDENTIFY, 4005 for a second IDENTIFY,
+4002 for bad JSON.
 """
 
 from __future__ import annotations
@@ -20,12 +35,15 @@ import contextlib
 import json
 import logging
 import secrets
+import time
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.sandbox import observe
 from bot.sandbox.state import JSON, PRIVILEGED_INTENTS, SandboxState
 
 log = logging.getLogger(__name__)
@@ -51,6 +69,7 @@ EVENT_INTENTS = {
     "MESSAGE_DELETE": INTENT_GUILD_MESSAGES,
 }
 BACKLOG = 5000
+ZLIB_SUFFIX = b"\x00\x00\xff\xff"
 
 
 @dataclass
@@ -62,6 +81,7 @@ class Session:
     seq: int = 0
     backlog: deque[JSON] = field(default_factory=lambda: deque(maxlen=BACKLOG))
     connection: Connection | None = None
+    detached_at: float | None = None  # monotonic time its last connection went away
 
 
 @dataclass
@@ -72,6 +92,11 @@ class Connection:
     request: web.Request
     session: Session | None = None
     silent: bool = False
+    deflate: Any = None  # a zlib compressobj when the client asked for compress=zlib-stream
+    last_heartbeat: float = field(default_factory=time.monotonic)
+    received: deque[float] = field(default_factory=deque)  # when each frame arrived
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    closed_by_server: bool = False  # then the client's echoed close code says nothing
 
 
 @dataclass
@@ -83,6 +108,7 @@ class GatewayStats:
     resumes: int = 0
     heartbeats: int = 0
     closes: dict[int, int] = field(default_factory=dict)
+    invalid_sessions: int = 0
 
     def to_json(self) -> JSON:
         """The counters as JSON."""
@@ -92,6 +118,7 @@ class GatewayStats:
             "resumes": self.resumes,
             "heartbeats": self.heartbeats,
             "closes": {str(k): v for k, v in self.closes.items()},
+            "invalid_sessions": self.invalid_sessions,
         }
 
 
@@ -103,11 +130,17 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.connections: list[Connection] = []
         self.stats = GatewayStats()
+        self.identify_times: deque[float] = deque()  # accepted IDENTIFYs (concurrency window)
+        self.session_starts: deque[float] = deque()  # accepted IDENTIFYs (daily budget)
+        self.token_reset = False  # the daily budget was exceeded: the bot token no longer works
 
     def reset(self) -> None:
-        """Forget sessions (connected clients will have to IDENTIFY again) and counters."""
+        """Forget sessions (connected clients will have to IDENTIFY again), budgets and counters."""
         self.sessions.clear()
         self.stats = GatewayStats()
+        self.identify_times.clear()
+        self.session_starts.clear()
+        self.token_reset = False
 
     # -- the websocket handler -----------------------------------------------------------------
 
@@ -116,15 +149,22 @@ class Gateway:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         conn = Connection(ws, request)
+        if request.query.get("compress") == "zlib-stream":
+            conn.deflate = zlib.compressobj()
         self.connections.append(conn)
         self.stats.connects += 1
-        interval_ms = int(self.state.settings.heartbeat_interval * 1000)
-        await self._send(conn, {"op": HELLO, "d": {"heartbeat_interval": interval_ms}, "s": None})
+        interval = self.state.settings.heartbeat_interval
+        await self._send(conn, {"op": HELLO, "d": {"heartbeat_interval": int(interval * 1000)}})
+        conn.last_heartbeat = time.monotonic()
+        watchdog = asyncio.create_task(self._watch_heartbeats(conn), name="gateway-heartbeats")
         await self.state.notify()
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
+                if self._over_send_limit(conn):
+                    await self._close(conn, 4008, "Rate limited.")
+                    break
                 try:
                     payload = json.loads(msg.data)
                 except ValueError:
@@ -132,22 +172,51 @@ class Gateway:
                     break
                 await self._receive(conn, payload)
         finally:
+            watchdog.cancel()
+            for task in list(conn.tasks):
+                task.cancel()
             self.connections.remove(conn)
             session = conn.session
             if session is not None and session.connection is conn:
                 session.connection = None
-                if ws.close_code in (1000, 1001):
+                session.detached_at = time.monotonic()
+                if ws.close_code in (1000, 1001) and not conn.closed_by_server:
                     # A clean close from the client ends the session, as on Discord.
                     self.sessions.pop(session.id, None)
             await self.state.notify()
         return ws
+
+    async def _watch_heartbeats(self, conn: Connection) -> None:
+        """Close the connection (4009) once a heartbeat is overdue; the session stays resumable."""
+        while not conn.ws.closed:
+            s = self.state.settings
+            due = conn.last_heartbeat + s.heartbeat_interval * s.heartbeat_tolerance
+            now = time.monotonic()
+            if now >= due:
+                await self._close(conn, 4009, "Session timed out: no heartbeat in time.")
+                return
+            await asyncio.sleep(due - now)
+
+    def _over_send_limit(self, conn: Connection) -> bool:
+        """Count one received frame; True if it is one more than the limit allows."""
+        s = self.state.settings
+        now = time.monotonic()
+        conn.received.append(now)
+        while conn.received and conn.received[0] <= now - s.gateway_send_window:
+            conn.received.popleft()
+        return len(conn.received) > s.gateway_send_limit
 
     async def _receive(self, conn: Connection, payload: Any) -> None:
         op = payload.get("op") if isinstance(payload, dict) else None
         data = payload.get("d") if isinstance(payload, dict) else None
         if op == HEARTBEAT:
             self.stats.heartbeats += 1
-            await self._send(conn, {"op": HEARTBEAT_ACK, "d": None})
+            conn.last_heartbeat = time.monotonic()
+            delay = self.state.settings.heartbeat_ack_delay
+            if delay > 0:
+                self._later(conn, delay, {"op": HEARTBEAT_ACK})
+            else:
+                await self._send(conn, {"op": HEARTBEAT_ACK})
         elif op == IDENTIFY:
             await self._identify(conn, data if isinstance(data, dict) else {})
         elif op == RESUME:
@@ -159,11 +228,69 @@ class Gateway:
         elif op not in (PRESENCE, VOICE):
             await self._close(conn, 4001, "Unknown opcode.")
 
+    def _later(self, conn: Connection, delay: float, payload: JSON) -> None:
+        """Send `payload` after `delay` seconds without holding up the receive loop."""
+
+        async def send() -> None:
+            await asyncio.sleep(delay)
+            await self._send(conn, payload)
+
+        task = asyncio.create_task(send())
+        conn.tasks.add(task)
+        task.add_done_callback(conn.tasks.discard)
+
     def _token_ok(self, token: Any) -> bool:
         expected = self.state.settings.token
-        if not isinstance(token, str) or not token:
+        if not isinstance(token, str) or not token or self.token_reset:
             return False
         return expected is None or token in (expected, f"Bot {expected}")
+
+    # -- session start limits ------------------------------------------------------------------
+
+    def _prune_identifies(self, now: float) -> None:
+        s = self.state.settings
+        while self.identify_times and self.identify_times[0] <= now - s.identify_window:
+            self.identify_times.popleft()
+        while self.session_starts and self.session_starts[0] <= now - s.identify_budget_window:
+            self.session_starts.popleft()
+
+    def identify_wait(self) -> float:
+        """Seconds until an IDENTIFY would be within `max_concurrency` (0: now)."""
+        now = time.monotonic()
+        self._prune_identifies(now)
+        s = self.state.settings
+        if len(self.identify_times) < s.max_concurrency:
+            return 0.0
+        return max(0.0, self.identify_times[0] + s.identify_window - now)
+
+    def session_start_limit(self) -> JSON:
+        """The `session_start_limit` object of GET /gateway/bot, from the real counts."""
+        now = time.monotonic()
+        self._prune_identifies(now)
+        s = self.state.settings
+        reset_after = 0.0
+        if self.session_starts:
+            reset_after = self.session_starts[0] + s.identify_budget_window - now
+        return {
+            "total": s.identify_budget,
+            "remaining": max(0, s.identify_budget - len(self.session_starts)),
+            "reset_after": int(reset_after * 1000),
+            "max_concurrency": s.max_concurrency,
+        }
+
+    async def _exhaust_budget(self) -> None:
+        """The daily budget is spent: end every session and reset the token, as Discord does."""
+        log.warning("gateway: IDENTIFY budget exceeded; the bot token is reset")
+        self.token_reset = True
+        self.sessions.clear()
+        for other in list(self.connections):
+            await self._close(other, 4004, "Authentication failed: the token was reset.")
+
+    # -- IDENTIFY and RESUME -------------------------------------------------------------------
+
+    async def _invalid_session(self, conn: Connection, resumable: bool = False) -> None:
+        self.stats.invalid_sessions += 1
+        await self._send(conn, {"op": INVALID_SESSION, "d": resumable})
 
     async def _identify(self, conn: Connection, data: JSON) -> None:
         if conn.session is not None:
@@ -176,6 +303,15 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self.state.settings.allowed_intents:
             await self._close(conn, 4014, "Disallowed intent(s).")
             return
+        if self.identify_wait() > 0:
+            await self._invalid_session(conn)
+            return
+        now = time.monotonic()
+        if len(self.session_starts) >= self.state.settings.identify_budget:
+            await self._exhaust_budget()
+            return
+        self.identify_times.append(now)
+        self.session_starts.append(now)
         session = Session(secrets.token_hex(16), intents)
         self.sessions[session.id] = session
         self._attach(conn, session)
@@ -189,7 +325,7 @@ class Gateway:
             "private_channels": [],
             "relationships": [],
             "presences": [],
-            "application": {"id": str(self.state.application_id), "flags": 0},
+            "application": {"id": str(self.state.application_id), "flags": 0, "flags_new": "0"},
             "_trace": ["hotpapers-sandbox"],
         }
         await self._dispatch_to(session, "READY", ready)
@@ -197,15 +333,32 @@ class Gateway:
             await self._dispatch_to(session, "GUILD_CREATE", guild.to_json())
         await self.state.notify()
 
+    def _resumable(self, session: Session, seq: int) -> bool:
+        """Whether a RESUME at `seq` can replay exactly what the client missed."""
+        now = time.monotonic()
+        ttl = self.state.settings.session_ttl
+        detached = session.connection is None and session.detached_at is not None
+        if detached and now - (session.detached_at or now) > ttl:
+            return False
+        if seq < 0 or seq > session.seq:
+            return False  # the client claims events the session never sent
+        oldest = session.backlog[0]["s"] if session.backlog else session.seq + 1
+        return seq >= oldest - 1  # otherwise events it missed are gone
+
     async def _resume(self, conn: Connection, data: JSON) -> None:
         session = self.sessions.get(str(data.get("session_id")))
         if not self._token_ok(data.get("token")):
             await self._close(conn, 4004, "Authentication failed.")
             return
-        if session is None:
-            await self._send(conn, {"op": INVALID_SESSION, "d": False})
+        try:
+            seq = int(data.get("seq") or 0)
+        except (TypeError, ValueError):
+            seq = -1
+        if session is None or not self._resumable(session, seq):
+            if session is not None:
+                self.sessions.pop(session.id, None)
+            await self._invalid_session(conn)
             return
-        seq = int(data.get("seq") or 0)
         self._attach(conn, session)
         self.stats.resumes += 1
         for event in list(session.backlog):
@@ -218,6 +371,7 @@ class Gateway:
         """Make `conn` the session's live connection (an older one just stops receiving)."""
         conn.session = session
         session.connection = conn
+        session.detached_at = None
 
     async def _members_chunk(self, session: Session, data: JSON) -> None:
         guild = self.state.guilds.get(int(data.get("guild_id") or 0))
@@ -243,10 +397,18 @@ class Gateway:
     async def _send(self, conn: Connection, payload: JSON) -> None:
         if conn.silent or conn.ws.closed:
             return
+        text = json.dumps(payload)
         with contextlib.suppress(ConnectionError, RuntimeError):
-            await conn.ws.send_str(json.dumps(payload))
+            if conn.deflate is None:
+                await conn.ws.send_str(text)
+            else:
+                data = conn.deflate.compress(text.encode()) + conn.deflate.flush(zlib.Z_SYNC_FLUSH)
+                await conn.ws.send_bytes(data)
 
     async def _close(self, conn: Connection, code: int, reason: str) -> None:
+        if conn.ws.closed:
+            return
+        conn.closed_by_server = True
         self.stats.closes[code] = self.stats.closes.get(code, 0) + 1
         log.info("gateway: closing a connection with %s (%s)", code, reason)
         await conn.ws.close(code=code, message=reason.encode())
@@ -254,6 +416,7 @@ class Gateway:
     async def _dispatch_to(self, session: Session, event: str, data: JSON) -> None:
         session.seq += 1
         payload = {"op": DISPATCH, "t": event, "s": session.seq, "d": data}
+        observe.emit("gateway", event, data)
         session.backlog.append(payload)
         if session.connection is not None:
             await self._send(session.connection, payload)
@@ -292,7 +455,7 @@ class Gateway:
         """Send op 9; unless resumable, the sessions are forgotten and the client re-IDENTIFYs."""
         conns = [c for c in self.connections if c.session is not None]
         for conn in conns:
-            await self._send(conn, {"op": INVALID_SESSION, "d": resumable})
+            await self._invalid_session(conn, resumable)
             if not resumable and conn.session is not None:
                 self.sessions.pop(conn.session.id, None)
         return len(conns)

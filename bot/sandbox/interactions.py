@@ -8,6 +8,13 @@ Discord enforces three clocks per interaction, all settable so tests stay fast:
 
 Options are typed from the command the bot synced (a string "5" for an integer option becomes 5),
 and user, channel and role options come with the `resolved` data discord.py needs.
+
+Contexts (receiving-and-responding.mdx, "Interaction Context Types"): GUILD (0) interactions carry
+`guild_id` and `member`; BOT_DM (1) and PRIVATE_CHANNEL (2) ones carry `user` and no `member`, a
+DM (or group DM) channel, and the DM `app_permissions` Discord documents. `delivered_in` says
+whether Discord would offer a synced command in a context at all (guild commands never leave
+their guild; PRIVATE_CHANNEL needs a user-installed command). Component interactions (type 3,
+a button click or a select) carry `data.custom_id` and the `message` the component is on.
 """
 
 from __future__ import annotations
@@ -27,9 +34,70 @@ from bot.sandbox.state import (
     Guild,
     Member,
     SandboxState,
+    User,
 )
 
-APPLICATION_COMMAND, AUTOCOMPLETE = 2, 4
+APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
+CONTEXT_GUILD, CONTEXT_BOT_DM, CONTEXT_PRIVATE_CHANNEL = 0, 1, 2
+CONTEXTS = {"guild": CONTEXT_GUILD, "dm": CONTEXT_BOT_DM, "private": CONTEXT_PRIVATE_CHANNEL}
+GUILD_INSTALL, USER_INSTALL = 0, 1
+DM, GROUP_DM = 1, 3
+# receiving-and-responding.mdx:49: "`app_permissions` includes `ATTACH_FILES | EMBED_LINKS |
+# MENTION_EVERYONE` permissions for (G)DMs with other users, and additionally includes
+# `USE_EXTERNAL_EMOJIS` for DMs with the app's bot user" (plus what any DM member may do).
+PRIVATE_APP_PERMISSIONS = (1 << 15) | (1 << 14) | (1 << 17)
+BOT_DM_APP_PERMISSIONS = PRIVATE_APP_PERMISSIONS | (1 << 18) | (1 << 10) | (1 << 11) | (1 << 16)
+# Callback types per interaction type (receiving-and-responding.mdx, "Interaction Callback Type":
+# 6 and 7 are "Only valid for component-based interactions", 8 for autocomplete).
+CALLBACK_TYPES = {
+    APPLICATION_COMMAND: (4, 5, 9),
+    MESSAGE_COMPONENT: (4, 5, 6, 7, 9),
+    AUTOCOMPLETE: (8,),
+}
+
+
+@dataclass
+class DMChannel(Channel):
+    """A DM (type 1) or group DM (type 3): no guild (`guild_id` 0), recipients instead."""
+
+    recipients: list[User] = field(default_factory=list)
+
+    def to_json(self) -> JSON:
+        """The (partial) DM channel object discord.py parses (`recipients` is needed)."""
+        out: JSON = {
+            "id": str(self.id),
+            "type": self.type,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [u.to_json() for u in self.recipients],
+        }
+        if self.type == GROUP_DM:
+            out["name"] = self.name
+        return out
+
+
+def delivered_in(command: Command, context: int) -> bool:
+    """Whether Discord offers `command` in an interaction context at all.
+
+    application-commands.mdx:155 "Guild commands are not available in DMs."; :308 "the
+    `PRIVATE_CHANNEL` interaction context is only meaningful for commands installed to a user
+    (when the command's `integration_types` includes `USER_INSTALL`)"; `contexts` (:39), when
+    set, lists where the command can be used; the deprecated `dm_permission: false` bars DMs.
+    """
+    payload = command.payload
+    if context == CONTEXT_GUILD:
+        return payload.get("contexts") is None or CONTEXT_GUILD in payload["contexts"]
+    if command.guild_id is not None:
+        return False
+    contexts = payload.get("contexts")
+    if contexts is not None and context not in contexts:
+        return False
+    installs = payload.get("integration_types") or [GUILD_INSTALL]
+    if context == CONTEXT_PRIVATE_CHANNEL:
+        return USER_INSTALL in installs
+    return payload.get("dm_permission") is not False
+
+
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
 
@@ -45,12 +113,16 @@ class Interaction:
     id: int
     token: str
     type: int
-    guild: Guild
+    guild: Guild | None  # None outside a guild (BOT_DM, PRIVATE_CHANNEL)
     channel: Channel
-    member: Member
+    member: Member | None  # None outside a guild
     permissions: int
-    command: Command
+    command: Command | None  # None for a component interaction
     data: JSON
+    user: User | None = None  # the invoking user (defaults to the member's)
+    context: int = CONTEXT_GUILD
+    owners: dict[str, str] | None = None  # authorizing_integration_owners
+    message_id: int | None = None  # the message a clicked component is on
     created_at: float = field(default_factory=time.monotonic)
     responded_at: float | None = None
     response_type: int | None = None
@@ -84,32 +156,53 @@ class Interaction:
         """Seconds since the interaction was sent."""
         return time.monotonic() - self.created_at
 
+    def invoker(self) -> User:
+        """The user who triggered the interaction."""
+        if self.user is not None:
+            return self.user
+        assert self.member is not None
+        return self.member.user
+
     def to_gateway_json(self, state: SandboxState) -> JSON:
         """The INTERACTION_CREATE payload discord.py parses (attachment_size_limit is required)."""
-        member = self.member.to_json()
-        member["permissions"] = str(self.permissions)
-        return {
+        out: JSON = {
             "id": str(self.id),
             "application_id": str(state.application_id),
             "type": self.type,
             "token": self.token,
             "version": 1,
-            "guild_id": str(self.guild.id),
-            "guild": {"id": str(self.guild.id), "locale": "en-US", "features": []},
-            "guild_locale": "en-US",
             "channel_id": str(self.channel.id),
             "channel": self.channel.to_json(),
-            "member": member,
-            "app_permissions": str(
-                self.guild.permissions_of(self.guild.members[state.bot_user.id])
-            ),
             "locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild.id)},
-            "context": 0,
+            "authorizing_integration_owners": self.owners or {},
+            "context": self.context,
             "attachment_size_limit": 10_485_760,
             "data": self.data,
         }
+        if self.guild is not None and self.member is not None:
+            member = self.member.to_json()
+            member["permissions"] = str(self.permissions)
+            bot = self.guild.members[state.bot_user.id]
+            out.update(
+                guild_id=str(self.guild.id),
+                guild={"id": str(self.guild.id), "locale": "en-US", "features": []},
+                guild_locale="en-US",
+                member=member,
+                app_permissions=str(self.guild.permissions_of(bot)),
+            )
+        else:
+            out["user"] = self.invoker().to_json()
+            out["app_permissions"] = str(
+                BOT_DM_APP_PERMISSIONS
+                if self.context == CONTEXT_BOT_DM
+                else PRIVATE_APP_PERMISSIONS
+            )
+        if self.message_id is not None:
+            message = state.messages.get(self.message_id)
+            if message is not None:
+                out["message"] = message.to_json()
+        return out
 
 
 def allowed(command: Command, permissions: int) -> bool:
@@ -126,7 +219,7 @@ def build_data(
     command: Command,
     path: list[str],
     options: dict[str, Any],
-    guild: Guild,
+    guild: Guild | None,
     state: SandboxState,
     focused: str | None = None,
 ) -> JSON:
@@ -196,12 +289,22 @@ def _typed(option: JSON, value: Any, focused: bool) -> Any:
 
 
 def _resolve(
-    kind: int, value: Any, guild: Guild, state: SandboxState, resolved: dict[str, dict[str, Any]]
+    kind: int,
+    value: Any,
+    guild: Guild | None,
+    state: SandboxState,
+    resolved: dict[str, dict[str, Any]],
 ) -> None:
     """Add the objects a snowflake option refers to, as Discord's `resolved` does."""
     if kind not in (USER, CHANNEL, ROLE, MENTIONABLE):
         return
     target = int(value)
+    if guild is None:  # outside a guild only users resolve (no member data)
+        users = {m.user.id: m.user for g in state.guilds.values() for m in g.members.values()}
+        if kind in (USER, MENTIONABLE) and target in users:
+            resolved.setdefault("users", {})[str(target)] = users[target].to_json()
+            return
+        raise OptionError(f"no user with id {target} (outside a guild)")
     member = guild.members.get(target)
     if member is not None and kind in (USER, MENTIONABLE):
         resolved.setdefault("users", {})[str(target)] = member.user.to_json()
@@ -225,6 +328,20 @@ class InteractionBook:
     def __init__(self) -> None:
         self.by_id: dict[int, Interaction] = {}
         self.by_token: dict[str, Interaction] = {}
+        self.dm_channels: dict[tuple[int, int], DMChannel] = {}  # by (type, user id)
+
+    def dm_channel(self, state: SandboxState, user: User, private: bool = False) -> DMChannel:
+        """The DM between `user` and the bot (or, `private`, a DM with someone else)."""
+        key = (GROUP_DM if private else DM, user.id)
+        channel = self.dm_channels.get(key)
+        if channel is None:
+            other = User(state.ids.next(), "friend") if private else state.bot_user
+            channel = DMChannel(
+                state.ids.next(), 0, "", type=DM, recipients=[user, other] if private else [user]
+            )
+            self.dm_channels[key] = channel
+            state.channel_messages.setdefault(channel.id, [])
+        return channel
 
     def add(self, interaction: Interaction) -> None:
         """Track a new interaction."""

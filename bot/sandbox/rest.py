@@ -23,12 +23,27 @@ from bot.sandbox.faults import Fault
 from bot.sandbox.ratelimit import Verdict, retry_after_header
 from bot.sandbox.responses import ApiError, json_response, unknown_channel, unknown_message
 from bot.sandbox.state import (
+    ANNOUNCEMENT_THREAD,
+    CREATE_PRIVATE_THREADS,
+    CREATE_PUBLIC_THREADS,
+    EMBED_LINKS,
     EPHEMERAL,
+    GUILD_ANNOUNCEMENT,
+    GUILD_STAGE_VOICE,
+    GUILD_TEXT,
+    GUILD_VOICE,
     JSON,
     LOADING,
+    MANAGE_THREADS,
     PRIVATE_THREAD,
     PUBLIC_THREAD,
+    READ_MESSAGE_HISTORY,
+    REQUIRE_TAG,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    THREAD_ONLY_TYPES,
     THREAD_TYPES,
+    VIEW_CHANNEL,
     Channel,
     Command,
     Message,
@@ -36,6 +51,13 @@ from bot.sandbox.state import (
     User,
 )
 from bot.sandbox.webhooks import InteractionRoutes
+
+# Channel types whose messages can start a thread, and the thread type each gets
+# (channel.mdx:587 "When called on a GUILD_TEXT channel, creates a PUBLIC_THREAD. When called on
+# a GUILD_ANNOUNCEMENT channel, creates a ANNOUNCEMENT_THREAD.").
+THREAD_FROM_MESSAGE = {GUILD_TEXT: PUBLIC_THREAD, GUILD_ANNOUNCEMENT: ANNOUNCEMENT_THREAD}
+# Channels that hold plain messages (text in voice and stage included).
+MESSAGE_CHANNELS = (GUILD_TEXT, GUILD_ANNOUNCEMENT, GUILD_VOICE, GUILD_STAGE_VOICE, *THREAD_TYPES)
 
 if TYPE_CHECKING:
     from bot.sandbox.app import Sandbox
@@ -123,12 +145,34 @@ class RestApi:
         self, request: web.Request, handler: Handler, route: str, concrete: str
     ) -> tuple[web.StreamResponse, str | None]:
         fired = self.sb.faults.take(route, concrete)
-        delay = sum(f.latency_ms for f in fired) / 1000
+        before = [f for f in fired if not f.after]
+        after = [f for f in fired if f.after]
+        delay = sum(f.latency_ms for f in before) / 1000
         if delay:
             await asyncio.sleep(delay)
-        failing = next((f for f in fired if f.status is not None), None)
+        if any(f.drop for f in before):
+            return drop_connection(request), None
+        failing = next((f for f in before if f.status is not None), None)
         if failing is not None:
             return injected_response(failing), "injected" if failing.status == 429 else None
+        if after:
+            response, limited = await self._routed(request, handler, route)
+            await self.state.notify()
+            delay = sum(f.latency_ms for f in after) / 1000
+            if delay:
+                await asyncio.sleep(delay)
+            if any(f.drop for f in after):
+                return drop_connection(request), limited
+            failing = next((f for f in after if f.status is not None), None)
+            if failing is not None and response.status < 400:
+                return injected_response(failing), "injected" if failing.status == 429 else None
+            return response, limited
+        return await self._routed(request, handler, route)
+
+    async def _routed(
+        self, request: web.Request, handler: Handler, route: str
+    ) -> tuple[web.StreamResponse, str | None]:
+        """Auth, rate limits, then the route itself."""
         bot_route = not route.split(" ", 1)[1].startswith(("/webhooks/", "/interactions/"))
         if bot_route and not self._authorized(request):
             raise ApiError(401, 0, "401: Unauthorized")
@@ -183,6 +227,7 @@ class RestApi:
                 "team": None,
                 "verify_key": "0" * 64,
                 "flags": 0,
+                "flags_new": "0",
                 "summary": "",
                 "bot": s.bot_user.to_json(),
             }
@@ -194,12 +239,7 @@ class RestApi:
             {
                 "url": f"ws://{request.host}/gateway",
                 "shards": 1,
-                "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 1000,
-                    "reset_after": 0,
-                    "max_concurrency": 1,
-                },
+                "session_start_limit": self.sb.gateway.session_start_limit(),
             }
         )
 
@@ -248,13 +288,21 @@ class RestApi:
     # -- channels and messages -----------------------------------------------------------------
 
     def channel(self, request: web.Request, writing: bool = False) -> Channel:
-        """The channel in the path; 404 / 10003 if missing, 403 / 50013 if the bot may not write."""
+        """The channel in the path, as the bot may see it.
+
+        404 / 10003 if missing or deleted; 403 / 50001 "Missing Access" if the bot cannot view
+        it (its overwrites deny VIEW_CHANNEL); 403 / 50013 for a write to a channel the control
+        API `forbid`s. A thread idle past its `auto_archive_duration` is archived first.
+        """
         raw = request.match_info["channel_id"]
         channel = self.state.channels.get(int(raw)) if raw.isdigit() else None
         if channel is None:
             raise unknown_channel()
+        if not self.bot_can(channel, VIEW_CHANNEL):
+            raise ApiError(403, 50001, "Missing Access")
         if writing and channel.forbidden:
             raise ApiError(403, 50013, "Missing Permissions")
+        self.state.refresh_thread(channel)  # Control.advance_clock announces THREAD_UPDATE
         return channel
 
     def message(self, request: web.Request, channel: Channel) -> Message:
@@ -264,6 +312,111 @@ class RestApi:
         if message is None or message.channel_id != channel.id:
             raise unknown_message()
         return message
+
+    @staticmethod
+    def file_count(request: web.Request) -> int:
+        """How many files a multipart body carried."""
+        return len(request.get(FILES, []))
+
+    def bot_permissions(self, channel: Channel) -> int:
+        """The bot's permissions in a channel, overwrites included."""
+        guild = self.state.guilds[channel.guild_id]
+        return guild.permissions_in(guild.members[self.state.bot_user.id], channel)
+
+    def bot_can(self, channel: Channel, bits: int) -> bool:
+        """Whether the bot has all of `bits` in the channel."""
+        return self.bot_permissions(channel) & bits == bits
+
+    def require(self, channel: Channel, bits: int) -> None:
+        """403 / 50013 unless the bot has all of `bits` in the channel."""
+        if not self.bot_can(channel, bits):
+            raise ApiError(403, 50013, "Missing Permissions")
+
+    def check_can_post(self, channel: Channel) -> None:
+        """Where and whether the bot may create a message (threads.mdx, permissions.mdx)."""
+        if channel.type in THREAD_ONLY_TYPES:
+            # threads.mdx:207 "Messages cannot be sent directly in forum channels."
+            raise ApiError(400, 40058, "Cannot send a message in a forum channel")
+        if channel.type not in MESSAGE_CHANNELS:
+            raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
+        if channel.is_thread:
+            # permissions.mdx:201 "users must have SEND_MESSAGES_IN_THREADS to send a message
+            # in a thread"
+            self.require(channel, SEND_MESSAGES_IN_THREADS)
+            if channel.locked and not self.bot_can(channel, MANAGE_THREADS):
+                # threads.mdx:59 "Sending a message will automatically unarchive the thread,
+                # unless the thread has been locked by a moderator."; threads.mdx:51 users
+                # without MANAGE_THREADS "won't be able to create or update messages in
+                # locked threads"
+                raise ApiError(403, 160005, "Thread is locked")
+        else:
+            # message.mdx:1067 "the current user must have the SEND_MESSAGES permission"
+            self.require(channel, SEND_MESSAGES)
+
+    def check_can_edit(self, channel: Channel) -> None:
+        """threads.mdx:59 "Users cannot edit messages ... in archived threads"; locked: 160005."""
+        if channel.is_thread and channel.locked and not self.bot_can(channel, MANAGE_THREADS):
+            raise ApiError(403, 160005, "Thread is locked")
+        if channel.is_thread and channel.archived:
+            raise ApiError(400, 50083, "Thread is archived")
+
+    async def touch_thread(self, channel: Channel) -> None:
+        """A message in a thread is activity; in an archived (unlocked) one it unarchives it
+        (channel.mdx:247 "The API will helpfully automatically unarchive a thread when sending
+        a message in that thread.")."""
+        if not channel.is_thread:
+            return
+        channel.last_activity = self.state.now()
+        if channel.archived:
+            channel.archived = False
+            channel.archive_timestamp = channel.last_activity
+            await self.sb.gateway.dispatch("THREAD_UPDATE", channel.to_json())
+
+    def prepare_message(self, channel: Channel, body: JSON, files: int = 0) -> JSON:
+        """Discord's checks of a message body that need the channel (after schema validation):
+        embeds without EMBED_LINKS, empty messages, replies. Returns the body to store."""
+        if body.get("embeds") and not self.bot_can(channel, EMBED_LINKS):
+            # permissions.mdx:57 EMBED_LINKS: "Links sent by users with this permission will be
+            # auto-embedded"; without it Discord drops a bot's rich embeds from the message.
+            body = {**body, "embeds": []}
+        if validation.is_empty_message(body, files):
+            # message.mdx:1096 "At least one of content, embeds, sticker_ids, components,
+            # files[n], poll, or shared_client_theme is required."
+            raise ApiError(400, 50006, "Cannot send an empty message")
+        reference = body.get("message_reference")
+        if isinstance(reference, dict) and reference.get("type", 0) == 0:
+            body = self._check_reply(channel, body, reference)
+        return body
+
+    def _check_reply(self, channel: Channel, body: JSON, reference: JSON) -> JSON:
+        """message.mdx:1070 a reply needs READ_MESSAGE_HISTORY; "The referenced message must
+        exist and cannot be a system message." With `fail_if_not_exists: false` a missing one
+        sends a plain message (message.mdx:333)."""
+        self.require(channel, READ_MESSAGE_HISTORY)
+        raw = str(reference.get("message_id") or "")
+        target = self.state.messages.get(int(raw)) if raw.isdigit() else None
+        in_channel = str(reference.get("channel_id") or channel.id) == str(channel.id)
+        if target is None or target.channel_id != channel.id or not in_channel:
+            if reference.get("fail_if_not_exists", True) is False:
+                return {k: v for k, v in body.items() if k != "message_reference"}
+            raise ApiError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "message_reference": {
+                        "_errors": [
+                            {
+                                "code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                                "message": "Unknown message",
+                            }
+                        ]
+                    }
+                },
+            )
+        if target.type not in (0, 19, 20, 23):
+            raise ApiError(400, 50021, "Cannot execute action on a system message")
+        return body
 
     async def get_channel(self, request: web.Request) -> web.Response:
         """GET /channels/{id}."""
@@ -280,6 +433,8 @@ class RestApi:
         """POST /channels/{id}/messages, with Discord's nonce dedup under `enforce_nonce`."""
         channel = self.channel(request, writing=True)
         body = self.validate(request, "/channels/{channel_id}/messages")
+        self.check_can_post(channel)
+        body = self.prepare_message(channel, body, len(request.get(FILES, [])))
         nonce = body.get("nonce")
         key = (self.state.bot_user.id, str(nonce))
         if nonce is not None and body.get("enforce_nonce"):
@@ -291,26 +446,57 @@ class RestApi:
         message = self.new_message(channel, self.state.bot_user, body, request)
         if nonce is not None:
             self.state.nonces[key] = (time.monotonic(), message.id)
+        await self.touch_thread(channel)
         await self.publish(message)
         return json_response(message.to_json())
 
     async def list_messages(self, request: web.Request) -> web.Response:
-        """GET /channels/{id}/messages: newest first, without ephemeral ones, up to `limit`."""
+        """GET /channels/{id}/messages: newest first, without ephemeral ones, as Discord reads.
+
+        message.mdx:903 "The before, after, and around parameters are mutually exclusive";
+        message.mdx:914 limit "(1-100)"; message.mdx:900 without READ_MESSAGE_HISTORY "no
+        messages will be returned". Nonces are not stored by Discord, so none is returned.
+        """
         channel = self.channel(request)
-        limit = min(100, int(request.query.get("limit", "50")))
+        q = request.query
+        problems = validation.list_query_problems(q)
+        if problems:
+            raise ApiError(400, 50035, "Invalid Form Body", validation.errors_tree(problems))
+        if not self.bot_can(channel, READ_MESSAGE_HISTORY):
+            return json_response([])
+        limit = int(q.get("limit", "50"))
         visible = [m for m in self.state.messages_in(channel.id) if not m.flags & EPHEMERAL]
-        return json_response([m.to_json() for m in reversed(visible[-limit:])])
+        visible.sort(key=lambda m: m.id)
+        if "after" in q:
+            after = int(q["after"])
+            picked = [m for m in visible if m.id > after][:limit]
+        elif "before" in q:
+            before = int(q["before"])
+            picked = [m for m in visible if m.id < before][-limit:]
+        elif "around" in q:
+            around = int(q["around"])
+            older = [m for m in visible if m.id < around]
+            newer = [m for m in visible if m.id >= around]
+            half = limit // 2
+            picked = (older[-half:] if half else []) + newer[: limit - min(half, len(older))]
+        else:
+            picked = visible[-limit:]
+        return json_response([read_back(m) for m in reversed(picked)])
 
     async def get_message(self, request: web.Request) -> web.Response:
-        """GET one message."""
+        """GET one message (message.mdx:1049: needs READ_MESSAGE_HISTORY; no nonce)."""
         channel = self.channel(request)
-        return json_response(self.message(request, channel).to_json())
+        self.require(channel, READ_MESSAGE_HISTORY)
+        return json_response(read_back(self.message(request, channel)))
 
     async def edit_message(self, request: web.Request) -> web.Response:
         """PATCH a message (only the bot's own)."""
         channel = self.channel(request, writing=True)
         message = self.message(request, channel)
         body = self.validate(request, "/channels/{channel_id}/messages/{message_id}")
+        self.check_can_edit(channel)
+        if message.author.id != self.state.bot_user.id and set(body) - {"flags"}:
+            raise ApiError(403, 50005, "Cannot edit a message authored by another user")
         await self.apply_edit(message, body)
         return json_response(message.to_json())
 
@@ -332,24 +518,43 @@ class RestApi:
     # -- threads -------------------------------------------------------------------------------
 
     async def create_thread_from_message(self, request: web.Request) -> web.Response:
-        """POST /channels/{c}/messages/{m}/threads: the thread takes the message's id."""
+        """POST /channels/{c}/messages/{m}/threads: the thread takes the message's id.
+
+        Only in text (→ PUBLIC_THREAD) and announcement (→ ANNOUNCEMENT_THREAD) channels
+        (channel.mdx:587); anywhere else (a thread, voice or stage chat, forum) 400 / 50024.
+        Needs CREATE_PUBLIC_THREADS (permissions.mdx:78).
+        """
         channel = self.channel(request, writing=True)
         message = self.message(request, channel)
         body = self.validate(request, "/channels/{channel_id}/messages/{message_id}/threads")
+        kind = THREAD_FROM_MESSAGE.get(channel.type)
+        if kind is None:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        self.require(channel, CREATE_PUBLIC_THREADS)
         if message.thread_id is not None:
             raise ApiError(400, 160004, "A thread has already been created for this message")
         thread = self.state.add_channel(
-            channel.guild_id, body["name"], type=PUBLIC_THREAD, parent_id=channel.id, id=message.id
+            channel.guild_id, body["name"], type=kind, parent_id=channel.id, id=message.id
         )
         message.thread_id = thread.id
+        message.flags |= 1 << 5  # HAS_THREAD
         return await self._thread_created(thread, body)
 
     async def create_thread(self, request: web.Request) -> web.Response:
-        """POST /channels/{c}/threads: a thread without a starter message (private by default)."""
+        """POST /channels/{c}/threads: a thread without a starter message, or a forum post.
+
+        In a forum (15) or media (16) channel it is a post: a PUBLIC_THREAD with a first
+        `message` that has the thread's id (channel.mdx "Start Thread in Forum or Media
+        Channel"), SEND_MESSAGES needed, tags required by REQUIRE_TAG (40067). Elsewhere: text
+        channels get public or private threads, announcement channels announcement threads;
+        any other channel type is 400 / 50024.
+        """
         channel = self.channel(request, writing=True)
         body = self.validate(request, "/channels/{channel_id}/threads")
+        if channel.type in THREAD_ONLY_TYPES:
+            return await self._forum_post(channel, body, request)
         kind = int(body.get("type") or PRIVATE_THREAD)
-        if kind not in THREAD_TYPES:
+        if kind not in THREAD_TYPES or "message" in body:
             raise ApiError(
                 400,
                 50035,
@@ -362,10 +567,82 @@ class RestApi:
                     }
                 },
             )
+        allowed = {
+            GUILD_TEXT: (PUBLIC_THREAD, PRIVATE_THREAD),
+            GUILD_ANNOUNCEMENT: (ANNOUNCEMENT_THREAD,),
+        }.get(channel.type, ())
+        if kind not in allowed:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        self.require(
+            channel, CREATE_PRIVATE_THREADS if kind == PRIVATE_THREAD else CREATE_PUBLIC_THREADS
+        )
         thread = self.state.add_channel(
             channel.guild_id, body["name"], type=kind, parent_id=channel.id
         )
         return await self._thread_created(thread, body)
+
+    async def _forum_post(self, forum: Channel, body: JSON, request: web.Request) -> web.Response:
+        message_body = body.get("message")
+        if not isinstance(message_body, dict):
+            raise ApiError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "message": {
+                        "_errors": [
+                            {"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}
+                        ]
+                    }
+                },
+            )
+        # channel.mdx:640 "The current user must have the SEND_MESSAGES permission
+        # (CREATE_PUBLIC_THREADS is ignored)."
+        self.require(forum, SEND_MESSAGES)
+        tags = [int(t) for t in body.get("applied_tags") or []]
+        known = {int(t["id"]) for t in forum.available_tags}
+        if forum.flags & REQUIRE_TAG and not tags:
+            # channel.mdx:98 REQUIRE_TAG "whether a tag is required to be specified when
+            # creating a thread in a GUILD_FORUM or a GUILD_MEDIA channel"
+            raise ApiError(400, 40067, "A tag is required to create a forum post in this channel")
+        if any(t not in known for t in tags):
+            raise ApiError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "applied_tags": {
+                        "_errors": [{"code": "BASE_TYPE_CHOICES", "message": "Unknown tag."}]
+                    }
+                },
+            )
+        message_body = self.prepare_message(forum, message_body, len(request.get(FILES, [])))
+        thread = self.state.add_channel(
+            forum.guild_id, body["name"], type=PUBLIC_THREAD, parent_id=forum.id
+        )
+        thread.applied_tags = tags
+        message = Message(
+            id=thread.id,
+            channel_id=thread.id,
+            guild_id=thread.guild_id,
+            author=self.state.bot_user,
+            content=message_body.get("content") or "",
+            embeds=list(message_body.get("embeds") or []),
+            components=list(message_body.get("components") or []),
+            attachments=self._attachments(thread, request),
+            allowed_mentions=message_body.get("allowed_mentions"),
+            flags=int(message_body.get("flags") or 0),
+        )
+        self.state.store_message(message)
+        thread.owner_id = self.state.bot_user.id
+        thread.auto_archive_duration = int(body.get("auto_archive_duration") or 4320)
+        payload = thread.to_json()
+        payload["newly_created"] = True
+        await self.sb.gateway.dispatch("THREAD_CREATE", payload)
+        await self.publish(message)
+        out = thread.to_json()
+        out["message"] = message.to_json()
+        return json_response(out, status=201)
 
     async def _thread_created(self, thread: Channel, body: JSON) -> web.Response:
         thread.owner_id = self.state.bot_user.id
@@ -420,7 +697,16 @@ class RestApi:
         return out
 
     async def apply_edit(self, message: Message, body: JSON) -> None:
-        """Apply an edit body; the LOADING flag of a deferred response goes away."""
+        """Apply an edit body; the LOADING flag of a deferred response goes away.
+
+        Only SUPPRESS_EMBEDS and IS_COMPONENTS_V2 may change (message.mdx "Edit Message");
+        bits the message already has may be sent back as they are.
+        """
+        flags = body.get("flags")
+        if isinstance(flags, int) and not isinstance(flags, bool):
+            problems = validation.flag_rules(flags, validation.EDIT_FLAGS | message.flags)
+            if problems:
+                raise ApiError(400, 50035, "Invalid Form Body", validation.errors_tree(problems))
         for key in ("content", "embeds", "components", "allowed_mentions"):
             if key in body:
                 value = body[key]
@@ -472,6 +758,21 @@ async def read_body(request: web.Request) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise ApiError(400, 50109, "The request body contains invalid JSON.") from exc
+
+
+def read_back(message: Message) -> JSON:
+    """A message as Discord returns it when read (GET): without the nonce, which Discord
+    echoes only in the create answer and MESSAGE_CREATE (message.mdx:1081)."""
+    out = message.to_json()
+    out.pop("nonce", None)
+    return out
+
+
+def drop_connection(request: web.Request) -> web.StreamResponse:
+    """Close the client's connection without an answer (the response returned is never sent)."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=499)
 
 
 def injected_response(fault: Fault) -> web.Response:

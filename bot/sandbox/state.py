@@ -31,11 +31,32 @@ DEFAULT_EVERYONE_PERMISSIONS = 2_248_473_465_835_073
 # Privileged gateway intents: GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT.
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 
+# More permission bits (permissions.mdx "Bitwise Permission Flags").
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
+SEND_MESSAGES_IN_THREADS = 1 << 38
+
 # Channel types.
 GUILD_TEXT = 0
+GUILD_VOICE = 2
+GUILD_CATEGORY = 4
+GUILD_ANNOUNCEMENT = 5
+ANNOUNCEMENT_THREAD = 10
 PUBLIC_THREAD = 11
 PRIVATE_THREAD = 12
-THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
+GUILD_STAGE_VOICE = 13
+GUILD_FORUM = 15
+GUILD_MEDIA = 16
+THREAD_TYPES = (ANNOUNCEMENT_THREAD, PUBLIC_THREAD, PRIVATE_THREAD)
+THREAD_ONLY_TYPES = (GUILD_FORUM, GUILD_MEDIA)  # posts (threads) only, no plain messages
+# Channel flags.
+REQUIRE_TAG = 1 << 4
 
 # Message flags.
 EPHEMERAL = 1 << 6
@@ -72,6 +93,21 @@ class SandboxSettings:
     route_limits: dict[str, tuple[int, float]] = field(
         default_factory=lambda: {"POST /channels/{channel_id}/messages": (5, 5.0)}
     )
+    # Gateway rules (bot/sandbox/gateway.py; docs/sandbox.md cites the doc line of each).
+    heartbeat_tolerance: float = 1.1  # close (4009) after interval × this without a heartbeat
+    heartbeat_ack_delay: float = 0.02  # a real round trip; an instant ACK races discord.py
+    max_concurrency: int = 1  # IDENTIFYs per `identify_window`; more get op 9
+    identify_window: float = 5.0
+    identify_budget: int = 1000  # session starts per `identify_budget_window`; then token reset
+    identify_budget_window: float = 86_400.0
+    gateway_send_limit: int = 120  # frames a client may send per `gateway_send_window`; then 4008
+    gateway_send_window: float = 60.0
+    session_ttl: float = 120.0  # a detached session can be RESUMEd this long ("a few minutes")
+    # The invalid-request limit (bot/sandbox/cloudflare.py): this many 401/403/429 answers to one
+    # client within `invalid_request_window` ban it for `invalid_request_ban` seconds.
+    invalid_request_limit: int = 10_000
+    invalid_request_window: float = 600.0
+    invalid_request_ban: float = 3600.0
 
     def update(self, **changes: Any) -> None:
         """Change settings by name; an unknown name is a `KeyError`, not silently ignored."""
@@ -128,6 +164,7 @@ class Role:
             "permissions": str(self.permissions),
             "position": self.position,
             "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
             "hoist": False,
             "managed": False,
             "mentionable": False,
@@ -157,8 +194,27 @@ class Member:
 
 
 @dataclass
+class Overwrite:
+    """A channel's permission overwrite for a role (type 0) or a member (type 1)."""
+
+    id: int
+    type: int  # 0 role, 1 member
+    allow: int = 0
+    deny: int = 0
+
+    def to_json(self) -> JSON:
+        """The overwrite object (permissions as strings, as in API v8+)."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
+
+
+@dataclass
 class Channel:
-    """A guild text channel or thread."""
+    """A guild channel (text, announcement, voice, forum, ...) or thread."""
 
     id: int
     guild_id: int
@@ -169,6 +225,19 @@ class Channel:
     owner_id: int | None = None
     auto_archive_duration: int = 1440
     forbidden: bool = False  # the bot lacks permission here: writes get 403 / 50013
+    overwrites: dict[int, Overwrite] = field(default_factory=dict)
+    flags: int = 0  # REQUIRE_TAG for forum / media channels, PINNED for posts
+    available_tags: list[JSON] = field(default_factory=list)  # forum / media: [{"id", "name"}]
+    applied_tags: list[int] = field(default_factory=list)  # a forum / media post's tags
+    archived: bool = False
+    locked: bool = False
+    archive_timestamp: float = field(default_factory=time.time)
+    last_activity: float = field(default_factory=time.time)  # sandbox clock, for auto-archive
+
+    @property
+    def is_thread(self) -> bool:
+        """Whether this is a thread (announcement, public or private)."""
+        return self.type in THREAD_TYPES
 
     def to_json(self) -> JSON:
         """The channel (or thread) object discord.py parses."""
@@ -178,24 +247,38 @@ class Channel:
             "type": self.type,
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [o.to_json() for o in self.overwrites.values()],
             "nsfw": False,
             "topic": None,
             "last_message_id": None,
             "rate_limit_per_user": 0,
-            "parent_id": str(self.parent_id) if self.parent_id else None,
+            "flags": self.flags,
         }
+        if self.parent_id:  # absent, not null, when there is none (discord-api-types)
+            out["parent_id"] = str(self.parent_id)
+        if self.type in THREAD_ONLY_TYPES:  # forum and media (required by discord-api-types)
+            out["available_tags"] = self.available_tags
+            out["default_reaction_emoji"] = None
+            out["default_sort_order"] = None
+            out["default_forum_layout"] = 0
+        if self.type in (2, 13):  # voice and stage chats (channel.mdx: channel object fields)
+            out["bitrate"] = 64000
+            out["user_limit"] = 0
+            out["rtc_region"] = None
         if self.type in THREAD_TYPES:
+            out.pop("permission_overwrites")  # threads inherit their parent's
+            out.pop("position")
             out.update(
                 owner_id=str(self.owner_id) if self.owner_id else None,
                 message_count=0,
                 member_count=1,
                 total_message_sent=0,
+                applied_tags=[str(t) for t in self.applied_tags],
                 thread_metadata={
-                    "archived": False,
+                    "archived": self.archived,
                     "auto_archive_duration": self.auto_archive_duration,
-                    "archive_timestamp": iso(time.time()),
-                    "locked": False,
+                    "archive_timestamp": iso(self.archive_timestamp),
+                    "locked": self.locked,
                 },
             )
         return out
@@ -222,6 +305,38 @@ class Guild:
             if role is not None:
                 perms |= role.permissions
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
+
+    def permissions_in(self, member: Member, channel: Channel) -> int:
+        """A member's permissions in a channel: base, then overwrites, as permissions.mdx
+        "Permission Overwrites" computes them (@everyone, then roles, then the member).
+
+        A thread has its parent's permissions (permissions.mdx:201 "Threads inherit
+        permissions from the parent channel"). Without VIEW_CHANNEL nothing else counts
+        (permissions.mdx:191 "Denying ... VIEW_CHANNEL on a channel implicitly denies other
+        permissions"), and without SEND_MESSAGES neither do EMBED_LINKS, ATTACH_FILES, ...
+        (permissions.mdx:193); the bits stay as computed, the routes check the implications.
+        """
+        base = self.permissions_of(member)
+        if base & ADMINISTRATOR or base == ALL_PERMISSIONS:
+            return ALL_PERMISSIONS
+        source = channel
+        if channel.is_thread and channel.parent_id is not None:
+            source = self.channels.get(channel.parent_id, channel)
+        perms = base
+        everyone = source.overwrites.get(self.id)
+        if everyone is not None:
+            perms = (perms & ~everyone.deny) | everyone.allow
+        allow = deny = 0
+        for role_id in member.role_ids:
+            ow = source.overwrites.get(role_id)
+            if ow is not None and ow.type == 0:
+                allow |= ow.allow
+                deny |= ow.deny
+        perms = (perms & ~deny) | allow
+        own = source.overwrites.get(member.user.id)
+        if own is not None and own.type == 1:
+            perms = (perms & ~own.deny) | own.allow
+        return perms
 
     def to_json(self) -> JSON:
         """The GUILD_CREATE payload: everything discord.py needs to cache the guild."""
@@ -262,6 +377,15 @@ class Guild:
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
+            # Required by discord-api-types (the contract check, tests/contract/).
+            "application_id": None,
+            "vanity_url_code": None,
+            "system_channel_flags": 0,
+            "safety_alerts_channel_id": None,
+            "premium_progress_bar_enabled": False,
+            "soundboard_sounds": [],
+            "incidents_data": None,
+            "hub_type": None,
         }
 
 
@@ -310,7 +434,7 @@ class Message:
             "edited_timestamp": iso(self.edited_at) if self.edited_at else None,
             "flags": self.flags,
         }
-        if self.guild_id is not None:
+        if self.guild_id:  # None or 0 (a DM: bot.sandbox.interactions.DMChannel)
             out["guild_id"] = str(self.guild_id)
         if self.nonce is not None:
             out["nonce"] = self.nonce
@@ -360,6 +484,11 @@ class Command:
         out.setdefault("options", [])
         out.setdefault("default_member_permissions", None)
         out.setdefault("nsfw", False)
+        # Discord answers with the resolved values: permissions as a string, installs defaulted.
+        if out["default_member_permissions"] is not None:
+            out["default_member_permissions"] = str(out["default_member_permissions"])
+        if out.get("integration_types") is None:
+            out["integration_types"] = [0]
         out.update(
             id=str(self.id),
             application_id=str(self.application_id),
@@ -419,7 +548,38 @@ class SandboxState:
         self.bot_user = User(self.application_id, settings.bot_name, bot=True)
         self.owner = User(self.ids.next(), "sandbox-owner")
         self._changed = asyncio.Event()
+        self.clock_offset = 0.0  # seconds the sandbox's clock is ahead of the wall clock
         self.clear()
+
+    # -- the sandbox's clock -------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The sandbox's time (epoch seconds): the wall clock plus what tests advanced it by.
+
+        Thread auto-archiving runs on this clock, so a test advances it instead of waiting.
+        """
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, seconds: float) -> list[Channel]:
+        """Move the sandbox's clock forward; returns the threads that auto-archived."""
+        if seconds < 0:
+            raise ValueError("the sandbox's clock only moves forward")
+        self.clock_offset += seconds
+        return [c for c in list(self.channels.values()) if self.refresh_thread(c)]
+
+    def refresh_thread(self, channel: Channel) -> bool:
+        """Archive a thread idle for its `auto_archive_duration` (minutes); True if it just did.
+
+        threads.mdx:65 "Threads automatically archive after a period of inactivity";
+        "Activity" is sending a message, unarchiving, or changing the duration.
+        """
+        if not channel.is_thread or channel.archived:
+            return False
+        if self.now() - channel.last_activity < channel.auto_archive_duration * 60:
+            return False
+        channel.archived = True
+        channel.archive_timestamp = channel.last_activity + channel.auto_archive_duration * 60
+        return True
 
     def clear(self) -> None:
         """Forget every guild, message, command and request (the bot user stays the same)."""
@@ -483,6 +643,7 @@ class SandboxState:
             id or self.ids.next(), guild_id, name, type=type, position=len(guild.channels)
         )
         channel.parent_id = parent_id
+        channel.last_activity = channel.archive_timestamp = self.now()
         guild.channels[channel.id] = channel
         self.channels[channel.id] = channel
         self.channel_messages.setdefault(channel.id, [])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import discord
@@ -60,8 +60,19 @@ def sandbox_bot_options(**overrides: Any) -> dict[str, Any]:
     return options
 
 
-async def _identify_now(shard_id: int | None, *, initial: bool = False) -> None:
-    """A `before_identify_hook` that does not wait (discord.py's waits 5 s on every re-IDENTIFY)."""
+def _identify_when_allowed(sandbox: Sandbox) -> Callable[..., Awaitable[None]]:
+    """A `before_identify_hook` that waits exactly until the sandbox accepts an IDENTIFY.
+
+    discord.py's own hook sleeps 5 s before every re-IDENTIFY, which is Discord's
+    `max_concurrency` window; this one sleeps only as long as the sandbox's window demands
+    (`identify_window`, 5 s by default), so the concurrency rule holds and tests stay fast.
+    """
+
+    async def hook(shard_id: int | None, *, initial: bool = False) -> None:
+        while (wait := sandbox.gateway.identify_wait()) > 0:
+            await asyncio.sleep(wait)
+
+    return hook
 
 
 @contextlib.asynccontextmanager
@@ -76,13 +87,14 @@ async def running_bot(
     """Start `client` against `sandbox`, wait for `on_ready`, yield it, then close it.
 
     discord.py's endpoints are pointed at the sandbox for the duration and restored after.
-    With `fast_reidentify`, a re-IDENTIFY (after INVALID_SESSION) does not sleep 5 s. If the
+    With `fast_reidentify`, an IDENTIFY waits only as long as the sandbox's `identify_window`
+    demands, not discord.py's fixed 5 s. If the
     client fails to start (bad token, disallowed intents, ...) its exception is raised here.
     """
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     configure_endpoints(sandbox.api_base, sandbox.gateway_url)
     if fast_reidentify:
-        client.before_identify_hook = _identify_now  # type: ignore[method-assign]
+        client.before_identify_hook = _identify_when_allowed(sandbox)  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(client.start(token), name="sandbox-bot")
     try:
         async with asyncio.timeout(ready_timeout):

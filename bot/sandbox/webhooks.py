@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.sandbox import validation
+from bot.sandbox.interactions import CALLBACK_TYPES
 from bot.sandbox.responses import ApiError, json_response, unknown_message
 from bot.sandbox.state import EPHEMERAL, JSON, LOADING, Message
 
@@ -67,7 +69,7 @@ class InteractionRoutes:
             request, "/interactions/{interaction_id}/{interaction_token}/callback"
         )
         kind = int(body["type"])
-        expected = (8,) if inter.type == 4 else (4, 5, 9)
+        expected = CALLBACK_TYPES.get(inter.type, (4, 5, 9))
         if kind not in expected:
             raise ApiError(
                 400,
@@ -85,6 +87,8 @@ class InteractionRoutes:
                 },
             )
         data = body.get("data") or {}
+        if kind == 4 and validation.is_empty_message(data):
+            raise ApiError(400, 50006, "Cannot send an empty message")
         inter.response_type, inter.response_data = kind, data
         inter.responded_at = time.monotonic()
         message: Message | None = None
@@ -100,7 +104,13 @@ class InteractionRoutes:
             message.application_id = self.state.application_id
             inter.original_id = message.id
             await self.rest.publish(message)
-        if kind in (4, 8, 9):
+        if kind in (6, 7) and inter.message_id in self.state.messages:
+            # A component's answer: the message it is on is the "original" (7 edits it now).
+            message = self.state.messages[inter.message_id]
+            inter.original_id = message.id
+            if kind == 7:
+                await self.rest.apply_edit(message, data)
+        if kind in (4, 7, 8, 9):
             inter.completed_at = inter.responded_at
         inter.touch()
         await self.state.notify()
@@ -109,19 +119,14 @@ class InteractionRoutes:
         resource: JSON = {"type": kind}
         if message is not None:
             resource["message"] = message.to_json()
-        return json_response(
-            {
-                "interaction": {
-                    "id": str(inter.id),
-                    "type": inter.type,
-                    "activity_instance_id": None,
-                    "response_message_id": str(message.id) if message else None,
-                    "response_message_loading": kind == 5,
-                    "response_message_ephemeral": bool(message and message.flags & EPHEMERAL),
-                },
-                "resource": resource,
-            }
-        )
+        interaction: JSON = {"id": str(inter.id), "type": inter.type}
+        if message is not None:  # these three only come with a message (discord-api-types)
+            interaction.update(
+                response_message_id=str(message.id),
+                response_message_loading=kind == 5,
+                response_message_ephemeral=bool(message.flags & EPHEMERAL),
+            )
+        return json_response({"interaction": interaction, "resource": resource})
 
     def webhook_interaction(self, request: web.Request) -> Interaction:
         """The interaction behind a webhook token; 404 / 10015 unknown, 401 / 50027 expired."""
@@ -138,6 +143,8 @@ class InteractionRoutes:
         """POST /webhooks/{app}/{token}: an interaction follow-up (`?wait=true` returns it)."""
         inter = self.webhook_interaction(request)
         body = self.rest.validate(request, "/webhooks/{webhook_id}/{webhook_token}")
+        if validation.is_empty_message(body, self.rest.file_count(request)):
+            raise ApiError(400, 50006, "Cannot send an empty message")
         message = self.rest.new_message(inter.channel, self.state.bot_user, body, request)
         message.webhook_id = message.application_id = self.state.application_id
         message.interaction_id = inter.id

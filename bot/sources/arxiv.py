@@ -9,7 +9,8 @@ with one (e.g. an entity-expansion "billion laughs" bomb) is refused, not expand
 reports a bad request as HTTP 400 with an ordinary-looking feed whose one entry is titled
 `Error`; that is turned into a `SourceError`, never into a paper. Both the 2016 Atom layout
 (namespaces declared per element) and the current one (namespaces on the root) parse alike,
-because ElementTree resolves namespaces either way.
+because ElementTree resolves namespaces either way. Whatever else goes wrong while reading a
+feed leaves `fetch_many` as a `SourceError` (`bot.sources.boundary`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from defusedxml.ElementTree import fromstring
 
 from bot.errors import SourceError, UpstreamFormatError, UserInputError
 from bot.models import Paper, parse_arxiv_id
+from bot.sources.boundary import boundary
 from bot.sources.http import Fetched, Http, snippet
 
 log = logging.getLogger(__name__)
 
 NAME = "arxiv"
+TITLE = "arXiv"
 BATCH_SIZE = 100
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -52,8 +55,11 @@ def parse_entry(entry: Element) -> Paper:
     raw_id = _entry_id(entry)
     try:
         arxiv_id, version = parse_arxiv_id(raw_id)
-    except ValueError:
-        raise UpstreamFormatError(f"{NAME}: entry id {raw_id!r} is not an arXiv abs URL") from None
+    except ValueError as exc:
+        raise UpstreamFormatError(
+            f"{TITLE} sent a paper without a valid arXiv id.",
+            detail=f"entry id {raw_id[:100]!r} is not an arXiv abs URL",
+        ) from exc
     primary = entry.find(f"{ARXIV}primary_category")
     categories: list[str] = []
     if primary is not None and primary.get("term"):
@@ -76,36 +82,44 @@ def parse_entry(entry: Element) -> Paper:
 def parse_feed(fetched: Fetched) -> list[Paper]:
     """An API response → its papers; an error feed or a hostile/broken body → SourceError."""
     if not fetched.content.strip():
-        raise UpstreamFormatError(f"{NAME}: empty body (HTTP {fetched.status}) from {fetched.url}")
+        raise UpstreamFormatError(
+            f"{TITLE} sent an empty answer.",
+            detail=f"empty body (HTTP {fetched.status}) from {fetched.url}",
+        )
     head = fetched.content.lstrip()[:100].lower()
     if head.startswith((b"<!doctype html", b"<html")):
         raise UpstreamFormatError(
-            f"{NAME}: got an HTML page (HTTP {fetched.status}) instead of Atom from "
-            f"{fetched.url}: {snippet(fetched.content)}"
+            f"{TITLE} sent a web page instead of a feed.",
+            detail=f"got an HTML page (HTTP {fetched.status}) instead of Atom from "
+            f"{fetched.url}: {snippet(fetched.content)}",
         )
     try:
         root = fromstring(fetched.content, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise UpstreamFormatError(
-            f"{NAME}: refused a body with a DTD or entity declarations from {fetched.url} "
-            f"(possible entity-expansion attack; {type(exc).__name__})"
-        ) from None
+            f"{TITLE} sent a feed with a DTD or entity declarations; refused.",
+            detail=f"refused a body with a DTD or entity declarations from {fetched.url} "
+            f"(possible entity-expansion attack; {type(exc).__name__})",
+        ) from exc
     except ParseError as exc:
         raise UpstreamFormatError(
-            f"{NAME}: not XML (HTTP {fetched.status}, {fetched.content_type or 'no type'}) from "
-            f"{fetched.url}: {exc}: {snippet(fetched.content)}"
-        ) from None
+            f"{TITLE} sent something that is not XML.",
+            detail=f"not XML (HTTP {fetched.status}, {fetched.content_type or 'no type'}) from "
+            f"{fetched.url}: {exc}: {snippet(fetched.content)}",
+        ) from exc
     if root.tag != f"{ATOM}feed":
         raise UpstreamFormatError(
-            f"{NAME}: expected an Atom <feed> from {fetched.url}, got <{root.tag}>"
+            f"{TITLE} sent something that is not an Atom feed.",
+            detail=f"expected an Atom <feed> from {fetched.url}, got <{str(root.tag)[:80]}>",
         )
     entries = root.findall(f"{ATOM}entry")
     errors = [e for e in entries if _is_error_entry(e)]
     if errors or fetched.status != 200:
         reason = "; ".join(" ".join(_text(e, f"{ATOM}summary").split()) for e in errors)
         raise SourceError(
-            f"{NAME}: the API answered HTTP {fetched.status} with an error: "
-            f"{reason or 'no reason given'} ({fetched.url})"
+            f"{TITLE} refused the request (HTTP {fetched.status}): "
+            f"{(reason or 'no reason given')[:200]}.",
+            detail=f"the API answered HTTP {fetched.status} with an error ({fetched.url})",
         )
     return [parse_entry(e) for e in entries]
 
@@ -147,6 +161,14 @@ class ArxivClient:
                 raise UserInputError(str(exc)) from None
             if base not in wanted:
                 wanted.append(base)
+        with boundary(NAME, "sent metadata that could not be read"):
+            found = await self._fetch(wanted)
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            log.warning("%s: no metadata for %d id(s): %s", NAME, len(missing), missing[:10])
+        return found
+
+    async def _fetch(self, wanted: list[str]) -> dict[str, Paper]:
         found: dict[str, Paper] = {}
         for batch in batches(wanted, self.batch_size):
             fetched = await self.http.get(
@@ -156,9 +178,6 @@ class ArxivClient:
             )
             for paper in parse_feed(fetched):
                 found[paper.arxiv_id] = paper
-        missing = [i for i in wanted if i not in found]
-        if missing:
-            log.warning("%s: no metadata for %d id(s): %s", NAME, len(missing), missing[:10])
         return found
 
 

@@ -29,6 +29,7 @@ from bot.config import SourcesConfig
 from bot.errors import ConfigError
 from bot.models import Digest
 from bot.sources.arxiv import ArxivClient, enrich
+from bot.sources.boundary import boundary
 from bot.sources.hf import HFSource
 from bot.sources.hotpapers_url import HotPapersDirSource, HotPapersUrlSource
 from bot.sources.http import Clock, Http, Random, Sleep, Throttle
@@ -65,12 +66,14 @@ class EnrichedSource:
 
     async def fetch_day(self, day: date) -> Digest:
         """The inner source's digest with arXiv metadata merged into each paper."""
-        digest = await self.inner.fetch_day(day)
+        with boundary(self.inner.name, f"sent a day ({day}) that could not be read"):
+            digest = await self.inner.fetch_day(day)
         if not digest.papers:
             return digest.model_copy(update={"source": self.name})
-        meta = await self.arxiv.fetch_many(p.arxiv_id for p in digest.papers)
-        papers = [enrich(p, meta.get(p.arxiv_id)) for p in digest.papers]
-        return digest.model_copy(update={"source": self.name, "papers": papers})
+        with boundary(ENRICHMENT, "sent metadata that could not be read"):
+            meta = await self.arxiv.fetch_many(p.arxiv_id for p in digest.papers)
+            papers = [enrich(p, meta.get(p.arxiv_id)) for p in digest.papers]
+            return digest.model_copy(update={"source": self.name, "papers": papers})
 
 
 class SourceFactory:
@@ -93,19 +96,28 @@ class SourceFactory:
         self.client = client
         self.sleep = sleep
         self.random = random
-        self.arxiv_throttle = Throttle(config.arxiv_min_interval_seconds, clock=clock, sleep=sleep)
+        self.clock = clock
+        self.arxiv_throttle = Throttle(
+            config.arxiv_min_interval_seconds,
+            clock=clock,
+            sleep=sleep,
+            member_waiting=config.member_requests_waiting,
+            name=ENRICHMENT,
+        )
         self._arxiv: ArxivClient | None = None
 
     def http(self, name: str, *, throttle: Throttle | None = None) -> Http:
-        """An `Http` for one upstream with the configured timeout and retries."""
+        """An `Http` for one upstream with the configured timeout, deadline and retries."""
         return Http(
             self.client,
             name,
             timeout=self.config.timeout_seconds,
+            deadline=self.config.request_deadline_seconds,
             max_retries=self.config.max_retries,
             throttle=throttle,
             sleep=self.sleep,
             random=self.random,
+            clock=self.clock,
         )
 
     @property

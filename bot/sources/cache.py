@@ -6,7 +6,13 @@ Rules (the bot's `/hot`, the scheduler and `hotpapers fetch` all go through `get
   fetched again, so a command for a stored past day makes no upstream request.
 - Today (or a future day) is stored with `final=False` and fetched again once it is older than
   `sources.today_refresh_minutes`.
-- Every fetch records the source's health (ok or the error), for `/digest status`.
+- Every fetch records the source's health (ok, or the error's one plain sentence; the last
+  success stays as "since when"), for `/digest status`.
+- Whatever a source raises leaves `refresh_digest` as a `SourceError` (the boundary of
+  `bot.sources.boundary`, for any `Source`, ours or not), and a digest is checked to be
+  storable (counts and versions within SQLite's integers, finite scores) before it is saved.
+- No day outside arXiv's life (before 1991-08-14, after tomorrow UTC) is ever fetched:
+  `check_day` makes it a `UserInputError` before any upstream work.
 - An upstream failure stores nothing. If a digest of that day is already stored (today's
   earlier fetch) it is returned, stale, and the failure is visible in the source health;
   otherwise the `SourceError` propagates, so "the source is down" never looks like "no papers".
@@ -18,16 +24,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import weakref
 from datetime import UTC, date, datetime, timedelta
 
 from bot.config import SourcesConfig
-from bot.errors import SourceError
+from bot.errors import SourceError, UpstreamFormatError, UserInputError
 from bot.models import Digest, DigestMeta
 from bot.sources.base import Source
+from bot.sources.boundary import boundary, title
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
+
+ARXIV_FIRST_DAY = date(1991, 8, 14)  # the first day arXiv (then xxx.lanl.gov) announced papers
+_INT_LIMIT = 2**63 - 1  # SQLite's INTEGER; JSON readers of the store stop there too
 
 _locks: weakref.WeakValueDictionary[tuple[int, str, date], asyncio.Lock] = (
     weakref.WeakValueDictionary()
@@ -39,6 +50,30 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def check_day(day: date, now: datetime) -> None:
+    """A UserInputError for a day arXiv cannot have: before 1991-08-14 or after tomorrow (UTC)."""
+    tomorrow = _utc(now).date() + timedelta(days=1)
+    if day < ARXIV_FIRST_DAY:
+        raise UserInputError(
+            f"{day.isoformat()} is before arXiv's first day ({ARXIV_FIRST_DAY.isoformat()}); "
+            "pick a later date."
+        )
+    if day > tomorrow:
+        raise UserInputError(f"{day.isoformat()} is in the future; pick a date up to today.")
+
+
+def check_storable(name: str, digest: Digest) -> None:
+    """UpstreamFormatError when a digest holds numbers the store cannot keep."""
+    for paper in digest.papers:
+        numbers = [*paper.metrics.values(), paper.version or 0]
+        if any(abs(n) > _INT_LIMIT for n in numbers) or not math.isfinite(paper.score):
+            raise UpstreamFormatError(
+                f"{title(name)} sent a number too large to be real.",
+                detail=f"paper {paper.arxiv_id}: metrics {paper.metrics}, version "
+                f"{paper.version}, score {paper.score}"[:500],
+            )
 
 
 def is_final(day: date, now: datetime) -> bool:
@@ -60,12 +95,16 @@ async def refresh_digest(store: Store, source: Source, day: date, *, now: dateti
     """Fetch `day` from upstream now, store it, record health; SourceError on failure.
 
     Nothing is stored on failure, so the last good digest stays. Use `get_digest` unless the
-    user explicitly asked to fetch again.
+    user explicitly asked to fetch again. Raises SourceError (whatever the source raised), or
+    UserInputError for a day outside arXiv's life or when members' requests are too many.
     """
+    check_day(day, now)
     try:
-        digest = await source.fetch_day(day)
+        with boundary(source.name, f"sent a day ({day}) that could not be read"):
+            digest = await source.fetch_day(day)
+            check_storable(source.name, digest)
     except SourceError as exc:
-        log.error("%s: fetching %s failed: %s", source.name, day, exc)
+        log.error("%s: fetching %s failed: %s %s", source.name, day, exc, exc.detail)
         await store.record_source_health(source.name, ok=False, error=str(exc), at=now)
         raise
     digest = digest.model_copy(update={"source": source.name, "fetched_at": _utc(now)})

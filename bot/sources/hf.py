@@ -5,7 +5,9 @@
 fields, unknown keys, a summary with hard line breaks) and strict where garbage would otherwise
 be stored: a body that is not a JSON array is an `UpstreamFormatError`, and so is a page whose
 items are all unusable. A single unusable item is skipped with a warning, so one odd record
-does not cost the whole day.
+does not cost the whole day. Counts must be plain integers of a sane size (at most
+`MAX_COUNT`): a 400-digit "upvotes" would overflow the score and the store. Whatever else goes
+wrong while reading a day leaves `fetch_day` as a `SourceError` (`bot.sources.boundary`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from typing import Any
 from bot.errors import UpstreamFormatError
 from bot.models import Digest, Paper, parse_arxiv_id
 from bot.ranking import hf_score, rank
+from bot.sources.boundary import boundary
 from bot.sources.http import Fetched, Http, snippet
 
 log = logging.getLogger(__name__)
 
 NAME = "hf"
 MAX_PAGES = 20  # 2,000 papers at 100 a page: far beyond any real day, a guard against loops
+MAX_COUNT = 10**12  # no paper has a trillion upvotes; beyond this a count is garbage
+TITLE = "Hugging Face"
 
 
 class _BadItem(ValueError):
@@ -31,8 +36,8 @@ class _BadItem(ValueError):
 
 
 def _int(value: object) -> int | None:
-    """An int that is really an int (JSON true is not 1 upvote)."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """An int that is really an int of a sane size (JSON true is not 1 upvote)."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_COUNT:
         return None
     return value
 
@@ -94,19 +99,23 @@ def parse_page(fetched: Fetched) -> tuple[list[Paper], int]:
     The item count decides paging: a full page means there may be another.
     """
     if not fetched.content.strip():
-        raise UpstreamFormatError(f"{NAME}: empty body from {fetched.url}")
+        raise UpstreamFormatError(
+            f"{TITLE} sent an empty answer.", detail=f"empty body from {fetched.url}"
+        )
     try:
         data: Any = json.loads(fetched.content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, huge ints
         kind = fetched.content_type or "unknown content type"
         raise UpstreamFormatError(
-            f"{NAME}: expected a JSON array from {fetched.url}, got {kind} that is not JSON "
-            f"({exc.__class__.__name__}: {exc}): {snippet(fetched.content)}"
-        ) from None
+            f"{TITLE} sent something that is not JSON.",
+            detail=f"expected a JSON array from {fetched.url}, got {kind} "
+            f"({exc.__class__.__name__}: {exc}): {snippet(fetched.content)}",
+        ) from exc
     if not isinstance(data, list):
         raise UpstreamFormatError(
-            f"{NAME}: expected a JSON array from {fetched.url}, got {type(data).__name__}: "
-            f"{snippet(fetched.content)}"
+            f"{TITLE} sent something that is not a list of papers.",
+            detail=f"expected a JSON array from {fetched.url}, got {type(data).__name__}: "
+            f"{snippet(fetched.content)}",
         )
     papers: list[Paper] = []
     problems: list[str] = []
@@ -115,6 +124,8 @@ def parse_page(fetched: Fetched) -> tuple[list[Paper], int]:
             papers.append(parse_item(item))
         except _BadItem as exc:
             problems.append(str(exc))
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a Paper field refused
+            problems.append(f"{type(exc).__name__}: {str(exc)[:200]}")
     if problems:
         log.warning(
             "%s: skipped %d unusable item(s) from %s: %s",
@@ -125,8 +136,9 @@ def parse_page(fetched: Fetched) -> tuple[list[Paper], int]:
         )
     if data and not papers:
         raise UpstreamFormatError(
-            f"{NAME}: none of the {len(data)} items from {fetched.url} is a paper "
-            f"(first problem: {problems[0]})"
+            f"{TITLE} sent {len(data)} item(s), none of them a usable paper.",
+            detail=f"none of the items from {fetched.url} is a paper "
+            f"(first problem: {problems[0]})",
         )
     return papers, len(data)
 
@@ -143,6 +155,10 @@ class HFSource:
 
     async def fetch_day(self, day: date) -> Digest:
         """Fetch every page of `day` (another page only when one comes back full)."""
+        with boundary(NAME, f"sent a day ({day}) that could not be read"):
+            return await self._fetch_day(day)
+
+    async def _fetch_day(self, day: date) -> Digest:
         papers: list[Paper] = []
         seen: set[str] = set()
         for page in range(MAX_PAGES):

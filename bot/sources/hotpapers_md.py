@@ -12,6 +12,10 @@ blank lines, days with no papers) and strict where a file is not a digest at all
 Some of the blog's posts were double-encoded (UTF-8 bytes read as Mac Roman and written out as
 UTF-8 again: `Alenyà` became `Aleny√†`). Such lines are repaired; a line that does not
 round-trip is left as it is, so correct text is never touched.
+
+`parse_digest` raises nothing but `DigestFormatError`: a front matter whose YAML holds an
+impossible date, a count of a thousand digits or any other input nobody foresaw becomes one,
+naming the file, so an import or a fetch reports it instead of crashing.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ _CATEGORY_URL = re.compile(r"arxiv\.org/list/(?P<cat>[^/\s)]+)", re.IGNORECASE)
 _DAY = re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})")
 _STAMP = re.compile(r"^(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?P<frac>\.\d*)?Z?$")
 _FENCE = re.compile(r"^---\s*$")
+MAX_COUNT_DIGITS = 12  # a retweet count of a trillion or more is not a count
 
 
 def repair_mojibake(text: str) -> str:
@@ -132,7 +137,7 @@ def _parse_block(block: _Block, origin: str) -> Paper:
     abstract: list[str] = []
     text_lines: list[str] = []
     in_tweet = False
-    for _lineno, raw in block.lines:
+    for lineno, raw in block.lines:
         line = raw.strip()
         text_lines.append(raw)
         if in_tweet or line.startswith("<blockquote"):
@@ -141,10 +146,12 @@ def _parse_block(block: _Block, origin: str) -> Paper:
         if not line or line.startswith(("<script", "</script")):
             continue
         if m := _COUNTS.match(line):
-            metrics = {
-                "retweets": int(m["rt"].replace(",", "")),
-                "favorites": int(m["fav"].replace(",", "")),
-            }
+            rt, fav = m["rt"].replace(",", ""), m["fav"].replace(",", "")
+            if max(len(rt), len(fav)) > MAX_COUNT_DIGITS:
+                raise DigestFormatError(
+                    origin, lineno, f"paper {block.rank}: a count too large to be real"
+                )
+            metrics = {"retweets": int(rt), "favorites": int(fav)}
         elif _LINKS.match(line):
             for lm in _MD_LINK.finditer(line):
                 label = lm["text"].strip().lower()
@@ -191,7 +198,21 @@ def _parse_block(block: _Block, origin: str) -> Paper:
 
 
 def parse_digest(text: str, origin: str = "<string>") -> Digest:
-    """Parse one Hot Papers post; `origin` (a path or URL) is used in error messages."""
+    """Parse one Hot Papers post; `origin` (a path or URL) is used in error messages.
+
+    Raises only DigestFormatError (see the module docstring).
+    """
+    try:
+        return _parse_digest(text, origin)
+    except DigestFormatError:
+        raise
+    except Exception as exc:  # hostile input nobody foresaw: still one error naming the file
+        raise DigestFormatError(
+            origin, None, f"cannot be read as a digest ({type(exc).__name__})"
+        ) from exc
+
+
+def _parse_digest(text: str, origin: str) -> Digest:
     if "\x00" in text:
         raise DigestFormatError(origin, None, "binary data, not a markdown digest")
     text = repair_mojibake(text.replace("\r\n", "\n").lstrip("\ufeff"))

@@ -4,8 +4,10 @@ The blog's posts are named by day (`2021-03-12---Hot-Papers.md`, `hot-papers-202
 so a folder is searched for a markdown file whose name holds the ISO date, and a URL template
 gets the date in place of `{date}`. Parsing is `bot.sources.hotpapers_md.parse_digest`; its
 format errors become `UpstreamFormatError` here, so the cache treats a broken post like any
-other upstream garbage (nothing stored, health recorded). A day with no post is a
-`SourceError`, not an empty day: a wrong folder must not look like a quiet week.
+other upstream garbage (nothing stored, health recorded). A day with no post is an
+`UpstreamMissingError` (a `SourceError`, remembered for a while by `DigestService`), not an
+empty day: a wrong folder must not look like a quiet week. Messages never show the folder or
+the URL (a server path is not for members); those go to `SourceError.detail` and the log.
 """
 
 from __future__ import annotations
@@ -15,20 +17,25 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from bot.errors import DigestFormatError, SourceError, UpstreamFormatError
+from bot.errors import DigestFormatError, SourceError, UpstreamFormatError, UpstreamMissingError
 from bot.models import Digest
+from bot.sources.boundary import boundary
 from bot.sources.hotpapers_md import SOURCE, parse_digest, read_text
 from bot.sources.http import Http
 
 log = logging.getLogger(__name__)
 
 NAME = SOURCE
+TITLE = "The Hot Papers posts"
 
 
 def _checked(digest: Digest, day: date, origin: str) -> Digest:
     """The parsed digest, provided it is the day that was asked for."""
     if digest.day != day:
-        raise UpstreamFormatError(f"{NAME}: {origin} is the digest of {digest.day}, not of {day}")
+        raise UpstreamFormatError(
+            f"{TITLE}: the post found for {day} is the digest of {digest.day}.",
+            detail=f"{origin} is the digest of {digest.day}, not of {day}",
+        )
     return digest.model_copy(update={"source": NAME})
 
 
@@ -42,26 +49,36 @@ class HotPapersDirSource:
 
     def _find(self, day: date) -> list[Path]:
         if not self.folder.is_dir():
-            raise SourceError(f"{NAME}: {self.folder} is not a folder (sources.hotpapers_dir)")
+            raise SourceError(
+                f"{TITLE} folder is missing or is not a folder (sources.hotpapers_dir).",
+                detail=f"{self.folder} is not a folder",
+            )
         return sorted(p for p in self.folder.rglob(f"*{day.isoformat()}*.md") if p.is_file())
 
     def _load(self, day: date) -> Digest:
         candidates = self._find(day)
         if not candidates:
-            raise SourceError(f"{NAME}: no post for {day} in {self.folder}")
+            raise UpstreamMissingError(
+                f"{TITLE} have no post for {day}.", detail=f"no post for {day} in {self.folder}"
+            )
         problems: list[str] = []
         for path in candidates:
             try:
                 return _checked(parse_digest(read_text(path), str(path)), day, str(path))
-            except (DigestFormatError, UpstreamFormatError) as exc:
+            except DigestFormatError as exc:
                 problems.append(str(exc))
+            except UpstreamFormatError as exc:
+                problems.append(exc.detail or str(exc))
             except OSError as exc:
                 problems.append(f"{path}: cannot read: {exc.strerror}")
-        raise UpstreamFormatError(f"{NAME}: no readable post for {day}: {'; '.join(problems)}")
+        raise UpstreamFormatError(
+            f"{TITLE}: the post for {day} could not be read.", detail="; ".join(problems)[:1000]
+        )
 
     async def fetch_day(self, day: date) -> Digest:
         """The post of `day` from the folder (file I/O off the event loop)."""
-        return await asyncio.to_thread(self._load, day)
+        with boundary(NAME, f"for {day} could not be read"):
+            return await asyncio.to_thread(self._load, day)
 
 
 class HotPapersUrlSource:
@@ -77,14 +94,26 @@ class HotPapersUrlSource:
 
     async def fetch_day(self, day: date) -> Digest:
         """Download and parse the post of `day`; a 404 is "no post for that day"."""
+        with boundary(NAME, f"for {day} could not be read"):
+            return await self._fetch_day(day)
+
+    async def _fetch_day(self, day: date) -> Digest:
         url = self.template.replace("{date}", day.isoformat())
-        fetched = await self.http.get(url)
+        fetched = await self.http.get(url, accept=(200, 404, 410))
+        if fetched.status != 200:
+            raise UpstreamMissingError(
+                f"{TITLE} have no post for {day}.", detail=f"HTTP {fetched.status} from {url}"
+            )
         try:
             text = fetched.content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UpstreamFormatError(f"{NAME}: {url} is not UTF-8 text") from None
+        except UnicodeDecodeError as exc:
+            raise UpstreamFormatError(
+                f"{TITLE}: the post for {day} is not UTF-8 text.", detail=url
+            ) from exc
         try:
             digest = parse_digest(text, url)
         except DigestFormatError as exc:
-            raise UpstreamFormatError(f"{NAME}: {exc}") from None
+            raise UpstreamFormatError(
+                f"{TITLE}: the post for {day} is not a Hot Papers digest.", detail=str(exc)
+            ) from exc
         return _checked(digest, day, url)

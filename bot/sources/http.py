@@ -9,6 +9,15 @@ Retried: 429, every 5xx, timeouts and transport errors (refused, reset, disconne
 retried: any other status (a 404 or a 400 will not get better). `Retry-After` (seconds or an
 HTTP date) is honoured; one longer than `max_retry_after` is not waited for at all, because a
 command should fail fast rather than hang for an hour.
+
+Per-read timeouts alone do not bound a request: an upstream that sends one byte every few
+seconds never trips them. So every `get` has a total `deadline` too, covering the wait for the
+throttle, connecting, every read of every attempt and the waits between retries; a retry whose
+wait would end past the deadline is not waited for. Past the deadline the caller gets one
+`SourceError` ("Hugging Face did not answer within 30 s."), never a hang.
+
+Messages are plain sentences naming the upstream by the name people know ("Hugging Face",
+"arXiv"); URLs, body excerpts and exception text go to the log and to `SourceError.detail`.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import asyncio
 import logging
 import random as _random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +35,9 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from bot import __version__
-from bot.errors import SourceError
+from bot.errors import BusyError, SourceError
+from bot.sources import priority
+from bot.sources.boundary import title as source_title
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +48,7 @@ WallClock = Callable[[], datetime]
 
 USER_AGENT = f"hotpapers/{__version__} (Discord paper-digest bot)"
 RETRY_STATUSES = frozenset({429})  # plus every 5xx
+ORDER: tuple[priority.Priority, ...] = ("scheduled", "member")  # who goes first
 
 
 def _utcnow() -> datetime:
@@ -74,19 +87,72 @@ class Throttle:
     arXiv asks for this (one connection at a time, one request every three seconds). The gap
     is measured from the end of one request to the start of the next, the conservative reading.
     Used as `async with throttle:` around each attempt, so retries are spaced too.
+
+    Waiters are served by priority (`bot.sources.priority`): scheduled requests first, member
+    requests after them in arrival order. At most `member_waiting` member requests may wait at
+    once; one more is refused at once with `BusyError`, so members can neither delay the
+    scheduled fetch nor build an unbounded queue.
     """
 
     def __init__(
-        self, interval: float, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+        self,
+        interval: float,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        member_waiting: int = 4,
+        name: str = "arxiv",
     ) -> None:
         self.interval = interval
+        self.member_waiting = member_waiting
+        self.name = name
         self._clock = clock
         self._sleep = sleep
-        self._lock = asyncio.Lock()
+        self._busy = False
+        self._waiters: dict[priority.Priority, deque[asyncio.Future[None]]] = {
+            "scheduled": deque(),
+            "member": deque(),
+        }
         self._last_end: float | None = None
 
+    def waiting(self, who: priority.Priority) -> int:
+        """How many requests of one priority wait for their turn."""
+        return len(self._waiters[who])
+
+    async def _acquire(self) -> None:
+        who = priority.current()
+        queue = self._waiters[who]
+        if not self._busy and not any(self._waiters.values()):
+            self._busy = True
+            return
+        if who == "member" and len(queue) >= self.member_waiting:
+            raise BusyError(
+                f"{source_title(self.name)} is busy with other requests right now; "
+                "try again in a minute."
+            )
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue.append(turn)
+        try:
+            await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self._release()  # handed the slot just as we were cancelled: pass it on
+            else:
+                queue.remove(turn)
+            raise
+
+    def _release(self) -> None:
+        for who in ORDER:
+            queue = self._waiters[who]
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # the slot passes on; _busy stays True
+                    return
+        self._busy = False
+
     async def __aenter__(self) -> None:
-        await self._lock.acquire()
+        await self._acquire()
         try:
             if self._last_end is not None:
                 wait = self.interval - (self._clock() - self._last_end)
@@ -94,25 +160,43 @@ class Throttle:
                     log.debug("throttle: waiting %.2fs before the next request", wait)
                     await self._sleep(wait)
         except BaseException:
-            self._lock.release()
+            self._release()
             raise
 
     async def __aexit__(self, *exc: object) -> None:
         self._last_end = self._clock()
-        self._lock.release()
+        self._release()
+
+
+@dataclass
+class _Failure:
+    """Why the last attempt failed: a sentence fragment for people, a detail for the log."""
+
+    reason: str
+    detail: str
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "could not be reached"
+    return "dropped the connection"
 
 
 @dataclass
 class Http:
-    """GET with retries over an injected `httpx.AsyncClient` (owned by the caller).
+    """GET with retries and a total deadline over an injected `httpx.AsyncClient`.
 
-    `name` prefixes every error message ("hf: HTTP 503 …") so a user or moderator can tell
-    which upstream failed.
+    `name` is the upstream's short name ("hf", "arxiv"); messages use its title ("Hugging
+    Face"), so a user or moderator can tell which upstream failed. `clock` measures the
+    deadline for the waits between retries (injected with `sleep`, so tests do not wait).
     """
 
     client: httpx.AsyncClient
     name: str
     timeout: float = 20.0
+    deadline: float = 30.0
     max_retries: int = 4
     base_delay: float = 1.0
     max_delay: float = 60.0
@@ -122,6 +206,12 @@ class Http:
     sleep: Sleep = field(default=asyncio.sleep)
     random: Random = field(default=_random.random)
     wall_clock: WallClock = field(default=_utcnow)
+    clock: Clock = field(default=time.monotonic)
+
+    @property
+    def title(self) -> str:
+        """The upstream as people know it ("Hugging Face")."""
+        return source_title(self.name)
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry number `attempt` (0-based): exponential, capped, half jittered.
@@ -141,12 +231,16 @@ class Http:
             return float(value)
         try:
             when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             log.debug("%s: ignoring unparseable Retry-After %r", self.name, value)
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         return max(0.0, (when - self.wall_clock()).total_seconds())
+
+    def _error(self, sentence: str, detail: str) -> SourceError:
+        log.warning("%s: %s (%s)", self.name, sentence, detail)
+        return SourceError(sentence, detail=detail)
 
     async def get(
         self,
@@ -157,57 +251,115 @@ class Http:
     ) -> Fetched:
         """GET `url`; return the response when its status is in `accept`, else SourceError.
 
-        Retries 429/5xx/timeouts/network errors up to `max_retries` times; other statuses
-        fail at once. A body larger than `max_bytes` is refused rather than buffered.
+        Retries 429/5xx/timeouts/network errors up to `max_retries` times, all within
+        `deadline` seconds; other statuses fail at once. A body larger than `max_bytes` is
+        refused rather than buffered. Raises only SourceError (or BusyError from the throttle).
         """
+        sent = [False]  # whether an attempt reached the network (for the deadline's sentence)
+        deadline = asyncio.timeout(self.deadline)
+        try:
+            async with deadline:
+                return await self._get(url, params, accept, sent)
+        except TimeoutError as exc:
+            if not deadline.expired():
+                raise self._error(
+                    f"{self.title} could not be asked (an unexpected error).",
+                    f"{type(exc).__name__}: {exc} ({url})",
+                ) from exc
+            if not sent[0] and self.throttle is not None:
+                if priority.current() == "member":
+                    raise BusyError(
+                        f"{self.title} is busy with other requests right now; "
+                        "try again in a minute."
+                    ) from exc
+                raise self._error(
+                    f"{self.title} could not be asked within {self.deadline:g} s: other "
+                    "requests were ahead (one at a time).",
+                    f"deadline while waiting for the throttle: {url}",
+                ) from exc
+            raise self._error(
+                f"{self.title} did not answer within {self.deadline:g} s.",
+                f"total deadline {self.deadline:g}s exceeded: {url}",
+            ) from exc
+        except (SourceError, BusyError):
+            raise
+        except Exception as exc:  # anything httpx or a transport may raise that we did not foresee
+            raise self._error(
+                f"{self.title} could not be asked (an unexpected error).",
+                f"{type(exc).__name__}: {exc} ({url})",
+            ) from exc
+
+    async def _get(
+        self,
+        url: str,
+        params: Mapping[str, str | int] | None,
+        accept: Collection[int],
+        sent: list[bool],
+    ) -> Fetched:
         attempts = self.max_retries + 1
-        last_problem = ""
+        ends = self.clock() + self.deadline
+        last = _Failure("failed", "")
         for attempt in range(attempts):
             try:
-                fetched = await self._attempt(url, params)
-            except httpx.TimeoutException as exc:
-                last_problem = f"timed out after {self.timeout:g}s ({type(exc).__name__})"
-                delay = self.backoff(attempt)
+                fetched = await self._attempt(url, params, sent)
             except httpx.UnsupportedProtocol as exc:
-                raise SourceError(f"{self.name}: cannot fetch {url}: {exc}") from None
-            except httpx.TransportError as exc:  # refused, reset, disconnected mid-response
-                last_problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                raise self._error(
+                    f"{self.title} cannot be asked: its address is not an http(s) URL.",
+                    f"{exc} ({url})",
+                ) from exc
+            except httpx.TransportError as exc:  # timeouts, refused, reset, disconnected
+                last = _Failure(_transport_reason(exc), f"{type(exc).__name__}: {exc} ({url})")
                 delay = self.backoff(attempt)
             except httpx.RequestError as exc:  # e.g. a body that fails to decompress
-                raise SourceError(f"{self.name}: bad response from {url}: {exc}") from None
+                raise self._error(
+                    f"{self.title} sent a response that could not be read.",
+                    f"{type(exc).__name__}: {exc} ({url})",
+                ) from exc
             else:
                 if fetched.status in accept:
                     return fetched
+                detail = f"HTTP {fetched.status} from {fetched.url}: {snippet(fetched.content)}"
                 if fetched.status not in RETRY_STATUSES and fetched.status < 500:
-                    raise SourceError(
-                        f"{self.name}: HTTP {fetched.status} from {fetched.url}: "
-                        f"{snippet(fetched.content)}"
-                    )
-                last_problem = f"HTTP {fetched.status}"
+                    raise self._error(f"{self.title} answered HTTP {fetched.status}.", detail)
+                last = _Failure(f"answered HTTP {fetched.status}", detail)
                 hinted = self.retry_after(fetched.headers.get("retry-after"))
                 if hinted is not None and hinted > self.max_retry_after:
-                    raise SourceError(
-                        f"{self.name}: {last_problem}, asked to retry after {hinted:.0f}s "
-                        f"(longer than {self.max_retry_after:.0f}s); giving up for now"
+                    raise self._error(
+                        f"{self.title} answered HTTP {fetched.status} and asked to wait "
+                        f"{hinted:.0f} s; not waiting that long.",
+                        detail,
                     )
                 delay = hinted if hinted is not None else self.backoff(attempt)
             if attempt + 1 < attempts:
+                if self.clock() + delay > ends:
+                    raise self._error(
+                        f"{self.title} {last.reason} and there is no time left to retry "
+                        f"within {self.deadline:g} s.",
+                        f"{last.detail}; retry in {delay:.1f}s would pass the deadline",
+                    )
                 log.warning(
                     "%s: %s for %s; retry %d/%d in %.1fs",
                     self.name,
-                    last_problem,
+                    last.detail,
                     url,
                     attempt + 1,
                     self.max_retries,
                     delay,
                 )
                 await self.sleep(delay)
-        raise SourceError(f"{self.name}: {last_problem} from {url} after {attempts} attempt(s)")
+        raise self._error(
+            f"{self.title} {last.reason} ({attempts} attempt{'s' if attempts > 1 else ''}).",
+            last.detail,
+        )
 
-    async def _attempt(self, url: str, params: Mapping[str, str | int] | None) -> Fetched:
+    async def _attempt(
+        self, url: str, params: Mapping[str, str | int] | None, sent: list[bool]
+    ) -> Fetched:
         if self.throttle is None:
+            sent[0] = True
             return await self._send(url, params)
         async with self.throttle:
+            sent[0] = True
             return await self._send(url, params)
 
     async def _send(self, url: str, params: Mapping[str, str | int] | None) -> Fetched:
@@ -225,9 +377,10 @@ class Http:
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise SourceError(
-                        f"{self.name}: response from {request.url} is larger than "
-                        f"{self.max_bytes:,} bytes; refused"
+                    raise self._error(
+                        f"{self.title} sent a response larger than {self.max_bytes:,} bytes; "
+                        "refused.",
+                        f"{request.url}",
                     )
                 chunks.append(chunk)
         finally:

@@ -6,11 +6,56 @@ Protocol and be chosen in `open_store`; no caller changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.models import Digest, DigestMeta, Entry, Paper, PostRecord, SourceHealth, Subscription
+
+
+@dataclass(frozen=True)
+class WriteHealth:
+    """Whether the store accepts writes: ok, or failing since when and why (a plain reason).
+
+    A store that cannot be written cannot record a claim before a post is sent, so a poster
+    must not post while this is failing (`bot.app.lease.PosterLease.holds` checks it).
+    """
+
+    ok: bool = True
+    since: datetime | None = None  # the first failed write of the current run of failures
+    reason: str | None = None  # e.g. "the disk is full"
+    failures: int = 0  # failed writes since `since`
+
+    def line(self, ts: Callable[[datetime], str] = datetime.isoformat) -> str:
+        """One status line; `ts` formats a datetime (e.g. `bot.app.views.ts` for Discord)."""
+        if self.ok:
+            return "Store: writable"
+        since = f" since {ts(self.since)}" if self.since else ""
+        return f"Store: **cannot be written**{since} ({self.reason}; {self.failures}× failed)"
+
+
+@dataclass(frozen=True)
+class Start:
+    """A process start: when it began and how long it waited before connecting to Discord."""
+
+    at: datetime
+    waited: timedelta = timedelta(0)
+
+    @property
+    def connected_at(self) -> datetime:
+        """When it went on to connect."""
+        return self.at + self.waited
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A named lease row: who holds it, since when, until when (all UTC)."""
+
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
 
 
 class Store(Protocol):
@@ -83,8 +128,11 @@ class Store(Protocol):
         """Subscriptions of one guild (or all), ordered by channel id."""
         ...
 
-    async def mark_failing(self, channel_id: int, reason: str | None) -> None:
-        """Mark a channel failing (e.g. 403) with a reason to show, or clear it with None."""
+    async def mark_failing(
+        self, channel_id: int, reason: str | None, *, at: datetime | None = None
+    ) -> None:
+        """Mark a channel failing (e.g. 403) with a reason to show and when (`at`, default
+        now), or clear it with None."""
         ...
 
     async def set_enabled(self, channel_id: int, enabled: bool) -> None:
@@ -107,11 +155,20 @@ class Store(Protocol):
         thread_id: int | None = None,
         error: str | None = None,
         posted_at: datetime | None = None,
+        late: bool | None = None,
     ) -> None:
         """Record the outcome of a post attempt (status sent/failed/pending, ids, error).
 
         `posted_at` is when a sent post went out, by the caller's clock (default: now).
         """
+        ...
+
+    async def reopen_post(
+        self, channel_id: int, day: date, *, generation: int, late: bool, created_at: datetime
+    ) -> None:
+        """Reset (channel, day) to an empty `pending` post of `generation`: no messages, no
+        thread, no error. For a post that starts afresh (its thread or header was deleted)
+        or a missed day a moderator asked to post late."""
         ...
 
     async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
@@ -138,6 +195,45 @@ class Store(Protocol):
 
     async def source_health(self) -> list[SourceHealth]:
         """The latest health of every source that has been tried."""
+        ...
+
+    # --- the poster lease and process starts -------------------------------------------
+    async def acquire_lease(
+        self,
+        name: str,
+        holder: str,
+        *,
+        now: datetime,
+        ttl: timedelta,
+        dead: Callable[[str], bool] | None = None,
+    ) -> Lease:
+        """Take or renew lease `name` for `holder` until `now + ttl`, atomically.
+
+        It is taken when nobody holds it, when `holder` already does (a renewal), when the
+        current holder's lease expired by `now`, or when `dead(current_holder)` says that
+        process is known to be gone. Otherwise nothing changes. Returns the lease as it stands
+        afterwards: `lease.holder == holder` says whether the caller holds it.
+        """
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        """Give up lease `name` if `holder` holds it; True if it did."""
+        ...
+
+    async def get_lease(self, name: str) -> Lease | None:
+        """Lease `name` as stored (possibly expired), or None."""
+        ...
+
+    async def record_start(self, start: Start, *, forget_before: datetime) -> None:
+        """Remember a process start; forget starts before `forget_before`."""
+        ...
+
+    async def list_starts(self, since: datetime) -> list[Start]:
+        """Remembered process starts at or after `since`, oldest first."""
+        ...
+
+    def write_health(self) -> WriteHealth:
+        """Whether writes currently succeed (no I/O: the outcome of the last writes)."""
         ...
 
     # --- housekeeping -------------------------------------------------------------------

@@ -11,6 +11,13 @@ Two connections per store:
   while the writer writes, and it always sees every committed write.
 Several processes (or stores) may share the file thanks to WAL and a busy timeout. An
 in-memory database (':memory:') cannot be shared, so there reads go through aiosqlite too.
+
+Faults of the file or the disk (read-only, full, I/O errors, corruption, locked too long)
+leave this module as `StoreError` with a plain reason and no path (it may reach a user); at
+open the path is named, and a file that cannot be read, is damaged or cannot be written is
+refused there, before anything else starts. Write faults while running are also kept as the
+store's `write_health()`, logged once when they start and once when they stop. Other sqlite3
+errors (a constraint, bad SQL) are bugs and propagate unchanged.
 """
 
 from __future__ import annotations
@@ -22,9 +29,9 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
@@ -32,6 +39,7 @@ import aiosqlite
 import orjson
 from pydantic import BaseModel
 
+from bot.errors import StoreError
 from bot.models import (
     Digest,
     DigestMeta,
@@ -42,9 +50,39 @@ from bot.models import (
     Subscription,
     Tweet,
 )
+from bot.store.base import Lease, Start, WriteHealth
 from bot.store.migrations import migrate
 
 log = logging.getLogger(__name__)
+
+# Primary SQLite result codes of faults outside the code (the file, the disk, other
+# processes), with what to tell a human. Anything else (constraints, misuse) is a bug.
+_FAULTS = {
+    3: "permission denied",  # SQLITE_PERM
+    5: "the database is locked by another process",  # SQLITE_BUSY
+    6: "the database is locked",  # SQLITE_LOCKED
+    7: "out of memory",  # SQLITE_NOMEM
+    8: "the store is read-only (the file or its folder cannot be written)",  # SQLITE_READONLY
+    10: "disk I/O error",  # SQLITE_IOERR
+    11: "the database file is damaged",  # SQLITE_CORRUPT
+    13: "the disk is full",  # SQLITE_FULL
+    14: "the database file cannot be opened (missing or not readable)",  # SQLITE_CANTOPEN
+    15: "the database's lock protocol failed",  # SQLITE_PROTOCOL
+    26: "the file is not a SQLite database",  # SQLITE_NOTADB
+}
+
+
+def fault_reason(exc: BaseException) -> str | None:
+    """A plain reason for a sqlite3 error caused by the file or the disk, else None (a bug)."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return _FAULTS.get(code & 0xFF)
+    # No code (raised by Python's sqlite3 module itself): only the I/O-ish classes count.
+    if isinstance(exc, sqlite3.OperationalError):
+        return str(exc)
+    return None
 
 
 def _now() -> datetime:
@@ -102,33 +140,75 @@ class SqliteStore:
         # One connection, one transaction at a time: coroutines that write queue here
         # (e.g. a moderator's /digest subscribe during the daily fan-out).
         self._tx = asyncio.Lock()
+        self._health = WriteHealth()
 
     # --- plumbing -------------------------------------------------------------------------
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; a fault of the file or disk is `StoreError` (see module)."""
         async with self._tx:
             try:
                 await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
-            except BaseException:
+                await asyncio.shield(self._db.commit())
+            except BaseException as exc:
                 # Even when cancelled, every statement already handed to aiosqlite still runs
                 # (its thread works through a queue in order), the BEGIN included; so always
                 # queue a ROLLBACK behind them, and let the cancellation wait for it.
                 await asyncio.shield(self._rollback())
-                raise
-            await asyncio.shield(self._db.commit())
+                reason = fault_reason(exc)
+                if reason is None:
+                    raise
+                self._write_failed(reason)
+                raise StoreError(reason) from None
+            self._write_worked()
+
+    def _write_failed(self, reason: str) -> None:
+        h = self._health
+        if h.ok:
+            log.error(
+                "store writes are failing: %s (logged once; shown by /digest status until "
+                "they work again)",
+                reason,
+            )
+            self._health = WriteHealth(ok=False, since=_now(), reason=reason, failures=1)
+        else:
+            self._health = WriteHealth(
+                ok=False, since=h.since, reason=reason, failures=h.failures + 1
+            )
+
+    def _write_worked(self) -> None:
+        h = self._health
+        if not h.ok:
+            log.warning(
+                "store writes work again (%d failed since %s: %s)",
+                h.failures,
+                _iso(h.since),
+                h.reason,
+            )
+            self._health = WriteHealth()
+
+    def write_health(self) -> WriteHealth:
+        """Whether writes currently succeed, from the outcome of the last ones (no I/O)."""
+        return self._health
 
     async def _rollback(self) -> None:
-        # OperationalError: the BEGIN itself failed, so there is no transaction to undo.
-        with contextlib.suppress(sqlite3.OperationalError):
+        # The BEGIN itself failed (no transaction to undo), or the file is failing too.
+        with contextlib.suppress(sqlite3.Error):
             await self._db.execute("ROLLBACK")
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """Read: on the loop's thread through the reader (see the module docstring), else in
         one trip to aiosqlite's thread (execute, fetch and close together)."""
-        if self._reader is not None:
-            return self._reader.execute(sql, params).fetchall()
-        return list(await self._db.execute_fetchall(sql, params))
+        try:
+            if self._reader is not None:
+                return self._reader.execute(sql, params).fetchall()
+            return list(await self._db.execute_fetchall(sql, params))
+        except sqlite3.Error as exc:
+            reason = fault_reason(exc)
+            if reason is None:
+                raise
+            raise StoreError(reason) from None
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         rows = await self._all(sql, params)
@@ -429,6 +509,7 @@ class SqliteStore:
             source=row["source"],
             enabled=bool(row["enabled"]),
             failing_reason=row["failing_reason"],
+            failing_at=_dt(row["failing_at"]),
             created_at=_dt(row["created_at"]),
         )
 
@@ -493,12 +574,15 @@ class SqliteStore:
         rows = await self._all(f"SELECT * FROM subscriptions{clause} ORDER BY channel_id", params)
         return [self._sub(r) for r in rows]
 
-    async def mark_failing(self, channel_id: int, reason: str | None) -> None:
-        """Set or clear (None) a channel's failure reason."""
+    async def mark_failing(
+        self, channel_id: int, reason: str | None, *, at: datetime | None = None
+    ) -> None:
+        """Set (with when) or clear (None) a channel's failure reason."""
+        when = None if reason is None else _iso(at or _now())
         async with self._write() as db:
             await db.execute(
-                "UPDATE subscriptions SET failing_reason = ? WHERE channel_id = ?",
-                (reason, channel_id),
+                "UPDATE subscriptions SET failing_reason = ?, failing_at = ? WHERE channel_id = ?",
+                (reason, when, channel_id),
             )
 
     async def set_enabled(self, channel_id: int, enabled: bool) -> None:
@@ -527,6 +611,7 @@ class SqliteStore:
             created_at=_dt(row["created_at"]),
             posted_at=_dt(row["posted_at"]),
             late=bool(row["late"]),
+            generation=row["generation"],
         )
 
     async def claim_post(self, record: PostRecord) -> PostRecord:
@@ -568,14 +653,16 @@ class SqliteStore:
         thread_id: int | None = None,
         error: str | None = None,
         posted_at: datetime | None = None,
+        late: bool | None = None,
     ) -> None:
         """Record progress or an outcome; an outcome (sent/failed) counts as an attempt."""
-        posted = _iso(posted_at or _now()) if status == "sent" else None
+        posted = _iso(posted_at or _now()) if status in ("sent", "empty") else None
         async with self._write() as db:
             await db.execute(
                 "UPDATE posts SET status = ?, attempts = attempts + ?, error = ?,"
                 " message_ids = coalesce(?, message_ids), thread_id = coalesce(?, thread_id),"
-                " posted_at = coalesce(?, posted_at) WHERE channel_id = ? AND day = ?",
+                " posted_at = coalesce(?, posted_at), late = coalesce(?, late)"
+                " WHERE channel_id = ? AND day = ?",
                 (
                     status,
                     int(status != "pending"),
@@ -583,9 +670,22 @@ class SqliteStore:
                     json.dumps(message_ids) if message_ids is not None else None,
                     thread_id,
                     posted,
+                    None if late is None else int(late),
                     channel_id,
                     day.isoformat(),
                 ),
+            )
+
+    async def reopen_post(
+        self, channel_id: int, day: date, *, generation: int, late: bool, created_at: datetime
+    ) -> None:
+        """Reset a post row to an empty pending attempt of `generation` (see `Store`)."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE posts SET status = 'pending', message_ids = '[]', thread_id = NULL,"
+                " error = NULL, posted_at = NULL, generation = ?, late = ?, created_at = ?"
+                " WHERE channel_id = ? AND day = ?",
+                (generation, int(late), _iso(created_at), channel_id, day.isoformat()),
             )
 
     async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
@@ -660,6 +760,77 @@ class SqliteStore:
             )
         return out
 
+    # --- the poster lease and process starts ----------------------------------------------
+    @staticmethod
+    def _lease(row: Any) -> Lease:
+        acquired, expires = _dt(row["acquired_at"]), _dt(row["expires_at"])
+        assert acquired is not None and expires is not None
+        return Lease(row["name"], row["holder"], acquired, expires)
+
+    async def acquire_lease(
+        self,
+        name: str,
+        holder: str,
+        *,
+        now: datetime,
+        ttl: timedelta,
+        dead: Callable[[str], bool] | None = None,
+    ) -> Lease:
+        """Take or renew a lease in one `BEGIN IMMEDIATE` transaction (see `Store`).
+
+        Expiry is compared here, as datetimes, not as text in SQL, so the rule does not
+        depend on how the timestamps happen to be formatted.
+        """
+        async with self._write() as db:
+            async with db.execute("SELECT * FROM leases WHERE name = ?", (name,)) as cur:
+                row = await cur.fetchone()
+            current = self._lease(row) if row is not None else None
+            if current is not None and current.holder != holder:
+                expired = current.expires_at <= now
+                if not expired and not (dead is not None and dead(current.holder)):
+                    return current
+            acquired = current.acquired_at if current and current.holder == holder else now
+            lease = Lease(name, holder, acquired, now + ttl)
+            await db.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
+                " acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
+                (name, holder, _iso(lease.acquired_at), _iso(lease.expires_at)),
+            )
+        return lease
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        """Delete the lease row if `holder` holds it."""
+        async with self._write() as db:
+            cur = await db.execute(
+                "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
+            )
+            return cur.rowcount > 0
+
+    async def get_lease(self, name: str) -> Lease | None:
+        """The stored lease row, or None."""
+        row = await self._one("SELECT * FROM leases WHERE name = ?", (name,))
+        return self._lease(row) if row is not None else None
+
+    async def record_start(self, start: Start, *, forget_before: datetime) -> None:
+        """Insert one start and prune the old ones, in one transaction."""
+        async with self._write() as db:
+            await db.execute(
+                "INSERT INTO starts (at, waited_seconds) VALUES (?, ?)",
+                (_iso(start.at), start.waited.total_seconds()),
+            )
+            await db.execute("DELETE FROM starts WHERE at < ?", (_iso(forget_before),))
+
+    async def list_starts(self, since: datetime) -> list[Start]:
+        """Starts at or after `since`, oldest first (compared as datetimes, as leases are)."""
+        rows = await self._all("SELECT at, waited_seconds FROM starts")
+        found = [
+            Start(at, timedelta(seconds=r["waited_seconds"]))
+            for r in rows
+            if (at := _dt(r["at"])) is not None and at >= since
+        ]
+        return sorted(found, key=lambda s: s.at)
+
     async def counts(self) -> dict[str, int]:
         """Row counts per table."""
         out: dict[str, int] = {}
@@ -688,29 +859,93 @@ def _open_reader(path: str | Path) -> sqlite3.Connection:
     return reader
 
 
-async def connect(path: str | Path) -> SqliteStore:
-    """Open (creating if needed) and migrate the database at `path`; ':memory:' works too."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = await aiosqlite.connect(str(path), isolation_level=None)
-    db.row_factory = aiosqlite.Row
+def _open_error(path: str | Path, exc: BaseException) -> StoreError | None:
+    reason = fault_reason(exc)
+    if reason is None and isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+    return StoreError(f"store {path}: {reason}") if reason else None
+
+
+async def connect(path: str | Path, *, writable: bool = True) -> SqliteStore:
+    """Open (creating if needed) and migrate the database at `path`; ':memory:' works too.
+
+    Refused here, in a few seconds at most, with one line naming the path (StoreError): an
+    empty path or a directory, a file that cannot be opened or read, a file that is not a
+    SQLite database or is damaged (`PRAGMA quick_check`: it reads every page once, so a
+    truncated file is found now and not at the first `/hot` that reaches its end), and a store
+    that cannot be written (a write is tried and rolled back: SQLite opens a read-only file
+    without complaint and only refuses the first write, hours later). `writable=False`
+    skips that last check, for a caller that only reads (`hotpapers preview`).
+    """
+    text = str(path)
+    memory = text == ":memory:"
+    db: aiosqlite.Connection | None = None
+    reader: sqlite3.Connection | None = None
     try:
+        if not memory:
+            _prepare_path(text)
+            # Opened once in a worker thread first: when aiosqlite's own connect fails, its
+            # thread reports back to an event loop that `asyncio.run` may have closed already,
+            # which printed a traceback after the one-line error.
+            await asyncio.to_thread(_try_open, text)
+        db = await aiosqlite.connect(text, isolation_level=None)
+        db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA busy_timeout = 10000")
         await db.execute("PRAGMA journal_mode = WAL")
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
-        await migrate(db)
-    except BaseException:
-        await db.close()
-        raise
-    reader = None if str(path) == ":memory:" else _open_reader(path)
+        async with db.execute("PRAGMA quick_check(1)") as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] != "ok":
+            raise StoreError(
+                f"store {path}: the database file is damaged ({row[0] if row else '?'})"
+            )
+        version = await migrate(db)
+        if writable:
+            await _probe_write(db, version)
+        reader = None if memory else _open_reader(path)
+    except BaseException as exc:
+        # Close what was opened: aiosqlite's worker thread would otherwise keep the process
+        # alive after the error (an empty path used to hang the CLI here).
+        if reader is not None:
+            reader.close()
+        if db is not None:
+            with contextlib.suppress(Exception):
+                await db.close()
+        error = _open_error(path, exc)
+        if error is None:
+            raise
+        raise error from None
     return SqliteStore(db, reader)
 
 
+def _prepare_path(path: str) -> None:
+    """Refuse an empty path or a directory; create the file's folder if needed."""
+    if not path.strip():
+        raise StoreError("store path is empty: give the SQLite file, e.g. hotpapers.sqlite3")
+    if os.path.isdir(path):
+        raise StoreError(f"store {path}: is a directory, not a database file")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _try_open(path: str) -> None:
+    sqlite3.connect(path).close()
+
+
+async def _probe_write(db: aiosqlite.Connection, version: int) -> None:
+    """Try one write (the schema version, unchanged) and roll it back."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        await db.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            await db.execute("ROLLBACK")
+
+
 @asynccontextmanager
-async def open_store(path: str | Path) -> AsyncIterator[SqliteStore]:
+async def open_store(path: str | Path, *, writable: bool = True) -> AsyncIterator[SqliteStore]:
     """`async with open_store(path) as store:` — migrated on open, closed on exit."""
-    store = await connect(path)
+    store = await connect(path, writable=writable)
     try:
         yield store
     finally:

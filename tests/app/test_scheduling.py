@@ -145,9 +145,12 @@ async def test_restart_does_not_repost_even_after_the_nonce_window(
     assert len(posts_in(sandbox, ch["a"])) == 1 and len(posts_in(sandbox, ch["b"])) == 1
 
 
-async def test_403_marks_failing_shows_in_status_and_is_not_retried(
+async def test_403_marks_failing_shows_in_status_and_is_retried_on_a_long_backoff(
     sandbox: Sandbox, store: Store, clock: FakeClock
 ) -> None:
+    """A 403 is not retried every tick (Discord bans bots that make 10,000 invalid requests
+    in 10 minutes), but it is retried every 30 min, then hourly, so permissions that come
+    back are noticed without a moderator (issue 11)."""
     guild = await sandbox.control.add_guild("Lab", channels=["locked", "open"])
     ch = by_name(guild)
     clock.set(datetime(2021, 3, 13, 8, 0, tzinfo=UTC))
@@ -159,19 +162,25 @@ async def test_403_marks_failing_shows_in_status_and_is_not_retried(
         report = await bot.scheduler.tick()
         assert sorted(o.status for o in report.outcomes) == ["forbidden", "sent"]
         attempts = len(sandbox.control.requests("POST /channels/{channel_id}/messages", 403))
-        for _ in range(5):
+        for _ in range(2):
             clock.advance(minutes=10)
             await bot.scheduler.tick()
         assert len(sandbox.control.requests(POST, 403)) == attempts == 1
+        clock.advance(minutes=10)  # 30 min after the 403: one retry, still refused
+        await bot.scheduler.tick()
+        assert len(sandbox.control.requests(POST, 403)) == 2
+        for _ in range(5):  # the next retry waits an hour
+            clock.advance(minutes=10)
+            await bot.scheduler.tick()
+        assert len(sandbox.control.requests(POST, 403)) == 2
         sub = await store.get_subscription(ch["locked"])
         assert sub is not None and sub.failing_reason and "403" in sub.failing_reason
         r = await sandbox.control.invoke("digest status", permissions=MANAGE_GUILD)
         assert f"Failing channels: <#{ch['locked']}>" in r.content
         assert "Missing Permissions" in r.content
-        # A moderator fixes the permissions and subscribes again: the day is posted.
+        # A moderator fixes the permissions: the next retry posts the day, by itself.
         sandbox.control.forbid_channel(ch["locked"], False)
-        await subscribe(sandbox, ch["locked"], time="09:00")
-        clock.advance(minutes=1)
+        clock.advance(minutes=10)
         assert (await bot.scheduler.tick()).sent == 1
         assert len(posts_in(sandbox, ch["locked"])) == 1
         r = await sandbox.control.invoke("digest status", permissions=MANAGE_GUILD)
@@ -364,3 +373,32 @@ async def test_the_loop_ticks_by_itself_and_stops_gracefully(
         assert "Scheduler: running" in r.content
     assert not bot.scheduler.running
     assert len(posts_in(sandbox, cid)) == 1
+
+
+async def test_a_deleted_header_is_noticed_and_the_next_attempt_posts_a_fresh_complete_post(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    """Before: a broken detailed post was resumed onto its deleted header forever (issue 11)."""
+    guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+    cid = by_name(guild)["papers"]
+    clock.set(datetime(2021, 3, 13, 8, 0, tzinfo=UTC))
+    async with running_app(sandbox, store, clock, post_backoff_seconds=0.01) as bot:
+        await subscribe(sandbox, cid, time="09:00", format="detailed")
+        # The header goes out; opening its thread fails for longer than the post's attempts.
+        sandbox.control.inject_fault("POST /channels/*/messages/*/threads", status=503, times=4)
+        clock.set(datetime(2021, 3, 13, 9, 0, tzinfo=UTC))
+        report = await bot.scheduler.tick()
+        assert [o.status for o in report.outcomes] == ["failed"]
+        first = await store.get_post(cid, date(2021, 3, 12))
+        assert first is not None and first.status == "failed" and len(first.message_ids) == 1
+        sandbox.state.delete_message(first.message_ids[0])  # a moderator deletes the header
+        clock.advance(minutes=5)
+        report = await bot.scheduler.tick()
+        assert [(o.status, o.restarted) for o in report.outcomes] == [("sent", True)]
+        rec = await store.get_post(cid, date(2021, 3, 12))
+        assert rec is not None and rec.status == "sent" and rec.generation == 1
+        header = posts_in(sandbox, cid)
+        assert [int(m["id"]) for m in header] == rec.message_ids[:1]
+        assert header[0]["nonce"] == nonce_for(cid, date(2021, 3, 12), 0, 1)
+        thread = sandbox.control.messages(rec.thread_id or 0)
+        assert [int(m["id"]) for m in thread] == rec.message_ids[1:] and thread

@@ -163,9 +163,13 @@ async def test_403_marks_the_channel_failing_and_404_disables_it_others_get_thei
         assert outcomes[locked] == "forbidden" and outcomes[doomed] == "gone"
         assert_exactly_once(sandbox, healthy)
         assert digests(sandbox, locked) == []
-        clock.advance(minutes=30)
-        assert (await bot.scheduler.tick()).due == 0  # neither is retried forever
+        clock.advance(minutes=29)
+        assert (await bot.scheduler.tick()).due == 0  # neither is retried every tick
         assert len(sandbox.control.requests(POST, 403)) == 1
+        clock.advance(minutes=1)  # the 403 is retried on a long backoff; the 404 never
+        report = await bot.scheduler.tick()
+        assert [(o.channel_id, o.status) for o in report.outcomes] == [(locked, "forbidden")]
+        assert len(sandbox.control.requests(POST, 403)) == 2
         await still_up(sandbox)
         text = await status(sandbox)
         assert f"<#{locked}> · **failing**: 403 Forbidden: Missing Permissions" in text, text

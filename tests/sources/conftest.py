@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+import re
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,3 +221,24 @@ async def store(tmp_path: Path) -> AsyncIterator[Any]:
     """The real SQLite store in a temp dir."""
     async with open_store(tmp_path / "hotpapers.sqlite3") as s:
         yield s
+
+
+# --- source errors: a sentence for people, a detail for the log ----------------------------
+
+
+@contextmanager
+def raises_source(kind: type[Exception], pattern: str) -> Iterator[pytest.ExceptionInfo[Any]]:
+    """Like `pytest.raises(kind, match=pattern)`, but `pattern` may match the error's sentence
+    or its `detail` (the URLs and body excerpts a SourceError keeps for the log only)."""
+    with pytest.raises(kind) as info:
+        yield info
+    seen = f"{info.value}\n{getattr(info.value, 'detail', '')}"
+    assert re.search(pattern, seen), f"{pattern!r} not in {seen!r}"
+
+
+def assert_plain_sentence(error: BaseException, *names: str) -> None:
+    """A member-safe message: one sentence naming the source, no URL, no exception repr."""
+    text = str(error)
+    assert any(name in text for name in names), text
+    for leak in ("http://", "https://", "Error:", "Traceback", "/tmp/", "Errno", "<"):
+        assert leak not in text, text

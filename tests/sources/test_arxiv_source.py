@@ -17,7 +17,14 @@ from bot.sources.arxiv import ArxivClient, enrich, parse_feed
 from bot.sources.base import SourceFactory
 from bot.sources.http import Fetched
 
-from .conftest import FakeClock, Upstreams, atom_feed, load_recording, unwrap_recording
+from .conftest import (
+    FakeClock,
+    Upstreams,
+    atom_feed,
+    load_recording,
+    raises_source,
+    unwrap_recording,
+)
 
 
 def fetched(body: bytes, status: int = 200, content_type: str = "application/atom+xml") -> Fetched:
@@ -59,15 +66,15 @@ def test_current_format_with_root_namespaces_and_a_title_of_zero() -> None:
 def test_recorded_error_feed_is_an_error_never_a_paper() -> None:
     rec = load_recording("id_abc_s0_m100_b79c8dcf6bc3.json")
     assert rec.status == 400
-    with pytest.raises(
-        SourceError, match=r"arxiv: .*HTTP 400 .*error: incorrect id format for abc"
+    with raises_source(
+        SourceError, r"arXiv refused the request \(HTTP 400\): incorrect id format for abc"
     ):
         parse_feed(fetched(rec.body, status=rec.status))
 
 
 def test_error_entry_is_rejected_even_with_status_200() -> None:
     rec = load_recording("id_abc_s0_m100_b79c8dcf6bc3.json")
-    with pytest.raises(SourceError, match="incorrect id format for abc"):
+    with raises_source(SourceError, "incorrect id format for abc"):
         parse_feed(fetched(rec.body, status=200))
 
 
@@ -76,7 +83,7 @@ async def test_error_feed_through_the_client_is_rejected_without_retry(
 ) -> None:
     rec = load_recording("id_abc_s0_m100_b79c8dcf6bc3.json")
     upstreams.arxiv_override = lambda req: httpx.Response(400, content=rec.body)
-    with pytest.raises(SourceError, match="incorrect id format for abc"):
+    with raises_source(SourceError, "incorrect id format for abc"):
         await arxiv_client(client, sources_config, clock).fetch_many(["2104.12255"])
     assert upstreams.count("arxiv.test") == 1
 
@@ -119,7 +126,7 @@ BARE_DTD = b"""<?xml version="1.0"?>
 
 @pytest.mark.parametrize("body", [BOMB, XXE, BARE_DTD], ids=["billion-laughs", "xxe", "dtd"])
 def test_entity_expansion_and_dtds_are_refused(body: bytes) -> None:
-    with pytest.raises(UpstreamFormatError, match="refused a body with a DTD or entity"):
+    with raises_source(UpstreamFormatError, "refused a body with a DTD or entity"):
         parse_feed(fetched(body))
 
 
@@ -143,7 +150,7 @@ def test_entity_expansion_and_dtds_are_refused(body: bytes) -> None:
     ids=["html-doctype", "html", "rss", "truncated", "empty", "text", "bad-entry-id"],
 )
 def test_garbage_is_a_clear_error(body: bytes, message: str) -> None:
-    with pytest.raises(UpstreamFormatError, match=message):
+    with raises_source(UpstreamFormatError, message):
         parse_feed(fetched(body, content_type="text/html"))
 
 
@@ -176,7 +183,7 @@ async def test_ids_are_sent_version_less_and_deduplicated(
 async def test_invalid_id_fails_before_any_request(
     upstreams: Upstreams, client: httpx.AsyncClient, sources_config: SourcesConfig, clock: FakeClock
 ) -> None:
-    with pytest.raises(UserInputError, match="not an arXiv id: 'abc'"):
+    with raises_source(UserInputError, "not an arXiv id: 'abc'"):
         await arxiv_client(client, sources_config, clock).fetch_many(["2103.06874", "abc"])
     assert upstreams.requests == []
 

@@ -15,7 +15,7 @@ from bot.errors import SourceError
 from bot.sources.base import Source, build_source
 from bot.sources.cache import ensure_digest, get_digest, is_final, refresh_digest
 
-from .conftest import FakeClock, Upstreams, hf_day
+from .conftest import FakeClock, Upstreams, hf_day, raises_source
 
 PAST = date(2025, 3, 31)
 NOW = datetime(2025, 4, 2, 9, 0, tzinfo=UTC)  # PAST is two days ago
@@ -160,14 +160,14 @@ async def test_failure_with_nothing_stored_raises_and_records_health(
 ) -> None:
     upstreams.hf_override = lambda req: httpx.Response(200, text="<html>oops</html>")
     src = source("hf+arxiv", client, sources_config, clock)
-    with pytest.raises(SourceError, match="hf: expected a JSON array"):
+    with raises_source(SourceError, "Hugging Face sent something that is not JSON"):
         await get_digest(store, src, PAST, now=NOW, config=sources_config)
     assert await store.get_digest("hf+arxiv", PAST) is None
     assert (await store.counts())["digests"] == 0
     (health,) = await store.source_health()
     assert (health.source, health.ok, health.consecutive_failures) == ("hf+arxiv", False, 1)
     assert health.error is not None
-    assert "expected a JSON array" in health.error
+    assert health.error == "Hugging Face sent something that is not JSON."
 
 
 async def test_arxiv_failure_stores_no_unenriched_papers(
@@ -180,7 +180,7 @@ async def test_arxiv_failure_stores_no_unenriched_papers(
     upstreams.hf_pages[PAST.isoformat()] = hf_day(5)
     upstreams.arxiv_override = lambda req: httpx.Response(200, content=b"<feed")
     src = source("hf+arxiv", client, sources_config, clock)
-    with pytest.raises(SourceError, match="arxiv: not XML"):
+    with raises_source(SourceError, "arXiv sent something that is not XML"):
         await get_digest(store, src, PAST, now=NOW, config=sources_config)
     assert (await store.counts())["digests"] == 0
 

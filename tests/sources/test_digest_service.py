@@ -16,7 +16,7 @@ from bot.filters import PaperFilter, build_filter
 from bot.models import Digest, Paper
 from bot.sources.base import SourceFactory
 
-from .conftest import FakeClock, Upstreams, categories_for, hf_day
+from .conftest import FakeClock, Upstreams, categories_for, hf_day, raises_source
 
 NOW = datetime(2025, 4, 2, 9, 0, tzinfo=UTC)
 DAY = date(2025, 3, 31)
@@ -57,7 +57,7 @@ async def test_paper_lookup_failure_is_a_source_error(
     upstreams: Upstreams, client: httpx.AsyncClient, clock: FakeClock, store: Any
 ) -> None:
     upstreams.arxiv_override = lambda req: httpx.Response(200, content=b"<feed")
-    with pytest.raises(SourceError, match="arxiv"):
+    with raises_source(SourceError, "arxiv"):
         await service(client, store, clock).paper("2503.00007")
 
 

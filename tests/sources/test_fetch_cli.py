@@ -190,7 +190,7 @@ def test_fetch_reports_upstream_garbage_and_stores_nothing(
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert err[0].startswith("hotpapers fetch: error: hf: expected a JSON array")
+    assert err[0] == "hotpapers fetch: error: Hugging Face sent something that is not JSON."
     assert arxiv.paths == []
     assert stored(tmp_path / "hotpapers.sqlite3", "hf+arxiv", DAY) is None
 

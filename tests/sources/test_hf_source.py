@@ -14,7 +14,7 @@ from bot.ranking import score_label
 from bot.sources.base import build_source
 from bot.sources.hf import HFSource, parse_item
 
-from .conftest import FakeClock, Upstreams, hf_day, hf_items
+from .conftest import FakeClock, Upstreams, hf_day, hf_items, raises_source
 
 DAY = date(2025, 3, 31)
 
@@ -115,13 +115,13 @@ async def test_server_ignoring_the_page_parameter_does_not_loop(
                 text="<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
                 headers={"content-type": "text/html"},
             ),
-            r"hf: expected a JSON array .* got text/html that is not JSON .*'<!DOCTYPE html>",
+            r"expected a JSON array .* got text/html \(JSONDecodeError.*'<!DOCTYPE html>",
         ),
-        (httpx.Response(200, text=json.dumps(hf_items())[:700]), r"hf: expected a JSON array"),
-        (httpx.Response(200, text=""), r"hf: empty body"),
-        (httpx.Response(200, text="   \n"), r"hf: empty body"),
-        (httpx.Response(200, json={"error": "Invalid"}), r"hf: expected a JSON array .* got dict"),
-        (httpx.Response(200, json=["a", 1, None]), r"none of the 3 items .* item is str"),
+        (httpx.Response(200, text=json.dumps(hf_items())[:700]), r"expected a JSON array"),
+        (httpx.Response(200, text=""), r"empty body"),
+        (httpx.Response(200, text="   \n"), r"empty body"),
+        (httpx.Response(200, json={"error": "Invalid"}), r"expected a JSON array .* got dict"),
+        (httpx.Response(200, json=["a", 1, None]), r"none of the items .* item is str"),
         (
             httpx.Response(200, json=[{"paper": {"id": "2503.00001", "upvotes": "many"}}]),
             r"paper.upvotes is 'many', not an integer",
@@ -134,7 +134,7 @@ async def test_server_ignoring_the_page_parameter_does_not_loop(
             httpx.Response(200, json=[{"paper": {"id": "not-an-id", "upvotes": 3, "title": "x"}}]),
             r"paper.id: not an arXiv id: 'not-an-id'",
         ),
-        (httpx.Response(200, content=b"\xff\xfe\x00garbage"), r"hf: expected a JSON array"),
+        (httpx.Response(200, content=b"\xff\xfe\x00garbage"), r"expected a JSON array"),
     ],
 )
 async def test_garbage_is_a_clear_format_error(
@@ -146,7 +146,7 @@ async def test_garbage_is_a_clear_format_error(
     message: str,
 ) -> None:
     upstreams.hf_override = lambda req: response
-    with pytest.raises(UpstreamFormatError, match=message):
+    with raises_source(UpstreamFormatError, message):
         await hf(client, sources_config, clock).fetch_day(DAY)
 
 
@@ -168,7 +168,10 @@ async def test_invalid_date_400_is_a_source_error_without_retry(
     upstreams: Upstreams, client: httpx.AsyncClient, sources_config: SourcesConfig, clock: FakeClock
 ) -> None:
     upstreams.hf_override = lambda req: httpx.Response(400, json={"error": "Invalid date"})
-    with pytest.raises(SourceError, match=r"^hf: HTTP 400 from http://hf.test/api/daily_papers"):
+    with raises_source(
+        SourceError,
+        r"^Hugging Face answered HTTP 400\.\nHTTP 400 from http://hf.test/api/daily_papers",
+    ):
         await hf(client, sources_config, clock).fetch_day(DAY)
     assert upstreams.count("hf.test") == 1
 

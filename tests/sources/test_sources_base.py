@@ -16,7 +16,7 @@ from bot.sources.base import EnrichedSource, Source, SourceFactory, build_source
 from bot.sources.hf import HFSource
 from bot.sources.hotpapers_url import HotPapersDirSource, HotPapersUrlSource
 
-from .conftest import SHARED, FakeClock, Upstreams, hf_day, hf_items
+from .conftest import SHARED, FakeClock, Upstreams, hf_day, hf_items, raises_source
 
 DAY = date(2025, 3, 31)
 HOTPAPERS = SHARED / "data" / "hotpapers"
@@ -57,7 +57,7 @@ def test_names_build_the_right_sources(sources_config: SourcesConfig) -> None:
     ],
 )
 def test_bad_names_are_config_errors(name: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with raises_source(ConfigError, message):
         build_source(name, SourcesConfig(), httpx.AsyncClient())
 
 
@@ -139,18 +139,18 @@ async def test_folder_source_searches_subfolders_of_the_shared_data() -> None:
 
 
 async def test_folder_without_the_day_is_a_source_error(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=r"hotpapers-md: no post for 2021-03-13 in "):
+    with raises_source(
+        SourceError,
+        r"^The Hot Papers posts have no post for 2021-03-13\.\nno post for 2021-03-13 in ",
+    ):
         await HotPapersDirSource(tmp_path).fetch_day(date(2021, 3, 13))
-    with pytest.raises(SourceError, match="is not a folder"):
+    with raises_source(SourceError, "is not a folder"):
         await HotPapersDirSource(tmp_path / "missing").fetch_day(date(2021, 3, 13))
 
 
 async def test_broken_post_is_an_upstream_format_error(tmp_path: Path) -> None:
     (tmp_path / "2021-03-12---Hot-Papers.md").write_text("<html>not a post</html>\n")
-    with pytest.raises(
-        UpstreamFormatError,
-        match=r"no readable post for 2021-03-12: .*Hot-Papers.md:1: not a Hot Papers digest",
-    ):
+    with raises_source(UpstreamFormatError, r"Hot-Papers.md:1: not a Hot Papers digest"):
         await HotPapersDirSource(tmp_path).fetch_day(date(2021, 3, 12))
 
 
@@ -158,7 +158,7 @@ async def test_post_of_another_day_is_refused(tmp_path: Path) -> None:
     # the file's name says the 13th, its content is the digest of the 12th
     text = (hotpapers_data() / SAMPLE).read_text(encoding="utf-8")
     (tmp_path / "2021-03-13---Hot-Papers.md").write_text(text, encoding="utf-8")
-    with pytest.raises(UpstreamFormatError, match="is the digest of 2021-03-12, not of 2021-03-13"):
+    with raises_source(UpstreamFormatError, "is the digest of 2021-03-12, not of 2021-03-13"):
         await HotPapersDirSource(tmp_path).fetch_day(date(2021, 3, 13))
 
 
@@ -178,7 +178,7 @@ async def test_url_source_fills_the_template_and_parses(clock: FakeClock) -> Non
         digest = await src.fetch_day(date(2021, 3, 12))
         assert seen == ["http://blog.test/posts/2021-03-12---Hot-Papers.md"]
         assert len(digest.papers) == 16
-        with pytest.raises(SourceError, match="hotpapers-md: HTTP 404"):
+        with raises_source(SourceError, "have no post for 2021-03-14.\nHTTP 404"):
             await src.fetch_day(date(2021, 3, 14))
 
 
@@ -190,10 +190,10 @@ async def test_url_source_rejects_non_digest_bodies(clock: FakeClock) -> None:
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         src = build_source("hotpapers-md", config, client, clock=clock, sleep=clock.sleep)
-        with pytest.raises(UpstreamFormatError, match="is not UTF-8 text"):
+        with raises_source(UpstreamFormatError, "is not UTF-8 text"):
             await src.fetch_day(date(2021, 3, 12))
 
 
 def test_url_template_must_hold_the_date() -> None:
-    with pytest.raises(ValueError, match=r"must contain \{date\}"):
+    with raises_source(ValueError, r"must contain \{date\}"):
         HotPapersUrlSource(None, "http://blog.test/latest.md")  # type: ignore[arg-type]

@@ -2,7 +2,8 @@
 --
 -- posts.status gains 'empty' (nothing to post, `error` says why) and 'missed' (the bot was down
 -- past the catch-up window, `error` says when it came back); `late` marks a day posted on a
--- moderator's request after its window. SQLite cannot alter a CHECK, so the table is rebuilt.
+-- moderator's request after its window; `generation` (part of every nonce) is bumped when a
+-- post whose thread or header was deleted starts again from scratch. SQLite cannot alter a CHECK, so the table is rebuilt.
 
 CREATE TABLE posts_new (
     channel_id   INTEGER NOT NULL,
@@ -19,6 +20,7 @@ CREATE TABLE posts_new (
     created_at   TEXT NOT NULL,
     posted_at    TEXT,
     late         INTEGER NOT NULL DEFAULT 0 CHECK (late IN (0, 1)),
+    generation   INTEGER NOT NULL DEFAULT 0,  -- bumped when a broken post starts afresh
     PRIMARY KEY (channel_id, day)
 );
 INSERT INTO posts_new (channel_id, day, guild_id, source, nonce, status, message_ids, thread_id,
@@ -28,6 +30,9 @@ INSERT INTO posts_new (channel_id, day, guild_id, source, nonce, status, message
 DROP TABLE posts;
 ALTER TABLE posts_new RENAME TO posts;
 CREATE INDEX posts_by_guild ON posts (guild_id, day);
+
+-- When a failing channel last failed, so its long retry backoff survives a restart.
+ALTER TABLE subscriptions ADD COLUMN failing_at TEXT;
 
 -- The poster lease: one row per named lease; a process posts only while it holds it.
 CREATE TABLE leases (

@@ -1,0 +1,48 @@
+"""The source boundary: whatever goes wrong inside a source leaves it as one `SourceError`.
+
+A parser meeting a body nobody foresaw (a number where a list was, a truncated feed, a null)
+may raise any exception type. Callers (the scheduler, `/hot`, `hotpapers fetch`) contain
+`SourceError`; anything else would escape them and stop unrelated work. So each source wraps
+its work in `boundary(...)`: a `SourceError` or a user error passes through unchanged, any other
+`Exception` becomes an `UpstreamFormatError` with a plain sentence naming the source, the
+original chained (`from exc`) for the log and never shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bot.errors import SourceError, UpstreamFormatError, UserInputError
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    "hf": "Hugging Face",
+    "arxiv": "arXiv",
+    "hotpapers-md": "The Hot Papers posts",
+}
+
+
+def title(name: str) -> str:
+    """The name people know a source by: "hf+arxiv" is "Hugging Face (with arXiv)"."""
+    base, plus, extra = name.partition("+")
+    shown = TITLES.get(base, base)
+    return f"{shown} (with {TITLES.get(extra, extra)})" if plus else shown
+
+
+@contextmanager
+def boundary(name: str, what: str) -> Iterator[None]:
+    """Turn any exception but SourceError/UserInputError into a SourceError naming `name`.
+
+    `what` says what was being done, for the sentence ("sent a day I could not read").
+    """
+    try:
+        yield
+    except (SourceError, UserInputError):
+        raise
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"[:500]
+        log.warning("%s: %s: %s", name, what, detail, exc_info=exc)
+        raise UpstreamFormatError(f"{title(name)} {what}.", detail=detail) from exc
