@@ -19,6 +19,9 @@ SURVIVED = frozenset(
     {
         "rate_limits_short",
         "server_errors",
+        "server_errors_after",
+        "source_exceptions",
+        "deleted_threads",
         "forbidden",
         "deleted_channels",
         "gateway",
@@ -28,16 +31,10 @@ SURVIVED = frozenset(
 )
 # Classes main fails today, and the fix each one waits for.
 PENDING = {
-    "source_exceptions": "scheduler isolation: a source raising a non-SourceError (ValueError, "
-    "KeyError, ...) escapes tick() (integrator: per-unit error boundary in bot/app/scheduler.py)",
     "slow_upstream": "deadlines: a slow-drip upstream never trips the per-read timeout and hangs "
     "the tick (total deadline on upstream requests / per-unit deadline in the scheduler)",
     "rate_limits_long": "deadlines: discord.py sleeps out a long 429 (route or global) inside the "
     "fan-out (max_ratelimit_timeout, reschedule; a global 429 pauses posting)",
-    "server_errors_after": "exactly-once without Discord's nonce window: after a 5xx whose message "
-    "was created, the publisher resends without scanning the channel (duplicate)",
-    "deleted_threads": "recoverable state: a deleted digest thread marks the channel failing "
-    "forever; later days are never posted (bot/publish.py)",
     "second_process": "one poster per store: a second process on the same store posts too "
     "(PosterLease, Scheduler(lease=...))",
 }
@@ -88,12 +85,6 @@ async def test_each_pending_fault_class_on_its_own(fault_class: str) -> None:
     assert report.ok, report.summary()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs fix: every (subscription, day) ends in a stated outcome — `empty` with the "
-    "reason (post_empty off, filters removed all), `missed`/`failed` for a day the source "
-    "never had (integrator: scheduler and publisher outcomes, issue 11 item 4)",
-)
 async def test_every_day_ends_in_a_stated_outcome() -> None:
     """No faults, strict outcomes: no day silently absent, no 'sent' without a message."""
     report = await run_soak(SoakConfig(seed=5, days=CLASS_DAYS, strict_outcomes=True))
