@@ -296,12 +296,26 @@ class Control:
         return member
 
     async def delete_channel(self, channel_id: int) -> None:
-        """Delete a channel (later requests to it get 404 / 10003); CHANNEL_DELETE."""
+        """Delete a channel (later requests to it get 404 / 10003); CHANNEL_DELETE, or for a
+        thread THREAD_DELETE with its id, guild, parent and type (events/gateway-events.mdx:634
+        "Sent when a thread relevant to the current user is deleted. The inner payload is a
+        subset of the channel object, containing just the id, guild_id, parent_id, and type")."""
         try:
             channel = self.state.remove_channel(channel_id)
         except KeyError:
             raise SandboxError(f"no channel {channel_id}") from None
-        await self.sb.gateway.dispatch("CHANNEL_DELETE", channel.to_json())
+        if channel.type in THREAD_TYPES:
+            await self.sb.gateway.dispatch(
+                "THREAD_DELETE",
+                {
+                    "id": str(channel.id),
+                    "guild_id": str(channel.guild_id),
+                    "parent_id": str(channel.parent_id),
+                    "type": channel.type,
+                },
+            )
+        else:
+            await self.sb.gateway.dispatch("CHANNEL_DELETE", channel.to_json())
         await self.state.notify()
 
     def forbid_channel(self, channel_id: int, forbidden: bool = True) -> None:

@@ -383,3 +383,30 @@ async def test_an_interaction_from_another_guilds_channel_is_refused(sandbox: Sa
     b = await sandbox.control.add_guild("B")
     with pytest.raises(SandboxError, match="not in guild"):
         await sandbox.control.invoke("anything", guild_id=a.id, channel_id=first(b))
+
+
+async def test_deleting_a_thread_dispatches_thread_delete_not_channel_delete() -> None:
+    """events/gateway-events.mdx:634: "Sent when a thread relevant to the current user is
+    deleted. The inner payload is a subset of the channel object, containing just the `id`,
+    `guild_id`, `parent_id`, and `type` fields." (Found by the soak: the sandbox sent a
+    CHANNEL_DELETE of a thread, which discord-api-types rejects.)"""
+
+    from bot.sandbox.testing import running_sandbox
+
+    seen: list[tuple[str, Any]] = []
+    async with running_sandbox() as sb:
+        guild = await sb.control.add_guild("Lab", channels=["papers"])
+        (parent,) = guild.channels
+        thread = sb.state.add_channel(guild.id, "t", type=11, parent_id=parent)
+
+        async def record(event: str, data: Any, *args: Any, **kw: Any) -> None:
+            seen.append((event, data))
+
+        sb.gateway.dispatch = record  # type: ignore[method-assign]
+        await sb.control.delete_channel(thread.id)
+        await sb.control.delete_channel(parent)
+    assert seen[0] == (
+        "THREAD_DELETE",
+        {"id": str(thread.id), "guild_id": str(guild.id), "parent_id": str(parent), "type": 11},
+    )
+    assert seen[1][0] == "CHANNEL_DELETE" and seen[1][1]["id"] == str(parent)

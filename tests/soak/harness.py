@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 import random
 import tempfile
@@ -65,7 +64,7 @@ from aiohttp import web
 
 from bot.app.bot import HotPapersBot, intents
 from bot.app.endpoints import configure_endpoints
-from bot.app.scheduler import Scheduler
+from bot.app.lease import PosterLease
 from bot.config import Config, parse_config
 from bot.errors import SourceError
 from bot.models import PostRecord, Subscription
@@ -246,17 +245,9 @@ def soak_config(cfg: SoakConfig) -> Config:
     )
 
 
-def lease_for(store: SqliteStore, holder: str, clock: ManualClock) -> object | None:
-    """A poster lease for one process, if the code has one (issue 11 item 3), else None.
-
-    The lease helper adds `PosterLease` to the store package; this looks for it so the
-    second-process class starts to pass the day it lands. Adjust here if its API differs.
-    """
-    for module in ("bot.store.lease", "bot.lease", "bot.app.lease"):
-        with contextlib.suppress(ImportError, AttributeError):
-            cls = __import__(module, fromlist=["PosterLease"]).PosterLease
-            return cls(store, holder=holder, clock=clock)
-    return None
+def lease_for(store: SqliteStore, holder: str, clock: ManualClock) -> PosterLease:
+    """The poster lease of one simulated process (issue 11 item 3), on the soak's clock."""
+    return PosterLease(store, holder=holder, clock=clock)
 
 
 class Process:
@@ -289,13 +280,9 @@ class Process:
             run_scheduler=False,
             post_attempts=3,
             post_backoff_seconds=0.01,
+            lease=lease_for(store, name, clock) if cfg.lease else None,
             **sandbox_bot_options(intents=intents()),
         )
-        lease = lease_for(store, name, clock) if cfg.lease else None
-        if "lease" in inspect.signature(Scheduler).parameters:
-            bot.scheduler = Scheduler(
-                store, bot.publisher, bot.digests, config, clock=clock, lease=lease
-            )  # type: ignore[call-arg]
         proc = cls(name, bot, store)
 
         async def _no_wait(shard_id: int | None, *, initial: bool = False) -> None:
