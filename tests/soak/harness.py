@@ -237,9 +237,16 @@ def soak_config(cfg: SoakConfig) -> Config:
                 "default": world.SOURCE,
                 "timeout_seconds": cfg.upstream_timeout,
                 "max_retries": 0,
+                # a slow-drip upstream is cut off by the total deadline, well inside the
+                # harness's stalled-tick bound (tick_deadline)
+                "request_deadline_seconds": 2.0,
             },
             "discord": {"requests_per_second": 1000.0, "max_concurrent_posts": 50},
-            "schedule": {"tick_seconds": GRID.total_seconds(), "catch_up_hours": GRACE_HOURS},
+            "schedule": {
+                "tick_seconds": GRID.total_seconds(),
+                "catch_up_hours": GRACE_HOURS,
+                "fetch_deadline_seconds": 4.0,
+            },
         },
         env={},
     )
@@ -283,6 +290,10 @@ class Process:
             lease=lease_for(store, name, clock) if cfg.lease else None,
             **sandbox_bot_options(intents=intents()),
         )
+        if bot.scheduler.global_limit is not None:
+            # Discord's global wait, like everything else here, runs on the simulated clock:
+            # measured in real seconds, a 300 s limit would span dozens of simulated ticks.
+            bot.scheduler.global_limit.clock = lambda: clock().timestamp()
         proc = cls(name, bot, store)
 
         async def _no_wait(shard_id: int | None, *, initial: bool = False) -> None:

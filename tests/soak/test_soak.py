@@ -29,13 +29,11 @@ SURVIVED = frozenset(
         "gateway",
         "restarts",
         "clock_jumps",
+        "slow_upstream",
     }
 )
 # Classes main fails today, and the fix each one waits for.
-PENDING = {
-    "slow_upstream": "deadlines: a slow-drip upstream never trips the per-read timeout and hangs "
-    "the tick (total deadline on upstream requests / per-unit deadline in the scheduler)",
-}
+PENDING: dict[str, str] = {}
 assert SURVIVED | PENDING.keys() == set(FAULT_CLASSES), "every fault class is in one list"
 
 MONTH_SEEDS = (11, 23)
@@ -90,7 +88,6 @@ async def test_every_day_ends_in_a_stated_outcome() -> None:
     assert report.ok, report.summary()
 
 
-@pytest.mark.xfail(strict=True, reason="needs every fix of issue 11 (see PENDING)")
 async def test_everything_at_once_strict() -> None:
     """Every class mixed, strict outcomes: the soak of the issue's "Done when"."""
     report = await run_soak(
