@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app.lease import PosterLease
-from bot.app.startup import crash_loop_delay
+from bot.app.startup import backoff_before_connecting, crash_loop_delay
 from bot.config import parse_config
 from bot.errors import ConfigError, StoreError
 from bot.store import open_store
@@ -80,3 +80,22 @@ def test_an_api_base_with_a_control_character_is_refused_at_load(value: str) -> 
     and the raw value (still holding the control character) goes to discord.py/httpx."""
     with pytest.raises(ConfigError, match="api_base"):
         parse_config({"discord": {"api_base": value}})
+
+
+@pytest.mark.parametrize("garbage", ["garbage", "2026-12-01 11:59:00"])
+async def test_a_garbage_start_row_does_not_crash_every_start(
+    store: SqliteStore, garbage: str
+) -> None:
+    """One unreadable row in `starts` (hand-edited, a naive time written by sqlite's
+    datetime('now')) must not make backoff_before_connecting raise: it runs before every
+    connect, so a crash there is a crash loop with no backoff at all. Expected: the row is
+    skipped (or a one-line StoreError). Today _dt()/the comparison raise ValueError/TypeError
+    out of list_starts()."""
+    await store._db.execute("INSERT INTO starts (at) VALUES (?)", (garbage,))
+    slept: list[float] = []
+
+    async def sleep(s: float) -> None:
+        slept.append(s)
+
+    with contextlib.suppress(StoreError):
+        await backoff_before_connecting(store, clock=lambda: T0, sleep=sleep)
