@@ -62,7 +62,8 @@ def _url(value: str, schemes: tuple[str, ...], *, empty_ok: bool) -> str:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError:
         parts = None
-    if parts is None or parts.scheme not in schemes or not parts.hostname or " " in value:
+    blank = any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value)
+    if parts is None or parts.scheme not in schemes or not parts.hostname or blank:
         want = " or ".join(f"{s}://" for s in schemes)
         raise ValueError(f"{value!r} is not a URL ({want}host/…)")
     return value

@@ -86,8 +86,13 @@ def holder_is_gone(holder: str, *, me: str | None = None) -> bool:
         return False
     pid = int(parts[1])
     if pid == os.getpid():
-        return holder != me  # an earlier start of this same PID (e.g. PID 1 in a container)
+        # An earlier start of this same PID (e.g. PID 1 in a container) is gone; another
+        # lease object alive in this very process is not.
+        return holder != me and holder not in _LIVE_HOLDERS
     return not _running(pid)
+
+
+_LIVE_HOLDERS: set[str] = set()  # holder ids of the PosterLease objects alive in this process
 
 
 class PosterLease:
@@ -105,6 +110,7 @@ class PosterLease:
     ) -> None:
         self.store = store
         self.holder = holder or new_holder()
+        _LIVE_HOLDERS.add(self.holder)
         self.ttl = ttl
         self.clock = clock
         self.sleep = sleep
@@ -213,3 +219,4 @@ class PosterLease:
                 async with asyncio.timeout(self.interval):
                     await self.store.release_lease(self.name, self.holder)
             self.lease = None
+        _LIVE_HOLDERS.discard(self.holder)

@@ -45,6 +45,8 @@ def quick_restarts(starts: list[Start], now: datetime, quick: timedelta) -> int:
     """How many of `starts` (oldest first) form an unbroken chain of quick runs up to now."""
     chain = 0
     later = now  # when the start after the one looked at began
+    # a start "in the future" (the clock stepped back since) counts as now, not as a long run
+    starts = [s if s.connected_at <= now else Start(min(s.at, now)) for s in starts]
     for start in reversed(starts):
         ran = later - start.connected_at
         if ran >= quick or ran < timedelta(0):

@@ -96,7 +96,16 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def _dt(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    """A stored time, aware (UTC when stored naive); an unreadable one is None, not a crash
+    (a row edited by hand or by another tool must not stop every start)."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        log.warning("ignoring an unreadable stored time %r", text[:40])
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # A paper row: its own columns, the entry's score, and the four JSON columns joined into one
@@ -764,8 +773,9 @@ class SqliteStore:
     @staticmethod
     def _lease(row: Any) -> Lease:
         acquired, expires = _dt(row["acquired_at"]), _dt(row["expires_at"])
-        assert acquired is not None and expires is not None
-        return Lease(row["name"], row["holder"], acquired, expires)
+        # an unreadable row counts as long expired, so the next acquire overwrites it
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        return Lease(row["name"], row["holder"], acquired or epoch, expires or epoch)
 
     async def acquire_lease(
         self,
