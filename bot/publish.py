@@ -398,6 +398,49 @@ class Publisher:
             out.restarted = True
             return out
 
+    async def reconcile(self, sub: Subscription, digest: Digest) -> PostRecord | None:
+        """Record what an unfinished post left in its channel, sending nothing.
+
+        For a day given up when its catch-up window closed: a message whose send went
+        through but whose answer was lost (a kill, a deadline) would otherwise stay in the
+        channel unknown to the ledger. Reads the channel (and the thread) back once and
+        adopts those messages, as a resume would. Returns the updated row.
+        """
+        channel, day = sub.channel_id, digest.day
+        async with self._lock(channel):
+            record = await self.store.get_post(channel, day)
+            if record is None or record.status not in ("pending", "failed"):
+                return record
+            view = _as_claimed(compose(sub, digest), digest, record.arxiv_ids)
+            in_channel, in_thread = plan(sub, view, candidates=len(digest.papers))
+            total = len(in_channel) + len(in_thread)
+            nonces = [nonce_for(channel, day, i, record.generation) for i in range(total)]
+            progress = _Progress(self, record, resuming=True)
+            try:
+                done = progress.ids[: len(in_channel)]
+                if len(done) < len(in_channel):
+                    seen = await progress._look(channel)
+                    for i in range(len(done), len(in_channel)):
+                        found = progress._match(seen, in_channel[i], nonces[i], done)
+                        if found is None:
+                            break
+                        done.append(found)
+                    progress.ids[:] = done
+                if in_thread and progress.thread_id is not None and len(done) == len(in_channel):
+                    part = progress.ids[len(in_channel) :]
+                    seen = await progress._look(progress.thread_id)
+                    for i in range(len(part), len(in_thread)):
+                        j = len(in_channel) + i
+                        found = progress._match(seen, in_thread[i], nonces[j], part)
+                        if found is None:
+                            break
+                        part.append(found)
+                    progress.ids[len(in_channel) :] = part
+            except PostError as exc:
+                log.info("cannot read back %s in %s to reconcile: %s", day, channel, exc)
+            await progress.save(record.status, record.error)
+            return await self.store.get_post(channel, day)
+
     async def _attempt(
         self,
         sub: Subscription,

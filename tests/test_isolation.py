@@ -258,3 +258,35 @@ async def test_without_the_lease_nothing_is_posted(store: Store) -> None:
     assert discord.channels == {} and (await store.list_posts()) == []
     lease.held = True
     assert (await scheduler.tick()).sent == 1
+
+
+async def test_a_post_given_up_at_its_window_keeps_what_it_left_in_the_ledger(
+    store: Store,
+) -> None:
+    """Found by the strict soak: a send that went through but whose answer was lost (a kill
+    mid-send), then the window closing before a resume, left the header in the channel and
+    not in the ledger. Settling now reads the channel back and records it."""
+    from tests.test_publish import Crash
+
+    await store.save_digest(GOOD.model_copy(update={"source": "good"}))
+    await subscribe(store, 1, "good", format="detailed")
+    discord = FakeDiscord(crash_after=1)  # the header is created; the process dies
+    scheduler, _, _ = build(
+        store, {"good": GOOD}, discord=discord, cfg=config(catch_up_hours=2)
+    )
+    with pytest.raises(Crash):
+        await scheduler.tick()
+    header = [int(m["id"]) for m in discord.channels[1]]
+    assert len(header) == 1
+    row = await store.get_post(1, DAY)
+    assert row is not None and row.status == "pending" and row.message_ids == []
+    # the bot comes back only after the window closed
+    fresh, _, fresh_clock = build(
+        store, {"good": GOOD}, discord=discord, cfg=config(catch_up_hours=2)
+    )
+    fresh_clock.set(NINE + timedelta(hours=3))
+    report = await fresh.tick()
+    rec = await store.get_post(1, DAY)
+    assert rec is not None and rec.status == "failed" and rec.message_ids == header
+    assert rec.error is not None and rec.error.startswith("gave up when the catch-up window closed")
+    assert [r.channel_id for r in report.settled] == [1]

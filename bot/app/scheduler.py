@@ -408,6 +408,7 @@ class Scheduler:
                 continue
             why = self._why.pop(key, None) or (row.error if row else None) or sub.failing_reason
             if row is not None:
+                await self._reconcile(sub, slot.day)
                 reason = f"gave up when the catch-up window closed: {why or 'not completed'}"
                 await self.store.finish_post(
                     sub.channel_id, slot.day, status="failed", error=reason
@@ -438,6 +439,16 @@ class Scheduler:
         if settled:
             log.info("recorded %d day(s) whose catch-up window closed", len(settled))
         return settled
+
+    async def _reconcile(self, sub: Subscription, day: date) -> None:
+        """Best effort, bounded: adopt what a given-up post left in its channel."""
+        try:
+            async with asyncio.timeout(self.config.schedule.post_deadline_seconds):
+                digest = await self.digests.stored(sub.source, day)
+                if digest is not None:
+                    await self.publisher.reconcile(sub, digest)
+        except Exception:
+            log.exception("could not reconcile %s in channel %s", day, sub.channel_id)
 
     def _forget_before(self, now: datetime) -> None:
         horizon = now.date() - timedelta(days=7)
