@@ -271,9 +271,7 @@ async def test_a_post_given_up_at_its_window_keeps_what_it_left_in_the_ledger(
     await store.save_digest(GOOD.model_copy(update={"source": "good"}))
     await subscribe(store, 1, "good", format="detailed")
     discord = FakeDiscord(crash_after=1)  # the header is created; the process dies
-    scheduler, _, _ = build(
-        store, {"good": GOOD}, discord=discord, cfg=config(catch_up_hours=2)
-    )
+    scheduler, _, _ = build(store, {"good": GOOD}, discord=discord, cfg=config(catch_up_hours=2))
     with pytest.raises(Crash):
         await scheduler.tick()
     header = [int(m["id"]) for m in discord.channels[1]]

@@ -88,13 +88,6 @@ async def test_every_day_ends_in_a_stated_outcome() -> None:
     assert report.ok, report.summary()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open defect (issue 11): with every fault class mixed, ~12 header messages of one "
-    "day end up in channels but not in the ledger (seed 7: part 0, generation 0 of 2026-03-09); "
-    "likely a post cut off by a kill or the post deadline whose window closed before a resume "
-    "could adopt its message, so _settle gives the row up without reading the channel back",
-)
 async def test_everything_at_once_strict() -> None:
     """Every class mixed, strict outcomes: the soak of the issue's "Done when"."""
     report = await run_soak(
