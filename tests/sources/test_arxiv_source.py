@@ -183,7 +183,7 @@ async def test_ids_are_sent_version_less_and_deduplicated(
 async def test_invalid_id_fails_before_any_request(
     upstreams: Upstreams, client: httpx.AsyncClient, sources_config: SourcesConfig, clock: FakeClock
 ) -> None:
-    with raises_source(UserInputError, "not an arXiv id: 'abc'"):
+    with raises_source(UserInputError, "not an arXiv id: `abc`"):
         await arxiv_client(client, sources_config, clock).fetch_many(["2103.06874", "abc"])
     assert upstreams.requests == []
 

@@ -132,7 +132,7 @@ async def test_server_ignoring_the_page_parameter_does_not_loop(
         ),
         (
             httpx.Response(200, json=[{"paper": {"id": "not-an-id", "upvotes": 3, "title": "x"}}]),
-            r"paper.id: not an arXiv id: 'not-an-id'",
+            r"paper.id: not an arXiv id: `not-an-id`",
         ),
         (httpx.Response(200, content=b"\xff\xfe\x00garbage"), r"expected a JSON array"),
     ],
