@@ -43,8 +43,8 @@ async def serve(args: argparse.Namespace) -> None:
 
     from bot.app.bot import HotPapersBot, intents
     from bot.app.endpoints import configure_endpoints
-    from bot.sandbox.testing import SANDBOX_TOKEN, sandbox_bot_options
     from bot.store import open_store
+    from sandbox.testing import SANDBOX_TOKEN, sandbox_bot_options
 
     quiet()
     configure_endpoints(args.api_base, args.gateway)

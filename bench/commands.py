@@ -33,9 +33,9 @@ from _common import cpu_seconds, emit, machine, percentile, quiet
 
 from bot.app.bot import settle_gc
 from bot.models import Digest, Paper, Tweet
-from bot.sandbox.testing import running_sandbox
 from bot.store import open_store
 from bot.store.base import Store
+from sandbox.testing import running_sandbox
 
 SOURCE = "hotpapers-md"  # the config's default source, served from the store only
 FIRST_DAY = date(2008, 1, 1)

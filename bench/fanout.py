@@ -34,10 +34,10 @@ from bot.app.bot import HotPapersBot, intents
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
 from bot.render import render_digest
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import RequestRecord
-from bot.sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 from bot.store import open_store
+from sandbox.app import Sandbox
+from sandbox.state import RequestRecord
+from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 
 POST = "POST /channels/{channel_id}/messages"
 POST_TIME = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)  # the sample (2021-03-12) is complete

@@ -26,8 +26,8 @@ from _common import emit, machine, quiet
 
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
-from bot.sandbox.testing import running_sandbox
 from bot.store import open_store
+from sandbox.testing import running_sandbox
 
 NOW = datetime(2021, 3, 13, 12, 0, tzinfo=UTC)
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]

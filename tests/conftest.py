@@ -78,7 +78,7 @@ _contract = _load_contract_check()
 def contract_check(request: pytest.FixtureRequest) -> Any:
     """Validate every payload the sandbox emits in this test against discord-api-types
     (tests/contract/); the test fails on a violation. `@pytest.mark.no_contract` opts out."""
-    from bot.sandbox import observe
+    from sandbox import observe
 
     check = _contract.ContractCheck()
     with observe.watching(check):

@@ -14,8 +14,8 @@ import pytest
 
 from bot.models import Paper
 from bot.render import render_digest
-from bot.sandbox.validation import validate_body
 from bot.sources.hotpapers_md import parse_digest
+from sandbox.validation import validate_body
 
 # The exact shape of the failing input: abs without a scheme, pdf on a mirror with a version.
 DIGEST = """---

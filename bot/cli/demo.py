@@ -59,9 +59,9 @@ async def run_demo() -> tuple[dict[str, Any], dict[str, str]]:
     from bot.app.bot import HotPapersBot, intents
     from bot.cli.preview import sample_digest
     from bot.config import parse_config
-    from bot.sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
     from bot.schedule import ManualClock
     from bot.store import open_store
+    from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 
     config = parse_config(
         {"sources": {"default": "hotpapers-md"}, "schedule": {"catch_up_hours": 1}}, env={}

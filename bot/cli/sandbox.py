@@ -3,7 +3,7 @@
 The real bot connects to it unchanged when pointed at its API base and gateway URL (both printed
 at start). A JSON control API under /_sandbox adds guilds and channels, runs slash commands as a
 member and returns what the bot answered, lists messages, injects faults and resets; see the
-docstring of `bot.sandbox` or the README. Example:
+docstring of `sandbox` or the README. Example:
 
   hotpapers sandbox --port 8765 --guilds 2 --channels 3
   curl -s -X POST localhost:8765/_sandbox/interactions -d '{"command": "today"}'
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from bot.sandbox.app import Sandbox  # aiohttp and jsonschema load only for this command
+    from sandbox.app import Sandbox  # aiohttp and jsonschema load only for this command
 
     settings: dict[str, Any] = {
         "token": args.token,

@@ -13,10 +13,10 @@ import pytest
 from bot.app.bot import HotPapersBot, intents
 from bot.cli.preview import sample_digest
 from bot.config import Config, parse_config
-from bot.sandbox.app import Sandbox
-from bot.sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 from bot.store import open_store
 from bot.store.base import Store
+from sandbox.app import Sandbox
+from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 
 MANAGE_GUILD = 1 << 5
 SEND = (1 << 10) | (1 << 11)  # view channel, send messages

@@ -14,8 +14,8 @@ import discord
 import pytest
 
 from bot.cli.run import explain_start_error
-from bot.sandbox.testing import running_sandbox
-from bot.sandbox.validation import message_rules, validate_body
+from sandbox.testing import running_sandbox
+from sandbox.validation import message_rules, validate_body
 
 ROOT = Path(__file__).resolve().parents[2]
 CV_IDS = ["2103.06422", "2103.06871", "2103.06877", "2103.06561", "2103.06417"]

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox.app import Sandbox
 from bot.store.base import Store
+from sandbox.app import Sandbox
 from tests.app.conftest import MANAGE_GUILD, FakeClock, running_app
 
 CASES = sorted((Path(__file__).resolve().parent.parent / "corpus" / "commands").glob("*.json"))

@@ -9,9 +9,9 @@ import pytest
 
 from bot.app.bot import HotPapersBot
 from bot.cli.preview import sample_digest
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import Guild
 from bot.store.base import Store
+from sandbox.app import Sandbox
+from sandbox.state import Guild
 from tests.app.conftest import MANAGE_GUILD, FakeClock, running_app
 
 CV_IDS = [p.arxiv_id for p in sample_digest().papers if "cs.CV" in p.categories]

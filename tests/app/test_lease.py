@@ -14,8 +14,8 @@ import pytest
 
 from bot.app.lease import PosterLease
 from bot.cli.preview import sample_digest
-from bot.sandbox.app import Sandbox
 from bot.store import open_store
+from sandbox.app import Sandbox
 from tests.app.conftest import MANAGE_GUILD, SAMPLE_NOW, FakeClock, running_app
 from tests.app.test_scheduling import posts_in, subscribe
 

@@ -15,11 +15,11 @@ import pytest
 from bot.app.bot import HotPapersBot
 from bot.cli.preview import sample_digest
 from bot.models import PostRecord
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import EPHEMERAL, Guild
 from bot.sources.base import SourceFactory
 from bot.store import open_store
 from bot.store.base import Store
+from sandbox.app import Sandbox
+from sandbox.state import EPHEMERAL, Guild
 from tests.app.conftest import MANAGE_GUILD, FakeClock, make_config, running_app
 
 EPOCH_0312 = int(datetime(2021, 3, 12, 9, 0, tzinfo=UTC).timestamp())

@@ -16,11 +16,11 @@ import pytest
 from bot.cli.preview import sample_digest
 from bot.models import Digest, Subscription
 from bot.publish import nonce_for
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import Guild
 from bot.schedule import get_zone
 from bot.store import open_store
 from bot.store.base import Store
+from sandbox.app import Sandbox
+from sandbox.state import Guild
 from tests.app.conftest import MANAGE_GUILD, FakeClock, make_config, running_app
 
 POST = "POST /channels/{channel_id}/messages"

@@ -9,8 +9,8 @@ import pytest
 
 from bot.models import PostRecord
 from bot.publish import nonce_for
-from bot.sandbox.app import Sandbox
 from bot.store.base import Store
+from sandbox.app import Sandbox
 from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
     MANAGE_GUILD,
     FakeClock,

@@ -15,10 +15,10 @@ import pytest
 
 from bot.cli.preview import sample_digest
 from bot.render import ZWSP
-from bot.sandbox.app import Sandbox
 from bot.sources.base import SourceFactory
 from bot.store import open_store
 from bot.store.base import Store
+from sandbox.app import Sandbox
 from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
     MANAGE_GUILD,
     FakeClock,

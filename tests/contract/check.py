@@ -2,7 +2,7 @@
 
 The schemas in `schemas/` were generated once from the community `discord-api-types` package
 (MIT, see schemas/LICENSE and README.md), independently of the OpenAPI spec the sandbox
-validates requests with. `ContractCheck` is a `bot.sandbox.observe` observer: tests/conftest.py
+validates requests with. `ContractCheck` is a `sandbox.observe` observer: tests/conftest.py
 installs one around every test and fails the test if the sandbox emitted anything the types
 forbid (a required field missing, a wrong type, an unknown enum value, ...).
 """

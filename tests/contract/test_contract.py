@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.state import SandboxSettings, SandboxState
+from sandbox.state import SandboxSettings, SandboxState
 
 _spec = importlib.util.spec_from_file_location(
     "contract_check_t", Path(__file__).with_name("check.py")
@@ -40,7 +40,7 @@ def test_a_message_with_a_wrong_type_is_caught() -> None:
     state = SandboxState(SandboxSettings())
     guild = state.add_guild("Lab")
     channel = state.add_channel(guild.id, "general")
-    from bot.sandbox.state import Message
+    from sandbox.state import Message
 
     message = Message(id=1, channel_id=channel.id, guild_id=guild.id, author=state.bot_user)
     payload = message.to_json()

@@ -29,11 +29,11 @@ import pytest
 
 from bot.models import Subscription
 from bot.publish import nonce_for
-from bot.sandbox.app import Sandbox
-from bot.sandbox.testing import SANDBOX_TOKEN, running_sandbox
 from bot.schedule import due_slots, get_zone
 from bot.sources.hotpapers_md import parse_digest
 from bot.store import open_store
+from sandbox.app import Sandbox
+from sandbox.testing import SANDBOX_TOKEN, running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "bot" / "data" / "hot-papers-2021-03-12.md"

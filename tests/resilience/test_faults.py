@@ -24,10 +24,10 @@ from bot.app.bot import HotPapersBot
 from bot.config import SourcesConfig
 from bot.models import Subscription
 from bot.publish import nonce_for
-from bot.sandbox.app import Sandbox
 from bot.sources.base import SourceFactory
 from bot.store import open_store
 from bot.store.base import Store
+from sandbox.app import Sandbox
 from tests.app.conftest import MANAGE_GUILD, FakeClock, make_config, running_app
 from tests.sources.conftest import Upstreams, hf_day
 

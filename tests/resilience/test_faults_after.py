@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.app import Sandbox
 from bot.store.base import Store
+from sandbox.app import Sandbox
 from tests.app.conftest import FakeClock, make_config, running_app
 from tests.resilience.test_faults import POST, assert_exactly_once, still_up, subscribed_guild
 

@@ -10,9 +10,9 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import Guild
-from bot.sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
+from sandbox.app import Sandbox
+from sandbox.state import Guild
+from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 
 FRUITS = ["apple", "apricot", "banana", "cherry"]
 

@@ -12,9 +12,9 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import Guild
-from bot.sandbox.testing import running_bot
+from sandbox.app import Sandbox
+from sandbox.state import Guild
+from sandbox.testing import running_bot
 
 MESSAGES = "POST /channels/{channel_id}/messages"
 MANAGE_GUILD = 1 << 5

@@ -10,9 +10,9 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import Guild
-from bot.sandbox.testing import SANDBOX_TOKEN
+from sandbox.app import Sandbox
+from sandbox.state import Guild
+from sandbox.testing import SANDBOX_TOKEN
 
 
 async def get(sandbox: Sandbox, path: str, token: str = SANDBOX_TOKEN) -> aiohttp.ClientResponse:
@@ -59,7 +59,7 @@ async def test_shared_scope_429s_do_not_count() -> None:
     against you.*" """
     from aiohttp import web
 
-    from bot.sandbox.cloudflare import Cloudflare
+    from sandbox.cloudflare import Cloudflare
 
     sb = Sandbox(invalid_request_limit=1)
     edge = Cloudflare(sb)

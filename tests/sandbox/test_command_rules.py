@@ -15,11 +15,11 @@ from discord.ext import commands
 
 from bot.app.bot import HotPapersBot, intents
 from bot.config import parse_config
-from bot.sandbox.app import Sandbox
-from bot.sandbox.command_rules import command_problems
-from bot.sandbox.state import Guild
-from bot.sandbox.testing import SANDBOX_TOKEN, running_bot, sandbox_bot_options
 from bot.store import open_store
+from sandbox.app import Sandbox
+from sandbox.command_rules import command_problems
+from sandbox.state import Guild
+from sandbox.testing import SANDBOX_TOKEN, running_bot, sandbox_bot_options
 
 
 def cmd(name: str = "hot", description: str = "Top papers", **extra: Any) -> dict[str, Any]:

@@ -13,9 +13,9 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import PUBLIC_THREAD, Guild
-from bot.sandbox.testing import running_bot, sandbox_bot_options
+from sandbox.app import Sandbox
+from sandbox.state import PUBLIC_THREAD, Guild
+from sandbox.testing import running_bot, sandbox_bot_options
 
 FORUM = 15
 
@@ -187,7 +187,7 @@ async def test_button_clicks_reach_the_view(sandbox: Sandbox, ctx_bot: commands.
 async def test_clicking_a_missing_component_is_a_test_error(
     sandbox: Sandbox, ctx_bot: commands.Bot
 ) -> None:
-    from bot.sandbox.control import SandboxError
+    from sandbox.control import SandboxError
 
     posted = await sandbox.control.invoke("vote")
     assert posted.original is not None

@@ -9,9 +9,9 @@ from typing import Any
 import aiohttp
 from discord.ext import commands
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import Guild
-from bot.sandbox.testing import running_bot
+from sandbox.app import Sandbox
+from sandbox.state import Guild
+from sandbox.testing import running_bot
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:

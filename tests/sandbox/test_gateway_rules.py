@@ -16,9 +16,9 @@ import discord
 import pytest
 from discord.ext import commands
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import Guild
-from bot.sandbox.testing import SANDBOX_TOKEN, running_bot
+from sandbox.app import Sandbox
+from sandbox.state import Guild
+from sandbox.testing import SANDBOX_TOKEN, running_bot
 
 GATEWAY_DOC = "developers/events/gateway.mdx"
 IDENTIFY = {"token": SANDBOX_TOKEN, "intents": 513, "properties": {}}

@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import Guild
+from sandbox.app import Sandbox
+from sandbox.state import Guild
 
 AUTH = {"Authorization": "Bot sandbox-token"}
 

@@ -7,9 +7,9 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import EMBED_LINKS, SEND_MESSAGES, Guild
-from bot.sandbox.testing import running_bot, sandbox_bot_options
+from sandbox.app import Sandbox
+from sandbox.state import EMBED_LINKS, SEND_MESSAGES, Guild
+from sandbox.testing import running_bot, sandbox_bot_options
 
 
 def perms_bot(seen: dict[str, Any]) -> commands.Bot:

@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.state import (
+from sandbox.app import Sandbox
+from sandbox.state import (
     CREATE_PUBLIC_THREADS,
     EMBED_LINKS,
     READ_MESSAGE_HISTORY,
@@ -207,7 +207,7 @@ async def test_forum_and_media_channels_take_posts_only(
 
 
 def test_channel_type_16_is_in_the_overlaid_spec() -> None:
-    from bot.sandbox.validation import spec
+    from sandbox.validation import spec
 
     kinds = [b["const"] for b in spec()["components"]["schemas"]["ChannelTypes"]["oneOf"]]
     assert 16 in kinds and 15 in kinds
@@ -377,7 +377,7 @@ async def test_faults_after_the_effect(sandbox: Sandbox, api: Api, guild: Guild)
 
 
 async def test_an_interaction_from_another_guilds_channel_is_refused(sandbox: Sandbox) -> None:
-    from bot.sandbox.control import SandboxError
+    from sandbox.control import SandboxError
 
     a = await sandbox.control.add_guild("A")
     b = await sandbox.control.add_guild("B")
@@ -391,7 +391,7 @@ async def test_deleting_a_thread_dispatches_thread_delete_not_channel_delete() -
     `guild_id`, `parent_id`, and `type` fields." (Found by the soak: the sandbox sent a
     CHANNEL_DELETE of a thread, which discord-api-types rejects.)"""
 
-    from bot.sandbox.testing import running_sandbox
+    from sandbox.testing import running_sandbox
 
     seen: list[tuple[str, Any]] = []
     async with running_sandbox() as sb:

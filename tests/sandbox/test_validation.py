@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import validation
-from bot.sandbox.validation import embed_length, errors_tree, validate_body
+from sandbox import validation
+from sandbox.validation import embed_length, errors_tree, validate_body
 
 MESSAGES = "/channels/{channel_id}/messages"
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"

@@ -68,12 +68,12 @@ from bot.app.lease import PosterLease
 from bot.config import Config, parse_config
 from bot.errors import SourceError
 from bot.models import PostRecord, Subscription
-from bot.sandbox.app import Sandbox
-from bot.sandbox.faults import Fault
-from bot.sandbox.testing import SANDBOX_TOKEN, running_sandbox, sandbox_bot_options
 from bot.schedule import ManualClock, Slot
 from bot.store import connect
 from bot.store.sqlite import SqliteStore
+from sandbox.app import Sandbox
+from sandbox.faults import Fault
+from sandbox.testing import SANDBOX_TOKEN, running_sandbox, sandbox_bot_options
 from tests.soak import world
 
 log = logging.getLogger(__name__)
@@ -358,7 +358,7 @@ class SandboxTricks:
                 if spec[2] > 0 and Fault(0, route=spec[0]).matches(route, concrete):
                     spec[2] -= 1
                     fault = Fault(0, route=spec[0], status=spec[1])
-                    from bot.sandbox.rest import injected_response
+                    from sandbox.rest import injected_response
 
                     return injected_response(fault), None
         return response, limited

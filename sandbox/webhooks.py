@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.sandbox import validation
-from bot.sandbox.interactions import CALLBACK_TYPES
-from bot.sandbox.responses import ApiError, json_response, unknown_message
-from bot.sandbox.state import EPHEMERAL, JSON, LOADING, Message
+from sandbox import validation
+from sandbox.interactions import CALLBACK_TYPES
+from sandbox.responses import ApiError, json_response, unknown_message
+from sandbox.state import EPHEMERAL, JSON, LOADING, Message
 
 if TYPE_CHECKING:
-    from bot.sandbox.interactions import Interaction
-    from bot.sandbox.rest import RestApi
+    from sandbox.interactions import Interaction
+    from sandbox.rest import RestApi
 
 
 class InteractionRoutes:

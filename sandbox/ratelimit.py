@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from bot.sandbox.state import SandboxSettings
+from sandbox.state import SandboxSettings
 
 MAJOR_PARAMS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
 

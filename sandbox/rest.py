@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox import validation
-from bot.sandbox.faults import Fault
-from bot.sandbox.ratelimit import Verdict, retry_after_header
-from bot.sandbox.responses import ApiError, json_response, unknown_channel, unknown_message
-from bot.sandbox.state import (
+from sandbox import validation
+from sandbox.faults import Fault
+from sandbox.ratelimit import Verdict, retry_after_header
+from sandbox.responses import ApiError, json_response, unknown_channel, unknown_message
+from sandbox.state import (
     ANNOUNCEMENT_THREAD,
     CREATE_PRIVATE_THREADS,
     CREATE_PUBLIC_THREADS,
@@ -50,7 +50,7 @@ from bot.sandbox.state import (
     RequestRecord,
     User,
 )
-from bot.sandbox.webhooks import InteractionRoutes
+from sandbox.webhooks import InteractionRoutes
 
 # Channel types whose messages can start a thread, and the thread type each gets
 # (channel.mdx:587 "When called on a GUILD_TEXT channel, creates a PUBLIC_THREAD. When called on
@@ -60,7 +60,7 @@ THREAD_FROM_MESSAGE = {GUILD_TEXT: PUBLIC_THREAD, GUILD_ANNOUNCEMENT: ANNOUNCEME
 MESSAGE_CHANNELS = (GUILD_TEXT, GUILD_ANNOUNCEMENT, GUILD_VOICE, GUILD_STAGE_VOICE, *THREAD_TYPES)
 
 if TYPE_CHECKING:
-    from bot.sandbox.app import Sandbox
+    from sandbox.app import Sandbox
 
 API_PREFIX = "/api/v10"
 VIA = "1.1 google"

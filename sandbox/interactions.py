@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.sandbox.state import (
+from sandbox.state import (
     ADMINISTRATOR,
     JSON,
     Channel,

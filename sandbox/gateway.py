@@ -43,8 +43,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.sandbox import observe
-from bot.sandbox.state import JSON, PRIVILEGED_INTENTS, SandboxState
+from sandbox import observe
+from sandbox.state import JSON, PRIVILEGED_INTENTS, SandboxState
 
 log = logging.getLogger(__name__)
 

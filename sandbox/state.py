@@ -93,7 +93,7 @@ class SandboxSettings:
     route_limits: dict[str, tuple[int, float]] = field(
         default_factory=lambda: {"POST /channels/{channel_id}/messages": (5, 5.0)}
     )
-    # Gateway rules (bot/sandbox/gateway.py; docs/sandbox.md cites the doc line of each).
+    # Gateway rules (sandbox/gateway.py; docs/sandbox.md cites the doc line of each).
     heartbeat_tolerance: float = 1.1  # close (4009) after interval × this without a heartbeat
     heartbeat_ack_delay: float = 0.02  # a real round trip; an instant ACK races discord.py
     max_concurrency: int = 1  # IDENTIFYs per `identify_window`; more get op 9
@@ -103,7 +103,7 @@ class SandboxSettings:
     gateway_send_limit: int = 120  # frames a client may send per `gateway_send_window`; then 4008
     gateway_send_window: float = 60.0
     session_ttl: float = 120.0  # a detached session can be RESUMEd this long ("a few minutes")
-    # The invalid-request limit (bot/sandbox/cloudflare.py): this many 401/403/429 answers to one
+    # The invalid-request limit (sandbox/cloudflare.py): this many 401/403/429 answers to one
     # client within `invalid_request_window` ban it for `invalid_request_ban` seconds.
     invalid_request_limit: int = 10_000
     invalid_request_window: float = 600.0
@@ -434,7 +434,7 @@ class Message:
             "edited_timestamp": iso(self.edited_at) if self.edited_at else None,
             "flags": self.flags,
         }
-        if self.guild_id:  # None or 0 (a DM: bot.sandbox.interactions.DMChannel)
+        if self.guild_id:  # None or 0 (a DM: sandbox.interactions.DMChannel)
             out["guild_id"] = str(self.guild_id)
         if self.nonce is not None:
             out["nonce"] = self.nonce

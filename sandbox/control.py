@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.cloudflare import CloudflareFault
-from bot.sandbox.faults import Fault
-from bot.sandbox.interactions import (
+from sandbox.cloudflare import CloudflareFault
+from sandbox.faults import Fault
+from sandbox.interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     CONTEXT_BOT_DM,
@@ -34,7 +34,7 @@ from bot.sandbox.interactions import (
     build_data,
     delivered_in,
 )
-from bot.sandbox.state import (
+from sandbox.state import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
     ANNOUNCEMENT_THREAD,
@@ -57,7 +57,7 @@ from bot.sandbox.state import (
 )
 
 if TYPE_CHECKING:
-    from bot.sandbox.app import Sandbox
+    from sandbox.app import Sandbox
 
 
 class SandboxError(Exception):
@@ -687,7 +687,7 @@ class Control:
     # -- faults and settings -------------------------------------------------------------------
 
     def inject_fault(self, route: str = "*", **spec: Any) -> Fault:
-        """Add a REST fault; see `bot.sandbox.faults` (status, code, latency_ms, times, ...)."""
+        """Add a REST fault; see `sandbox.faults` (status, code, latency_ms, times, ...)."""
         return self.sb.faults.add(route=route, **spec)
 
     def cloudflare_fault(

@@ -2,7 +2,7 @@
 
 Ids are strings in answers (as in Discord's API) and accepted as strings or numbers in bodies.
 A bad request is answered 400 with {"error": "..."}. The routes are listed in the package
-docstring (`bot/sandbox/__init__.py`).
+docstring (`sandbox/__init__.py`).
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.sandbox.control import SandboxError
-from bot.sandbox.interactions import OptionError
-from bot.sandbox.responses import json_response
-from bot.sandbox.state import JSON, Channel, Guild, Member
+from sandbox.control import SandboxError
+from sandbox.interactions import OptionError
+from sandbox.responses import json_response
+from sandbox.state import JSON, Channel, Guild, Member
 
 if TYPE_CHECKING:
-    from bot.sandbox.app import Sandbox
+    from sandbox.app import Sandbox
 
 PREFIX = "/_sandbox"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

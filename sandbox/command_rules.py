@@ -26,9 +26,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.responses import ApiError
-from bot.sandbox.rest import BODY
-from bot.sandbox.validation import FormError, errors_tree
+from sandbox.responses import ApiError
+from sandbox.rest import BODY
+from sandbox.validation import FormError, errors_tree
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CHAT_INPUT = 1

@@ -13,8 +13,8 @@ One aiohttp application on one port serves:
 
 Point the bot at it with ``bot.app.endpoints.configure_endpoints(api_base, gateway_url)``. Start
 it with ``hotpapers sandbox --port 8765``, or in tests with
-``bot.sandbox.testing.running_sandbox()`` (in-process: ``sandbox.control`` has a method for every
-control route, see ``bot.sandbox.control.Control``).
+``sandbox.testing.running_sandbox()`` (in-process: ``sandbox.control`` has a method for every
+control route, see ``sandbox.control.Control``).
 
 Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "..."}``)::
 

@@ -10,7 +10,7 @@ seconds. Clients are told apart by their remote address, as Discord does.
 
 Cloudflare's own 502 and 504 pages (HTML, not Discord's JSON) are injectable faults:
 `Cloudflare.add_fault(route, status=502, times=1)` (control API: `POST /_sandbox/cloudflare`).
-They match routes as `bot.sandbox.faults` does ("METHOD /template" or a concrete path glob).
+They match routes as `sandbox.faults` does ("METHOD /template" or a concrete path glob).
 
 Answers made here never reach the REST layer, so they are recorded in the request log here,
 with `rate_limited="cloudflare"`.
@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.sandbox.state import JSON, RequestRecord
+from sandbox.state import JSON, RequestRecord
 
 if TYPE_CHECKING:
-    from bot.sandbox.app import Sandbox
+    from sandbox.app import Sandbox
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_PREFIX = "/api/"

@@ -85,7 +85,7 @@ class FormError:
 @functools.cache
 def spec() -> dict[str, Any]:
     """The in-package OpenAPI document with `spec/overlay.json` applied, parsed once."""
-    folder = resources.files("bot.sandbox").joinpath("spec")
+    folder = resources.files("sandbox").joinpath("spec")
     loaded: dict[str, Any] = json.loads(folder.joinpath("openapi.json").read_text("utf-8"))
     for op in json.loads(folder.joinpath("overlay.json").read_text("utf-8"))["patch"]:
         apply_patch(loaded, op)

@@ -20,17 +20,17 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import command_rules, observe
-from bot.sandbox.cloudflare import Cloudflare
-from bot.sandbox.control import Control
-from bot.sandbox.control_http import ControlApi
-from bot.sandbox.faults import FaultBook
-from bot.sandbox.gateway import Gateway
-from bot.sandbox.interactions import InteractionBook
-from bot.sandbox.ratelimit import RateLimiter
-from bot.sandbox.responses import ApiError
-from bot.sandbox.rest import API_PREFIX, RestApi
-from bot.sandbox.state import SandboxSettings, SandboxState
+from sandbox import command_rules, observe
+from sandbox.cloudflare import Cloudflare
+from sandbox.control import Control
+from sandbox.control_http import ControlApi
+from sandbox.faults import FaultBook
+from sandbox.gateway import Gateway
+from sandbox.interactions import InteractionBook
+from sandbox.ratelimit import RateLimiter
+from sandbox.responses import ApiError
+from sandbox.rest import API_PREFIX, RestApi
+from sandbox.state import SandboxSettings, SandboxState
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -71,7 +71,7 @@ class Sandbox:
 
     @web.middleware
     async def _edge(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Successful JSON answers go to the observers (`bot.sandbox.observe`)."""
+        """Successful JSON answers go to the observers (`sandbox.observe`)."""
         if not request.path.startswith(API_PREFIX + "/"):
             return await handler(request)
         response = await handler(request)

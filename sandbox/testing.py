@@ -1,6 +1,6 @@
 """Helpers for end-to-end tests: a running sandbox, and a real discord.py bot connected to it.
 
-    from bot.sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
+    from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 
     async def test_ping() -> None:
         async with running_sandbox(interaction_deadline=1.0) as sandbox:
@@ -27,7 +27,7 @@ import discord.gateway
 import discord.http
 
 from bot.app.endpoints import configure_endpoints
-from bot.sandbox.app import Sandbox
+from sandbox.app import Sandbox
 
 ClientT = TypeVar("ClientT", bound=discord.Client)
 
@@ -39,7 +39,7 @@ async def running_sandbox(**settings: Any) -> AsyncIterator[Sandbox]:
     """A started sandbox on 127.0.0.1 and a free port; keyword arguments are its settings.
 
     The object has `.api_base`, `.gateway_url`, `.control_url`, `.port` and `.control` (the
-    in-process `bot.sandbox.control.Control`).
+    in-process `sandbox.control.Control`).
     """
     sandbox = Sandbox(**settings)
     await sandbox.start("127.0.0.1", 0)
