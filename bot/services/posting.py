@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from bot.errors import UserInputError
 from bot.models import Digest, PostRecord, Subscription
-from bot.publish import Outcome, Publisher, compose, plan
+from bot.publish import Outcome, compose, plan
 from bot.render import empty_reason, escape, truncate
 from bot.schedule import Clock, latest_complete_day
 from bot.services.digests import DigestService
@@ -39,6 +39,14 @@ NOT_POSTER = (
     "Nothing was posted: this bot process may not post right now (another HotPapers process is "
     "posting from the same store, or the store cannot be written). /digest status says which."
 )
+
+
+class Poster(Protocol):
+    """Posts one (subscription, day) exactly once (`bot.publish.Publisher`)."""
+
+    async def publish(self, sub: Subscription, digest: Digest, *, late: bool = False) -> Outcome:
+        """Post the day to the subscription's channel unless its ledger says it was handled."""
+        ...
 
 
 class Gate(Protocol):
@@ -153,7 +161,7 @@ class PostingService:
         self,
         store: Store,
         digests: DigestService,
-        publisher: Publisher,
+        publisher: Poster,
         *,
         clock: Clock,
         catch_up: timedelta,
