@@ -149,6 +149,6 @@ async def test_a_paper_says_where_it_was_posted_in_this_server(
     await publisher.publish(sub, sample_digest())
     link = f"https://discord.com/channels/{GUILD}/{HERE}/1000"
     assert await service.paper(PAPER, GUILD) == render_paper(
-        found, note=f"Posted in this server: <#{HERE}> ([jump]({link})) in the digest of "
-        "2021-03-12."
+        found,
+        note=f"Posted in this server: <#{HERE}> ([jump]({link})) in the digest of 2021-03-12.",
     )
