@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import command_rules, observe
+from sandbox import observe
 from sandbox.cloudflare import Cloudflare
 from sandbox.control import Control
 from sandbox.control_http import ControlApi
@@ -47,10 +47,12 @@ class Sandbox:
         self.limiter = RateLimiter(self.settings)
         self.faults = FaultBook()
         self.interactions = InteractionBook()
-        self.control = Control(self)
-        self.rest = RestApi(self)
-        self.control_api = ControlApi(self)
-        self.cloudflare = Cloudflare(self)
+        self.cloudflare = Cloudflare(self.state)
+        self.control = Control(
+            self.state, self.gateway, self.interactions, self.faults, self.cloudflare, self.limiter
+        )
+        self.rest = RestApi(self.state, self.gateway, self.interactions, self.faults, self.limiter)
+        self.control_api = ControlApi(self.control)
         # Outermost first: Cloudflare, then the token and the observers, then Discord itself.
         self.app = web.Application(
             middlewares=[
@@ -58,7 +60,6 @@ class Sandbox:
                 self._edge,
                 self.rest.middleware,
                 self._revoked_token,
-                command_rules.middleware,
                 self.control_api.middleware,
             ]
         )

@@ -44,7 +44,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from sandbox import observe
-from sandbox.state import JSON, PRIVILEGED_INTENTS, SandboxState
+from sandbox.flags import PRIVILEGED_INTENTS
+from sandbox.primitives import JSON
+from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
