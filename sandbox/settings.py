@@ -33,7 +33,7 @@ class SandboxSettings:
     route_limits: dict[str, tuple[int, float]] = field(
         default_factory=lambda: {"POST /channels/{channel_id}/messages": (5, 5.0)}
     )
-    # Gateway rules (sandbox/gateway.py; docs/sandbox.md cites the doc line of each).
+    # Gateway rules (sandbox/gateway.py; sandbox/README.md cites the doc line of each).
     heartbeat_tolerance: float = 1.1  # close (4009) after interval × this without a heartbeat
     heartbeat_ack_delay: float = 0.02  # a real round trip; an instant ACK races discord.py
     max_concurrency: int = 1  # IDENTIFYs per `identify_window`; more get op 9
