@@ -7,6 +7,10 @@
 
 The server binds its own socket, so port 0 gives a free port that is known before anything
 connects (`sandbox.port`).
+
+`Sandbox` is the composition root: it builds each piece (state, gateway, rate limiter, fault
+books, interactions, REST, control) and hands every one exactly the pieces it uses, so no
+module below reaches through the sandbox (sandbox/README.md, "Layout").
 """
 
 from __future__ import annotations
