@@ -28,8 +28,8 @@ them (the contract suite, parametrised by a `backend` fixture). The headline rul
 
 Adding a backend (e.g. PostgreSQL): a package beside `bot/store/sqlite/` implementing the five
 aggregates (sharing `bot.store.rows` for the row mapping and the pure rules in `ledger` and
-`leases`), its SQL in `bot/store/migrations/postgresql/`, and one entry in the contract suite's
-`backend` fixture (tests/store/conftest.py).
+`leases`), its SQL in `bot/store/migrations/postgresql/`, and one line in the contract suite's
+`HARNESSES` (tests/store/backends.py) with the harness that opens it.
 """
 
 from __future__ import annotations
