@@ -90,7 +90,13 @@ def test_a_spec_is_a_day_source_or_an_enrichment_and_its_moved_keys_exist() -> N
     with pytest.raises(ValueError, match="exactly one of fetcher and enricher"):
         SourceSpec(name="x", title="X", settings=SourceSettings)
     with pytest.raises(ValueError, match="exactly one of fetcher and enricher"):
-        dataclasses.replace(hf.SOURCE, enricher=arxiv.SOURCE.enricher)
+        SourceSpec(
+            name="x",
+            title="X",
+            settings=hf.HFSettings,
+            fetcher=hf.SOURCE.fetcher,
+            enricher=lambda context, settings: arxiv.ArxivClient(context.http("x"), "http://x"),
+        )
     with pytest.raises(ValueError, match=r"moved keys to unknown fields \['url'\]"):
         dataclasses.replace(hf.SOURCE, moved={"hf_url": "url"})
 
