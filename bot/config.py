@@ -188,8 +188,7 @@ class SourcesConfig(_Section):
                     f"{', '.join(s.name for s in reg.specs)})",
                 )
         config = cast(SourcesConfig, handler(own))
-        sections = reg.sections_model.model_validate(given)
-        config._sections = {s.name: getattr(sections, s.name.replace("-", "_")) for s in reg.specs}
+        config._sections = reg.validate_sections(given)
         return config
 
     @field_validator("default")

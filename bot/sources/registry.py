@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from bot.sources import arxiv, hf, hotpapers_url
 from bot.sources.metrics import Metric, MetricSet, tiebreak_keys
-from bot.sources.spec import SourceSpec
+from bot.sources.spec import SourceSettings, SourceSpec
 
 SOURCES: tuple[SourceSpec[Any], ...] = (
     hf.SOURCE,
@@ -88,15 +88,27 @@ class Registry:
         return f"{shown} (with {self.titles.get(extra, extra)})" if plus else shown
 
     @cached_property
-    def sections_model(self) -> type[BaseModel]:
+    def _sections_model(self) -> type[BaseModel]:
         """A model with one field per source, `[sources.<name>]`, to validate all sections."""
         fields: dict[str, Any] = {
-            s.name.replace("-", "_"): (s.settings, Field(default_factory=s.settings, alias=s.name))
+            _field(s.name): (s.settings, Field(default_factory=s.settings, alias=s.name))
             for s in self.specs
         }
-        return create_model(
-            "sources", __config__=ConfigDict(extra="forbid", populate_by_name=False), **fields
-        )
+        return create_model("sources", __config__=ConfigDict(extra="forbid"), **fields)
+
+    def validate_sections(self, given: Mapping[str, Any]) -> dict[str, SourceSettings]:
+        """Each source's section by name, validated with its model (defaults where absent).
+
+        Raises pydantic's ValidationError located at `<name>.<field>`, so the config error
+        reads `sources.hf.base_url: …`.
+        """
+        sections = self._sections_model.model_validate(given)
+        return {s.name: getattr(sections, _field(s.name)) for s in self.specs}
+
+
+def _field(name: str) -> str:
+    """A source name as a Python identifier ("hotpapers-md" -> "hotpapers_md")."""
+    return name.replace("-", "_")
 
 
 REGISTRY = Registry(SOURCES)
