@@ -373,11 +373,64 @@ def apply(source: str, index: int) -> str:
 # Running.
 
 
+PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider"]
+
+# The fork server: imports pytest and the heavy third-party libraries once, then forks one
+# child per mutant, which runs pytest afresh (the project's own packages are never imported
+# before the fork, so each child imports the mutant). Saves the interpreter start and those
+# imports per mutant. Reads a timeout per line on stdin, answers "rc N" or "timeout".
+_SERVER = r"""
+import importlib, os, signal, sys, time
+log, args = sys.argv[1], sys.argv[2:]
+import pytest
+for name in ("discord", "aiohttp", "httpx", "pydantic", "aiosqlite", "hypothesis",
+             "jsonschema", "referencing", "orjson", "frontmatter", "defusedxml",
+             "pytest_asyncio", "zoneinfo", "asyncio", "sqlite3"):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+assert not any(m == "bot" or m.startswith(("bot.", "sandbox")) for m in sys.modules)
+for line in sys.stdin:
+    limit = float(line)
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        code = 3
+        try:
+            code = int(pytest.main(args))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    deadline = time.monotonic() + limit
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            print("rc", os.waitstatus_to_exitcode(status), flush=True)
+            break
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            print("timeout", flush=True)
+            break
+        time.sleep(0.02)
+"""
+
+
 class Worker:
     """One private copy of the project; runs one mutant at a time in it."""
 
-    def __init__(self, python: str, relpath: str, tests: list[str], timeout: float) -> None:
+    def __init__(
+        self, python: str, relpath: str, tests: list[str], timeout: float, fork: bool
+    ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="mutate-"))
+        self.log = self.dir / "pytest.log"
+        self.fork = fork
+        self.server: subprocess.Popen[str] | None = None
         self.root = self.dir / "project"
         shutil.copytree(ROOT, self.root, ignore=_COPY_IGNORE, symlinks=True)
         self.target = self.root / relpath
@@ -405,33 +458,61 @@ class Worker:
 
     def run(self, source: str | None, timeout: float | None = None) -> tuple[str, float, str]:
         self.target.write_text(source if source is not None else self.original, "utf-8")
-        cmd = [self.python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *self.tests]
         start = time.monotonic()
-        proc = subprocess.Popen(
-            cmd,
-            cwd=self.root,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
         try:
-            out, _ = proc.communicate(timeout=timeout or self.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            return "timeout", time.monotonic() - start, ""
+            code = self._run_forked(timeout) if self.fork else self._run_fresh(timeout)
         finally:
             self.target.write_text(self.original, "utf-8")
         elapsed = time.monotonic() - start
-        if proc.returncode == 0:
+        out = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+        if code is None:
+            return "timeout", elapsed, out
+        if code == 0:
             return "survived", elapsed, out
-        if proc.returncode == 5:
+        if code == 5:
             raise SystemExit(f"mutate: no tests collected from {self.tests}")
         return "killed", elapsed, out
 
+    def _run_fresh(self, timeout: float | None) -> int | None:
+        cmd = [self.python, "-m", "pytest", *PYTEST_ARGS, *self.tests]
+        with self.log.open("w", encoding="utf-8") as log:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=self.root,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                return proc.wait(timeout=timeout or self.timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return None
+
+    def _run_forked(self, timeout: float | None) -> int | None:
+        if self.server is None:
+            self.server = subprocess.Popen(
+                [self.python, "-c", _SERVER, str(self.log), *PYTEST_ARGS, *self.tests],
+                cwd=self.root,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        assert self.server.stdin is not None and self.server.stdout is not None
+        self.server.stdin.write(f"{timeout or self.timeout}\n")
+        self.server.stdin.flush()
+        reply = self.server.stdout.readline().split()
+        if not reply:
+            raise SystemExit("mutate: the fork server died (try --no-fork)")
+        return None if reply[0] == "timeout" else int(reply[1])
+
     def close(self) -> None:
+        if self.server is not None:
+            self.server.kill()
+            self.server.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -449,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--only", help="run only mutants whose id contains this text")
     parser.add_argument("--allow", type=Path, help="JSON {mutant id: reason} of equivalents")
+    parser.add_argument(
+        "--no-fork", action="store_true", help="a fresh interpreter per mutant (slower)"
+    )
     parser.add_argument("--json", type=Path, help="also write the full result here")
     parser.add_argument("--min-score", type=float, default=0.0, help="fail below this (0-100)")
     args = parser.parse_args(argv)
@@ -482,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workers: list[Worker] = []
     try:
-        first = Worker(python, relpath, tests, args.timeout or 600)
+        first = Worker(python, relpath, tests, args.timeout or 600, not args.no_fork)
         workers.append(first)
         first.check_isolated(package)
         status, baseline, out = first.run(None, timeout=1800)
@@ -493,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout = args.timeout or max(10.0, 4 * baseline)
         first.timeout = timeout
         for _ in range(max(1, args.jobs) - 1):
-            w = Worker(python, relpath, tests, timeout)
+            w = Worker(python, relpath, tests, timeout, not args.no_fork)
             workers.append(w)
         pool: list[Worker] = list(workers)
         lock = threading.Lock()
