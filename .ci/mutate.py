@@ -536,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the full result here")
     parser.add_argument("--min-score", type=float, default=0.0, help="fail below this (0-100)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the copies are removed
 
     source_path = (ROOT / args.module).resolve()
     relpath = source_path.relative_to(ROOT).as_posix()
