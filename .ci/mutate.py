@@ -527,6 +527,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, help="seconds per mutant (default 4× baseline)")
     parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (one copy each)")
     parser.add_argument("--python", help="interpreter with the project installed (.venv)")
+    parser.add_argument(
+        "--deselect",
+        action="append",
+        default=[],
+        metavar="NODEID",
+        help="a test to leave out (e.g. a slow property test of another module); repeatable",
+    )
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--only", help="run only mutants whose id contains this text")
     parser.add_argument("--allow", type=Path, help="JSON {mutant id: reason} of equivalents")
@@ -562,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
 
     venv = ROOT / ".venv" / "bin" / "python"
     python = args.python or (str(venv) if venv.exists() else sys.executable)
-    tests = list(args.tests)
+    tests = list(args.tests) + [f"--deselect={node}" for node in args.deselect]
     package = relpath.split("/", 1)[0] if "/" in relpath else relpath.removesuffix(".py")
 
     workers: list[Worker] = []
