@@ -99,6 +99,7 @@ async def test_starts_are_recorded_listed_and_pruned(tmp_path: Path) -> None:
         assert len(await store.list_starts(T0 - timedelta(days=9))) == 3
 
 
+@pytest.mark.slow
 def test_holder_ids_and_who_is_known_to_be_gone() -> None:
     me = new_holder()
     host, pid, token = me.rsplit(":", 2)
