@@ -1,31 +1,20 @@
-"""What users see, held exactly: the payloads for the bundled sample, byte for byte.
+"""What users read in answer to commands, held exactly: the `/paper` and `/hot category:cs.CV`
+replies and the command errors (through the sandbox with the real bot), and every sentence
+the error mapping can produce. Other tests check that payloads are *valid*; these check what
+they *say*.
 
-Other tests check that payloads are *valid*; these check what they *say*. Each golden file in
-this folder is the exact JSON of one thing a user reads: the compact post, the detailed post
-(header, thread name, thread messages), the empty-day notice, the `/paper` and `/hot` replies
-(through the sandbox with the real bot), and every error reply.
-
-A change to any of them fails here. If the change is meant, regenerate and review the diff:
-
-    UPDATE_GOLDEN=1 .venv/bin/pytest -q tests/golden && git diff tests/golden
+If a change is meant: `UPDATE_GOLDEN=1 .venv/bin/pytest -q tests/golden && git diff tests/golden`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import AsyncIterator
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.app.bot import HotPapersBot
 from bot.app.tree import explain
-from bot.cli.preview import sample_digest
-from bot.models import Digest
-from bot.render import render_digest, thread_name
 from bot.store.base import Store
 from sandbox.app import Sandbox
 from sandbox.control import InteractionResult
@@ -34,24 +23,7 @@ from tests.app.conftest import clock as clock
 from tests.app.conftest import sandbox as sandbox
 from tests.app.conftest import store as store
 from tests.app.test_error_mapping import ERROR_CASES, HEALTH
-
-HERE = Path(__file__).resolve().parent
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-
-
-def golden(name: str, data: Any) -> None:
-    """Compare `data` with `<name>.json` exactly (or write it, under UPDATE_GOLDEN=1)."""
-    path = HERE / f"{name}.json"
-    text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.is_file(), f"{path.name} is missing: run with UPDATE_GOLDEN=1 and review it"
-    expected = path.read_text(encoding="utf-8")
-    assert text == expected, (
-        f"{path.name} differs from what users now see; if meant, regenerate with "
-        "UPDATE_GOLDEN=1 and review `git diff tests/golden`"
-    )
+from tests.golden.compare import golden
 
 
 def seen(r: InteractionResult) -> dict[str, Any]:
@@ -64,33 +36,6 @@ def seen(r: InteractionResult) -> dict[str, Any]:
             for m in r.messages
         ],
     }
-
-
-# --- posts ------------------------------------------------------------------------------------
-
-
-def test_compact_post() -> None:
-    golden("compact_post", render_digest(sample_digest(), "compact"))
-
-
-def test_detailed_post() -> None:
-    digest = sample_digest()
-    header, *thread = render_digest(digest, "detailed")
-    golden(
-        "detailed_post", {"header": header, "thread_name": thread_name(digest), "thread": thread}
-    )
-
-
-def test_empty_day_notices() -> None:
-    day = Digest(day=date(2021, 3, 14), source="hotpapers-md", title="Hot Papers 2021-03-14")
-    golden(
-        "empty_notice",
-        {
-            "source_had_none": render_digest(day, "compact"),
-            "filters_removed_one": render_digest(day, "detailed", filtered_from=1),
-            "filters_removed_sixteen": render_digest(day, "compact", filtered_from=16),
-        },
-    )
 
 
 # --- commands, through the sandbox with the real bot -----------------------------------------
