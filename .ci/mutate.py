@@ -15,8 +15,9 @@ module's AST, unparsed over the copy's file, and the tests run in a subprocess w
 a mutant can never be shadowed by a stale `.pyc` of the previous one.
 
 What is mutated: executable code only. Docstrings and other bare string statements, logging
-calls, `assert` statements, type annotations (`Literal[...]`, `cast`'s type, `if
-TYPE_CHECKING:` blocks), decorators, lambdas and `__all__` are left alone.
+calls, `assert` statements, statements marked `pragma: no cover`, type annotations
+(`Literal[...]`, `cast`'s type, `if TYPE_CHECKING:` blocks), decorators, lambdas and `__all__`
+are left alone.
 
 Equivalent mutants (no test could tell them apart from the original) are listed in
 `EQUIVALENT` below, keyed by the mutant's stable id (printed with each survivor; the id names
@@ -231,7 +232,7 @@ def _expr_mutations(node: ast.expr, role: str, returns: ast.expr | None) -> list
         isinstance(node, ast.Compare)
         and len(node.ops) == 1
         and isinstance(node.ops[0], ast.Eq | ast.NotEq | ast.Is | ast.IsNot | ast.In | ast.NotIn)
-    )
+    ) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not))  # `not not x` is `x`
     if role == "condition" and not redundant:
         out.append(("negate", lambda n: ast.UnaryOp(op=ast.Not(), operand=n)))
     elif role == "return":
@@ -253,8 +254,11 @@ class _Site:
     mutations: list[Mutation] = field(default_factory=list)
 
 
-def _walk(tree: ast.Module) -> Iterator[_Site]:
-    """Every mutable expression, in a fixed order, with a setter into its parent."""
+def _walk(tree: ast.Module, lines: list[str]) -> Iterator[_Site]:
+    """Every mutable expression, in a fixed order, with a setter into its parent.
+
+    A statement whose first line says `pragma: no cover` (unreachable by design) is skipped.
+    """
 
     def visit(
         node: ast.AST, scope: list[str], returns: ast.expr | None, func: bool
@@ -282,6 +286,8 @@ def _walk(tree: ast.Module) -> Iterator[_Site]:
         i: int,
     ) -> Iterator[_Site]:
         if isinstance(item, ast.stmt):
+            if "pragma: no cover" in lines[item.lineno - 1]:
+                return
             if isinstance(item, ast.Expr) and isinstance(item.value, ast.Constant):
                 return  # docstrings and other bare strings
             if _is_logging_call(item) or isinstance(item, ast.Assert):
@@ -338,7 +344,7 @@ def collect(source: str, relpath: str) -> list[Mutant]:
     tree = ast.parse(source)
     mutants: list[Mutant] = []
     seen: dict[str, int] = {}
-    for site in _walk(tree):
+    for site in _walk(tree, source.splitlines()):
         for kind, mutate in site.mutations:
             before = _short(site.node)
             after = _short(mutate(copy.deepcopy(site.node)))
@@ -356,7 +362,7 @@ def apply(source: str, index: int) -> str:
     """The source with mutant `index` applied (same numbering as `collect`)."""
     tree = ast.parse(source)
     k = 0
-    for site in _walk(tree):
+    for site in _walk(tree, source.splitlines()):
         for _kind, mutate in site.mutations:
             before = _short(site.node)
             after = _short(mutate(copy.deepcopy(site.node)))
