@@ -10,9 +10,11 @@ nothing pins that behaviour. The kill rate is the share of mutants some test not
 
 How: the project is copied once per worker into a temporary directory (the source tree is
 never written; its file is hashed before and after to prove it). Each mutant is made on the
-module's AST, unparsed over the copy's file, and the tests run in a subprocess with
-`pytest -x -q -p no:cacheprovider` and a per-mutant timeout. Byte-code is never written, so
-a mutant can never be shadowed by a stale `.pyc` of the previous one.
+module's AST and unparsed; a fork server (below) collects the tests once and runs them for
+each mutant in a forked child that patches the mutant in, with `pytest -x -q -p
+no:cacheprovider` and a per-mutant timeout. `--no-fork` instead writes each mutant over the
+copy's file and starts a fresh `pytest` (slower, and exact for values other modules copy at
+import). Byte-code is never written, so a mutant is never shadowed by a stale `.pyc`.
 
 What is mutated: executable code only. Docstrings and other bare string statements, logging
 calls, `assert` statements, statements marked `pragma: no cover`, type annotations
@@ -381,49 +383,140 @@ def apply(source: str, index: int) -> str:
 
 PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider"]
 
-# The fork server: imports pytest and the heavy third-party libraries once, then forks one
-# child per mutant, which runs pytest afresh (the project's own packages are never imported
-# before the fork, so each child imports the mutant). Saves the interpreter start and those
-# imports per mutant. Reads a timeout per line on stdin, answers "rc N" or "timeout".
+# The fork server. It runs pytest once, up to the end of collection: every test module is
+# imported and the tests are collected. Then, for each mutant, it forks; the child patches the
+# mutant into the module already imported (each function's code, defaults and the module's
+# values are replaced in place, so every reference anyone holds sees the mutant) and runs the
+# collected tests. No interpreter start, no import, no collection per mutant: a killed mutant
+# costs about as long as the tests up to the first failure. Requests are lines on stdin
+# ("<timeout>\t<mutant file or ->"); answers go to the original stdout ("rc N" or "timeout").
+# A module that copies a value out of the mutated one at import (`from m import CONSTANT`)
+# keeps the original: such a mutant can only survive wrongly, never be killed wrongly.
 _SERVER = r"""
-import importlib, os, signal, sys, time
-log, args = sys.argv[1], sys.argv[2:]
+import os, signal, sys, time, traceback, types
+log, module, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+reply = os.fdopen(os.dup(1), "w", buffering=1)
+requests = os.fdopen(os.dup(0), "r")  # pytest replaces sys.stdin
+fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.dup2(fd, 1)
+os.dup2(fd, 2)
 import pytest
-for name in ("discord", "aiohttp", "httpx", "pydantic", "aiosqlite", "hypothesis",
-             "jsonschema", "referencing", "orjson", "frontmatter", "defusedxml",
-             "pytest_asyncio", "zoneinfo", "asyncio", "sqlite3"):
+
+def _func(v):
+    if isinstance(v, types.FunctionType):
+        return v
+    if isinstance(v, (staticmethod, classmethod)):
+        return v.__func__
+    if isinstance(v, property):
+        return v.fget
+    w = getattr(v, "__wrapped__", None)
+    return w if isinstance(w, types.FunctionType) else None
+
+def _swap(old, new, owner, name):
     try:
-        importlib.import_module(name)
-    except ImportError:
-        pass
-assert not any(m == "bot" or m.startswith(("bot.", "sandbox")) for m in sys.modules)
-for line in sys.stdin:
-    limit = float(line)
-    pid = os.fork()
-    if pid == 0:
-        os.setsid()
-        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        code = 3
-        try:
-            code = int(pytest.main(args))
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    deadline = time.monotonic() + limit
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            print("rc", os.waitstatus_to_exitcode(status), flush=True)
-            break
-        if time.monotonic() > deadline:
-            os.killpg(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            print("timeout", flush=True)
-            break
-        time.sleep(0.02)
+        old.__code__ = new.__code__
+        old.__defaults__ = new.__defaults__
+        old.__kwdefaults__ = new.__kwdefaults__
+    except (ValueError, TypeError):
+        setattr(owner, name, new)
+
+def _patch_class(old, new):
+    for k, v in new.__dict__.items():
+        if k in ("__dict__", "__weakref__", "__module__", "__doc__", "__qualname__"):
+            continue
+        ov = old.__dict__.get(k)
+        fn, fo = _func(v), _func(ov)
+        if fn is not None and fo is not None:
+            _swap(fo, fn, old, k)
+        elif isinstance(v, (int, float, str, bool, tuple, frozenset)) and not k.startswith("__"):
+            try:
+                setattr(old, k, v)
+            except (AttributeError, TypeError):
+                pass
+
+def patch(path):
+    mod = sys.modules[module]
+    with open(path, encoding="utf-8") as f:
+        code = compile(f.read(), mod.__file__, "exec")
+    ns = {"__name__": module, "__file__": mod.__file__, "__package__": mod.__package__,
+          "__builtins__": __builtins__}
+    exec(code, ns)
+    for name, new in ns.items():
+        if name.startswith("__") and name.endswith("__"):
+            continue
+        old = mod.__dict__.get(name)
+        mine = getattr(new, "__module__", None) == module
+        if isinstance(new, type):
+            if mine and isinstance(old, type):
+                _patch_class(old, new)
+            continue
+        fn, fo = _func(new), _func(old)
+        if fn is not None:
+            if mine or fn.__module__ == module:
+                if fo is not None:
+                    _swap(fo, fn, mod, name)
+                    if hasattr(old, "cache_clear"):
+                        old.cache_clear()
+                else:
+                    setattr(mod, name, new)
+            continue
+        if isinstance(new, types.ModuleType) or (callable(new) and not mine):
+            continue
+        setattr(mod, name, new)
+
+def run_child(session, path):
+    os.setsid()
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    code = 1
+    try:
+        if path != "-":
+            patch(path)
+        items = session.items
+        for i, item in enumerate(items):
+            nxt = items[i + 1] if i + 1 < len(items) else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nxt)
+            if session.shouldfail or session.shouldstop:
+                break
+        code = 1 if session.testsfailed else (5 if not items else 0)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+def serve(session):
+    for line in requests:
+        limit, path = line.rstrip("\n").split("\t")
+        pid = os.fork()
+        if pid == 0:
+            run_child(session, path)
+        deadline = time.monotonic() + float(limit)
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                print("rc", os.waitstatus_to_exitcode(status), file=reply)
+                break
+            if time.monotonic() > deadline:
+                os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                print("timeout", file=reply)
+                break
+            time.sleep(0.01)
+
+class Server:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        if module not in sys.modules:
+            __import__(module)
+        serve(session)
+        return True
+
+code = pytest.main(args, plugins=[Server()])
+for line in requests:  # collection failed: every run fails the same way
+    print("rc", int(code) or 2, file=reply)
 """
 
 
@@ -433,6 +526,8 @@ class Worker:
     def __init__(
         self, python: str, relpath: str, tests: list[str], timeout: float, fork: bool
     ) -> None:
+        self.module = relpath.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        self.mutant = Path()
         self.dir = Path(tempfile.mkdtemp(prefix="mutate-"))
         self.log = self.dir / "pytest.log"
         self.fork = fork
@@ -463,12 +558,18 @@ class Worker:
             raise SystemExit(f"mutate: {package} imports from {out}, not from the copy")
 
     def run(self, source: str | None, timeout: float | None = None) -> tuple[str, float, str]:
-        self.target.write_text(source if source is not None else self.original, "utf-8")
         start = time.monotonic()
-        try:
-            code = self._run_forked(timeout) if self.fork else self._run_fresh(timeout)
-        finally:
-            self.target.write_text(self.original, "utf-8")
+        if self.fork:
+            self.mutant = self.dir / "mutant.py"
+            if source is not None:
+                self.mutant.write_text(source, "utf-8")
+            code = self._run_forked(timeout, source is not None)
+        else:
+            self.target.write_text(source if source is not None else self.original, "utf-8")
+            try:
+                code = self._run_fresh(timeout)
+            finally:
+                self.target.write_text(self.original, "utf-8")
         elapsed = time.monotonic() - start
         out = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
         if code is None:
@@ -497,10 +598,11 @@ class Worker:
                 proc.wait()
                 return None
 
-    def _run_forked(self, timeout: float | None) -> int | None:
+    def _run_forked(self, timeout: float | None, mutated: bool) -> int | None:
         if self.server is None:
+            cmd = [self.python, "-c", _SERVER, str(self.log), self.module, *PYTEST_ARGS]
             self.server = subprocess.Popen(
-                [self.python, "-c", _SERVER, str(self.log), *PYTEST_ARGS, *self.tests],
+                [*cmd, *self.tests],
                 cwd=self.root,
                 env=self.env,
                 stdin=subprocess.PIPE,
@@ -508,7 +610,8 @@ class Worker:
                 text=True,
             )
         assert self.server.stdin is not None and self.server.stdout is not None
-        self.server.stdin.write(f"{timeout or self.timeout}\n")
+        path = str(self.mutant) if mutated else "-"
+        self.server.stdin.write(f"{timeout or self.timeout}\t{path}\n")
         self.server.stdin.flush()
         reply = self.server.stdout.readline().split()
         if not reply:
