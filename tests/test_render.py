@@ -24,6 +24,8 @@ from bot.render import (
     header_text,
     pack_embeds,
     paper_embed,
+    render_compact,
+    render_detailed,
     render_digest,
     render_paper,
     safe,
@@ -320,6 +322,59 @@ def test_thread_name_is_the_defused_title_cut_to_100() -> None:
     assert thread_name(_digest(title="@everyone " + "x" * 200)) == (
         "@\u200beveryone " + "x" * 88 + "…"
     )
+
+
+def test_truncate_to_one_unit_is_the_ellipsis_alone() -> None:
+    assert truncate("ab", 1) == "…"
+    assert truncate("🚀🚀", 2) == "…"
+
+
+def test_long_titles_and_sources_are_cut_in_headers_and_notices() -> None:
+    digest = Digest(day=date(2021, 1, 2), source="s" * 100, title="t" * 300)
+    cut_title, cut_source = "t" * 199 + "…", "s" * 59 + "…"
+    assert header_text(digest) == f"**🔥 {cut_title}** · 0 papers · source: {cut_source}"
+    assert empty_notice(digest)["content"] == (
+        f"**{cut_title}** · no hot papers for 2021-01-02 (source: {cut_source}). "
+        "Nothing is wrong: the source had none that day."
+    )
+
+
+def test_compact_line_cuts_title_and_authors_to_their_share() -> None:
+    paper = _paper(1, title="T" * 400, authors=["A" * 300])
+    title_line, details = compact_line(1, paper).split("\n")
+    assert title_line == f"**1.** [{'T' * 149}…](https://arxiv.org/abs/2101.00001)"
+    assert details == f"{'A' * 99}… · score 99"
+
+
+def test_an_empty_digest_renders_its_notice_in_either_format() -> None:
+    empty = _digest()
+    assert render_compact(empty) == [empty_notice(empty)]
+    assert render_detailed(empty) == [empty_notice(empty)]
+    assert empty_notice(empty)["content"].endswith("the source had none that day.")
+
+
+def test_compact_with_one_paper() -> None:
+    (msg,) = render_digest(_digest(_paper(7)), "compact")
+    assert msg["embeds"][0]["description"] == (
+        "**1.** [Paper 7](https://arxiv.org/abs/2101.00007)\nunknown authors · score 93"
+    )
+
+
+def test_compact_that_fills_the_description_exactly_shows_everything() -> None:
+    # 17 entries of 240 characters and 16 newlines: exactly 4096, the limit.
+    papers = []
+    for rank in range(1, 18):
+        base = _paper(rank, title="x" * 120, authors=["a"])
+        pad = 240 - dlen(compact_line(rank, base))
+        papers.append(_paper(rank, title="x" * 120, authors=["a" * (1 + pad)]))
+        assert dlen(compact_line(rank, papers[-1])) == 240
+    description = render_digest(_digest(*papers), "compact")[0]["embeds"][0]["description"]
+    assert dlen(description) == 4096
+    assert "more" not in description
+    # One character more and the last entry gives way to the count.
+    papers[-1] = _paper(17, title="x" * 120, authors=["a" * (2 + pad)])
+    description = render_digest(_digest(*papers), "compact")[0]["embeds"][0]["description"]
+    assert description.endswith("\n…and 1 more")
 
 
 # --- validity under Discord's spec and limits, whatever the input ------------------------
