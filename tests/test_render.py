@@ -294,6 +294,8 @@ def _sized(n: int) -> dict[str, Any]:
         ([3000, 3000], [2]),  # exactly 6000 characters fit in one message
         ([3000, 3001], [1, 1]),  # one more does not
         ([5999, 1, 1], [2, 1]),
+        ([10] * 10 + [3000, 3000], [10, 2]),  # a new message counts from zero
+        ([4000, 3000, 3000], [1, 2]),
         ([6000], [1]),
         ([], []),
     ],
@@ -375,6 +377,15 @@ def test_compact_that_fills_the_description_exactly_shows_everything() -> None:
     papers[-1] = _paper(17, title="x" * 120, authors=["a" * (2 + pad)])
     description = render_digest(_digest(*papers), "compact")[0]["embeds"][0]["description"]
     assert description.endswith("\n…and 1 more")
+
+
+def test_paper_embed_cuts_categories_and_the_discussion_name_at_200() -> None:
+    paper = _paper(
+        1, categories=["c" * 300], tweets=[Tweet(author="N" * 300, handle="", url="u", text="t")]
+    )
+    fields = {f["name"][:12]: f for f in paper_embed(paper)["fields"]}
+    assert fields["Categories"]["value"] == "c" * 199 + "…"
+    assert fields["Discussed by"]["name"] == "Discussed by " + "N" * 186 + "…"
 
 
 # --- validity under Discord's spec and limits, whatever the input ------------------------
