@@ -385,6 +385,8 @@ def test_paper_embed_cuts_categories_and_the_discussion_name_at_200() -> None:
     )
     fields = {f["name"][:12]: f for f in paper_embed(paper)["fields"]}
     assert fields["Categories"]["value"] == "c" * 199 + "…"
+    authors = paper_embed(_paper(2, authors=["A" * 400]))["fields"][0]
+    assert authors == {"name": "Authors", "value": "A" * 299 + "…", "inline": False}
     assert fields["Discussed by"]["name"] == "Discussed by " + "N" * 186 + "…"
 
 
