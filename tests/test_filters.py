@@ -189,6 +189,7 @@ def test_a_paper_scoring_exactly_min_score_is_kept() -> None:
         (PaperFilter(min_score=0), "all categories"),
         (PaperFilter(min_score=0.5), "score ≥ 0.5"),
         (PaperFilter(min_score=100), "score ≥ 100"),
+        (PaperFilter(min_score=100.0), "score ≥ 100"),
         (PaperFilter(keywords=("diffusion",)), "“diffusion”"),
         (PaperFilter(exclude=("cs.RO",)), "not cs.RO"),
         (
@@ -291,6 +292,9 @@ def test_an_archive_is_the_archive_only_and_aliases_match_each_other() -> None:
     na = paper("2103.00003", 5, ["math.NA"])
     assert apply([na, ag], build_filter(categories="cs.NA")) == [na]
     assert apply([na, ag], build_filter(categories="-cs.NA")) == [ag]
+    # An archive that is also a category (math-ph) matches its alias (math.MP) too.
+    mp = paper("2103.00004", 5, ["math.MP"])
+    assert apply([mp, ag], build_filter(categories="math-ph")) == [mp]
 
 
 def test_filters_without_a_given_taxonomy_use_the_bundled_one() -> None:
