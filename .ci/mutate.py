@@ -65,6 +65,9 @@ EQUIVALENT: dict[str, str] = {
     "count of trailing backslashes tested beside it",
     "bot/render.py::truncate::operator::len(cut) - len(cut.rstrip('\\\\')) -> len(cut) + "
     "len(cut.rstrip('\\\\'))": "only the parity is used, and a + b and a - b have the same parity",
+    # bot/filters.py
+    "bot/filters.py::apply::boolean::tax or load() -> tax and load()": "`matches` loads the "
+    "bundled taxonomy itself when given None",
 }
 
 _COPY_IGNORE = shutil.ignore_patterns(
