@@ -68,6 +68,24 @@ EQUIVALENT: dict[str, str] = {
     # bot/filters.py
     "bot/filters.py::apply::boolean::tax or load() -> tax and load()": "`matches` loads the "
     "bundled taxonomy itself when given None",
+    # bot/schedule.py
+    "bot/schedule.py::get_zone::boolean::not name or name != name.strip() or name.startswith(("
+    "'/', '.')) -> not name and name != name.strip() and name.startswith(('/', '.'))": "defence in "
+    "depth: ZoneInfo itself refuses an empty key, surrounding spaces and paths, and the same "
+    "except clause gives the same reply",
+    "bot/schedule.py::_standard_offset::constant::12 -> 13": "the probe only has to miss the "
+    "night-time DST switch: 13:00 has the same offset as 12:00",
+    "bot/schedule.py::_standard_offset::constant::0 -> 1": "12:01 has the same offset as 12:00",
+    "bot/schedule.py::due_slots::constant::2 -> 3": "one more day back is never due: its "
+    "window closed more than the grace ago",
+    "bot/schedule.py::due_slots::constant::1 -> 2 #2": "the range then also holds tomorrow, "
+    "whose slot is never due yet",
+    "bot/schedule.py::passed_slots::constant::2 -> 3": "one more day back closed before `since` "
+    "and is filtered out",
+    "bot/schedule.py::next_slot::constant::1 -> 2": "starting one day earlier adds a slot that "
+    "is already past",
+    "bot/schedule.py::next_slot::constant::4 -> 5": "the loop returns by the second day ahead; "
+    "a longer range is never reached",
 }
 
 _COPY_IGNORE = shutil.ignore_patterns(
