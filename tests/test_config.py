@@ -283,6 +283,7 @@ def test_a_config_path_that_is_a_directory_names_the_option(tmp_path: Path) -> N
         load_config(tmp_path, env={})
 
 
+@pytest.mark.slow
 def test_a_config_path_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
     fifo = tmp_path / "config.toml"
     os.mkfifo(fifo)  # opening it would block until a writer appears

@@ -127,6 +127,7 @@ CASES = [("import", kind) for kind in sorted(BROKEN)] + [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("command", "kind"), CASES)
 def test_a_broken_store_is_one_line_and_exit_2(
     stores: dict[str, Path], tmp_path: Path, kind: str, command: str
@@ -147,6 +148,7 @@ def test_a_broken_store_is_one_line_and_exit_2(
     ), r.stderr
 
 
+@pytest.mark.slow
 def test_an_empty_store_path_does_not_hang_the_cli(tmp_path: Path) -> None:
     r = hotpapers("import", str(SAMPLE), "--db", "")
     assert r.returncode == 2
@@ -155,11 +157,13 @@ def test_an_empty_store_path_does_not_hang_the_cli(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_good_store_still_works_under_the_same_conditions(stores: dict[str, Path]) -> None:
     r = hotpapers("import", str(SAMPLE), "--db", str(stores["good"]), "--quiet")
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_preview_reads_a_read_only_store(stores: dict[str, Path]) -> None:
     db = stores["file-0444"]
     db.chmod(0o644)
