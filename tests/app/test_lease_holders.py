@@ -6,9 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from bot.app.lease import holder_is_gone, new_holder
 
 
+@pytest.mark.slow
 def test_holder_ids_and_who_is_known_to_be_gone() -> None:
     me = new_holder()
     host, pid, token = me.rsplit(":", 2)
