@@ -20,7 +20,7 @@ from bot.render import escape, render_digest, render_paper, truncate
 from bot.schedule import Clock, latest_complete_day
 from bot.services.digests import DigestService
 from bot.services.texts import message_link, parse_day, parse_paper_id, source_down_text
-from bot.sources.boundary import title as source_title
+from bot.sources.registry import title as source_title
 from bot.store.base import Store
 
 Payload = dict[str, Any]

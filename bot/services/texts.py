@@ -20,7 +20,7 @@ from bot.errors import UserInputError
 from bot.models import SourceHealth, Subscription, parse_arxiv_id
 from bot.render import ZWSP, clean, escape
 from bot.schedule import Slot
-from bot.sources.boundary import title as source_title
+from bot.sources.registry import title as source_title
 
 DISCORD = "https://discord.com/channels"
 
