@@ -5,7 +5,11 @@ The encoding is the same in every dialect, so a backend writes SQL and nothing e
 - times are ISO 8601 text in UTC (`to_text`); reading one is tolerant (`read_time`): a row
   edited by hand or by another tool must not stop every start;
 - lists and objects (authors, categories, metrics, tweets, ids) are JSON text;
-- booleans are integers 0/1 going in; anything truthy coming out.
+- booleans are integers 0/1 going in; anything truthy coming out;
+- a row that cannot be read at all (bad JSON, a NULL where a value must be, an unknown status)
+  is a `StoreError` naming the row when asked for by key (`readable`), and is left out, with
+  a warning, of a list (`all_readable`): one row edited badly by hand must not hide every
+  other channel's subscription or post.
 
 Reading builds models without validating them again (`trusted`): only the store writes these
 rows, from models validated on the way in, and reading is the hot path of `/hot`
@@ -17,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from bot.errors import StoreError
 from bot.models import Digest, DigestMeta, Paper, PostRecord, SourceHealth, Subscription, Tweet
 from bot.store.values import Lease, Start
 
@@ -35,6 +41,7 @@ class Row(Protocol):
 
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 # What an unreadable time reads as where a time is required: long ago, so whatever it gates
 # (a refetch, a lease take-over) happens rather than being blocked forever.
@@ -83,6 +90,38 @@ def trusted(cls: type[M], **values: Any) -> M:
     object.__setattr__(obj, "__pydantic_extra__", None)
     object.__setattr__(obj, "__pydantic_private__", None)
     return obj
+
+
+# --- unreadable rows -----------------------------------------------------------------------
+def readable(decode: Callable[[Row], T], row: Row, what: str) -> T:
+    """`decode(row)`, or a `StoreError` naming `what` when the row's values cannot be read."""
+    try:
+        return decode(row)
+    except (ValueError, TypeError, KeyError) as exc:  # bad JSON, NULLs, a failed validation
+        raise StoreError(f"the stored {what} is unreadable ({type(exc).__name__})") from None
+
+
+def all_readable(
+    decode: Callable[[Row], T], found: Iterable[Row], what: Callable[[Row], str]
+) -> list[T]:
+    """Every row of `found` that decodes; an unreadable one is logged and left out."""
+    out: list[T] = []
+    for row in found:
+        try:
+            out.append(readable(decode, row, what(row)))
+        except StoreError as exc:
+            log.warning("leaving out a row: %s", exc)
+    return out
+
+
+def post_key(row: Row) -> str:
+    """How a ledger row is named in an error: its channel and day."""
+    return f"post of channel {row['channel_id']} on {row['day']}"
+
+
+def subscription_key(row: Row) -> str:
+    """How a subscription row is named in an error: its channel."""
+    return f"subscription of channel {row['channel_id']}"
 
 
 # --- digests and papers -------------------------------------------------------------------

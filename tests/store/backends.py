@@ -42,8 +42,14 @@ class Backend(Protocol):
         """Insert one raw row."""
         ...
 
-    def update(self, table: str, values: dict[str, Any], db: str = "main") -> None:
-        """Set columns of every row of `table` to raw values."""
+    def update(
+        self,
+        table: str,
+        values: dict[str, Any],
+        db: str = "main",
+        where: dict[str, Any] | None = None,
+    ) -> None:
+        """Set columns of every row of `table` (or of those matching `where`) to raw values."""
         ...
 
     def force_version(self, version: int, db: str = "main") -> None:
@@ -95,9 +101,18 @@ class SqliteBackend:
         marks = ", ".join("?" for _ in row)
         self._raw(db, f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
 
-    def update(self, table: str, values: dict[str, Any], db: str = "main") -> None:
+    def update(
+        self,
+        table: str,
+        values: dict[str, Any],
+        db: str = "main",
+        where: dict[str, Any] | None = None,
+    ) -> None:
         sets = ", ".join(f"{c} = ?" for c in values)
-        self._raw(db, f"UPDATE {table} SET {sets}", list(values.values()))
+        match = where or {}
+        clause = " AND ".join(f"{c} = ?" for c in match) or "1"
+        params = [*values.values(), *match.values()]
+        self._raw(db, f"UPDATE {table} SET {sets} WHERE {clause}", params)
 
     def force_version(self, version: int, db: str = "main") -> None:
         self._raw(db, f"PRAGMA user_version = {int(version)}", ())

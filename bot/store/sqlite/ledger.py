@@ -135,7 +135,7 @@ class SqlitePostLedger(SqliteBase):
         row = await self._one(
             "SELECT * FROM posts WHERE channel_id = ? AND day = ?", (channel_id, day.isoformat())
         )
-        return rows.post_from(row) if row else None
+        return rows.readable(rows.post_from, row, rows.post_key(row)) if row else None
 
     async def list_posts(
         self,
@@ -164,4 +164,4 @@ class SqlitePostLedger(SqliteBase):
         found = await self._all(
             f"SELECT * FROM posts{clause} ORDER BY day DESC, channel_id", params
         )
-        return [rows.post_from(r) for r in found]
+        return rows.all_readable(rows.post_from, found, rows.post_key)

@@ -41,7 +41,9 @@ class SqliteSubscriptions(SqliteBase):
     async def get_subscription(self, channel_id: int) -> Subscription | None:
         """The subscription of one channel, or None."""
         row = await self._one("SELECT * FROM subscriptions WHERE channel_id = ?", (channel_id,))
-        return rows.subscription_from(row) if row else None
+        if not row:
+            return None
+        return rows.readable(rows.subscription_from, row, rows.subscription_key(row))
 
     async def delete_subscription(self, channel_id: int) -> bool:
         """Remove a subscription (its post history stays); True if there was one."""
@@ -62,7 +64,7 @@ class SqliteSubscriptions(SqliteBase):
             where.append("enabled = 1")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         found = await self._all(f"SELECT * FROM subscriptions{clause} ORDER BY channel_id", params)
-        return [rows.subscription_from(r) for r in found]
+        return rows.all_readable(rows.subscription_from, found, rows.subscription_key)
 
     async def mark_failing(
         self, channel_id: int, reason: str | None, *, at: datetime | None = None

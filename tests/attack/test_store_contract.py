@@ -1,0 +1,52 @@
+"""Outside attacks on the store contract: corrupt rows, wrong call orders, old databases.
+
+Each test here is a finding (it failed before its fix) or a probe that held; the contract
+suite in tests/store/ states the rules, these try to break them from outside.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.errors import StoreError
+from tests.store import conftest as contract
+from tests.store.backends import Backend, post
+from tests.store.test_subscriptions import sub
+
+# The contract suite's fixture: every test here runs once per backend.
+backend = contract.backend
+
+DAY = date(2021, 3, 12)
+T0 = datetime(2021, 3, 12, 9, 0, tzinfo=UTC)
+
+
+async def test_one_corrupt_subscription_does_not_hide_the_others(backend: Backend) -> None:
+    store = await backend.open()
+    for ch in (10, 11, 12):
+        await store.upsert_subscription(sub(ch))
+    backend.update("subscriptions", {"categories": "{not json"}, where={"channel_id": 11})
+    got = [s.channel_id for s in await store.list_subscriptions()]
+    assert got == [10, 12]
+
+
+async def test_one_corrupt_post_does_not_hide_the_others(backend: Backend) -> None:
+    store = await backend.open()
+    for ch in (10, 11, 12):
+        await store.claim_post(post(ch, DAY, created_at=T0))
+    backend.update("posts", {"message_ids": "[1, oops"}, where={"channel_id": 11})
+    got = [p.channel_id for p in await store.list_posts()]
+    assert got == [10, 12]
+
+
+async def test_a_corrupt_row_asked_for_by_key_is_a_clear_store_error(backend: Backend) -> None:
+    store = await backend.open()
+    await store.upsert_subscription(sub(11))
+    await store.claim_post(post(11, DAY, created_at=T0))
+    backend.update("subscriptions", {"keywords": "nope"}, where={"channel_id": 11})
+    backend.update("posts", {"arxiv_ids": "{"}, where={"channel_id": 11})
+    with pytest.raises(StoreError, match="subscription of channel 11 is unreadable"):
+        await store.get_subscription(11)
+    with pytest.raises(StoreError, match="post of channel 11 on 2021-03-12 is unreadable"):
+        await store.get_post(11, DAY)
