@@ -30,9 +30,14 @@ ALLOWED = {(old, new) for old in ("pending", "failed") for new in STATUSES} | {
 async def _row_in(store: Store, status: str, channel: int = 10) -> PostRecord:
     """A (channel, DAY) row in `status`, reached as the posting path reaches it."""
     claimed = "missed" if status == "missed" else "pending"
-    await store.claim_post(post(channel, DAY, status=claimed, arxiv_ids=["2103.00001"]))
+    error = "boom" if status in ("missed", "failed") else None
+    await store.claim_post(
+        post(channel, DAY, status=claimed, arxiv_ids=["2103.00001"], error=error)
+    )
     if status not in ("pending", "missed"):
-        assert await store.finish_post(channel, DAY, status=status, message_ids=[1], thread_id=2)
+        assert await store.finish_post(
+            channel, DAY, status=status, message_ids=[1], thread_id=2, error=error
+        )
     got = await store.get_post(channel, DAY)
     assert got is not None and got.status == status
     return got
@@ -65,9 +70,14 @@ async def test_a_claim_starts_empty_whatever_the_record_says(store: Store) -> No
 
 async def test_a_settled_day_is_claimed_with_its_outcome(store: Store) -> None:
     claim = await store.claim_post(
-        post(10, DAY, status="missed", error="the bot was down", late=False)
+        post(10, DAY, status="missed", error="the bot was down", late=True)
     )
-    assert claim.won and (claim.record.status, claim.record.error) == ("missed", "the bot was down")
+    assert claim.won
+    assert (claim.record.status, claim.record.error, claim.record.late) == (
+        "missed",
+        "the bot was down",
+        True,
+    )
 
 
 async def test_concurrent_claims_on_one_store_have_exactly_one_winner(store: Store) -> None:
@@ -206,6 +216,17 @@ async def test_reopen_starts_afresh_with_a_new_generation(store: Store, old: str
     assert (r.nonce, r.arxiv_ids, r.attempts) == (before.nonce, before.arxiv_ids, before.attempts)
     again = await store.claim_post(post(10, DAY, nonce="late"))
     assert not again.won and again.record == r
+
+
+async def test_reopen_clears_a_send_time_left_on_an_open_row(backend: Backend) -> None:
+    # Only raw data (an older schema's, a hand edit) can leave `posted_at` on an open row;
+    # a fresh attempt must not carry it, or history shows it as delivered at that time.
+    store = await backend.open()
+    await _row_in(store, "failed")
+    backend.update("posts", {"posted_at": T0.isoformat()})
+    assert await store.reopen_post(10, DAY, generation=1, late=False, created_at=T1)
+    r = await store.get_post(10, DAY)
+    assert r is not None and (r.status, r.posted_at) == ("pending", None)
 
 
 @pytest.mark.parametrize("old", ["sent", "empty"])
