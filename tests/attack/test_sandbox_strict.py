@@ -1,0 +1,106 @@
+"""Outside attacks on the sandbox's strictness: payloads Discord refuses must be refused here.
+
+Raw HTTP (httpx) against a running sandbox; each case cites discord/discord-api-docs at commit
+c98d64b (the commit sandbox/README.md cites). Where the docs are silent, the stricter reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from sandbox.testing import SANDBOX_TOKEN, running_sandbox
+
+
+class Api:
+    """One channel of a fresh sandbox, reached over plain HTTP."""
+
+    def __init__(self, client: httpx.AsyncClient, channel: int) -> None:
+        self.client, self.channel = client, channel
+
+    async def post(self, body: dict[str, Any]) -> httpx.Response:
+        return await self.client.post(f"/channels/{self.channel}/messages", json=body)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[Api]:
+    # Rate limits off: every case here is about the body, not about how often it is sent.
+    async with running_sandbox(token=SANDBOX_TOKEN, rate_limits=False) as sb:
+        guild = await sb.control.add_guild("Lab", channels=["general"])
+        headers = {"Authorization": f"Bot {SANDBOX_TOKEN}"}
+        async with httpx.AsyncClient(base_url=sb.api_base, headers=headers) as client:
+            yield Api(client, next(iter(guild.channels)))
+
+
+def _leaf(errors: dict[str, Any], path: str) -> str:
+    """The first error code at `path` or, where a union reports on the object, at its parent."""
+    node = errors
+    for part in path.split("."):
+        if part not in node:
+            break
+        node = node[part]
+    return str(node["_errors"][0]["code"])
+
+
+def embed(**fields: Any) -> dict[str, Any]:
+    return {"embeds": [{"title": "t", **fields}]}
+
+
+# message.mdx:589 "Embed Footer Structure": `text` has no `?` (required); :579 author `name`;
+# :549 image `url`, and the thumbnail's likewise. Discord answers BASE_TYPE_REQUIRED.
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (embed(footer={}), "embeds.0.footer.text"),
+        (embed(footer={"icon_url": "https://x.org/i.png"}), "embeds.0.footer.text"),
+        (embed(footer={"text": None}), "embeds.0.footer.text"),
+        (embed(author={"url": "https://x.org"}), "embeds.0.author.name"),
+        (embed(author={"name": None}), "embeds.0.author.name"),
+        (embed(image={}), "embeds.0.image.url"),
+        (embed(thumbnail={"width": 5}), "embeds.0.thumbnail.url"),
+    ],
+)
+async def test_an_embed_part_without_its_required_field_is_refused(
+    api: Api, body: dict[str, Any], path: str
+) -> None:
+    r = await api.post(body)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == 50035
+    assert _leaf(r.json()["errors"], path) in (
+        "BASE_TYPE_REQUIRED",
+        "BASE_TYPE_BAD_TYPE",
+        "BASE_TYPE_INVALID",  # a null part: no branch of the union fits
+    )
+
+
+# message.mdx:598 field `name` and `value` are required strings; Discord refuses empty ones as
+# missing ("This field is required"); the docs are silent on "", so the stricter reading.
+@pytest.mark.parametrize(
+    ("field", "path"),
+    [
+        ({"name": "", "value": "v"}, "embeds.0.fields.0.name"),
+        ({"name": "n", "value": ""}, "embeds.0.fields.0.value"),
+    ],
+)
+async def test_an_embed_field_with_an_empty_name_or_value_is_refused(
+    api: Api, field: dict[str, Any], path: str
+) -> None:
+    r = await api.post(embed(fields=[field]))
+    assert r.status_code == 400, r.text
+    assert _leaf(r.json()["errors"], path) in ("BASE_TYPE_REQUIRED", "BASE_TYPE_MIN_LENGTH")
+
+
+async def test_complete_embed_parts_still_pass(api: Api) -> None:
+    r = await api.post(
+        embed(
+            footer={"text": "f"},
+            author={"name": "a"},
+            image={"url": "https://x.org/i.png"},
+            thumbnail={"url": "https://x.org/t.png"},
+            fields=[{"name": "n", "value": "v"}],
+        )
+    )
+    assert r.status_code == 200, r.text
