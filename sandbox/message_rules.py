@@ -2,8 +2,9 @@
 
 Limits (content 2000, 10 embeds, 6000 embed characters, nonce 25), the flags each route lets a
 caller set, IS_COMPONENTS_V2 exclusivity, `allowed_mentions` exclusivity, embed URL schemes,
-empty messages, and the query rules of `GET /channels/{id}/messages`. Each function returns
-the `FormError`s it finds (empty: the rule holds); `sandbox.validation` and the routes apply them.
+empty messages, the component rules (`sandbox.component_rules`), and the query rules of
+`GET /channels/{id}/messages`. Each function returns the `FormError`s it finds (empty: the rule
+holds); `sandbox.validation` and the routes apply them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from sandbox.component_rules import component_rules
 from sandbox.form_errors import FormError, too_long
 
 MAX_CONTENT = 2000  # the documented limit for bot messages (the spec says 4000)
@@ -62,6 +64,8 @@ def message_rules(body: Any, settable_flags: int | None = None) -> list[FormErro
                         )
                     )
     problems.extend(allowed_mentions_rules(body.get("allowed_mentions")))
+    v2 = isinstance(flags, int) and not isinstance(flags, bool) and bool(flags & IS_COMPONENTS_V2)
+    problems.extend(component_rules(body.get("components"), v2=v2))
     content = body.get("content")
     if isinstance(content, str) and len(content) > MAX_CONTENT:
         problems.append(too_long(["content"], MAX_CONTENT))

@@ -104,3 +104,57 @@ async def test_complete_embed_parts_still_pass(api: Api) -> None:
         )
     )
     assert r.status_code == 200, r.text
+
+
+def button(custom_id: str | None = "c", style: int = 1, **more: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": 2, "style": style, "label": "x", **more}
+    if custom_id is not None:
+        out["custom_id"] = custom_id
+    return out
+
+
+def row(*children: dict[str, Any]) -> dict[str, Any]:
+    return {"type": 1, "components": list(children)}
+
+
+SELECT = {"type": 3, "custom_id": "s", "options": [{"label": "a", "value": "a"}]}
+
+
+# components/reference.mdx: :2542 "Legacy messages allow up to 5 action rows as top-level
+# components"; :94-95 a row holds up to 5 buttons *or* a single select; :185 "Link buttons
+# must have a url, and cannot have a custom_id"; :187 premium buttons cannot have one either;
+# :81 custom_id "must be unique per component. Multiple components on the same message must
+# not share the same custom_id"; a non-link, non-premium button needs one (it is how the click
+# is told apart: the stricter reading, and what Discord answers).
+@pytest.mark.parametrize(
+    "components",
+    [
+        pytest.param([row(button(f"c{i}")) for i in range(6)], id="six-rows"),
+        pytest.param([row(SELECT, button("b"))], id="select-and-button"),
+        pytest.param([row(SELECT, {**SELECT, "custom_id": "t"})], id="two-selects"),
+        pytest.param([row(button(None))], id="button-without-custom-id"),
+        pytest.param(
+            [row(button("c", style=5, url="https://x.org"))], id="link-button-with-custom-id"
+        ),
+        pytest.param([row(button(None, style=5))], id="link-button-without-url"),
+        pytest.param([row(button("c"), button("c"))], id="duplicate-custom-id-in-a-row"),
+        pytest.param([row(button("c")), row(button("c"))], id="duplicate-custom-id-across-rows"),
+    ],
+)
+async def test_components_discord_refuses_are_refused(
+    api: Api, components: list[dict[str, Any]]
+) -> None:
+    r = await api.post({"content": "a", "components": components})
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == 50035
+    assert "components" in r.json()["errors"]
+
+
+async def test_well_formed_components_still_pass(api: Api) -> None:
+    components = [
+        row(*(button(f"b{i}") for i in range(4)), button(None, style=5, url="https://x.org")),
+        row(SELECT),
+        *(row(button(f"r{i}")) for i in range(3)),
+    ]
+    r = await api.post({"content": "a", "components": components})
+    assert r.status_code == 200, r.text
