@@ -135,6 +135,12 @@ def validate_body(method: str, path: str, body: Any) -> list[FormError]:
                 FormError(["data", *e.path], e.code, e.message)
                 for e in message_rules(data, settable)
             )
+        elif body.get("type") == 5 and isinstance(data, dict):
+            # receiving-and-responding.mdx:304: a deferred message response "the only valid
+            # message flag you may use is EPHEMERAL".
+            flags = data.get("flags")
+            if isinstance(flags, int) and not isinstance(flags, bool):
+                problems.extend(flag_rules(flags, EPHEMERAL_FLAG, ("data", "flags")))
     return _dedup(problems)
 
 

@@ -13,6 +13,14 @@ import httpx
 import pytest
 
 from sandbox.testing import SANDBOX_TOKEN, running_sandbox
+from sandbox.validation import (
+    CALLBACK_ROUTE,
+    EPHEMERAL_FLAG,
+    IS_COMPONENTS_V2,
+    SUPPRESS_EMBEDS,
+    SUPPRESS_NOTIFICATIONS,
+    validate_body,
+)
 
 
 class Api:
@@ -158,3 +166,20 @@ async def test_well_formed_components_still_pass(api: Api) -> None:
     ]
     r = await api.post({"content": "a", "components": components})
     assert r.status_code == 200, r.text
+
+
+# receiving-and-responding.mdx:304 "If you create a callback with the type
+# DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE the only valid message flag you may use is EPHEMERAL".
+# The callback route applies `validate_body`; an interaction needs a bot to answer it, so the
+# rule is checked on the function the route calls.
+@pytest.mark.parametrize("flags", [SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, IS_COMPONENTS_V2])
+def test_a_deferred_response_may_set_only_the_ephemeral_flag(flags: int) -> None:
+    problems = validate_body(*CALLBACK_ROUTE, {"type": 5, "data": {"flags": flags}})
+    assert [(p.path, p.code) for p in problems] == [(["data", "flags"], "MESSAGE_FLAGS_INVALID")]
+
+
+def test_an_ephemeral_defer_and_a_flagged_message_response_still_pass() -> None:
+    assert validate_body(*CALLBACK_ROUTE, {"type": 5, "data": {"flags": EPHEMERAL_FLAG}}) == []
+    assert validate_body(*CALLBACK_ROUTE, {"type": 5}) == []
+    body = {"type": 4, "data": {"content": "a", "flags": SUPPRESS_EMBEDS | EPHEMERAL_FLAG}}
+    assert validate_body(*CALLBACK_ROUTE, body) == []
