@@ -112,6 +112,8 @@ class GatewayStats:
     heartbeats: int = 0
     closes: dict[int, int] = field(default_factory=dict)
     invalid_sessions: int = 0
+    # Events a RESUME re-sent, by name: proof that an event reached the bot only by replay.
+    replayed: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> JSON:
         """The counters as JSON."""
@@ -122,6 +124,7 @@ class GatewayStats:
             "heartbeats": self.heartbeats,
             "closes": {str(k): v for k, v in self.closes.items()},
             "invalid_sessions": self.invalid_sessions,
+            "replayed": dict(self.replayed),
         }
 
 
@@ -366,6 +369,8 @@ class Gateway:
         self.stats.resumes += 1
         for event in list(session.backlog):
             if event["s"] > seq:
+                name = str(event.get("t"))
+                self.stats.replayed[name] = self.stats.replayed.get(name, 0) + 1
                 await self._send(conn, event)
         await self._dispatch_to(session, "RESUMED", {"_trace": ["hotpapers-sandbox"]})
         await self.state.notify()

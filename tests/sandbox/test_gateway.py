@@ -101,8 +101,10 @@ async def test_silent_connection_is_detected_and_missed_events_replayed(
         # Sent into the zombie connection: only a RESUME can deliver it.
         result = await sandbox.control.invoke("echo", {"text": "replayed"})
         assert result.status == "answered" and result.content == "replayed"
-        assert result.ack_latency_ms is not None and result.ack_latency_ms > 300
-        assert sandbox.gateway.stats.resumes == 1 and sandbox.gateway.stats.identifies == 1
+        # The interaction reached the bot only as a RESUME's replay (no clock involved).
+        stats = sandbox.gateway.stats
+        assert stats.replayed.get("INTERACTION_CREATE") == 1
+        assert stats.resumes == 1 and stats.identifies == 1
 
 
 async def test_a_restarted_bot_gets_a_fresh_session(
