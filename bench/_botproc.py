@@ -111,18 +111,17 @@ async def start_bot(
     ready_timeout: float = 120.0,
 ) -> BotProcess:
     """Start the child and wait for its READY line."""
+    args = ["--api-base", api_base, "--gateway", gateway, "--store", str(store)]
+    args += ["--now", now.isoformat(), *(["--tick"] if tick else [])]
+    return await start_child(HERE / "_botproc.py", args, ready_timeout=ready_timeout)
+
+
+async def start_child(script: Path, args: list[str], *, ready_timeout: float = 120.0) -> BotProcess:
+    """Start `python script args…` (this one, or `_floor.py`) and wait for its READY line."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(HERE / "_botproc.py"),
-        "--api-base",
-        api_base,
-        "--gateway",
-        gateway,
-        "--store",
-        str(store),
-        "--now",
-        now.isoformat(),
-        *(["--tick"] if tick else []),
+        str(script),
+        *args,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
@@ -134,7 +133,7 @@ async def start_bot(
         raise
     if not line:
         await proc.wait()
-        raise RuntimeError(f"the bot process exited ({proc.returncode}) before READY")
+        raise RuntimeError(f"{script.name} exited ({proc.returncode}) before READY")
     return BotProcess(proc, json.loads(line))
 
 
