@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+TOKEN = "sandbox-token"  # sandbox.testing.SANDBOX_TOKEN, not imported: see serve()
 
 
 def memory_mb() -> dict[str, float]:
@@ -44,8 +45,8 @@ async def serve(args: argparse.Namespace) -> None:
     from bot.app.bot import HotPapersBot, intents
     from bot.app.endpoints import configure_endpoints
     from bot.store import open_store
-    from sandbox.testing import SANDBOX_TOKEN, sandbox_bot_options
 
+    # Nothing from `sandbox` is imported here: its modules would count in the bot's memory.
     quiet()
     configure_endpoints(args.api_base, args.gateway)
     async with open_store(args.store) as store:
@@ -54,14 +55,16 @@ async def serve(args: argparse.Namespace) -> None:
             store=store,
             clock=FakeClock(datetime.fromisoformat(args.now)),
             run_scheduler=False,
-            **sandbox_bot_options(intents=intents(), guild_ready_timeout=0.5),
+            intents=intents(),
+            guild_ready_timeout=0.5,
+            chunk_guilds_at_startup=False,
         )
 
         async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
             """Re-IDENTIFY at once (discord.py sleeps 5 s)."""
 
         bot.before_identify_hook = no_wait  # type: ignore[method-assign]
-        task = asyncio.create_task(bot.start(SANDBOX_TOKEN))
+        task = asyncio.create_task(bot.start(args.token))
         while not bot.is_ready():
             if task.done():
                 task.result()  # the start-up error
@@ -145,6 +148,7 @@ def main() -> None:
     parser.add_argument("--store", required=True, type=Path)
     parser.add_argument("--now", required=True, help="the bot's clock, ISO 8601")
     parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")
+    parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
     asyncio.run(serve(parser.parse_args()))
 
 

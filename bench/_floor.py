@@ -4,7 +4,8 @@
 
 A `discord.Client` with the same intents and cache options as `HotPapersBot` (the `guilds`
 intent, no member chunking, no message cache) and nothing else: no store, no scheduler, no
-services, the collector at CPython's defaults. With `--answer`, it registers one slash command,
+services. Its garbage collector is settled after READY as the bot's is (`settle_gc`: freeze
+and a higher threshold), unless `--default-gc`. With `--answer`, it registers one slash command,
 `/hot`, with the same options as HotPapers' `/hot` (so discord.py parses the same
 interaction), and answers every invocation with the message in PATH (a JSON object with
 `content` and `embeds`: a real `/hot` answer, so the bytes on the wire are the same), built
@@ -19,16 +20,20 @@ import argparse
 import asyncio
 import gc
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
 import discord
-from _botproc import memory_mb
+import discord.gateway
+import discord.http
+import yarl
+from _botproc import TOKEN, memory_mb
 from discord import app_commands
 
-from bot.app.endpoints import configure_endpoints
-from sandbox.testing import SANDBOX_TOKEN, sandbox_bot_options
+# Only discord.py is imported (not `bot`, not `sandbox`, not even `_common`): the floor's
+# memory is discord.py's own.
 
 
 def bare_client(answer: dict[str, Any] | None) -> discord.Client:
@@ -36,12 +41,11 @@ def bare_client(answer: dict[str, Any] | None) -> discord.Client:
     intents = discord.Intents.none()
     intents.guilds = True
     client = discord.Client(
-        **sandbox_bot_options(
-            intents=intents,
-            guild_ready_timeout=0.5,
-            max_messages=None,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        intents=intents,
+        guild_ready_timeout=0.5,
+        chunk_guilds_at_startup=False,
+        max_messages=None,
+        allowed_mentions=discord.AllowedMentions.none(),
     )
     if answer is None:
         return client
@@ -70,10 +74,10 @@ def bare_client(answer: dict[str, Any] | None) -> discord.Client:
 
 async def serve(args: argparse.Namespace) -> None:
     """Run the bare client until stdin closes."""
-    from _common import quiet
-
-    quiet()
-    configure_endpoints(args.api_base, args.gateway)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.getLogger("discord").setLevel(logging.ERROR)
+    discord.http.Route.BASE = args.api_base.rstrip("/")  # as bot.app.endpoints does
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway)
     answer = json.loads(args.answer.read_text()) if args.answer else None
     client = bare_client(answer)
 
@@ -81,12 +85,19 @@ async def serve(args: argparse.Namespace) -> None:
         """Re-IDENTIFY at once (discord.py sleeps 5 s)."""
 
     client.before_identify_hook = no_wait  # type: ignore[method-assign]
-    task = asyncio.create_task(client.start(SANDBOX_TOKEN))
+    task = asyncio.create_task(client.start(args.token))
     while not client.is_ready():
         if task.done():
             task.result()
             raise RuntimeError("the floor client stopped before READY")
         await asyncio.sleep(0.01)
+    if not args.default_gc:
+        # As `bot.app.bot.settle_gc` does after READY (copied, not imported: see above), so
+        # the ratio is what HotPapers' code adds, not a collector setting.
+        gc.collect()
+        gc.freeze()
+        _, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(50_000, gen1, gen2)
     gc.collect()
     report: dict[str, Any] = {
         "ready": True,
@@ -106,6 +117,10 @@ def main() -> None:
     parser.add_argument("--api-base", required=True)
     parser.add_argument("--gateway", required=True)
     parser.add_argument("--answer", type=Path, help="JSON message to answer /hot with")
+    parser.add_argument(
+        "--default-gc", action="store_true", help="keep CPython's collector thresholds"
+    )
+    parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
     asyncio.run(serve(parser.parse_args()))
 
 

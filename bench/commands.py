@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import os
@@ -85,6 +86,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2_000, help="commands (default 2000)")
     parser.add_argument("--seed", type=int, default=1, help="data and request mix")
     parser.add_argument("--no-floor", action="store_true", help="only the bot (no ratios)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="runs of each side, in ABBA order (default 2)"
+    )
+    parser.add_argument(
+        "--floor-gc",
+        choices=["settled", "default"],
+        default="settled",
+        help="the floor's garbage collector: settled after READY as the bot's (default), or"
+        " CPython's defaults",
+    )
     args = parser.parse_args(argv)
     if args.papers:
         args.sizes = [args.papers]
@@ -165,76 +176,126 @@ def request_mix(n: int, days: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-async def measure(
-    sandbox: Any, child: BotProcess, mix: list[dict[str, Any]], concurrency: int
-) -> dict[str, Any]:
-    """Run the mix against one child (already READY); its latency and CPU figures."""
-    pids = {"bot": child.proc.pid, "harness": os.getpid()}
-    cpu_before = {k: cpu_seconds(pid) for k, pid in pids.items()}
-    latencies, statuses, seconds, by_kind = await hammer(sandbox, mix, concurrency)
-    cpu_after = {k: cpu_seconds(pid) for k, pid in pids.items()}
-    cpu_ms = {
-        k: round((after - before) * 1000 / len(mix), 3)
-        for k, after in cpu_after.items()
-        if after is not None and (before := cpu_before[k]) is not None
-    }
-    return {
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-        "max_ms": round(max(latencies), 2) if latencies else None,
-        "commands_per_s": round(len(latencies) / seconds, 1) if seconds else None,
-        "statuses": dict(sorted(statuses.items())),
-        "p99_ms_by_kind": {
-            kind: round(percentile(values, 99), 2) for kind, values in sorted(by_kind.items())
-        },
-        "cpu_ms_per_command": cpu_ms.get("bot"),
-        "harness_cpu_ms_per_command": cpu_ms.get("harness"),
-    }
+class Tally:
+    """The pooled figures of one side (bot or floor) over its runs."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.by_kind: dict[str, list[float]] = {}
+        self.statuses: Counter[str] = Counter()
+        self.seconds = 0.0
+        self.commands = 0
+        self.cpu: dict[str, float | None] = {"bot": 0.0, "harness": 0.0}
+
+    async def measure(
+        self, sandbox: Any, child: BotProcess, mix: list[dict[str, Any]], concurrency: int
+    ) -> None:
+        """Run the mix once against `child` (READY, warmed up) on a freshly reset sandbox."""
+        # Forget the messages, requests and interactions of the runs before, so the harness
+        # does the same work for either side, whichever runs first.
+        await sandbox.control.reset()
+        gc.unfreeze()
+        settle_gc()
+        pids = {"bot": child.proc.pid, "harness": os.getpid()}
+        before = {k: cpu_seconds(pid) for k, pid in pids.items()}
+        latencies, statuses, seconds, by_kind = await hammer(sandbox, mix, concurrency)
+        for k, pid in pids.items():
+            after, was, total = cpu_seconds(pid), before[k], self.cpu[k]
+            if after is None or was is None or total is None:
+                self.cpu[k] = None
+            else:
+                self.cpu[k] = total + after - was
+        self.latencies += latencies
+        for key, values in by_kind.items():
+            self.by_kind.setdefault(key, []).extend(values)
+        self.statuses.update(statuses)
+        self.seconds += seconds
+        self.commands += len(mix)
+
+    def figures(self) -> dict[str, Any]:
+        """Latency percentiles, throughput and CPU per command over every run."""
+        lat = self.latencies
+        cpu = {
+            k: None if v is None or not self.commands else round(v * 1000 / self.commands, 3)
+            for k, v in self.cpu.items()
+        }
+        return {
+            "p50_ms": round(percentile(lat, 50), 2),
+            "p99_ms": round(percentile(lat, 99), 2),
+            "max_ms": round(max(lat), 2) if lat else None,
+            "commands_per_s": round(len(lat) / self.seconds, 1) if self.seconds else None,
+            "statuses": dict(sorted(self.statuses.items())),
+            "p99_ms_by_kind": {
+                kind: round(percentile(values, 99), 2)
+                for kind, values in sorted(self.by_kind.items())
+            },
+            "cpu_ms_per_command": cpu["bot"],
+            "harness_cpu_ms_per_command": cpu["harness"],
+        }
+
+
+def order(rounds: int, floor: bool) -> str:
+    """Which side runs when: B (bot) and F (floor) in ABBA rounds (BF, FB, BF, …)."""
+    if not floor:
+        return "B" * rounds
+    return "".join("BF" if r % 2 == 0 else "FB" for r in range(rounds))
 
 
 async def one_size(
     args: argparse.Namespace, path: Path, days: int, last_day: date, tmp: Path
 ) -> dict[str, Any]:
-    """The bot, then the floor, in one fresh sandbox, on the store at `path`."""
+    """The bot and the floor, in ABBA rounds, in one fresh sandbox, on the store at `path`."""
     mix = request_mix(args.requests, days, args.seed)
     now = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), UTC)
+    tallies = {"B": Tally(), "F": Tally()}
+    answer: dict[str, Any] | None = None
+    answer_path = tmp / "answer.json"
     async with running_sandbox(interaction_deadline=3.0) as sandbox:
         await sandbox.control.add_guild("Readers", channels=["papers"])
-        bot = await start_bot(sandbox.api_base, sandbox.gateway_url, path, now)
-        # This process is the stand-in for Discord and the users: its own garbage
-        # collections (it logs every request) must not show up as the bot's latency, so it
-        # settles its collector the way the bot does after READY.
-        settle_gc()
+        urls = ["--api-base", sandbox.api_base, "--gateway", sandbox.gateway_url]
+        running: tuple[str, BotProcess] | None = None
         try:
-            # Untimed commands first: imports, caches and the first connection are not the
-            # figure. The answer to a day is what the floor will answer, byte for byte.
-            await sandbox.control.invoke("hot", {})
-            sample = await sandbox.control.invoke("hot", {"date": last_day.isoformat()})
-            bot_figures = await measure(sandbox, bot, mix, args.concurrency)
+            for side in order(args.rounds, not args.no_floor):
+                if running is None or running[0] != side:
+                    if running is not None:
+                        await running[1].stop()
+                        running = None
+                    if side == "B":
+                        child = await start_bot(sandbox.api_base, sandbox.gateway_url, path, now)
+                    else:
+                        assert answer is not None
+                        floor_args = [*urls, "--answer", str(answer_path)]
+                        if args.floor_gc == "default":
+                            floor_args.append("--default-gc")
+                        child = await start_child(HERE / "_floor.py", floor_args)
+                    running = (side, child)
+                    # Untimed commands first: imports, caches and the first connection are
+                    # not the figure.
+                    await sandbox.control.invoke("hot", {})
+                    if side == "B" and answer is None:
+                        # The bot's answer to a day is what the floor answers, byte for byte.
+                        sample = await sandbox.control.invoke("hot", {"date": last_day.isoformat()})
+                        message = sample.messages[0] if sample.messages else {"content": "?"}
+                        answer = {
+                            "content": message.get("content"),
+                            "embeds": message.get("embeds") or [],
+                        }
+                        answer_path.write_text(json.dumps(answer))
+                await tallies[side].measure(sandbox, running[1], mix, args.concurrency)
         finally:
-            await bot.stop()
-        floor_figures: dict[str, Any] | None = None
-        if not args.no_floor:
-            message = sample.messages[0] if sample.messages else {"content": "?"}
-            answer = {"content": message.get("content"), "embeds": message.get("embeds") or []}
-            answer_path = tmp / "answer.json"
-            answer_path.write_text(json.dumps(answer))
-            floor = await start_child(
-                HERE / "_floor.py",
-                [
-                    *("--api-base", sandbox.api_base, "--gateway", sandbox.gateway_url),
-                    *("--answer", str(answer_path)),
-                ],
-            )
-            settle_gc()
-            try:
-                await sandbox.control.invoke("hot", {})
-                floor_figures = await measure(sandbox, floor, mix, args.concurrency)
-            finally:
-                await floor.stop()
-            floor_figures["answer_bytes"] = len(json.dumps(answer).encode())
-    figures: dict[str, Any] = {"bot": bot_figures, "floor": floor_figures}
-    if floor_figures:
+            if running is not None:
+                await running[1].stop()
+    bot_figures = tallies["B"].figures()
+    figures: dict[str, Any] = {
+        "bot": bot_figures,
+        "floor": None,
+        "order": order(args.rounds, not args.no_floor),
+    }
+    if not args.no_floor:
+        floor_figures = tallies["F"].figures()
+        floor_figures["answer_bytes"] = len(json.dumps(answer).encode())
+        floor_figures["gc"] = args.floor_gc
+        figures["floor"] = floor_figures
         figures["ratios"] = {
             "cpu_per_command": ratio(
                 bot_figures["cpu_ms_per_command"], floor_figures["cpu_ms_per_command"]
@@ -274,6 +335,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "days": counts.get("digests"),
                 "concurrency": args.concurrency,
                 "requests": args.requests,
+                "rounds": args.rounds,
                 # the bot's figures also at the top level, under their former names
                 "p50_ms": figures["bot"]["p50_ms"],
                 "p99_ms": figures["bot"]["p99_ms"],
