@@ -5,7 +5,9 @@
 Runs `HotPapersBot` (default config, the store at PATH, a clock fixed at `--now`, its posting
 loop off) until stdin closes. After READY (and, with `--tick`, one scheduler tick) it prints
 one JSON line: {"ready": true, "guilds", "channels", "rss_mb", "peak_rss_mb"}, where peak is
-the kernel's high-water mark of the resident set (VmHWM) since the process started.
+the kernel's high-water mark of the resident set (VmHWM) since the process started; with
+`--tick`, also the tick's wall-clock start and end (`time.time()`), its outcomes by status and
+the resident set just before it (`--tick-delay` seconds after READY).
 `start_bot()` is the parent's side.
 """
 
@@ -17,6 +19,9 @@ import gc
 import json
 import subprocess
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,10 +30,10 @@ HERE = Path(__file__).resolve().parent
 TOKEN = "sandbox-token"  # sandbox.testing.SANDBOX_TOKEN, not imported: see serve()
 
 
-def memory_mb() -> dict[str, float]:
-    """Current and peak resident set of this process, in MB (10^6 bytes)."""
+def memory_mb(pid: int | str = "self") -> dict[str, float]:
+    """Current and peak resident set of a process (this one), in MB (10^6 bytes)."""
     out: dict[str, float] = {}
-    with open("/proc/self/status", encoding="ascii") as f:
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
@@ -70,11 +75,18 @@ async def serve(args: argparse.Namespace) -> None:
                 task.result()  # the start-up error
                 raise RuntimeError("the bot stopped before READY")
             await asyncio.sleep(0.01)
+        tick: dict[str, Any] = {}
         if args.tick:
-            await bot.scheduler.tick()
+            await asyncio.sleep(args.tick_delay)
+            tick["rss_before_tick_mb"] = memory_mb()["rss_mb"]
+            tick["tick_started"] = time.time()
+            outcome = await bot.scheduler.tick()
+            tick["tick_ended"] = time.time()
+            tick["outcomes"] = dict(Counter(o.status for o in outcome.outcomes))
         gc.collect()
         report: dict[str, Any] = {
             "ready": True,
+            **tick,
             "guilds": len(bot.guilds),
             "channels": sum(len(g.channels) for g in bot.guilds),
             **memory_mb(),
@@ -111,16 +123,30 @@ async def start_bot(
     now: datetime,
     *,
     tick: bool = False,
+    tick_delay: float = 0.0,
     ready_timeout: float = 120.0,
+    on_spawn: Callable[[int], None] | None = None,
 ) -> BotProcess:
-    """Start the child and wait for its READY line."""
+    """Start the child and wait for its READY line (after the tick, with `tick`)."""
     args = ["--api-base", api_base, "--gateway", gateway, "--store", str(store)]
     args += ["--now", now.isoformat(), *(["--tick"] if tick else [])]
-    return await start_child(HERE / "_botproc.py", args, ready_timeout=ready_timeout)
+    args += ["--tick-delay", str(tick_delay)]
+    return await start_child(
+        HERE / "_botproc.py", args, ready_timeout=ready_timeout, on_spawn=on_spawn
+    )
 
 
-async def start_child(script: Path, args: list[str], *, ready_timeout: float = 120.0) -> BotProcess:
-    """Start `python script args…` (this one, or `_floor.py`) and wait for its READY line."""
+async def start_child(
+    script: Path,
+    args: list[str],
+    *,
+    ready_timeout: float = 120.0,
+    on_spawn: Callable[[int], None] | None = None,
+) -> BotProcess:
+    """Start `python script args…` (this one, or `_floor.py`) and wait for its READY line.
+
+    `on_spawn(pid)` is called as soon as the child exists (e.g. to watch its memory).
+    """
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(script),
@@ -129,6 +155,8 @@ async def start_child(script: Path, args: list[str], *, ready_timeout: float = 1
         stdout=subprocess.PIPE,
     )
     assert proc.stdout is not None
+    if on_spawn is not None:
+        on_spawn(proc.pid)
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), ready_timeout)
     except TimeoutError:
@@ -148,6 +176,7 @@ def main() -> None:
     parser.add_argument("--store", required=True, type=Path)
     parser.add_argument("--now", required=True, help="the bot's clock, ISO 8601")
     parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")
+    parser.add_argument("--tick-delay", type=float, default=0.0, help="seconds before the tick")
     parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
     asyncio.run(serve(parser.parse_args()))
 

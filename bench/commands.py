@@ -188,7 +188,12 @@ class Tally:
         self.cpu: dict[str, float | None] = {"bot": 0.0, "harness": 0.0}
 
     async def measure(
-        self, sandbox: Any, child: BotProcess, mix: list[dict[str, Any]], concurrency: int
+        self,
+        sandbox: Any,
+        child: BotProcess,
+        mix: list[dict[str, Any]],
+        concurrency: int,
+        members: list[int],
     ) -> None:
         """Run the mix once against `child` (READY, warmed up) on a freshly reset sandbox."""
         # Forget the messages, requests and interactions of the runs before, so the harness
@@ -198,7 +203,7 @@ class Tally:
         settle_gc()
         pids = {"bot": child.proc.pid, "harness": os.getpid()}
         before = {k: cpu_seconds(pid) for k, pid in pids.items()}
-        latencies, statuses, seconds, by_kind = await hammer(sandbox, mix, concurrency)
+        latencies, statuses, seconds, by_kind = await hammer(sandbox, mix, concurrency, members)
         for k, pid in pids.items():
             after, was, total = cpu_seconds(pid), before[k], self.cpu[k]
             if after is None or was is None or total is None:
@@ -251,7 +256,11 @@ async def one_size(
     answer: dict[str, Any] | None = None
     answer_path = tmp / "answer.json"
     async with running_sandbox(interaction_deadline=3.0) as sandbox:
-        await sandbox.control.add_guild("Readers", channels=["papers"])
+        guild = await sandbox.control.add_guild("Readers", channels=["papers"])
+        members = [
+            (await sandbox.control.add_member(guild.id, f"reader{i}")).user.id
+            for i in range(len(mix))
+        ]
         urls = ["--api-base", sandbox.api_base, "--gateway", sandbox.gateway_url]
         running: tuple[str, BotProcess] | None = None
         try:
@@ -281,7 +290,7 @@ async def one_size(
                             "embeds": message.get("embeds") or [],
                         }
                         answer_path.write_text(json.dumps(answer))
-                await tallies[side].measure(sandbox, running[1], mix, args.concurrency)
+                await tallies[side].measure(sandbox, running[1], mix, args.concurrency, members)
         finally:
             if running is not None:
                 await running[1].stop()
@@ -420,22 +429,26 @@ def kind(options: dict[str, Any]) -> str:
 
 
 async def hammer(
-    sandbox: Any, mix: list[dict[str, Any]], concurrency: int
+    sandbox: Any, mix: list[dict[str, Any]], concurrency: int, members: list[int]
 ) -> tuple[list[float], Counter[str], float, dict[str, list[float]]]:
-    """Run the commands with `concurrency` users at once.
+    """Run the commands with `concurrency` users at once, the i-th as member `members[i]`.
 
-    Returns (latencies, statuses, seconds, latencies by kind of command).
+    Every command comes from its own member: `/hot` has a per-member budget (5 a minute), and
+    one member sending 2,000 would be answered "slow down" 1,995 times, which is not the
+    figure. An answer that is only visible to its member (an error or a refusal) counts as
+    `ephemeral`, not `answered`. Returns (latencies, statuses, seconds, latencies by kind).
     """
-    queue = list(reversed(mix))
+    queue = list(reversed(list(zip(mix, members, strict=False))))
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     statuses: Counter[str] = Counter()
 
     async def user() -> None:
         while queue:
-            options = queue.pop()
-            result = await sandbox.control.invoke("hot", options, timeout=10)
-            statuses[result.status] += 1
+            options, member = queue.pop()
+            result = await sandbox.control.invoke("hot", options, user_id=member, timeout=10)
+            ephemeral = result.status == "answered" and result.ephemeral
+            statuses["ephemeral" if ephemeral else result.status] += 1
             if result.latency_ms is not None:
                 latencies.append(result.latency_ms)
                 by_kind.setdefault(kind(options), []).append(result.latency_ms)
