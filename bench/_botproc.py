@@ -8,7 +8,8 @@ one JSON line: {"ready": true, "guilds", "channels", "rss_mb", "peak_rss_mb"}, w
 the kernel's high-water mark of the resident set (VmHWM) since the process started; with
 `--tick`, also the tick's wall-clock start and end (`time.time()`), its outcomes by status and
 the resident set just before it (`--tick-delay` seconds after READY).
-`start_bot()` is the parent's side.
+`start_bot()` is the parent's side. With `BENCH_PROFILE=PATH` in the environment, the child
+runs under cProfile and writes its stats to PATH when it stops (for finding causes).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import subprocess
 import sys
 import time
@@ -178,7 +180,16 @@ def main() -> None:
     parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")
     parser.add_argument("--tick-delay", type=float, default=0.0, help="seconds before the tick")
     parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
-    asyncio.run(serve(parser.parse_args()))
+    args = parser.parse_args()
+    profile = os.environ.get("BENCH_PROFILE")  # a path: cProfile the whole child into it
+    if not profile:
+        asyncio.run(serve(args))
+        return
+    import cProfile
+
+    with cProfile.Profile() as prof:
+        asyncio.run(serve(args))
+    prof.dump_stats(profile)
 
 
 if __name__ == "__main__":
