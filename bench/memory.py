@@ -98,13 +98,15 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
                         )
                     )
             started = time.perf_counter()
-            bot = await start_bot(sandbox.api_base, sandbox.gateway_url, path, NOW, tick=True)
+            bot = await start_bot(
+                sandbox.api_base, sandbox.gateway_url, path, NOW, tick=True, ready_timeout=1_800
+            )
             ready_seconds = time.perf_counter() - started
             await bot.stop()
         floor: dict[str, Any] | None = None
         if not args.no_floor:
             urls = ["--api-base", sandbox.api_base, "--gateway", sandbox.gateway_url]
-            child = await start_child(HERE / "_floor.py", urls)
+            child = await start_child(HERE / "_floor.py", urls, ready_timeout=1_800)
             await child.stop()
             floor = child.ready
     ready = bot.ready
