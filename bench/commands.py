@@ -56,6 +56,7 @@ from bot.models import Digest, Paper, Tweet
 from bot.store import open_store
 from sandbox.testing import running_sandbox
 
+DEFERRED = 5  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
 SOURCE = "hotpapers-md"  # the config's default source, served from the store only
 FIRST_DAY = date(2008, 1, 1)
 CATEGORIES = [
@@ -436,7 +437,9 @@ async def hammer(
     Every command comes from its own member: `/hot` has a per-member budget (5 a minute), and
     one member sending 2,000 would be answered "slow down" 1,995 times, which is not the
     figure. An answer that is only visible to its member (an error or a refusal) counts as
-    `ephemeral`, not `answered`. Returns (latencies, statuses, seconds, latencies by kind).
+    `ephemeral`, not `answered`; one that came after a defer (the bot defers a command not
+    answered within 1.5 s: one more request) as `answered_after_defer`.
+    Returns (latencies, statuses, seconds, latencies by kind).
     """
     queue = list(reversed(list(zip(mix, members, strict=False))))
     latencies: list[float] = []
@@ -447,8 +450,12 @@ async def hammer(
         while queue:
             options, member = queue.pop()
             result = await sandbox.control.invoke("hot", options, user_id=member, timeout=10)
-            ephemeral = result.status == "answered" and result.ephemeral
-            statuses["ephemeral" if ephemeral else result.status] += 1
+            status = result.status
+            if status == "answered" and result.ephemeral:
+                status = "ephemeral"
+            elif status == "answered" and result.response_type == DEFERRED:
+                status = "answered_after_defer"  # one more request: the bot was slow
+            statuses[status] += 1
             if result.latency_ms is not None:
                 latencies.append(result.latency_ms)
                 by_kind.setdefault(kind(options), []).append(result.latency_ms)
