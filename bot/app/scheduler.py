@@ -432,7 +432,7 @@ class Scheduler:
                 error=reason,
                 created_at=now,
             )
-            stored = await self.store.claim_post(record)
+            stored = (await self.store.claim_post(record)).record
             if stored.status == status:
                 settled.append(stored)
                 self._sent.add(key)
