@@ -183,9 +183,12 @@ def test_only_the_store_writes_sql() -> None:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if SQL.match(node.value):
-                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} SQL")
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and SQL.match(node.value)
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} SQL")
         offenders += [
             f"{path.relative_to(ROOT)}:{line} imports {target}"
             for target, line in imports(name, path)

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app.digests import DigestService
 from bot.config import parse_config
 from bot.errors import SourceError
 from bot.filters import PaperFilter, build_filter
 from bot.models import Digest, Paper
+from bot.services.digests import DigestService
 from bot.sources.base import SourceFactory
 
 from .conftest import FakeClock, Upstreams, categories_for, hf_day, raises_source

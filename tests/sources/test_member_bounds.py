@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app.digests import DigestService
 from bot.config import parse_config
 from bot.errors import BusyError, NotKeptError, SourceError, UserInputError
 from bot.filters import PaperFilter
 from bot.models import Digest, Paper
+from bot.services.digests import DigestService
 from bot.sources import priority
 from bot.sources.base import SourceFactory
 from bot.sources.http import Throttle
