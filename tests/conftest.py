@@ -27,7 +27,7 @@ def _spec_path() -> Path:
     """Discord's official spec from ../shared, or the copy bundled with the sandbox."""
     if SPEC.is_file():
         return SPEC
-    return ROOT / "bot" / "sandbox" / "spec" / "openapi.json"
+    return ROOT / "sandbox" / "spec" / "openapi.json"
 
 
 @pytest.fixture(scope="session")
