@@ -41,7 +41,8 @@ async def serve(args: argparse.Namespace) -> None:
     """Run the bot until stdin closes."""
     from _common import FakeClock, make_config, quiet
 
-    from bot.app.bot import HotPapersBot, intents
+    from bot.app.bot import intents
+    from bot.app.compose import build_bot
     from bot.app.endpoints import configure_endpoints
     from bot.store import open_store
     from sandbox.testing import SANDBOX_TOKEN, sandbox_bot_options
@@ -49,9 +50,9 @@ async def serve(args: argparse.Namespace) -> None:
     quiet()
     configure_endpoints(args.api_base, args.gateway)
     async with open_store(args.store) as store:
-        bot = HotPapersBot(
-            config=make_config(),
-            store=store,
+        bot = build_bot(
+            make_config(),
+            store,
             clock=FakeClock(datetime.fromisoformat(args.now)),
             run_scheduler=False,
             **sandbox_bot_options(intents=intents(), guild_ready_timeout=0.5),

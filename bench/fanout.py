@@ -30,7 +30,8 @@ from typing import Any
 import discord
 from _common import FakeClock, emit, machine, make_config, quiet
 
-from bot.app.bot import HotPapersBot, intents
+from bot.app.bot import intents
+from bot.app.compose import build_bot
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
 from bot.render import render_digest
@@ -119,9 +120,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     )
                 clock = FakeClock(POST_TIME)
-                bot = HotPapersBot(
-                    config=config,
-                    store=store,
+                bot = build_bot(
+                    config,
+                    store,
                     clock=clock,
                     run_scheduler=False,
                     **sandbox_bot_options(intents=intents()),

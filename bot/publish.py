@@ -598,7 +598,7 @@ class _Ledger:
 
     async def claim_post(self, record: PostRecord) -> PostRecord:
         async with self.lock:
-            return await self.store.claim_post(record)
+            return (await self.store.claim_post(record)).record
 
     async def finish_post(self, channel_id: int, day: date, **fields: Any) -> None:
         async with self.lock:

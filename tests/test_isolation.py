@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from bot.app.digests import DigestService
 from bot.app.scheduler import Scheduler
 from bot.app.sender import GlobalLimit
 from bot.cli.preview import sample_digest
@@ -23,6 +22,7 @@ from bot.errors import SourceError
 from bot.models import Digest, Subscription
 from bot.publish import Publisher
 from bot.schedule import ManualClock
+from bot.services.digests import DigestService
 from bot.store import open_store
 from bot.store.base import Store
 from tests.test_publish import FakeDiscord, no_sleep

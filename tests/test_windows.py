@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from bot.app.digests import DigestService
 from bot.config import parse_config
 from bot.filters import PaperFilter, build_filter, merge, pick, select, window_range
 from bot.models import Digest, Entry, Paper, Tweet, Window
+from bot.services.digests import DigestService
 from bot.store import open_store
 from bot.store.base import Store
 

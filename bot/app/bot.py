@@ -1,9 +1,11 @@
-"""The discord.py `Bot`: no privileged intents, no pings by default, resources in `setup_hook`.
+"""The discord.py `Bot`: its lifecycle only. No privileged intents, no pings by default.
 
-The entry point (`hotpapers run`, the demo, tests) opens the store and the HTTP client with
-`async with` and passes them in; `setup_hook` builds the publisher and the scheduler, loads the
-cogs and syncs the commands (globally, or to `discord.dev_guild_id` for instant updates while
-developing). `close()` first lets the posts in flight finish, then gives up the poster lease.
+Everything the bot runs (store, digests, publisher, scheduler, services, cogs) is built by the
+one composition root, `bot.app.compose.build_bot`, and handed over with `attach` before the bot
+starts. The bot then only does what discord.py asks of it: `setup_hook` loads the cogs, starts
+renewing the poster lease and syncs the commands (globally, or to `discord.dev_guild_id` for
+instant updates while developing); `close()` first lets the posts in flight finish, then gives
+up the poster lease, then disconnects.
 
 One poster per store: given a `PosterLease` (`hotpapers run` acquires one before it connects,
 and refuses to start without it), the bot renews it while running and the scheduler posts only
@@ -14,23 +16,21 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 import discord
 from discord.ext import commands
 
-from bot.app.digests import DigestService
 from bot.app.health import DiscordHealth
 from bot.app.lease import PosterLease
 from bot.app.scheduler import Scheduler
-from bot.app.sender import DiscordSender, GlobalLimit, Pacer, stop_blind_resends
 from bot.app.tree import HotPapersTree
 from bot.config import Config
 from bot.publish import Publisher
-from bot.schedule import Clock, utc_now
-from bot.sources.base import SourceFactory
+from bot.schedule import Clock
+from bot.services.container import Services
+from bot.services.digests import DigestService
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -63,34 +63,34 @@ def settle_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
+@dataclass(frozen=True)
+class Parts:
+    """What the composition root built for one bot. The bot keeps it for its lifecycle (the
+    cogs to load, the lease to renew, the scheduler to stop) and shows it to those who inspect
+    a running bot (tests, the error handler's source health); the cogs get only their own
+    services, in their constructors."""
+
+    config: Config
+    store: Store
+    clock: Clock
+    health: DiscordHealth
+    digests: DigestService
+    publisher: Publisher
+    scheduler: Scheduler
+    services: Services
+    cogs: tuple[commands.Cog, ...]
+    lease: PosterLease | None = None
+
+
 class HotPapersBot(commands.Bot):
     """HotPapers on Discord: `/hot`, `/paper`, `/history`, `/digest …` and the daily posts."""
 
     def __init__(
-        self,
-        *,
-        config: Config,
-        store: Store,
-        factory: SourceFactory | None = None,
-        clock: Clock = utc_now,
-        sync_commands: bool = True,
-        run_scheduler: bool = True,
-        post_attempts: int = 4,
-        post_backoff_seconds: float = 1.0,
-        lease: PosterLease | None = None,
-        **options: Any,
+        self, *, sync_commands: bool = True, dev_guild_id: int | None = None, **options: Any
     ) -> None:
         options.setdefault("intents", intents())
         options.setdefault("chunk_guilds_at_startup", False)
         options.setdefault("max_messages", None)
-        health = DiscordHealth(clock)  # Discord trouble since start, for /digest status
-        global_limit = GlobalLimit(
-            config.discord.max_ratelimit_seconds
-        )  # Discord's global 429s pause posting, visibly
-        trace = stop_blind_resends(global_limit.attach(health.trace_config()))
-        options.setdefault("http_trace", trace)
-        # A rate-limit wait longer than this raises instead of holding the post (issue 11).
-        options.setdefault("max_ratelimit_timeout", config.discord.max_ratelimit_seconds)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -98,46 +98,73 @@ class HotPapersBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             **options,
         )
-        self.health = health
-        for event in ("on_connect", "on_disconnect", "on_resumed"):
-            self.add_listener(getattr(health, event), event)
-        self.config = config
-        self.store = store
-        self.clock = clock
         self.sync_commands = sync_commands
-        self.run_scheduler = run_scheduler
-        self.digests = DigestService(store, config, factory, clock=clock)
-        self.publisher = Publisher(
-            store,
-            DiscordSender(
-                self.http,
-                lambda: self.user.id if self.user else None,
-                Pacer(config.discord.requests_per_second),
-                global_limit,
-            ),
-            clock=clock,
-            attempts=post_attempts,
-            backoff_seconds=post_backoff_seconds,
-        )
-        self.lease = lease
-        self.scheduler = Scheduler(
-            store,
-            self.publisher,
-            self.digests,
-            config,
-            clock=clock,
-            lease=lease,
-            global_limit=global_limit,
-        )
+        self.dev_guild_id = dev_guild_id
+        self._parts: Parts | None = None
         self.synced: list[discord.app_commands.AppCommand] = []
+
+    def attach(self, parts: Parts) -> None:
+        """Take what the composition root built; once, before the bot starts."""
+        if self._parts is not None:
+            raise RuntimeError("this bot's parts are attached already")
+        self._parts = parts
+
+    @property
+    def parts(self) -> Parts:
+        """What the bot runs (see `Parts`)."""
+        if self._parts is None:
+            raise RuntimeError("build the bot with bot.app.compose.build_bot")
+        return self._parts
+
+    @property
+    def config(self) -> Config:
+        """The validated settings."""
+        return self.parts.config
+
+    @property
+    def store(self) -> Store:
+        """The store (the error handler reads the sources' health from it)."""
+        return self.parts.store
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every part reads."""
+        return self.parts.clock
+
+    @property
+    def health(self) -> DiscordHealth:
+        """Trouble with Discord since start."""
+        return self.parts.health
+
+    @property
+    def digests(self) -> DigestService:
+        """Digests and papers, from the store and upstream."""
+        return self.parts.digests
+
+    @property
+    def publisher(self) -> Publisher:
+        """Posts one (subscription, day) exactly once."""
+        return self.parts.publisher
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """Decides who is due and hands (subscription, day) to the publisher."""
+        return self.parts.scheduler
+
+    @property
+    def services(self) -> Services:
+        """What the commands do."""
+        return self.parts.services
+
+    @property
+    def lease(self) -> PosterLease | None:
+        """The poster lease, when this process must hold one to post."""
+        return self.parts.lease
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync the commands (before the gateway connects)."""
-        from bot.app.cogs import digest, papers, scheduler
-
-        await self.add_cog(papers.PapersCog(self))
-        await self.add_cog(digest.DigestCog(self))
-        await self.add_cog(scheduler.SchedulerCog(self))
+        for cog in self.parts.cogs:
+            await self.add_cog(cog)
         if self.lease is not None:
             self.lease.start()
         if self.sync_commands:
@@ -145,7 +172,7 @@ class HotPapersBot(commands.Bot):
 
     async def sync_tree(self) -> None:
         """Sync globally, or only to the development guild when one is configured."""
-        dev = self.config.discord.dev_guild_id
+        dev = self.dev_guild_id
         if dev is not None:
             guild = discord.Object(id=dev)
             self.tree.copy_global_to(guild=guild)
@@ -160,16 +187,10 @@ class HotPapersBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
         settle_gc()
 
-    def store_lines(self, ts: Callable[[datetime], str]) -> list[str]:
-        """Status lines about the store and the poster lease (for `/digest status`)."""
-        lines = [self.store.write_health().line(ts)]
-        if self.lease is not None:
-            lines.append(f"Poster: {self.lease.status_line()}")
-        return lines
-
     async def close(self) -> None:
         """Finish the posts in flight, give up the poster lease, then disconnect."""
-        await self.scheduler.stop()
-        if self.lease is not None:
-            await self.lease.stop(release=True)
+        if self._parts is not None:
+            await self.scheduler.stop()
+            if self.lease is not None:
+                await self.lease.stop(release=True)
         await super().close()

@@ -46,13 +46,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
-from bot.app.digests import DigestService
 from bot.app.sender import GlobalLimit, gather_limited
 from bot.config import Config
 from bot.errors import SourceError, StoreError
 from bot.models import Digest, PostRecord, Subscription
 from bot.publish import Outcome, Publisher, bounded_wait, nonce_for
 from bot.schedule import Clock, Slot, due_slots, passed_slots, utc_now
+from bot.services.digests import DigestService
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -432,7 +432,7 @@ class Scheduler:
                 error=reason,
                 created_at=now,
             )
-            stored = await self.store.claim_post(record)
+            stored = (await self.store.claim_post(record)).record
             if stored.status == status:
                 settled.append(stored)
                 self._sent.add(key)

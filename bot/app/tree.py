@@ -27,7 +27,6 @@ import discord
 from discord import app_commands
 
 from bot.app.replies import answer
-from bot.app.views import permission_names, safe_reply, source_down_text
 from bot.errors import (
     ConfigError,
     DigestFormatError,
@@ -39,8 +38,9 @@ from bot.errors import (
 )
 from bot.models import SourceHealth
 from bot.render import truncate
-from bot.sources.boundary import TITLES
-from bot.sources.boundary import title as source_title
+from bot.services.texts import permission_names, safe_reply, source_down_text
+from bot.sources.registry import TITLES
+from bot.sources.registry import title as source_title
 
 log = logging.getLogger(__name__)
 

@@ -56,7 +56,8 @@ async def demo() -> dict[str, Any]:
 
 async def run_demo() -> tuple[dict[str, Any], dict[str, str]]:
     """The demo's result and the names of its channels by id (for the transcript)."""
-    from bot.app.bot import HotPapersBot, intents
+    from bot.app.bot import intents
+    from bot.app.compose import build_bot
     from bot.cli.preview import sample_digest
     from bot.config import parse_config
     from bot.schedule import ManualClock
@@ -76,9 +77,9 @@ async def run_demo() -> tuple[dict[str, Any], dict[str, str]]:
             await store.save_digest(sample_digest(), final=True)
             guild = await sandbox.control.add_guild("HotPapers demo", channels=["papers"])
             papers = next(iter(guild.channels.values())).id
-            bot = HotPapersBot(
-                config=config,
-                store=store,
+            bot = build_bot(
+                config,
+                store,
                 clock=clock,
                 run_scheduler=False,
                 **sandbox_bot_options(intents=intents()),

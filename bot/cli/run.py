@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(config: Config) -> int:
     """Open the store and the HTTP client, start the bot, and stop it on SIGTERM / SIGINT."""
-    from bot.app.bot import HotPapersBot
+    from bot.app.compose import build_bot
     from bot.app.endpoints import configure_endpoints
     from bot.app.lease import PosterLease
     from bot.app.startup import backoff_before_connecting
@@ -91,12 +91,7 @@ async def serve(config: Config) -> int:
         lease = PosterLease(store)
         if not await lease.acquire():
             raise StartupError(lease.status_line())
-        bot = HotPapersBot(
-            config=config,
-            store=store,
-            factory=SourceFactory(config.sources, client),
-            lease=lease,
-        )
+        bot = build_bot(config, store, factory=SourceFactory(config.sources, client), lease=lease)
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.app.bot import HotPapersBot, intents
+from bot.app.compose import build_bot
 from bot.cli.preview import sample_digest
 from bot.config import Config, parse_config
 from bot.store import open_store
@@ -76,9 +77,9 @@ async def running_app(
     **options: Any,
 ) -> AsyncIterator[HotPapersBot]:
     """The real HotPapers bot, logged in to the sandbox, commands synced."""
-    bot = HotPapersBot(
-        config=config or make_config(),
-        store=store,
+    bot = build_bot(
+        config or make_config(),
+        store,
         clock=clock,
         run_scheduler=run_scheduler,
         post_attempts=3,

@@ -11,7 +11,6 @@ import pytest
 from discord import app_commands
 
 from bot.app.tree import APOLOGY, explain
-from bot.app.views import safe_reply
 from bot.errors import (
     ConfigError,
     DigestFormatError,
@@ -23,6 +22,7 @@ from bot.errors import (
     UserInputError,
 )
 from bot.models import SourceHealth
+from bot.services.texts import safe_reply
 
 OK_AT = datetime(2021, 3, 10, 9, 0, tzinfo=UTC)
 TRIED_AT = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)

@@ -85,7 +85,9 @@ async def test_two_bots_on_one_store_file_post_once(
                 assert posts_in(sandbox, channel) == []
                 posted = await bot1.scheduler.tick()
                 assert posted.paused is None and posted.sent == 1
-                assert "Poster: another HotPapers process" in "\n".join(bot2.store_lines(str))
+                assert "Poster: another HotPapers process" in "\n".join(
+                    bot2.services.status.store_lines(str)
+                )
         # bot1 stopped gracefully: the lease is released, the second takes over at once...
         assert await s2.get_lease("poster") is None
         assert await second.acquire()
@@ -95,6 +97,7 @@ async def test_two_bots_on_one_store_file_post_once(
         assert len(posts_in(sandbox, channel)) == 1
 
 
+@pytest.mark.slow
 def test_a_second_hotpapers_run_refuses_in_one_line(tmp_path: Path) -> None:
     import asyncio
 
@@ -187,7 +190,7 @@ async def test_a_store_that_stops_accepting_writes_pauses_posting_then_resumes(
             assert all(r.sent == 0 for r in reports)
             assert all(r.paused for r in reports[1:])  # paused once the first write failed
             assert posts_in(sandbox, channel) == []
-            status = "\n".join(bot.store_lines(str))
+            status = "\n".join(bot.services.status.store_lines(str))
             assert "Store: **cannot be written** since" in status
             assert "Poster: the store cannot be written (the store is read-only" in status
             shown = await sandbox.control.invoke("digest status", permissions=MANAGE_GUILD)
@@ -205,5 +208,5 @@ async def test_a_store_that_stops_accepting_writes_pauses_posting_then_resumes(
             await store._db.execute("PRAGMA query_only = OFF")  # fixed
             resumed = await bot.scheduler.tick()
             assert resumed.paused is None and resumed.sent == 1
-            assert bot.store_lines(str)[0] == "Store: writable"
+            assert bot.services.status.store_lines(str)[0] == "Store: writable"
         assert len(posts_in(sandbox, channel)) == 1

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.digests import DigestService
 from bot.app.scheduler import Scheduler
 from bot.app.sender import GlobalLimit
 from bot.errors import SourceError
 from bot.publish import ChannelForbidden, Publisher, RateLimitedPost
 from bot.schedule import ManualClock
+from bot.services.digests import DigestService
 from bot.store import open_store
 from bot.store.base import Store
 from tests.test_isolation import DAY, GOOD, NINE, ScriptedDigests, build, config, subscribe

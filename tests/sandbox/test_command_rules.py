@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 from discord.ext import commands
 
-from bot.app.bot import HotPapersBot, intents
+from bot.app.bot import intents
+from bot.app.compose import build_bot
 from bot.config import parse_config
 from bot.store import open_store
 from sandbox.app import Sandbox
@@ -148,9 +149,9 @@ async def test_the_real_bot_syncs_within_the_rules(sandbox: Sandbox, tmp_path: P
     """The HotPapers bot's own commands pass every rule above (it syncs in `setup_hook`)."""
     config = parse_config({"sources": {"default": "hotpapers-md"}}, env={})
     async with open_store(tmp_path / "bot.sqlite3") as store:
-        bot = HotPapersBot(
-            config=config,
-            store=store,
+        bot = build_bot(
+            config,
+            store,
             run_scheduler=False,
             **sandbox_bot_options(intents=intents()),
         )

@@ -63,6 +63,7 @@ import httpx
 from aiohttp import web
 
 from bot.app.bot import HotPapersBot, intents
+from bot.app.compose import build_bot
 from bot.app.endpoints import configure_endpoints
 from bot.app.lease import PosterLease
 from bot.config import Config, parse_config
@@ -278,9 +279,9 @@ class Process:
     ) -> Process:
         store = await connect(db)
         config = soak_config(cfg)
-        bot = HotPapersBot(
-            config=config,
-            store=store,
+        bot = build_bot(
+            config,
+            store,
             factory=factory,
             clock=clock,
             sync_commands=False,

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app.digests import DigestService
 from bot.config import parse_config
 from bot.errors import SourceError
 from bot.filters import PaperFilter, build_filter
 from bot.models import Digest, Paper
+from bot.services.digests import DigestService
 from bot.sources.base import SourceFactory
 
 from .conftest import FakeClock, Upstreams, categories_for, hf_day, raises_source
@@ -27,8 +27,8 @@ def service(client: httpx.AsyncClient, store: Any, clock: FakeClock) -> DigestSe
         {
             "sources": {
                 "default": "hf+arxiv",
-                "hf_base_url": "http://hf.test",
-                "arxiv_base_url": "http://arxiv.test/",
+                "hf": {"base_url": "http://hf.test"},
+                "arxiv": {"base_url": "http://arxiv.test/"},
             }
         },
         env={},

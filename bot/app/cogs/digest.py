@@ -1,75 +1,95 @@
 """`/digest …`: the moderators' settings. Manage Server is required twice: by Discord
 (`default_permissions`, which a server can override) and by the bot itself (`interaction_check`).
 
-Where a digest can go: a text or announcement channel (the `channel` option offers only
-those). Run without the option, the command targets the channel it runs in, and refuses, with
-what to do instead, a thread (Discord allows no thread in a thread, which `detailed` opens), a
-voice or stage channel's chat, and anything else. Forum and media channels as targets (one
-forum post per digest) are future work. Before saving, the bot checks its own permissions in
-the target: those every post needs, and for `detailed` those of the thread it opens.
+Thin: each command reads the interaction into plain data (`where`: the server, the channel it
+runs in and its kind, the channel option, the bot's permissions in the target), makes one call
+to a service (`bot.services.subscriptions`, `posting`, `status`) and sends what it returns.
+Which channels can take a digest, what is checked before saving and every reply's wording are
+the services'.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app.outcomes import done_days, next_unposted, slot_of_day, window_days
+from bot.app.autocomplete import category_list_choices, zone_choices
 from bot.app.replies import Reply
-from bot.app.views import (
-    category_list_choices,
-    fit_lines,
-    missing_permissions,
-    parse_day,
-    permission_names,
-    post_now_text,
-    source_down_text,
-    status_text,
-    subscription_line,
-    ts,
-    zone_choices,
+from bot.services.posting import PostingService
+from bot.services.status import StatusService
+from bot.services.subscriptions import (
+    Changes,
+    Kind,
+    Place,
+    SubscriptionService,
+    Where,
+    refusal,
 )
-from bot.errors import UserInputError
-from bot.filters import check_limit, check_min_score, parse_categories, parse_keywords
-from bot.models import Subscription
-from bot.publish import compose, plan
-from bot.render import empty_reason, escape, truncate
-from bot.schedule import Slot, format_hhmm, get_zone, latest_complete_day, parse_hhmm
-
-if TYPE_CHECKING:
-    from bot.app.bot import HotPapersBot
 
 Channel = discord.TextChannel  # text and announcement channels (discord.py maps both)
-PREVIEW_MESSAGES = 5
-STATUS_DAYS = 7  # /digest status shows each channel's last week
+
+
+def place_of(channel: object) -> Place:
+    """The kind of channel a command runs in, as discord.py built it (None: not cached)."""
+    if isinstance(channel, discord.Thread):
+        return Place(Kind.THREAD, channel.parent_id)
+    if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+        return Place(Kind.VOICE)
+    if isinstance(channel, discord.ForumChannel):
+        return Place(Kind.FORUM)
+    if channel is None:
+        return Place(Kind.UNKNOWN)
+    if isinstance(channel, discord.TextChannel):
+        return Place(Kind.TEXT)
+    return Place(Kind.OTHER)
 
 
 def refuse_here(channel: object, channel_id: int) -> str | None:
     """Why the channel a command runs in cannot take a digest, with what to do instead."""
-    if isinstance(channel, discord.Thread):
-        parent = f" <#{channel.parent_id}>" if channel.parent_id else ""
-        return (
-            "A digest cannot be posted inside a thread (Discord allows no thread in a thread). "
-            f"Run /digest subscribe in the parent channel{parent}, or pick a channel with the "
-            "channel option."
-        )
-    if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
-        return (
-            "A digest cannot be posted in a voice or stage channel's chat. Pick a text or "
-            "announcement channel with the channel option."
-        )
-    if isinstance(channel, discord.ForumChannel):
-        return (
-            "Forum and media channels cannot take a digest yet. Pick a text or announcement "
-            "channel with the channel option."
-        )
-    if channel is not None and not isinstance(channel, discord.TextChannel):
-        return f"<#{channel_id}> cannot take a digest. Pick a text or announcement channel."
-    return None
+    return refusal(place_of(channel), channel_id)
+
+
+def granted(interaction: discord.Interaction[Any], channel_id: int) -> frozenset[str] | None:
+    """The bot's permissions in a channel by name, or None when the bot cannot tell."""
+    perms: discord.Permissions | None = None
+    if channel_id == interaction.channel_id:
+        perms = interaction.app_permissions  # Discord's own answer for this channel
+    else:
+        target = interaction.client.get_channel(channel_id)
+        guild = interaction.guild
+        me = guild.me if guild is not None else None
+        if isinstance(target, discord.abc.GuildChannel) and me is not None:
+            perms = target.permissions_for(me)
+    if perms is None:
+        return None
+    # By every name Discord and discord.py give them (aliases such as view_channel included).
+    return frozenset(name for name in discord.Permissions.VALID_FLAGS if getattr(perms, name))
+
+
+def where(
+    interaction: discord.Interaction[Any], channel: Channel | None, *, permissions: bool = False
+) -> Where:
+    """Where a command points, as plain data (with the bot's permissions there if asked)."""
+    assert interaction.guild_id is not None  # `interaction_check` refused it otherwise
+    target = channel.id if channel is not None else interaction.channel_id
+    return Where(
+        guild_id=interaction.guild_id,
+        here_id=interaction.channel_id,
+        here=place_of(interaction.channel),
+        chosen_id=channel.id if channel is not None else None,
+        chosen_guild_id=channel.guild.id if channel is not None else None,
+        granted=granted(interaction, target) if permissions and target is not None else None,
+    )
+
+
+async def say(interaction: discord.Interaction[Any], text: str) -> None:
+    """A short private answer, sent at once."""
+    await interaction.response.send_message(
+        text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+    )
 
 
 @app_commands.guild_only()
@@ -77,8 +97,15 @@ def refuse_here(channel: object, channel_id: int) -> str | None:
 class DigestCog(commands.GroupCog, group_name="digest"):
     """Set up and check this server's daily digests (needs Manage Server)."""
 
-    def __init__(self, bot: HotPapersBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        subscriptions: SubscriptionService,
+        posting: PostingService,
+        status: StatusService,
+    ) -> None:
+        self.subscriptions = subscriptions
+        self.posting = posting
+        self.status_service = status
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -88,81 +115,6 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         if not interaction.permissions.manage_guild:
             raise app_commands.MissingPermissions(["manage_guild"])
         return True
-
-    def _channel(self, interaction: discord.Interaction[Any], channel: Channel | None) -> int:
-        if channel is not None:
-            if channel.guild.id != interaction.guild_id:
-                raise UserInputError("Pick a channel of this server.")
-            return channel.id
-        if interaction.channel_id is None:
-            raise UserInputError("Pick a channel with the channel option.")
-        return interaction.channel_id
-
-    def _target(self, interaction: discord.Interaction[Any], channel: Channel | None) -> int:
-        """The channel to post in: the option's, or this one if it can take a digest."""
-        channel_id = self._channel(interaction, channel)
-        if channel is None:
-            why = refuse_here(interaction.channel, channel_id)
-            if why is not None:
-                raise UserInputError(why)
-        return channel_id
-
-    def _check_permissions(
-        self, interaction: discord.Interaction[Any], channel_id: int, fmt: str
-    ) -> None:
-        """Refuse before saving when the bot could not post there (every channel kind taken)."""
-        perms: discord.Permissions | None = None
-        if channel_id == interaction.channel_id:
-            perms = interaction.app_permissions  # Discord's own answer for this channel
-        else:
-            target = self.bot.get_channel(channel_id)
-            guild = interaction.guild
-            me = guild.me if guild is not None else None
-            if isinstance(target, discord.abc.GuildChannel) and me is not None:
-                perms = target.permissions_for(me)
-        if perms is None:
-            return
-        missing = missing_permissions(perms, fmt)
-        if missing:
-            raise UserInputError(
-                f"I cannot post in <#{channel_id}>: I am missing {permission_names(missing)}. "
-                "Give me those permissions there and subscribe again."
-            )
-
-    async def _next_slots(self, subs: list[Subscription]) -> dict[int, Slot | None]:
-        """Each subscription's next slot whose day is not posted yet."""
-        now, lag = self.bot.clock(), self.bot.digests.lag_days
-        since = now.date() - timedelta(days=4)
-        out: dict[int, Slot | None] = {}
-        posts = (
-            await self.bot.store.list_posts(guild_id=subs[0].guild_id, since=since) if subs else []
-        )
-        for sub in subs:
-            done = done_days(posts, sub.channel_id)
-            out[sub.channel_id] = next_unposted(sub, now, lag_days=lag, done=done)
-        return out
-
-    async def _missing(self, source: str, day: date, channel_id: int, what: str) -> str:
-        """Why a day has no digest to `what`: the source is unreachable, or it has none."""
-        digests = self.bot.digests
-        name = digests.resolve(source)
-        if digests.source(name) is not None:
-            health = await self.bot.store.source_health()
-            if any(h.source == name and not h.ok for h in health):
-                return source_down_text(name, health)
-        return f"There is no digest of {day} to {what} <#{channel_id}>."
-
-    async def _sub(
-        self, interaction: discord.Interaction[Any], channel: Channel | None
-    ) -> Subscription:
-        channel_id = self._channel(interaction, channel)
-        sub = await self.bot.store.get_subscription(channel_id)
-        if sub is None or sub.guild_id != interaction.guild_id:
-            raise UserInputError(
-                f"<#{channel_id}> has no digest subscription. /digest subscribe sets one up; "
-                "/digest list shows this server's."
-            )
-        return sub
 
     @app_commands.command(name="subscribe")
     @app_commands.describe(
@@ -190,55 +142,20 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         post_empty: bool | None = None,
     ) -> None:
         """Post the daily digest in a channel at a local time; options not given stay as set."""
-        assert interaction.guild_id is not None
-        channel_id = self._target(interaction, channel)
-        old = await self.bot.store.get_subscription(channel_id)
-        defaults = self.bot.config.schedule
-        base = old or Subscription(
-            guild_id=interaction.guild_id,
-            channel_id=channel_id,
-            post_time=defaults.default_time,
-            timezone=defaults.default_timezone,
-            created_at=self.bot.clock(),  # slots before this moment are not due
+        changes = Changes(
+            time=time,
+            timezone=timezone,
+            categories=categories,
+            limit=limit,
+            format=format,
+            min_score=min_score,
+            keywords=keywords,
+            post_empty=post_empty,
         )
-        changes: dict[str, Any] = {"guild_id": interaction.guild_id, "enabled": True}
-        changes["failing_reason"] = None
-        try:
-            if time is not None:
-                changes["post_time"] = format_hhmm(parse_hhmm(time))
-            if timezone is not None:
-                changes["timezone"] = get_zone(timezone.strip()).key
-        except ValueError as exc:
-            raise UserInputError(str(exc)) from None
-        if categories is not None:
-            include, exclude = parse_categories(categories)
-            changes["categories"] = [*include, *(f"-{c}" for c in exclude)]
-        if limit is not None:
-            changes["limit"] = check_limit(limit)
-        if format is not None:
-            if format not in ("compact", "detailed"):
-                raise UserInputError("format must be compact or detailed.")
-            changes["format"] = format
-        if min_score is not None:
-            changes["min_score"] = check_min_score(min_score)
-        if keywords is not None:
-            changes["keywords"] = list(parse_keywords(keywords))
-        if post_empty is not None:
-            changes["post_empty"] = post_empty
-        sub = base.model_copy(update=changes)
-        self._check_permissions(interaction, channel_id, sub.format)
-        saved = await self.bot.store.upsert_subscription(sub)
-        slot = (await self._next_slots([saved]))[saved.channel_id]
-        verb = "Updated" if old else "Subscribed"
-        when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
-        # Within Discord's limits by construction: the change is saved, the reply must go out.
-        text = fit_lines(
-            [f"{verb} <#{channel_id}>: every day at {saved.post_time} {saved.timezone}.{when}"],
-            [subscription_line(saved, slot)],
+        saved = await self.subscriptions.subscribe(
+            where(interaction, channel, permissions=True), changes
         )
-        await interaction.response.send_message(
-            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        await say(interaction, saved.text)
 
     @subscribe.autocomplete("timezone")
     async def _zone(
@@ -258,27 +175,13 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         self, interaction: discord.Interaction[Any], channel: Channel | None = None
     ) -> None:
         """Stop the daily digest in a channel (what was posted stays)."""
-        sub = await self._sub(interaction, channel)
-        await self.bot.store.delete_subscription(sub.channel_id)
-        await interaction.response.send_message(
-            f"Unsubscribed <#{sub.channel_id}>: no more daily digests there.",
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        await say(interaction, await self.subscriptions.unsubscribe(where(interaction, channel)))
 
     @app_commands.command(name="list")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
         """This server's subscriptions, with each one's next post time."""
-        subs = await self.bot.store.list_subscriptions(interaction.guild_id)
-        if not subs:
-            text = "No subscriptions in this server yet. /digest subscribe sets one up."
-        else:
-            slots = await self._next_slots(subs)
-            lines = [f"• {subscription_line(s, slots[s.channel_id])}" for s in subs]
-            text = fit_lines(["**Daily digests in this server**"], lines)
-        await interaction.response.send_message(
-            text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        assert interaction.guild_id is not None  # `interaction_check` refused it otherwise
+        await say(interaction, await self.subscriptions.listing(interaction.guild_id))
 
     @app_commands.command(name="preview")
     @app_commands.describe(channel="whose subscription to preview (default: this channel)")
@@ -286,26 +189,8 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         self, interaction: discord.Interaction[Any], channel: Channel | None = None
     ) -> None:
         """Show (only to you) what the channel's next digest looks like, with its settings."""
-        sub = await self._sub(interaction, channel)
         async with Reply(interaction, ephemeral=True) as reply:
-            end, digest = await self.bot.digests.latest(sub.source)
-            if digest is None:
-                raise UserInputError(
-                    await self._missing(sub.source, end, sub.channel_id, "preview for")
-                )
-            view = compose(sub, digest)
-            in_channel, in_thread = plan(sub, view, candidates=len(digest.papers))
-            payloads = (in_channel + in_thread)[:PREVIEW_MESSAGES]
-            if not payloads:
-                why = empty_reason(len(digest.papers))
-                payloads = [
-                    {
-                        "content": f"Nothing would be posted for {end} "
-                        f"({escape(truncate(digest.title, 300))}): "
-                        f"{why}, and empty-day notices are off (post_empty)."
-                    }
-                ]
-            await reply.send(payloads)
+            await reply.send(await self.posting.preview(where(interaction, channel)))
 
     @app_commands.command(name="post-now")
     @app_commands.describe(
@@ -319,72 +204,15 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         date: str | None = None,
     ) -> None:
         """Post the latest digest (or a missed day's) to a channel now; never a day twice."""
-        now, lag = self.bot.clock(), self.bot.digests.lag_days
-        day = parse_day(date, today=now.date())
-        if day is not None and day > (latest := latest_complete_day(now, lag)):
-            raise UserInputError(f"{day} is not complete yet; the latest complete day is {latest}.")
-        sub = await self._sub(interaction, channel)
+        request = await self.posting.check(where(interaction, channel), date)
         async with Reply(interaction, ephemeral=True) as reply:
-            await reply.defer()
-            if day is None:
-                end, digest = await self.bot.digests.latest(sub.source)
-            else:
-                end, digest = day, await self.bot.digests.get_for_member(sub.source, day)
-            if digest is None:
-                raise UserInputError(
-                    await self._missing(sub.source, end, sub.channel_id, "post to")
-                )
-            if not sub.enabled:
-                await self.bot.store.set_enabled(sub.channel_id, True)
-                sub = sub.model_copy(update={"enabled": True})
-            grace = timedelta(hours=self.bot.config.schedule.catch_up_hours)
-            late = now > slot_of_day(sub, digest.day, lag).due_at + grace
-            if self.bot.lease is not None and not await self.bot.lease.holds():
-                raise UserInputError(
-                    "Nothing was posted: this bot process may not post right now (another "
-                    "HotPapers process is posting from the same store, or the store cannot "
-                    "be written). /digest status says which."
-                )
-            out = await self.bot.publisher.publish(sub, digest, late=late)
-            record = await self.bot.store.get_post(sub.channel_id, out.day)
-            text = post_now_text(interaction.guild_id or 0, sub, digest, out, record, late=late)
-            await reply.send([{"content": text}])
+            await reply.defer()  # fetching and posting take longer than Discord's 3 seconds
+            posted = await self.posting.post_now(request)
+            await reply.send([{"content": posted.text}])
 
     @app_commands.command(name="status")
     async def status(self, interaction: discord.Interaction[Any]) -> None:
         """Last posts, failing channels and the health of the paper sources."""
+        assert interaction.guild_id is not None  # `interaction_check` refused it otherwise
         async with Reply(interaction, ephemeral=True) as reply:
-            store, now = self.bot.store, self.bot.clock()
-            subs = await store.list_subscriptions(interaction.guild_id)
-            since = now.date() - timedelta(days=STATUS_DAYS + 2)
-            posts = await store.list_posts(guild_id=interaction.guild_id, since=since)
-            health = await store.source_health()
-            sources = {self.bot.digests.resolve(s.source) for s in subs}
-            last = self.bot.scheduler.last_tick
-            grace = timedelta(hours=self.bot.config.schedule.catch_up_hours)
-            days = {
-                s.channel_id: window_days(
-                    s,
-                    [p for p in posts if p.channel_id == s.channel_id],
-                    now,
-                    days=STATUS_DAYS,
-                    lag_days=self.bot.digests.lag_days,
-                    grace=grace,
-                    guild_id=s.guild_id,
-                )
-                for s in subs
-            }
-            text = status_text(
-                subs,
-                health,
-                sources,
-                posts=posts,
-                days=days,
-                next_slots=await self._next_slots(subs),
-                scheduler_running=self.bot.scheduler.running,
-                last_tick=last.at if last else None,
-                waiting=last.waiting if last else (),
-                discord_lines=[*self.bot.store_lines(ts), *self.bot.health.lines(ts)],
-                paused=self.bot.scheduler.paused_reason(),
-            )
-            await reply.send([{"content": text}])
+            await reply.send([{"content": await self.status_service.status(interaction.guild_id)}])

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 from discord.ext import commands
 
-if TYPE_CHECKING:
-    from bot.app.bot import HotPapersBot
+from bot.app.scheduler import Scheduler
 
 
 class SchedulerCog(commands.Cog):
-    """Runs `Scheduler` once the bot is ready (unless the bot was built with it off)."""
+    """Runs the `Scheduler` once the bot is ready (unless the bot was built with it off)."""
 
-    def __init__(self, bot: HotPapersBot) -> None:
-        self.bot = bot
+    def __init__(
+        self, scheduler: Scheduler, *, run: bool, ready: Callable[[], Awaitable[object]]
+    ) -> None:
+        self.scheduler = scheduler
+        self.run = run
+        self.ready = ready  # the bot's `wait_until_ready`: ticks start once channels are known
 
     async def cog_load(self) -> None:
         """Start ticking (after `on_ready`, so channels are known)."""
-        if self.bot.run_scheduler:
-            self.bot.scheduler.ready = self.bot.wait_until_ready
-            self.bot.scheduler.start()
+        if self.run:
+            self.scheduler.ready = self.ready
+            self.scheduler.start()
 
     async def cog_unload(self) -> None:
         """Stop ticking, letting the posts in flight finish."""
-        await self.bot.scheduler.stop()
+        await self.scheduler.stop()

@@ -38,13 +38,13 @@ from bot.errors import (
     UserInputError,
 )
 from bot.filters import PaperFilter, pick, view_title, window_range
-from bot.models import Digest, Paper, Window
+from bot.models import Digest, Paper, SourceHealth, Window
 from bot.schedule import Clock, latest_complete_day, utc_now
 from bot.sources.base import Source, SourceFactory
-from bot.sources.boundary import title
 from bot.sources.cache import check_day, ensure_digest, get_digest, is_fresh
 from bot.sources.negative import Remembered
 from bot.sources.priority import on_behalf_of_member
+from bot.sources.registry import title
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,16 @@ class DigestService:
                     log.warning("source %s is store-only: %s", name, exc)
             self._sources[name] = built
         return self._sources[name]
+
+    async def outage(self, source: str) -> list[SourceHealth] | None:
+        """The store's source health when `source` is an upstream source that is failing now
+        (so a reply can say which source and since when); None when it answers, or when it
+        is served from the store only (then a missing day is simply not imported)."""
+        name = self.resolve(source)
+        if self.source(name) is None:
+            return None
+        health = list(await self.store.source_health())
+        return health if any(h.source == name and not h.ok for h in health) else None
 
     async def stored(self, source: str, day: date) -> Digest | None:
         """The stored digest of a day, without asking upstream."""

@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.app.outcomes import next_unposted, window_days
-from bot.app.views import fit_lines, parse_day, source_problem, status_text
 from bot.errors import UserInputError
 from bot.models import PostRecord, SourceHealth, Subscription
+from bot.services.outcomes import next_unposted, window_days
+from bot.services.status import status_text
+from bot.services.texts import fit_lines, parse_day, source_problem
 
 NOW = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)
 

@@ -1,0 +1,22 @@
+"""All of the command services of one bot, built together by `bot.app.compose`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.history import HistoryService
+from bot.services.papers import PapersService
+from bot.services.posting import PostingService
+from bot.services.status import StatusService
+from bot.services.subscriptions import SubscriptionService
+
+
+@dataclass(frozen=True)
+class Services:
+    """Every command service of one bot, as the composition root built them."""
+
+    subscriptions: SubscriptionService
+    posting: PostingService
+    status: StatusService
+    history: HistoryService
+    papers: PapersService

@@ -1,0 +1,63 @@
+"""`/history`: every day of a channel's last days with its one stated outcome (sent with a
+link, empty and why, failed and why, missed, not yet due …), newest first. Plain data in,
+the reply out; the outcome of each day is `outcomes.window_days`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from bot.errors import UserInputError
+from bot.schedule import Clock
+from bot.services.outcomes import DayLine, window_days
+from bot.services.texts import fit_lines
+from bot.store.base import Store
+
+MAX_DAYS = 90
+
+
+def history_text(channel_id: int, days: int, lines: Sequence[DayLine], subscribed: bool) -> str:
+    """`/history`: every day of the window with its outcome, newest first (`outcomes`)."""
+    if not lines:
+        return (
+            f"Nothing was posted in <#{channel_id}> in the last {days} days, and it has no "
+            "digest subscription. /digest subscribe sets one up."
+        )
+    head = [f"**Every day of the last {days} days in <#{channel_id}>**"]
+    if not subscribed:
+        head.append("(no digest subscription now; what was recorded before)")
+    return fit_lines(head, [f"• {d.day.isoformat()} · {d.text}" for d in lines])
+
+
+class HistoryService:
+    """What the bot posted in a channel over the last days, from the post ledger."""
+
+    def __init__(self, store: Store, *, clock: Clock, lag_days: int, grace: timedelta) -> None:
+        self.store = store
+        self.clock = clock
+        self.lag_days = lag_days
+        self.grace = grace  # the catch-up window: a day past it with no post is "not posted"
+
+    async def history(self, guild_id: int | None, channel_id: int | None, days: int) -> str:
+        """`/history days:` in a server channel; a UserInputError anywhere else."""
+        if not 1 <= days <= MAX_DAYS:
+            raise UserInputError(f"days must be a whole number from 1 to 90 (got {days}).")
+        if channel_id is None or guild_id is None:
+            raise UserInputError("/history works only in a server channel.")
+        now = self.clock()
+        sub = await self.store.get_subscription(channel_id)
+        if sub is not None and sub.guild_id != guild_id:
+            sub = None  # another server's subscription of the same id is not this channel's
+        since = now.date() - timedelta(days=days + 2)
+        posts = await self.store.list_posts(channel_id=channel_id, since=since)
+        lines = window_days(
+            sub,
+            posts,
+            now,
+            days=days,
+            lag_days=self.lag_days,
+            grace=self.grace,
+            guild_id=guild_id,
+        )
+        return history_text(channel_id, days, lines, subscribed=sub is not None)

@@ -1,0 +1,135 @@
+"""`/hot` and `/paper`: what channel members ask. Plain data in, rendered payloads out.
+
+Both read the store and, on a miss, upstream within a member's bounds (`DigestService`). Each
+is two steps: `hot_request` / `paper_id` check the arguments at once (pure: a typo is answered
+before anything is charged or fetched), then `hot` / `paper` do the work. Between them the cog
+charges the member's budget, so only a valid request costs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot import limits
+from bot.errors import UserInputError
+from bot.filters import PaperFilter, build_filter, check_window
+from bot.models import PostRecord, Window
+from bot.render import escape, render_digest, render_paper, truncate
+from bot.schedule import Clock, latest_complete_day
+from bot.services.digests import DigestService
+from bot.services.texts import message_link, parse_day, parse_paper_id, source_down_text
+from bot.sources.registry import title as source_title
+from bot.store.base import Store
+
+Payload = dict[str, Any]
+SOURCE = "default"  # /hot and /paper read `sources.default`
+
+
+@dataclass(frozen=True)
+class HotRequest:
+    """A checked `/hot`: the filter (categories, limit), the window, and the day it ends on
+    (None: the latest day available)."""
+
+    filter: PaperFilter
+    window: Window
+    day: date | None
+
+
+def posted_note(arxiv_id: str, guild_id: int, posts: list[PostRecord]) -> str:
+    """`/paper`'s line on when (and where) the paper was posted in this server."""
+    sent = [p for p in posts if p.status == "sent"]
+    if not sent:
+        return f"arXiv:{arxiv_id} has not been posted in this server yet."
+    parts = []
+    for p in sent[:5]:
+        where = f"<#{p.channel_id}>"
+        if p.message_ids:
+            where = f"{where} ([jump]({message_link(guild_id, p.channel_id, p.message_ids[0])}))"
+        parts.append(f"{where} in the digest of {p.day.isoformat()}")
+    more = f" and {len(sent) - 5} more" if len(sent) > 5 else ""
+    return f"Posted in this server: {'; '.join(parts)}{more}."
+
+
+class PapersService:
+    """`/hot` and `/paper` over the digests and the post ledger."""
+
+    def __init__(self, store: Store, digests: DigestService, *, clock: Clock) -> None:
+        self.store = store
+        self.digests = digests
+        self.clock = clock
+
+    def hot_request(
+        self, category: str | None, date_text: str | None, window: str, limit: int
+    ) -> HotRequest:
+        """Check `/hot`'s arguments (no I/O): a bad category, window or date, or a day not
+        complete yet (when it would be fetched), is a UserInputError."""
+        flt = build_filter(categories=category, limit=limit)
+        span = check_window(window)
+        day = parse_day(date_text, today=self.clock().date())
+        if day is not None:
+            latest = latest_complete_day(self.clock(), self.digests.lag_days)
+            if day > latest and self.digests.source(SOURCE) is not None:
+                raise UserInputError(
+                    f"{day} is not complete yet; the latest complete day is {latest}."
+                )
+        return HotRequest(filter=flt, window=span, day=day)
+
+    async def hot(self, request: HotRequest) -> list[Payload]:
+        """The most-discussed papers of the window, one compact digest; a line saying so when
+        the filter leaves none; a UserInputError (why) when there is no digest at all."""
+        flt = request.filter
+        hot = await self.digests.hot(SOURCE, request.day, request.window, flt)
+        if not hot:
+            raise UserInputError(await self._missing(hot.end))
+        if not hot.view.papers and hot.candidates:
+            text = (
+                f"None of the {hot.candidates} hot papers of "
+                f"{escape(truncate(hot.view.title, 300))} match "
+                f"{escape(truncate(flt.describe(), 1200))}."
+            )
+            return [{"content": truncate(text, limits.CONTENT)}]
+        payloads = render_digest(hot.view, "compact")
+        if request.day is None:
+            payloads = await self._stale_note(hot.end, payloads)
+        return payloads
+
+    async def _missing(self, day: date) -> str:
+        """Why a day has no digest: the source is unreachable (since when), or it has none."""
+        name = self.digests.resolve(SOURCE)
+        health = await self.digests.outage(SOURCE)
+        if health is not None:
+            return source_down_text(name, health)
+        return f"There is no digest for {day} yet (source: {name}). Try another date as YYYY-MM-DD."
+
+    async def _stale_note(self, end: date, payloads: list[Payload]) -> list[Payload]:
+        """Say so when the latest day could not be had and an older stored day is shown."""
+        latest = latest_complete_day(self.clock(), self.digests.lag_days)
+        if end == latest or not payloads or await self.digests.outage(SOURCE) is None:
+            return payloads
+        note = (
+            f"-# {source_title(self.digests.resolve(SOURCE))} cannot be reached right now, "
+            f"so this is the latest stored day, not {latest}."
+        )
+        first = dict(payloads[0])
+        first["content"] = truncate(f"{note}\n{first.get('content', '')}".strip(), limits.CONTENT)
+        return [first, *payloads[1:]]
+
+    def paper_id(self, text: str) -> str:
+        """`/paper`'s argument as a version-less arXiv id (no I/O); UserInputError if not one."""
+        return parse_paper_id(text)
+
+    async def paper(self, arxiv_id: str, guild_id: int | None) -> Payload:
+        """One paper with its metrics and, in a server, where it was posted there."""
+        found = await self.digests.paper(arxiv_id)
+        if found is None:
+            raise UserInputError(
+                f"arXiv:{arxiv_id} has not been in any digest I know of, so I have no "
+                "metrics for it. Check the id, or see https://arxiv.org/abs/" + arxiv_id
+            )
+        note = ""
+        if guild_id is not None:
+            posts = await self.store.list_posts(guild_id=guild_id, arxiv_id=arxiv_id)
+            note = posted_note(arxiv_id, guild_id, posts)
+        return render_paper(found, note=note)

@@ -1,0 +1,201 @@
+"""The wording the commands share, and the parsing of what members type. Pure, no discord.py.
+
+Replies are Discord markdown: `<t:…>` timestamps show each reader the time in their own zone,
+`<#id>` names a channel without pinging anyone, and every reply the bot writes is made inert
+where it may quote others (`safe_reply`). `fit_lines` keeps a reply within Discord's content
+limit by cutting whole lines, so a cut never lands inside a mention or a link.
+
+Each service's own reply text sits beside it (`status_text` in `status`, `post_now_text` in
+`posting` …); what several of them say, and the parsing of dates and ids, is here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from bot import limits
+from bot.errors import UserInputError
+from bot.models import SourceHealth, Subscription, parse_arxiv_id
+from bot.render import ZWSP, clean, escape
+from bot.schedule import Slot
+from bot.sources.registry import title as source_title
+
+DISCORD = "https://discord.com/channels"
+
+ARXIV_FIRST_DAY = date(1991, 8, 14)  # arXiv's first day: no digest can be older
+
+
+def parse_day(text: str | None, *, today: date) -> date | None:
+    """`2021-03-12` -> date; None stays None; anything else, or a day outside arXiv's life
+    (before 1991-08-14, after tomorrow), is a UserInputError. Checked here so that no
+    later date arithmetic (a week before year 1) can overflow."""
+    if text is None or not text.strip():
+        return None
+    given = text.strip()
+    try:
+        day = date.fromisoformat(given)
+    except ValueError:
+        raise UserInputError(
+            f"`{quote(given, 40)}` is not a date: use YYYY-MM-DD, e.g. 2021-03-12."
+        ) from None
+    last = today + timedelta(days=1)
+    if not ARXIV_FIRST_DAY <= day <= last:
+        raise UserInputError(
+            f"{day.isoformat()} is outside arXiv's life: pick a day from "
+            f"{ARXIV_FIRST_DAY.isoformat()} to {last.isoformat()}."
+        )
+    return day
+
+
+def quote(text: str, limit: int) -> str:
+    """User text quoted inside `code`: no backticks, no mentions, at most `limit` characters."""
+    short = clean(text).replace("`", "'")
+    short = short if len(short) <= limit else short[: limit - 1] + "…"
+    return _PING.sub(lambda m: m.group(0)[0] + ZWSP + m.group(0)[1:], short)
+
+
+# What can ping or masquerade in a reply; the bot's own `<#id>` and `<t:…>` are left alone.
+_PING = re.compile(r"<[@&!]|@(?=everyone|here)", re.IGNORECASE)
+
+
+def safe_reply(text: str) -> str:
+    """A reply the bot wrote, made inert where it may quote others (user or role mentions,
+    @everyone): channel mentions and timestamps, which ping nobody, stay intact."""
+    return _PING.sub(lambda m: m.group(0)[0] + ZWSP + m.group(0)[1:], clean(text))
+
+
+def fit_lines(
+    head: Sequence[str], lines: Sequence[str], tail: Sequence[str] = (), limit: int = 0
+) -> str:
+    """`head` + as many `lines` as fit + "… and N more." + `tail`, within Discord's content
+    limit (`limits.CONTENT` by default). Whole lines only: a cut never lands inside a mention
+    or a link. A head or tail line that is too long on its own is cut with an ellipsis."""
+    limit = limit or limits.CONTENT
+
+    def size(parts: Sequence[str]) -> int:
+        return limits.dlen("\n".join(parts))
+
+    for shown in range(len(lines), -1, -1):
+        more = [f"… and {len(lines) - shown} more."] if shown < len(lines) else []
+        parts = [*head, *lines[:shown], *more, *tail]
+        if size(parts) <= limit:
+            return "\n".join(parts)
+    text = "\n".join([*head, *tail])
+    return text[: limit - 1] + "…"
+
+
+def parse_paper_id(text: str) -> str:
+    """An arXiv id or URL -> version-less id; UserInputError saying what is accepted."""
+    try:
+        return parse_arxiv_id(text[:300])[0]
+    except ValueError as exc:
+        raise UserInputError(str(exc).replace("not an arXiv id", "Not an arXiv id")) from None
+
+
+def message_link(guild_id: int, channel_id: int, message_id: int) -> str:
+    """A jump link to a message."""
+    return f"{DISCORD}/{guild_id}/{channel_id}/{message_id}"
+
+
+def ts(moment: datetime, style: str = "f") -> str:
+    """A Discord timestamp, shown in each reader's own time zone."""
+    return f"<t:{int(moment.timestamp())}:{style}>"
+
+
+def next_text(slot: Slot) -> str:
+    """`next: <when> (<in how long>, the digest of <day>)`."""
+    return f"next: {ts(slot.due_at)} ({ts(slot.due_at, 'R')}, the digest of {slot.day})"
+
+
+def subscription_line(sub: Subscription, slot: Slot | None) -> str:
+    """One subscription in `/digest list`, with its next post (`None`: none is scheduled).
+
+    `slot` is the next slot whose day is not posted yet (`bot.services.outcomes.next_unposted`)."""
+    parts = [f"<#{sub.channel_id}>", f"{sub.post_time} {sub.timezone}", sub.format]
+    parts.append(f"up to {sub.limit}")
+    if sub.categories:
+        parts.append(listed(sub.categories, 6))
+    if sub.keywords:
+        parts.append("keywords: " + listed([escape(k) for k in sub.keywords], 4))
+    if sub.min_score:
+        parts.append(f"score ≥ {sub.min_score:g}")
+    if not sub.post_empty:
+        parts.append("quiet on empty days")
+    if not sub.enabled:
+        parts.append("**disabled**" + (f" ({sub.failing_reason})" if sub.failing_reason else ""))
+    elif sub.failing_reason:
+        parts.append(f"**failing**: {sub.failing_reason}")
+    elif slot is not None:
+        parts.append(next_text(slot))
+    return " · ".join(parts)
+
+
+def listed(items: Sequence[str], shown: int) -> str:
+    """`a, b, c +2`: the first `shown` items, and how many more there are."""
+    more = f" +{len(items) - shown}" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
+_PROBLEMS = (
+    (re.compile(r"HTTP (\d{3})"), None),
+    (re.compile(r"timed out|Timeout", re.IGNORECASE), "timed out"),
+    (re.compile(r"retry after", re.IGNORECASE), "rate-limited"),
+    (re.compile(r"Connect|Errno|refused|resolve|Network|Protocol", re.IGNORECASE), "no connection"),
+)
+
+
+def source_problem(error: str | None) -> str:
+    """A source's last error as a kind (`HTTP 503`, `timed out`, `no connection`), never the
+    raw text: that holds URLs and socket errors, and stays in the log."""
+    for pattern, kind in _PROBLEMS:
+        m = pattern.search(error or "")
+        if m:
+            return kind or f"HTTP {m.group(1)}"
+    return "a bad answer" if error else "no answer"
+
+
+def source_down_text(name: str, health: Iterable[SourceHealth], sentence: str = "") -> str:
+    """An upstream outage, said plainly: which source (as people know it), since when.
+
+    `sentence` is the source error's own message when it is one plain sentence (the sources
+    write it to be shown); never the raw exception text, which stays in the log.
+    """
+    label = source_title(name)
+    h = next((h for h in health if h.source == name), None)
+    if h is None or h.ok:
+        first = sentence or f"{label} did not answer just now."
+        return f"{first} Please try again later."
+    first = sentence or f"{label} cannot be reached right now."
+    tried = f"last tried {ts(h.checked_at, 'R')}"
+    since = f"No answer since {ts(h.last_ok_at)}" if h.last_ok_at else "No answer yet"
+    return f"{first} {since} ({tried}). Please try again later."
+
+
+_PERMISSION_NAMES = {  # where Discord's name is not the attribute title-cased
+    "manage_guild": "Manage Server",
+    "send_messages_in_threads": "Send Messages in Threads",
+}
+
+
+def permission_names(missing: Sequence[str]) -> str:
+    """`["embed_links", "manage_guild"]` -> `Embed Links, Manage Server` (as Discord shows them)."""
+    names = [_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in missing]
+    return ", ".join(names)
+
+
+# What every post needs (reading history: the recovery scan), and a detailed post's thread.
+POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+THREAD_PERMISSIONS = ("create_public_threads", "send_messages_in_threads")
+
+
+def needed_permissions(fmt: str) -> list[str]:
+    """The permissions the bot needs in a channel to post a digest of format `fmt`."""
+    return [*POST_PERMISSIONS, *(THREAD_PERMISSIONS if fmt == "detailed" else ())]
+
+
+def missing_permissions(granted: Iterable[str], fmt: str) -> list[str]:
+    """The permissions a post of format `fmt` needs that `granted` (names) lacks."""
+    have = set(granted)
+    return [n for n in needed_permissions(fmt) if n not in have]
