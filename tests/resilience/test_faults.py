@@ -13,6 +13,7 @@ discord.py sleeps 1, 3, 5, ... s before retrying a 500 / 502 / 504, so those are
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,11 @@ async def test_latency_spikes_slow_the_fan_out_but_lose_nothing(
         assert_exactly_once(sandbox, channels)
         await still_up(sandbox)
         text = await status(sandbox)
-        assert "3× slow (>1 s, up to 1.2 s)" in text, text
+        # The three injected spikes are counted; on a loaded machine an ordinary request may
+        # also pass 1 s, so "at least 3" and "up to at least 1.2 s", not exact figures.
+        seen = re.search(r"(\d+)× slow \(>1 s, up to (\d+(?:\.\d+)?) s\)", text)
+        assert seen, text
+        assert int(seen[1]) >= 3 and float(seen[2]) >= 1.2, text
 
 
 # --- the gateway in the middle of a fan-out ---------------------------------------------------
