@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ def _spec_path() -> Path:
     """Discord's official spec from ../shared, or the copy bundled with the sandbox."""
     if SPEC.is_file():
         return SPEC
-    return ROOT / "bot" / "sandbox" / "spec" / "openapi.json"
+    return ROOT / "sandbox" / "spec" / "openapi.json"
 
 
 @pytest.fixture(scope="session")
@@ -88,5 +89,49 @@ def contract_check(request: pytest.FixtureRequest) -> Any:
         pytest.fail(
             f"the sandbox emitted {len(check.problems)} payload(s) that break discord-api-types:"
             f"\n  {shown}",
+            pytrace=False,
+        )
+
+
+# --- test tiers ---------------------------------------------------------------------------
+# `pytest` runs everything; `pytest -m "not slow"` is the fast tier, which starts no process.
+# An audit hook (it cannot be removed, so it only records) notes every process a test starts;
+# when the slow tier is deselected, a test that started one fails, naming the marker it needs.
+
+_SPAWN_EVENTS = frozenset(
+    {
+        "subprocess.Popen",
+        "os.fork",
+        "os.forkpty",
+        "os.posix_spawn",
+        "os.exec",
+        "os.spawn",
+        "os.system",
+    }
+)
+_spawned: list[str] = []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event in _SPAWN_EVENTS:
+        _spawned.append(event)
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_starts_no_process(request: pytest.FixtureRequest) -> Any:
+    """In the fast tier (`-m "not slow"`), a test that starts a process fails: mark it slow."""
+    before = len(_spawned)
+    yield
+    expression = request.config.getoption("markexpr", "") or ""
+    if "not slow" not in expression or request.node.get_closest_marker("slow") is not None:
+        return
+    started = _spawned[before:]
+    if started:
+        pytest.fail(
+            f"this test started a process ({started[0]}) in the fast tier: mark it "
+            "@pytest.mark.slow",
             pytrace=False,
         )

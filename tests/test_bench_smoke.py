@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+# Each benchmark runs as its own process: the slow tier.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

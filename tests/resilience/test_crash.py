@@ -35,6 +35,9 @@ from bot.store import open_store
 from sandbox.app import Sandbox
 from sandbox.testing import SANDBOX_TOKEN, running_sandbox
 
+# The crash test kills and restarts real bot processes: the slow tier.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "bot" / "data" / "hot-papers-2021-03-12.md"
 GUILDS = 4

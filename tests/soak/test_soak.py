@@ -14,6 +14,9 @@ import pytest
 
 from tests.soak.harness import FAULT_CLASSES, SoakConfig, run_soak
 
+# A simulated month of hundreds of channels: the slow tier.
+pytestmark = pytest.mark.slow
+
 # Classes the code on main survives today (lenient outcomes: see the harness docstring).
 SURVIVED = frozenset(
     {
