@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Literal
 
 from bot.delivery.compose import as_claimed, compose, empty_reason
@@ -161,12 +162,7 @@ class Publisher:
             )
             resuming = record.status != "pending" or bool(record.message_ids)
         elif existing.status == "missed":
-            await self.ledger.reopen_post(
-                channel, day, generation=existing.generation, late=True, created_at=self.clock()
-            )
-            record = existing.model_copy(
-                update={"status": "pending", "message_ids": [], "thread_id": None, "late": True}
-            )
+            record = await self._reopen(channel, day, generation=existing.generation, late=True)
             resuming = False
         else:
             record = existing
@@ -180,17 +176,8 @@ class Publisher:
             return await self._attempt(sub, digest, view, plan, record, resuming)
         except Restart as exc:
             log.warning("channel %s day %s: %s; posting it again from the start", channel, day, exc)
-            generation = record.generation + 1
-            await self.ledger.reopen_post(
-                channel, day, generation=generation, late=record.late, created_at=self.clock()
-            )
-            fresh = record.model_copy(
-                update={
-                    "status": "pending",
-                    "message_ids": [],
-                    "thread_id": None,
-                    "generation": generation,
-                }
+            fresh = await self._reopen(
+                channel, day, generation=record.generation + 1, late=record.late
             )
             try:
                 out = await self._attempt(sub, digest, view, plan, fresh, resuming=False)
@@ -200,6 +187,15 @@ class Publisher:
                 return Outcome("failed", channel, day, error=reason)
             out.restarted = True
             return out
+
+    async def _reopen(self, channel: int, day: date, *, generation: int, late: bool) -> PostRecord:
+        """Start (channel, day) afresh as an empty `pending` post; the row as stored now."""
+        await self.ledger.reopen_post(
+            channel, day, generation=generation, late=late, created_at=self.clock()
+        )
+        record = await self.store.get_post(channel, day)
+        assert record is not None, "a reopened post has its row"
+        return record
 
     async def reconcile(self, sub: Subscription, digest: Digest) -> PostRecord | None:
         """Record what an unfinished post left in its channel, sending nothing.
