@@ -222,8 +222,8 @@ class Publisher:
     def _progress(self, record: PostRecord, plan: Plan, *, resuming: bool) -> Progress:
         return Progress(self.ledger, self.sender, self.policy, record, plan, resuming=resuming)
 
-    async def _walk(self, progress: Progress, *, send: bool) -> bool:
-        """Take the plan's steps in order, skipping recorded ones; True when all are done.
+    async def _walk(self, progress: Progress, *, send: bool) -> None:
+        """Take the plan's steps in order, skipping recorded ones.
 
         With `send` off (reconciling) it stops at the first step that is not already there.
         """
@@ -233,20 +233,19 @@ class Publisher:
             if isinstance(step, OpenThread):
                 if progress.thread_id is None:
                     if not send:
-                        return False
+                        return
                     await self._open_thread(progress, step)
                 continue
             nonce = nonce_for(rec.channel_id, rec.day, k, rec.generation)
             try:
                 if not await progress.place(k, step, nonce, send=send):
-                    return False
+                    return
             except ChannelGone as exc:
                 if step.into == "channel":
                     raise
                 await self._discard(progress.channel_id, progress.recorded("channel"))
                 raise Restart("its thread was deleted") from exc
             k += 1
-        return True
 
     async def _open_thread(self, progress: Progress, step: OpenThread) -> None:
         channel, anchor = progress.channel_id, progress.ids[step.on]

@@ -1,0 +1,212 @@
+"""The engine's paths a plain post does not take: resuming a failed row, late posts, broken
+posts started afresh, reconciling, and the default retry policy. Scripted Discord
+(`FakeDiscord` of tests/test_publish), real SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli.preview import sample_digest
+from bot.delivery import ChannelForbidden, ChannelGone, Publisher, TransientPostError
+from bot.models import PostRecord, Subscription
+from bot.store import open_store
+from bot.store.base import Store
+from tests.test_publish import CH, DAY, Crash, FakeDiscord, clock, nonce_for, publisher
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(tmp_path / "db.sqlite3") as s:
+        yield s
+
+
+async def subscribe(store: Store, **kw: Any) -> Subscription:
+    return await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, **kw))
+
+
+async def test_a_failed_post_resumed_after_a_refresh_keeps_its_claimed_papers(
+    store: Store,
+) -> None:
+    """As a crashed (pending) post does (tests/attack/test_publish_restart): a post that
+    *failed* part-way completes the selection it claimed, not the refreshed one."""
+    sub = await subscribe(store, format="detailed", limit=16)
+    digest = sample_digest()
+    await store.save_digest(digest)
+    fake = FakeDiscord()
+    fake.faults = []
+    real_send = fake.send
+    sends = 0
+
+    async def send(channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        nonlocal sends
+        sends += 1
+        if sends == 3:  # header and one part posted: the third message fails for good
+            raise ChannelForbidden("Missing Permissions")
+        return await real_send(channel_id, payload, nonce=nonce)
+
+    fake.send = send  # type: ignore[method-assign]
+    out = await publisher(store, fake).publish(sub, digest)
+    assert out.status == "forbidden"
+    claimed = (await store.get_post(CH, DAY)).arxiv_ids  # type: ignore[union-attr]
+    refreshed = digest.model_copy(update={"papers": digest.papers[1:]})
+    out = await publisher(store, fake).publish(sub, refreshed)
+    assert out.status == "sent"
+    posted = [
+        e["url"].rsplit("/", 1)[-1]
+        for m in fake.channels[out.thread_id or 0]
+        for e in m.get("embeds") or []
+    ]
+    assert posted == claimed
+
+
+async def test_post_now_of_a_day_still_being_made_marks_it_late(store: Store) -> None:
+    sub = await subscribe(store)
+    fake = FakeDiscord(faults=[TransientPostError("503")])
+    out = await publisher(store, fake, attempts=1).publish(sub, sample_digest())
+    assert out.status == "failed"
+    out = await publisher(store, fake).publish(sub, sample_digest(), late=True)
+    assert out.status == "sent"
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.late and rec.status == "sent"
+
+
+async def test_a_late_post_of_a_missed_day_reads_nothing_back_and_stays_late_if_restarted(
+    store: Store,
+) -> None:
+    """A missed day was never posted: there is nothing to scan for. Its thread deleted while
+    it fills, the fresh post is still the late one."""
+    sub = await subscribe(store, format="detailed", limit=4)
+    await store.claim_post(
+        PostRecord(
+            guild_id=1,
+            channel_id=CH,
+            day=DAY,
+            source="hotpapers-md",
+            nonce=nonce_for(CH, DAY),
+            status="missed",
+            created_at=clock(),
+        )
+    )
+    fake = FakeDiscord()
+    real_send = fake.send
+
+    async def send(channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        if channel_id != CH and fake.calls.count("send") == 2:
+            raise ChannelGone("Unknown Channel")  # the first thread, deleted as it fills
+        return await real_send(channel_id, payload, nonce=nonce)
+
+    fake.send = send  # type: ignore[method-assign]
+    out = await publisher(store, fake).publish(sub, sample_digest(), late=True)
+    assert out.status == "sent" and out.restarted
+    assert "recent" not in fake.calls
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.late and rec.generation == 1
+
+
+async def test_a_fresh_post_sends_its_own_header_even_if_the_broken_one_stays(
+    store: Store,
+) -> None:
+    """The broken post's header could not be deleted (403 on delete): the fresh generation
+    posts a header of its own instead of adopting the broken one."""
+    sub = await subscribe(store, format="detailed", limit=4)
+    fake = FakeDiscord(fault_calls=("delete",), faults=[ChannelForbidden("no Manage Messages")])
+    real_send = fake.send
+    broke: list[int] = []
+
+    async def send(channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        if channel_id != CH and not broke:
+            broke.append(channel_id)
+            raise ChannelGone("Unknown Channel")
+        return await real_send(channel_id, payload, nonce=nonce)
+
+    fake.send = send  # type: ignore[method-assign]
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.status == "sent" and out.restarted
+    headers = [m["id"] for m in fake.channels[CH]]
+    assert len(headers) == 2 and out.message_ids[0] == headers[1]
+    assert fake.channels[CH][1]["nonce"] == nonce_for(CH, DAY, 0, 1)
+
+
+async def test_a_thread_deleted_twice_fails_the_post_with_why(store: Store) -> None:
+    sub = await subscribe(store, format="detailed", limit=4)
+    fake = FakeDiscord()
+    real_send = fake.send
+
+    async def send(channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        if channel_id != CH:
+            raise ChannelGone("Unknown Channel")
+        return await real_send(channel_id, payload, nonce=nonce)
+
+    fake.send = send  # type: ignore[method-assign]
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.status == "failed" and out.retry
+    assert out.error == "the post broke twice while being made (its thread was deleted)"
+    assert fake.channels[CH] == []  # both broken headers were removed
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.status == "failed" and rec.error == out.error
+
+
+async def test_reconcile_of_no_row_or_a_finished_one_changes_nothing(store: Store) -> None:
+    sub = await subscribe(store)
+    fake = FakeDiscord()
+    pub = publisher(store, fake)
+    assert await pub.reconcile(sub, sample_digest()) is None
+    out = await pub.publish(sub, sample_digest())
+    rec = await pub.reconcile(sub, sample_digest())
+    assert rec is not None and rec.status == "sent" and rec.message_ids == out.message_ids
+    assert "recent" not in fake.calls
+
+
+async def test_reconcile_of_a_failed_post_records_its_lost_messages(store: Store) -> None:
+    sub = await subscribe(store, format="detailed", limit=4)
+    fake = FakeDiscord(crash_after=3)  # header, thread, first part: the answer is lost
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, sample_digest())
+    await store.finish_post(CH, DAY, status="failed", error="the post took too long")
+    rec = await publisher(store, fake).reconcile(sub, sample_digest())
+    assert rec is not None and rec.status == "failed" and rec.error == "the post took too long"
+    assert rec.thread_id is not None
+    assert rec.message_ids == [fake.channels[CH][0]["id"], fake.channels[rec.thread_id][0]["id"]]
+    assert fake.calls.count("send") == 2  # nothing was sent by the reconcile
+
+
+@pytest.mark.parametrize(
+    ("kw", "sleeps"),
+    [({}, [1.0, 2.0, 4.0]), ({"attempts": 8}, [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0])],
+)
+async def test_the_default_backoff_doubles_from_one_second_up_to_thirty(
+    store: Store, kw: dict[str, Any], sleeps: list[float]
+) -> None:
+    sub = await subscribe(store)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    fake = FakeDiscord(faults=[TransientPostError("503") for _ in range(20)])
+    out = await Publisher(store, fake, clock=clock, sleep=sleep, **kw).publish(sub, sample_digest())
+    assert out.status == "failed" and slept == sleeps
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "403 Forbidden: missing access or permissions"),
+        (
+            "Missing Access (status 403, code 50001)",
+            "403 Forbidden: Missing Access (status 403, code 50001)",
+        ),
+    ],
+)
+async def test_a_403_says_why_even_without_a_message(store: Store, text: str, reason: str) -> None:
+    sub = await subscribe(store)
+    out = await publisher(store, FakeDiscord(faults=[ChannelForbidden(text)])).publish(
+        sub, sample_digest()
+    )
+    assert out.status == "forbidden" and out.error == reason
+    stored = await store.get_subscription(CH)
+    assert stored is not None and stored.failing_reason == reason
