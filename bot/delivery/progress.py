@@ -92,13 +92,12 @@ class Progress:
     async def place(self, k: int, step: Message, nonce: str, *, send: bool) -> bool:
         """Give message step `k` its id: recorded, adopted, or (if `send`) sent.
 
-        False: it is not there and `send` is off (reconciling) or its thread is not open.
+        False: it is not there and `send` is off (reconciling).
         """
         if k < len(self.ids):
             return True
         target = self.place_of(step.into)
-        if target is None:
-            return False
+        assert target is not None, "a plan opens its thread before it posts into it"
         if self.resuming and step.into not in self._settled:
             if target not in self._scanned:
                 self._scanned[target] = await self._look(target)

@@ -210,3 +210,19 @@ async def test_a_403_says_why_even_without_a_message(store: Store, text: str, re
     assert out.status == "forbidden" and out.error == reason
     stored = await store.get_subscription(CH)
     assert stored is not None and stored.failing_reason == reason
+
+
+async def test_clearing_a_broken_thread_deletes_only_the_bots_messages(store: Store) -> None:
+    """The header is gone, so the old thread's messages go; a member's reply in it stays."""
+    sub = await subscribe(store, format="detailed", limit=16)
+    fake = FakeDiscord(crash_after=3)
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, sample_digest())
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.thread_id is not None
+    old = rec.thread_id
+    fake.channels[old].append({"id": 5, "nonce": None, "author": "other", "content": "thanks!"})
+    fake.channels[CH] = []  # a moderator deletes the header
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.status == "sent" and out.restarted
+    assert [m["id"] for m in fake.channels[old]] == [5]
