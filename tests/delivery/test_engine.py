@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from bot.cli.preview import sample_digest
-from bot.delivery import ChannelForbidden, ChannelGone, Publisher, TransientPostError
+from bot.delivery import (
+    ChannelForbidden,
+    ChannelGone,
+    MessageGone,
+    PayloadRejected,
+    Publisher,
+    TransientPostError,
+)
 from bot.models import PostRecord, Subscription
 from bot.store import open_store
 from bot.store.base import Store
@@ -226,3 +233,53 @@ async def test_clearing_a_broken_thread_deletes_only_the_bots_messages(store: St
     out = await publisher(store, fake).publish(sub, sample_digest())
     assert out.status == "sent" and out.restarted
     assert [m["id"] for m in fake.channels[old]] == [5]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "reason", "failing"),
+    [
+        (
+            PayloadRejected("Invalid Form Body (50035)"),
+            "rejected",
+            "400 Discord rejected the message: Invalid Form Body (50035)",
+            True,
+        ),
+        (
+            ChannelGone("Unknown Channel"),
+            "gone",
+            "404 Not Found: channel deleted (Unknown Channel)",
+            True,
+        ),
+        (
+            TransientPostError("502  Bad\nGateway"),
+            "failed",
+            "temporary error, will retry: 502 Bad Gateway",
+            False,
+        ),
+        (
+            MessageGone("Unknown Message"),
+            "failed",
+            "temporary error, will retry: Unknown Message",
+            False,
+        ),
+        (
+            TransientPostError("x" * 200),
+            "failed",
+            "temporary error, will retry: " + "x" * 159 + "…",
+            False,
+        ),
+    ],
+)
+async def test_each_error_is_its_outcome_with_its_reason(
+    store: Store, error: Exception, status: str, reason: str, failing: bool
+) -> None:
+    sub = await subscribe(store)
+    fake = FakeDiscord(faults=[error])
+    out = await publisher(store, fake, attempts=1).publish(sub, sample_digest())
+    assert (out.status, out.error) == (status, reason)
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.status == "failed" and rec.error == reason
+    stored = await store.get_subscription(CH)
+    assert stored is not None
+    assert stored.failing_reason == (reason if failing else None)
+    assert stored.enabled is (status != "gone")
