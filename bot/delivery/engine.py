@@ -76,6 +76,10 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 
+HEADER_GONE = "its header message was deleted"
+THREAD_GONE = "its thread was deleted"
+
+
 class Restart(Exception):
     """The post's thread or header is gone: start the whole post again (once)."""
 
@@ -244,7 +248,7 @@ class Publisher:
                 if step.into == "channel":
                     raise
                 await self._discard(progress.channel_id, progress.recorded("channel"))
-                raise Restart("its thread was deleted") from exc
+                raise Restart(THREAD_GONE) from exc
             k += 1
 
     async def _open_thread(self, progress: Progress, step: OpenThread) -> None:
@@ -255,7 +259,7 @@ class Publisher:
             )
         except MessageGone as exc:
             await self._discard(channel, progress.recorded("channel"))
-            raise Restart("its header message was deleted") from exc
+            raise Restart(HEADER_GONE) from exc
         await progress.save()
 
     async def _attempt(
@@ -350,7 +354,7 @@ class Publisher:
             except PostError as exc:
                 log.info("cannot read back thread %s: %s", thread, exc)
             await self._discard(thread, sorted(ids))
-        raise Restart("its header message was deleted")
+        raise Restart(HEADER_GONE)
 
     async def _discard(self, channel: int, message_ids: list[int]) -> None:
         """Best effort: remove what is left of a broken post before it is made again."""

@@ -18,6 +18,8 @@ from bot.delivery import (
     PayloadRejected,
     Publisher,
     TransientPostError,
+    compose,
+    plan,
 )
 from bot.models import PostRecord, Subscription
 from bot.store import open_store
@@ -283,3 +285,77 @@ async def test_each_error_is_its_outcome_with_its_reason(
     assert stored is not None
     assert stored.failing_reason == (reason if failing else None)
     assert stored.enabled is (status != "gone")
+
+
+async def test_a_broken_thread_that_cannot_be_read_back_still_loses_its_recorded_messages(
+    store: Store,
+) -> None:
+    sub = await subscribe(store, format="detailed", limit=16)
+    fake = FakeDiscord(crash_after=4)  # header, thread, two parts (the second one unrecorded)
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, sample_digest())
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.thread_id is not None and len(rec.message_ids) == 2
+    old = rec.thread_id
+    fake.channels[CH] = []  # a moderator deletes the header
+    fake.fault_calls = ("recent",)
+    fake.faults = [ChannelForbidden("Missing Access")]  # the old thread cannot be read
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.status == "sent" and out.restarted
+    left = [m["id"] for m in fake.channels[old]]
+    assert rec.message_ids[1] not in left and len(left) == 1  # only the unknown one stays
+
+
+async def test_a_header_gone_twice_on_resume_fails_with_why(store: Store) -> None:
+    sub = await subscribe(store, format="detailed", limit=4)
+    fake = FakeDiscord(crash_after=2)
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, sample_digest())
+    fake.channels[CH] = []
+    real_thread = fake.create_thread
+
+    async def create_thread(channel_id: int, message_id: int, name: str) -> int:
+        raise MessageGone("Unknown Message")
+
+    fake.create_thread = create_thread  # type: ignore[method-assign]
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.error == "the post broke twice while being made (its header message was deleted)"
+    del real_thread
+
+
+async def test_reconcile_stops_at_the_first_step_that_is_not_there(store: Store) -> None:
+    """A later part read back is not recorded in the place of an earlier missing one."""
+    sub = await subscribe(store, format="detailed", limit=16)
+    fake = FakeDiscord(crash_after=3)  # header, thread, first part (unrecorded)
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, sample_digest())
+    rec = await store.get_post(CH, DAY)
+    assert rec is not None and rec.thread_id is not None
+    thread = fake.channels[rec.thread_id]
+    first = thread.pop()  # the first part is gone...
+    second = dict(first, id=99, nonce=None)  # ...and a message like the second part is there
+    digest = sample_digest()
+    _, parts = plan(sub, compose(sub, digest), candidates=len(digest.papers))
+    second.update(parts[1])
+    thread.append(second)
+    again = await publisher(store, fake).reconcile(sub, digest)
+    assert again is not None and again.message_ids == rec.message_ids
+
+
+async def test_the_scan_looks_only_since_the_claim(store: Store) -> None:
+    """An older copy (a post the ledger no longer knows, from before the claim) is not
+    adopted: the read-back starts a little before the claim."""
+
+    class Dated(FakeDiscord):
+        async def recent(self, channel_id: int, *, after: Any) -> list[Any]:
+            seen = await super().recent(channel_id, after=after)
+            old = {m["id"] for m in self.channels.get(channel_id, []) if m.get("old")}
+            return [m for m in seen if after is None or m.id not in old]
+
+    sub = await subscribe(store)
+    digest = sample_digest()
+    payload = plan(sub, compose(sub, digest), candidates=len(digest.papers))[0][0]
+    fake = Dated(dedup_nonces=False, faults=[TransientPostError("503")])
+    fake.channels[CH] = [{"id": 1, "nonce": None, "old": True, **payload}]
+    out = await publisher(store, fake).publish(sub, digest)
+    assert out.status == "sent" and out.recovered == 0 and out.message_ids != [1]
