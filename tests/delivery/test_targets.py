@@ -58,3 +58,11 @@ def test_an_empty_day_is_one_notice_in_the_channel_or_nothing(fmt: str) -> None:
     quiet = sub(format=fmt, post_empty=False)
     assert target_for(quiet).plan(quiet, empty, candidates=0) == Plan()
     assert plan(quiet, empty) == ([], [])
+
+
+def test_the_preview_plan_of_an_empty_day_says_the_source_had_none_by_default() -> None:
+    empty = Digest(day=sample_digest().day, source="hotpapers-md")
+    (notice,), thread = plan(sub(post_empty=True), empty)
+    assert thread == [] and str(notice["content"]).endswith("the source had none that day.")
+    (filtered,), _ = plan(sub(post_empty=True), empty, candidates=2)
+    assert "filters removed all 2 papers" in str(filtered["content"])
