@@ -7,24 +7,39 @@ The Discord token only ever comes from the `DISCORD_TOKEN` environment variable.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import stat
 import tomllib
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bot.checks import url as _url
 from bot.errors import ConfigError
+from bot.sources import registry
+from bot.sources.registry import DEFAULT as DEFAULT_SOURCE
+from bot.sources.spec import SourceSettings
+
+log = logging.getLogger(__name__)
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-# The names every source module answers to (bot/sources/base.py builds them). Kept here, not
-# imported from there, because the sources import this module; a test checks they agree.
-SOURCE_NAMES = ("hf+arxiv", "hf", "hotpapers-md", "hotpapers-md+arxiv")
 _PSEUDO_ZONES = frozenset({"Factory", "localtime", "posixrules"})
 
 
@@ -50,22 +65,6 @@ def iana_zone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(f"{value!r}: time zone data not found") from exc
-    return value
-
-
-def _url(value: str, schemes: tuple[str, ...], *, empty_ok: bool) -> str:
-    """`value` if it is an absolute URL with one of `schemes` and a host; else ValueError."""
-    if not value and empty_ok:
-        return value
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        parts = None
-    blank = any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value)
-    if parts is None or parts.scheme not in schemes or not parts.hostname or blank:
-        want = " or ".join(f"{s}://" for s in schemes)
-        raise ValueError(f"{value!r} is not a URL ({want}host/…)")
     return value
 
 
@@ -143,19 +142,20 @@ class StoreConfig(_Section):
 
 
 class SourcesConfig(_Section):
-    """Upstream sources: which one is the default and where each lives."""
+    """Settings every source shares, under `[sources]`; each source's own settings are its
+    section, `[sources.<name>]` (`[sources.hf]`, `[sources.arxiv]`, `[sources.hotpapers-md]`),
+    declared by the source's module and validated with it (`bot.sources.registry`).
 
-    default: str = "hf+arxiv"
-    hf_base_url: str = "https://huggingface.co"
-    arxiv_base_url: str = "https://export.arxiv.org"
-    hf_page_size: int = Field(default=100, ge=1, le=100)  # items per daily_papers request
-    hotpapers_dir: str = ""  # a folder of Hot Papers markdown posts
-    hotpapers_url_template: str = ""  # e.g. https://example.org/posts/{date}---Hot-Papers.md
+    The sections are in `sections` (by source name), not fields here, so adding a source
+    changes nothing in this file. Keys of the old flat layout (`hf_base_url`, …) are still
+    read, with a warning naming where each moved (`bot.sources.spec.SourceSpec.moved`).
+    """
+
+    default: str = DEFAULT_SOURCE
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     # The most one upstream request may take in all: throttle wait, connect, every read, retries.
     request_deadline_seconds: float = Field(default=30.0, gt=0, le=600)
     max_retries: int = Field(default=4, ge=0, le=10)
-    arxiv_min_interval_seconds: float = Field(default=3.0, ge=0)
     # Member requests (commands) waiting for an upstream at once; more are told to retry later.
     member_requests_waiting: int = Field(default=4, ge=1, le=100)
     # How long an unknown arXiv id or a day upstream has no post for is remembered.
@@ -164,33 +164,77 @@ class SourcesConfig(_Section):
     fetch_horizon_days: int = Field(default=14, ge=1, le=3650)
     today_refresh_minutes: int = Field(default=60, ge=1)
     day_lag_days: int = Field(default=1, ge=0, le=7)  # "the day" = today - lag (latest complete)
+    _sections: dict[str, SourceSettings] = PrivateAttr(default_factory=dict)
+
+    @property
+    def sections(self) -> Mapping[str, SourceSettings]:
+        """Each source's validated `[sources.<name>]` section (defaults when absent)."""
+        return self._sections
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _split(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> SourcesConfig:
+        """Validate the shared keys here and each `[sources.<name>]` with its source's model."""
+        if isinstance(data, SourcesConfig) or not isinstance(data, dict):
+            return cast(SourcesConfig, handler(data))
+        reg = registry.REGISTRY
+        own, given = _moved_keys(dict(data), reg)
+        for key, value in list(own.items()):
+            if key not in cls.model_fields and isinstance(value, dict):
+                raise _error(
+                    key,
+                    value,
+                    f"no source is called {key!r} (sections: "
+                    f"{', '.join(s.name for s in reg.specs)})",
+                )
+        config = cast(SourcesConfig, handler(own))
+        config._sections = reg.validate_sections(given)
+        return config
 
     @field_validator("default")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in SOURCE_NAMES:
-            raise ValueError(f"unknown source {value!r} (known: {', '.join(SOURCE_NAMES)})")
-        return value
+        return registry.REGISTRY.check(value)
 
-    @field_validator("hf_base_url", "arxiv_base_url")
-    @classmethod
-    def _base(cls, value: str) -> str:
-        return _url(value, ("http", "https"), empty_ok=False)
 
-    @field_validator("hotpapers_url_template")
-    @classmethod
-    def _template(cls, value: str) -> str:
-        if value and "{date}" not in value:
-            raise ValueError("must contain {date}, e.g. https://example.org/{date}.md")
-        _url(value.replace("{date}", "2021-03-12"), ("http", "https"), empty_ok=True)
-        return value
+def _error(key: str, value: object, message: str) -> ValidationError:
+    """A validation error at `sources.<key>` with `message` as its whole text."""
+    return ValidationError.from_exception_data(
+        "SourcesConfig",
+        [InitErrorDetails(type=PydanticCustomError("sources", message), loc=(key,), input=value)],
+    )
 
-    @field_validator("hotpapers_dir")
-    @classmethod
-    def _folder(cls, value: str) -> str:
-        if value and not Path(value).is_dir():
-            raise ValueError(f"{value} is not a folder")
-        return value
+
+def _moved_keys(
+    data: dict[str, Any], reg: registry.Registry
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split `[sources]` into (its own keys, the sections), moving old flat keys into theirs.
+
+    An old key is read with a warning; given together with its new place it is an error.
+    """
+    given: dict[str, Any] = {s.name: data.pop(s.name) for s in reg.specs if s.name in data}
+    for spec in reg.specs:
+        for old, new in spec.moved.items():
+            if old not in data:
+                continue
+            value = data.pop(old)
+            section = given.setdefault(spec.name, {})
+            if not isinstance(section, dict):
+                continue  # the section's own error says what is wrong with it
+            if new in section:
+                raise _error(
+                    old,
+                    value,
+                    f"moved to sources.{spec.name}.{new}, which is set too; remove {old}",
+                )
+            log.warning(
+                "config: sources.%s is deprecated; write it as %s under [sources.%s]",
+                old,
+                new,
+                spec.name,
+            )
+            given[spec.name] = {**section, new: value}
+    return data, given
 
 
 class ScheduleConfig(_Section):

@@ -2,7 +2,8 @@
 
 Two formats:
 - `compact`: one message, a header and the ranked list (titles linked to arXiv, short author
-  lists, categories, and the score with its origin);
+  lists, categories, and the score with its origin); the score line and the "Ranked by …"
+  footer come from the sources' metric descriptors (`bot.ranking`), never from metric names;
 - `detailed`: a header message, then the per-paper embeds packed into as few messages as
   Discord's limits allow; the poster opens a thread on the header and posts the rest there.
 
@@ -20,7 +21,7 @@ from typing import Any, Literal
 from bot import limits
 from bot.limits import dlen, embed_size
 from bot.models import Digest, Paper
-from bot.ranking import score_label
+from bot.ranking import score_label, signal
 
 Format = Literal["compact", "detailed"]
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
@@ -173,18 +174,9 @@ def render_compact(digest: Digest) -> list[dict[str, Any]]:
         "type": "rich",
         "description": description,
         "color": COLOR,
-        "footer": {"text": f"Ranked by {_signal(digest)} · /paper <id> for details"},
+        "footer": {"text": f"Ranked by {signal(digest.papers)} · /paper <id> for details"},
     }
     return [{"content": header_text(digest), "embeds": [embed], "allowed_mentions": NO_MENTIONS}]
-
-
-def _signal(digest: Digest) -> str:
-    keys = set().union(*(p.metrics for p in digest.papers)) if digest.papers else set()
-    if "upvotes" in keys:
-        return "Hugging Face upvotes"
-    if "retweets" in keys or "favorites" in keys:
-        return "retweets + favorites"
-    return "score"
 
 
 def paper_embed(

@@ -11,6 +11,9 @@ One aiohttp application on one port serves:
   RESUME with replay, RECONNECT, INVALID_SESSION, close codes 4004 and 4014);
 - ``/_sandbox/...``: a JSON control API for tests and tools (below).
 
+The sandbox's README (``sandbox/README.md``, shipped with the package) says what it models and
+where it is stricter than Discord, how tests use it, and how its modules are layered.
+
 Point the bot at it with ``bot.app.endpoints.configure_endpoints(api_base, gateway_url)``. Start
 it with ``hotpapers sandbox --port 8765``, or in tests with
 ``sandbox.testing.running_sandbox()`` (in-process: ``sandbox.control`` has a method for every
@@ -27,7 +30,7 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
     POST   /_sandbox/guilds/{id}/members      {"username", "permissions": 32, "role_ids": []}
     DELETE /_sandbox/channels/{id}            delete: the bot then gets 404 / 10003 there
     POST   /_sandbox/channels/{id}/forbid     {"forbidden": true}: the bot gets 403 / 50013 there
-    PUT    /_sandbox/channels/{id}/permissions/{role or member id}
+    PUT    /_sandbox/channels/{id}/permissions/{role_or_member_id}
                                               {"allow": "0", "deny": "2048", "type": 0|1}
     PATCH  /_sandbox/channels/{id}/thread     {"archived": true, "locked": true}
     POST   /_sandbox/clock/advance            {"seconds": 3600}: idle threads auto-archive
@@ -40,13 +43,15 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
     GET    /_sandbox/faults                   the active faults
     POST   /_sandbox/faults                   {"route": "POST /channels/*/messages", "status": 500,
                                                "code", "message", "latency_ms", "times": 1,
-                                               "retry_after", "global"}   (route "*": all)
+                                               "retry_after", "global", "after", "drop"}
+                                              (route "*": all)
     DELETE /_sandbox/faults[/{id}]            clear faults
     POST   /_sandbox/cloudflare               {"route": "*", "status": 502 | 504, "times": 1}:
                                               Cloudflare's HTML error page instead of Discord
     POST   /_sandbox/gateway/{action}         reconnect | drop | silence |
                                               invalid_session {"resumable": false}
-    GET    /_sandbox/settings                 PATCH it to change any `SandboxSettings` field, e.g.
+    GET    /_sandbox/settings                 every `SandboxSettings` field
+    PATCH  /_sandbox/settings                 change any of them, e.g.
                                               {"interaction_deadline": 3.0, "token_lifetime": 900,
                                                "nonce_window": 120, "global_limit": 50,
                                                "rate_limits": true, "allowed_intents": 0,

@@ -7,6 +7,10 @@
 
 The server binds its own socket, so port 0 gives a free port that is known before anything
 connects (`sandbox.port`).
+
+`Sandbox` is the composition root: it builds each piece (state, gateway, rate limiter, fault
+books, interactions, REST, control) and hands every one exactly the pieces it uses, so no
+module below reaches through the sandbox (sandbox/README.md, "Layout").
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import command_rules, observe
+from sandbox import observe
 from sandbox.cloudflare import Cloudflare
 from sandbox.control import Control
 from sandbox.control_http import ControlApi
@@ -47,10 +51,12 @@ class Sandbox:
         self.limiter = RateLimiter(self.settings)
         self.faults = FaultBook()
         self.interactions = InteractionBook()
-        self.control = Control(self)
-        self.rest = RestApi(self)
-        self.control_api = ControlApi(self)
-        self.cloudflare = Cloudflare(self)
+        self.cloudflare = Cloudflare(self.state)
+        self.control = Control(
+            self.state, self.gateway, self.interactions, self.faults, self.cloudflare, self.limiter
+        )
+        self.rest = RestApi(self.state, self.gateway, self.interactions, self.faults, self.limiter)
+        self.control_api = ControlApi(self.control)
         # Outermost first: Cloudflare, then the token and the observers, then Discord itself.
         self.app = web.Application(
             middlewares=[
@@ -58,7 +64,6 @@ class Sandbox:
                 self._edge,
                 self.rest.middleware,
                 self._revoked_token,
-                command_rules.middleware,
                 self.control_api.middleware,
             ]
         )

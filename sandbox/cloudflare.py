@@ -23,14 +23,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from sandbox.state import JSON, RequestRecord
-
-if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+from sandbox.primitives import JSON
+from sandbox.state import RequestRecord, SandboxState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_PREFIX = "/api/"
@@ -81,8 +78,8 @@ def html_response(status: int, page: str, headers: dict[str, str] | None = None)
 class Cloudflare:
     """The invalid-request counter per client, the bans, and the injected error pages."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sb = sandbox
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
         self.invalid: dict[str, deque[float]] = {}
         self.banned_until: dict[str, float] = {}
         self.faults: list[CloudflareFault] = []
@@ -115,7 +112,7 @@ class Cloudflare:
             return
         if response.status == 429 and response.headers.get("X-RateLimit-Scope") == "shared":
             return
-        s = self.sb.settings
+        s = self.state.settings
         now = time.monotonic()
         seen = self.invalid.setdefault(client, deque())
         seen.append(now)
@@ -135,7 +132,7 @@ class Cloudflare:
         template = resource.canonical if resource is not None else request.path
         route = f"{request.method} {template.removeprefix('/api/v10')}"
         concrete = f"{request.method} {request.path.removeprefix('/api/v10')}"
-        ray = f"{self.sb.state.ids.next():x}"[-16:]
+        ray = f"{self.state.ids.next():x}"[-16:]
         if self.banned(client):
             return self._record(request, route, html_response(429, BAN_PAGE.format(ray=ray)))
         fault = next((f for f in self.faults if f.matches(route, concrete)), None)
@@ -148,7 +145,7 @@ class Cloudflare:
         return response
 
     def _record(self, request: web.Request, route: str, response: web.Response) -> web.Response:
-        self.sb.state.requests.append(
+        self.state.requests.append(
             RequestRecord(
                 method=request.method,
                 path=request.path_qs,

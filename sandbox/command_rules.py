@@ -14,31 +14,21 @@ each line):
 - string choice values are at most 100 characters (the spec says 6000).
 
 A violation is answered as Discord does: 400 / 50035 "Invalid Form Body" with the error tree.
-The middleware runs inside the REST middleware (after auth and rate limits), so its 400 is
-recorded like any other answer.
+The sync route (`sandbox.routes.commands`) applies `command_problems` first, before the spec
+check, so a body that breaks a rule here is refused whatever else is wrong with it.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from sandbox.form_errors import FormError
 
-from sandbox.responses import ApiError
-from sandbox.rest import BODY
-from sandbox.validation import FormError, errors_tree
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CHAT_INPUT = 1
 SUB_COMMAND, SUB_COMMAND_GROUP, STRING = 1, 2, 3
 MAX_COMMAND_SIZE = 8000
 MAX_CHOICE_VALUE = 100
-SYNC_ROUTES = (
-    "/api/v10/applications/{application_id}/commands",
-    "/api/v10/applications/{application_id}/guilds/{guild_id}/commands",
-)
 
 
 def _script_ok(ch: str) -> bool:
@@ -181,14 +171,3 @@ def command_problems(commands: Any) -> list[FormError]:
                 )
             )
     return problems
-
-
-@web.middleware
-async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse a command sync that breaks a rule above (400 / 50035)."""
-    resource = request.match_info.route.resource
-    if request.method == "PUT" and resource is not None and resource.canonical in SYNC_ROUTES:
-        problems = command_problems(request.get(BODY))
-        if problems:
-            raise ApiError(400, 50035, "Invalid Form Body", errors_tree(problems))
-    return await handler(request)

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from sandbox.control import SandboxError
+from sandbox.control import Control, SandboxError
 from sandbox.interactions import OptionError
+from sandbox.primitives import JSON
 from sandbox.responses import json_response
-from sandbox.state import JSON, Channel, Guild, Member
-
-if TYPE_CHECKING:
-    from sandbox.app import Sandbox
+from sandbox.world import Channel, Guild, Member
 
 PREFIX = "/_sandbox"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -64,8 +62,8 @@ def _opt_int(value: Any) -> int | None:
 class ControlApi:
     """HTTP handlers that call the sandbox's `Control`."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.control = sandbox.control
+    def __init__(self, control: Control) -> None:
+        self.control = control
 
     def routes(self) -> list[web.RouteDef]:
         """Every control route."""
@@ -265,7 +263,7 @@ class ControlApi:
 
     async def faults(self, request: web.Request) -> web.Response:
         """GET /_sandbox/faults: the active faults."""
-        return json_response([f.to_json() for f in self.control.sb.faults.faults])
+        return json_response([f.to_json() for f in self.control.faults()])
 
     async def add_fault(self, request: web.Request) -> web.Response:
         """POST /_sandbox/faults {"route", "status", "code", "latency_ms", "times", ...}."""

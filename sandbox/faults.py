@@ -24,7 +24,7 @@ import fnmatch
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sandbox.state import JSON
+from sandbox.primitives import JSON
 
 # Discord's JSON error code and message for the statuses tests usually inject.
 DEFAULT_ERRORS: dict[int, tuple[int, str]] = {

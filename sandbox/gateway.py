@@ -10,7 +10,7 @@ kept in a backlog, so a client that RESUMEs after a dropped, silent or reconnect
 exactly the events it missed, then RESUMED. A session ends by INVALID_SESSION (not resumable), by
 a clean close (1000/1001), or `session_ttl` seconds after its connection went away.
 
-The rules Discord documents (developers/events/gateway.mdx; docs/sandbox.md cites each line):
+The rules Discord documents (developers/events/gateway.mdx; sandbox/README.md cites each line):
 - a connection that sends no heartbeat within `heartbeat_interval × heartbeat_tolerance` is
   closed with 4009 (the session stays resumable);
 - heartbeats are ACKed after `heartbeat_ack_delay`, a real round trip (an instant ACK can reach
@@ -44,7 +44,9 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from sandbox import observe
-from sandbox.state import JSON, PRIVILEGED_INTENTS, SandboxState
+from sandbox.flags import PRIVILEGED_INTENTS
+from sandbox.primitives import JSON
+from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 

@@ -21,21 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.state import (
-    ADMINISTRATOR,
-    JSON,
-    Channel,
-    Command,
-    Guild,
-    Member,
-    SandboxState,
-    User,
-)
+from sandbox.flags import ADMINISTRATOR
+from sandbox.primitives import JSON, Snowflakes
+from sandbox.records import Command
+from sandbox.state import SandboxState
+from sandbox.world import Channel, Guild, Member, User
 
 APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
 CONTEXT_GUILD, CONTEXT_BOT_DM, CONTEXT_PRIVATE_CHANNEL = 0, 1, 2
@@ -106,9 +102,41 @@ class OptionError(ValueError):
     """Options that the synced command does not accept (a test bug, reported clearly)."""
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where an interaction happens and who triggers it.
+
+    In a guild: the guild, a channel of it, the member and their permissions there. Outside
+    (BOT_DM, PRIVATE_CHANNEL): a DM channel and the user, no guild, no member. `owners` are the
+    interaction's `authorizing_integration_owners`.
+    """
+
+    channel: Channel
+    owners: dict[str, str]
+    guild: Guild | None = None
+    member: Member | None = None
+    user: User | None = None
+    permissions: int = 0
+    context: int = CONTEXT_GUILD
+
+    @classmethod
+    def in_guild(cls, guild: Guild, channel: Channel, member: Member, permissions: int) -> Origin:
+        """A guild channel, through the guild install."""
+        owners = {str(GUILD_INSTALL): str(guild.id)}
+        return cls(channel, owners, guild=guild, member=member, permissions=permissions)
+
+    @classmethod
+    def in_dm(cls, channel: Channel, user: User, context: int, owners: dict[str, str]) -> Origin:
+        """A DM with the bot or a private channel (no guild, no member, no permissions)."""
+        return cls(channel, owners, user=user, context=context)
+
+
 @dataclass
 class Interaction:
-    """One interaction sent to the bot, and everything the bot did with it."""
+    """One interaction sent to the bot, and everything the bot did with it.
+
+    Made by `Interaction.start`, the one place that gives an interaction its id and token.
+    """
 
     id: int
     token: str
@@ -135,6 +163,34 @@ class Interaction:
     # Set (and replaced) whenever the bot does something with this interaction, so whoever
     # waits for its answer is woken by that alone, not by every request of every other one.
     changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    @classmethod
+    def start(
+        cls,
+        ids: Snowflakes,
+        kind: int,
+        origin: Origin,
+        data: JSON,
+        *,
+        command: Command | None = None,
+        message_id: int | None = None,
+    ) -> Interaction:
+        """A new interaction of `kind` from `origin`, with a fresh id and token."""
+        return cls(
+            id=ids.next(),
+            token=secrets.token_urlsafe(48),
+            type=kind,
+            guild=origin.guild,
+            channel=origin.channel,
+            member=origin.member,
+            permissions=origin.permissions,
+            command=command,
+            data=data,
+            user=origin.user,
+            context=origin.context,
+            owners=origin.owners,
+            message_id=message_id,
+        )
 
     def touch(self) -> None:
         """Wake the waiters of this interaction."""

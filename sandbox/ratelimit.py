@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from sandbox.state import SandboxSettings
+from sandbox.settings import SandboxSettings
 
 MAJOR_PARAMS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
 

@@ -120,10 +120,19 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
 sys.addaudithook(_audit)
 
 
+_SPAWN_START = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Count from before the test's fixtures, the module- and session-scoped ones too."""
+    item.stash[_SPAWN_START] = len(_spawned)
+
+
 @pytest.fixture(autouse=True)
 def _fast_tier_starts_no_process(request: pytest.FixtureRequest) -> Any:
     """In the fast tier (`-m "not slow"`), a test that starts a process fails: mark it slow."""
-    before = len(_spawned)
+    before = request.node.stash.get(_SPAWN_START, len(_spawned))
     yield
     expression = request.config.getoption("markexpr", "") or ""
     if "not slow" not in expression or request.node.get_closest_marker("slow") is not None:

@@ -115,6 +115,7 @@ def test_import_skips_bad_files_but_keeps_the_rest(
     assert _counts(db)["digests"] == 1
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_help() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=True

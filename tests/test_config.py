@@ -17,9 +17,14 @@ from bot.errors import ConfigError
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
 
-def test_example_is_valid_and_documents_every_setting() -> None:
-    config = load_config(EXAMPLE, env={})
+def test_example_is_valid_and_documents_every_setting(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.sources import registry
+
+    with caplog.at_level("WARNING"):
+        config = load_config(EXAMPLE, env={})
+    assert caplog.messages == []  # no old flat key in the example
     assert config == Config()  # the example shows the defaults
+    assert config.sources.sections == Config().sources.sections
     data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
     text = EXAMPLE.read_text(encoding="utf-8")
     for name, field in Config.model_fields.items():
@@ -33,6 +38,10 @@ def test_example_is_valid_and_documents_every_setting() -> None:
                 )
         else:
             assert name in data
+    for spec in registry.REGISTRY.specs:  # every source's own section, every key of it
+        section = data["sources"].get(spec.name)
+        assert isinstance(section, dict), f"[sources.{spec.name}] undocumented"
+        assert sorted(section) == sorted(spec.settings.model_fields), spec.name
 
 
 def test_token_only_from_environment(tmp_path: Path) -> None:
@@ -100,19 +109,39 @@ def test_config_toml_in_the_working_directory_is_the_default(
         ({"discord": {"api_base": "http://:80/api"}}, "discord.api_base", "not a URL"),
         ({"discord": {"api_base": "http://x:port/"}}, "discord.api_base", "not a URL"),
         ({"discord": {"gateway_url": "http://x/gw"}}, "discord.gateway_url", "ws:// or wss://"),
-        ({"sources": {"hf_base_url": ""}}, "sources.hf_base_url", "not a URL"),
-        ({"sources": {"arxiv_base_url": "export.arxiv.org"}}, "sources.arxiv_base_url", "URL"),
+        ({"sources": {"hf": {"base_url": ""}}}, "sources.hf.base_url", "not a URL"),
+        ({"sources": {"hf": {"page_size": 101}}}, "sources.hf.page_size", "less than or equal"),
         (
-            {"sources": {"hotpapers_url_template": "ftp://x/{date}.md"}},
-            "sources.hotpapers_url_template",
+            {"sources": {"arxiv": {"base_url": "export.arxiv.org"}}},
+            "sources.arxiv.base_url",
+            "URL",
+        ),
+        (
+            {"sources": {"arxiv": {"min_interval_seconds": -1}}},
+            "sources.arxiv.min_interval_seconds",
+            "greater than or equal to 0",
+        ),
+        (
+            {"sources": {"hotpapers-md": {"url_template": "ftp://x/{date}.md"}}},
+            "sources.hotpapers-md.url_template",
             "not a URL",
         ),
         (
-            {"sources": {"hotpapers_url_template": "https://x/latest.md"}},
-            "sources.hotpapers_url_template",
+            {"sources": {"hotpapers-md": {"url_template": "https://x/latest.md"}}},
+            "sources.hotpapers-md.url_template",
             "must contain \\{date\\}",
         ),
-        ({"sources": {"hotpapers_dir": "/nonexistent/posts"}}, "sources.hotpapers_dir", "folder"),
+        (
+            {"sources": {"hotpapers-md": {"dir": "/nonexistent/posts"}}},
+            "sources.hotpapers-md.dir",
+            "folder",
+        ),
+        # a section's unknown key, a section no source has, a section that is not a table
+        ({"sources": {"hf": {"base": "https://x"}}}, "sources.hf.base", "Extra inputs"),
+        ({"sources": {"hff": {}}}, "sources.hff", "no source is called 'hff' \\(sections: hf,"),
+        ({"sources": {"hf": 3}}, "sources.hf", "valid dictionary"),
+        # an old flat key is read (see below) but must still be a value that works
+        ({"sources": {"hf_base_url": ""}}, "sources.hf.base_url", "not a URL"),
         ({"store": {"path": ""}}, "store.path", "is empty"),
         ({"store": {"path": "   "}}, "store.path", "is empty"),
         ({"store": {"path": ":memory:"}}, "store.path", "not a file path"),
@@ -165,11 +194,88 @@ def test_store_path_in_an_existing_folder_passes(tmp_path: Path) -> None:
     assert parse_config({"store": {"path": str(new)}}, env={}).store.path == str(new)
 
 
-def test_the_source_names_agree_with_the_source_factory() -> None:
-    from bot.config import SOURCE_NAMES
-    from bot.sources import base
+def test_the_default_source_is_checked_against_the_registry() -> None:
+    from bot.sources import base, registry
 
-    assert SOURCE_NAMES == base.SOURCE_NAMES
+    names = registry.REGISTRY.names
+    assert names == ("hf+arxiv", "hf", "hotpapers-md", "hotpapers-md+arxiv")
+    assert names == base.SOURCE_NAMES
+    for name in names:
+        assert parse_config({"sources": {"default": name}}, env={}).sources.default == name
+    assert parse_config({}, env={}).sources.default == registry.DEFAULT == "hf+arxiv"
+
+
+# --- per-source sections, and the old flat keys ----------------------------------------------
+
+
+def test_each_source_has_its_own_section(tmp_path: Path) -> None:
+    from bot.sources.arxiv import ArxivSettings
+    from bot.sources.hf import HFSettings
+    from bot.sources.hotpapers_url import HotPapersSettings
+
+    text = (
+        "[sources]\nmax_retries = 2\n"
+        '[sources.hf]\nbase_url = "http://hf.test"\npage_size = 7\n'
+        '[sources.arxiv]\nbase_url = "http://arxiv.test"\nmin_interval_seconds = 0.5\n'
+        f'[sources.hotpapers-md]\ndir = "{tmp_path}"\n'
+    )
+    f = tmp_path / "c.toml"
+    f.write_text(text, encoding="utf-8")
+    sources = load_config(f, env={}).sources
+    assert sources.max_retries == 2
+    assert sources.sections["hf"] == HFSettings(base_url="http://hf.test", page_size=7)
+    assert sources.sections["arxiv"] == ArxivSettings(
+        base_url="http://arxiv.test", min_interval_seconds=0.5
+    )
+    assert sources.sections["hotpapers-md"] == HotPapersSettings(dir=str(tmp_path))
+
+
+def test_sections_left_out_are_their_defaults() -> None:
+    sections = parse_config({}, env={}).sources.sections
+    assert sorted(sections) == ["arxiv", "hf", "hotpapers-md"]
+    assert sections["hf"].model_dump() == {"base_url": "https://huggingface.co", "page_size": 100}
+    assert sections["arxiv"].model_dump() == {
+        "base_url": "https://export.arxiv.org",
+        "min_interval_seconds": 3.0,
+    }
+    assert sections["hotpapers-md"].model_dump() == {"dir": "", "url_template": ""}
+
+
+@pytest.mark.parametrize(
+    ("old", "value", "section", "field"),
+    [
+        ("hf_base_url", "http://hf.test", "hf", "base_url"),
+        ("hf_page_size", 9, "hf", "page_size"),
+        ("arxiv_base_url", "http://arxiv.test", "arxiv", "base_url"),
+        ("arxiv_min_interval_seconds", 0.0, "arxiv", "min_interval_seconds"),
+        ("hotpapers_url_template", "http://x/{date}.md", "hotpapers-md", "url_template"),
+    ],
+)
+def test_an_old_flat_key_still_works_and_says_where_it_moved(
+    old: str, value: object, section: str, field: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="bot.config"):
+        sources = parse_config({"sources": {old: value}}, env={}).sources
+    assert getattr(sources.sections[section], field) == value
+    assert caplog.messages == [
+        f"config: sources.{old} is deprecated; write it as {field} under [sources.{section}]"
+    ]
+
+
+def test_an_old_key_beside_its_new_place_is_refused() -> None:
+    data = {"sources": {"hf_base_url": "http://a.test", "hf": {"base_url": "http://b.test"}}}
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, env={})
+    assert str(info.value) == (
+        "invalid config: sources.hf_base_url: moved to sources.hf.base_url, which is set too; "
+        "remove hf_base_url"
+    )
+
+
+def test_an_old_key_merges_with_the_rest_of_its_section() -> None:
+    data = {"sources": {"hf_page_size": 5, "hf": {"base_url": "http://b.test"}}}
+    hf = parse_config(data, env={}).sources.sections["hf"]
+    assert hf.model_dump() == {"base_url": "http://b.test", "page_size": 5}
 
 
 def test_a_config_path_that_is_a_directory_names_the_option(tmp_path: Path) -> None:
@@ -177,6 +283,7 @@ def test_a_config_path_that_is_a_directory_names_the_option(tmp_path: Path) -> N
         load_config(tmp_path, env={})
 
 
+@pytest.mark.slow
 def test_a_config_path_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
     fifo = tmp_path / "config.toml"
     os.mkfifo(fifo)  # opening it would block until a writer appears

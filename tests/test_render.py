@@ -13,7 +13,26 @@ from hypothesis import strategies as st
 
 from bot.limits import dlen, embed_size
 from bot.models import Digest, Paper, Tweet
-from bot.render import _escape_all, escape, render_digest, render_paper, thread_name, truncate
+from bot.render import (
+    _escape_all,
+    clean,
+    compact_line,
+    defuse,
+    empty_notice,
+    empty_reason,
+    escape,
+    header_text,
+    pack_embeds,
+    paper_embed,
+    render_compact,
+    render_detailed,
+    render_digest,
+    render_paper,
+    safe,
+    short_authors,
+    thread_name,
+    truncate,
+)
 from bot.sources.hotpapers_md import load_path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "bot" / "data" / "hot-papers-2021-03-12.md"
@@ -24,6 +43,354 @@ def _paper(i: int, **kw: Any) -> Paper:
     base: dict[str, Any] = {"arxiv_id": f"2101.{i:05d}", "title": f"Paper {i}", "score": 100 - i}
     base.update(kw)
     return Paper(**base)
+
+
+# --- what each piece says, exactly (pins found by the mutation run: .ci/mutate.py) ----------
+
+SAMPLE_DIGEST = load_path(SAMPLE)
+
+
+def _digest(*papers: Paper, title: str = "") -> Digest:
+    return Digest(day=date(2021, 1, 2), source="src", title=title, papers=list(papers))
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("abcdefghij", 10, "abcdefghij"),  # at the limit: untouched
+        ("abcdefghijk", 10, "abcdefghi…"),  # one over: the ellipsis takes the last unit
+        ("abcdefghi", 10, "abcdefghi"),  # one under
+        ("hello world foo", 12, "hello world…"),  # the space is not past the middle: no cut there
+        ("aaaa bbbbbbbbbbbbbbbb", 12, "aaaa bbbbbb…"),  # a space in the first half is ignored
+        ("alpha beta gamma delta", 12, "alpha beta…"),  # a space past the middle: cut at it
+        ("abc def", 6, "abc…"),
+        ("see https://a.example/xyz", 20, "see…"),  # never ends inside a URL
+        ("x \\\\\\ yy", 6, "x \\\\…"),  # never after a dangling escape backslash
+        ("ab\\\\cdef", 6, "ab\\\\c…"),  # an escaped backslash is kept whole
+        ("word   spaces  here", 10, "word…"),
+    ],
+)
+def test_truncate_exactly(text: str, limit: int, expected: str) -> None:
+    assert truncate(text, limit) == expected
+    assert dlen(truncate(text, limit)) <= limit
+
+
+def test_truncate_counts_astral_characters_twice() -> None:
+    assert truncate("🚀" * 5, 10) == "🚀" * 5
+    cut = truncate("🚀" * 6, 10)
+    assert cut.endswith("…") and dlen(cut) <= 10
+
+
+def test_clean_drops_control_and_bidi_characters_only() -> None:
+    assert clean("a\u202eb\x00c\td\ne\u2066f\x7fg") == "abc\td\nefg"
+
+
+def test_escape_each_kind_of_markup() -> None:
+    assert escape("# heading\n> quote\n- item\n1. first") == (
+        "\\# heading\n\\> quote\n\\- item\n1\\. first"
+    )
+    assert escape("[x](y) `c` ~s~ |p| <b>") == "\\[x\\](y) \\`c\\` \\~s\\~ \\|p\\| \\<b\\>"
+    assert escape("@everyone and @here") == "@\u200beveryone and @\u200bhere"
+    assert escape("back\\slash") == "back\\\\slash"
+
+
+def test_defuse_breaks_mentions_but_not_text() -> None:
+    assert defuse("<@1> <#2> <:x:3> <a:y:4> @everyone *b*") == (
+        "<\u200b@1> <\u200b#2> <\u200b:x:3> <\u200ba:y:4> @\u200beveryone *b*"
+    )
+
+
+def test_safe_escapes_then_cuts() -> None:
+    assert safe("a*b " * 5, 10) == "a\\*b a\\*b…"
+
+
+@pytest.mark.parametrize(
+    ("authors", "shown", "expected"),
+    [
+        ([], 3, "unknown authors"),
+        (["A"], 3, "A"),
+        (["A", "B", "C"], 3, "A, B, C"),
+        (["A", "B", "C", "D"], 3, "A, B, C +1"),
+        (["A", "B", "C", "D", "E"], 2, "A, B +3"),
+    ],
+)
+def test_short_authors(authors: list[str], shown: int, expected: str) -> None:
+    assert short_authors(authors, shown) == expected
+
+
+def test_header_text_counts_papers_in_words() -> None:
+    one = _digest(_paper(1))
+    assert header_text(one) == "**🔥 Hot Papers 2021-01-02** · 1 paper · source: src"
+    assert header_text(one, shown=2) == "**🔥 Hot Papers 2021-01-02** · 2 papers · source: src"
+    assert header_text(one, shown=0) == "**🔥 Hot Papers 2021-01-02** · 0 papers · source: src"
+
+
+def test_empty_notice_says_why_in_words() -> None:
+    assert empty_reason(0) == "the source had none that day"
+    assert empty_reason(1) == "this channel's filters removed all 1 paper"
+    assert empty_reason(2) == "this channel's filters removed all 2 papers"
+    notice = empty_notice(_digest(), filtered_from=3)
+    assert notice == {
+        "content": "**Hot Papers 2021-01-02** · no hot papers for 2021-01-02 (source: src). "
+        "Nothing is wrong: this channel's filters removed all 3 papers.",
+        "allowed_mentions": {"parse": []},
+    }
+    assert render_digest(_digest(), "detailed", filtered_from=3) == [notice]
+    with pytest.raises(ValueError, match="unknown format 'csv': expected 'compact' or 'detailed'"):
+        render_digest(_digest(_paper(1)), "csv")  # type: ignore[arg-type]
+
+
+def test_compact_line_shows_four_valid_categories_and_the_score() -> None:
+    paper = _paper(
+        1,
+        title="A *bold* title",
+        authors=["A", "B", "C", "D"],
+        categories=["cs.CV", "bad cat!", "cs.LG", "cs.AI", "cs.RO", "cs.CL"],
+        metrics={"retweets": 3, "favorites": 4},
+        score=7,
+    )
+    assert compact_line(2, paper) == (
+        "**2.** [A \\*bold\\* title](https://arxiv.org/abs/2101.00001)\n"
+        "A, B, C +1 · `cs.CV` `cs.LG` `cs.AI` · 3 retweets · 4 favorites"
+    )
+    bare = _paper(2, score=5)
+    assert compact_line(1, bare) == (
+        "**1.** [Paper 2](https://arxiv.org/abs/2101.00002)\nunknown authors · score 5"
+    )
+
+
+def test_compact_counts_what_does_not_fit_exactly() -> None:
+    papers = [_paper(i, title=f"Paper {i} " + "x" * 140, authors=["A" * 90]) for i in range(60)]
+    (msg,) = render_digest(_digest(*papers), "compact")
+    description = msg["embeds"][0]["description"]
+    lines = description.split("\n")
+    shown = sum(1 for line in lines if line.startswith("**") and "](https://arxiv.org" in line)
+    assert lines[-1] == f"…and {60 - shown} more"
+    assert shown == 13
+    assert dlen(description) <= 4096
+    # One more entry would not have fitted:
+    one_more = "\n".join([*lines[:-1], compact_line(shown + 1, papers[shown]), "…and 1 more"])
+    assert dlen(one_more) > 4096
+    assert msg["content"] == "**🔥 Hot Papers 2021-01-02** · 60 papers · source: src"
+
+
+def test_compact_that_fits_exactly_has_no_more_line() -> None:
+    (msg,) = render_digest(_digest(*[_paper(i) for i in range(3)]), "compact")
+    assert msg["embeds"] == [
+        {
+            "type": "rich",
+            "description": "**1.** [Paper 0](https://arxiv.org/abs/2101.00000)\n"
+            "unknown authors · score 100\n"
+            "**2.** [Paper 1](https://arxiv.org/abs/2101.00001)\n"
+            "unknown authors · score 99\n"
+            "**3.** [Paper 2](https://arxiv.org/abs/2101.00002)\n"
+            "unknown authors · score 98",
+            "color": 0xB31B1B,
+            "footer": {"text": "Ranked by score · /paper <id> for details"},
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("metrics", "signal"),
+    [
+        ({"upvotes": 3}, "Hugging Face upvotes"),
+        ({"upvotes": 3, "retweets": 1}, "Hugging Face upvotes"),
+        ({"retweets": 1}, "retweets + favorites"),
+        ({"favorites": 1}, "retweets + favorites"),
+        ({}, "score"),
+    ],
+)
+def test_compact_footer_names_the_signal(metrics: dict[str, int], signal: str) -> None:
+    (msg,) = render_digest(_digest(_paper(1), _paper(2, metrics=metrics)), "compact")
+    assert msg["embeds"][0]["footer"] == {"text": f"Ranked by {signal} · /paper <id> for details"}
+
+
+def test_paper_embed_every_field() -> None:
+    paper = _paper(
+        1,
+        arxiv_id="2101.00001v3",
+        title="A *bold* title",
+        authors=["A", "B"],
+        categories=["cs.CV", "cs.LG"],
+        abstract="The *abstract*.",
+        metrics={"retweets": 3, "favorites": 4},
+        score=7,
+        tweets=[
+            Tweet(author="Ann", handle="", url="u", text="  hi   there "),
+            Tweet(author="B", handle="b", url="u", text="x"),
+            Tweet(author="C", handle="c", url="u", text="y"),
+        ],
+    )
+    assert paper_embed(paper, 2) == {
+        "type": "rich",
+        "title": "2. A \\*bold\\* title",
+        "url": "https://arxiv.org/abs/2101.00001",
+        "color": 0xB31B1B,
+        "fields": [
+            {"name": "Authors", "value": "A, B", "inline": False},
+            {"name": "Categories", "value": "cs.CV, cs.LG", "inline": True},
+            {"name": "Score", "value": "3 retweets · 4 favorites", "inline": True},
+            {
+                "name": "Links",
+                "value": "[abs](https://arxiv.org/abs/2101.00001) · "
+                "[pdf](https://arxiv.org/pdf/2101.00001)",
+                "inline": True,
+            },
+            {"name": "Discussed by Ann (+2 more)", "value": "hi there", "inline": False},
+        ],
+        "footer": {"text": "arXiv:2101.00001v3"},
+        "description": "The \\*abstract\\*.",
+    }
+
+
+def test_paper_embed_fallbacks() -> None:
+    paper = _paper(2, tweets=[Tweet(author="", handle="", url="u", text="   ")])
+    embed = paper_embed(paper)
+    assert embed["title"] == "Paper 2"
+    assert "description" not in embed
+    assert embed["footer"] == {"text": "arXiv:2101.00002"}
+    assert [f["name"] for f in embed["fields"]] == [
+        "Authors",
+        "Score",
+        "Links",
+        "Discussed by someone",
+    ]
+    assert embed["fields"][0]["value"] == "unknown"
+    assert embed["fields"][-1]["value"] == "—"
+    one = paper_embed(_paper(3, tweets=[Tweet(author="Bo", handle="bo_x", url="u", text="t")]))
+    assert one["fields"][-1] == {"name": "Discussed by Bo (@bo\\_x)", "value": "t", "inline": False}
+
+
+def test_paper_embed_cuts_title_and_abstract_to_their_limits() -> None:
+    paper = _paper(1, title="w " * 300, abstract="a" * 4000)
+    embed = paper_embed(paper, 10, abstract_limit=100)
+    assert dlen(embed["title"]) <= 256 and embed["title"].startswith("10. w w")
+    assert dlen(embed["title"]) >= 250
+    assert embed["description"] == "a" * 99 + "…"
+    assert render_paper(paper)["embeds"][0]["description"] == "a" * 2999 + "…"
+    assert paper_embed(paper)["description"] == "a" * 1199 + "…"
+
+
+def test_render_paper_note() -> None:
+    paper = _paper(1)
+    assert render_paper(paper, 4) == {
+        "embeds": [paper_embed(paper, 4, abstract_limit=3000)],
+        "allowed_mentions": {"parse": []},
+    }
+    assert render_paper(paper, note="n" * 2500)["content"] == "n" * 1999 + "…"
+
+
+def _sized(n: int) -> dict[str, Any]:
+    return {"title": "t" * n}
+
+
+@pytest.mark.parametrize(
+    ("sizes", "groups"),
+    [
+        ([10] * 10, [10]),  # ten embeds: one message
+        ([10] * 11, [10, 1]),  # eleven: the eleventh starts a new one
+        ([10] * 21, [10, 10, 1]),
+        ([3000, 3000], [2]),  # exactly 6000 characters fit in one message
+        ([3000, 3001], [1, 1]),  # one more does not
+        ([5999, 1, 1], [2, 1]),
+        ([10] * 10 + [3000, 3000], [10, 2]),  # a new message counts from zero
+        ([4000, 3000, 3000], [1, 2]),
+        ([6000], [1]),
+        ([], []),
+    ],
+)
+def test_pack_embeds_at_the_limits(sizes: list[int], groups: list[int]) -> None:
+    packed = pack_embeds([_sized(n) for n in sizes])
+    assert [len(g) for g in packed] == groups
+    assert [e["title"] for g in packed for e in g] == ["t" * n for n in sizes]
+
+
+def test_detailed_packs_the_sample_into_few_messages() -> None:
+    header, *rest = render_digest(SAMPLE_DIGEST, "detailed")
+    assert header == {
+        "content": "**🔥 Hot Papers 2021-03-12** · 16 papers · source: hotpapers-md\n"
+        "Details of each paper are in the thread below.",
+        "allowed_mentions": {"parse": []},
+    }
+    assert [len(m["embeds"]) for m in rest] == [3, 3, 3, 3, 4]
+    assert all(m["allowed_mentions"] == {"parse": []} for m in rest)
+    titles = [e["title"] for m in rest for e in m["embeds"]]
+    assert titles[0].startswith("1. CANINE") and titles[-1].startswith("16. Research Software")
+
+
+def test_thread_name_is_the_defused_title_cut_to_100() -> None:
+    assert thread_name(SAMPLE_DIGEST) == "Hot Papers 2021-03-12"
+    assert thread_name(_digest(title="@everyone " + "x" * 200)) == (
+        "@\u200beveryone " + "x" * 88 + "…"
+    )
+
+
+def test_truncate_to_one_unit_is_the_ellipsis_alone() -> None:
+    assert truncate("ab", 1) == "…"
+    assert truncate("🚀🚀", 2) == "…"
+
+
+def test_long_titles_and_sources_are_cut_in_headers_and_notices() -> None:
+    digest = Digest(day=date(2021, 1, 2), source="s" * 100, title="t" * 300)
+    cut_title, cut_source = "t" * 199 + "…", "s" * 59 + "…"
+    assert header_text(digest) == f"**🔥 {cut_title}** · 0 papers · source: {cut_source}"
+    assert empty_notice(digest)["content"] == (
+        f"**{cut_title}** · no hot papers for 2021-01-02 (source: {cut_source}). "
+        "Nothing is wrong: the source had none that day."
+    )
+
+
+def test_compact_line_cuts_title_and_authors_to_their_share() -> None:
+    paper = _paper(1, title="T" * 400, authors=["A" * 300])
+    title_line, details = compact_line(1, paper).split("\n")
+    assert title_line == f"**1.** [{'T' * 149}…](https://arxiv.org/abs/2101.00001)"
+    assert details == f"{'A' * 99}… · score 99"
+
+
+def test_an_empty_digest_renders_its_notice_in_either_format() -> None:
+    empty = _digest()
+    assert render_compact(empty) == [empty_notice(empty)]
+    assert render_detailed(empty) == [empty_notice(empty)]
+    assert empty_notice(empty)["content"].endswith("the source had none that day.")
+
+
+def test_compact_with_one_paper() -> None:
+    (msg,) = render_digest(_digest(_paper(7)), "compact")
+    assert msg["embeds"][0]["description"] == (
+        "**1.** [Paper 7](https://arxiv.org/abs/2101.00007)\nunknown authors · score 93"
+    )
+
+
+def test_compact_that_fills_the_description_exactly_shows_everything() -> None:
+    # 17 entries of 240 characters and 16 newlines: exactly 4096, the limit.
+    papers = []
+    for rank in range(1, 18):
+        base = _paper(rank, title="x" * 120, authors=["a"])
+        pad = 240 - dlen(compact_line(rank, base))
+        papers.append(_paper(rank, title="x" * 120, authors=["a" * (1 + pad)]))
+        assert dlen(compact_line(rank, papers[-1])) == 240
+    description = render_digest(_digest(*papers), "compact")[0]["embeds"][0]["description"]
+    assert dlen(description) == 4096
+    assert "more" not in description
+    # One character more and the last entry gives way to the count.
+    papers[-1] = _paper(17, title="x" * 120, authors=["a" * (2 + pad)])
+    description = render_digest(_digest(*papers), "compact")[0]["embeds"][0]["description"]
+    assert description.endswith("\n…and 1 more")
+
+
+def test_paper_embed_cuts_categories_and_the_discussion_name_at_200() -> None:
+    paper = _paper(
+        1, categories=["c" * 300], tweets=[Tweet(author="N" * 300, handle="", url="u", text="t")]
+    )
+    fields = {f["name"][:12]: f for f in paper_embed(paper)["fields"]}
+    assert fields["Categories"]["value"] == "c" * 199 + "…"
+    authors = paper_embed(_paper(2, authors=["A" * 400]))["fields"][0]
+    assert authors == {"name": "Authors", "value": "A" * 299 + "…", "inline": False}
+    assert fields["Discussed by"]["name"] == "Discussed by " + "N" * 186 + "…"
+
+
+# --- validity under Discord's spec and limits, whatever the input ------------------------
 
 
 @pytest.mark.parametrize("fmt", ["compact", "detailed"])

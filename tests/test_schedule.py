@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.models import Subscription
+from bot.quoting import shown
 from bot.schedule import (
+    ManualClock,
+    Slot,
+    _aware,
+    _standard_offset,
     complete_at,
     due_slots,
     format_hhmm,
     get_zone,
     latest_complete_day,
+    local_today,
     next_slot,
     parse_hhmm,
     passed_slots,
     slot_for,
     slot_instant,
+    utc_now,
 )
 
 LAG = 1
@@ -260,3 +268,169 @@ def test_next_slot() -> None:
     assert nxt.local_day == date(2021, 3, 28)
     assert nxt.due_at == utc(2021, 3, 28, 7)  # CEST from that morning
     assert next_slot(s, utc(2021, 3, 27, 7, 59), lag_days=LAG).local_day == date(2021, 3, 27)
+
+
+# --- exact behaviour at each boundary (pins found by the mutation run: .ci/mutate.py) -------
+
+
+def test_the_real_clock_is_aware_utc() -> None:
+    now = utc_now()
+    assert now.tzinfo is UTC
+    assert abs(now - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("text", ["24:00", "23:60", "9:5", "12:345", "noon", ""])
+def test_parse_hhmm_rejects_exactly(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a time") as err:
+        parse_hhmm(text)
+    assert str(err.value) == (
+        f"`{text}` is not a time: use HH:MM in 24-hour time, e.g. 09:00 or 18:30"
+        if text
+        else "`` is not a time: use HH:MM in 24-hour time, e.g. 09:00 or 18:30"
+    )
+
+
+def test_parse_and_format_hhmm_at_the_edges() -> None:
+    assert parse_hhmm("00:00") == time(0, 0)
+    assert parse_hhmm("23:59") == time(23, 59)
+    assert parse_hhmm("0:59") == time(0, 59)
+    assert format_hhmm(time(9, 5)) == "09:05"
+    assert format_hhmm(time(23, 0)) == "23:00"
+
+
+@pytest.mark.parametrize("name", ["", " UTC", "UTC ", "/etc/localtime", "../UTC", ".", "Mars/Base"])
+def test_get_zone_rejects_exactly(name: str) -> None:
+    with pytest.raises(ValueError, match="is not an IANA time zone") as err:
+        get_zone(name)
+    assert str(err.value) == (
+        f"{shown(name)} is not an IANA time zone: use a name such as Europe/Berlin, "
+        "America/New_York, Asia/Tokyo or UTC"
+    )
+
+
+def test_get_zone_accepts_iana_names() -> None:
+    assert get_zone("Europe/Berlin") == ZoneInfo("Europe/Berlin")
+    assert get_zone("UTC") == ZoneInfo("UTC")
+
+
+def test_the_standard_offset_ignores_daylight_saving() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    assert _standard_offset(date(2021, 1, 15), berlin) == timedelta(hours=1)
+    assert _standard_offset(date(2021, 7, 15), berlin) == timedelta(hours=1)
+    assert _standard_offset(date(2021, 7, 15), ZoneInfo("UTC")) == timedelta(0)
+    assert _standard_offset(date(2021, 7, 15), ZoneInfo("America/New_York")) == timedelta(hours=-5)
+
+
+def test_complete_at_and_the_latest_complete_day() -> None:
+    assert complete_at(date(2021, 3, 12), 1) == utc(2021, 3, 13)
+    assert complete_at(date(2021, 3, 12), 0) == utc(2021, 3, 12)
+    assert latest_complete_day(utc(2021, 3, 13, 0, 0), 1) == date(2021, 3, 12)
+    assert latest_complete_day(utc(2021, 3, 12, 23, 59), 1) == date(2021, 3, 11)
+    tokyo = datetime(2021, 3, 13, 8, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # 23:00 UTC on the 12th
+    assert latest_complete_day(tokyo, 1) == date(2021, 3, 11)
+
+
+def test_slot_for_exactly() -> None:
+    s = sub(5, "09:30", "Europe/Berlin")
+    assert slot_for(s, date(2021, 7, 1), lag_days=1) == Slot(
+        5, date(2021, 7, 1), date(2021, 6, 30), utc(2021, 7, 1, 7, 30), utc(2021, 7, 1, 7, 30)
+    )
+    assert slot_for(s, date(2021, 1, 4), lag_days=2) == Slot(
+        5, date(2021, 1, 4), date(2021, 1, 2), utc(2021, 1, 4, 8, 30), utc(2021, 1, 4, 8, 30)
+    )
+    assert local_today(utc(2021, 7, 1, 23, 30), "Europe/Berlin") == date(2021, 7, 2)
+
+
+def test_due_at_its_instant_and_until_its_grace_ends_inclusive() -> None:
+    s = sub(1, "09:00", "UTC")
+    grace = timedelta(hours=1)
+    assert due_slots([s], utc(2021, 6, 1, 8, 59), grace=grace, lag_days=LAG) == []
+    at = due_slots([s], utc(2021, 6, 1, 9), grace=grace, lag_days=LAG)
+    assert [(d.local_day, d.day) for d in at] == [(date(2021, 6, 1), date(2021, 5, 31))]
+    assert due_slots([s], utc(2021, 6, 1, 10), grace=grace, lag_days=LAG) == at
+    assert due_slots([s], utc(2021, 6, 1, 10, 0, 1), grace=grace, lag_days=LAG) == []
+
+
+def test_a_slot_at_the_instant_of_subscribing_is_due() -> None:
+    s = sub(1, "09:00", "UTC", created_at=utc(2021, 6, 1, 9))
+    assert len(due_slots([s], utc(2021, 6, 1, 9, 30), grace=timedelta(hours=1), lag_days=LAG)) == 1
+    naive = sub(1, "09:00", "UTC", created_at=datetime(2021, 6, 1, 9, 1))  # naive = UTC
+    assert due_slots([naive], utc(2021, 6, 1, 9, 30), grace=timedelta(hours=1), lag_days=1) == []
+
+
+def test_a_grace_of_days_reaches_back_that_many_days() -> None:
+    s = sub(1, "09:00", "UTC")
+    grace = timedelta(days=5, hours=12)
+    due = due_slots([s], utc(2021, 6, 10, 10), grace=grace, lag_days=LAG)
+    assert [d.local_day for d in due] == [date(2021, 6, n) for n in range(5, 11)]
+
+
+def test_due_slots_are_sorted_by_time_then_channel() -> None:
+    subs = [sub(3, "09:00", "UTC"), sub(1, "09:00", "UTC"), sub(2, "08:00", "UTC")]
+    due = due_slots(subs, utc(2021, 6, 1, 9), grace=timedelta(hours=2), lag_days=LAG)
+    assert [d.channel_id for d in due] == [2, 1, 3]
+    with pytest.raises(ValueError, match="timezone-aware") as err:
+        due_slots(subs, datetime(2021, 6, 1, 9), grace=timedelta(0), lag_days=LAG)
+    assert str(err.value) == "now must be timezone-aware"
+
+
+def test_passed_slots_at_their_boundaries() -> None:
+    s = sub(1, "09:00", "UTC")
+    grace = timedelta(hours=2)
+    # The window of 06-01 closes at 11:00: a `since` at exactly 11:00 counts it, `now` at
+    # exactly 11:00 does not (yet).
+    closes = utc(2021, 6, 1, 11)
+    got = passed_slots(s, closes + timedelta(seconds=1), grace=grace, lag_days=LAG, since=closes)
+    assert [p.local_day for p in got] == [date(2021, 6, 1)]
+    assert passed_slots(s, closes, grace=grace, lag_days=LAG, since=utc(2021, 6, 1)) == []
+    # Created exactly at the slot: it counts.
+    made = sub(1, "09:00", "UTC", created_at=utc(2021, 6, 1, 9))
+    got = passed_slots(made, utc(2021, 6, 2), grace=grace, lag_days=LAG, since=utc(2021, 5, 1))
+    assert [p.local_day for p in got] == [date(2021, 6, 1)]
+    with pytest.raises(ValueError, match="timezone-aware") as err:
+        passed_slots(s, datetime(2021, 6, 2), grace=grace, lag_days=LAG, since=utc(2021, 6, 1))
+    assert str(err.value) == "now and since must be timezone-aware"
+    with pytest.raises(ValueError, match=r"^now and since"):
+        passed_slots(s, utc(2021, 6, 2), grace=grace, lag_days=LAG, since=datetime(2021, 6, 1))
+
+
+def test_passed_slots_with_a_long_grace_reach_back_from_since() -> None:
+    s = sub(1, "09:00", "UTC")
+    grace = timedelta(days=3)
+    since = utc(2021, 6, 10, 12)
+    got = passed_slots(s, utc(2021, 6, 12), grace=grace, lag_days=LAG, since=since)
+    # Windows closing in [06-10 12:00, 06-12 00:00): the slots of 06-08 (closes 06-11 09:00).
+    assert [p.local_day for p in got] == [date(2021, 6, 8)]
+    every = passed_slots(s, utc(2021, 6, 12), grace=timedelta(0), lag_days=LAG, since=since)
+    assert [p.local_day for p in every] == [date(2021, 6, 11)]
+
+
+def test_passed_slots_include_today_once_its_window_closed() -> None:
+    s = sub(1, "09:00", "UTC")
+    got = passed_slots(
+        s, utc(2021, 6, 3, 23), grace=timedelta(hours=1), lag_days=LAG, since=utc(2021, 6, 1)
+    )
+    assert [p.local_day for p in got] == [date(2021, 6, 1), date(2021, 6, 2), date(2021, 6, 3)]
+
+
+def test_next_slot_is_strictly_after_now() -> None:
+    s = sub(1, "09:00", "UTC")
+    assert next_slot(s, utc(2021, 6, 1, 8), lag_days=LAG).local_day == date(2021, 6, 1)
+    assert next_slot(s, utc(2021, 6, 1, 9), lag_days=LAG).local_day == date(2021, 6, 2)
+    late = sub(1, "00:30", "Pacific/Kiritimati")  # UTC+14: its today is UTC's tomorrow
+    assert next_slot(late, utc(2021, 6, 1, 9), lag_days=LAG).local_day == date(2021, 6, 2)
+
+
+def test_aware_and_the_manual_clock() -> None:
+    assert _aware(datetime(2021, 1, 1)) == utc(2021, 1, 1)
+    berlin = datetime(2021, 1, 1, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert _aware(berlin) is berlin
+    clock = ManualClock(utc(2021, 1, 1))
+    assert clock() == utc(2021, 1, 1)
+    clock.advance(timedelta(hours=2))
+    assert clock() == utc(2021, 1, 1, 2)
+    clock.set(utc(2022, 1, 1))
+    assert clock() == utc(2022, 1, 1)
+    with pytest.raises(ValueError, match="timezone-aware") as err:
+        ManualClock(datetime(2021, 1, 1))
+    assert str(err.value) == "a clock's time must be timezone-aware"

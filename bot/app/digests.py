@@ -41,10 +41,10 @@ from bot.filters import PaperFilter, pick, view_title, window_range
 from bot.models import Digest, Paper, Window
 from bot.schedule import Clock, latest_complete_day, utc_now
 from bot.sources.base import Source, SourceFactory
-from bot.sources.boundary import title
 from bot.sources.cache import check_day, ensure_digest, get_digest, is_fresh
 from bot.sources.negative import Remembered
 from bot.sources.priority import on_behalf_of_member
+from bot.sources.registry import title
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)

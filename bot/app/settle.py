@@ -152,9 +152,9 @@ class Settler:
                 settled.append(row.model_copy(update={"status": "failed", "error": error}))
                 continue
             record = self._unposted(sub, slot, now, reason)
-            stored = await self.store.claim_post(record)
-            if stored.status == record.status:
-                settled.append(stored)
+            claim = await self.store.claim_post(record)
+            if claim.won:
+                settled.append(claim.record)
                 done.add(key)
         if settled:
             log.info("recorded %d day(s) whose catch-up window closed", len(settled))

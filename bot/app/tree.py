@@ -39,8 +39,8 @@ from bot.errors import (
 )
 from bot.models import SourceHealth
 from bot.render import truncate
-from bot.sources.boundary import TITLES
-from bot.sources.boundary import title as source_title
+from bot.sources.registry import TITLES
+from bot.sources.registry import title as source_title
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from bot.models import Digest, PostRecord, SourceHealth, Subscription, parse_arx
 from bot.publish import Outcome, compose
 from bot.render import ZWSP, clean, empty_reason, escape
 from bot.schedule import Slot
-from bot.sources.boundary import title as source_title
+from bot.sources.registry import title as source_title
 from bot.taxonomy import MAX_CHOICES, complete_list, fit, search
 
 DISCORD = "https://discord.com/channels"

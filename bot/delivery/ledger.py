@@ -24,7 +24,7 @@ class Ledger:
     async def claim_post(self, record: PostRecord) -> PostRecord:
         """Claim (channel, day) before anything is sent; the stored row is returned."""
         async with self.lock:
-            return await self.store.claim_post(record)
+            return (await self.store.claim_post(record)).record
 
     async def finish_post(self, channel_id: int, day: date, **fields: Any) -> None:
         """Record progress (`pending`) or an outcome."""

@@ -21,11 +21,14 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+from pydantic import Field, field_validator
 
+from bot.checks import http_url
 from bot.errors import SourceError, UpstreamFormatError, UserInputError
 from bot.models import Paper, parse_arxiv_id
 from bot.sources.boundary import boundary
 from bot.sources.http import Fetched, Http, snippet
+from bot.sources.spec import Context, SourceSettings, SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +164,17 @@ class ArxivClient:
                 raise UserInputError(str(exc)) from None
             if base not in wanted:
                 wanted.append(base)
-        with boundary(NAME, "sent metadata that could not be read"):
+        with boundary(NAME, "sent metadata that could not be read", title=TITLE):
             found = await self._fetch(wanted)
         missing = [i for i in wanted if i not in found]
         if missing:
             log.warning("%s: no metadata for %d id(s): %s", NAME, len(missing), missing[:10])
         return found
+
+    async def complete(self, papers: Sequence[Paper]) -> list[Paper]:
+        """`papers` with arXiv's metadata merged in (`enrich`); one request per 100 ids."""
+        meta = await self.fetch_many(p.arxiv_id for p in papers)
+        return [enrich(p, meta.get(p.arxiv_id)) for p in papers]
 
     async def _fetch(self, wanted: list[str]) -> dict[str, Paper]:
         found: dict[str, Paper] = {}
@@ -197,3 +205,29 @@ def enrich(paper: Paper, meta: Paper | None) -> Paper:
             "version": meta.version if meta.version is not None else paper.version,
         }
     )
+
+
+class ArxivSettings(SourceSettings):
+    """`[sources.arxiv]`: where arXiv's API lives and how politely it is asked."""
+
+    base_url: str = "https://export.arxiv.org"
+    min_interval_seconds: float = Field(default=3.0, ge=0)  # arXiv asks for 3 s
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return http_url(value)
+
+
+def _build(context: Context, settings: ArxivSettings) -> ArxivClient:
+    throttle = context.throttle(NAME, settings.min_interval_seconds)
+    return ArxivClient(context.http(NAME, throttle=throttle), settings.base_url)
+
+
+SOURCE = SourceSpec(
+    name=NAME,
+    title=TITLE,
+    settings=ArxivSettings,
+    enricher=_build,
+    moved={"arxiv_base_url": "base_url", "arxiv_min_interval_seconds": "min_interval_seconds"},
+)

@@ -6,6 +6,9 @@ may raise any exception type. Callers (the scheduler, `/hot`, `hotpapers fetch`)
 its work in `boundary(...)`: a `SourceError` or a user error passes through unchanged, any other
 `Exception` becomes an `UpstreamFormatError` with a plain sentence naming the source, the
 original chained (`from exc`) for the log and never shown.
+
+The sentence names the source by its `title` ("Hugging Face"), which the caller passes: a
+source module knows its own, and code above the sources asks `bot.sources.registry.title`.
 """
 
 from __future__ import annotations
@@ -18,25 +21,13 @@ from bot.errors import SourceError, UpstreamFormatError, UserInputError
 
 log = logging.getLogger(__name__)
 
-TITLES = {
-    "hf": "Hugging Face",
-    "arxiv": "arXiv",
-    "hotpapers-md": "The Hot Papers posts",
-}
-
-
-def title(name: str) -> str:
-    """The name people know a source by: "hf+arxiv" is "Hugging Face (with arXiv)"."""
-    base, plus, extra = name.partition("+")
-    shown = TITLES.get(base, base)
-    return f"{shown} (with {TITLES.get(extra, extra)})" if plus else shown
-
 
 @contextmanager
-def boundary(name: str, what: str) -> Iterator[None]:
-    """Turn any exception but SourceError/UserInputError into a SourceError naming `name`.
+def boundary(name: str, what: str, *, title: str) -> Iterator[None]:
+    """Turn any exception but SourceError/UserInputError into a SourceError naming `title`.
 
-    `what` says what was being done, for the sentence ("sent a day I could not read").
+    `what` says what was being done, for the sentence ("sent a day I could not read"); `name`
+    is the source's short name, for the log.
     """
     try:
         yield
@@ -45,4 +36,4 @@ def boundary(name: str, what: str) -> Iterator[None]:
     except Exception as exc:
         detail = f"{type(exc).__name__}: {exc}"[:500]
         log.warning("%s: %s: %s", name, what, detail, exc_info=exc)
-        raise UpstreamFormatError(f"{title(name)} {what}.", detail=detail) from exc
+        raise UpstreamFormatError(f"{title} {what}.", detail=detail) from exc

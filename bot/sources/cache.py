@@ -32,7 +32,8 @@ from bot.config import SourcesConfig
 from bot.errors import SourceError, UpstreamFormatError, UserInputError
 from bot.models import Digest, DigestMeta
 from bot.sources.base import Source
-from bot.sources.boundary import boundary, title
+from bot.sources.boundary import boundary
+from bot.sources.registry import title
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,9 @@ async def refresh_digest(store: Store, source: Source, day: date, *, now: dateti
     """
     check_day(day, now)
     try:
-        with boundary(source.name, f"sent a day ({day}) that could not be read"):
+        with boundary(
+            source.name, f"sent a day ({day}) that could not be read", title=title(source.name)
+        ):
             digest = await source.fetch_day(day)
             check_storable(source.name, digest)
     except SourceError as exc:

@@ -17,11 +17,15 @@ import logging
 from datetime import date
 from typing import Any
 
+from pydantic import Field, field_validator
+
+from bot.checks import http_url
 from bot.errors import UpstreamFormatError
 from bot.models import Digest, Paper, parse_arxiv_id
-from bot.ranking import hf_score, rank
 from bot.sources.boundary import boundary
 from bot.sources.http import Fetched, Http, snippet
+from bot.sources.metrics import Metric, MetricSet, rank, tiebreak_keys
+from bot.sources.spec import Context, SourceSettings, SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,14 @@ NAME = "hf"
 MAX_PAGES = 20  # 2,000 papers at 100 a page: far beyond any real day, a guard against loops
 MAX_COUNT = 10**12  # no paper has a trillion upvotes; beyond this a count is garbage
 TITLE = "Hugging Face"
+METRICS = MetricSet(
+    (
+        Metric("upvotes", "Hugging Face upvotes", "▲ {n} on Hugging Face", enters="score"),
+        Metric("github_stars", "GitHub stars", "{n}★ GitHub", enters="tiebreak"),
+        Metric("comments", "comments", "{n} comments", enters="tiebreak"),
+    )
+)
+_TIEBREAK = tiebreak_keys([METRICS])
 
 
 class _BadItem(ValueError):
@@ -89,7 +101,7 @@ def parse_item(item: object) -> Paper:
         authors=authors,
         abstract=_str(paper.get("summary")) or _str(item.get("summary")),
         metrics=metrics,
-        score=hf_score(upvotes),
+        score=METRICS.score(metrics),
     )
 
 
@@ -155,7 +167,7 @@ class HFSource:
 
     async def fetch_day(self, day: date) -> Digest:
         """Fetch every page of `day` (another page only when one comes back full)."""
-        with boundary(NAME, f"sent a day ({day}) that could not be read"):
+        with boundary(NAME, f"sent a day ({day}) that could not be read", title=TITLE):
             return await self._fetch_day(day)
 
     async def _fetch_day(self, day: date) -> Digest:
@@ -177,4 +189,30 @@ class HFSource:
         else:
             log.warning("%s: stopped after %d full pages for %s", NAME, MAX_PAGES, day)
         log.info("%s: %s has %d papers", NAME, day, len(papers))
-        return Digest(day=day, source=NAME, papers=rank(papers))
+        return Digest(day=day, source=NAME, papers=rank(papers, _TIEBREAK))
+
+
+class HFSettings(SourceSettings):
+    """`[sources.hf]`: where Hugging Face lives and how much one request asks for."""
+
+    base_url: str = "https://huggingface.co"
+    page_size: int = Field(default=100, ge=1, le=100)  # items per daily_papers request
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        return http_url(value)
+
+
+def _build(context: Context, settings: HFSettings) -> HFSource:
+    return HFSource(context.http(NAME), settings.base_url, page_size=settings.page_size)
+
+
+SOURCE = SourceSpec(
+    name=NAME,
+    title=TITLE,
+    settings=HFSettings,
+    fetcher=_build,
+    metrics=METRICS,
+    moved={"hf_base_url": "base_url", "hf_page_size": "page_size"},
+)

@@ -32,10 +32,17 @@ import yaml
 
 from bot.errors import DigestFormatError
 from bot.models import Digest, Paper, Tweet, normalize_ws, parse_arxiv_id
-from bot.ranking import hotpapers_score
+from bot.sources.metrics import Metric, MetricSet
 from bot.sources.tweets import extract_tweets
 
 SOURCE = "hotpapers-md"
+# The blog ranks by retweets + favorites (the source's spec is in bot.sources.hotpapers_url).
+METRICS = MetricSet(
+    (
+        Metric("retweets", "retweets", "{n} retweets", enters="score"),
+        Metric("favorites", "favorites", "{n} favorites", enters="score"),
+    )
+)
 
 _HEADING = re.compile(r"^#\s+(?P<rank>\d+)\.\s*(?P<title>.*?)\s*$")
 _COUNTS = re.compile(
@@ -192,7 +199,7 @@ def _parse_block(block: _Block, origin: str) -> Paper:
         abs_url=abs_url or f"https://arxiv.org/abs/{arxiv_id}",
         pdf_url=pdf_url or f"https://arxiv.org/pdf/{arxiv_id}",
         metrics=metrics,
-        score=hotpapers_score(metrics.get("retweets", 0), metrics.get("favorites", 0)),
+        score=METRICS.score(metrics),
         tweets=tweets,
     )
 

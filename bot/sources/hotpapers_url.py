@@ -17,15 +17,26 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from bot.errors import DigestFormatError, SourceError, UpstreamFormatError, UpstreamMissingError
+from pydantic import field_validator
+
+from bot.checks import http_url
+from bot.errors import (
+    ConfigError,
+    DigestFormatError,
+    SourceError,
+    UpstreamFormatError,
+    UpstreamMissingError,
+)
 from bot.models import Digest
 from bot.sources.boundary import boundary
-from bot.sources.hotpapers_md import SOURCE, parse_digest, read_text
+from bot.sources.hotpapers_md import METRICS, parse_digest, read_text
+from bot.sources.hotpapers_md import SOURCE as FORMAT_NAME
 from bot.sources.http import Http
+from bot.sources.spec import Context, Source, SourceSettings, SourceSpec
 
 log = logging.getLogger(__name__)
 
-NAME = SOURCE
+NAME = FORMAT_NAME
 TITLE = "The Hot Papers posts"
 
 
@@ -50,7 +61,7 @@ class HotPapersDirSource:
     def _find(self, day: date) -> list[Path]:
         if not self.folder.is_dir():
             raise SourceError(
-                f"{TITLE} folder is missing or is not a folder (sources.hotpapers_dir).",
+                f"{TITLE} folder is missing or is not a folder (sources.hotpapers-md.dir).",
                 detail=f"{self.folder} is not a folder",
             )
         return sorted(p for p in self.folder.rglob(f"*{day.isoformat()}*.md") if p.is_file())
@@ -77,7 +88,7 @@ class HotPapersDirSource:
 
     async def fetch_day(self, day: date) -> Digest:
         """The post of `day` from the folder (file I/O off the event loop)."""
-        with boundary(NAME, f"for {day} could not be read"):
+        with boundary(NAME, f"for {day} could not be read", title=TITLE):
             return await asyncio.to_thread(self._load, day)
 
 
@@ -88,13 +99,13 @@ class HotPapersUrlSource:
 
     def __init__(self, http: Http, template: str) -> None:
         if "{date}" not in template:
-            raise ValueError("hotpapers_url_template must contain {date}")
+            raise ValueError("sources.hotpapers-md.url_template must contain {date}")
         self.http = http
         self.template = template
 
     async def fetch_day(self, day: date) -> Digest:
         """Download and parse the post of `day`; a 404 is "no post for that day"."""
-        with boundary(NAME, f"for {day} could not be read"):
+        with boundary(NAME, f"for {day} could not be read", title=TITLE):
             return await self._fetch_day(day)
 
     async def _fetch_day(self, day: date) -> Digest:
@@ -117,3 +128,50 @@ class HotPapersUrlSource:
                 f"{TITLE}: the post for {day} is not a Hot Papers digest.", detail=str(exc)
             ) from exc
         return _checked(digest, day, url)
+
+
+class HotPapersSettings(SourceSettings):
+    """`[sources.hotpapers-md]`: a folder of posts, or a URL template with `{date}`.
+
+    With neither, `hotpapers-md` is served from the store only (what `hotpapers import` put
+    there); with both, the folder is used.
+    """
+
+    dir: str = ""  # a folder of Hot Papers markdown posts (must exist)
+    url_template: str = ""  # e.g. https://example.org/posts/{date}---Hot-Papers.md
+
+    @field_validator("url_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        if value and "{date}" not in value:
+            raise ValueError("must contain {date}, e.g. https://example.org/{date}.md")
+        if value:
+            http_url(value.replace("{date}", "2021-03-12"))
+        return value
+
+    @field_validator("dir")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        if value and not Path(value).is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
+
+
+def _build(context: Context, settings: HotPapersSettings) -> Source:
+    if settings.dir:
+        return HotPapersDirSource(settings.dir)
+    if settings.url_template:
+        return HotPapersUrlSource(context.http(NAME), settings.url_template)
+    raise ConfigError(
+        "sources: hotpapers-md needs sources.hotpapers-md.dir or sources.hotpapers-md.url_template"
+    )
+
+
+SOURCE = SourceSpec(
+    name=NAME,
+    title=TITLE,
+    settings=HotPapersSettings,
+    fetcher=_build,
+    metrics=METRICS,
+    moved={"hotpapers_dir": "dir", "hotpapers_url_template": "url_template"},
+)

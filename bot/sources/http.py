@@ -37,7 +37,6 @@ import httpx
 from bot import __version__
 from bot.errors import BusyError, SourceError
 from bot.sources import priority
-from bot.sources.boundary import title as source_title
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +101,12 @@ class Throttle:
         sleep: Sleep = asyncio.sleep,
         member_waiting: int = 4,
         name: str = "arxiv",
+        title: str = "",
     ) -> None:
         self.interval = interval
         self.member_waiting = member_waiting
         self.name = name
+        self.title = title or name  # as people know it, for the "busy" sentence
         self._clock = clock
         self._sleep = sleep
         self._busy = False
@@ -127,8 +128,7 @@ class Throttle:
             return
         if who == "member" and len(queue) >= self.member_waiting:
             raise BusyError(
-                f"{source_title(self.name)} is busy with other requests right now; "
-                "try again in a minute."
+                f"{self.title} is busy with other requests right now; try again in a minute."
             )
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue.append(turn)
@@ -188,9 +188,10 @@ def _transport_reason(exc: httpx.TransportError) -> str:
 class Http:
     """GET with retries and a total deadline over an injected `httpx.AsyncClient`.
 
-    `name` is the upstream's short name ("hf", "arxiv"); messages use its title ("Hugging
-    Face"), so a user or moderator can tell which upstream failed. `clock` measures the
-    deadline for the waits between retries (injected with `sleep`, so tests do not wait).
+    `name` is the upstream's short name ("hf", "arxiv"); messages use its `title` ("Hugging
+    Face"; the name when not given), so a user or moderator can tell which upstream failed.
+    `clock` measures the deadline for the waits between retries (injected with `sleep`, so
+    tests do not wait).
     """
 
     client: httpx.AsyncClient
@@ -207,11 +208,11 @@ class Http:
     random: Random = field(default=_random.random)
     wall_clock: WallClock = field(default=_utcnow)
     clock: Clock = field(default=time.monotonic)
+    title: str = ""
 
-    @property
-    def title(self) -> str:
-        """The upstream as people know it ("Hugging Face")."""
-        return source_title(self.name)
+    def __post_init__(self) -> None:
+        if not self.title:
+            self.title = self.name
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry number `attempt` (0-based): exponential, capped, half jittered.

@@ -17,6 +17,9 @@ from bot.cli.run import explain_start_error
 from sandbox.testing import running_sandbox
 from sandbox.validation import message_rules, validate_body
 
+# Each test runs `hotpapers` as its own process: the slow tier.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 CV_IDS = ["2103.06422", "2103.06871", "2103.06877", "2103.06561", "2103.06417"]
 

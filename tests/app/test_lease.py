@@ -95,6 +95,7 @@ async def test_two_bots_on_one_store_file_post_once(
         assert len(posts_in(sandbox, channel)) == 1
 
 
+@pytest.mark.slow
 def test_a_second_hotpapers_run_refuses_in_one_line(tmp_path: Path) -> None:
     import asyncio
 

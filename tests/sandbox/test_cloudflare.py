@@ -62,7 +62,7 @@ async def test_shared_scope_429s_do_not_count() -> None:
     from sandbox.cloudflare import Cloudflare
 
     sb = Sandbox(invalid_request_limit=1)
-    edge = Cloudflare(sb)
+    edge = Cloudflare(sb.state)
     edge.count("c", web.Response(status=429, headers={"X-RateLimit-Scope": "shared"}))
     assert not edge.banned("c")
     edge.count("c", web.Response(status=403))

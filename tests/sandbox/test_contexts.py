@@ -50,7 +50,7 @@ class Vote(discord.ui.View):
     async def why(self, interaction: discord.Interaction, button: discord.ui.Button[Vote]) -> None:
         assert interaction.message is not None
         await interaction.response.send_message(
-            f"{interaction.data['custom_id']} on {interaction.message.id}",  # type: ignore[index]
+            f"{interaction.data['custom_id']} on {interaction.message.id}",  # type: ignore[index,typeddict-item]
             ephemeral=True,
         )
 

@@ -399,8 +399,9 @@ async def test_deleting_a_thread_dispatches_thread_delete_not_channel_delete() -
         (parent,) = guild.channels
         thread = sb.state.add_channel(guild.id, "t", type=11, parent_id=parent)
 
-        async def record(event: str, data: Any, *args: Any, **kw: Any) -> None:
+        async def record(event: str, data: Any) -> int:
             seen.append((event, data))
+            return 1
 
         sb.gateway.dispatch = record  # type: ignore[method-assign]
         await sb.control.delete_channel(thread.id)

@@ -163,6 +163,7 @@ def test_a_body_its_branch_accepts_skips_the_other_branches(
     class Spy:
         def iter_errors(self, body: Any) -> Any:
             calls.append(body)
+            assert whole is not None
             return whole.iter_errors(body)
 
     monkeypatch.setattr(validation, "validator_for", lambda method, path: Spy())

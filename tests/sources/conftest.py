@@ -191,7 +191,9 @@ async def client(upstreams: Upstreams) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def sources_config() -> SourcesConfig:
     """Sources pointed at the fake hosts."""
-    return SourcesConfig(hf_base_url="http://hf.test", arxiv_base_url="http://arxiv.test/")
+    return SourcesConfig.model_validate(
+        {"hf": {"base_url": "http://hf.test"}, "arxiv": {"base_url": "http://arxiv.test/"}}
+    )
 
 
 class FakeClock:

@@ -77,7 +77,7 @@ async def serving(handler: Serve) -> AsyncIterator[str]:
 async def test_a_slow_or_stalled_upstream_fails_at_the_deadline(handler: Serve) -> None:
     async with serving(handler) as base, httpx.AsyncClient() as client:
         # Per-read timeout far longer than the deadline: only the deadline can end this.
-        http = Http(client, "hf", timeout=60.0, deadline=1.0, max_retries=2)
+        http = Http(client, "hf", timeout=60.0, deadline=1.0, max_retries=2, title="Hugging Face")
         with raises_source(SourceError, r"^Hugging Face did not answer within 1 s\.") as info:
             await asyncio.wait_for(http.get(f"{base}/api/daily_papers"), GUARD)
         assert_plain_sentence(info.value, "Hugging Face")
@@ -86,7 +86,9 @@ async def test_a_slow_or_stalled_upstream_fails_at_the_deadline(handler: Serve) 
 
 async def test_the_configured_deadline_bounds_a_whole_source_fetch() -> None:
     async with serving(_drip) as base, httpx.AsyncClient() as client:
-        config = SourcesConfig(hf_base_url=base, request_deadline_seconds=1.0, timeout_seconds=60.0)
+        config = SourcesConfig.model_validate(
+            {"hf": {"base_url": base}, "request_deadline_seconds": 1.0, "timeout_seconds": 60.0}
+        )
         source = SourceFactory(config, client).build("hf")
         with raises_source(SourceError, r"^Hugging Face did not answer within 1 s\."):
             await asyncio.wait_for(source.fetch_day(date(2025, 3, 31)), GUARD)
@@ -101,7 +103,9 @@ async def test_retry_waits_count_against_the_deadline(clock: FakeClock) -> None:
         return httpx.Response(503, headers={"Retry-After": "20"})
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    http = Http(client, "arxiv", deadline=30.0, max_retries=4, sleep=clock.sleep, clock=clock)
+    http = Http(
+        client, "arxiv", deadline=30.0, max_retries=4, sleep=clock.sleep, clock=clock, title="arXiv"
+    )
     with raises_source(SourceError, r"^arXiv answered HTTP 503 and there is no time left"):
         await http.get("http://arxiv.test/api/query")
     assert clock.sleeps == [20.0]

@@ -27,8 +27,8 @@ def service(client: httpx.AsyncClient, store: Any, clock: FakeClock) -> DigestSe
         {
             "sources": {
                 "default": "hf+arxiv",
-                "hf_base_url": "http://hf.test",
-                "arxiv_base_url": "http://arxiv.test/",
+                "hf": {"base_url": "http://hf.test"},
+                "arxiv": {"base_url": "http://arxiv.test/"},
             }
         },
         env={},

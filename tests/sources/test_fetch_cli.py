@@ -100,10 +100,12 @@ def config_file(tmp_path: Path, servers: tuple[LocalServer, LocalServer]) -> Pat
 path = "{tmp_path / "hotpapers.sqlite3"}"
 
 [sources]
-hf_base_url = "{hf.base_url}"
-arxiv_base_url = "{arxiv.base_url}"
 max_retries = 0
 timeout_seconds = 10
+[sources.hf]
+base_url = "{hf.base_url}"
+[sources.arxiv]
+base_url = "{arxiv.base_url}"
 """,
         encoding="utf-8",
     )

@@ -89,7 +89,7 @@ async def test_full_pages_are_followed_until_a_short_one(
 async def test_exactly_full_last_page_costs_one_empty_request(
     upstreams: Upstreams, client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    config = SourcesConfig(hf_base_url="http://hf.test", hf_page_size=10)
+    config = SourcesConfig.model_validate({"hf": {"base_url": "http://hf.test", "page_size": 10}})
     upstreams.hf_pages[DAY.isoformat()] = hf_day(20)
     digest = await hf(client, config, clock).fetch_day(DAY)
     assert len(digest.papers) == 20
@@ -99,7 +99,7 @@ async def test_exactly_full_last_page_costs_one_empty_request(
 async def test_server_ignoring_the_page_parameter_does_not_loop(
     upstreams: Upstreams, client: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    config = SourcesConfig(hf_base_url="http://hf.test", hf_page_size=3)
+    config = SourcesConfig.model_validate({"hf": {"base_url": "http://hf.test", "page_size": 3}})
     upstreams.hf_override = lambda req: httpx.Response(200, json=hf_day(3))
     digest = await hf(client, config, clock).fetch_day(DAY)
     assert len(digest.papers) == 3

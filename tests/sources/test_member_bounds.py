@@ -44,8 +44,8 @@ def service(
     config = parse_config(
         {
             "sources": {
-                "hf_base_url": "http://hf.test",
-                "arxiv_base_url": "http://arxiv.test/",
+                "hf": {"base_url": "http://hf.test"},
+                "arxiv": {"base_url": "http://arxiv.test/"},
                 "negative_cache_minutes": 30,
                 "fetch_horizon_days": 14,
                 **sources,
@@ -107,7 +107,7 @@ async def test_a_day_with_no_post_is_remembered_for_members_not_for_the_schedule
             clock,
             now,
             default="hotpapers-md",
-            hotpapers_url_template="http://blog.test/{date}.md",
+            **{"hotpapers-md": {"url_template": "http://blog.test/{date}.md"}},
         )
         for _ in range(4):
             with pytest.raises(SourceError) as info:
@@ -174,7 +174,7 @@ async def test_dates_outside_arxivs_life_are_user_errors_before_any_request(
 
 async def test_the_throttle_serves_scheduled_requests_before_waiting_members() -> None:
     clock = FakeClock()
-    throttle = Throttle(3.0, clock=clock, sleep=clock.sleep, member_waiting=2)
+    throttle = Throttle(3.0, clock=clock, sleep=clock.sleep, member_waiting=2, title="arXiv")
     order: list[str] = []
     release = asyncio.Event()
 

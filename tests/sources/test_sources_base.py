@@ -44,7 +44,7 @@ def test_names_build_the_right_sources(sources_config: SourcesConfig) -> None:
     # every enriched source of one factory shares one arXiv client, hence one throttle
     other = factory.build("hf+arxiv")
     assert isinstance(other, EnrichedSource)
-    assert other.arxiv is default.arxiv
+    assert other.enrichment is default.enrichment is factory.arxiv
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_names_build_the_right_sources(sources_config: SourcesConfig) -> None:
         ("arxiv", "arxiv supplies metadata, not a day's ranking; use hf\\+arxiv"),
         ("twitter", "unknown source 'twitter' .*known: hf\\+arxiv, hf, hotpapers-md"),
         ("hf+crossref", "unknown source 'hf\\+crossref'"),
-        ("hotpapers-md", "hotpapers-md needs sources.hotpapers_dir or"),
+        ("hotpapers-md", "hotpapers-md needs sources.hotpapers-md.dir or"),
     ],
 )
 def test_bad_names_are_config_errors(name: str, message: str) -> None:
@@ -62,9 +62,11 @@ def test_bad_names_are_config_errors(name: str, message: str) -> None:
 
 
 def test_hotpapers_md_prefers_the_folder(tmp_path: Path) -> None:
-    both = SourcesConfig(hotpapers_dir=str(tmp_path), hotpapers_url_template="http://x/{date}.md")
+    both = SourcesConfig.model_validate(
+        {"hotpapers-md": {"dir": str(tmp_path), "url_template": "http://x/{date}.md"}}
+    )
     assert isinstance(build_source("hotpapers-md", both, httpx.AsyncClient()), HotPapersDirSource)
-    url = SourcesConfig(hotpapers_url_template="http://x/{date}.md")
+    url = SourcesConfig.model_validate({"hotpapers-md": {"url_template": "http://x/{date}.md"}})
     assert isinstance(build_source("hotpapers-md", url, httpx.AsyncClient()), HotPapersUrlSource)
 
 
@@ -172,7 +174,9 @@ async def test_url_source_fills_the_template_and_parses(clock: FakeClock) -> Non
             return httpx.Response(200, content=body)
         return httpx.Response(404, text="Not Found")
 
-    config = SourcesConfig(hotpapers_url_template="http://blog.test/posts/{date}---Hot-Papers.md")
+    config = SourcesConfig.model_validate(
+        {"hotpapers-md": {"url_template": "http://blog.test/posts/{date}---Hot-Papers.md"}}
+    )
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         src = build_source("hotpapers-md", config, client, clock=clock, sleep=clock.sleep)
         digest = await src.fetch_day(date(2021, 3, 12))
@@ -183,7 +187,9 @@ async def test_url_source_fills_the_template_and_parses(clock: FakeClock) -> Non
 
 
 async def test_url_source_rejects_non_digest_bodies(clock: FakeClock) -> None:
-    config = SourcesConfig(hotpapers_url_template="http://blog.test/{date}.md")
+    config = SourcesConfig.model_validate(
+        {"hotpapers-md": {"url_template": "http://blog.test/{date}.md"}}
+    )
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b"\xff\xfe binary")

@@ -33,7 +33,7 @@ from bot.errors import UserInputError
 from bot.filters import build_filter, check_window
 from bot.render import escape, render_digest, render_paper, truncate
 from bot.schedule import latest_complete_day
-from bot.sources.boundary import title as source_title
+from bot.sources.registry import title as source_title
 
 if TYPE_CHECKING:
     from bot.app.bot import HotPapersBot

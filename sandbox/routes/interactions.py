@@ -1,4 +1,5 @@
-"""Interaction callbacks and the interaction webhook: the bot's answers to slash commands.
+"""Interaction routes: the callback and the interaction webhook (the bot's answers).
+
 
 Discord's rules, enforced here (deadlines come from the live settings):
 - the callback (first response) within `interaction_deadline`, else 404 / 10062; a second one
@@ -12,26 +13,35 @@ Neither route carries an Authorization header, and neither counts toward the glo
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from sandbox import validation
-from sandbox.interactions import CALLBACK_TYPES
+from sandbox.flags import EPHEMERAL, LOADING
+from sandbox.interactions import CALLBACK_TYPES, Interaction, InteractionBook
+from sandbox.primitives import JSON
+from sandbox.records import Message
 from sandbox.responses import ApiError, json_response, unknown_message
-from sandbox.state import EPHEMERAL, JSON, LOADING, Message
-
-if TYPE_CHECKING:
-    from sandbox.interactions import Interaction
-    from sandbox.rest import RestApi
+from sandbox.routes.access import Access
+from sandbox.routes.posting import Posting
+from sandbox.routes.request import file_count
+from sandbox.state import SandboxState
 
 
 class InteractionRoutes:
-    """The callback and webhook routes, sharing the message helpers of `RestApi`."""
+    """The callback and webhook routes; messages are built by the shared `Posting`."""
 
-    def __init__(self, rest: RestApi) -> None:
-        self.rest = rest
-        self.state = rest.state
+    def __init__(
+        self,
+        state: SandboxState,
+        interactions: InteractionBook,
+        access: Access,
+        posting: Posting,
+    ) -> None:
+        self.state = state
+        self.interactions = interactions
+        self.access = access
+        self.posting = posting
 
     def routes(self, prefix: str) -> list[web.RouteDef]:
         """The routes, named as in the OpenAPI spec."""
@@ -50,7 +60,7 @@ class InteractionRoutes:
     def interaction(self, request: web.Request) -> Interaction:
         """The interaction a callback names; 404 / 10062 if unknown."""
         raw = request.match_info["interaction_id"]
-        found = self.rest.sb.interactions.by_id.get(int(raw)) if raw.isdigit() else None
+        found = self.interactions.by_id.get(int(raw)) if raw.isdigit() else None
         if found is None or found.token != request.match_info["interaction_token"]:
             raise ApiError(404, 10062, "Unknown interaction")
         return found
@@ -65,7 +75,7 @@ class InteractionRoutes:
             inter.touch()
             await self.state.notify()
             raise ApiError(404, 10062, "Unknown interaction")
-        body = self.rest.validate(
+        body = self.access.validate(
             request, "/interactions/{interaction_id}/{interaction_token}/callback"
         )
         kind = int(body["type"])
@@ -96,20 +106,20 @@ class InteractionRoutes:
             flags = int(data.get("flags") or 0) & EPHEMERAL
             if kind == 5:
                 data = {"flags": flags | LOADING}
-            message = self.rest.new_message(
+            message = self.posting.new_message(
                 inter.channel, self.state.bot_user, data, request, type=20
             )
             message.interaction_id = inter.id
             message.webhook_id = self.state.application_id
             message.application_id = self.state.application_id
             inter.original_id = message.id
-            await self.rest.publish(message)
+            await self.posting.publish(message)
         if kind in (6, 7) and inter.message_id in self.state.messages:
             # A component's answer: the message it is on is the "original" (7 edits it now).
             message = self.state.messages[inter.message_id]
             inter.original_id = message.id
             if kind == 7:
-                await self.rest.apply_edit(message, data)
+                await self.posting.apply_edit(message, data)
         if kind in (4, 7, 8, 9):
             inter.completed_at = inter.responded_at
         inter.touch()
@@ -130,7 +140,7 @@ class InteractionRoutes:
 
     def webhook_interaction(self, request: web.Request) -> Interaction:
         """The interaction behind a webhook token; 404 / 10015 unknown, 401 / 50027 expired."""
-        inter = self.rest.sb.interactions.by_token.get(request.match_info["webhook_token"])
+        inter = self.interactions.by_token.get(request.match_info["webhook_token"])
         if inter is None or request.match_info["webhook_id"] != str(self.state.application_id):
             raise ApiError(404, 10015, "Unknown Webhook")
         if inter.age() > self.state.settings.token_lifetime:
@@ -142,16 +152,16 @@ class InteractionRoutes:
     async def execute_webhook(self, request: web.Request) -> web.StreamResponse:
         """POST /webhooks/{app}/{token}: an interaction follow-up (`?wait=true` returns it)."""
         inter = self.webhook_interaction(request)
-        body = self.rest.validate(request, "/webhooks/{webhook_id}/{webhook_token}")
-        if validation.is_empty_message(body, self.rest.file_count(request)):
+        body = self.access.validate(request, "/webhooks/{webhook_id}/{webhook_token}")
+        if validation.is_empty_message(body, file_count(request)):
             raise ApiError(400, 50006, "Cannot send an empty message")
-        message = self.rest.new_message(inter.channel, self.state.bot_user, body, request)
+        message = self.posting.new_message(inter.channel, self.state.bot_user, body, request)
         message.webhook_id = message.application_id = self.state.application_id
         message.interaction_id = inter.id
         inter.followup_ids.append(message.id)
         inter.completed_at = inter.completed_at or time.monotonic()
         inter.touch()
-        await self.rest.publish(message)
+        await self.posting.publish(message)
         if request.query.get("wait", "").lower() in ("1", "true"):
             return json_response(message.to_json())
         return web.Response(status=204)
@@ -183,8 +193,8 @@ class InteractionRoutes:
         spec_path = "/webhooks/{webhook_id}/{webhook_token}/messages/" + (
             "@original" if raw == "@original" else "{message_id}"
         )
-        body = self.rest.validate(request, spec_path)
-        await self.rest.apply_edit(message, body)
+        body = self.access.validate(request, spec_path)
+        await self.posting.apply_edit(message, body)
         inter.edits += 1
         inter.completed_at = inter.completed_at or time.monotonic()
         inter.touch()

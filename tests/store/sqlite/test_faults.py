@@ -15,7 +15,6 @@ import asyncio
 import ctypes
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -25,11 +24,11 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError
-from bot.models import Digest, Paper, Subscription
+from bot.models import Digest, Paper
 from bot.store import open_store
 from bot.store.sqlite import SqliteStore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "bot" / "data" / "hot-papers-2021-03-12.md"
 PR_CAPBSET_DROP = 24
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
@@ -128,6 +127,7 @@ CASES = [("import", kind) for kind in sorted(BROKEN)] + [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("command", "kind"), CASES)
 def test_a_broken_store_is_one_line_and_exit_2(
     stores: dict[str, Path], tmp_path: Path, kind: str, command: str
@@ -148,6 +148,7 @@ def test_a_broken_store_is_one_line_and_exit_2(
     ), r.stderr
 
 
+@pytest.mark.slow
 def test_an_empty_store_path_does_not_hang_the_cli(tmp_path: Path) -> None:
     r = hotpapers("import", str(SAMPLE), "--db", "")
     assert r.returncode == 2
@@ -156,11 +157,13 @@ def test_an_empty_store_path_does_not_hang_the_cli(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_good_store_still_works_under_the_same_conditions(stores: dict[str, Path]) -> None:
     r = hotpapers("import", str(SAMPLE), "--db", str(stores["good"]), "--quiet")
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_preview_reads_a_read_only_store(stores: dict[str, Path]) -> None:
     db = stores["file-0444"]
     db.chmod(0o644)
@@ -239,12 +242,3 @@ async def test_a_store_that_fills_up_is_logged_once_shown_and_recovers(
         assert any("work again" in r.getMessage() for r in caplog.records)
         assert await store.get_digest("t", date(2021, 1, 6)) is not None
         assert await store.get_digest("t", date(2021, 1, 3)) is None  # nothing half-written
-
-
-async def test_a_bug_is_not_a_store_fault(tmp_path: Path) -> None:
-    async with open_store(tmp_path / "s.sqlite3") as store:
-        with pytest.raises(sqlite3.IntegrityError):
-            async with store._write() as db:
-                await db.execute("INSERT INTO starts (at) VALUES (NULL)")
-        assert store.write_health().ok
-        await store.upsert_subscription(Subscription(guild_id=1, channel_id=2))  # still usable

@@ -1,0 +1,315 @@
+"""Rows ↔ models, in one place: how every backend encodes models into columns and back.
+
+A row is any mapping from column name to value (`sqlite3.Row`, an asyncpg `Record`, a dict).
+The encoding is the same in every dialect, so a backend writes SQL and nothing else:
+- times are ISO 8601 text in UTC (`to_text`); reading one is tolerant (`read_time`): a row
+  edited by hand or by another tool must not stop every start;
+- lists and objects (authors, categories, metrics, tweets, ids) are JSON text;
+- booleans are integers 0/1 going in; anything truthy coming out.
+
+Reading builds models without validating them again (`trusted`): only the store writes these
+rows, from models validated on the way in, and reading is the hot path of `/hot`
+(bench/commands.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from bot.models import Digest, DigestMeta, Paper, PostRecord, SourceHealth, Subscription, Tweet
+from bot.store.values import Lease, Start
+
+log = logging.getLogger(__name__)
+
+
+class Row(Protocol):
+    """A row by column name: `sqlite3.Row`, an asyncpg `Record`, a dict."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+M = TypeVar("M", bound=BaseModel)
+
+# What an unreadable time reads as where a time is required: long ago, so whatever it gates
+# (a refetch, a lease take-over) happens rather than being blocked forever.
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# --- scalars ------------------------------------------------------------------------------
+def now() -> datetime:
+    """The store's default clock (UTC) for times a caller did not give."""
+    return datetime.now(UTC)
+
+
+def to_text(dt: datetime | None) -> str | None:
+    """A time as stored: ISO 8601 in UTC (a naive time is taken as UTC)."""
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+
+
+def read_time(text: str | None) -> datetime | None:
+    """A stored time, aware (UTC when stored naive); an unreadable one is None, not a crash."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        log.warning("ignoring an unreadable stored time %r", str(text)[:40])
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def read_required_time(text: str | None) -> datetime:
+    """A stored time that must exist; unreadable or missing reads as `LONG_AGO`."""
+    return read_time(text) or LONG_AGO
+
+
+def trusted(cls: type[M], **values: Any) -> M:
+    """Build a model from values this store itself validated when they were written.
+
+    Like `model_construct` without its per-field default handling (every field is given),
+    which made it the largest single cost of reading a digest.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+# --- digests and papers -------------------------------------------------------------------
+def content_hash(digest: Digest) -> str:
+    """The digest's content without its fetch time: equal hashes make a re-import a no-op."""
+    body = digest.model_dump(mode="json", exclude={"fetched_at"})
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def paper_row(p: Paper) -> dict[str, Any]:
+    """A paper's own columns (its entry's columns are `entry_rows`)."""
+    return {
+        "arxiv_id": p.arxiv_id,
+        "version": p.version,
+        "title": p.title,
+        "authors": json.dumps(p.authors, ensure_ascii=False),
+        "categories": json.dumps(p.categories),
+        "abstract": p.abstract,
+        "abs_url": p.abs_url,
+        "pdf_url": p.pdf_url,
+    }
+
+
+def digest_row(digest: Digest, *, final: bool, content: str) -> dict[str, Any]:
+    """A digest's row; `fetched_at` defaults to now."""
+    return {
+        "source": digest.source,
+        "day": digest.day.isoformat(),
+        "title": digest.title,
+        "fetched_at": to_text(digest.fetched_at or now()),
+        "final": int(final),
+        "content_hash": content,
+    }
+
+
+def entry_rows(digest: Digest) -> list[dict[str, Any]]:
+    """The ranked entries of a digest, rank 1 first."""
+    day = digest.day.isoformat()
+    return [
+        {
+            "source": digest.source,
+            "day": day,
+            "rank": rank,
+            "arxiv_id": p.arxiv_id,
+            "score": p.score,
+            "metrics": json.dumps(p.metrics, sort_keys=True),
+            "tweets": json.dumps([t.model_dump() for t in p.tweets], ensure_ascii=False),
+        }
+        for rank, p in enumerate(digest.papers, start=1)
+    ]
+
+
+def paper_from(
+    row: Row,
+    authors: list[str],
+    categories: list[str],
+    metrics: dict[str, int],
+    tweets: list[dict[str, str]],
+) -> Paper:
+    """A stored paper (joined with one entry's `score`) from its row and its decoded JSON
+    columns; a backend decodes those as fast as it can (SQLite: one array, one decode)."""
+    return trusted(
+        Paper,
+        arxiv_id=row["arxiv_id"],
+        version=row["version"] or None,
+        title=row["title"],
+        authors=authors,
+        categories=categories,
+        abstract=row["abstract"],
+        abs_url=row["abs_url"],
+        pdf_url=row["pdf_url"],
+        metrics=metrics,
+        score=row["score"] if row["score"] is not None else 0.0,
+        tweets=[trusted(Tweet, **t) for t in tweets],
+    )
+
+
+def digest_from(row: Row, papers: list[Paper], *, prefix: str = "") -> Digest:
+    """A digest from its row (columns named `prefix + name`) and its papers in rank order."""
+    return Digest(
+        day=date.fromisoformat(row[prefix + "day"]),
+        source=row[prefix + "source"],
+        title=row[prefix + "title"],
+        papers=papers,
+        fetched_at=read_time(row[prefix + "fetched_at"]),
+    )
+
+
+def meta_from(row: Row, source: str, day: date) -> DigestMeta:
+    """A digest's bookkeeping from its row plus its entry count `n`."""
+    return DigestMeta(
+        source=source,
+        day=day,
+        fetched_at=read_required_time(row["fetched_at"]),
+        final=bool(row["final"]),
+        paper_count=row["n"],
+    )
+
+
+# --- subscriptions ------------------------------------------------------------------------
+def subscription_row(sub: Subscription) -> dict[str, Any]:
+    """A subscription's columns; `created_at` defaults to now (the stored one is kept)."""
+    return {
+        "channel_id": sub.channel_id,
+        "guild_id": sub.guild_id,
+        "post_time": sub.post_time,
+        "timezone": sub.timezone,
+        "categories": json.dumps(sub.categories),
+        "max_papers": sub.limit,
+        "format": sub.format,
+        "min_score": sub.min_score,
+        "keywords": json.dumps(sub.keywords, ensure_ascii=False),
+        "post_empty": int(sub.post_empty),
+        "source": sub.source,
+        "enabled": int(sub.enabled),
+        "failing_reason": sub.failing_reason,
+        "created_at": to_text(sub.created_at or now()),
+    }
+
+
+def subscription_from(row: Row) -> Subscription:
+    """A stored subscription (validated: it is small, and its rows may be edited by hand)."""
+    return Subscription(
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        post_time=row["post_time"],
+        timezone=row["timezone"],
+        categories=json.loads(row["categories"]),
+        limit=row["max_papers"],
+        format=row["format"],
+        min_score=row["min_score"],
+        keywords=json.loads(row["keywords"]),
+        post_empty=bool(row["post_empty"]),
+        source=row["source"],
+        enabled=bool(row["enabled"]),
+        failing_reason=row["failing_reason"],
+        failing_at=read_time(row["failing_at"]),
+        created_at=read_time(row["created_at"]),
+    )
+
+
+# --- the post ledger ----------------------------------------------------------------------
+def claim_row(record: PostRecord) -> dict[str, Any]:
+    """The columns of a new claim: the record's identity, status and papers; empty progress."""
+    return {
+        "channel_id": record.channel_id,
+        "day": record.day.isoformat(),
+        "guild_id": record.guild_id,
+        "source": record.source,
+        "nonce": record.nonce,
+        "status": record.status,
+        "arxiv_ids": json.dumps(record.arxiv_ids),
+        "error": record.error,
+        "created_at": to_text(record.created_at or now()),
+        "late": int(record.late),
+    }
+
+
+def ids_text(ids: list[int] | None) -> str | None:
+    """Message ids as stored, or None to keep the stored ones."""
+    return json.dumps(ids) if ids is not None else None
+
+
+def post_from(row: Row) -> PostRecord:
+    """A ledger row."""
+    return PostRecord(
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        day=date.fromisoformat(row["day"]),
+        source=row["source"],
+        nonce=row["nonce"],
+        status=row["status"],
+        message_ids=json.loads(row["message_ids"]),
+        thread_id=row["thread_id"],
+        arxiv_ids=json.loads(row["arxiv_ids"]),
+        attempts=row["attempts"],
+        error=row["error"],
+        created_at=read_time(row["created_at"]),
+        posted_at=read_time(row["posted_at"]),
+        late=bool(row["late"]),
+        generation=row["generation"],
+    )
+
+
+# --- source health ------------------------------------------------------------------------
+def health_from(row: Row) -> SourceHealth:
+    """A source's last outcome."""
+    return SourceHealth(
+        source=row["source"],
+        ok=bool(row["ok"]),
+        checked_at=read_required_time(row["checked_at"]),
+        last_ok_at=read_time(row["last_ok_at"]),
+        error=row["error"],
+        consecutive_failures=row["consecutive_failures"],
+    )
+
+
+# --- leases and starts --------------------------------------------------------------------
+def lease_row(lease: Lease) -> dict[str, Any]:
+    """A lease's columns."""
+    return {
+        "name": lease.name,
+        "holder": lease.holder,
+        "acquired_at": to_text(lease.acquired_at),
+        "expires_at": to_text(lease.expires_at),
+    }
+
+
+def lease_from(row: Row) -> Lease:
+    """A stored lease; an unreadable time counts as long expired, so the next acquire
+    overwrites the row."""
+    return Lease(
+        row["name"],
+        row["holder"],
+        read_required_time(row["acquired_at"]),
+        read_required_time(row["expires_at"]),
+    )
+
+
+def start_row(start: Start) -> dict[str, Any]:
+    """A start's columns."""
+    return {"at": to_text(start.at), "waited_seconds": start.waited.total_seconds()}
+
+
+def start_from(row: Row) -> Start | None:
+    """A remembered start, or None when its time is unreadable (left out, not a crash)."""
+    at = read_time(row["at"])
+    if at is None:
+        return None
+    return Start(at, timedelta(seconds=row["waited_seconds"] or 0))

@@ -1,0 +1,167 @@
+"""SQLite's post ledger (`bot.store.ledger.PostLedger`): the rules there, made atomic here.
+
+Every write is one `BEGIN IMMEDIATE` transaction, so two stores on one file (two processes)
+take turns: a claim's insert and its "did I insert it" are one statement (`ON CONFLICT DO
+NOTHING` and its row count), and the status rules are part of each UPDATE's WHERE clause, so
+no other writer can slip between reading a row's status and changing it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from bot.models import PostRecord
+from bot.store import rows
+from bot.store.ledger import OPEN, REOPENABLE, check_status
+from bot.store.sqlite.connection import SqliteBase
+from bot.store.values import Claim
+
+log = logging.getLogger(__name__)
+
+
+def _sql_list(statuses: tuple[str, ...]) -> str:
+    return ", ".join(f"'{s}'" for s in statuses)
+
+
+_CLAIM = (
+    "INSERT INTO posts (channel_id, day, guild_id, source, nonce, status, message_ids,"
+    " thread_id, arxiv_ids, attempts, error, created_at, late) VALUES (:channel_id, :day,"
+    " :guild_id, :source, :nonce, :status, '[]', NULL, :arxiv_ids, 0, :error, :created_at,"
+    " :late) ON CONFLICT (channel_id, day) DO NOTHING"
+)
+# `bot.store.ledger.may_finish`, in SQL: an open row takes any status, a closed one only its own.
+_FINISH = (
+    "UPDATE posts SET status = :status, attempts = attempts + :attempt, error = :error,"
+    " message_ids = coalesce(:message_ids, message_ids),"
+    " thread_id = coalesce(:thread_id, thread_id),"
+    " posted_at = coalesce(:posted_at, posted_at), late = coalesce(:late, late)"
+    " WHERE channel_id = :channel_id AND day = :day"
+    f" AND (status IN ({_sql_list(OPEN)}) OR status = :status)"
+)
+# `bot.store.ledger.may_reopen`, in SQL.
+_REOPEN = (
+    "UPDATE posts SET status = 'pending', message_ids = '[]', thread_id = NULL,"
+    " error = NULL, posted_at = NULL, generation = :generation, late = :late,"
+    " created_at = :created_at WHERE channel_id = :channel_id AND day = :day"
+    f" AND status IN ({_sql_list(REOPENABLE)})"
+)
+
+
+class SqlitePostLedger(SqliteBase):
+    """The post ledger on SQLite."""
+
+    async def claim_post(self, record: PostRecord) -> Claim:
+        """Insert a claim for (channel, day), or find the existing one (see `PostLedger`).
+
+        The claim is durable before anything is sent, so a crash after sending is detectable
+        on restart (a pending claim) and never looks like "not posted yet".
+        """
+        check_status(record.status)
+        async with self._write() as db:
+            cur = await db.execute(_CLAIM, rows.claim_row(record))
+            won = cur.rowcount == 1
+        stored = await self.get_post(record.channel_id, record.day)
+        assert stored is not None
+        return Claim(stored, won)
+
+    async def finish_post(
+        self,
+        channel_id: int,
+        day: date,
+        *,
+        status: str,
+        message_ids: list[int] | None = None,
+        thread_id: int | None = None,
+        error: str | None = None,
+        posted_at: datetime | None = None,
+        late: bool | None = None,
+    ) -> bool:
+        """Record progress or an outcome; an outcome (not pending) counts as an attempt."""
+        check_status(status)
+        posted = rows.to_text(posted_at or rows.now()) if status in ("sent", "empty") else None
+        async with self._write() as db:
+            cur = await db.execute(
+                _FINISH,
+                {
+                    "status": status,
+                    "attempt": int(status != "pending"),
+                    "error": error,
+                    "message_ids": rows.ids_text(message_ids),
+                    "thread_id": thread_id,
+                    "posted_at": posted,
+                    "late": None if late is None else int(late),
+                    "channel_id": channel_id,
+                    "day": day.isoformat(),
+                },
+            )
+            done = cur.rowcount > 0
+        if not done:
+            log.warning(
+                "not recording %s for channel %s day %s: no such post, or it has an outcome",
+                status,
+                channel_id,
+                day,
+            )
+        return done
+
+    async def reopen_post(
+        self, channel_id: int, day: date, *, generation: int, late: bool, created_at: datetime
+    ) -> bool:
+        """Reset a post row to an empty pending attempt of `generation` (see `PostLedger`)."""
+        async with self._write() as db:
+            cur = await db.execute(
+                _REOPEN,
+                {
+                    "generation": generation,
+                    "late": int(late),
+                    "created_at": rows.to_text(created_at),
+                    "channel_id": channel_id,
+                    "day": day.isoformat(),
+                },
+            )
+            done = cur.rowcount > 0
+        if not done:
+            log.warning(
+                "not reopening channel %s day %s: no such post, or it was delivered",
+                channel_id,
+                day,
+            )
+        return done
+
+    async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
+        """The ledger entry of (channel, day), or None."""
+        row = await self._one(
+            "SELECT * FROM posts WHERE channel_id = ? AND day = ?", (channel_id, day.isoformat())
+        )
+        return rows.post_from(row) if row else None
+
+    async def list_posts(
+        self,
+        *,
+        channel_id: int | None = None,
+        guild_id: int | None = None,
+        since: date | None = None,
+        arxiv_id: str | None = None,
+    ) -> list[PostRecord]:
+        """Ledger entries matching every given filter, newest day first."""
+        where: list[str] = []
+        params: list[Any] = []
+        if channel_id is not None:
+            where.append("channel_id = ?")
+            params.append(channel_id)
+        if guild_id is not None:
+            where.append("guild_id = ?")
+            params.append(guild_id)
+        if since is not None:
+            where.append("day >= ?")
+            params.append(since.isoformat())
+        if arxiv_id is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(posts.arxiv_ids) WHERE value = ?)")
+            params.append(arxiv_id)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        found = await self._all(
+            f"SELECT * FROM posts{clause} ORDER BY day DESC, channel_id", params
+        )
+        return [rows.post_from(r) for r in found]

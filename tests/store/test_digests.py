@@ -1,0 +1,186 @@
+"""Contract: digests and papers (`bot.store.digests.DigestStore`), for every backend."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from bot.models import Digest, Paper
+from bot.sources.hotpapers_md import load_path
+from bot.store.base import Store
+from tests.store.backends import Backend, digest
+
+SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "data" / "hot-papers-2021-03-12.md"
+T1 = datetime(2021, 3, 12, 10, 0, tzinfo=UTC)
+T2 = datetime(2021, 3, 12, 11, 0, tzinfo=UTC)
+
+
+async def test_a_digest_reads_back_as_saved_and_a_second_save_is_a_no_op(store: Store) -> None:
+    sample = load_path(SAMPLE)
+    assert await store.save_digest(sample) is True
+    before = await store.counts()
+    assert await store.save_digest(sample) is False
+    assert await store.save_digest(load_path(SAMPLE)) is False  # a re-import of the file
+    assert await store.counts() == before
+    assert before["digests"] == 1 and before["digest_entries"] == len(sample.papers) == 16
+    got = await store.get_digest(sample.source, sample.day)
+    assert got == sample
+    assert got is not None and any(p.tweets for p in got.papers)  # snippets kept
+
+
+async def test_only_the_bookkeeping_of_an_equal_digest_moves(store: Store) -> None:
+    d = digest("2021-03-12", ["2103.00001", "2103.00002"]).model_copy(update={"fetched_at": T1})
+    assert await store.save_digest(d, final=False) is True
+    meta = await store.digest_meta("test", d.day)
+    assert meta is not None and (meta.fetched_at, meta.final, meta.paper_count) == (T1, False, 2)
+    assert await store.save_digest(d, final=False) is False
+    refetched = d.model_copy(update={"fetched_at": T2})
+    assert await store.save_digest(refetched, final=False) is True  # the refresh clock restarts
+    meta = await store.digest_meta("test", d.day)
+    assert meta is not None and (meta.fetched_at, meta.final) == (T2, False)
+    assert await store.save_digest(refetched, final=True) is True  # the day became final
+    assert await store.save_digest(refetched, final=False) is False  # and never goes back
+    meta = await store.digest_meta("test", d.day)
+    assert meta is not None and meta.final
+    assert (await store.counts())["digest_entries"] == 2
+
+
+async def test_a_changed_digest_replaces_entries_and_keeps_known_metadata(store: Store) -> None:
+    day = date(2021, 1, 1)
+    full = Paper(arxiv_id="2101.00001v2", title="T", abstract="An abstract.", score=5)
+    await store.save_digest(Digest(day=day, source="a", papers=[full]))
+    blank = Paper(arxiv_id="2101.00001v1", title="T", abstract="", score=7)
+    other = Paper(arxiv_id="2101.00002", title="U", score=9)
+    assert await store.save_digest(Digest(day=day, source="a", papers=[other, blank])) is True
+    got = await store.get_digest("a", day)
+    assert got is not None
+    assert [(p.arxiv_id, p.score) for p in got.papers] == [("2101.00002", 9), ("2101.00001", 7)]
+    assert got.papers[1].abstract == "An abstract."  # never replaced by an empty one
+    assert got.papers[1].version == 2  # the highest version wins
+    assert (await store.counts())["digest_entries"] == 2
+    assert (await store.counts())["papers"] == 2
+
+
+async def test_a_paper_shared_by_two_digests_is_stored_once(store: Store) -> None:
+    await store.save_digest(digest("2021-03-01", ["2103.00001", "2103.00002"], source="a"))
+    await store.save_digest(digest("2021-03-01", ["2103.00002"], source="b"))
+    counts = await store.counts()
+    assert (counts["papers"], counts["digests"], counts["digest_entries"]) == (2, 2, 3)
+
+
+async def test_missing_digests_and_papers_are_none(store: Store) -> None:
+    assert await store.get_digest("test", date(2021, 1, 1)) is None
+    assert await store.digest_meta("test", date(2021, 1, 1)) is None
+    assert await store.latest_day() is None
+    assert await store.get_paper("2101.00001") is None
+    assert await store.digests_between(None, date(2021, 1, 1), date(2021, 12, 31)) == []
+    assert await store.window_entries("test", date(2021, 1, 1), date(2021, 1, 2)) == ({}, [])
+    assert await store.entry_papers("test", []) == []
+
+
+async def test_latest_day_of_one_source_or_of_any(store: Store) -> None:
+    await store.save_digest(digest("2021-03-05", ["2103.00005"], source="a"))
+    await store.save_digest(digest("2021-03-09", ["2103.00009"], source="b"))
+    await store.save_digest(digest("2021-03-01", ["2103.00001"], source="a"))
+    assert await store.latest_day() == date(2021, 3, 9)
+    assert await store.latest_day("a") == date(2021, 3, 5)
+    assert await store.latest_day("c") is None
+
+
+async def test_digests_between_is_inclusive_newest_first_then_by_source(store: Store) -> None:
+    for d in range(1, 10):
+        await store.save_digest(digest(f"2021-03-{d:02d}", [f"2103.{d:05d}"], source="b"))
+    await store.save_digest(digest("2021-03-04", ["2103.00004", "2103.00099"], source="a"))
+    await store.save_digest(Digest(day=date(2021, 3, 5), source="a", title="Nothing today"))
+    got = await store.digests_between(None, date(2021, 3, 3), date(2021, 3, 5))
+    assert [(g.day.day, g.source, len(g.papers)) for g in got] == [
+        (5, "a", 0),  # a digest without entries is listed, with no papers
+        (5, "b", 1),
+        (4, "a", 2),
+        (4, "b", 1),
+        (3, "b", 1),
+    ]
+    assert [p.arxiv_id for p in got[2].papers] == ["2103.00004", "2103.00099"]  # rank order
+    only_b = await store.digests_between("b", date(2021, 3, 3), date(2021, 3, 5))
+    assert [g.day.day for g in only_b] == [5, 4, 3]
+    assert only_b[0] == await store.get_digest("b", date(2021, 3, 5))
+
+
+async def test_window_entries_are_the_ranked_entries_without_paper_text(store: Store) -> None:
+    sample = load_path(SAMPLE)
+    await store.save_digest(sample)
+    await store.save_digest(
+        digest("2021-03-11", ["2103.00001", "2103.00002"], source=sample.source)
+    )
+    titles, entries = await store.window_entries(sample.source, date(2021, 3, 11), sample.day)
+    assert titles == {sample.day: sample.title, date(2021, 3, 11): "Hot Papers 2021-03-11"}
+    assert [(e.day, e.rank) for e in entries] == [
+        *((sample.day, n) for n in range(1, 17)),
+        (date(2021, 3, 11), 1),
+        (date(2021, 3, 11), 2),
+    ]
+    first = entries[0]
+    paper = sample.papers[0]
+    assert (first.arxiv_id, first.score, first.metrics, first.categories) == (
+        paper.arxiv_id,
+        paper.score,
+        paper.metrics,
+        paper.categories,
+    )
+    _, bare = await store.window_entries(sample.source, sample.day, sample.day, categories=False)
+    assert [e.categories for e in bare] == [[]] * 16
+    assert [e.arxiv_id for e in bare] == [p.arxiv_id for p in sample.papers]
+
+
+async def test_entry_papers_follow_the_given_order_without_snippets(store: Store) -> None:
+    sample = load_path(SAMPLE)
+    await store.save_digest(sample)
+    _, entries = await store.window_entries(sample.source, sample.day, sample.day)
+    chosen = [entries[3], entries[0], entries[7]]
+    light = await store.entry_papers(sample.source, chosen)
+    expected = [sample.papers[i].model_copy(update={"tweets": []}) for i in (3, 0, 7)]
+    assert light == expected
+    gone = chosen[0]._replace(day=date(2020, 1, 1))  # an entry no longer stored
+    assert await store.entry_papers(sample.source, [gone, chosen[1]]) == [expected[1]]
+    assert await store.entry_papers("elsewhere", chosen) == []
+
+
+async def test_get_paper_has_its_most_recent_entrys_figures(store: Store) -> None:
+    await store.save_digest(digest("2021-03-01", ["2103.00007", "2103.00001"]))
+    await store.save_digest(digest("2021-03-02", ["2103.00001"]))
+    paper = await store.get_paper("2103.00001")
+    assert (
+        paper is not None
+        and paper.score == 10
+        and paper.metrics == {"retweets": 10, "favorites": 0}
+    )
+    assert paper.tweets and paper.tweets[0].text == "on 2103.00001"
+    assert paper.authors == ["Ada Lovelace", "Émile Borel"]
+    assert paper.abs_url == "https://arxiv.org/abs/2103.00001"
+
+
+async def test_two_stores_writing_at_once_lose_nothing(backend: Backend) -> None:
+    a, b = await backend.open(), await backend.open()
+    days = range(1, 21)
+    await asyncio.gather(
+        *(a.save_digest(digest(f"2021-02-{d:02d}", [f"2102.{d:05d}"], "a")) for d in days),
+        *(
+            b.save_digest(digest(f"2021-02-{d:02d}", [f"2102.{d:05d}", "2102.99999"], "b"))
+            for d in days
+        ),
+    )
+    counts = await b.counts()
+    assert (counts["digests"], counts["papers"], counts["digest_entries"]) == (40, 21, 60)
+
+
+async def test_an_unreadable_fetch_time_reads_as_long_ago(backend: Backend) -> None:
+    store = await backend.open()
+    await store.save_digest(
+        digest("2021-03-01", ["2103.00001"]).model_copy(update={"fetched_at": T1})
+    )
+    backend.update("digests", {"fetched_at": "yesterday-ish"})
+    meta = await store.digest_meta("test", date(2021, 3, 1))
+    assert meta is not None and meta.fetched_at == datetime(1970, 1, 1, tzinfo=UTC)
+    got = await store.get_digest("test", date(2021, 3, 1))
+    assert got is not None and got.fetched_at is None and len(got.papers) == 1
