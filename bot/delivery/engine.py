@@ -152,7 +152,7 @@ class Publisher:
                 existing.arxiv_ids,
             )
         if existing is None:
-            record = await self.ledger.claim_post(
+            claim = await self.ledger.claim_post(
                 PostRecord(
                     guild_id=sub.guild_id,
                     channel_id=channel,
@@ -164,7 +164,8 @@ class Publisher:
                     late=late,
                 )
             )
-            resuming = record.status != "pending" or bool(record.message_ids)
+            # a lost claim is a post someone else began: look before sending anything
+            record, resuming = claim.record, not claim.won
         elif existing.status == "missed":
             record = await self._reopen(channel, day, generation=existing.generation, late=True)
             resuming = False
@@ -173,7 +174,7 @@ class Publisher:
             resuming = True
             if late and not existing.late:
                 await self.ledger.finish_post(channel, day, status=existing.status, late=True)
-                record = existing.model_copy(update={"late": True})
+                record = await self._stored(channel, day)
             log.info("resuming the post of %s to channel %s (%s)", day, channel, record.status)
         plan = self._plan(sub, view, digest)
         try:
@@ -197,8 +198,12 @@ class Publisher:
         await self.ledger.reopen_post(
             channel, day, generation=generation, late=late, created_at=self.clock()
         )
+        return await self._stored(channel, day)
+
+    async def _stored(self, channel: int, day: date) -> PostRecord:
+        """The row of a post this engine holds (claimed, under the channel's lock)."""
         record = await self.store.get_post(channel, day)
-        assert record is not None, "a reopened post has its row"
+        assert record is not None, "a claimed post has its row"
         return record
 
     async def reconcile(self, sub: Subscription, digest: Digest) -> PostRecord | None:
@@ -242,8 +247,7 @@ class Publisher:
                 continue
             nonce = nonce_for(rec.channel_id, rec.day, k, rec.generation)
             try:
-                if not await progress.place(k, step, nonce, send=send):
-                    return
+                await progress.place(k, step, nonce, send=send)
             except ChannelGone as exc:
                 if step.into == "channel":
                     raise

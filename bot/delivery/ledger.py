@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.models import PostRecord
 from bot.store.base import Store
+from bot.store.values import Claim
 
 
 class Ledger:
@@ -21,10 +22,11 @@ class Ledger:
         self.store = store
         self.lock = asyncio.Lock()
 
-    async def claim_post(self, record: PostRecord) -> PostRecord:
-        """Claim (channel, day) before anything is sent; the stored row is returned."""
+    async def claim_post(self, record: PostRecord) -> Claim:
+        """Claim (channel, day) before anything is sent: the stored row, and whether this
+        call made it (`won`)."""
         async with self.lock:
-            return (await self.store.claim_post(record)).record
+            return await self.store.claim_post(record)
 
     async def finish_post(self, channel_id: int, day: date, **fields: Any) -> None:
         """Record progress (`pending`) or an outcome."""

@@ -89,13 +89,15 @@ class Progress:
         rec = self.record
         return Outcome(status, rec.channel_id, rec.day, self.ids, self.thread_id, error=reason)
 
-    async def place(self, k: int, step: Message, nonce: str, *, send: bool) -> bool:
+    async def place(self, k: int, step: Message, nonce: str, *, send: bool) -> None:
         """Give message step `k` its id: recorded, adopted, or (if `send`) sent.
 
-        False: it is not there and `send` is off (reconciling).
+        Once the scan of a place finds a step missing, nothing later in that place is adopted
+        (a later message cannot stand in for an earlier one), so with `send` off
+        (reconciling) the steps after a gap stay unrecorded.
         """
         if k < len(self.ids):
-            return True
+            return
         target = self.place_of(step.into)
         assert target is not None, "a plan opens its thread before it posts into it"
         if self.resuming and step.into not in self._settled:
@@ -112,10 +114,10 @@ class Progress:
                 log.info("message %d of %s already posted to %s", k, self.record.day, target)
                 self.recovered += 1
                 await self._record(step, found)
-                return True
+                return
             self._settled.add(step.into)
         if not send:
-            return False
+            return
 
         async def look_first() -> int | None:
             seen = await self._look(target)
@@ -134,7 +136,6 @@ class Progress:
             lambda: self.sender.send(target, step.payload, nonce=nonce), look_first
         )
         await self._record(step, mid)
-        return True
 
     async def _record(self, step: Message, mid: int) -> None:
         self.ids.append(mid)

@@ -359,3 +359,41 @@ async def test_the_scan_looks_only_since_the_claim(store: Store) -> None:
     fake.channels[CH] = [{"id": 1, "nonce": None, "old": True, **payload}]
     out = await publisher(store, fake).publish(sub, digest)
     assert out.status == "sent" and out.recovered == 0 and out.message_ids != [1]
+
+
+async def test_a_resume_that_is_not_late_stays_on_time(store: Store) -> None:
+    sub = await subscribe(store)
+    fake = FakeDiscord(faults=[TransientPostError("503")])
+    await publisher(store, fake, attempts=1).publish(sub, sample_digest())
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    rec = await store.get_post(CH, DAY)
+    assert out.status == "sent" and rec is not None and not rec.late
+
+
+class RacingStore:
+    """A store whose first `get_post` misses a row another process had just claimed."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.raced = store, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def get_post(self, channel_id: int, day: Any) -> PostRecord | None:
+        if not self.raced:
+            self.raced = True
+            return None
+        return await self.store.get_post(channel_id, day)
+
+
+async def test_a_lost_claim_looks_before_it_sends(store: Store) -> None:
+    """The claim was another process's (it sent the message, then died): this call's claim
+    loses, so it reads the channel back first and adopts the message instead of resending."""
+    sub = await subscribe(store)
+    fake = FakeDiscord(crash_after=1, dedup_nonces=False, echo_nonce=False)
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, sample_digest())
+    racing = RacingStore(store)
+    out = await publisher(racing, fake).publish(sub, sample_digest())  # type: ignore[arg-type]
+    assert out.status == "sent" and out.recovered == 1 and racing.raced
+    assert len(fake.channels[CH]) == 1
