@@ -6,10 +6,10 @@ first looks whether the failed try went through, `before_retry`).
 
 from __future__ import annotations
 
-import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.delivery.errors import RateLimitedPost, TransientPostError
@@ -22,13 +22,13 @@ T = TypeVar("T")
 class RetryPolicy:
     """`attempts` tries, waiting `backoff_seconds`, doubling up to `max_backoff_seconds`.
 
-    `sleep` is injectable so tests run the backoff instantly.
+    `sleep` is injected (the engine's) so tests run the backoff instantly.
     """
 
-    attempts: int = 4
-    backoff_seconds: float = 1.0
-    max_backoff_seconds: float = 30.0
-    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep)
+    attempts: int
+    backoff_seconds: float
+    max_backoff_seconds: float
+    sleep: Callable[[float], Awaitable[None]]
 
     async def run(
         self,
@@ -42,7 +42,7 @@ class RetryPolicy:
         """
         attempts = max(1, self.attempts)
         delay = self.backoff_seconds
-        for attempt in range(1, attempts + 1):
+        for attempt in itertools.count(1):
             if attempt > 1 and before_retry is not None:
                 found = await before_retry()
                 if found is not None:
@@ -57,4 +57,4 @@ class RetryPolicy:
                 log.info("transient error (attempt %d/%d): %s", attempt, attempts, exc)
                 await self.sleep(delay)
                 delay = min(delay * 2, self.max_backoff_seconds)
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise AssertionError("unreachable")  # pragma: no cover - count() never ends
