@@ -397,3 +397,14 @@ async def test_a_lost_claim_looks_before_it_sends(store: Store) -> None:
     out = await publisher(racing, fake).publish(sub, sample_digest())  # type: ignore[arg-type]
     assert out.status == "sent" and out.recovered == 1 and racing.raced
     assert len(fake.channels[CH]) == 1
+
+
+async def test_a_failing_channel_that_posts_again_is_no_longer_failing(store: Store) -> None:
+    sub = await subscribe(store)
+    await store.mark_failing(CH, "403 Forbidden: Missing Access")
+    failing = await store.get_subscription(CH)
+    assert failing is not None and failing.failing_reason
+    out = await publisher(store, FakeDiscord()).publish(failing, sample_digest())
+    fresh = await store.get_subscription(CH)
+    assert out.status == "sent" and fresh is not None and fresh.failing_reason is None
+    del sub
