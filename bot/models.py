@@ -137,9 +137,6 @@ class Paper(BaseModel):
         return self.categories[0] if self.categories else None
 
 
-SourceName = Literal["hotpapers-md", "hf", "arxiv", "hf+arxiv"]
-
-
 class Digest(BaseModel):
     """A day's ranked papers from one source; `papers` is in rank order (rank = index + 1)."""
 

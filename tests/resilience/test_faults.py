@@ -22,7 +22,6 @@ import httpx
 import pytest
 
 from bot.app.bot import HotPapersBot
-from bot.config import SourcesConfig
 from bot.models import Subscription
 from bot.publish import nonce_for
 from bot.sources.base import SourceFactory
@@ -251,14 +250,16 @@ async def test_an_upstream_outage_is_shown_and_the_day_is_posted_once_it_recover
     clock = FakeClock(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
     upstreams = Upstreams(hf_pages={day.isoformat(): hf_day(15)})
     upstreams.hf_override = lambda request: httpx.Response(503, text="upstream down")
-    urls = {"hf_base_url": "http://hf.test", "arxiv_base_url": "http://arxiv.test/"}
-    tuning = {"max_retries": 0, "arxiv_min_interval_seconds": 0.0}
-    config = make_config(sources={"default": "hf+arxiv", **urls, **tuning})
+    sections: dict[str, Any] = {
+        "hf": {"base_url": "http://hf.test"},
+        "arxiv": {"base_url": "http://arxiv.test/", "min_interval_seconds": 0.0},
+    }
+    config = make_config(sources={"default": "hf+arxiv", "max_retries": 0, **sections})
     async with (
         open_store(tmp_path / "outage.sqlite3") as store,
         httpx.AsyncClient(transport=httpx.MockTransport(upstreams.handler)) as client,
     ):
-        factory = SourceFactory(SourcesConfig(**urls, **tuning), client)
+        factory = SourceFactory(config.sources, client)
         channels = await subscribed_guild(sandbox, store, clock)
         bot: HotPapersBot
         async with running_app(sandbox, store, clock, config=config, factory=factory) as bot:
