@@ -50,3 +50,14 @@ async def test_a_corrupt_row_asked_for_by_key_is_a_clear_store_error(backend: Ba
         await store.get_subscription(11)
     with pytest.raises(StoreError, match="post of channel 11 on 2021-03-12 is unreadable"):
         await store.get_post(11, DAY)
+
+
+async def test_a_corrupt_post_does_not_break_the_search_by_paper(backend: Backend) -> None:
+    # `list_posts(arxiv_id=...)` searches inside the stored JSON; a malformed list in one row
+    # made the whole query fail (SQLite: "malformed JSON"), hiding every other post.
+    store = await backend.open()
+    for ch in (10, 11, 12):
+        await store.claim_post(post(ch, DAY, arxiv_ids=["2103.00001"], created_at=T0))
+    backend.update("posts", {"arxiv_ids": "[oops"}, where={"channel_id": 11})
+    got = [p.channel_id for p in await store.list_posts(arxiv_id="2103.00001")]
+    assert got == [10, 12]

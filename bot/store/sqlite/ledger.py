@@ -158,7 +158,12 @@ class SqlitePostLedger(SqliteBase):
             where.append("day >= ?")
             params.append(since.isoformat())
         if arxiv_id is not None:
-            where.append("EXISTS (SELECT 1 FROM json_each(posts.arxiv_ids) WHERE value = ?)")
+            # A malformed list (a hand edit) must not fail the whole query: it searches as
+            # empty, and `all_readable` leaves that row out anyway.
+            where.append(
+                "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(posts.arxiv_ids)"
+                " THEN posts.arxiv_ids ELSE '[]' END) WHERE value = ?)"
+            )
             params.append(arxiv_id)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         found = await self._all(
