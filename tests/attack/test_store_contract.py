@@ -12,7 +12,7 @@ import pytest
 
 from bot.errors import StoreError
 from tests.store import conftest as contract
-from tests.store.backends import Backend, post
+from tests.store.backends import Backend, digest, post
 from tests.store.test_subscriptions import sub
 
 # The contract suite's fixture: every test here runs once per backend.
@@ -61,3 +61,23 @@ async def test_a_corrupt_post_does_not_break_the_search_by_paper(backend: Backen
     backend.update("posts", {"arxiv_ids": "[oops"}, where={"channel_id": 11})
     got = [p.channel_id for p in await store.list_posts(arxiv_id="2103.00001")]
     assert got == [10, 12]
+
+
+async def test_one_corrupt_entry_does_not_hide_a_window_of_digests(backend: Backend) -> None:
+    # A bad metrics object on one entry made `digests_between` (every /hot window holding that
+    # day) and `get_digest` of its day raise; now that entry alone is left out.
+    store = await backend.open()
+    await store.save_digest(digest("2021-03-11", ["2103.00001"]))
+    await store.save_digest(digest("2021-03-12", ["2103.00002", "2103.00003"]))
+    backend.update("digest_entries", {"metrics": "{bad"}, where={"arxiv_id": "2103.00002"})
+    window = await store.digests_between(None, date(2021, 3, 1), date(2021, 3, 31))
+    assert [(d.day.day, [p.arxiv_id for p in d.papers]) for d in window] == [
+        (12, ["2103.00003"]),
+        (11, ["2103.00001"]),
+    ]
+    day = await store.get_digest("test", date(2021, 3, 12))
+    assert day is not None and [p.arxiv_id for p in day.papers] == ["2103.00003"]
+    _, entries = await store.window_entries("test", date(2021, 3, 1), date(2021, 3, 31))
+    assert [e.arxiv_id for e in entries] == ["2103.00003", "2103.00001"]
+    with pytest.raises(StoreError, match=r"paper 2103\.00002 is unreadable"):
+        await store.get_paper("2103.00002")

@@ -3,6 +3,8 @@
 Reading is the hot path of `/hot` and `/paper` (a month is ~600 papers; bench/commands.py):
 a paper row carries its four JSON columns joined into one JSON array in SQL, so a row costs
 one `orjson.loads`, and papers are built without validating them again (`rows.trusted`).
+An entry whose JSON cannot be read (a hand edit) is left out with a warning, so one bad row
+does not take a whole day, or a whole `/hot` window, with it (`rows.all_readable`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,15 @@ def _paper(row: aiosqlite.Row) -> Paper:
     return rows.paper_from(row, authors, categories, metrics, tweets)
 
 
+def _paper_key(row: aiosqlite.Row) -> str:
+    return f"paper {row['arxiv_id']}"
+
+
+def _papers(found: Sequence[aiosqlite.Row]) -> list[Paper]:
+    """The papers of rows of `_PAPER_COLUMNS` that can be read, in order."""
+    return rows.all_readable(_paper, found, _paper_key)
+
+
 class SqliteDigests(SqliteBase):
     """Digests and papers on SQLite."""
 
@@ -111,7 +122,7 @@ class SqliteDigests(SqliteBase):
             " WHERE e.source = ? AND e.day = ? ORDER BY e.rank",
             (source, day),
         )
-        return [_paper(r) for r in found]
+        return _papers(found)
 
     async def get_digest(self, source: str, day: date) -> Digest | None:
         """The stored digest of `source` for `day`, papers in rank order, or None."""
@@ -161,7 +172,7 @@ class SqliteDigests(SqliteBase):
         for r in found:
             _, papers = groups.setdefault((r["d_source"], r["d_day"]), (r, []))
             if r["arxiv_id"] is not None:
-                papers.append(_paper(r))
+                papers.extend(_papers([r]))
         return [rows.digest_from(first, papers, prefix="d_") for first, papers in groups.values()]
 
     async def window_entries(
@@ -195,7 +206,11 @@ class SqliteDigests(SqliteBase):
                 day = days[text_day] = date.fromisoformat(text_day)
                 titles[day] = title
             if arxiv_id is not None:
-                metrics, cats_ = orjson.loads(blob)
+                try:
+                    metrics, cats_ = orjson.loads(blob)
+                except (ValueError, TypeError):
+                    rows.log.warning("leaving out an unreadable entry of %s on %s", arxiv_id, day)
+                    continue
                 entries.append(Entry(arxiv_id, day, rank, score, metrics, cats_))
         return titles, entries
 
@@ -214,7 +229,7 @@ class SqliteDigests(SqliteBase):
             " JOIN papers p ON p.arxiv_id = e.arxiv_id",
             [*(x for e in entries for x in (e.day.isoformat(), e.arxiv_id)), source],
         )
-        return [_paper(r) for r in found]
+        return _papers(found)
 
     async def get_paper(self, arxiv_id: str) -> Paper | None:
         """A paper's metadata with its most recent entry's score, metrics and tweets."""
@@ -224,4 +239,4 @@ class SqliteDigests(SqliteBase):
             " WHERE p.arxiv_id = ? ORDER BY e.day DESC LIMIT 1",
             (arxiv_id,),
         )
-        return _paper(row) if row is not None else None
+        return rows.readable(_paper, row, _paper_key(row)) if row is not None else None
