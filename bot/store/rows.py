@@ -42,6 +42,7 @@ class Row(Protocol):
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+R = TypeVar("R")  # a backend's row type
 
 # What an unreadable time reads as where a time is required: long ago, so whatever it gates
 # (a refetch, a lease take-over) happens rather than being blocked forever.
@@ -93,7 +94,7 @@ def trusted(cls: type[M], **values: Any) -> M:
 
 
 # --- unreadable rows -----------------------------------------------------------------------
-def readable(decode: Callable[[Row], T], row: Row, what: str) -> T:
+def readable(decode: Callable[[R], T], row: R, what: str) -> T:
     """`decode(row)`, or a `StoreError` naming `what` when the row's values cannot be read."""
     try:
         return decode(row)
@@ -101,9 +102,7 @@ def readable(decode: Callable[[Row], T], row: Row, what: str) -> T:
         raise StoreError(f"the stored {what} is unreadable ({type(exc).__name__})") from None
 
 
-def all_readable(
-    decode: Callable[[Row], T], found: Iterable[Row], what: Callable[[Row], str]
-) -> list[T]:
+def all_readable(decode: Callable[[R], T], found: Iterable[R], what: Callable[[R], str]) -> list[T]:
     """Every row of `found` that decodes; an unreadable one is logged and left out."""
     out: list[T] = []
     for row in found:
