@@ -251,9 +251,24 @@ class DiscordSender:
         return int(data["id"])
 
     async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
-        """Every message since `after`, oldest first, each attributed (`attribute`)."""
+        """Every message since `after`, oldest first, each attributed (`attribute`).
+
+        With `after`, Discord answers the oldest `RECENT_LIMIT` messages after it, so a page
+        that is full is followed by the next one: in a busy channel the bot's own message can
+        come after a hundred members' (one page only would hide it, and the step would be sent
+        again). Without `after`, the newest page.
+        """
         since = discord.utils.time_snowflake(after) if after else None
-        data = await self._paced(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=since))
+        data: list[Any] = []
+        while True:
+            cursor = since
+            page = await self._paced(
+                lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=cursor)
+            )
+            data.extend(page)
+            if since is None or len(page) < RECENT_LIMIT:
+                break
+            since = max(int(msg["id"]) for msg in page)
         me = self.user_id()
         out = [
             SeenMessage(
