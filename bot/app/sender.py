@@ -261,10 +261,7 @@ class DiscordSender:
         since = discord.utils.time_snowflake(after) if after else None
         data: list[Any] = []
         while True:
-            cursor = since
-            page = await self._paced(
-                lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=cursor)
-            )
+            page = await self._page(channel_id, since)
             data.extend(page)
             if since is None or len(page) < RECENT_LIMIT:
                 break
@@ -282,6 +279,11 @@ class DiscordSender:
         ]
         out.sort(key=lambda m: m.id)
         return out
+
+    async def _page(self, channel_id: int, after: int | None) -> list[Any]:
+        return list(
+            await self._paced(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=after))
+        )
 
     async def exists(self, channel_id: int, message_id: int) -> bool:
         """Whether one message is still there (a deleted message or channel: False)."""

@@ -19,14 +19,14 @@ from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
 from tests.resilience.test_faults import POST, assert_exactly_once, subscribed_guild
 
 
-def chatter(sandbox: Sandbox, channel_id: int, n: int, *, content: str = "chat") -> None:
+def chatter(sb: Sandbox, channel_id: int, n: int, *, content: str = "chat") -> None:
     """`n` messages by a member in a channel (as if typed there)."""
-    guild_id = sandbox.state.channels[channel_id].guild_id
-    user = User(sandbox.state.ids.next(), "chatty")
+    guild_id = sb.state.channels[channel_id].guild_id
+    user = User(sb.state.ids.next(), "chatty")
     for i in range(n):
-        sandbox.state.store_message(
+        sb.state.store_message(
             SandboxMessage(
-                id=sandbox.state.ids.next(),
+                id=sb.state.ids.next(),
                 channel_id=channel_id,
                 guild_id=guild_id,
                 author=user,
@@ -36,7 +36,9 @@ def chatter(sandbox: Sandbox, channel_id: int, n: int, *, content: str = "chat")
 
 
 async def test_a_busy_channel_does_not_hide_the_message_a_500_after_the_effect_created(
-    sandbox: Sandbox, store: Store, clock: FakeClock
+    sandbox: Sandbox,  # noqa: F811
+    store: Store,  # noqa: F811
+    clock: FakeClock,  # noqa: F811
 ) -> None:
     """Expected: a 500 after Discord created the message, outside the nonce window, is
     recovered by the read-back whatever else the channel holds: one digest.
