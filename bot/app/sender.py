@@ -34,6 +34,7 @@ from bot.delivery.errors import (
     MessageGone,
     PayloadRejected,
     RateLimitedPost,
+    ThreadLocked,
     TransientPostError,
     bounded_wait,
 )
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 THREAD_ALREADY_EXISTS = 160004
+THREAD_LOCKED = 160005
 UNKNOWN_MESSAGE = 10008
 THREAD_ARCHIVE_MINUTES = 1440
 RECENT_LIMIT = 100
@@ -57,6 +59,8 @@ async def mapped(call: Callable[[], Awaitable[T]], watch: GlobalLimit | None = N
     try:
         return await call()
     except discord.Forbidden as exc:
+        if exc.code == THREAD_LOCKED:
+            raise ThreadLocked(_describe(exc)) from exc
         raise ChannelForbidden(_describe(exc)) from exc
     except discord.NotFound as exc:
         if exc.code == UNKNOWN_MESSAGE:
