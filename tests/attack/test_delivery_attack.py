@@ -5,7 +5,11 @@ tests did not write, through the sandbox with the real bot, and with a scripted 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import pytest
+
+from bot.store import open_store
 from bot.store.base import Store
 from sandbox.app import Sandbox
 from sandbox.records import Message as SandboxMessage
@@ -108,3 +112,37 @@ async def test_a_thread_locked_mid_post_does_not_mark_the_channel_failing(
         assert row.thread_id is not None and row.thread_id != locked
         in_thread = [int(m["id"]) for m in digests(sandbox, row.thread_id)]
         assert in_thread == row.message_ids[1:] and in_thread
+
+
+@pytest.mark.parametrize("fmt", ["compact", "detailed"])
+async def test_two_bots_on_one_store_post_a_day_once(
+    sandbox: Sandbox,  # noqa: F811
+    store: Store,  # noqa: F811
+    clock: FakeClock,  # noqa: F811
+    tmp_path: Path,
+    fmt: str,
+) -> None:
+    """Held: two processes on one store (lease off) tick the same (channel, day) at once; the
+    loser of the claim reads back before sending, and the nonces dedup what both send."""
+    channels = await subscribed_guild(sandbox, store, clock, n=3)
+    for cid in channels:
+        sub = await store.get_subscription(cid)
+        assert sub is not None
+        await store.upsert_subscription(sub.model_copy(update={"format": fmt}))
+    async with (
+        open_store(tmp_path / "bot.sqlite3") as other,
+        running_app(sandbox, store, clock, post_backoff_seconds=0.01) as a,
+        running_app(sandbox, other, clock, post_backoff_seconds=0.01) as b,
+    ):
+        await asyncio.gather(a.scheduler.tick(), b.scheduler.tick())
+        for cid in channels:
+            row = await store.get_post(cid, DAY)
+            assert row is not None and row.status == "sent"
+            assert [int(m["id"]) for m in digests(sandbox, cid)] == (
+                row.message_ids if fmt == "compact" else row.message_ids[:1]
+            )
+            if fmt == "detailed":
+                assert row.thread_id is not None
+                inside = [int(m["id"]) for m in digests(sandbox, row.thread_id)]
+                assert inside == row.message_ids[1:]
+        assert_exactly_once(sandbox, channels)
