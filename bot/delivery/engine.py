@@ -262,7 +262,7 @@ class Publisher:
                     raise
                 thread = progress.thread_id
                 assert thread is not None, "a thread step posts into the opened thread"
-                await self._discard(thread, progress.recorded("thread"))
+                await self._discard(thread, progress.recorded("thread"), strict=False)
                 await self._discard(progress.channel_id, progress.recorded("channel"))
                 raise Restart(THREAD_LOCKED) from exc
             k += 1
@@ -369,13 +369,28 @@ class Publisher:
                 )
             except PostError as exc:
                 log.info("cannot read back thread %s: %s", thread, exc)
-            await self._discard(thread, sorted(ids))
+            await self._discard(thread, sorted(ids), strict=False)
         raise Restart(HEADER_GONE)
 
-    async def _discard(self, channel: int, message_ids: list[int]) -> None:
-        """Best effort: remove what is left of a broken post before it is made again."""
+    def _deleting(self, channel: int, message_id: int) -> Callable[[], Awaitable[None]]:
+        return lambda: self.sender.delete(channel, message_id)
+
+    async def _discard(self, channel: int, message_ids: list[int], *, strict: bool = True) -> None:
+        """Remove what is left of a broken post before it is made again.
+
+        `strict` (the channel's leftovers): a delete that keeps failing on a transient error
+        stops the restart (`TransientPostError`: the post is `failed`, still the old
+        generation, and tried again later). The new generation's first message has nothing
+        before it to be newer than, so its read-back would adopt the old header (the bot's,
+        same content, no longer recorded once the row is reset) and build the new post on it.
+        Otherwise best effort (a broken thread's messages: nothing is adopted there again).
+        """
         for mid in message_ids:
             try:
-                await self.sender.delete(channel, mid)
+                await self.policy.run(self._deleting(channel, mid))
+            except TransientPostError:
+                if strict:
+                    raise
+                log.info("could not delete message %s in %s", mid, channel)
             except PostError as exc:
                 log.info("could not delete message %s in %s: %s", mid, channel, exc)

@@ -5,10 +5,16 @@ tests did not write, through the sandbox with the real bot, and with a scripted 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.cli.preview import sample_digest
+from bot.delivery import ChannelGone, SeenMessage, TransientPostError
+from bot.models import Subscription
 from bot.store import open_store
 from bot.store.base import Store
 from sandbox.app import Sandbox
@@ -23,6 +29,7 @@ from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
     store,
 )
 from tests.resilience.test_faults import DAY, POST, assert_exactly_once, digests, subscribed_guild
+from tests.test_publish import CH, Crash, FakeDiscord, publisher
 
 
 def chatter(sb: Sandbox, channel_id: int, n: int, *, content: str = "chat") -> None:
@@ -146,3 +153,76 @@ async def test_two_bots_on_one_store_post_a_day_once(
                 inside = [int(m["id"]) for m in digests(sandbox, row.thread_id)]
                 assert inside == row.message_ids[1:]
         assert_exactly_once(sandbox, channels)
+
+
+# --- scripted sender ---------------------------------------------------------------------
+
+
+@dataclass
+class DeletingDiscord(FakeDiscord):
+    """A scripted Discord where a moderator can delete a thread (its id stays taken: Discord
+    gives a message's thread the message's id, so a second thread on it is refused and the
+    sender answers the old id), and where deleting a message can keep failing (5xx)."""
+
+    deleted: set[int] = field(default_factory=set)
+    failing_deletes: int = 0
+
+    def delete_thread(self, thread_id: int) -> None:
+        self.deleted.add(thread_id)
+        self.channels.pop(thread_id, None)
+
+    async def send(self, channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
+        if channel_id in self.deleted:
+            raise ChannelGone("Unknown Channel (status 404, code 10003)")
+        return await super().send(channel_id, payload, nonce=nonce)
+
+    async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
+        if channel_id in self.deleted:
+            raise ChannelGone("Unknown Channel (status 404, code 10003)")
+        return await super().recent(channel_id, after=after)
+
+    async def delete(self, channel_id: int, message_id: int) -> None:
+        if self.failing_deletes:
+            self.failing_deletes -= 1
+            raise TransientPostError("503 Service Unavailable")
+        await super().delete(channel_id, message_id)
+
+
+async def test_a_restart_whose_clean_up_failed_does_not_adopt_the_old_header(
+    tmp_path: Path,
+) -> None:
+    """Expected: a post started afresh (its thread was deleted) never stands on the broken
+    attempt's header: while the old header cannot be deleted the post waits (failed, retried
+    later); once it can, the new generation posts its own header and thread, once.
+
+    Before: the old header's delete failed (a 5xx, swallowed), the fresh attempt's header send
+    hit a 5xx, and the retry's read-back adopted the old header (same content, the bot's, no
+    longer recorded once the row was reset). The new thread was "opened" on it, which Discord
+    answers with the deleted thread (a message's thread has the message's id): the post
+    "broke twice", the day `failed` with an empty ledger row and the old header in the channel.
+    """
+    async with open_store(tmp_path / "db.sqlite3") as db:
+        sub = await db.upsert_subscription(
+            Subscription(guild_id=1, channel_id=CH, format="detailed")
+        )
+        discord = DeletingDiscord(crash_after=3)  # header, thread, first paper; then it dies
+        with pytest.raises(Crash):
+            await publisher(db, discord).publish(sub, sample_digest())
+        rec = await db.get_post(CH, DAY)
+        assert rec is not None and rec.thread_id is not None
+        old_header = rec.message_ids[0]
+        discord.delete_thread(rec.thread_id)  # a moderator deletes the thread
+        discord.failing_deletes = 100  # and Discord cannot delete the old header for a while
+        discord.faults = [TransientPostError("503 Service Unavailable")]  # the next send
+        first = await publisher(db, discord).publish(sub, sample_digest())
+        row = await db.get_post(CH, DAY)
+        assert row is not None
+        assert row.generation == 0 or old_header not in row.message_ids, row  # not stood on
+        assert "broke twice" not in (first.error or ""), first  # one deleted thread, one restart
+        discord.failing_deletes = 0
+        out = await publisher(db, discord).publish(sub, sample_digest())
+        row = await db.get_post(CH, DAY)
+        assert row is not None and out.status in ("sent", "already") and row.status == "sent"
+        assert [m["id"] for m in discord.channels[CH]] == row.message_ids[:1]
+        assert row.message_ids[0] != old_header and row.thread_id not in discord.deleted
+        assert [m["id"] for m in discord.channels[row.thread_id]] == row.message_ids[1:]
