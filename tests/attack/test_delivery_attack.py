@@ -21,6 +21,7 @@ from sandbox.app import Sandbox
 from sandbox.records import Message as SandboxMessage
 from sandbox.world import User
 from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
+    MANAGE_GUILD,
     FakeClock,
     clock,
     make_config,
@@ -226,3 +227,46 @@ async def test_a_restart_whose_clean_up_failed_does_not_adopt_the_old_header(
         assert [m["id"] for m in discord.channels[CH]] == row.message_ids[:1]
         assert row.message_ids[0] != old_header and row.thread_id not in discord.deleted
         assert [m["id"] for m in discord.channels[row.thread_id]] == row.message_ids[1:]
+
+
+async def test_a_header_deleted_before_its_thread_opened_gives_one_complete_post(
+    sandbox: Sandbox,  # noqa: F811
+    store: Store,  # noqa: F811
+    clock: FakeClock,  # noqa: F811
+) -> None:
+    """Held: a moderator deletes the header between the header and its thread (the thread
+    request is slowed, the header deleted meanwhile): 404 Unknown Message, the post is made
+    again once; one header, one thread with every part, ledger = channel."""
+    cid = await detailed_guild(sandbox, store, clock)
+    async with running_app(sandbox, store, clock, post_backoff_seconds=0.01) as bot:
+        sandbox.control.inject_fault(THREADS, latency_ms=300, times=1)
+        tick = asyncio.create_task(bot.scheduler.tick())
+        await sandbox.state.wait_for(lambda: digests(sandbox, cid), timeout=10)
+        (header,) = digests(sandbox, cid)
+        sandbox.state.delete_message(int(header["id"]))
+        await tick
+        row = await store.get_post(cid, DAY)
+        assert row is not None and row.status == "sent" and row.generation == 1, row
+        assert [int(m["id"]) for m in digests(sandbox, cid)] == row.message_ids[:1]
+        assert row.thread_id is not None and threads_of(sandbox, cid) == [row.thread_id]
+        inside = [int(m["id"]) for m in digests(sandbox, row.thread_id)]
+        assert inside == row.message_ids[1:] and inside
+
+
+async def test_post_now_racing_the_scheduler_posts_the_day_once(
+    sandbox: Sandbox,  # noqa: F811
+    store: Store,  # noqa: F811
+    clock: FakeClock,  # noqa: F811
+) -> None:
+    """Held: a moderator's post-now for the day the scheduler's tick is posting, at once."""
+    channels = await subscribed_guild(sandbox, store, clock, n=1)
+    async with running_app(sandbox, store, clock, post_backoff_seconds=0.01) as bot:
+        tick = asyncio.create_task(bot.scheduler.tick())
+        now = asyncio.create_task(
+            sandbox.control.invoke(
+                "digest post-now", {"channel": channels[0]}, permissions=MANAGE_GUILD
+            )
+        )
+        _, reply = await asyncio.gather(tick, now)
+        assert not reply.content.startswith("Sorry"), reply.content
+        assert_exactly_once(sandbox, channels)
