@@ -34,6 +34,7 @@ from bot.delivery.errors import (
     MessageGone,
     PayloadRejected,
     RateLimitedPost,
+    ThreadLocked,
     TransientPostError,
     bounded_wait,
 )
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 THREAD_ALREADY_EXISTS = 160004
+THREAD_LOCKED = 160005
 UNKNOWN_MESSAGE = 10008
 THREAD_ARCHIVE_MINUTES = 1440
 RECENT_LIMIT = 100
@@ -57,6 +59,8 @@ async def mapped(call: Callable[[], Awaitable[T]], watch: GlobalLimit | None = N
     try:
         return await call()
     except discord.Forbidden as exc:
+        if exc.code == THREAD_LOCKED:
+            raise ThreadLocked(_describe(exc)) from exc
         raise ChannelForbidden(_describe(exc)) from exc
     except discord.NotFound as exc:
         if exc.code == UNKNOWN_MESSAGE:
@@ -251,9 +255,21 @@ class DiscordSender:
         return int(data["id"])
 
     async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
-        """Every message since `after`, oldest first, each attributed (`attribute`)."""
+        """Every message since `after`, oldest first, each attributed (`attribute`).
+
+        With `after`, Discord answers the oldest `RECENT_LIMIT` messages after it, so a page
+        that is full is followed by the next one: in a busy channel the bot's own message can
+        come after a hundred members' (one page only would hide it, and the step would be sent
+        again). Without `after`, the newest page.
+        """
         since = discord.utils.time_snowflake(after) if after else None
-        data = await self._paced(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=since))
+        data: list[Any] = []
+        while True:
+            page = await self._page(channel_id, since)
+            data.extend(page)
+            if since is None or len(page) < RECENT_LIMIT:
+                break
+            since = max(int(msg["id"]) for msg in page)
         me = self.user_id()
         out = [
             SeenMessage(
@@ -267,6 +283,11 @@ class DiscordSender:
         ]
         out.sort(key=lambda m: m.id)
         return out
+
+    async def _page(self, channel_id: int, after: int | None) -> list[Any]:
+        return list(
+            await self._paced(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=after))
+        )
 
     async def exists(self, channel_id: int, message_id: int) -> bool:
         """Whether one message is still there (a deleted message or channel: False)."""

@@ -20,15 +20,16 @@ and the thread opened on one of them. For each (channel, day):
    minutes; a restart by a supervisor is well within that window.
 4. **Recovery scan.** A row found `pending` (or `failed`) at the next attempt means an earlier
    attempt stopped part-way. Before sending message *k* beyond the recorded prefix, the place
-   it goes to is read back since the claim (one `GET …/messages?after=`), and a message that
-   may stand for it (`bot.delivery.scan`: the right author, not recorded for any step of any
-   post, newer than the step before, same content or unedited with its nonce) is adopted
-   instead of being sent again. Only if none is there is it sent, with its nonce.
+   it goes to is read back since the claim (`GET …/messages?after=`, page after page), and a
+   message that may stand for it (`bot.delivery.scan`: the right author, not recorded for any
+   step of any post, newer than the step before, same content or unedited with its nonce) is
+   adopted instead of being sent again. Only if none is there is it sent, with its nonce.
 5. **Threads** are opened on a recorded message. Discord gives a thread started from a
    message the message's id, and refuses a second thread on the same message; the sender
    turns that refusal into "here is the existing thread", so reopening is idempotent too.
 6. **A broken post starts afresh, once.** A resumed post whose first message was deleted, a
-   thread deleted while it filled, or a header deleted before its thread opened: what is
+   thread deleted or locked (by a moderator) while it filled, or a header deleted before its
+   thread opened: what is
    left is deleted and the post is made again as a new generation (new nonces, so Discord's
    dedup cannot hand back a deleted message). Broken twice: `failed`, with the reason.
 
@@ -59,6 +60,7 @@ from bot.delivery.errors import (
     PayloadRejected,
     PostError,
     RateLimitedPost,
+    ThreadLocked,
     TransientPostError,
     short,
 )
@@ -78,6 +80,7 @@ log = logging.getLogger(__name__)
 
 HEADER_GONE = "its header message was deleted"
 THREAD_GONE = "its thread was deleted"
+THREAD_LOCKED = "its thread was locked by a moderator"
 
 
 class Restart(Exception):
@@ -257,6 +260,15 @@ class Publisher:
                     raise
                 await self._discard(progress.channel_id, progress.recorded("channel"))
                 raise Restart(THREAD_GONE) from exc
+            except ThreadLocked as exc:
+                # the channel is fine: a locked thread is a broken post, not a failing channel
+                if step.into == "channel":
+                    raise
+                thread = progress.thread_id
+                assert thread is not None, "a thread step posts into the opened thread"
+                await self._discard(thread, progress.recorded("thread"), strict=False)
+                await self._discard(progress.channel_id, progress.recorded("channel"))
+                raise Restart(THREAD_LOCKED) from exc
             k += 1
 
     async def _open_thread(self, progress: Progress, step: OpenThread) -> None:
@@ -361,13 +373,28 @@ class Publisher:
                 )
             except PostError as exc:
                 log.info("cannot read back thread %s: %s", thread, exc)
-            await self._discard(thread, sorted(ids))
+            await self._discard(thread, sorted(ids), strict=False)
         raise Restart(HEADER_GONE)
 
-    async def _discard(self, channel: int, message_ids: list[int]) -> None:
-        """Best effort: remove what is left of a broken post before it is made again."""
+    def _deleting(self, channel: int, message_id: int) -> Callable[[], Awaitable[None]]:
+        return lambda: self.sender.delete(channel, message_id)
+
+    async def _discard(self, channel: int, message_ids: list[int], *, strict: bool = True) -> None:
+        """Remove what is left of a broken post before it is made again.
+
+        `strict` (the channel's leftovers): a delete that keeps failing on a transient error
+        stops the restart (`TransientPostError`: the post is `failed`, still the old
+        generation, and tried again later). The new generation's first message has nothing
+        before it to be newer than, so its read-back would adopt the old header (the bot's,
+        same content, no longer recorded once the row is reset) and build the new post on it.
+        Otherwise best effort (a broken thread's messages: nothing is adopted there again).
+        """
         for mid in message_ids:
             try:
-                await self.sender.delete(channel, mid)
+                await self.policy.run(self._deleting(channel, mid))
+            except TransientPostError:
+                if strict:
+                    raise
+                log.info("could not delete message %s in %s", mid, channel)
             except PostError as exc:
                 log.info("could not delete message %s in %s: %s", mid, channel, exc)

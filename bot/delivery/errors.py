@@ -2,6 +2,7 @@
 
     PostError                    a message (or thread) could not be posted
     ├── ChannelForbidden         403: the bot may not see or post in the target
+    │   └── ThreadLocked         403 / 160005: a moderator locked the post's thread
     ├── ChannelGone              404: the channel (or thread) no longer exists
     ├── MessageGone              404 Unknown Message: the message to open a thread on is gone
     ├── PayloadRejected          400: Discord refused the payload (a bug, not retried)
@@ -32,6 +33,14 @@ class PostError(Exception):
 
 class ChannelForbidden(PostError):
     """403: the bot may not see or post in the channel (or open threads in it)."""
+
+
+class ThreadLocked(ChannelForbidden):
+    """403 / 160005: the thread was locked by a moderator; nothing more can be posted in it.
+
+    The channel is fine (the bot may still post there), so this is a broken post, made
+    again (`bot.delivery.engine`), not a failing channel.
+    """
 
 
 class ChannelGone(PostError):
