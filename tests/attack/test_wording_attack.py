@@ -50,3 +50,21 @@ async def test_hot_filter_matching_nothing_names_the_filter_once(app: Sandbox) -
     assert r.status == "answered", r.content
     assert r.content.count("math.AG") == 1, r.content
     assert "Hot Papers 2021-03-12" in r.content, r.content
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("paper", {"id": "not-an-id"}),
+        ("digest subscribe", {"time": "24:00"}),
+        ("digest subscribe", {"timezone": "Etc/GMT+14"}),
+    ],
+    ids=["paper-id", "time", "zone"],
+)
+async def test_error_replies_are_sentences(
+    app: Sandbox, command: str, options: dict[str, str]
+) -> None:
+    """A private error reply ends as a sentence ends (the core's messages are fragments)."""
+    r = await app.control.invoke(command, options, permissions=MANAGE_GUILD)
+    assert r.status == "answered" and r.ephemeral, r.content
+    assert r.content.rstrip().endswith((".", "?")), r.content
