@@ -227,6 +227,8 @@ class SubscriptionService:
         from now on (earlier slots of the day are not posted)."""
         channel_id = where.target_id()
         old = await self.store.get_subscription(channel_id)
+        if old is not None and old.guild_id != where.guild_id:
+            raise UserInputError("Pick a channel of this server.")  # never another's row
         base = old or Subscription(
             guild_id=where.guild_id,
             channel_id=channel_id,
