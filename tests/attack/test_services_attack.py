@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the service fixtures are imported and used by name
 """The services called with plain data in orders the cogs would not (issue 12 attack)."""
 
 from __future__ import annotations
