@@ -5,8 +5,11 @@
 Runs `HotPapersBot` (default config, the store at PATH, a clock fixed at `--now`, its posting
 loop off) until stdin closes. After READY (and, with `--tick`, one scheduler tick) it prints
 one JSON line: {"ready": true, "guilds", "channels", "rss_mb", "peak_rss_mb"}, where peak is
-the kernel's high-water mark of the resident set (VmHWM) since the process started.
-`start_bot()` is the parent's side.
+the kernel's high-water mark of the resident set (VmHWM) since the process started; with
+`--tick`, also the tick's wall-clock start and end (`time.time()`), its outcomes by status and
+the resident set just before it (`--tick-delay` seconds after READY).
+`start_bot()` is the parent's side. With `BENCH_PROFILE=PATH` in the environment, the child
+runs under cProfile and writes its stats to PATH when it stops (for finding causes).
 """
 
 from __future__ import annotations
@@ -15,19 +18,24 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import subprocess
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+TOKEN = "sandbox-token"  # sandbox.testing.SANDBOX_TOKEN, not imported: see serve()
 
 
-def memory_mb() -> dict[str, float]:
-    """Current and peak resident set of this process, in MB (10^6 bytes)."""
+def memory_mb(pid: int | str = "self") -> dict[str, float]:
+    """Current and peak resident set of a process (this one), in MB (10^6 bytes)."""
     out: dict[str, float] = {}
-    with open("/proc/self/status", encoding="ascii") as f:
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
@@ -45,8 +53,8 @@ async def serve(args: argparse.Namespace) -> None:
     from bot.app.compose import build_bot
     from bot.app.endpoints import configure_endpoints
     from bot.store import open_store
-    from sandbox.testing import SANDBOX_TOKEN, sandbox_bot_options
 
+    # Nothing from `sandbox` is imported here: its modules would count in the bot's memory.
     quiet()
     configure_endpoints(args.api_base, args.gateway)
     async with open_store(args.store) as store:
@@ -55,24 +63,33 @@ async def serve(args: argparse.Namespace) -> None:
             store,
             clock=FakeClock(datetime.fromisoformat(args.now)),
             run_scheduler=False,
-            **sandbox_bot_options(intents=intents(), guild_ready_timeout=0.5),
+            intents=intents(),
+            guild_ready_timeout=0.5,
+            chunk_guilds_at_startup=False,
         )
 
         async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
             """Re-IDENTIFY at once (discord.py sleeps 5 s)."""
 
         bot.before_identify_hook = no_wait  # type: ignore[method-assign]
-        task = asyncio.create_task(bot.start(SANDBOX_TOKEN))
+        task = asyncio.create_task(bot.start(args.token))
         while not bot.is_ready():
             if task.done():
                 task.result()  # the start-up error
                 raise RuntimeError("the bot stopped before READY")
             await asyncio.sleep(0.01)
+        tick: dict[str, Any] = {}
         if args.tick:
-            await bot.scheduler.tick()
+            await asyncio.sleep(args.tick_delay)
+            tick["rss_before_tick_mb"] = memory_mb()["rss_mb"]
+            tick["tick_started"] = time.time()
+            outcome = await bot.scheduler.tick()
+            tick["tick_ended"] = time.time()
+            tick["outcomes"] = dict(Counter(o.status for o in outcome.outcomes))
         gc.collect()
         report: dict[str, Any] = {
             "ready": True,
+            **tick,
             "guilds": len(bot.guilds),
             "channels": sum(len(g.channels) for g in bot.guilds),
             **memory_mb(),
@@ -109,25 +126,40 @@ async def start_bot(
     now: datetime,
     *,
     tick: bool = False,
+    tick_delay: float = 0.0,
     ready_timeout: float = 120.0,
+    on_spawn: Callable[[int], None] | None = None,
 ) -> BotProcess:
-    """Start the child and wait for its READY line."""
+    """Start the child and wait for its READY line (after the tick, with `tick`)."""
+    args = ["--api-base", api_base, "--gateway", gateway, "--store", str(store)]
+    args += ["--now", now.isoformat(), *(["--tick"] if tick else [])]
+    args += ["--tick-delay", str(tick_delay)]
+    return await start_child(
+        HERE / "_botproc.py", args, ready_timeout=ready_timeout, on_spawn=on_spawn
+    )
+
+
+async def start_child(
+    script: Path,
+    args: list[str],
+    *,
+    ready_timeout: float = 120.0,
+    on_spawn: Callable[[int], None] | None = None,
+) -> BotProcess:
+    """Start `python script args…` (this one, or `_floor.py`) and wait for its READY line.
+
+    `on_spawn(pid)` is called as soon as the child exists (e.g. to watch its memory).
+    """
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(HERE / "_botproc.py"),
-        "--api-base",
-        api_base,
-        "--gateway",
-        gateway,
-        "--store",
-        str(store),
-        "--now",
-        now.isoformat(),
-        *(["--tick"] if tick else []),
+        str(script),
+        *args,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
     assert proc.stdout is not None
+    if on_spawn is not None:
+        on_spawn(proc.pid)
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), ready_timeout)
     except TimeoutError:
@@ -135,7 +167,7 @@ async def start_bot(
         raise
     if not line:
         await proc.wait()
-        raise RuntimeError(f"the bot process exited ({proc.returncode}) before READY")
+        raise RuntimeError(f"{script.name} exited ({proc.returncode}) before READY")
     return BotProcess(proc, json.loads(line))
 
 
@@ -147,7 +179,18 @@ def main() -> None:
     parser.add_argument("--store", required=True, type=Path)
     parser.add_argument("--now", required=True, help="the bot's clock, ISO 8601")
     parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")
-    asyncio.run(serve(parser.parse_args()))
+    parser.add_argument("--tick-delay", type=float, default=0.0, help="seconds before the tick")
+    parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
+    args = parser.parse_args()
+    profile = os.environ.get("BENCH_PROFILE")  # a path: cProfile the whole child into it
+    if not profile:
+        asyncio.run(serve(args))
+        return
+    import cProfile
+
+    with cProfile.Profile() as prof:
+        asyncio.run(serve(args))
+    prof.dump_stats(profile)
 
 
 if __name__ == "__main__":

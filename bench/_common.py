@@ -6,8 +6,10 @@ installed (`pip install -e .`); this module sits beside them, so it is importabl
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
+import math
 import os
 import platform
 import statistics
@@ -89,3 +91,47 @@ def emit(figures: dict[str, Any]) -> None:
     """Print the figures as one JSON line, last."""
     sys.stdout.flush()
     print(json.dumps(figures, sort_keys=False), flush=True)
+
+
+def sizes_arg(text: str) -> list[int]:
+    """`--sizes 10000,100000,1000000` (also 10k, 1m) → [10000, 100000, 1000000]."""
+    out: list[int] = []
+    for part in text.replace("_", "").split(","):
+        part = part.strip().lower()
+        if not part:
+            continue
+        scale = {"k": 1_000, "m": 1_000_000}.get(part[-1], 1)
+        try:
+            value = int(float(part[:-1] if scale > 1 else part) * scale)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a size: {part!r}") from exc
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"a size must be positive: {part!r}")
+        out.append(value)
+    if not out:
+        raise argparse.ArgumentTypeError("no sizes given")
+    return out
+
+
+def fit(xs: list[float], ys: list[float]) -> float | None:
+    """Least-squares slope of ys over xs; None with fewer than two distinct xs."""
+    if len(set(xs)) < 2 or len(xs) != len(ys):
+        return None
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    num = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    den = sum((x - mx) ** 2 for x in xs)
+    return num / den
+
+
+def loglog_slope(sizes: list[int], costs: list[float]) -> float | None:
+    """The growth exponent: slope of log(cost) over log(size) (0 flat, 1 linear)."""
+    pairs = [(s, c) for s, c in zip(sizes, costs, strict=True) if s > 0 and c and c > 0]
+    slope = fit([math.log(s) for s, _ in pairs], [math.log(c) for _, c in pairs])
+    return None if slope is None else round(slope, 3)
+
+
+def ratio(a: float | None, b: float | None, digits: int = 3) -> float | None:
+    """a / b, rounded; None when either is missing or b is 0."""
+    if a is None or b is None or b == 0:
+        return None
+    return round(a / b, digits)

@@ -1,42 +1,62 @@
-"""Command benchmark: `/hot` round trips through the sandbox against a large store.
+"""Command benchmark: `/hot` round trips through the sandbox, against a floor, at growing stores.
 
-A temporary SQLite store is filled with `--papers` synthetic papers spread over `--days`
-consecutive days (seeded; through `Store.save_digest`, the same path `hotpapers import` uses),
-the real `HotPapersBot` connects to the sandbox, and `--requests` `/hot` commands are run by
-`--concurrency` simulated users at once. The mix (seeded) is what members type: the latest
-day, a given day, a given day and category, and a week or a month ending on a given day.
+For each size in `--sizes` (papers; default 10k, 100k, 1M), one SQLite store grows to that
+many synthetic papers, `--per-day` a day (seeded; through `Store.save_digest`, the path
+`hotpapers import` uses), and in a fresh sandbox two bots answer the same `--requests` `/hot`
+commands, run by `--concurrency` simulated users at once:
 
-Latency is the sandbox's: from the INTERACTION_CREATE it dispatches to the bot's first visible
-answer (`latency_ms`, Discord allows 3,000 ms). The bot runs in a child process
-(`_botproc.py`); this process is the sandbox and the users. Both report the CPU time they
-spent per command (`*_cpu_ms_per_command`, from /proc): steadier than latency on a shared
-machine, and it says which side is the bottleneck.
+- **bot**: the real `HotPapersBot` (child process `_botproc.py`);
+- **floor**: a bare discord.py bot (`_floor.py`: no store, one `/hot` with the same options
+  that answers a constant message, the bot's own answer to a day: the same bytes on the wire).
 
-    python bench/commands.py --papers 100000 --concurrency 50
+The mix (seeded) is what members type: the latest day, a given day, a day and a category, a
+week or a month ending on a given day. Latency is the sandbox's: from the INTERACTION_CREATE
+it dispatches to the first visible answer (`latency_ms`; Discord allows 3,000 ms). Each child's
+CPU time per command comes from /proc; this process is the sandbox and the users.
+
+What survives a change of machine is the ratio of the two, measured side by side: HotPapers'
+CPU per command, p50 and p99 over the floor's. One JSON line per size, then a summary line
+(ratios, the growth from the smallest to the largest store, the slope of log cost over log
+size, and the issue-16 targets) last.
+
+    python bench/commands.py --sizes 10000,100000,1000000 --concurrency 50
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import itertools
+import json
 import os
 import random
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from _botproc import start_bot
-from _common import cpu_seconds, emit, machine, percentile, quiet
+from _botproc import HERE, BotProcess, start_bot, start_child
+from _common import (
+    cpu_seconds,
+    emit,
+    loglog_slope,
+    machine,
+    percentile,
+    quiet,
+    ratio,
+    sizes_arg,
+)
 
 from bot.app.bot import settle_gc
 from bot.models import Digest, Paper, Tweet
 from bot.store import open_store
-from bot.store.base import Store
 from sandbox.testing import running_sandbox
 
+DEFERRED = 5  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
 SOURCE = "hotpapers-md"  # the config's default source, served from the store only
 FIRST_DAY = date(2008, 1, 1)
 CATEGORIES = [
@@ -54,31 +74,59 @@ WORDS = [
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--papers", type=int, default=100_000, help="papers (default 100000)")
-    parser.add_argument("--days", type=int, default=5_000, help="days (default 5000)")
+    parser.add_argument(
+        "--sizes",
+        type=sizes_arg,
+        default=[10_000, 100_000, 1_000_000],
+        help="store sizes in papers (default 10000,100000,1000000)",
+    )
+    parser.add_argument("--papers", type=int, help="one size only (same as --sizes N)")
+    parser.add_argument("--per-day", type=int, default=20, help="papers a day (default 20)")
+    parser.add_argument("--days", type=int, help="days of the first size (sets --per-day)")
     parser.add_argument("--concurrency", type=int, default=50, help="users at once (default 50)")
     parser.add_argument("--requests", type=int, default=2_000, help="commands (default 2000)")
     parser.add_argument("--seed", type=int, default=1, help="data and request mix")
-    return parser.parse_args(argv)
+    parser.add_argument("--no-floor", action="store_true", help="only the bot (no ratios)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="runs of each side, in ABBA order (default 2)"
+    )
+    parser.add_argument(
+        "--floor-gc",
+        choices=["settled", "default"],
+        default="settled",
+        help="the floor's garbage collector: settled after READY as the bot's (default), or"
+        " CPython's defaults",
+    )
+    args = parser.parse_args(argv)
+    if args.papers:
+        args.sizes = [args.papers]
+    args.sizes = sorted(set(args.sizes))
+    if args.days:
+        args.per_day = max(1, -(-args.sizes[0] // args.days))
+    return args
 
 
-def synthetic_digests(papers: int, days: int, seed: int) -> list[Digest]:
-    """`papers` distinct papers over `days` days (as even as possible), ranked by score."""
+def paper_id(n: int) -> str:
+    """The n-th distinct new-style arXiv id (from 1501.00001 on; 85 years of 99,999 a month)."""
+    month, seq = divmod(n, 99_999)
+    return f"{15 + month // 12:02d}{month % 12 + 1:02d}.{seq + 1:05d}"
+
+
+def synthetic_days(per_day: int, seed: int) -> Iterator[Digest]:
+    """An endless run of days of `per_day` distinct papers each, ranked by score (seeded).
+
+    A generator: a million papers are made and saved a day at a time, never held at once.
+    """
     rng = random.Random(seed)
-    per_day, extra = divmod(papers, days)
-    out: list[Digest] = []
-    month_seq: Counter[str] = Counter()
-    for d in range(days):
-        day = FIRST_DAY + timedelta(days=d)
-        yymm = day.strftime("%y%m")
+    n = 0
+    for d in itertools.count():
         items: list[Paper] = []
-        for _ in range(per_day + (1 if d < extra else 0)):
-            month_seq[yymm] += 1
+        for _ in range(per_day):
             cats = rng.sample(CATEGORIES, rng.randint(1, 3))
             retweets, likes = rng.randint(0, 900), rng.randint(0, 3000)
             items.append(
                 Paper(
-                    arxiv_id=f"{yymm}.{month_seq[yymm]:05d}",
+                    arxiv_id=paper_id(n),
                     version=rng.randint(1, 3),
                     title=" ".join(rng.choices(WORDS, k=rng.randint(4, 10))).capitalize(),
                     authors=[f"Author {rng.randint(1, 50_000)}" for _ in range(rng.randint(1, 6))],
@@ -97,19 +145,20 @@ def synthetic_digests(papers: int, days: int, seed: int) -> list[Digest]:
                     ],
                 )
             )
+            n += 1
         items.sort(key=lambda p: p.score, reverse=True)
-        out.append(Digest(day=day, source=SOURCE, papers=items, fetched_at=datetime.now(UTC)))
-    return out
+        day = FIRST_DAY + timedelta(days=d)
+        yield Digest(day=day, source=SOURCE, papers=items, fetched_at=datetime.now(UTC))
 
 
-async def fill(store: Store, digests: list[Digest]) -> None:
-    """Save every digest through the Store API."""
-    for digest in digests:
-        await store.save_digest(digest, final=True)
+def synthetic_digests(papers: int, days: int, seed: int) -> list[Digest]:
+    """`papers` papers over `days` days (the first `days` of `synthetic_days`)."""
+    per_day = max(1, -(-papers // days))
+    return list(itertools.islice(synthetic_days(per_day, seed), days))
 
 
 def request_mix(n: int, days: int, seed: int) -> list[dict[str, Any]]:
-    """`n` seeded `/hot` option sets."""
+    """`n` seeded `/hot` option sets over the first `days` days."""
     rng = random.Random(seed + 1)
     out: list[dict[str, Any]] = []
     for _ in range(n):
@@ -128,62 +177,247 @@ def request_mix(n: int, days: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Fill the store, start the sandbox and the bot, run the commands; returns the figures."""
-    digests = synthetic_digests(args.papers, args.days, args.seed)
-    last_day = digests[-1].day
-    mix = request_mix(args.requests, args.days, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.sqlite3"
-        async with open_store(path) as store:
-            started = time.perf_counter()
-            await fill(store, digests)
-            fill_seconds = time.perf_counter() - started
-            counts = await store.counts()
-        del digests
-        now = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), UTC)
-        async with running_sandbox(interaction_deadline=3.0) as sandbox:
-            await sandbox.control.add_guild("Readers", channels=["papers"])
-            bot = await start_bot(sandbox.api_base, sandbox.gateway_url, path, now)
-            # This process is the stand-in for Discord and the users: its own garbage
-            # collections (it logs every request) must not show up as the bot's latency, so it
-            # settles its collector the way the bot does after READY.
-            settle_gc()
-            try:
-                # One untimed command first: imports, caches and the first connection are
-                # not the figure.
-                await sandbox.control.invoke("hot", {})
-                pids = {"bot": bot.proc.pid, "harness": os.getpid()}
-                cpu_before = {k: cpu_seconds(pid) for k, pid in pids.items()}
-                latencies, statuses, seconds, by_kind = await hammer(sandbox, mix, args.concurrency)
-                cpu_after = {k: cpu_seconds(pid) for k, pid in pids.items()}
-            finally:
-                await bot.stop()
-    cpu_ms = {
-        k: round((after - before) * 1000 / len(mix), 3)
-        for k, after in cpu_after.items()
-        if after is not None and (before := cpu_before[k]) is not None
+class Tally:
+    """The pooled figures of one side (bot or floor) over its runs."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.by_kind: dict[str, list[float]] = {}
+        self.statuses: Counter[str] = Counter()
+        self.seconds = 0.0
+        self.commands = 0
+        self.cpu: dict[str, float | None] = {"bot": 0.0, "harness": 0.0}
+
+    async def measure(
+        self,
+        sandbox: Any,
+        child: BotProcess,
+        mix: list[dict[str, Any]],
+        concurrency: int,
+        members: list[int],
+    ) -> None:
+        """Run the mix once against `child` (READY, warmed up) on a freshly reset sandbox."""
+        # Forget the messages, requests and interactions of the runs before, so the harness
+        # does the same work for either side, whichever runs first.
+        await sandbox.control.reset()
+        gc.unfreeze()
+        settle_gc()
+        pids = {"bot": child.proc.pid, "harness": os.getpid()}
+        before = {k: cpu_seconds(pid) for k, pid in pids.items()}
+        latencies, statuses, seconds, by_kind = await hammer(sandbox, mix, concurrency, members)
+        for k, pid in pids.items():
+            after, was, total = cpu_seconds(pid), before[k], self.cpu[k]
+            if after is None or was is None or total is None:
+                self.cpu[k] = None
+            else:
+                self.cpu[k] = total + after - was
+        self.latencies += latencies
+        for key, values in by_kind.items():
+            self.by_kind.setdefault(key, []).extend(values)
+        self.statuses.update(statuses)
+        self.seconds += seconds
+        self.commands += len(mix)
+
+    def figures(self) -> dict[str, Any]:
+        """Latency percentiles, throughput and CPU per command over every run."""
+        lat = self.latencies
+        cpu = {
+            k: None if v is None or not self.commands else round(v * 1000 / self.commands, 3)
+            for k, v in self.cpu.items()
+        }
+        return {
+            "p50_ms": round(percentile(lat, 50), 2),
+            "p99_ms": round(percentile(lat, 99), 2),
+            "max_ms": round(max(lat), 2) if lat else None,
+            "commands_per_s": round(len(lat) / self.seconds, 1) if self.seconds else None,
+            "statuses": dict(sorted(self.statuses.items())),
+            "p99_ms_by_kind": {
+                kind: round(percentile(values, 99), 2)
+                for kind, values in sorted(self.by_kind.items())
+            },
+            "cpu_ms_per_command": cpu["bot"],
+            "harness_cpu_ms_per_command": cpu["harness"],
+        }
+
+
+def order(rounds: int, floor: bool) -> str:
+    """Which side runs when: B (bot) and F (floor) in ABBA rounds (BF, FB, BF, …)."""
+    if not floor:
+        return "B" * rounds
+    return "".join("BF" if r % 2 == 0 else "FB" for r in range(rounds))
+
+
+async def one_size(
+    args: argparse.Namespace, path: Path, days: int, last_day: date, tmp: Path
+) -> dict[str, Any]:
+    """The bot and the floor, in ABBA rounds, in one fresh sandbox, on the store at `path`."""
+    mix = request_mix(args.requests, days, args.seed)
+    now = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), UTC)
+    tallies = {"B": Tally(), "F": Tally()}
+    answer: dict[str, Any] | None = None
+    answer_path = tmp / "answer.json"
+    async with running_sandbox(interaction_deadline=3.0) as sandbox:
+        guild = await sandbox.control.add_guild("Readers", channels=["papers"])
+        members = [
+            (await sandbox.control.add_member(guild.id, f"reader{i}")).user.id
+            for i in range(len(mix))
+        ]
+        urls = ["--api-base", sandbox.api_base, "--gateway", sandbox.gateway_url]
+        running: tuple[str, BotProcess] | None = None
+        try:
+            for side in order(args.rounds, not args.no_floor):
+                if running is None or running[0] != side:
+                    if running is not None:
+                        await running[1].stop()
+                        running = None
+                    if side == "B":
+                        child = await start_bot(sandbox.api_base, sandbox.gateway_url, path, now)
+                    else:
+                        assert answer is not None
+                        floor_args = [*urls, "--answer", str(answer_path)]
+                        if args.floor_gc == "default":
+                            floor_args.append("--default-gc")
+                        child = await start_child(HERE / "_floor.py", floor_args)
+                    running = (side, child)
+                    # Untimed commands first: imports, caches and the first connection are
+                    # not the figure.
+                    await sandbox.control.invoke("hot", {})
+                    if side == "B" and answer is None:
+                        # The bot's answer to a day is what the floor answers, byte for byte.
+                        sample = await sandbox.control.invoke("hot", {"date": last_day.isoformat()})
+                        message = sample.messages[0] if sample.messages else {"content": "?"}
+                        answer = {
+                            "content": message.get("content"),
+                            "embeds": message.get("embeds") or [],
+                        }
+                        answer_path.write_text(json.dumps(answer))
+                await tallies[side].measure(sandbox, running[1], mix, args.concurrency, members)
+        finally:
+            if running is not None:
+                await running[1].stop()
+    bot_figures = tallies["B"].figures()
+    figures: dict[str, Any] = {
+        "bot": bot_figures,
+        "floor": None,
+        "order": order(args.rounds, not args.no_floor),
+    }
+    if not args.no_floor:
+        floor_figures = tallies["F"].figures()
+        floor_figures["answer_bytes"] = len(json.dumps(answer).encode())
+        floor_figures["gc"] = args.floor_gc
+        figures["floor"] = floor_figures
+        figures["ratios"] = {
+            "cpu_per_command": ratio(
+                bot_figures["cpu_ms_per_command"], floor_figures["cpu_ms_per_command"]
+            ),
+            "p50": ratio(bot_figures["p50_ms"], floor_figures["p50_ms"]),
+            "p99": ratio(bot_figures["p99_ms"], floor_figures["p99_ms"]),
+        }
+    return figures
+
+
+async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Grow the store size by size; at each, the bot and the floor. Returns the JSON lines."""
+    lines: list[dict[str, Any]] = []
+    stream = synthetic_days(args.per_day, args.seed)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        path = tmp / "bench.sqlite3"
+        days = 0
+        last_day = FIRST_DAY
+        for size in args.sizes:
+            async with open_store(path) as store:
+                saved, fill_seconds = 0, 0.0
+                target_days = -(-size // args.per_day)
+                while days < target_days:
+                    digest = next(stream)
+                    started = time.perf_counter()
+                    await store.save_digest(digest, final=True)
+                    fill_seconds += time.perf_counter() - started
+                    saved += len(digest.papers)
+                    days += 1
+                    last_day = digest.day
+                counts = await store.counts()
+            figures = await one_size(args, path, days, last_day, tmp)
+            line: dict[str, Any] = {
+                "bench": "commands",
+                "papers": counts.get("papers"),
+                "days": counts.get("digests"),
+                "concurrency": args.concurrency,
+                "requests": args.requests,
+                "rounds": args.rounds,
+                # the bot's figures also at the top level, under their former names
+                "p50_ms": figures["bot"]["p50_ms"],
+                "p99_ms": figures["bot"]["p99_ms"],
+                "statuses": figures["bot"]["statuses"],
+                "bot_cpu_ms_per_command": figures["bot"]["cpu_ms_per_command"],
+                "harness_cpu_ms_per_command": figures["bot"]["harness_cpu_ms_per_command"],
+                "p99_ratio_to_3s_deadline": round(figures["bot"]["p99_ms"] / 3000, 4),
+                **figures,
+                "import_papers_per_s": round(saved / fill_seconds) if fill_seconds else None,
+                "fill_seconds": round(fill_seconds, 1),
+                "machine": machine(),
+            }
+            lines.append(line)
+            emit(line)
+    return lines
+
+
+def summary(args: argparse.Namespace, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ratios by size, growth from the smallest store to the largest, and the targets."""
+    sizes = [line["papers"] for line in lines]
+    bot = [line["bot"] for line in lines]
+    ratios = [line.get("ratios") or {} for line in lines]
+    first, last = 0, len(lines) - 1
+    growth = {
+        "p99_largest_over_smallest": ratio(bot[last]["p99_ms"], bot[first]["p99_ms"]),
+        "p99_ratio_largest_over_smallest": ratio(ratios[last].get("p99"), ratios[first].get("p99")),
+        "cpu_largest_over_smallest": ratio(
+            bot[last]["cpu_ms_per_command"], bot[first]["cpu_ms_per_command"]
+        ),
+        "cpu_ratio_largest_over_smallest": ratio(
+            ratios[last].get("cpu_per_command"), ratios[first].get("cpu_per_command")
+        ),
+        "p99_loglog_slope": loglog_slope(sizes, [b["p99_ms"] for b in bot]),
+        "cpu_loglog_slope": loglog_slope(sizes, [b["cpu_ms_per_command"] or 0 for b in bot]),
+    }
+    # The targets are set at 100k papers: the size nearest to it in this run.
+    at = min(range(len(sizes)), key=lambda i: abs(sizes[i] - 100_000))
+    targets = {
+        "at_papers": sizes[at],
+        "cpu_ratio_le_1.5": _le(ratios[at].get("cpu_per_command"), 1.5),
+        "p99_ratio_le_2": _le(ratios[at].get("p99"), 2.0),
+        "largest_within_1.2x_smallest": _le(growth["p99_ratio_largest_over_smallest"], 1.2)
+        if len(lines) > 1
+        else None,
     }
     return {
         "bench": "commands",
-        "papers": counts.get("papers"),
-        "days": counts.get("digests"),
+        "summary": True,
         "concurrency": args.concurrency,
-        "requests": len(mix),
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-        "max_ms": round(max(latencies), 2) if latencies else None,
-        "p99_ratio_to_3s_deadline": round(percentile(latencies, 99) / 3000, 4),
-        "commands_per_s": round(len(latencies) / seconds, 1) if seconds else None,
-        "statuses": dict(sorted(statuses.items())),
-        "p99_ms_by_kind": {
-            kind: round(percentile(values, 99), 2) for kind, values in sorted(by_kind.items())
+        "requests": args.requests,
+        "sizes": sizes,
+        "ratios": {str(s): r for s, r in zip(sizes, ratios, strict=True)},
+        "p99_ms": {str(s): b["p99_ms"] for s, b in zip(sizes, bot, strict=True)},
+        "floor_p99_ms": {
+            str(s): (line["floor"] or {}).get("p99_ms")
+            for s, line in zip(sizes, lines, strict=True)
         },
-        "bot_cpu_ms_per_command": cpu_ms.get("bot"),
-        "harness_cpu_ms_per_command": cpu_ms.get("harness"),
-        "fill_seconds": round(fill_seconds, 1),
+        "cpu_ms_per_command": {
+            str(s): b["cpu_ms_per_command"] for s, b in zip(sizes, bot, strict=True)
+        },
+        "floor_cpu_ms_per_command": {
+            str(s): (line["floor"] or {}).get("cpu_ms_per_command")
+            for s, line in zip(sizes, lines, strict=True)
+        },
+        "growth": growth,
+        "targets": targets,
         "machine": machine(),
     }
+
+
+def _le(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
 
 
 def kind(options: dict[str, Any]) -> str:
@@ -196,22 +430,32 @@ def kind(options: dict[str, Any]) -> str:
 
 
 async def hammer(
-    sandbox: Any, mix: list[dict[str, Any]], concurrency: int
+    sandbox: Any, mix: list[dict[str, Any]], concurrency: int, members: list[int]
 ) -> tuple[list[float], Counter[str], float, dict[str, list[float]]]:
-    """Run the commands with `concurrency` users at once.
+    """Run the commands with `concurrency` users at once, the i-th as member `members[i]`.
 
-    Returns (latencies, statuses, seconds, latencies by kind of command).
+    Every command comes from its own member: `/hot` has a per-member budget (5 a minute), and
+    one member sending 2,000 would be answered "slow down" 1,995 times, which is not the
+    figure. An answer that is only visible to its member (an error or a refusal) counts as
+    `ephemeral`, not `answered`; one that came after a defer (the bot defers a command not
+    answered within 1.5 s: one more request) as `answered_after_defer`.
+    Returns (latencies, statuses, seconds, latencies by kind).
     """
-    queue = list(reversed(mix))
+    queue = list(reversed(list(zip(mix, members, strict=False))))
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     statuses: Counter[str] = Counter()
 
     async def user() -> None:
         while queue:
-            options = queue.pop()
-            result = await sandbox.control.invoke("hot", options, timeout=10)
-            statuses[result.status] += 1
+            options, member = queue.pop()
+            result = await sandbox.control.invoke("hot", options, user_id=member, timeout=10)
+            status = result.status
+            if status == "answered" and result.ephemeral:
+                status = "ephemeral"
+            elif status == "answered" and result.response_type == DEFERRED:
+                status = "answered_after_defer"  # one more request: the bot was slow
+            statuses[status] += 1
             if result.latency_ms is not None:
                 latencies.append(result.latency_ms)
                 by_kind.setdefault(kind(options), []).append(result.latency_ms)
@@ -222,10 +466,11 @@ async def hammer(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run and print the figures as one JSON line."""
+    """Run; print one JSON line per size, then the summary line."""
     args = parse_args(argv)
     quiet()
-    emit(asyncio.run(run(args)))
+    lines = asyncio.run(run(args))
+    emit(summary(args, lines))
 
 
 if __name__ == "__main__":

@@ -2,24 +2,32 @@
 
 The sandbox enforces Discord's limits (50 requests/s global, 5 messages per 5 s per channel,
 429 with `retry_after`) and adds `--rtt-ms` to every REST request (a latency fault on every
-route). Two ways of posting the same digest are timed in one run, each to its own N channels:
+route). For each size in `--sizes` (channels; default 200, 2,000, 10,000) and each format in
+`--formats` (compact: one message a channel; detailed: one per few papers), a fresh sandbox
+and store, and:
 
-- **bot**: the real path: `HotPapersBot` with its default config, N subscriptions in a SQLite
-  store, the clock at the subscriptions' post time, one `Scheduler.tick()` (scheduler →
-  publisher → ledger → `DiscordSender`, at most `discord.max_concurrent_posts` in flight);
-- **naive**: one `await channel.send(...)` after another through discord.py, same payload.
+- **bot**: the real path in a child process (`_botproc.py --tick`): `HotPapersBot` with its
+  default config, N subscriptions in a SQLite store, the clock at their post time, one
+  `Scheduler.tick()` (scheduler → publisher → ledger → `DiscordSender`). This process samples
+  the child's resident set every 50 ms during the tick: memory should stay flat, whatever N;
+- **naive** (sizes up to `--naive-max`, compact): a bare discord.py client in this process,
+  one `await channel.send(...)` after another, same payload, to N other channels.
 
-Figures (one JSON line, last): requests/s achieved by each (successful bot-token requests
-divided by wall time) and that divided by the global limit, 429s, duplicates and misses (by
-the messages each channel ends up with), and the bot's speed-up over the naive loop.
+Figures per size and format (one JSON line each): requests/s achieved (successful bot-token
+requests over the tick's wall time) and that over the global limit, 429s, duplicates and
+misses (by the messages each channel ends up with), seconds per request, the memory during
+the tick, and the speed-up over the naive loop. Then a summary line, last: the ratio to the
+global limit at every size and format, the slope of log time over log requests (1 is time ∝
+requests, i.e. held at the limit), and the issue-16 targets.
 
-    python bench/fanout.py --channels 200 --rtt-ms 50
+    python bench/fanout.py --sizes 200,2000,10000 --formats compact,detailed --rtt-ms 50
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import tempfile
 import time
@@ -28,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import discord
-from _common import FakeClock, emit, machine, make_config, quiet
+from _botproc import memory_mb, start_bot
+from _common import emit, loglog_slope, machine, quiet, sizes_arg
 
 from bot.app.bot import intents
-from bot.app.compose import build_bot
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
 from bot.render import render_digest
@@ -40,74 +48,129 @@ from sandbox.app import Sandbox
 from sandbox.state import RequestRecord
 from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 
-POST = "POST /channels/{channel_id}/messages"
 POST_TIME = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)  # the sample (2021-03-12) is complete
 CHANNELS_PER_GUILD = 50
+FORMATS = ("compact", "detailed")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--channels", type=int, default=200, help="channels (default 200)")
+    parser.add_argument(
+        "--sizes", type=sizes_arg, default=[200, 2_000, 10_000], help="channels (200,2000,10000)"
+    )
+    parser.add_argument("--channels", type=int, help="one size only (same as --sizes N)")
+    parser.add_argument(
+        "--formats", default="compact,detailed", help="compact,detailed (default both)"
+    )
     parser.add_argument(
         "--rtt-ms", type=float, default=50.0, help="round trip per REST request (default 50)"
     )
     parser.add_argument("--global-limit", type=int, default=50, help="requests/s (default 50)")
     parser.add_argument("--seed", type=int, default=1, help="order of the subscriptions")
-    parser.add_argument("--skip-naive", action="store_true", help="only the bot's fan-out")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--naive-max", type=int, default=200, help="the naive loop at sizes up to this (200)"
+    )
+    parser.add_argument("--skip-naive", action="store_true", help="no naive loop at all")
+    args = parser.parse_args(argv)
+    if args.channels:
+        args.sizes = [args.channels]
+    args.sizes = sorted(set(args.sizes))
+    args.formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    if not set(args.formats) <= set(FORMATS):
+        parser.error(f"formats are {', '.join(FORMATS)}")
+    return args
 
 
 async def add_channels(sandbox: Sandbox, prefix: str, n: int) -> list[int]:
     """N text channels in guilds of at most CHANNELS_PER_GUILD."""
     ids: list[int] = []
     for start in range(0, n, CHANNELS_PER_GUILD):
-        names = [f"{prefix}{i:04d}" for i in range(start, min(n, start + CHANNELS_PER_GUILD))]
+        names = [f"{prefix}{i:05d}" for i in range(start, min(n, start + CHANNELS_PER_GUILD))]
         guild = await sandbox.control.add_guild(f"{prefix} {start}", channels=names)
         ids.extend(c.id for c in guild.channels.values() if c.name.startswith(prefix))
     return ids
 
 
-def window(records: list[RequestRecord], since: float) -> list[RequestRecord]:
-    """Bot-token requests (those the global limit counts) recorded after `since`."""
+def window(records: list[RequestRecord], since: float, until: float) -> list[RequestRecord]:
+    """Bot-token requests (those the global limit counts) recorded in [since, until]."""
     return [
         r
         for r in records
-        if r.time >= since and not r.route.split(" ", 1)[1].startswith(("/webhooks/", "/inter"))
+        if since <= r.time <= until
+        and not r.route.split(" ", 1)[1].startswith(("/webhooks/", "/inter"))
     ]
 
 
 def tally(
-    sandbox: Sandbox, channels: list[int], since: float, seconds: float, limit: int
+    sandbox: Sandbox, channels: list[int], since: float, until: float, limit: int, per: int
 ) -> dict[str, Any]:
-    """What one fan-out achieved, from the sandbox's request log and its channels."""
-    reqs = window(sandbox.control.requests(), since)
+    """What one fan-out achieved, from the sandbox's request log and its channels.
+
+    `per` is the number of messages each channel (with its threads) should end up with.
+    """
+    seconds = until - since
+    reqs = window(sandbox.control.requests(), since, until)
     ok = [r for r in reqs if 200 <= r.status < 300]
-    counts = [len(sandbox.control.messages(c)) for c in channels]
+    threads: dict[int, list[int]] = {}  # a detailed post's papers are in a thread on it
+    for ch in sandbox.state.channels.values():
+        if ch.is_thread and ch.parent_id is not None:
+            threads.setdefault(ch.parent_id, []).append(ch.id)
+    counts = [
+        sum(len(sandbox.control.messages(c)) for c in (cid, *threads.get(cid, ())))
+        for cid in channels
+    ]
     rate = len(ok) / seconds if seconds > 0 else 0.0
     return {
         "seconds": round(seconds, 3),
         "requests": len(ok),
         "requests_per_s": round(rate, 2),
         "global_ratio": round(rate / limit, 3),
+        "ms_per_request": round(seconds * 1000 / len(ok), 2) if ok else None,
         "http_429": len([r for r in reqs if r.status == 429]),
-        "duplicates": sum(c - 1 for c in counts if c > 1),
-        "misses": sum(1 for c in counts if c == 0),
+        "duplicates": sum(c - per for c in counts if c > per),
+        "misses": sum(per - c for c in counts if c < per),
     }
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Both fan-outs against one sandbox; returns the figures."""
+async def sample_rss(pid: int, samples: list[float], stop: asyncio.Event) -> None:
+    """A child's resident set every 50 ms until `stop`."""
+    while not stop.is_set():
+        try:
+            samples.append(memory_mb(pid)["rss_mb"])
+        except (OSError, KeyError):
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.05)
+
+
+async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, Any]:
+    """One size and format: the bot's fan-out (and the naive loop's); returns the figures."""
     rng = random.Random(args.seed)
     digest = sample_digest()
-    payload = render_digest(digest, "compact")[0]
-    config = make_config()
+    payloads = render_digest(digest, fmt)  # type: ignore[arg-type]
+    # What each channel gets: the day cut to a subscription's default limit, in `fmt`.
+    limit = Subscription.model_fields["limit"].default
+    shown = digest.model_copy(update={"papers": digest.papers[:limit]})
+    per_channel = len(render_digest(shown, fmt))  # type: ignore[arg-type]
+    naive_wanted = not args.skip_naive and fmt == "compact" and channels <= args.naive_max
     async with running_sandbox(global_limit=args.global_limit) as sandbox:
-        bot_channels = await add_channels(sandbox, "b", args.channels)
-        naive_channels = await add_channels(sandbox, "n", args.channels)
+        bot_channels = await add_channels(sandbox, "b", channels)
+        naive_channels = await add_channels(sandbox, "n", channels) if naive_wanted else []
         rng.shuffle(bot_channels)
+        sandbox.control.inject_fault("*", latency_ms=args.rtt_ms, times=None)
+        naive: dict[str, Any] | None = None
+        if naive_wanted:
+            client = discord.Client(**sandbox_bot_options(intents=intents(), max_messages=None))
+            async with running_bot(sandbox, client, ready_timeout=120):
+                await asyncio.sleep(1.1)  # a fresh global window
+                since = time.time()
+                await naive_loop(client, naive_channels, payloads[0])
+                naive = tally(sandbox, naive_channels, since, time.time(), args.global_limit, per=1)
+            await asyncio.sleep(1.1)
         with tempfile.TemporaryDirectory() as tmp:
-            async with open_store(Path(tmp) / "bench.sqlite3") as store:
+            path = Path(tmp) / "bench.sqlite3"
+            async with open_store(path) as store:
                 await store.save_digest(digest, final=True)
                 for cid in bot_channels:
                     guild_id = sandbox.state.channels[cid].guild_id
@@ -116,43 +179,57 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             guild_id=guild_id,
                             channel_id=cid,
                             post_time="09:00",
+                            format=fmt,  # type: ignore[arg-type]
                             created_at=POST_TIME,
                         )
                     )
-                clock = FakeClock(POST_TIME)
-                bot = build_bot(
-                    config,
-                    store,
-                    clock=clock,
-                    run_scheduler=False,
-                    **sandbox_bot_options(intents=intents()),
-                )
-                async with running_bot(sandbox, bot, ready_timeout=60):
-                    sandbox.control.inject_fault("*", latency_ms=args.rtt_ms, times=None)
-                    await asyncio.sleep(1.1)  # a fresh global window for each run
-                    naive: dict[str, Any] | None = None
-                    if not args.skip_naive:
-                        since = time.time()
-                        started = time.perf_counter()
-                        await naive_loop(bot, naive_channels, payload)
-                        seconds = time.perf_counter() - started
-                        naive = tally(sandbox, naive_channels, since, seconds, args.global_limit)
-                        await asyncio.sleep(1.1)
-                    since = time.time()
-                    started = time.perf_counter()
-                    report = await bot.scheduler.tick()
-                    seconds = time.perf_counter() - started
-                    fanout = tally(sandbox, bot_channels, since, seconds, args.global_limit)
-                    fanout["outcomes"] = {
-                        s: sum(1 for o in report.outcomes if o.status == s)
-                        for s in sorted({o.status for o in report.outcomes})
-                    }
-    figures: dict[str, Any] = {
+            # The child ticks 1.1 s after READY (a fresh global window); this process samples
+            # its memory meanwhile. Its READY line comes after the tick.
+            samples: list[float] = []
+            stop = asyncio.Event()
+            samplers: list[asyncio.Task[None]] = []
+
+            def watch(pid: int) -> None:
+                samplers.append(asyncio.create_task(sample_rss(pid, samples, stop)))
+
+            bot = await start_bot(
+                sandbox.api_base,
+                sandbox.gateway_url,
+                path,
+                POST_TIME,
+                tick=True,
+                tick_delay=1.1,
+                ready_timeout=3_600,
+                on_spawn=watch,
+            )
+            stop.set()
+            await asyncio.gather(*samplers)
+            report = bot.ready
+            await bot.stop()
+            fanout = tally(
+                sandbox,
+                bot_channels,
+                report["tick_started"],
+                report["tick_ended"],
+                args.global_limit,
+                per=per_channel,
+            )
+    fanout["outcomes"] = report.get("outcomes")
+    during = samples or [report["rss_mb"]]
+    fanout["memory"] = {
+        "rss_before_tick_mb": report.get("rss_before_tick_mb"),
+        "rss_max_during_mb": max(during),
+        "growth_during_mb": round(max(during) - report.get("rss_before_tick_mb", during[0]), 1),
+        "peak_rss_mb": report["peak_rss_mb"],
+        "samples": len(samples),
+    }
+    return {
         "bench": "fanout",
-        "channels": args.channels,
+        "channels": channels,
+        "format": fmt,
+        "messages_per_channel": per_channel,
         "rtt_ms": args.rtt_ms,
         "global_limit": args.global_limit,
-        "max_concurrent_posts": config.discord.max_concurrent_posts,
         "global_ratio": fanout["global_ratio"],
         "http_429": fanout["http_429"],
         "duplicates": fanout["duplicates"],
@@ -162,23 +239,65 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "speedup": round(naive["seconds"] / fanout["seconds"], 2) if naive else None,
         "machine": machine(),
     }
-    return figures
 
 
-async def naive_loop(bot: discord.Client, channels: list[int], payload: dict[str, Any]) -> None:
+async def naive_loop(client: discord.Client, channels: list[int], payload: dict[str, Any]) -> None:
     """One `await channel.send` after another: what a first version of a bot does."""
     embeds = [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
     for cid in channels:
-        channel = bot.get_channel(cid)
+        channel = client.get_channel(cid)
         assert isinstance(channel, discord.TextChannel), cid
         await channel.send(content=payload.get("content"), embeds=embeds)
 
 
+def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ratios to the global limit everywhere, the growth of time with requests, the targets."""
+    growth: dict[str, Any] = {}
+    for fmt in sorted({line["format"] for line in lines}):
+        mine = [line for line in lines if line["format"] == fmt]
+        growth[fmt] = {
+            "seconds_vs_requests_loglog_slope": loglog_slope(
+                [line["bot"]["requests"] for line in mine],
+                [line["bot"]["seconds"] for line in mine],
+            ),
+            "ms_per_request": {str(x["channels"]): x["bot"]["ms_per_request"] for x in mine},
+            "memory_growth_during_mb": {
+                str(x["channels"]): x["bot"]["memory"]["growth_during_mb"] for x in mine
+            },
+        }
+    return {
+        "bench": "fanout",
+        "summary": True,
+        "global_ratio": {f"{x['channels']}/{x['format']}": x["global_ratio"] for x in lines},
+        "http_429": sum(x["http_429"] for x in lines),
+        "duplicates": sum(x["duplicates"] for x in lines),
+        "misses": sum(x["misses"] for x in lines),
+        "speedup": next((x["speedup"] for x in lines if x["speedup"]), None),
+        "growth": growth,
+        "targets": {
+            "global_ratio_ge_0.95_everywhere": all(x["global_ratio"] >= 0.95 for x in lines),
+            "zero_429": all(x["http_429"] == 0 for x in lines),
+        },
+        "machine": machine(),
+    }
+
+
+async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every size and format, one JSON line each; returns them."""
+    lines = []
+    for channels in args.sizes:
+        for fmt in args.formats:
+            line = await one(args, channels, fmt)
+            emit(line)
+            lines.append(line)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run and print the figures as one JSON line."""
+    """Run; one JSON line per size and format, then the summary line."""
     args = parse_args(argv)
     quiet()
-    emit(asyncio.run(run(args)))
+    emit(summary(asyncio.run(run(args))))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,10 @@ __all__ = ["Rankable", "metric_set", "rank", "rank_key", "score_label", "signal"
 
 def metric_set(counts: Mapping[str, int] | Iterable[str]) -> MetricSet | None:
     """The registered source metrics these counts (or count names) are, if any."""
-    return next((s for s in registry.REGISTRY.metric_sets if s.matches(counts)), None)
+    for found in registry.REGISTRY.metric_sets:
+        if found.matches(counts):
+            return found
+    return None
 
 
 def score_label(paper: Paper) -> str:

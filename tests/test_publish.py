@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.cli.preview import sample_digest
+from bot.delivery.wire import BOT
 from bot.models import Digest, PostRecord, Subscription
 from bot.publish import (
     ChannelForbidden,
@@ -92,7 +93,13 @@ class FakeDiscord:
     async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
         self._fault("recent")
         return [
-            SeenMessage(int(m["id"]), m["nonce"] if self.echo_nonce else None, fingerprint(m))
+            SeenMessage(
+                int(m["id"]),
+                m["nonce"] if self.echo_nonce else None,
+                fingerprint(m),
+                m.get("author", BOT),
+                edited=bool(m.get("edited")),
+            )
             for m in self.channels.get(channel_id, [])
         ]
 

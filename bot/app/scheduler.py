@@ -26,9 +26,9 @@ itself; nothing is lost, because the ledger keeps every unposted day due.
 Every (channel, day) ends in one stated outcome
 ------------------------------------------------
 `sent`, `empty` (with why), `failed` (with why) or `missed`. A day whose catch-up window
-closes without a post is recorded by `_settle`: `missed` when the bot was not running during
-the window (with when it came back), otherwise `failed` with the last reason seen (source
-unreachable, 403, ...). `/digest post-now date:` can still post it, marked late.
+closes without a post is recorded by `bot.app.settle`: `missed` when the bot was not running
+during the window (with when it came back), otherwise `failed` with the last reason seen
+(source unreachable, 403, ...). `/digest post-now date:` can still post it, marked late.
 
 Shutdown: `stop()` lets the tick in flight finish its posts (up to a timeout) before the loop
 is cancelled, so SIGTERM does not cut a fan-out in half; if it is cut anyway (SIGKILL), the
@@ -47,11 +47,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from bot.app.sender import GlobalLimit, gather_limited
+from bot.app.settle import Settler
 from bot.config import Config
+from bot.delivery import Outcome, Publisher, bounded_wait
 from bot.errors import SourceError, StoreError
 from bot.models import Digest, PostRecord, Subscription
-from bot.publish import Outcome, Publisher, bounded_wait, nonce_for
-from bot.schedule import Clock, Slot, due_slots, passed_slots, utc_now
+from bot.schedule import Clock, Slot, due_slots, utc_now
 from bot.services.digests import DigestService
 from bot.store.base import Store
 
@@ -60,8 +61,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 FAILING_FIRST_RETRY = timedelta(minutes=30)  # a 403 channel: not every tick (invalid requests)
 FAILING_MAX_RETRY = timedelta(hours=6)
-SETTLE_EVERY = timedelta(minutes=15)
-GAP_AFTER = timedelta(minutes=5)  # no tick for longer than this (and 3 ticks): the bot was down
 K = TypeVar("K")
 
 
@@ -144,12 +143,7 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._current: asyncio.Task[TickReport] | None = None
         self._stopping = False
-        self.started_at: datetime | None = None  # the first tick: when the bot came back
-        self._last_tick_at: datetime | None = None
-        # (from, until): stretches with no tick (the host slept, the loop was blocked); a day
-        # whose whole window fell in one was missed, not failed
-        self._gaps: list[tuple[datetime, datetime]] = []
-        self._settled_at: datetime | None = None
+        self.settler = Settler(store, publisher, digests, config)
         self.last_tick: TickReport | None = None
         self.tick_error: str | None = None  # why the last tick failed as a whole (the store)
         self.ready: Callable[[], Awaitable[object]] | None = None
@@ -184,9 +178,7 @@ class Scheduler:
         if self.lease is not None and not await self.lease.holds():
             report.paused = "another HotPapers process holds this store's poster lease"
             return report
-        if self.started_at is None:
-            self.started_at = now
-        self._note_gap(now)
+        self.settler.note_tick(now)
         subs = await self.store.list_subscriptions(enabled_only=True)
         by_channel = {s.channel_id: s for s in subs}
         slots: list[Slot] = []
@@ -237,33 +229,13 @@ class Scheduler:
                 self._note(out, by_channel.get(out.channel_id), now)
             except Exception:  # one odd outcome must not cost the others their bookkeeping
                 log.exception("cannot note the outcome of channel %s", out.channel_id)
-        await self._settle_if_due(subs, now, report)
+        report.settled = await self.settler.settle_if_due(subs, now, self._why, self._sent)
         self._forget_before(now)
         if report.deferred and report.paused is None:
             report.paused = self.paused_reason()
         if report.due:
             log.info("tick %s: %d due, %d sent", now.isoformat(), report.due, report.sent)
         return report
-
-    def _note_gap(self, now: datetime) -> None:
-        last = self._last_tick_at
-        allowed = max(GAP_AFTER, 3 * timedelta(seconds=self.config.schedule.tick_seconds))
-        if last is not None and now - last > allowed:
-            self._gaps.append((last, now))
-            horizon = now - timedelta(days=self.config.schedule.missed_lookback_days)
-            self._gaps = [g for g in self._gaps if g[1] >= horizon][-100:]
-        if last is None or now > last:
-            self._last_tick_at = now
-
-    def _down_until(self, opens: datetime, closes: datetime) -> datetime | None:
-        """When the bot came back, if it was not ticking during all of [opens, closes]."""
-        came_back = self.started_at
-        if came_back is not None and closes < came_back:
-            return came_back
-        for start, end in self._gaps:
-            if start < opens and closes <= end:
-                return end
-        return None
 
     def _may_try_failing(self, sub: Subscription, now: datetime) -> bool:
         """A failing channel (403, rejected payload) is tried on a long backoff only.
@@ -363,93 +335,6 @@ class Scheduler:
         elif sub is not None and sub.failing_reason:
             self._failing_retry_at.failed(out.channel_id, now)
 
-    # --- days whose window closed ---------------------------------------------------------
-
-    async def _settle_if_due(
-        self, subs: list[Subscription], now: datetime, report: TickReport
-    ) -> None:
-        """Every so often, give each day whose catch-up window closed its terminal outcome."""
-        last = self._settled_at
-        if last is not None and last <= now < last + SETTLE_EVERY:
-            return
-        lookback = timedelta(days=self.config.schedule.missed_lookback_days)
-        since = self._settled_at if self._settled_at is not None else now - lookback
-        since = min(since, now)  # a clock that jumped back looks again
-        try:
-            report.settled = await self._settle(subs, now, since)
-        except Exception:
-            log.exception("recording missed days failed; will try again")
-            return
-        self._settled_at = now
-
-    async def _settle(
-        self, subs: list[Subscription], now: datetime, since: datetime
-    ) -> list[PostRecord]:
-        closed: dict[tuple[int, date], tuple[Subscription, Slot]] = {}
-        for sub in subs:
-            await asyncio.sleep(0)  # a long lookback over many channels leaves the loop be
-            try:
-                for slot in passed_slots(
-                    sub, now, grace=self.grace, lag_days=self.digests.lag_days, since=since
-                ):
-                    closed[(sub.channel_id, slot.day)] = (sub, slot)
-            except Exception:
-                log.exception("cannot list the past days of channel %s", sub.channel_id)
-        if not closed:
-            return []
-        first = min(day for _, day in closed)
-        rows = {(p.channel_id, p.day): p for p in await self.store.list_posts(since=first)}
-        settled: list[PostRecord] = []
-        for key, (sub, slot) in sorted(closed.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            row = rows.get(key)
-            if row is not None and row.status in ("sent", "empty", "missed"):
-                continue
-            if row is not None and row.status == "failed" and row.error and "gave up" in row.error:
-                continue
-            why = self._why.pop(key, None) or (row.error if row else None) or sub.failing_reason
-            if row is not None:
-                await self._reconcile(sub, slot.day)
-                reason = f"gave up when the catch-up window closed: {why or 'not completed'}"
-                await self.store.finish_post(
-                    sub.channel_id, slot.day, status="failed", error=reason
-                )
-                settled.append(row.model_copy(update={"status": "failed", "error": reason}))
-                continue
-            back = self._down_until(slot.due_at, slot.due_at + self.grace)
-            if back is not None:
-                status = "missed"
-                reason = f"the bot was not running; it came back at {_utc(back)}"
-            else:
-                status = "failed"
-                reason = f"not posted within the catch-up window: {why or 'no attempt succeeded'}"
-            record = PostRecord(
-                guild_id=sub.guild_id,
-                channel_id=sub.channel_id,
-                day=slot.day,
-                source=self.digests.resolve(sub.source),
-                nonce=nonce_for(sub.channel_id, slot.day),
-                status=status,
-                error=reason,
-                created_at=now,
-            )
-            stored = (await self.store.claim_post(record)).record
-            if stored.status == status:
-                settled.append(stored)
-                self._sent.add(key)
-        if settled:
-            log.info("recorded %d day(s) whose catch-up window closed", len(settled))
-        return settled
-
-    async def _reconcile(self, sub: Subscription, day: date) -> None:
-        """Best effort, bounded: adopt what a given-up post left in its channel."""
-        try:
-            async with asyncio.timeout(self.config.schedule.post_deadline_seconds):
-                digest = await self.digests.stored(sub.source, day)
-                if digest is not None:
-                    await self.publisher.reconcile(sub, digest)
-        except Exception:
-            log.exception("could not reconcile %s in channel %s", day, sub.channel_id)
-
     def _forget_before(self, now: datetime) -> None:
         horizon = now.date() - timedelta(days=7)
         self._sent = {k for k in self._sent if k[1] >= horizon}
@@ -515,7 +400,3 @@ class Scheduler:
             except Exception:
                 log.exception("the scheduler loop failed")
             self._task = None
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,4 +1,4 @@
-"""`publish.Sender` over discord.py's HTTP client: exact payloads, nonces, and error mapping.
+"""`bot.delivery.Sender` over discord.py's HTTP client: exact payloads, nonces, and error mapping.
 
 Messages are sent as the rendered JSON body itself (`POST /channels/{id}/messages` through
 `HTTPClient.request`), so what `bot.render` produced and the tests validated is byte for byte
@@ -6,6 +6,10 @@ what Discord receives, and discord.py still applies its rate-limit buckets and 4
 discord.py's exceptions become the publisher's: 403 `ChannelForbidden`, 404 `ChannelGone`,
 400 `PayloadRejected`, and 5xx, 429 after discord.py's own retries, timeouts and connection
 errors `TransientPostError`.
+
+Reading a channel back (`recent`) returns every message, each attributed (`bot.delivery.wire`:
+the bot's own plain message, a command reply, a webhook's message, someone else's), so the
+recovery scan decides what a step may adopt and a webhook target's messages are visible.
 """
 
 from __future__ import annotations
@@ -24,17 +28,16 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
-from bot.publish import (
+from bot.delivery.errors import (
     ChannelForbidden,
     ChannelGone,
     MessageGone,
     PayloadRejected,
     RateLimitedPost,
-    SeenMessage,
     TransientPostError,
     bounded_wait,
-    fingerprint,
 )
+from bot.delivery.wire import BOT, OTHER, REPLY, SeenMessage, fingerprint, webhook_author
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +148,8 @@ def stop_blind_resends(trace: aiohttp.TraceConfig) -> aiohttp.TraceConfig:
     discord.py retries those statuses itself, up to five times, with the same body. A server
     error can come after Discord created the message, and the nonce dedups a resend only
     within Discord's nonce window, so a blind resend can post a digest twice. This trace
-    raises `SentMaybe` out of the request instead; the publisher then reads the channel back
-    and adopts the message if it is there before sending again (`publish._Progress._send`).
+    raises `SentMaybe` out of the request instead; the engine then reads the channel back and
+    adopts the message if it is there before sending again (`bot.delivery.progress`).
     """
 
     async def end(_s: Any, _ctx: Any, p: aiohttp.TraceRequestEndParams) -> None:
@@ -248,23 +251,20 @@ class DiscordSender:
         return int(data["id"])
 
     async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
-        """The bot's own plain messages since `after` (not command replies), oldest first."""
+        """Every message since `after`, oldest first, each attributed (`attribute`)."""
         since = discord.utils.time_snowflake(after) if after else None
         data = await self._paced(lambda: self.http.logs_from(channel_id, RECENT_LIMIT, after=since))
         me = self.user_id()
-        out: list[SeenMessage] = []
-        for msg in data:
-            author = msg.get("author") or {}
-            if me is not None and str(author.get("id")) != str(me):
-                continue
-            if msg.get("type", 0) != 0 or msg.get("webhook_id") or msg.get("interaction"):
-                continue
-            nonce = msg.get("nonce")
-            out.append(
-                SeenMessage(
-                    int(msg["id"]), None if nonce is None else str(nonce), fingerprint(dict(msg))
-                )
+        out = [
+            SeenMessage(
+                int(msg["id"]),
+                None if msg.get("nonce") is None else str(msg["nonce"]),
+                fingerprint(dict(msg)),
+                attribute(dict(msg), me),
+                edited=msg.get("edited_timestamp") is not None,
             )
+            for msg in data
+        ]
         out.sort(key=lambda m: m.id)
         return out
 
@@ -280,6 +280,25 @@ class DiscordSender:
         """Delete one of the bot's messages (a broken post's leftover); gone already is fine."""
         with contextlib.suppress(ChannelGone, MessageGone):
             await self._paced(lambda: self.http.delete_message(channel_id, message_id))
+
+
+def attribute(msg: dict[str, Any], me: int | None) -> str:
+    """Who posted a message read back, as the recovery scan needs to know it.
+
+    A command reply (an interaction's answer or follow-up: Discord posts those through the
+    application's webhook, whose id is the bot's) and any non-default message type are
+    `REPLY`; another webhook's message is `webhook_author(id)`; the bot's own plain message is
+    `BOT`; anything else, or any message while the bot's id is unknown, is `OTHER`.
+    """
+    author = msg.get("author") or {}
+    webhook = msg.get("webhook_id")
+    if msg.get("interaction") or msg.get("interaction_metadata") or msg.get("type", 0) != 0:
+        return REPLY if me is not None and str(author.get("id")) == str(me) else OTHER
+    if webhook is not None:
+        return REPLY if me is not None and str(webhook) == str(me) else webhook_author(int(webhook))
+    if me is not None and str(author.get("id")) == str(me):
+        return BOT
+    return OTHER
 
 
 async def gather_limited(limit: int, jobs: list[Callable[[], Awaitable[T]]]) -> list[T]:

@@ -66,6 +66,9 @@ class MetricSet:
 
     metrics: tuple[Metric, ...] = ()
     scoring: tuple[Metric, ...] = field(init=False, repr=False, compare=False)
+    # Precomputed once: `matches` and `label` run for every paper of every rendered list.
+    scoring_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    _shown: tuple[tuple[str, bool, Metric], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.metrics]
@@ -76,10 +79,13 @@ class MetricSet:
         if self.metrics and not scoring:
             raise ValueError(f"metrics {', '.join(names)}: none enters the score")
         object.__setattr__(self, "scoring", scoring)
+        object.__setattr__(self, "scoring_names", frozenset(m.name for m in scoring))
+        shown = tuple((m.name, m.enters == "score", m) for m in self.metrics)
+        object.__setattr__(self, "_shown", shown)
 
     def matches(self, counts: Mapping[str, int] | Iterable[str]) -> bool:
         """Whether counts (or their names) come from this source: one of its score metrics."""
-        return any(m.name in counts for m in self.scoring)
+        return not self.scoring_names.isdisjoint(counts)
 
     def score(self, counts: Mapping[str, int]) -> float:
         """The score of a paper with these counts: the weighted sum of the score metrics."""
@@ -87,11 +93,11 @@ class MetricSet:
 
     def label(self, counts: Mapping[str, int]) -> str:
         """`▲ 120 on Hugging Face · 900★ GitHub`: the score metrics always, others if not 0."""
-        parts = [
-            m.text(counts.get(m.name, 0))
-            for m in self.metrics
-            if m.enters == "score" or counts.get(m.name)
-        ]
+        parts = []
+        for name, always, metric in self._shown:
+            count = counts.get(name, 0)
+            if always or count:
+                parts.append(metric.text(count))
         return " · ".join(parts)
 
     @property

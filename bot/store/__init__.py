@@ -1,7 +1,12 @@
-"""Stored data behind one async interface (`Store`, see `bot.store.base`); SQLite implements it."""
+"""Stored data behind one async interface (`Store`, see `bot.store.base`).
 
+`open_store` / `connect` pick the backend from the location (`bot.store.backends`): a path is
+SQLite (the default and, today, the only backend).
+"""
+
+from bot.store.backends import BACKENDS, connect, open_store
 from bot.store.base import Store
-from bot.store.sqlite import SqliteStore, connect, open_store
+from bot.store.sqlite import SqliteStore
 from bot.store.values import Claim
 
-__all__ = ["Claim", "SqliteStore", "Store", "connect", "open_store"]
+__all__ = ["BACKENDS", "Claim", "SqliteStore", "Store", "connect", "open_store"]

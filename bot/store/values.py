@@ -41,7 +41,7 @@ class WriteHealth:
     failures: int = 0  # failed writes since `since`
 
     def line(self, ts: Callable[[datetime], str] = datetime.isoformat) -> str:
-        """One status line; `ts` formats a datetime (e.g. `bot.app.views.ts` for Discord)."""
+        """One status line; `ts` formats a datetime (e.g. `bot.services.texts.ts` for Discord)."""
         if self.ok:
             return "Store: writable"
         since = f" since {ts(self.since)}" if self.since else ""

@@ -92,7 +92,10 @@ async def unreachable() -> AsyncIterator[dict[str, object]]:
         raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
 
     config = make_config(
-        sources={"hotpapers_url_template": "https://posts.example/{date}.md", "max_retries": 0}
+        sources={
+            "hotpapers-md": {"url_template": "https://posts.example/{date}.md"},
+            "max_retries": 0,
+        }
     )
     async with httpx.AsyncClient(transport=httpx.MockTransport(refuse)) as client:
         yield {"config": config, "factory": SourceFactory(config.sources, client)}

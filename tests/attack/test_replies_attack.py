@@ -140,7 +140,7 @@ async def upstream() -> AsyncIterator[tuple[Upstream, dict[str, object]]]:
     up = Upstream()
     config = make_config(
         sources={
-            "hotpapers_url_template": "https://posts.example/{date}.md",
+            "hotpapers-md": {"url_template": "https://posts.example/{date}.md"},
             "max_retries": 0,
             "member_requests_waiting": 1,
         }
@@ -336,8 +336,7 @@ async def test_a_members_hot_fetch_has_a_deadline_for_the_whole_day_not_per_requ
     config = make_config(
         sources={
             "default": "hf",
-            "hf_base_url": "https://hf.example",
-            "hf_page_size": 1,
+            "hf": {"base_url": "https://hf.example", "page_size": 1},
             "request_deadline_seconds": 5,
             "max_retries": 0,
         },

@@ -15,8 +15,10 @@ import pytest
 
 from bot.app.scheduler import Scheduler
 from bot.app.sender import GlobalLimit
+from bot.app.settle import GAVE_UP, given_up
 from bot.errors import SourceError
-from bot.publish import ChannelForbidden, Publisher, RateLimitedPost
+from bot.models import PostRecord
+from bot.publish import ChannelForbidden, Publisher, RateLimitedPost, TransientPostError
 from bot.schedule import ManualClock
 from bot.services.digests import DigestService
 from bot.store import open_store
@@ -188,3 +190,39 @@ async def test_an_absurd_rate_limit_on_one_channel_does_not_end_the_tick(
     scheduler, _, _ = build(store, {"good": GOOD}, discord=fake)
     report = await scheduler.tick()
     assert sorted(o.status for o in report.outcomes) == ["failed", "sent"]
+
+
+async def test_a_day_given_up_is_settled_once_across_restarts(store: Store) -> None:
+    """Expected: a post that kept failing until its window closed is given up once, with its
+    last reason; a restart's first settle (over the whole lookback) neither reads the
+    channel back again nor rewrites the reason. The row says it was given up (`given_up`)."""
+    await subscribe(store, 1)
+    await store.save_digest(GOOD.model_copy(update={"day": DAY, "source": "good"}))
+    fake = FakeDiscord(faults=[TransientPostError(f"503 #{i}") for i in range(100)])
+    cfg = config(catch_up_hours=1)
+    scheduler, _, clock = build(store, {"good": GOOD}, discord=fake, cfg=cfg)
+    while clock.now <= NINE + timedelta(hours=2):
+        await scheduler.tick()
+        clock.advance(timedelta(minutes=7))
+    row = await store.get_post(1, DAY)
+    assert row is not None and given_up(row)
+    assert row.error is not None and row.error.startswith(GAVE_UP + "temporary error")
+    reads = fake.calls.count("recent")
+    restarted, _, later = build(store, {"good": GOOD}, discord=fake, cfg=cfg)
+    later.set(clock.now)
+    report = await restarted.tick()
+    assert report.settled == [] and fake.calls.count("recent") == reads
+    again = await store.get_post(1, DAY)
+    assert again is not None and again.error == row.error
+
+
+def test_only_a_failed_row_with_the_settle_reason_is_given_up() -> None:
+    def row(status: str, error: str | None) -> PostRecord:
+        return PostRecord(
+            guild_id=1, channel_id=1, day=DAY, source="s", nonce="n", status=status, error=error
+        )  # type: ignore[arg-type]
+
+    assert given_up(row("failed", GAVE_UP + "503"))
+    assert not given_up(row("failed", "temporary error: 503 (gave up when ...)"))
+    assert not given_up(row("failed", None))
+    assert not given_up(row("missed", GAVE_UP + "x"))

@@ -235,7 +235,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
             f'[discord]\napi_base = "{sandbox.api_base}"\n'
             f'gateway_url = "{sandbox.gateway_url}"\n'
             f'[store]\npath = "{db}"\n'
-            f'[sources]\ndefault = "hotpapers-md"\nhotpapers_dir = "{folder}"\n'
+            f'[sources]\ndefault = "hotpapers-md"\n[sources.hotpapers-md]\ndir = "{folder}"\n'
             f"[schedule]\ntick_seconds = 0.2\ncatch_up_hours = {GRACE_HOURS}\n",
             encoding="utf-8",
         )

@@ -13,6 +13,7 @@ discord.py sleeps 1, 3, 5, ... s before retrying a 500 / 502 / 504, so those are
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,6 @@ import httpx
 import pytest
 
 from bot.app.bot import HotPapersBot
-from bot.config import SourcesConfig
 from bot.models import Subscription
 from bot.publish import nonce_for
 from bot.sources.base import SourceFactory
@@ -188,7 +188,11 @@ async def test_latency_spikes_slow_the_fan_out_but_lose_nothing(
         assert_exactly_once(sandbox, channels)
         await still_up(sandbox)
         text = await status(sandbox)
-        assert "3× slow (>1 s, up to 1.2 s)" in text, text
+        # The three injected spikes are counted; on a loaded machine an ordinary request may
+        # also pass 1 s, so "at least 3" and "up to at least 1.2 s", not exact figures.
+        seen = re.search(r"(\d+)× slow \(>1 s, up to (\d+(?:\.\d+)?) s\)", text)
+        assert seen, text
+        assert int(seen[1]) >= 3 and float(seen[2]) >= 1.2, text
 
 
 # --- the gateway in the middle of a fan-out ---------------------------------------------------
@@ -246,14 +250,16 @@ async def test_an_upstream_outage_is_shown_and_the_day_is_posted_once_it_recover
     clock = FakeClock(datetime(2025, 4, 1, 9, 0, tzinfo=UTC))
     upstreams = Upstreams(hf_pages={day.isoformat(): hf_day(15)})
     upstreams.hf_override = lambda request: httpx.Response(503, text="upstream down")
-    urls = {"hf_base_url": "http://hf.test", "arxiv_base_url": "http://arxiv.test/"}
-    tuning = {"max_retries": 0, "arxiv_min_interval_seconds": 0.0}
-    config = make_config(sources={"default": "hf+arxiv", **urls, **tuning})
+    sections: dict[str, Any] = {
+        "hf": {"base_url": "http://hf.test"},
+        "arxiv": {"base_url": "http://arxiv.test/", "min_interval_seconds": 0.0},
+    }
+    config = make_config(sources={"default": "hf+arxiv", "max_retries": 0, **sections})
     async with (
         open_store(tmp_path / "outage.sqlite3") as store,
         httpx.AsyncClient(transport=httpx.MockTransport(upstreams.handler)) as client,
     ):
-        factory = SourceFactory(SourcesConfig(**urls, **tuning), client)
+        factory = SourceFactory(config.sources, client)
         channels = await subscribed_guild(sandbox, store, clock)
         bot: HotPapersBot
         async with running_app(sandbox, store, clock, config=config, factory=factory) as bot:

@@ -157,7 +157,7 @@ async def down_client() -> AsyncIterator[httpx.AsyncClient]:
 def down_digests(store: Store, client: httpx.AsyncClient, clock: ManualClock) -> DigestService:
     """Digests from Hugging Face (`hf`), which is down; its health recorded as failing."""
     config = make_config(
-        sources={"default": "hf", "hf_base_url": "http://hf.test", "max_retries": 0}
+        sources={"default": "hf", "hf": {"base_url": "http://hf.test"}, "max_retries": 0}
     )
     factory = SourceFactory(config.sources, client, sleep=_no_sleep)
     return DigestService(store, config, factory, clock=clock)

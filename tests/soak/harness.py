@@ -122,7 +122,8 @@ class SoakConfig:
     strict_outcomes: bool = False
     start: datetime = world.START
     nonce_window: float = 0.0  # the strictest sandbox: no nonce dedup to hide a duplicate
-    tick_deadline: float = 10.0  # real seconds a tick may take before it counts as stalled
+    tick_deadline: float = 60.0  # real seconds a tick may take before it counts as stalled
+    # (a hang is forever; 60 s, not 10, so a loaded CI machine is not mistaken for one)
     max_stalls: int = 2  # after this many stalled ticks the run stops (the verdict is in)
     upstream_timeout: float = 0.5  # sources.timeout_seconds: per read today, total after the fix
     break_isolation: bool = False  # scratch: a source exception escapes its unit (see below)

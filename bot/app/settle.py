@@ -1,0 +1,198 @@
+"""Days whose catch-up window closed: each gets its terminal outcome, `missed` or `failed`.
+
+Every (channel, day) ends in one stated outcome: `sent`, `empty` (with why), `failed` (with
+why) or `missed`. The posting loop (`bot.app.scheduler`) makes the first two; this module
+records the other two for a day whose window closes without a post: `missed` when the bot was
+not running during the whole window (with when it came back), otherwise `failed` with the
+last reason seen (source unreachable, 403, ...). A post given up this way first reads its
+channel back (`Publisher.reconcile`), so a message whose answer was lost is on the ledger.
+`/digest post-now date:` can still post the day, marked late.
+
+A day given up is recorded once: its row says so (`given_up`), so a restart's first settle
+over the whole lookback neither reads every such channel back again nor rewrites its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import MutableMapping, MutableSet
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from bot.config import Config
+from bot.delivery import Publisher, nonce_for
+from bot.models import PostRecord, Subscription
+from bot.schedule import Slot, passed_slots
+from bot.services.digests import DigestService
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+SETTLE_EVERY = timedelta(minutes=15)
+GAP_AFTER = timedelta(minutes=5)  # no tick for longer than this (and 3 ticks): the bot was down
+GAVE_UP = "gave up when the catch-up window closed: "
+
+Key = tuple[int, date]
+
+
+def given_up(row: PostRecord) -> bool:
+    """Whether a ledger row is a post given up when its window closed (recorded by `settle`).
+
+    The row has no column for it (no schema change): `settle` writes the reason with the
+    `GAVE_UP` prefix and this is the one place that reads it back.
+    """
+    return row.status == "failed" and (row.error or "").startswith(GAVE_UP)
+
+
+class Settler:
+    """Knows when the bot was down, and settles the days whose window closed."""
+
+    def __init__(
+        self, store: Store, publisher: Publisher, digests: DigestService, config: Config
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.digests = digests
+        self.config = config
+        self.started_at: datetime | None = None  # the first tick: when the bot came back
+        self._last_tick_at: datetime | None = None
+        # (from, until): stretches with no tick (the host slept, the loop was blocked); a day
+        # whose whole window fell in one was missed, not failed
+        self.gaps: list[tuple[datetime, datetime]] = []
+        self.settled_at: datetime | None = None
+
+    @property
+    def grace(self) -> timedelta:
+        """How long after its time a missed post is still made."""
+        return timedelta(hours=self.config.schedule.catch_up_hours)
+
+    def note_tick(self, now: datetime) -> None:
+        """Note that a tick ran at `now` (a long silence before it was a gap)."""
+        if self.started_at is None:
+            self.started_at = now
+        last = self._last_tick_at
+        allowed = max(GAP_AFTER, 3 * timedelta(seconds=self.config.schedule.tick_seconds))
+        if last is not None and now - last > allowed:
+            self.gaps.append((last, now))
+            horizon = now - timedelta(days=self.config.schedule.missed_lookback_days)
+            self.gaps = [g for g in self.gaps if g[1] >= horizon][-100:]
+        if last is None or now > last:
+            self._last_tick_at = now
+
+    def down_until(self, opens: datetime, closes: datetime) -> datetime | None:
+        """When the bot came back, if it was not ticking during all of [opens, closes]."""
+        came_back = self.started_at
+        if came_back is not None and closes < came_back:
+            return came_back
+        for start, end in self.gaps:
+            if start < opens and closes <= end:
+                return end
+        return None
+
+    async def settle_if_due(
+        self,
+        subs: list[Subscription],
+        now: datetime,
+        why: MutableMapping[Key, str],
+        done: MutableSet[Key],
+    ) -> list[PostRecord]:
+        """Every so often, give each day whose catch-up window closed its terminal outcome.
+
+        `why`: the last reason each due day was not posted (taken from it once used);
+        `done`: the days with a terminal outcome (added to). Never raises.
+        """
+        last = self.settled_at
+        if last is not None and last <= now < last + SETTLE_EVERY:
+            return []
+        lookback = timedelta(days=self.config.schedule.missed_lookback_days)
+        since = last if last is not None else now - lookback
+        since = min(since, now)  # a clock that jumped back looks again
+        try:
+            settled = await self.settle(subs, now, since, why, done)
+        except Exception:
+            log.exception("recording missed days failed; will try again")
+            return []
+        self.settled_at = now
+        return settled
+
+    async def settle(
+        self,
+        subs: list[Subscription],
+        now: datetime,
+        since: datetime,
+        why: MutableMapping[Key, str],
+        done: MutableSet[Key],
+    ) -> list[PostRecord]:
+        """Record the days whose window closed in (`since`, `now`] without a terminal row."""
+        closed: dict[Key, tuple[Subscription, Slot]] = {}
+        for sub in subs:
+            await asyncio.sleep(0)  # a long lookback over many channels leaves the loop be
+            try:
+                for slot in passed_slots(
+                    sub, now, grace=self.grace, lag_days=self.digests.lag_days, since=since
+                ):
+                    closed[(sub.channel_id, slot.day)] = (sub, slot)
+            except Exception:
+                log.exception("cannot list the past days of channel %s", sub.channel_id)
+        if not closed:
+            return []
+        first = min(day for _, day in closed)
+        rows = {(p.channel_id, p.day): p for p in await self.store.list_posts(since=first)}
+        settled: list[PostRecord] = []
+        for key, (sub, slot) in sorted(closed.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            row = rows.get(key)
+            if row is not None and (row.status in ("sent", "empty", "missed") or given_up(row)):
+                continue
+            reason = why.pop(key, None) or (row.error if row else None) or sub.failing_reason
+            if row is not None:
+                await self._reconcile(sub, slot.day)
+                error = GAVE_UP + (reason or "not completed")
+                await self.store.finish_post(sub.channel_id, slot.day, status="failed", error=error)
+                settled.append(row.model_copy(update={"status": "failed", "error": error}))
+                continue
+            record = self._unposted(sub, slot, now, reason)
+            claim = await self.store.claim_post(record)
+            if claim.won:
+                settled.append(claim.record)
+                done.add(key)
+        if settled:
+            log.info("recorded %d day(s) whose catch-up window closed", len(settled))
+        return settled
+
+    def _unposted(
+        self, sub: Subscription, slot: Slot, now: datetime, reason: str | None
+    ) -> PostRecord:
+        """The row of a day never attempted: missed (the bot was down) or failed (why)."""
+        back = self.down_until(slot.due_at, slot.due_at + self.grace)
+        status: Literal["missed", "failed"]
+        if back is not None:
+            status = "missed"
+            error = f"the bot was not running; it came back at {_utc(back)}"
+        else:
+            status = "failed"
+            error = f"not posted within the catch-up window: {reason or 'no attempt succeeded'}"
+        return PostRecord(
+            guild_id=sub.guild_id,
+            channel_id=sub.channel_id,
+            day=slot.day,
+            source=self.digests.resolve(sub.source),
+            nonce=nonce_for(sub.channel_id, slot.day),
+            status=status,
+            error=error,
+            created_at=now,
+        )
+
+    async def _reconcile(self, sub: Subscription, day: date) -> None:
+        """Best effort, bounded: adopt what a given-up post left in its channel."""
+        try:
+            async with asyncio.timeout(self.config.schedule.post_deadline_seconds):
+                digest = await self.digests.stored(sub.source, day)
+                if digest is not None:
+                    await self.publisher.reconcile(sub, digest)
+        except Exception:
+            log.exception("could not reconcile %s in channel %s", day, sub.channel_id)
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

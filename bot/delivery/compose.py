@@ -1,0 +1,54 @@
+"""What a subscription sees of a day: its filters applied, a resumed post's claimed papers.
+
+Pure functions over models; the engine composes before it plans, `/digest preview` too.
+"""
+
+from __future__ import annotations
+
+from bot.delivery.targets import target_for
+from bot.delivery.wire import Payload
+from bot.filters import select, subscription_filter
+from bot.models import Digest, Subscription
+
+
+def compose(sub: Subscription, digest: Digest) -> Digest:
+    """The digest as this subscription sees it: its categories, keywords, score and limit."""
+    return select([digest], subscription_filter(sub), end=digest.day, window="day")
+
+
+def plan(
+    sub: Subscription, view: Digest, *, candidates: int = 0
+) -> tuple[list[Payload], list[Payload]]:
+    """(channel payloads, thread payloads) for a composed digest; nothing on a quiet empty day.
+
+    `candidates`: the day's papers before the subscription's filters (an empty-day notice
+    says whether the source had none or the filters removed them)."""
+    steps = target_for(sub).plan(sub, view, candidates=candidates)
+    return steps.payloads("channel"), steps.payloads("thread")
+
+
+def as_claimed(view: Digest, digest: Digest, claimed: list[str]) -> Digest:
+    """The view a resumed post continues: the papers its claim recorded, in that order.
+
+    The day's digest may have been refreshed, or the subscription edited, since the claim;
+    recomposing would mix two selections in one post (a claimed paper skipped, another one
+    twice). The caller adds claimed papers the digest no longer has (from the store).
+    """
+    papers = {p.arxiv_id: p for p in [*view.papers, *digest.papers]}
+    kept = [papers[i] for i in claimed if i in papers]
+    if [p.arxiv_id for p in view.papers] == [p.arxiv_id for p in kept]:
+        return view
+    return view.model_copy(update={"papers": kept})
+
+
+def empty_reason(sub: Subscription, digest: Digest) -> str:
+    """Why a subscription's view of `digest` has no papers, in words a moderator can act on."""
+    total = len(digest.papers)
+    if total == 0:
+        why = "the source had no papers that day"
+    else:
+        noun = "paper" if total == 1 else "papers"
+        why = f"the channel's filters removed all {total} {noun}"
+    if not sub.post_empty:
+        why += " (nothing posted: post_empty is off)"
+    return why

@@ -1,0 +1,22 @@
+"""The `compact` target: every message of the post in the subscription's channel."""
+
+from __future__ import annotations
+
+from bot.delivery.plan import Message, Plan
+from bot.models import Digest, Subscription
+from bot.render import render_digest
+
+
+class ChannelTarget:
+    """Posts the rendered messages one after another in the channel."""
+
+    name = "channel"
+    permissions: tuple[str, ...] = ()
+    summary = "one message"
+
+    def plan(self, sub: Subscription, view: Digest, *, candidates: int) -> Plan:
+        """One `Message` step per rendered message; none on a quiet empty day."""
+        if not view.papers and not sub.post_empty:
+            return Plan()
+        payloads = render_digest(view, "compact", filtered_from=candidates)
+        return Plan(tuple(Message(p) for p in payloads))
