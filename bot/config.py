@@ -57,6 +57,11 @@ def _iana_zones() -> frozenset[str]:
     return frozenset(text.split()) - _PSEUDO_ZONES
 
 
+def is_iana_zone(name: str) -> bool:
+    """Whether `name` is a zone of the IANA database (not a host file such as `localtime`)."""
+    return name in _iana_zones()
+
+
 def iana_zone(value: str) -> str:
     """`value` if it is an IANA time zone name that loads; else ValueError saying what is."""
     if value not in _iana_zones():
