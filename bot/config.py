@@ -15,7 +15,8 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, cast
+from types import NoneType
+from typing import Any, Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,6 +26,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
@@ -53,6 +55,11 @@ def _iana_zones() -> frozenset[str]:
     """
     text = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
     return frozenset(text.split()) - _PSEUDO_ZONES
+
+
+def is_iana_zone(name: str) -> bool:
+    """Whether `name` is a zone of the IANA database (not a host file such as `localtime`)."""
+    return name in _iana_zones()
 
 
 def iana_zone(value: str) -> str:
@@ -99,7 +106,17 @@ def store_path_problem(path: str) -> str | None:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # TOML has nan, inf and true: none of them is a count or a number of seconds.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """`tick_seconds = true` is an error, not 1 (pydantic reads a bool as a number)."""
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and _numeric(field.annotation):
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        return value
 
 
 class DiscordConfig(_Section):
@@ -181,6 +198,14 @@ class SourcesConfig(_Section):
         own, given = _moved_keys(dict(data), reg)
         for key, value in list(own.items()):
             if key not in cls.model_fields and isinstance(value, dict):
+                base, plus, extra = key.partition("+")
+                if plus and base in reg.by_name and extra in reg.by_name:
+                    raise _error(
+                        key,
+                        value,
+                        f"{key} has no section of its own: it is {base} with {extra}, "
+                        f"configured in [sources.{base}] and [sources.{extra}]",
+                    )
                 raise _error(
                     key,
                     value,
@@ -273,6 +298,14 @@ class Config(_Section):
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     token: SecretStr | None = Field(default=None, exclude=True)
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds a number (int, float, or one of them or None)."""
+    return annotation in (int, float) or set(get_args(annotation)) in (
+        {int, NoneType},
+        {float, NoneType},
+    )
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -63,7 +64,12 @@ def parse_categories(
     tax = tax or load()
     if items is None:
         return (), ()
-    raw = items.replace(";", ",").replace(" ", ",").split(",") if isinstance(items, str) else items
+    if isinstance(items, str):
+        # "- stat.ML" is one item (the minus belongs to the next word), then split on , ; space
+        items = re.sub(r"-\s+", "-", items)
+        raw: Sequence[str] = items.replace(";", ",").replace(" ", ",").split(",")
+    else:
+        raw = items
     include: list[str] = []
     exclude: list[str] = []
     for item in raw:
@@ -72,6 +78,10 @@ def parse_categories(
             continue
         negate = token.startswith("-")
         name = token[1:].strip() if negate else token
+        if not name:
+            raise UserInputError(
+                "A - needs a category right after it, e.g. -cs.RO to leave out robotics."
+            )
         canonical = tax.lookup(name)
         if canonical is None:
             hints = tax.suggest(name)
@@ -83,11 +93,14 @@ def parse_categories(
         target = exclude if negate else include
         if canonical not in target:
             target.append(canonical)
-    overlap = set(include) & set(exclude)
-    if overlap:
-        raise UserInputError(
-            f"{sorted(overlap)[0]} is both included and excluded; keep one of the two."
-        )
+    # Typed text is also refused an include inside an excluded archive (`cs.CV, -cs`: it could
+    # never show a paper); a stored list is read as it was saved, so old rows keep posting.
+    typed = isinstance(items, str)
+    for c in include:
+        by = next((e for e in exclude if e == c or (typed and _in((c,), (e,), tax))), None)
+        if by is not None:
+            how = "" if by == c else f" (by -{by})"
+            raise UserInputError(f"{c} is both included and excluded{how}; keep one of the two.")
     return tuple(include), tuple(exclude)
 
 

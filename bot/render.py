@@ -120,9 +120,10 @@ def header_text(digest: Digest, shown: int | None = None) -> str:
 
 def empty_reason(filtered_from: int) -> str:
     """Why a view has no papers: the source had none, or the filters removed all of them."""
-    if filtered_from > 0:
-        noun = "paper" if filtered_from == 1 else "papers"
-        return f"this channel's filters removed all {filtered_from} {noun}"
+    if filtered_from == 1:
+        return "this channel's filters removed the day's only paper"
+    if filtered_from > 1:
+        return f"this channel's filters removed all {filtered_from} papers"
     return "the source had none that day"
 
 

@@ -127,7 +127,7 @@ def test_header_text_counts_papers_in_words() -> None:
 
 def test_empty_notice_says_why_in_words() -> None:
     assert empty_reason(0) == "the source had none that day"
-    assert empty_reason(1) == "this channel's filters removed all 1 paper"
+    assert empty_reason(1) == "this channel's filters removed the day's only paper"
     assert empty_reason(2) == "this channel's filters removed all 2 papers"
     notice = empty_notice(_digest(), filtered_from=3)
     assert notice == {

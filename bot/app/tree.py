@@ -93,6 +93,17 @@ def _channel_text(error: app_commands.TransformerError) -> str:
     )
 
 
+def sentence(text: str) -> str:
+    """`text` ending as a sentence ends: the core's messages (a bad time, zone or id) are
+    fragments such as "… e.g. 09:00 or 18:30", and a reply must not stop mid-air. A reply
+    that ends with a link is left as it is (a full stop would read as part of the URL)."""
+    text = text.rstrip()
+    last = text.rsplit(maxsplit=1)[-1] if text else ""
+    if text.endswith((".", "?", "!", "…")) or last.startswith(("https://", "http://")):
+        return text
+    return f"{text}."
+
+
 def explain(
     error: app_commands.AppCommandError, *, health: Sequence[SourceHealth] = ()
 ) -> str | None:
@@ -103,9 +114,10 @@ def explain(
     if isinstance(error, app_commands.CommandInvokeError):
         original = error.original
         if isinstance(original, UserInputError):
-            return str(original)
+            return sentence(str(original))
         if isinstance(original, UpstreamMissingError):
-            return str(original)  # "The Hot Papers posts have no post for …": not an outage
+            # "The Hot Papers posts have no post for …": not an outage
+            return sentence(str(original))
         if isinstance(original, SourceError):
             return outage_text(original, health)
         if isinstance(original, DigestFormatError):

@@ -62,6 +62,7 @@ class HotView:
     view: Digest
     candidates: int  # distinct papers in the window before filtering
     digests: int  # digests of the window in the store (0: nothing to show at all)
+    window_title: str = ""  # the window's title without the filter (`view.title` has it)
 
     def __bool__(self) -> bool:
         """Whether any digest of the window is stored (`_latest` falls back when not)."""
@@ -169,7 +170,10 @@ class DigestService:
         papers = await self.store.entry_papers(name, chosen)
         title = view_title(end, window, titles.get(end), flt)
         view = Digest(day=end, source=name, title=title, papers=papers)
-        return HotView(end=end, view=view, candidates=candidates, digests=len(titles))
+        plain = view_title(end, window, titles.get(end), PaperFilter())
+        return HotView(
+            end=end, view=view, candidates=candidates, digests=len(titles), window_title=plain
+        )
 
     async def hot(self, source: str, day: date | None, window: Window, flt: PaperFilter) -> HotView:
         """`/hot`: the window ending on the given day, else on the latest day (as `latest`

@@ -86,7 +86,7 @@ class PapersService:
         if not hot.view.papers and hot.candidates:
             text = (
                 f"None of the {hot.candidates} hot papers of "
-                f"{escape(truncate(hot.view.title, 300))} match "
+                f"{escape(truncate(hot.window_title or hot.view.title, 300))} match "
                 f"{escape(truncate(flt.describe(), 1200))}."
             )
             return [{"content": truncate(text, limits.CONTENT)}]

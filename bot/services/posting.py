@@ -222,12 +222,13 @@ class PostingService:
             digest = await self.digests.get_for_member(sub.source, request.day)
         if digest is None:
             raise UserInputError(await self.missing(sub.source, end, sub.channel_id, "post to"))
+        # The lease first: "Nothing was posted" must leave the subscription as it was.
+        if self.gate is not None and not await self.gate.holds():
+            raise UserInputError(NOT_POSTER)
         if not sub.enabled:
             await self.store.set_enabled(sub.channel_id, True)
             sub = sub.model_copy(update={"enabled": True})
         late = now > slot_of_day(sub, digest.day, self.digests.lag_days).due_at + self.catch_up
-        if self.gate is not None and not await self.gate.holds():
-            raise UserInputError(NOT_POSTER)
         out = await self.publisher.publish(sub, digest, late=late)
         record = await self.store.get_post(sub.channel_id, out.day)
         text = post_now_text(sub.guild_id, sub, digest, out, record, late=late)

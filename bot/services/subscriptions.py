@@ -19,10 +19,12 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.config import is_iana_zone
 from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
 from bot.filters import check_limit, check_min_score, parse_categories, parse_keywords
 from bot.models import Subscription
+from bot.quoting import shown
 from bot.schedule import Clock, Slot, format_hhmm, get_zone, parse_hhmm
 from bot.services.outcomes import done_days, next_unposted
 from bot.services.texts import (
@@ -113,6 +115,21 @@ class Where:
         return channel_id
 
 
+def zone_name(text: str) -> str:
+    """The IANA zone a moderator typed (spaces around it ignored); ValueError if it is none.
+
+    Only the IANA database's names, as in the config: not the host's files such as
+    `localtime` (the host's own zone), `posixrules` or the `right/…` copies."""
+    name = text.strip()
+    zone = get_zone(name).key  # the message for a name that does not load at all
+    if not is_iana_zone(zone):
+        raise ValueError(
+            f"{shown(name)} is not an IANA time zone: use a name such as Europe/Berlin, "
+            "America/New_York, Asia/Tokyo or UTC"
+        )
+    return zone
+
+
 @dataclass(frozen=True)
 class Changes:
     """The options of `/digest subscribe`, as typed; None means "keep as set"."""
@@ -133,7 +150,7 @@ class Changes:
             if self.time is not None:
                 out["post_time"] = format_hhmm(parse_hhmm(self.time))
             if self.timezone is not None:
-                out["timezone"] = get_zone(self.timezone.strip()).key
+                out["timezone"] = zone_name(self.timezone)
         except ValueError as exc:
             raise UserInputError(str(exc)) from None
         if self.categories is not None:
@@ -228,6 +245,8 @@ class SubscriptionService:
         from now on (earlier slots of the day are not posted)."""
         channel_id = where.target_id()
         old = await self.store.get_subscription(channel_id)
+        if old is not None and old.guild_id != where.guild_id:
+            raise UserInputError("Pick a channel of this server.")  # never another's row
         base = old or Subscription(
             guild_id=where.guild_id,
             channel_id=channel_id,

@@ -83,7 +83,7 @@ async def test_hot_is_the_days_compact_digest(
 async def test_a_filter_that_leaves_no_paper_says_so(service: PapersService) -> None:
     payloads = await service.hot(service.hot_request("math.AG", None, "day", 10))
     assert payloads == [
-        {"content": "None of the 16 hot papers of Hot Papers 2021-03-12 · math.AG match math.AG."}
+        {"content": "None of the 16 hot papers of Hot Papers 2021-03-12 match math.AG."}
     ]
 
 
