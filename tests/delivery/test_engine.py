@@ -5,6 +5,7 @@ posts started afresh, reconciling, and the default retry policy. Scripted Discor
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.delivery import (
     compose,
     plan,
 )
+from bot.delivery.progress import SCAN_MARGIN
 from bot.models import PostRecord, Subscription
 from bot.store import open_store
 from bot.store.base import Store
@@ -408,3 +410,24 @@ async def test_a_failing_channel_that_posts_again_is_no_longer_failing(store: St
     fresh = await store.get_subscription(CH)
     assert out.status == "sent" and fresh is not None and fresh.failing_reason is None
     del sub
+
+
+async def test_the_read_back_starts_the_margin_before_the_claim(store: Store) -> None:
+    """A host clock ahead of Discord's must not hide the post's own messages: every read-back
+    of a resumed send asks for the messages since the claim *minus* the margin."""
+
+    afters: list[Any] = []
+
+    class Asked(FakeDiscord):
+        async def recent(self, channel_id: int, *, after: Any) -> list[Any]:
+            afters.append(after)
+            return await super().recent(channel_id, after=after)
+
+    sub = await subscribe(store)
+    fake = Asked(faults=[TransientPostError("503")])
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.status == "sent"
+    created = (await store.get_post(CH, DAY)).created_at  # type: ignore[union-attr]
+    assert created is not None and afters
+    assert all(after == created - SCAN_MARGIN for after in afters)
+    assert timedelta(0) < SCAN_MARGIN
