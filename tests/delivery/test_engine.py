@@ -74,6 +74,29 @@ async def test_a_failed_post_resumed_after_a_refresh_keeps_its_claimed_papers(
     assert posted == claimed
 
 
+async def test_a_crashed_post_resumed_after_a_refresh_keeps_its_claimed_papers(
+    store: Store,
+) -> None:
+    """The same for a post the process died in (its row still `pending`)."""
+    sub = await subscribe(store, format="detailed", limit=16)
+    digest = sample_digest()
+    await store.save_digest(digest)
+    fake = FakeDiscord(crash_after=3)  # header, thread, one part: then the process dies
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, digest)
+    row = await store.get_post(CH, DAY)
+    assert row is not None and row.status == "pending"
+    refreshed = digest.model_copy(update={"papers": digest.papers[1:]})
+    out = await publisher(store, fake).publish(sub, refreshed)
+    assert out.status == "sent"
+    posted = [
+        e["url"].rsplit("/", 1)[-1]
+        for m in fake.channels[out.thread_id or 0]
+        for e in m.get("embeds") or []
+    ]
+    assert posted == row.arxiv_ids
+
+
 async def test_post_now_of_a_day_still_being_made_marks_it_late(store: Store) -> None:
     sub = await subscribe(store)
     fake = FakeDiscord(faults=[TransientPostError("503")])
