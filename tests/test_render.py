@@ -136,6 +136,8 @@ def test_empty_notice_says_why_in_words() -> None:
         "allowed_mentions": {"parse": []},
     }
     assert render_digest(_digest(), "detailed", filtered_from=3) == [notice]
+    assert render_digest(_digest(), "compact", filtered_from=3) == [notice]
+    assert render_digest(_digest(), filtered_from=3) == [notice]  # compact by default
     with pytest.raises(ValueError, match="unknown format 'csv': expected 'compact' or 'detailed'"):
         render_digest(_digest(_paper(1)), "csv")  # type: ignore[arg-type]
 
@@ -538,3 +540,11 @@ def test_escape_shortcut_changes_nothing(text: str) -> None:
 @settings(max_examples=500, deadline=None)
 def test_dlen_counts_utf16_units(text: str) -> None:
     assert dlen(text) == len(text.encode("utf-16-le")) // 2
+
+
+def test_an_absurd_score_is_cut_to_the_fields_200_characters() -> None:
+    """A source's float of 1e250 is a whole number with 251 digits: its label would pass the
+    field's limit; it is cut there with an ellipsis, the rest of the embed unchanged."""
+    (score,) = [f for f in paper_embed(_paper(1, score=1e250), 1)["fields"] if f["name"] == "Score"]
+    assert len(score["value"]) == 200
+    assert score["value"] == ("score " + str(int(1e250)))[:199] + "…"

@@ -5,6 +5,7 @@ posts started afresh, reconciling, and the default retry policy. Scripted Discor
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.delivery import (
     compose,
     plan,
 )
+from bot.delivery.progress import SCAN_MARGIN
 from bot.models import PostRecord, Subscription
 from bot.store import open_store
 from bot.store.base import Store
@@ -70,6 +72,29 @@ async def test_a_failed_post_resumed_after_a_refresh_keeps_its_claimed_papers(
         for e in m.get("embeds") or []
     ]
     assert posted == claimed
+
+
+async def test_a_crashed_post_resumed_after_a_refresh_keeps_its_claimed_papers(
+    store: Store,
+) -> None:
+    """The same for a post the process died in (its row still `pending`)."""
+    sub = await subscribe(store, format="detailed", limit=16)
+    digest = sample_digest()
+    await store.save_digest(digest)
+    fake = FakeDiscord(crash_after=3)  # header, thread, one part: then the process dies
+    with pytest.raises(Crash):
+        await publisher(store, fake).publish(sub, digest)
+    row = await store.get_post(CH, DAY)
+    assert row is not None and row.status == "pending"
+    refreshed = digest.model_copy(update={"papers": digest.papers[1:]})
+    out = await publisher(store, fake).publish(sub, refreshed)
+    assert out.status == "sent"
+    posted = [
+        e["url"].rsplit("/", 1)[-1]
+        for m in fake.channels[out.thread_id or 0]
+        for e in m.get("embeds") or []
+    ]
+    assert posted == row.arxiv_ids
 
 
 async def test_post_now_of_a_day_still_being_made_marks_it_late(store: Store) -> None:
@@ -408,3 +433,24 @@ async def test_a_failing_channel_that_posts_again_is_no_longer_failing(store: St
     fresh = await store.get_subscription(CH)
     assert out.status == "sent" and fresh is not None and fresh.failing_reason is None
     del sub
+
+
+async def test_the_read_back_starts_the_margin_before_the_claim(store: Store) -> None:
+    """A host clock ahead of Discord's must not hide the post's own messages: every read-back
+    of a resumed send asks for the messages since the claim *minus* the margin."""
+
+    afters: list[Any] = []
+
+    class Asked(FakeDiscord):
+        async def recent(self, channel_id: int, *, after: Any) -> list[Any]:
+            afters.append(after)
+            return await super().recent(channel_id, after=after)
+
+    sub = await subscribe(store)
+    fake = Asked(faults=[TransientPostError("503")])
+    out = await publisher(store, fake).publish(sub, sample_digest())
+    assert out.status == "sent"
+    created = (await store.get_post(CH, DAY)).created_at  # type: ignore[union-attr]
+    assert created is not None and afters
+    assert all(after == created - SCAN_MARGIN for after in afters)
+    assert timedelta(0) < SCAN_MARGIN

@@ -12,6 +12,7 @@ from bot.delivery.targets.thread import ThreadTarget
 from bot.delivery.wire import BOT
 from bot.models import Digest, Subscription
 from bot.render import render_digest, thread_name
+from bot.services.texts import POST_PERMISSIONS, missing_permissions, needed_permissions
 
 
 def sub(**kw: object) -> Subscription:
@@ -66,3 +67,24 @@ def test_the_preview_plan_of_an_empty_day_says_the_source_had_none_by_default() 
     assert thread == [] and str(notice["content"]).endswith("the source had none that day.")
     (filtered,), _ = plan(sub(post_empty=True), empty, candidates=2)
     assert "filters removed all 2 papers" in str(filtered["content"])
+
+
+def test_each_target_asks_for_the_permissions_its_steps_need_beyond_posting() -> None:
+    """The subscribe pre-check reads these: a thread target that forgot one would subscribe a
+    channel whose every post then fails with 403."""
+    assert TARGETS["compact"].permissions == ()
+    assert TARGETS["detailed"].permissions == (
+        "create_public_threads",
+        "send_messages_in_threads",
+    )
+    assert needed_permissions("compact") == list(POST_PERMISSIONS)
+    assert missing_permissions(POST_PERMISSIONS, "detailed") == [
+        "create_public_threads",
+        "send_messages_in_threads",
+    ]
+
+
+def test_each_target_says_what_a_moderator_gets_in_a_few_words() -> None:
+    """The subscribe command's format description is built from these."""
+    assert TARGETS["compact"].summary == "one message"
+    assert TARGETS["detailed"].summary == "a header and a thread with one embed per paper"
