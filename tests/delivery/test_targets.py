@@ -15,7 +15,7 @@ from bot.render import render_digest, thread_name
 
 
 def sub(**kw: object) -> Subscription:
-    return Subscription(guild_id=1, channel_id=5, **kw)  # type: ignore[arg-type]
+    return Subscription(guild_id=1, channel_id=5, **kw)
 
 
 def test_each_format_has_its_target() -> None:
