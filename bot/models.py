@@ -171,7 +171,10 @@ class Entry(NamedTuple):
 
 
 Window = Literal["day", "week", "month"]
-Format = Literal["compact", "detailed"]
+# A delivery target's name (`bot.delivery.targets.TARGETS`: "compact", "detailed", …). Not a
+# Literal: a new target is one module and one line in that table, not an edit here. Names are
+# checked against the table where subscriptions are made (`bot.services.subscriptions`).
+Format = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 
 
 class Subscription(BaseModel):

@@ -67,7 +67,7 @@ from bot.delivery.outcome import Outcome
 from bot.delivery.plan import OpenThread, Plan
 from bot.delivery.progress import Progress, own
 from bot.delivery.retry import RetryPolicy
-from bot.delivery.targets import target_for
+from bot.delivery.targets import known, target_for, unknown_format
 from bot.delivery.wire import Sender, nonce_for
 from bot.models import Digest, PostRecord, Subscription
 from bot.schedule import Clock, utc_now
@@ -141,6 +141,10 @@ class Publisher:
                 error=existing.error,
                 was=existing.status,
             )
+        if not known(sub.format):  # a stored format this version has no target for
+            reason = unknown_format(sub.format)
+            await self.ledger.mark_failing(channel, reason, self.clock())
+            return Outcome("rejected", channel, day, error=reason)
         view = compose(sub, digest)
         if existing is not None and existing.status in ("pending", "failed"):
             present = {p.arxiv_id for p in digest.papers}

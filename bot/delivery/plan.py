@@ -71,6 +71,10 @@ class Target(Protocol):
     """
 
     name: str
+    # Discord permissions this target needs in the channel beyond posting embeds and reading
+    # history (the subscribe pre-check asks for them), e.g. a thread's.
+    permissions: tuple[str, ...]
+    summary: str  # what a moderator choosing this format gets, in a few words
 
     def plan(self, sub: Subscription, view: Digest, *, candidates: int) -> Plan:
         """The steps that post `view` (already composed for `sub`)."""

@@ -19,6 +19,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
 from bot.filters import check_limit, check_min_score, parse_categories, parse_keywords
 from bot.models import Subscription
@@ -141,8 +142,8 @@ class Changes:
         if self.limit is not None:
             out["limit"] = check_limit(self.limit)
         if self.format is not None:
-            if self.format not in ("compact", "detailed"):
-                raise UserInputError("format must be compact or detailed.")
+            if not known(self.format):
+                raise UserInputError(f"format must be {' or '.join(TARGETS)}.")
             out["format"] = self.format
         if self.min_score is not None:
             out["min_score"] = check_min_score(self.min_score)

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from bot import limits
+from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
 from bot.models import SourceHealth, Subscription, parse_arxiv_id
 from bot.render import ZWSP, clean, escape
@@ -185,14 +186,15 @@ def permission_names(missing: Sequence[str]) -> str:
     return ", ".join(names)
 
 
-# What every post needs (reading history: the recovery scan), and a detailed post's thread.
+# What every post needs (reading history: the recovery scan); each target adds its own
+# (a detailed post's thread: `bot.delivery.targets.thread`).
 POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
-THREAD_PERMISSIONS = ("create_public_threads", "send_messages_in_threads")
 
 
 def needed_permissions(fmt: str) -> list[str]:
     """The permissions the bot needs in a channel to post a digest of format `fmt`."""
-    return [*POST_PERMISSIONS, *(THREAD_PERMISSIONS if fmt == "detailed" else ())]
+    extra = TARGETS[fmt].permissions if known(fmt) else ()
+    return [*POST_PERMISSIONS, *extra]
 
 
 def missing_permissions(granted: Iterable[str], fmt: str) -> list[str]:

@@ -10,7 +10,7 @@ the services'.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.app.autocomplete import category_list_choices, zone_choices
 from bot.app.replies import Reply
+from bot.delivery.targets import TARGETS
 from bot.services.posting import PostingService
 from bot.services.status import StatusService
 from bot.services.subscriptions import (
@@ -92,6 +93,11 @@ async def say(interaction: discord.Interaction[Any], text: str) -> None:
     )
 
 
+# The formats a moderator may choose are the delivery targets (one line each in `TARGETS`).
+FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in TARGETS]
+FORMATS_DESCRIBED = "; ".join(f"{name}: {t.summary}" for name, t in TARGETS.items())
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class DigestCog(commands.GroupCog, group_name="digest"):
@@ -117,13 +123,14 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         return True
 
     @app_commands.command(name="subscribe")
+    @app_commands.choices(format=FORMAT_CHOICES)
     @app_commands.describe(
         channel="where to post (default: this channel)",
         time="when to post, HH:MM in 24-hour time (default 09:00)",
         timezone="an IANA time zone such as Europe/Berlin (default UTC)",
         categories="arXiv categories, comma-separated; prefix - to exclude, e.g. cs.CV, -cs.RO",
         limit="how many papers per post, 1 to 25 (default 10)",
-        format="compact: one message; detailed: a header and a thread with one embed per paper",
+        format=FORMATS_DESCRIBED,
         min_score="only papers scoring at least this (default 0)",
         keywords="only papers whose title or abstract has one of these, comma-separated",
         post_empty="post a short notice on a day without papers (default yes)",
@@ -136,7 +143,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         timezone: str | None = None,
         categories: str | None = None,
         limit: app_commands.Range[int, 1, 25] | None = None,
-        format: Literal["compact", "detailed"] | None = None,
+        format: app_commands.Choice[str] | None = None,
         min_score: app_commands.Range[float, 0] | None = None,
         keywords: str | None = None,
         post_empty: bool | None = None,
@@ -147,7 +154,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             timezone=timezone,
             categories=categories,
             limit=limit,
-            format=format,
+            format=None if format is None else format.value,
             min_score=min_score,
             keywords=keywords,
             post_empty=post_empty,

@@ -11,6 +11,8 @@ class ChannelTarget:
     """Posts the rendered messages one after another in the channel."""
 
     name = "channel"
+    permissions: tuple[str, ...] = ()
+    summary = "one message"
 
     def plan(self, sub: Subscription, view: Digest, *, candidates: int) -> Plan:
         """One `Message` step per rendered message; none on a quiet empty day."""

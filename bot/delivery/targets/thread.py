@@ -14,6 +14,8 @@ class ThreadTarget:
     """Header message, then a thread opened on it, then the per-paper messages inside."""
 
     name = "thread"
+    permissions: tuple[str, ...] = ("create_public_threads", "send_messages_in_threads")
+    summary = "a header and a thread with one embed per paper"
 
     def plan(self, sub: Subscription, view: Digest, *, candidates: int) -> Plan:
         """Header, `OpenThread` on it, one `Message` into the thread per part."""
