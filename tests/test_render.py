@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.limits import dlen, embed_size
-from bot.models import Digest, Format, Paper, Tweet
+from bot.models import Digest, Paper, Tweet
 from bot.render import (
+    Format,
     _escape_all,
     clean,
     compact_line,
