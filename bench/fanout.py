@@ -179,7 +179,7 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
                             guild_id=guild_id,
                             channel_id=cid,
                             post_time="09:00",
-                            format=fmt,  # type: ignore[arg-type]
+                            format=fmt,
                             created_at=POST_TIME,
                         )
                     )

@@ -35,7 +35,7 @@ def _spec_path() -> Path:
 def message_validator() -> Callable[[dict[str, Any]], list[str]]:
     """Validate a message payload against MessageCreateRequest plus the 6000/2000/10 rules."""
     from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
+    from referencing import Registry
     from referencing.jsonschema import DRAFT202012
 
     from bot.limits import payload_violations
@@ -45,9 +45,7 @@ def message_validator() -> Callable[[dict[str, Any]], list[str]]:
         pytest.skip(f"Discord's OpenAPI spec not available at {path}")
     spec = json.loads(path.read_text(encoding="utf-8"))
     uri = "urn:discord-spec"
-    registry: Registry[Any] = Registry().with_resource(
-        uri, Resource(spec, specification=DRAFT202012)
-    )
+    registry: Registry[Any] = Registry().with_resource(uri, DRAFT202012.create_resource(spec))
     validator = Draft202012Validator(
         {"$ref": f"{uri}#/components/schemas/MessageCreateRequest"}, registry=registry
     )

@@ -75,7 +75,10 @@ def test_exclusion_archives_and_aliases() -> None:
         paper("2101.00004", 6, ["astro-ph.GA"]),
         paper("2101.00005", 5, ["stat.ML", "cs.LG"]),
     ]
-    ids = lambda f: [p.arxiv_id[-1] for p in apply(papers, f)]  # noqa: E731
+
+    def ids(f: PaperFilter) -> list[str]:
+        return [p.arxiv_id[-1] for p in apply(papers, f)]
+
     assert ids(build_filter(categories="-cs.RO")) == ["2", "3", "4", "5"]
     assert ids(build_filter(categories="cs")) == ["1", "2", "5"]
     assert ids(build_filter(categories="cs, -cs.CV")) == ["2", "5"]

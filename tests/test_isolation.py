@@ -55,7 +55,8 @@ class ScriptedDigests(DigestService):
             await asyncio.Event().wait()
         if isinstance(what, BaseException):
             raise what
-        return what.model_copy(update={"day": day, "source": self.resolve(source)})
+        digest: Digest = what.model_copy(update={"day": day, "source": self.resolve(source)})
+        return digest
 
 
 @pytest.fixture

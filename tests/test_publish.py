@@ -171,7 +171,7 @@ async def test_detailed_opens_a_thread_on_the_header(store: Store) -> None:
     assert out.status == "sent"
     header = discord.channels[CH]
     assert len(header) == 1
-    assert out.thread_id == header[0]["id"]
+    assert out.thread_id is not None and out.thread_id == header[0]["id"]
     parts = discord.channels[out.thread_id]
     assert sum(len(p["embeds"]) for p in parts) == 16
     assert out.message_ids == [header[0]["id"], *(p["id"] for p in parts)]
@@ -204,7 +204,7 @@ async def test_a_crash_at_any_step_then_restart_posts_everything_exactly_once(
     reference = FakeDiscord()
     async with open_store(tmp_path / "ref.sqlite3") as ref_store:
         ref_sub = await ref_store.upsert_subscription(
-            Subscription(guild_id=1, channel_id=CH, format=fmt, limit=16)  # type: ignore[arg-type]
+            Subscription(guild_id=1, channel_id=CH, format=fmt, limit=16)
         )
         await publisher(ref_store, reference).publish(ref_sub, sample_digest())
     total_ops = reference.ops
@@ -263,9 +263,9 @@ async def test_403_on_opening_the_thread_keeps_the_header_recorded(store: Store)
     # After a moderator fixes it, the retry reuses the header instead of posting another.
     del discord.create_thread
     await store.mark_failing(CH, None)
-    sub = await store.get_subscription(CH)
-    assert sub is not None
-    again = await pub.publish(sub, sample_digest())
+    fixed = await store.get_subscription(CH)
+    assert fixed is not None
+    again = await pub.publish(fixed, sample_digest())
     assert again.status == "sent"
     assert len(discord.channels[CH]) == 1
     assert again.message_ids[0] == rec.message_ids[0]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bot.limits import dlen, embed_size
 from bot.models import Digest, Paper, Tweet
 from bot.render import (
+    Format,
     _escape_all,
     clean,
     compact_line,
@@ -396,8 +397,8 @@ def test_paper_embed_cuts_categories_and_the_discussion_name_at_200() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["compact", "detailed"])
-def test_sample_payloads_are_valid(fmt: str, message_validator: Validator) -> None:
-    messages = render_digest(load_path(SAMPLE), fmt)  # type: ignore[arg-type]
+def test_sample_payloads_are_valid(fmt: Format, message_validator: Validator) -> None:
+    messages = render_digest(load_path(SAMPLE), fmt)
     assert messages
     for m in messages:
         assert message_validator(m) == []
@@ -425,7 +426,7 @@ def test_detailed_has_header_then_one_embed_per_paper() -> None:
 
 def test_empty_day_is_one_short_notice(message_validator: Validator) -> None:
     for fmt in ("compact", "detailed"):
-        (msg,) = render_digest(Digest(day=date(2020, 12, 7), source="s"), fmt)  # type: ignore[arg-type]
+        (msg,) = render_digest(Digest(day=date(2020, 12, 7), source="s"), fmt)
         assert "no hot papers for 2020-12-07" in msg["content"]
         assert message_validator(msg) == []
 
@@ -440,7 +441,7 @@ def test_hostile_text_cannot_ping_or_inject(message_validator: Validator) -> Non
         tweets=[Tweet(author=evil, handle="x", url="https://twitter.com/x/status/1", text=evil)],
     )
     for fmt in ("compact", "detailed"):
-        for m in render_digest(Digest(day=date(2021, 1, 1), source="s", papers=[paper]), fmt):  # type: ignore[arg-type]
+        for m in render_digest(Digest(day=date(2021, 1, 1), source="s", papers=[paper]), fmt):
             assert message_validator(m) == []
             text = str(m)
             assert "@everyone" not in text and "@here" not in text
@@ -470,7 +471,7 @@ def test_huge_inputs_stay_within_limits(message_validator: Validator) -> None:
     ]
     digest = Digest(day=date(2021, 1, 1), source="s", title="X" * 5000, papers=papers)
     for fmt in ("compact", "detailed"):
-        messages = render_digest(digest, fmt)  # type: ignore[arg-type]
+        messages = render_digest(digest, fmt)
         for m in messages:
             assert message_validator(m) == []
     compact = render_digest(digest, "compact")[0]["embeds"][0]["description"]
@@ -514,7 +515,7 @@ def test_any_text_fits(title: str, abstract: str, authors: list[str], n: int) ->
     papers = [_paper(i, title=title, abstract=abstract, authors=authors) for i in range(n)]
     digest = Digest(day=date(2021, 1, 1), source="s", papers=papers)
     for fmt in ("compact", "detailed"):
-        for m in render_digest(digest, fmt):  # type: ignore[arg-type]
+        for m in render_digest(digest, fmt):
             assert dlen(m.get("content", "")) <= 2000
             assert len(m.get("embeds", [])) <= 10
             assert sum(embed_size(e) for e in m.get("embeds", [])) <= 6000

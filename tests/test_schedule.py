@@ -35,8 +35,10 @@ def sub(channel: int, at: str, zone: str, **kw: object) -> Subscription:
     return Subscription(guild_id=1, channel_id=channel, post_time=at, timezone=zone, **kw)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

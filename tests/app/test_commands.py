@@ -4,6 +4,7 @@ allowed and denied."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -234,8 +235,8 @@ async def test_resubscribing_keeps_settings_not_given(world) -> None:  # type: i
     ],
 )
 async def test_subscribe_rejects_bad_settings_saying_what_is_accepted(
-    world, options, needle
-) -> None:  # type: ignore[no-untyped-def]
+    world: tuple[Sandbox, Guild, HotPapersBot], options: dict[str, Any], needle: str
+) -> None:
     sandbox, guild, bot = world
     r = await sandbox.control.invoke(
         "digest subscribe",
@@ -281,7 +282,7 @@ async def test_an_unexpected_error_is_logged_and_answered_with_an_apology(world,
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    bot.store.list_posts = broken  # type: ignore[method-assign]
+    bot.store.list_posts = broken
     r = await sandbox.control.invoke("history")
     assert r.ephemeral and r.content.startswith("Sorry, something went wrong")
     assert "database on fire" not in r.content

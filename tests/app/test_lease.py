@@ -15,6 +15,7 @@ import pytest
 from bot.app.lease import PosterLease
 from bot.cli.preview import sample_digest
 from bot.store import open_store
+from bot.store.sqlite import SqliteStore
 from sandbox.app import Sandbox
 from tests.app.conftest import MANAGE_GUILD, SAMPLE_NOW, FakeClock, running_app
 from tests.app.test_scheduling import posts_in, subscribe
@@ -49,6 +50,7 @@ async def test_the_lease_is_held_renewed_lost_and_shown(tmp_path: Path) -> None:
 async def test_a_store_that_cannot_be_written_takes_the_right_to_post(tmp_path: Path) -> None:
     clock = FakeClock(SAMPLE_NOW)
     async with open_store(tmp_path / "s.sqlite3") as store:
+        assert isinstance(store, SqliteStore)
         lease = PosterLease(store, clock=clock)
         assert await lease.acquire() and await lease.holds()
         await store._db.execute("PRAGMA query_only = ON")  # writes now fail: SQLITE_READONLY
@@ -173,6 +175,7 @@ async def test_a_store_that_stops_accepting_writes_pauses_posting_then_resumes(
 ) -> None:
     caplog.set_level(logging.WARNING)
     async with open_store(tmp_path / "s.sqlite3") as store:
+        assert isinstance(store, SqliteStore)
         await store.save_digest(sample_digest(), final=True)
         lease = PosterLease(store, clock=clock)
         assert await lease.acquire()

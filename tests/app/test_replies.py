@@ -489,7 +489,7 @@ async def test_subscribe_checks_every_permission_a_post_needs(
 
 
 async def test_subscribe_with_the_longest_settings_answers_within_limits_saying_what_was_saved(
-    world,  # type: ignore[no-untyped-def]
+    world: tuple[Sandbox, Guild, HotPapersBot],
 ) -> None:
     sandbox, guild, bot = world
     papers = channel(guild, "papers")

@@ -303,7 +303,7 @@ async def test_a_crash_mid_fan_out_then_restart_leaves_exactly_one_digest_everyw
             )
         async with running_app(sandbox, store, clock, config=config) as bot:
             sender = bot.publisher.sender
-            real_send = sender.send  # type: ignore[attr-defined]
+            real_send = sender.send
             sent = 0
 
             async def dying_send(channel_id: int, payload: dict[str, Any], *, nonce: str) -> int:
@@ -314,7 +314,7 @@ async def test_a_crash_mid_fan_out_then_restart_leaves_exactly_one_digest_everyw
                     raise Crash  # Discord has the message; the ledger never hears of it
                 return message_id
 
-            sender.send = dying_send  # type: ignore[attr-defined]
+            sender.send = dying_send  # type: ignore[method-assign]
             with pytest.raises(Crash):
                 await bot.scheduler.tick()
             # The process is dead: every other post in flight dies with it.

@@ -38,8 +38,10 @@ class Response:
         self.status, self.reason = status, reason
 
 
-def http_error(cls: type[discord.HTTPException], status: int, code: int = 0, text: str = "t"):
-    return cls(Response(status), {"code": code, "message": text})  # type: ignore[arg-type]
+def http_error(
+    cls: type[discord.HTTPException], status: int, code: int = 0, text: str = "t"
+) -> discord.HTTPException:
+    return cls(Response(status), {"code": code, "message": text})
 
 
 def raising(exc: BaseException) -> Callable[[], Awaitable[NoReturn]]:

@@ -44,7 +44,7 @@ def test_the_rule() -> None:
 def test_a_crash_loop_stays_far_below_the_daily_identify_budget() -> None:
     """Simulated: the bot crashes 2 s after connecting and is restarted at once, for a day."""
     policy = CrashLoopPolicy()
-    starts: list[datetime] = []
+    starts: list[Start] = []
     now = T0
     while now < T0 + timedelta(days=1):
         delay, _ = crash_loop_delay([s for s in starts if s.at > now - policy.keep], now, policy)

@@ -24,6 +24,7 @@ TTL = timedelta(seconds=60)
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     async with open_store(tmp_path / "s.sqlite3") as s:
+        assert isinstance(s, SqliteStore)
         yield s
 
 

@@ -220,7 +220,7 @@ def test_only_a_failed_row_with_the_settle_reason_is_given_up() -> None:
     def row(status: str, error: str | None) -> PostRecord:
         return PostRecord(
             guild_id=1, channel_id=1, day=DAY, source="s", nonce="n", status=status, error=error
-        )  # type: ignore[arg-type]
+        )
 
     assert given_up(row("failed", GAVE_UP + "503"))
     assert not given_up(row("failed", "temporary error: 503 (gave up when ...)"))

@@ -10,7 +10,7 @@ from bot.models import Digest, Subscription
 
 
 def sub(**kw: object) -> Subscription:
-    return Subscription(guild_id=1, channel_id=5, **kw)  # type: ignore[arg-type]
+    return Subscription(guild_id=1, channel_id=5, **kw)
 
 
 @pytest.mark.parametrize(

@@ -20,13 +20,14 @@ from bot.delivery import (
     Publisher,
     TransientPostError,
     compose,
+    nonce_for,
     plan,
 )
 from bot.delivery.progress import SCAN_MARGIN
 from bot.models import PostRecord, Subscription
 from bot.store import open_store
 from bot.store.base import Store
-from tests.test_publish import CH, DAY, Crash, FakeDiscord, clock, nonce_for, publisher
+from tests.test_publish import CH, DAY, Crash, FakeDiscord, clock, publisher
 
 
 @pytest.fixture
@@ -419,7 +420,7 @@ async def test_a_lost_claim_looks_before_it_sends(store: Store) -> None:
     with pytest.raises(Crash):
         await publisher(store, fake).publish(sub, sample_digest())
     racing = RacingStore(store)
-    out = await publisher(racing, fake).publish(sub, sample_digest())  # type: ignore[arg-type]
+    out = await publisher(racing, fake).publish(sub, sample_digest())
     assert out.status == "sent" and out.recovered == 1 and racing.raced
     assert len(fake.channels[CH]) == 1
 

@@ -30,7 +30,9 @@ NONCE = "n" * 25
 STEP = Message(PAYLOAD)
 
 
-def seen(mid: int, *, author: str = BOT, fp: str = FP, nonce: str | None = None, **kw: Any):
+def seen(
+    mid: int, *, author: str = BOT, fp: str = FP, nonce: str | None = None, **kw: Any
+) -> SeenMessage:
     return SeenMessage(mid, nonce, fp, author, **kw)
 
 

@@ -16,7 +16,7 @@ from bot.services.texts import POST_PERMISSIONS, missing_permissions, needed_per
 
 
 def sub(**kw: object) -> Subscription:
-    return Subscription(guild_id=1, channel_id=5, **kw)  # type: ignore[arg-type]
+    return Subscription(guild_id=1, channel_id=5, **kw)
 
 
 def test_each_format_has_its_target() -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from bot.cli.preview import sample_digest
 from bot.config import Config, parse_config
+from bot.delivery.wire import BOT
 from bot.models import Subscription
 from bot.publish import Publisher, SeenMessage, fingerprint
 from bot.schedule import ManualClock
@@ -91,7 +92,7 @@ class MemoryDiscord:
 
     async def recent(self, channel_id: int, *, after: datetime | None) -> list[SeenMessage]:
         return [
-            SeenMessage(int(m["id"]), m["nonce"], fingerprint(m))
+            SeenMessage(int(m["id"]), m["nonce"], fingerprint(m), BOT)
             for m in self.channels.get(channel_id, [])
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,11 +20,11 @@ TICK = datetime(2021, 3, 13, 8, 59, tzinfo=UTC)
 
 
 def service(
-    store: Store, digests: DigestService, clock: ManualClock, loop: LoopState, **kw: object
+    store: Store, digests: DigestService, clock: ManualClock, loop: LoopState, **kw: Any
 ) -> StatusService:
     return StatusService(
         store, digests, clock=clock, grace=timedelta(hours=12), loop=lambda: loop, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 async def test_a_server_without_subscriptions_is_told_how_to_start(

@@ -23,13 +23,13 @@ def sub(channel_id: int = 1, **kw: object) -> Subscription:
         "timezone": "UTC",
         "created_at": datetime(2021, 3, 1, tzinfo=UTC),
     }
-    return Subscription(**{**base, **kw})  # type: ignore[arg-type]
+    return Subscription(**{**base, **kw})
 
 
 def post(day: date, status: str, channel_id: int = 1, **kw: object) -> PostRecord:
     return PostRecord(
         guild_id=9, channel_id=channel_id, day=day, source="s", nonce="n", status=status, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_fit_lines_cuts_whole_lines_and_counts_the_rest() -> None:

@@ -279,6 +279,7 @@ class Process:
         clock: ManualClock,
     ) -> Process:
         store = await connect(db)
+        assert isinstance(store, SqliteStore)
         config = soak_config(cfg)
         bot = build_bot(
             config,
@@ -553,7 +554,7 @@ class Soak:
         if day in self.poisoned:
             planned = [KeyError("arxiv_id")] * (attempt + 1)
         if attempt < len(planned):
-            fault = planned[attempt]
+            fault: BaseException | str = planned[attempt]
             self.report.faults[
                 f"source: {fault if isinstance(fault, str) else type(fault).__name__}"
             ] += 1
@@ -913,6 +914,7 @@ def check_ledger(soak: Soak, posts: list[PostRecord]) -> None:
         if m.author.id == me and m.interaction_id is None:
             bot_msgs.setdefault(owner.get(m.channel_id, m.channel_id), []).append(m)
     recorded: dict[int, set[int]] = {}
+    p: PostRecord | None  # a post below, then the ledger's row for a slot (if any)
     for p in posts:
         recorded.setdefault(p.channel_id, set()).update(p.message_ids)
     # 1. Every bot message in a channel is in the ledger; no nonce twice (a duplicate).

@@ -80,7 +80,7 @@ def subscriptions(guild_channels: list[tuple[int, int]], created: datetime) -> l
 def expected_slots(sub: Subscription, start: datetime, end: datetime, lag_days: int) -> list[Slot]:
     """Every slot of `sub` due in [start, end), by the pure reference `bot.schedule.slot_for`."""
     zone_day = (start - timedelta(days=2)).date()
-    out = []
+    out: list[Slot] = []
     while True:
         slot = slot_for(sub, zone_day, lag_days=lag_days)
         if slot.due_at >= end:

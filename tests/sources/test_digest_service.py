@@ -43,7 +43,8 @@ async def test_paper_is_answered_from_the_store_else_looked_up_on_arxiv(
     digests = service(client, store, clock)
     known = Paper(arxiv_id="2503.00002", title="Known", categories=["cs.RO"], score=3)
     await store.save_digest(Digest(day=DAY, source="hf+arxiv", papers=[known]))
-    assert (await digests.paper("2503.00002")).title == "Known"
+    found = await digests.paper("2503.00002")
+    assert found is not None and found.title == "Known"
     assert upstreams.requests == []
 
     found = await digests.paper("2503.00007")

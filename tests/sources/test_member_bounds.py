@@ -165,7 +165,7 @@ async def test_dates_outside_arxivs_life_are_user_errors_before_any_request(
         digests.check_date(day)
     for window in ("day", "week", "month"):
         with pytest.raises(UserInputError, match=says):
-            await digests.hot("default", day, window, PaperFilter())  # type: ignore[arg-type]
+            await digests.hot("default", day, window, PaperFilter())
     assert upstreams.requests == []
 
 

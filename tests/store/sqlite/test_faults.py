@@ -221,6 +221,7 @@ async def test_a_store_that_fills_up_is_logged_once_shown_and_recovers(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.store.sqlite")
     async with open_store(tmp_path / "s.sqlite3") as store:
+        assert isinstance(store, SqliteStore)
         assert store.write_health().ok
         await store.save_digest(_big_digest(1))
         await _fill_the_disk(store)
