@@ -226,6 +226,7 @@ async def test_a_restart_whose_clean_up_failed_does_not_adopt_the_old_header(
         assert row is not None and out.status in ("sent", "already") and row.status == "sent"
         assert [m["id"] for m in discord.channels[CH]] == row.message_ids[:1]
         assert row.message_ids[0] != old_header and row.thread_id not in discord.deleted
+        assert row.thread_id is not None
         assert [m["id"] for m in discord.channels[row.thread_id]] == row.message_ids[1:]
 
 

@@ -11,7 +11,9 @@ from bot.delivery.errors import ChannelForbidden, RateLimitedPost, TransientPost
 from bot.delivery.retry import RetryPolicy
 
 
-def policy(attempts: int, backoff: float = 1.0, cap: float = 30.0) -> tuple[RetryPolicy, list]:
+def policy(
+    attempts: int, backoff: float = 1.0, cap: float = 30.0
+) -> tuple[RetryPolicy, list[float]]:
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
@@ -20,7 +22,9 @@ def policy(attempts: int, backoff: float = 1.0, cap: float = 30.0) -> tuple[Retr
     return RetryPolicy(attempts, backoff, cap, sleep), slept
 
 
-def failing(times: int, exc: Exception, then: int = 7) -> tuple[Callable[[], Awaitable[int]], list]:
+def failing(
+    times: int, exc: Exception, then: int = 7
+) -> tuple[Callable[[], Awaitable[int]], list[int]]:
     calls: list[int] = []
 
     async def op() -> int:
