@@ -51,6 +51,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -128,6 +129,9 @@ class SoakConfig:
     upstream_timeout: float = 0.5  # sources.timeout_seconds: per read today, total after the fix
     break_isolation: bool = False  # scratch: a source exception escapes its unit (see below)
     lease: bool = True  # give schedulers a poster lease when the code has one
+    # scratch: the second process runs on a stale copy of the store (a backup restored beside
+    # the live one), which no lease or claim can see: the damage the soak must report
+    stale_copy: bool = False
     events_per_class: int = 4
 
     def enabled(self, name: str) -> bool:
@@ -599,12 +603,12 @@ class Soak:
         instants = self._due_instants()
         self.events = plan_events(cfg, self.rng, sorted(self.subs), detailed, instants)
 
-    async def new_process(self, name: str = "bot") -> Process:
+    async def new_process(self, name: str = "bot", *, db: Path | None = None) -> Process:
         self.report.processes += 1
         return await Process.start(
             f"{name}-{self.report.processes}",
             self.sandbox,
-            self.db,
+            self.db if db is None else db,
             self.cfg,
             self.factory,
             self.clock,
@@ -769,7 +773,8 @@ class Soak:
             for ev in due_now:
                 if ev.kind == "second" and self.second is None:
                     self.report.faults["second process on the store"] += 1
-                    self.second = (await self.new_process("second"), ev.args["ticks"])
+                    db = self._stale_copy() if cfg.stale_copy else None
+                    self.second = (await self.new_process("second", db=db), ev.args["ticks"])
                 elif ev.kind not in ("gateway", "kill", "second"):
                     await self.apply(ev, now)
             if self.clock() != now:  # a clock jump: the next tick is at the new time
@@ -782,6 +787,16 @@ class Soak:
             self.clock.set(self._next_tick(now, instants, step, settle_end))
         await self._stop_all()
         return self.report
+
+    def _stale_copy(self) -> Path:
+        """A consistent copy of the store as it is now (SQLite's online backup)."""
+        copy = self.db.with_name(f"stale-{self.report.processes}.sqlite3")
+        with (
+            contextlib.closing(sqlite3.connect(self.db)) as live,
+            contextlib.closing(sqlite3.connect(copy)) as stale,
+        ):
+            live.backup(stale)
+        return copy
 
     async def _open(self, now: datetime) -> timedelta | None:
         """How soon to tick again for the expected slots due, in their window and unsettled:

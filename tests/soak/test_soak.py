@@ -125,11 +125,24 @@ async def test_the_soak_reports_broken_isolation() -> None:
     assert others, report.summary()
 
 
-async def test_the_soak_reports_an_ignored_lease() -> None:
-    """Two processes on one store without a lease (Discord's nonce window out of reach):
-    the soak reports the duplicates and the messages the ledger does not know."""
+async def test_the_soak_reports_a_second_poster_it_cannot_see() -> None:
+    """The soak's own check has teeth: a second process on a stale copy of the store (a
+    restored backup: neither the lease nor the ledger's claim can see it; Discord's nonce
+    window out of reach) posts again, and the soak reports the duplicates and the messages
+    the ledger does not know.
+
+    (It used to run two processes on ONE store with the lease off. Since the ledger's claim
+    says who won and a loser reads the channel back before sending, that seed no longer
+    duplicates; one store without a lease is still not safe in general, since a loser that
+    reads back before the winner's first message arrives still sends, so the lease stays.)"""
     report = await run_soak(
-        SoakConfig(seed=4, days=CLASS_DAYS, faults=frozenset({"second_process"}), lease=False)
+        SoakConfig(
+            seed=4,
+            days=CLASS_DAYS,
+            faults=frozenset({"second_process"}),
+            lease=False,
+            stale_copy=True,
+        )
     )
     _show(report)
     assert report.damage > 0
