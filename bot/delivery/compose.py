@@ -46,9 +46,10 @@ def empty_reason(sub: Subscription, digest: Digest) -> str:
     total = len(digest.papers)
     if total == 0:
         why = "the source had no papers that day"
+    elif total == 1:
+        why = "the channel's filters removed the day's only paper"
     else:
-        noun = "paper" if total == 1 else "papers"
-        why = f"the channel's filters removed all {total} {noun}"
+        why = f"the channel's filters removed all {total} papers"
     if not sub.post_empty:
         why += " (nothing posted: post_empty is off)"
     return why

@@ -17,7 +17,7 @@ def sub(**kw: object) -> Subscription:
     ("papers", "post_empty", "why"),
     [
         (0, True, "the source had no papers that day"),
-        (1, True, "the channel's filters removed all 1 paper"),
+        (1, True, "the channel's filters removed the day's only paper"),
         (3, True, "the channel's filters removed all 3 papers"),
         (0, False, "the source had no papers that day (nothing posted: post_empty is off)"),
         (
