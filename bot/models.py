@@ -229,6 +229,7 @@ class DigestMeta(BaseModel):
     fetched_at: datetime
     final: bool
     paper_count: int
+    content_hash: str = ""  # what was stored: equal means the same papers (`/hot`'s cache)
 
 
 class SourceHealth(BaseModel):

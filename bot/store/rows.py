@@ -230,7 +230,16 @@ def meta_from(row: Row, source: str, day: date) -> DigestMeta:
         fetched_at=read_required_time(row["fetched_at"]),
         final=bool(row["final"]),
         paper_count=row["n"],
+        content_hash=_optional(row, "content_hash"),
     )
+
+
+def _optional(row: Row, column: str) -> str:
+    """A text column a backend's query may not select yet ("" then)."""
+    try:
+        return str(row[column] or "")
+    except (KeyError, IndexError):  # a Record or a dict / a sqlite3.Row without it
+        return ""
 
 
 # --- subscriptions ------------------------------------------------------------------------

@@ -143,7 +143,7 @@ class SqliteDigests(SqliteBase):
     async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
         """Fetch time, finality and size of a stored digest, without loading its papers."""
         row = await self._one(
-            "SELECT d.fetched_at, d.final, (SELECT count(*) FROM digest_entries e"
+            "SELECT d.fetched_at, d.final, d.content_hash, (SELECT count(*) FROM digest_entries e"
             " WHERE e.source = d.source AND e.day = d.day) AS n"
             " FROM digests d WHERE d.source = ? AND d.day = ?",
             (source, day.isoformat()),
