@@ -142,3 +142,18 @@ def latest_day(now: datetime) -> date:
             return day
         day -= timedelta(days=1)
     raise ValueError(f"no arXiv announcement in the {_SEARCH_DAYS} days before {now}")
+
+
+def feed_day(now: datetime) -> date | None:
+    """The listing arXiv's RSS feeds show at `now`, or None while they are empty.
+
+    Each feed is rebuilt at midnight Eastern (`lastBuildDate` "Fri, 23 Feb 2024 05:00:11
+    +0000" for the listing dated "Fri, 23 Feb 2024 00:00:00 -0500", and "an empty feed on
+    Saturday/Sundays and on occasional arXiv holidays",
+    https://info.arxiv.org/help/rss_specifications.html): the feed shows listing D during the
+    Eastern day D, so between the 20:00 announcement and midnight it still shows the last one.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    today = now.astimezone(EASTERN).date()
+    return today if has_announcement(today) else None

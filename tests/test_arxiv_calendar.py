@@ -9,8 +9,8 @@ import pytest
 from bot import arxiv_calendar as cal
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_a_listing_every_weekday_none_on_weekends() -> None:
@@ -99,3 +99,11 @@ def test_latest_day() -> None:
     assert cal.latest_day(utc(2026, 1, 12, 1, 0)) == date(2026, 1, 12)
     with pytest.raises(ValueError, match="aware"):
         cal.latest_day(datetime(2026, 1, 12))
+
+
+def test_the_feed_shows_the_eastern_days_listing_from_midnight() -> None:
+    # Listing Wed 2026-05-13: announced Tue 20:00 EDT (00:00 UTC), in the feed from 04:00 UTC.
+    assert cal.feed_day(utc(2026, 5, 13, 3, 59)) == date(2026, 5, 12)
+    assert cal.feed_day(utc(2026, 5, 13, 4, 0)) == date(2026, 5, 13)
+    assert cal.feed_day(utc(2026, 5, 16, 12)) is None  # Saturday: the feeds are empty
+    assert cal.feed_day(utc(2026, 11, 27, 12)) is None  # the Friday after Thanksgiving
