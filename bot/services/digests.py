@@ -32,6 +32,7 @@ from bot.config import Config
 from bot.errors import (
     BusyError,
     ConfigError,
+    NoAnnouncement,
     NotKeptError,
     SourceError,
     UpstreamMissingError,
@@ -63,6 +64,7 @@ class HotView:
     candidates: int  # distinct papers in the window before filtering
     digests: int  # digests of the window in the store (0: nothing to show at all)
     window_title: str = ""  # the window's title without the filter (`view.title` has it)
+    no_announcement: str | None = None  # a day's view: arXiv announced nothing that day
 
     def __bool__(self) -> bool:
         """Whether any digest of the window is stored (`_latest` falls back when not)."""
@@ -133,9 +135,12 @@ class DigestService:
         upstream = self.source(source)
         if upstream is None:
             return await self.stored(source, day)
-        return await get_digest(
-            self.store, upstream, day, now=self.clock(), config=self.config.sources
-        )
+        try:
+            return await get_digest(
+                self.store, upstream, day, now=self.clock(), config=self.config.sources
+            )
+        except NoAnnouncement as exc:
+            return closed_day(self.resolve(source), day, exc)
 
     async def default_day(self, source: str) -> date | None:
         """The day `/hot` shows by default: the latest complete day, else the latest stored."""
@@ -163,7 +168,18 @@ class DigestService:
         name = self.resolve(source)
         check_day(end, self.clock())
         start, _ = window_range(end, window)
-        await self.ensure_for_member(name, end)
+        try:
+            await self.ensure_for_member(name, end)
+        except NoAnnouncement as exc:
+            if window == "day":
+                return HotView(
+                    end=end,
+                    view=closed_day(name, end, exc),
+                    candidates=0,
+                    digests=0,
+                    no_announcement=exc.reason,
+                )
+            # a week or month ending on such a day: the window's other days still count
         by_category = bool(flt.include or flt.exclude)
         titles, entries = await self.store.window_entries(name, start, end, categories=by_category)
         chosen, candidates = pick(entries, flt)
@@ -183,7 +199,9 @@ class DigestService:
         end, view = await self._latest(
             source, day, lambda name, end: self.ranked(name, end, window, flt)
         )
-        if view is None:
+        if view is None or view.no_announcement:
+            if view is not None:
+                return view
             name = self.resolve(source)
             return HotView(end=end, view=Digest(day=end, source=name), candidates=0, digests=0)
         return view
@@ -319,8 +337,12 @@ class DigestService:
 
     async def get_for_member(self, source: str, day: date) -> Digest | None:
         """A day for a member's command (`/digest post-now date:`): stored, or fetched within
-        the member's bounds (`ensure_for_member`); None if store-only and absent."""
-        await self.ensure_for_member(source, day)
+        the member's bounds (`ensure_for_member`); None if store-only and absent. A day
+        arXiv announced nothing is an empty digest saying so (`Digest.no_announcement`)."""
+        try:
+            await self.ensure_for_member(source, day)
+        except NoAnnouncement as exc:
+            return closed_day(self.resolve(source), day, exc)
         return await self.stored(source, day)
 
     @asynccontextmanager
@@ -342,3 +364,8 @@ class DigestService:
 def _again(error: SourceError) -> SourceError:
     """A fresh copy of a remembered error (same type and sentence) to raise once more."""
     return type(error)(str(error), detail=error.detail)
+
+
+def closed_day(source: str, day: date, why: NoAnnouncement) -> Digest:
+    """The empty digest of a day its source had no announcement for, saying why."""
+    return Digest(day=day, source=source, no_announcement=why.reason)
