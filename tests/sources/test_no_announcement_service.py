@@ -91,8 +91,9 @@ async def test_hot_for_such_a_day_says_so(digests: DigestService, store: Any) ->
     papers = PapersService(store, digests, clock=lambda: NOW)
     [reply] = await papers.hot(HotRequest(filter=PaperFilter(), window="day", day=SATURDAY))
     assert reply["content"] == (
-        "There are no papers for 2026-11-28: no arXiv announcement on Saturdays. arXiv announces "
-        "new papers Sunday to Thursday at 20:00 US Eastern (except on holidays); try the day before."
+        "There are no papers for 2026-11-28: no arXiv announcement on Saturdays. arXiv "
+        "announces new papers Sunday to Thursday at 20:00 US Eastern (except on holidays); "
+        "try the day before."
     )
     # A week ending on it still shows the week's other days.
     await digests.get("default", WEDNESDAY)
