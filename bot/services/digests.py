@@ -16,11 +16,18 @@ Two kinds of callers, with different rights upstream:
   meanwhile; at most `sources.member_requests_waiting` member fetches run at once and their
   arXiv requests wait behind the scheduled ones; one more is a `BusyError` at once. So no
   member can delay the scheduled fetch or make the bot do unbounded upstream work.
+
+A day whose source says arXiv announced nothing (`NoAnnouncement`: a weekend, a holiday) is
+an empty digest carrying the reason (`Digest.no_announcement`, `closed_day`), for both kinds
+of callers: the ledger, the empty-day notice, `/history`, `/digest status`, `/hot` and
+post-now then say "no arXiv announcement on Saturdays", never "the source had none". It is
+not stored (the calendar answers it again at no cost) and not counted against the source.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
+from bot import arxiv_calendar as cal
 from bot.config import Config
 from bot.errors import (
     BusyError,
@@ -153,9 +161,10 @@ class DigestService:
         """Make sure a day is stored (fetched on a miss), without reading it back."""
         upstream = self.source(source)
         if upstream is not None:
-            await ensure_digest(
-                self.store, upstream, day, now=self.clock(), config=self.config.sources
-            )
+            with contextlib.suppress(NoAnnouncement):  # no announcement: nothing to store
+                await ensure_digest(
+                    self.store, upstream, day, now=self.clock(), config=self.config.sources
+                )
 
     async def ranked(self, source: str, end: date, window: Window, flt: PaperFilter) -> HotView:
         """`/hot`'s view of a window ending on `end` (`end` fetched on a miss).
@@ -216,7 +225,8 @@ class DigestService:
     async def _latest(
         self, source: str, day: date | None, load: Callable[[str, date], Awaitable[T]]
     ) -> tuple[date, T | None]:
-        """`load(source, day)` for the given day, else for the latest complete day, else
+        """`load(source, day)` for the given day, else for the latest complete day (the last
+        one arXiv announced, when the source says the latest had no announcement), else
         (nothing found there: upstream down, not imported) for the latest stored day."""
         name = self.resolve(source)
         if day is not None:
@@ -226,6 +236,9 @@ class DigestService:
         if end is not None:
             try:
                 found = await load(name, end)
+                if getattr(found, "no_announcement", None):  # a weekend: the listing before
+                    end = cal.previous_day(end)
+                    found = await load(name, end)
             except SourceError as exc:
                 log.warning("latest day of %s unavailable, using the stored one: %s", name, exc)
         if not found:

@@ -121,3 +121,14 @@ def test_the_ledger_reason_and_the_notice() -> None:
     )
     plain = Digest(day=SATURDAY, source="cal")
     assert "the source had none" in empty_notice(plain)["content"]
+
+
+async def test_the_latest_day_is_the_last_one_arxiv_announced(digests: DigestService) -> None:
+    # At NOW the latest complete day is Sunday 2026-11-29: no announcement, nor on Saturday,
+    # nor on Friday (Thanksgiving); /hot, preview and post-now without a date show Thursday's.
+    hot = await digests.hot("default", None, "day", PaperFilter())
+    assert hot.end == date(2026, 11, 26)
+    assert hot.no_announcement is None
+    assert [p.arxiv_id for p in hot.view.papers] == ["2611.00001"]
+    end, digest = await digests.latest("default")
+    assert end == date(2026, 11, 26) and digest is not None and len(digest.papers) == 1
