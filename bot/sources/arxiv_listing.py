@@ -23,8 +23,9 @@ Where it reads from
 
 Etiquette: every request goes through the process's one arXiv `Throttle` (shared with the
 metadata lookups by the factory): one at a time, `min_interval_seconds` (3 s) apart. A day of
-N archives costs ceil(N / archives_per_feed) requests from the feeds, or N × pages from the
-API (one page of `page_size` = 1,000 holds a day of `cs`, the largest archive).
+N archives costs ceil(N / archives_per_feed) requests from the feeds, or one API request per
+archive and further `page_size` (1,000) papers: `cs`, the largest archive, may need two after
+a weekend.
 
 Parsers are tolerant where arXiv varies (a missing `announce_type` read from the
 description's "Announce Type:", authors as one comma-separated `dc:creator` or several, a
