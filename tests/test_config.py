@@ -237,6 +237,10 @@ def test_sections_left_out_are_their_defaults() -> None:
     assert sections["arxiv"].model_dump() == {
         "base_url": "https://export.arxiv.org",
         "min_interval_seconds": 3.0,
+        "rss_base_url": "https://rss.arxiv.org",
+        "include_replacements": False,
+        "page_size": 1000,
+        "archives_per_feed": 4,
     }
     assert sections["hotpapers-md"].model_dump() == {"dir": "", "url_template": ""}
 

@@ -31,7 +31,8 @@ from bot.config import SourcesConfig
 from bot.errors import ConfigError
 from bot.models import Digest
 from bot.sources import registry
-from bot.sources.arxiv import ArxivClient
+from bot.sources.arxiv import ArxivClient, ArxivSettings
+from bot.sources.arxiv_listing import ArxivListing, WallClock, build_listing
 from bot.sources.boundary import boundary
 from bot.sources.http import Clock, Http, Random, Sleep, Throttle
 from bot.sources.spec import Enrichment, Source
@@ -92,6 +93,8 @@ class SourceFactory:
         self.random = random
         self.clock = clock
         self._enrichments: dict[str, Enrichment] = {}
+        self._throttles: dict[str, Throttle] = {}
+        self._listing: ArxivListing | None = None
 
     def http(self, name: str, *, throttle: Throttle | None = None) -> Http:
         """An `Http` for one upstream with the configured timeout, deadline and retries."""
@@ -109,15 +112,19 @@ class SourceFactory:
         )
 
     def throttle(self, name: str, min_interval: float) -> Throttle:
-        """A throttle for one upstream; member requests waiting are bounded by the config."""
-        return Throttle(
-            min_interval,
-            clock=self.clock,
-            sleep=self.sleep,
-            member_waiting=self.config.member_requests_waiting,
-            name=name,
-            title=registry.title(name),
-        )
+        """The one throttle of upstream `name` in this factory (built on first use), so every
+        source that talks to arXiv (metadata lookups, the day's listing) shares one: arXiv's
+        etiquette is per client. Member requests waiting are bounded by the config."""
+        if name not in self._throttles:
+            self._throttles[name] = Throttle(
+                min_interval,
+                clock=self.clock,
+                sleep=self.sleep,
+                member_waiting=self.config.member_requests_waiting,
+                name=name,
+                title=registry.title(name),
+            )
+        return self._throttles[name]
 
     def enrichment(self, name: str) -> Enrichment:
         """The one enrichment called `name` of this factory (built once: shared throttle)."""
@@ -135,6 +142,18 @@ class SourceFactory:
         if not isinstance(client, ArxivClient):
             raise TypeError("the arxiv enrichment is not an ArxivClient")
         return client
+
+    def arxiv_listing(self, *, clock: WallClock | None = None) -> ArxivListing:
+        """The day's arXiv announcement (`bot.sources.arxiv_listing`), built once, over the
+        same arXiv throttle as `arxiv` (one per process). `clock`: the wall clock deciding
+        whether the RSS feed or the API has the day (the real one by default)."""
+        if self._listing is None:
+            spec = registry.REGISTRY.by_name["arxiv"]
+            settings = spec.section(self.config.sections)
+            if not isinstance(settings, ArxivSettings):
+                raise TypeError("sources.arxiv: expected ArxivSettings")
+            self._listing = build_listing(self, settings, clock=clock)
+        return self._listing
 
     def build(self, name: str) -> Source:
         """The source called `name` ("default" means `sources.default`); else ConfigError."""
