@@ -11,8 +11,9 @@ wrong while reading a day leaves `fetch_day` as a `SourceError` (`bot.sources.bo
 
 Hugging Face is also a crowd (`HFSignal`, `bot.sources.signals`): for the papers arXiv
 announced on a day, the upvotes, GitHub stars and comments of those HF curated, from the same
-daily_papers fetch of that day and the `signal_days - 1` days after it (HF lists a paper the
-day it was submitted there, often the morning after the announcement), never a future day.
+daily_papers fetch of that day and the `SIGNAL_DAYS - 1` days after it (HF lists a paper the
+day it was submitted there, often the morning after the announcement), never a future day;
+kept `SIGNAL_CACHE_MINUTES` for every archive that asks.
 The `hf` day source for ML channels is unchanged; both read `[sources.hf]`.
 """
 
@@ -42,6 +43,8 @@ NAME = "hf"
 MAX_PAGES = 20  # 2,000 papers at 100 a page: far beyond any real day, a guard against loops
 MAX_COUNT = 10**12  # no paper has a trillion upvotes; beyond this a count is garbage
 TITLE = "Hugging Face"
+SIGNAL_DAYS = 2  # as a crowd: the announcement day and the day after (one request each)
+SIGNAL_CACHE_MINUTES = 60
 METRICS = MetricSet(
     (
         Metric("upvotes", "Hugging Face upvotes", "▲ {n} on Hugging Face", enters="score"),
@@ -245,9 +248,6 @@ class HFSettings(SourceSettings):
 
     base_url: str = "https://huggingface.co"
     page_size: int = Field(default=100, ge=1, le=100)  # items per daily_papers request
-    # As a crowd: the announcement day and the days after it that are searched (requests).
-    signal_days: int = Field(default=2, ge=1, le=7)
-    signal_cache_minutes: int = Field(default=60, ge=1, le=1440)
 
     @field_validator("base_url")
     @classmethod
@@ -263,8 +263,8 @@ def _build_signal(context: Context, settings: HFSettings) -> HFSignal:
     return HFSignal(
         _build(context, settings),
         settings.base_url,
-        days=settings.signal_days,
-        memo_minutes=settings.signal_cache_minutes,
+        days=SIGNAL_DAYS,
+        memo_minutes=SIGNAL_CACHE_MINUTES,
     )
 
 
