@@ -10,6 +10,7 @@ version-less id the universe uses, so v1 and v2 of one paper count as one.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from bot.models import parse_arxiv_id
 
@@ -45,7 +46,16 @@ def ids_in(text: str, *, prose: bool = False) -> list[str]:
     return found
 
 
+HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})
+
+
 def id_of_url(url: str) -> str | None:
-    """The one paper a URL links to (the first if several), or None for any other URL."""
+    """The paper an arxiv.org URL links to, or None for any other URL (another host too)."""
+    try:
+        host = (urlsplit(url.strip()[:MAX_TEXT]).hostname or "").lower()
+    except ValueError:  # e.g. a bracketed host that is not an IPv6 address
+        return None
+    if host not in HOSTS:
+        return None
     found = ids_in(url)
     return found[0] if found else None
