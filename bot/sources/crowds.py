@@ -26,10 +26,10 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.errors import SourceError, UpstreamFormatError
 from bot.sources.boundary import boundary
@@ -68,12 +68,14 @@ class ReportedSignal:
         self._health = health  # read at each call: the store may be attached after building
         self._clock = clock
 
-    async def signals_for(self, day: date, ids: Sequence[str]) -> dict[str, Signal]:
+    async def signals_for(
+        self, day: date, ids: Sequence[str], *, authors: Mapping[str, Sequence[str]] | None = None
+    ) -> dict[str, Signal]:
         """The inner source's signals for `ids` (only those), outcome recorded either way."""
         try:
             what = f"sent counts for {day} that could not be read"
             with boundary(self.name, what, title=self.title):
-                found = await self.inner.signals_for(day, ids)
+                found = await self.inner.signals_for(day, ids, authors=authors)
                 if not isinstance(found, dict):
                     raise TypeError(f"signals_for answered {type(found).__name__}, not a dict")
         except SourceError as exc:
@@ -116,8 +118,11 @@ def window(day: date, before_days: int, after_days: int) -> tuple[datetime, date
     return start, end
 
 
-class DayMemo:
-    """A crowd's signals for every paper it found around a day, kept `minutes` per day.
+T = TypeVar("T")
+
+
+class DayMemo(Generic[T]):
+    """What a crowd said about every paper around a day (signals, posts), kept `minutes`.
 
     The blend asks once per archive (math.AG, quant-ph, …) with that archive's ids; the crowd
     is searched once per day for every arXiv link and each ask is answered from the memo, so
@@ -131,12 +136,10 @@ class DayMemo:
         self.seconds = minutes * 60
         self.days = days
         self.clock = clock
-        self._kept: OrderedDict[date, tuple[float, dict[str, Signal]]] = OrderedDict()
+        self._kept: OrderedDict[date, tuple[float, T]] = OrderedDict()
         self._lock = asyncio.Lock()
 
-    async def get(
-        self, day: date, fetch: Callable[[date], Awaitable[dict[str, Signal]]]
-    ) -> dict[str, Signal]:
+    async def get(self, day: date, fetch: Callable[[date], Awaitable[T]]) -> T:
         """The memo of `day`, fetched with `fetch` when absent or older than `minutes`."""
         async with self._lock:
             kept = self._kept.get(day)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -213,9 +213,11 @@ class HFSignal:
         self.source = source
         self.papers_url = base_url.rstrip("/") + "/papers/"
         self.days = days
-        self.memo = DayMemo(memo_minutes, clock=source.http.clock)
+        self.memo: DayMemo[dict[str, Signal]] = DayMemo(memo_minutes, clock=source.http.clock)
 
-    async def signals_for(self, day: date, ids: Sequence[str]) -> dict[str, Signal]:
+    async def signals_for(
+        self, day: date, ids: Sequence[str], *, authors: Mapping[str, Sequence[str]] | None = None
+    ) -> dict[str, Signal]:
         """Upvotes, stars and comments of those of `ids` that Hugging Face listed."""
         found = await self.memo.get(day, self._fetch)
         return {i: found[i] for i in ids if i in found}

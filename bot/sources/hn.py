@@ -26,7 +26,7 @@ a single odd hit is skipped with a warning.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -157,9 +157,11 @@ class HNSignal:
         self.http = http
         self.settings = settings
         self.url = settings.base_url.rstrip("/") + "/api/v1/" + settings.endpoint
-        self.memo = DayMemo(settings.cache_minutes, clock=http.clock)
+        self.memo: DayMemo[dict[str, Signal]] = DayMemo(settings.cache_minutes, clock=http.clock)
 
-    async def signals_for(self, day: date, ids: Sequence[str]) -> dict[str, Signal]:
+    async def signals_for(
+        self, day: date, ids: Sequence[str], *, authors: Mapping[str, Sequence[str]] | None = None
+    ) -> dict[str, Signal]:
         """Signals for those of `ids` that HN discussed in the window around `day`."""
         found = await self.memo.get(day, self._fetch)
         return {i: found[i] for i in ids if i in found}

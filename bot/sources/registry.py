@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from bot.sources import arxiv, hf, hn, hotpapers_url
+from bot.sources import arxiv, bluesky, hf, hn, hotpapers_url
 from bot.sources.metrics import Metric, MetricSet, tiebreak_keys
 from bot.sources.spec import SourceSettings, SourceSpec
 
@@ -27,6 +27,7 @@ SOURCES: tuple[SourceSpec[Any], ...] = (
     hotpapers_url.SOURCE,
     arxiv.SOURCE,
     hn.SOURCE,
+    bluesky.SOURCE,
 )
 DEFAULT = "hf+arxiv"
 

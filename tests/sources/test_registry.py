@@ -20,7 +20,7 @@ from bot.errors import ConfigError, SourceError
 from bot.models import Digest, Paper
 from bot.ranking import rank, score_label, signal
 from bot.render import render_digest
-from bot.sources import arxiv, hf, hn, hotpapers_url, registry
+from bot.sources import arxiv, bluesky, hf, hn, hotpapers_url, registry
 from bot.sources.base import EnrichedSource, SourceFactory
 from bot.sources.cache import get_digest
 from bot.sources.metrics import Metric, MetricSet
@@ -282,5 +282,5 @@ def test_an_enrichment_alone_is_not_a_day_source() -> None:
 
 
 def test_the_bundled_modules_are_the_registered_ones() -> None:
-    assert SOURCES == (hf.SOURCE, hotpapers_url.SOURCE, arxiv.SOURCE, hn.SOURCE)
+    assert SOURCES == (hf.SOURCE, hotpapers_url.SOURCE, arxiv.SOURCE, hn.SOURCE, bluesky.SOURCE)
     assert registry.REGISTRY.specs == SOURCES
