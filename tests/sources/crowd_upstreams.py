@@ -86,8 +86,9 @@ class Crowds:
                 return _xrpc_error(401, "AuthenticationRequired", "Authentication Required")
             if self.expire_next_search:
                 self.expire_next_search = False
-                return _xrpc_error(400, "ExpiredToken", "Token has expired")
-            cursor = int(query(request).get("cursor", ["0"])[0])
+                return httpx.Response(400, json=corpus_json("bluesky", "error_ExpiredToken.json"))
+            raw = query(request).get("cursor", ["0"])[0]
+            cursor = int(raw) if raw.isdigit() else 1
             if cursor < len(self.bsky_pages):
                 return httpx.Response(200, json=self.bsky_pages[cursor])
             return httpx.Response(200, json={"posts": []})
