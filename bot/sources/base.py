@@ -173,6 +173,11 @@ class SourceFactory:
         if spec is not None and spec.is_enrichment and not plus:
             days = ", ".join(f"{d.name}+{name}" for d in reg.days[:1])
             raise ConfigError(f"sources: {name} supplies metadata, not a day's ranking; use {days}")
+        if spec is not None and spec.fetcher is None and spec.is_signal and not plus:
+            raise ConfigError(
+                f"sources: {name} is a crowd's signal on a day's papers, not a day's ranking by "
+                "itself; a blend source asks it"
+            )
         if name not in reg.names or spec is None:
             raise ConfigError(f"sources: unknown source {name!r} (known: {reg.known()})")
         source = spec.build_day(self, self.config.sections)
