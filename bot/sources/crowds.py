@@ -127,16 +127,25 @@ class DayMemo(Generic[T]):
     The blend asks once per archive (math.AG, quant-ph, …) with that archive's ids; the crowd
     is searched once per day for every arXiv link and each ask is answered from the memo, so
     the requests per day do not grow with the number of archives. Calls for one day share one
-    fetch (a lock); at most `days` days are kept (least recently used dropped).
+    fetch (a lock); at most `days` days are kept (least recently used dropped). A failure is
+    kept too, `failure_minutes`, and raised again to every archive that asks meanwhile: an
+    outage costs one attempt, not one per archive.
     """
 
     def __init__(
-        self, minutes: float, *, days: int = 8, clock: Callable[[], float] = time.monotonic
+        self,
+        minutes: float,
+        *,
+        days: int = 8,
+        failure_minutes: float = 5,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.seconds = minutes * 60
+        self.failure_seconds = failure_minutes * 60
         self.days = days
         self.clock = clock
         self._kept: OrderedDict[date, tuple[float, T]] = OrderedDict()
+        self._failed: dict[date, tuple[float, SourceError]] = {}
         self._lock = asyncio.Lock()
 
     async def get(self, day: date, fetch: Callable[[date], Awaitable[T]]) -> T:
@@ -146,7 +155,18 @@ class DayMemo(Generic[T]):
             if kept is not None and self.clock() - kept[0] < self.seconds:
                 self._kept.move_to_end(day)
                 return kept[1]
-            found = await fetch(day)
+            failed = self._failed.get(day)
+            if failed is not None and self.clock() - failed[0] < self.failure_seconds:
+                raise failed[1]
+            try:
+                found = await fetch(day)
+            except SourceError as exc:  # BusyError (a member's turn) is not an outage
+                self._failed.pop(day, None)
+                self._failed[day] = (self.clock(), exc)
+                while len(self._failed) > self.days:
+                    del self._failed[next(iter(self._failed))]
+                raise
+            self._failed.pop(day, None)
             self._kept[day] = (self.clock(), found)
             self._kept.move_to_end(day)
             while len(self._kept) > self.days:

@@ -190,3 +190,14 @@ def test_crowds_are_signals_of_the_registry_and_no_subscription_source() -> None
         "bsky_reposts",
         "bsky_quotes",
     }
+
+
+async def test_an_outage_costs_one_attempt_per_day_not_one_per_archive(
+    client: httpx.AsyncClient, crowds: Crowds
+) -> None:
+    crowds.overrides["hn.test"] = lambda _r: httpx.Response(200, json=[1, 2])
+    hn = next(s for s in factory_for(client, {}).signals() if s.name == "hn")
+    for ids in archives(5):
+        with pytest.raises(SourceError, match=r"^Hacker News sent something that is not a JSON"):
+            await hn.signals_for(DAY, ids)
+    assert crowds.count("hn.test") == 1
