@@ -20,7 +20,13 @@ from bot.render import escape, render_digest, render_paper, truncate
 from bot.schedule import Clock, latest_complete_day
 from bot.services.digests import DigestService
 from bot.services.hot_cache import HotCache, Key, key_for
-from bot.services.texts import message_link, parse_day, parse_paper_id, source_down_text
+from bot.services.texts import (
+    message_link,
+    no_announcement_text,
+    parse_day,
+    parse_paper_id,
+    source_down_text,
+)
 from bot.sources.registry import title as source_title
 from bot.store.base import Store
 
@@ -85,13 +91,14 @@ class PapersService:
         The answer over a final day is kept and served again (`HotCache`)."""
         key = await self._final_key(request)
         payloads = self.cache.get(key) if key is not None else None
+        stored = True  # a stored day's answer (not a day without announcement)
         if payloads is not None and key is not None:
             end = key[1]
         else:
-            end, payloads = await self._answer(request)
-            if key is not None and key[1] == end:
+            end, payloads, stored = await self._answer(request)
+            if key is not None and key[1] == end and stored:
                 self.cache.put(key, payloads)
-        if request.day is None:
+        if request.day is None and stored:
             payloads = await self._stale_note(end, payloads)
         return payloads
 
@@ -111,10 +118,14 @@ class PapersService:
             return None
         return key_for(meta, request.window, request.filter)
 
-    async def _answer(self, request: HotRequest) -> tuple[date, list[Payload]]:
-        """The window's day and its rendered answer, from the store (and upstream)."""
+    async def _answer(self, request: HotRequest) -> tuple[date, list[Payload], bool]:
+        """The window's day, its rendered answer, and whether it is a stored day's (False: a
+        day without announcement, said as such), from the store (and upstream)."""
         flt = request.filter
         hot = await self.digests.hot(SOURCE, request.day, request.window, flt)
+        if hot.no_announcement:
+            text = no_announcement_text(hot.end, hot.no_announcement)
+            return hot.end, [{"content": text}], False
         if not hot:
             raise UserInputError(await self._missing(hot.end))
         if not hot.view.papers and hot.candidates:
@@ -123,8 +134,8 @@ class PapersService:
                 f"{escape(truncate(hot.window_title or hot.view.title, 300))} match "
                 f"{escape(truncate(flt.describe(), 1200))}."
             )
-            return hot.end, [{"content": truncate(text, limits.CONTENT)}]
-        return hot.end, render_digest(hot.view, "compact")
+            return hot.end, [{"content": truncate(text, limits.CONTENT)}], True
+        return hot.end, render_digest(hot.view, "compact"), True
 
     async def _missing(self, day: date) -> str:
         """Why a day has no digest: the source is unreachable (since when), or it has none."""
