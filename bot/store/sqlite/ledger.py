@@ -90,8 +90,7 @@ class SqlitePostLedger(SqliteBase):
             return []
         found = await self._write_in_thread(claim_all)
         return [
-            Claim(rows.readable(rows.post_from, row, rows.post_key(row)), won)
-            for row, won in found
+            Claim(rows.readable(rows.post_from, row, rows.post_key(row)), won) for row, won in found
         ]
 
     async def finish_post(
