@@ -33,6 +33,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bot.checks import listen_address
 from bot.checks import url as _url
 from bot.errors import ConfigError
 from bot.sources import registry
@@ -289,6 +290,39 @@ class ScheduleConfig(_Section):
         return iana_zone(value)
 
 
+class OpsConfig(_Section):
+    """The local endpoint for `/healthz` and `/metrics` (docs/operations.md); off by default.
+
+    `listen` is `host:port` on an IP address or `localhost`; one that is not loopback is
+    refused unless `allow_remote` says so, because neither page asks who is reading.
+    """
+
+    allow_remote: bool = False  # before `listen`: its check reads this
+    listen: str = ""  # e.g. "127.0.0.1:9108"; empty: no endpoint
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        _host, _port, loopback = listen_address(value)
+        if not loopback and not info.data.get("allow_remote", False):
+            raise ValueError(
+                f"{value!r} is not a loopback address; /healthz and /metrics have no "
+                "authentication, so listen on 127.0.0.1 (or set ops.allow_remote = true "
+                "behind a firewall)"
+            )
+        return value
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """(host, port) to listen on, or None when the endpoint is off."""
+        if not self.listen:
+            return None
+        host, port, _loopback = listen_address(self.listen)
+        return host, port
+
+
 class Config(_Section):
     """All settings. Every field has a default, so an empty file is a valid config."""
 
@@ -297,6 +331,7 @@ class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    ops: OpsConfig = Field(default_factory=OpsConfig)
     token: SecretStr | None = Field(default=None, exclude=True)
 
 

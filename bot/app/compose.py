@@ -15,15 +15,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from discord.ext import commands
+
 from bot.app.bot import HotPapersBot, Parts
 from bot.app.cogs.digest import DigestCog
+from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.scheduler import SchedulerCog
 from bot.app.health import DiscordHealth
 from bot.app.lease import PosterLease
+from bot.app.observing import completion_listener, observe_rate_limits
 from bot.app.scheduler import Scheduler
 from bot.app.sender import DiscordSender, GlobalLimit, Pacer, stop_blind_resends
+from bot.app.tree import HotPapersTree
 from bot.config import Config
+from bot.observe import NO_OBSERVER, Observer
+from bot.ops.metrics import Metrics
 from bot.publish import Publisher
 from bot.schedule import Clock, utc_now
 from bot.services.container import Services
@@ -108,7 +115,11 @@ def build_bot(
     """
     health = DiscordHealth(clock)  # Discord trouble since start, for /digest status
     global_limit = GlobalLimit(config.discord.max_ratelimit_seconds)  # 429s pause posting
-    trace = stop_blind_resends(global_limit.attach(health.trace_config()))
+    address = config.ops.address  # the ops endpoint, when configured: metrics fed by hooks
+    metrics = Metrics(lag_days=config.sources.day_lag_days) if address is not None else None
+    observer: Observer = metrics if metrics is not None else NO_OBSERVER
+    watched = observe_rate_limits(global_limit.attach(health.trace_config()), observer)
+    trace = stop_blind_resends(watched)
     options.setdefault("http_trace", trace)
     # A rate-limit wait longer than this raises instead of holding the post (issue 11).
     options.setdefault("max_ratelimit_timeout", config.discord.max_ratelimit_seconds)
@@ -117,6 +128,12 @@ def build_bot(
     )
     for event in HEALTH_EVENTS:
         bot.add_listener(getattr(health, event), event)
+    tree = bot.tree
+    assert isinstance(tree, HotPapersTree)  # the bot is built with it (tree_cls)
+    tree.observer = observer
+    bot.add_listener(completion_listener(observer), "on_app_command_completion")
+    if factory is not None:
+        factory.observer = observer
     digests = DigestService(store, config, factory, clock=clock)
     sender = DiscordSender(
         bot.http,
@@ -125,7 +142,12 @@ def build_bot(
         global_limit,
     )
     publisher = Publisher(
-        store, sender, clock=clock, attempts=post_attempts, backoff_seconds=post_backoff_seconds
+        store,
+        sender,
+        clock=clock,
+        attempts=post_attempts,
+        backoff_seconds=post_backoff_seconds,
+        observer=observer,
     )
     scheduler = Scheduler(
         store,
@@ -135,15 +157,18 @@ def build_bot(
         clock=clock,
         lease=lease,
         global_limit=global_limit,
+        observer=observer,
     )
     services = build_services(
         config, store, digests, publisher, scheduler, health, clock=clock, lease=lease
     )
-    cogs = (
+    cogs: tuple[commands.Cog, ...] = (
         PapersCog(services.papers, services.history),
         DigestCog(services.subscriptions, services.posting, services.status),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
     )
+    if address is not None and metrics is not None:
+        cogs += (build_ops(bot, address, metrics, store, lease=lease, clock=clock),)
     bot.attach(
         Parts(
             config=config,

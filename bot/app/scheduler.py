@@ -52,6 +52,7 @@ from bot.config import Config
 from bot.delivery import Outcome, Publisher, bounded_wait
 from bot.errors import SourceError, StoreError
 from bot.models import Digest, PostRecord, Subscription
+from bot.observe import NO_OBSERVER, Observer
 from bot.schedule import Clock, Slot, due_slots, utc_now
 from bot.services.digests import DigestService
 from bot.store.base import Store
@@ -127,8 +128,10 @@ class Scheduler:
         clock: Clock = utc_now,
         lease: Lease | None = None,
         global_limit: GlobalLimit | None = None,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.store = store
+        self.observer = observer  # told the fan-out's queue (bot.observe)
         self.publisher = publisher
         self.digests = digests
         self.config = config
@@ -223,6 +226,7 @@ class Scheduler:
             for sub in groups[(source, day)]:
                 jobs.append(functools.partial(self._post, sub, digest, report))
         limit = self.config.discord.max_concurrent_posts
+        self.observer.fanout_queued(len(jobs))
         report.outcomes = [o for o in await gather_limited(limit, jobs) if o is not None]
         for out in report.outcomes:
             try:
@@ -282,6 +286,7 @@ class Scheduler:
 
         None: not started, because Discord's global rate limit is in force (still due).
         """
+        self.observer.fanout_started()
         if self.global_limit is not None and self.global_limit.remaining() > 0:
             report.deferred += 1
             self._why[(sub.channel_id, digest.day)] = (
@@ -304,6 +309,7 @@ class Scheduler:
             log.exception("posting %s to channel %s failed", digest.day, sub.channel_id)
             error = f"unexpected {type(exc).__name__}; will retry (see the bot's log)"
         await self._record_failure(sub, digest, error)
+        self.observer.post_finished(sub, digest.day, "failed", self.clock())
         return Outcome("failed", sub.channel_id, digest.day, error=error)
 
     async def _record_failure(self, sub: Subscription, digest: Digest, error: str) -> None:

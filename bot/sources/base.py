@@ -30,6 +30,7 @@ import httpx
 from bot.config import SourcesConfig
 from bot.errors import ConfigError
 from bot.models import Digest
+from bot.observe import NO_OBSERVER, Observer
 from bot.sources import registry
 from bot.sources.arxiv import ArxivClient
 from bot.sources.boundary import boundary
@@ -92,6 +93,7 @@ class SourceFactory:
         self.random = random
         self.clock = clock
         self._enrichments: dict[str, Enrichment] = {}
+        self.observer: Observer = NO_OBSERVER  # set by the composition root (bot.observe)
 
     def http(self, name: str, *, throttle: Throttle | None = None) -> Http:
         """An `Http` for one upstream with the configured timeout, deadline and retries."""
@@ -106,6 +108,7 @@ class SourceFactory:
             random=self.random,
             clock=self.clock,
             title=registry.title(name),
+            observer=self.observer,
         )
 
     def throttle(self, name: str, min_interval: float) -> Throttle:
