@@ -62,9 +62,11 @@ class OpsServer:
                 sock.close()
                 raise
             self.port = sock.getsockname()[1]
-            runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+            runner = web.AppRunner(
+                self.app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            )
             await runner.setup()
-            await web.SockSite(runner, sock, shutdown_timeout=1.0).start()
+            await web.SockSite(runner, sock).start()
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
             log.error(

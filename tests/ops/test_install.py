@@ -53,7 +53,8 @@ def test_ci_runs_exactly_the_readmes_test_command() -> None:
 
 
 @pytest.mark.parametrize(
-    ("heading", "lock"), [("Try it, offline, no token", "runtime.lock"), ("Run the tests", "dev.lock")]
+    ("heading", "lock"),
+    [("Try it, offline, no token", "runtime.lock"), ("Run the tests", "dev.lock")],
 )
 def test_each_readme_command_installs_exactly_its_lock(heading: str, lock: str) -> None:
     command = readme_command(heading)
@@ -105,4 +106,4 @@ def test_the_license_file_matches_pyproject() -> None:
     text = (ROOT / "LICENSE").read_text("utf-8")
     assert text.startswith("MIT License\n")
     assert "Copyright (c) 2026 The HotPapers contributors" in text
-    assert "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND" in text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
