@@ -1,9 +1,10 @@
 """`Health`: what `/healthz` answers. Each part is checked now, not remembered from earlier.
 
 - **gateway**: connected to Discord's gateway (ready, websocket open), with its latency;
-- **store**: writable, by a real write: the store's `healthz` lease is renewed for this
-  process (a lease row, so any backend of the contract can take it, and nothing else reads
-  it), within `PROBE_TIMEOUT` seconds; plus the store's own memory of failing writes;
+- **store**: writable, by real writes: a lease row of this process's own
+  (`healthz:<holder>`) is written and deleted again, within `PROBE_TIMEOUT` seconds (a lease,
+  so every backend of the store contract can do it, and nothing else reads it; nothing is
+  left behind), plus the store's own memory of failing writes;
 - **lease**: this process holds the poster lease (when it must hold one to post);
 - **sources**: each source's last fetch outcome, from the store's source health.
 
@@ -73,11 +74,16 @@ class Health:
         """A real write (the probe lease), timed; any failure is the store not writable."""
         started = time.monotonic()
         error: str | None = None
+        name = f"{PROBE_LEASE}:{self.holder}"  # this process's own row: no other can refuse it
         try:
             async with asyncio.timeout(self.probe_timeout):
-                await self.store.acquire_lease(
-                    PROBE_LEASE, self.holder, now=self.clock(), ttl=PROBE_TTL
+                lease = await self.store.acquire_lease(
+                    name, self.holder, now=self.clock(), ttl=PROBE_TTL
                 )
+                if lease.holder != self.holder:
+                    error = "the write probe was not recorded"
+                elif not await self.store.release_lease(name, self.holder):
+                    error = "the write probe could not be removed"
         except TimeoutError:
             error = f"a write did not finish within {self.probe_timeout:g} s"
         except Exception as exc:  # StoreError, or anything a backend raises: not writable
