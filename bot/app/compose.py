@@ -132,7 +132,8 @@ def build_bot(
     assert isinstance(tree, HotPapersTree)  # the bot is built with it (tree_cls)
     tree.observer = observer
     bot.add_listener(completion_listener(observer), "on_app_command_completion")
-    if factory is not None:
+    if factory is not None:  # each crowd's outcomes into the source health, for /digest status
+        factory.report_health(store.record_source_health)
         factory.observer = observer
     digests = DigestService(store, config, factory, clock=clock)
     sender = DiscordSender(
