@@ -98,8 +98,10 @@ class PgServer:
     def start(self) -> None:
         """initdb, then start on a free port (another one if that port was taken meanwhile)."""
         self._run(
-            ["initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8"]
-            + ["--locale=C.UTF-8", "--no-sync"]
+            [
+                *("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust"),
+                *("-E", "UTF8", "--locale=C", "--no-sync"),
+            ]
         )
         for attempt in range(5):
             self.port = _free_port()
@@ -110,8 +112,10 @@ class PgServer:
             )
             try:
                 self._run(
-                    ["pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data)]
-                    + ["-l", str(self.folder / "server.log"), "-o", options]
+                    [
+                        *("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data)),
+                        *("-l", str(self.folder / "server.log"), "-o", options),
+                    ]
                 )
                 return
             except RuntimeError:

@@ -66,7 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["compact", "detailed"], default="compact")
     parser.add_argument("--json", action="store_true", help="print one JSON object (a contract)")
     parser.add_argument("--config", metavar="PATH", help="config file (for the store path)")
-    parser.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
+    parser.add_argument(
+        "--db",
+        metavar="LOC",
+        help="the store: a SQLite file or a database URL (overrides the config)",
+    )
     parser.add_argument("--source", help="with --date: which source's digest (default: any)")
 
 
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.digest:
         digest = load_path(args.digest)
     elif args.date:
-        db_path = args.db or load_config(config_path(args.config)).store.path
+        db_path = args.db or load_config(config_path(args.config)).store.location
         if not Path(db_path).exists():
             raise UserInputError(
                 f"no database at {db_path}: run `hotpapers import` or `hotpapers fetch` first"

@@ -21,9 +21,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from bot.errors import StoreError
 from bot.store.rows import now, to_text
@@ -31,6 +32,9 @@ from bot.store.values import WriteHealth
 
 # The package's name: operators (and tests) follow the store's health under it.
 log = logging.getLogger("bot.store.postgres")
+
+# A connection of its own (migrations, tests) or one lent by the pool (every store method).
+Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 # Advisory lock key spaces (the first of `pg_advisory_xact_lock(int, int)`'s two keys); the
 # second key is `hashtext(name)`. A collision only makes two names wait for each other.
@@ -86,7 +90,7 @@ class PgBase:
         self._health = WriteHealth()
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _write(self) -> AsyncIterator[Conn]:
         """One write transaction; a fault of the server or the network is `StoreError`."""
         try:
             async with self._pool.acquire() as conn, conn.transaction():
@@ -147,7 +151,7 @@ class PgBase:
         await self._pool.close()
 
 
-async def xact_lock(conn: asyncpg.Connection, space: str, name: str) -> None:
+async def xact_lock(conn: Conn, space: str, name: str) -> None:
     """Hold advisory lock (`LOCKS[space]`, `name`) until the current transaction ends.
 
     Scoped to the database: two schemas of one database share the key space (they wait for

@@ -50,8 +50,10 @@ _UPSERT_PAPER = (
     "   OR coalesce(excluded.version, 0) > coalesce(papers.version, 0)"
     "   OR excluded.abs_url <> papers.abs_url OR excluded.pdf_url <> papers.pdf_url"
 )
-_PAPER_FIELDS = ("arxiv_id", "version", "title", "authors", "categories", "abstract")
-_PAPER_FIELDS += ("abs_url", "pdf_url")
+_PAPER_FIELDS = (
+    *("arxiv_id", "version", "title", "authors", "categories", "abstract"),
+    *("abs_url", "pdf_url"),
+)
 _ENTRY_FIELDS = ("source", "day", "rank", "arxiv_id", "score", "metrics", "tweets")
 
 

@@ -32,8 +32,10 @@ _CLAIM = (
     " thread_id, arxiv_ids, attempts, error, created_at, late) VALUES ($1, $2, $3, $4, $5, $6,"
     " '[]', NULL, $7, 0, $8, $9, $10) ON CONFLICT (channel_id, day) DO NOTHING"
 )
-_CLAIM_FIELDS = ("channel_id", "day", "guild_id", "source", "nonce", "status", "arxiv_ids")
-_CLAIM_FIELDS += ("error", "created_at", "late")
+_CLAIM_FIELDS = (
+    *("channel_id", "day", "guild_id", "source", "nonce", "status", "arxiv_ids"),
+    *("error", "created_at", "late"),
+)
 # `bot.store.ledger.may_finish`, in SQL: an open row takes any status, a closed one only its own.
 _FINISH = (
     "UPDATE posts SET status = $1, attempts = attempts + $2, error = $3,"

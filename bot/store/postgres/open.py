@@ -18,7 +18,7 @@ import asyncpg
 
 from bot.errors import StoreError
 from bot.store.migrations import Migration, migrate
-from bot.store.postgres.connection import LOCKS, fault_reason
+from bot.store.postgres.connection import LOCKS, Conn, fault_reason
 from bot.store.postgres.store import PgStore
 
 # Connections one process keeps (a fan-out posts up to `max_concurrent_posts` at once; each
@@ -46,7 +46,7 @@ class PgSchema:
 
     dialect = "postgresql"
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def version(self) -> int:
@@ -68,7 +68,7 @@ class PgSchema:
             )
 
 
-async def migrate_locked(conn: asyncpg.Connection, *, target: int | None = None) -> int:
+async def migrate_locked(conn: Conn, *, target: int | None = None) -> int:
     """Run the migrations holding a session lock on this schema's migrations, so processes
     that open a new database at once apply each script once."""
     schema = await conn.fetchval("SELECT current_schema()")
@@ -81,7 +81,7 @@ async def migrate_locked(conn: asyncpg.Connection, *, target: int | None = None)
         await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", LOCKS["migrate"], schema)
 
 
-async def _probe_write(conn: asyncpg.Connection) -> None:
+async def _probe_write(conn: Conn) -> None:
     """Try one write (the schema version, unchanged) and roll it back: a read-only standby or
     a role without write rights is refused now, not at the first claim."""
     tx = conn.transaction()
