@@ -13,7 +13,7 @@ bot/store/sqlite/, and test it in tests/store/ (the contract suite runs it on bo
 """
 
 from bot.store.postgres.connection import fault_reason
-from bot.store.postgres.open import PgSchema, connect, open_store, shown
+from bot.store.postgres.open import PgSchema, connect, open_store
 from bot.store.postgres.store import PgStore
 
-__all__ = ["PgSchema", "PgStore", "connect", "fault_reason", "open_store", "shown"]
+__all__ = ["PgSchema", "PgStore", "connect", "fault_reason", "open_store"]

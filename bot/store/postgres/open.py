@@ -4,7 +4,8 @@ A location is a libpq-style URL, `postgresql://user@host:port/dbname` (`postgres
 Whatever asyncpg reads is honoured: `?sslmode=…`, other query parameters as server settings
 (`?search_path=hotpapers` puts the tables in that schema, which must exist), and a password
 from `PGPASSWORD` or `~/.pgpass` when the URL has none, which keeps it out of the config file.
-Every message names the store by scheme and host only (`shown`): a URL may carry a password.
+Every message names the store by scheme and host only (`bot.store.urls.shown`): a URL may
+carry a password.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -20,6 +20,7 @@ from bot.errors import StoreError
 from bot.store.migrations import Migration, migrate
 from bot.store.postgres.connection import LOCKS, Conn, fault_reason
 from bot.store.postgres.store import PgStore
+from bot.store.urls import shown
 
 # Connections one process keeps (a fan-out posts up to `max_concurrent_posts` at once; each
 # post's ledger writes are short transactions) and how long connecting may take.
@@ -27,17 +28,6 @@ POOL_SIZE = 10
 CONNECT_SECONDS = 10.0
 
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-
-
-def shown(url: str) -> str:
-    """The URL as it may be shown: its scheme and host (and port), never user or password."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "localhost"
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return f"{url.partition('://')[0]}://…"
-    return f"{parts.scheme}://{host}{port}"
 
 
 class PgSchema:

@@ -8,9 +8,10 @@ from bot.store.postgres.health import PgSourceHealth
 from bot.store.postgres.leases import PgLeases
 from bot.store.postgres.ledger import PgPostLedger
 from bot.store.postgres.subscriptions import PgSubscriptions
+from bot.store.postgres.tables import PgTables
 
 
-class PgStore(PgDigests, PgSubscriptions, PgPostLedger, PgSourceHealth, PgLeases):
+class PgStore(PgDigests, PgSubscriptions, PgPostLedger, PgSourceHealth, PgLeases, PgTables):
     """`Store` on one PostgreSQL database (schema). Create with `connect`, which migrates."""
 
     async def counts(self) -> dict[str, int]:
