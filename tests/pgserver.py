@@ -186,7 +186,14 @@ def server() -> PgServer:
     bindir = find_bindir()
     if bindir is None:
         pytest.skip(NO_SERVER)
-    started = PgServer(bindir)
+    try:
+        started = PgServer(bindir)
+    except KeyError:
+        _failed = (
+            f"the tests run as root and there is no {SERVER_USER!r} system user to run "
+            "PostgreSQL as (Debian's postgresql package creates it)"
+        )
+        pytest.fail(_failed)
     try:
         started.start()
     except Exception as exc:
