@@ -18,6 +18,7 @@ bugs and propagate unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +36,13 @@ log = logging.getLogger("bot.store.postgres")
 
 # A connection of its own (migrations, tests) or one lent by the pool (every store method).
 Conn: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+
+# What a connection that died (or a pool that was terminated) raises when used again.
+_GONE = (asyncpg.InterfaceError, asyncpg.PostgresError, OSError)
+
+# What a migration script or a whole-store copy may take (other statements: the pool's
+# `command_timeout`, `open.STATEMENT_SECONDS`).
+LONG_SECONDS = 3600.0
 
 # Advisory lock key spaces (the first of `pg_advisory_xact_lock(int, int)`'s two keys); the
 # second key is `hashtext(name)`. A collision only makes two names wait for each other.
@@ -73,7 +81,9 @@ def fault_reason(exc: BaseException) -> str | None:
         return _FAULT_CODES.get(code) or _FAULT_CLASSES.get(code[:2])
     if isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc).lower():
         return "the connection to the database was lost"
-    if isinstance(exc, ConnectionError | OSError | TimeoutError):
+    if isinstance(exc, TimeoutError):  # before OSError, of which it is a kind
+        return "the database server did not answer in time"
+    if isinstance(exc, ConnectionError | OSError):
         return "the database server cannot be reached"
     return None
 
@@ -116,6 +126,39 @@ class PgBase:
     async def _one(self, sql: str, *args: Any) -> Any | None:
         found = await self._all(sql, *args)
         return found[0] if found else None
+
+    @asynccontextmanager
+    async def _held_lock(self, space: str, name: str) -> AsyncIterator[bool]:
+        """Try to take session advisory lock (`LOCKS[space]`, `name`) without waiting: yields
+        whether this store got it, and holds it (on a connection kept out of the pool) until
+        the block ends. The server frees it if this process dies, so no lock outlives its
+        holder. A building block for "one process at a time" (e.g. fetching a source)."""
+        try:
+            conn = await self._pool.acquire()
+        except Exception as exc:
+            reason = fault_reason(exc)
+            if reason is None:
+                raise
+            raise StoreError(reason) from None
+        try:
+            got = bool(
+                await conn.fetchval(
+                    "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCKS[space], name
+                )
+            )
+            try:
+                yield got
+            finally:
+                if got:  # a connection that is gone took its lock with it
+                    with contextlib.suppress(*_GONE):
+                        await conn.execute(
+                            "SELECT pg_advisory_unlock($1, hashtext($2))", LOCKS[space], name
+                        )
+        finally:
+            # Releasing also runs asyncpg's reset (`pg_advisory_unlock_all()`): no lock stays
+            # with a pooled connection.
+            with contextlib.suppress(*_GONE):
+                await self._pool.release(conn)
 
     def _write_failed(self, reason: str) -> None:
         h = self._health

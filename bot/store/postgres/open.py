@@ -18,7 +18,7 @@ import asyncpg
 
 from bot.errors import StoreError
 from bot.store.migrations import Migration, migrate
-from bot.store.postgres.connection import LOCKS, Conn, fault_reason
+from bot.store.postgres.connection import LOCKS, LONG_SECONDS, Conn, fault_reason
 from bot.store.postgres.store import PgStore
 from bot.store.urls import shown
 
@@ -26,6 +26,9 @@ from bot.store.urls import shown
 # post's ledger writes are short transactions) and how long connecting may take.
 POOL_SIZE = 10
 CONNECT_SECONDS = 10.0
+# The longest one statement may take before it fails as a fault (a hung server or network):
+# the store's statements are indexed lookups and short writes.
+STATEMENT_SECONDS = 30.0
 
 _VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 
@@ -51,7 +54,7 @@ class PgSchema:
             at = await self.conn.fetchval("SELECT max(version) FROM schema_version")
             if int(at or 0) >= migration.version:
                 return  # applied by another process meanwhile
-            await self.conn.execute(migration.sql)
+            await self.conn.execute(migration.sql, timeout=LONG_SECONDS)
             await self.conn.execute("DELETE FROM schema_version")
             await self.conn.execute(
                 "INSERT INTO schema_version (version) VALUES ($1)", migration.version
@@ -97,7 +100,11 @@ async def connect(url: str, *, writable: bool = True) -> PgStore:
     pool: asyncpg.Pool | None = None
     try:
         pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_SECONDS
+            url,
+            min_size=1,
+            max_size=POOL_SIZE,
+            timeout=CONNECT_SECONDS,
+            command_timeout=STATEMENT_SECONDS,
         )
         async with pool.acquire() as conn:
             await migrate_locked(conn)

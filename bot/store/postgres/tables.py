@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.store.copy import TABLES
-from bot.store.postgres.connection import PgBase
+from bot.store.postgres.connection import LONG_SECONDS, PgBase
 
 Row = tuple[Any, ...]
 _BOOKKEEPING = {"schema_version"}
@@ -54,4 +54,6 @@ class PgTables(PgBase):
             for table in TABLES:
                 columns, rows = data.get(table, ((), []))
                 if rows:
-                    await db.copy_records_to_table(table, records=rows, columns=list(columns))
+                    await db.copy_records_to_table(
+                        table, records=rows, columns=list(columns), timeout=LONG_SECONDS
+                    )

@@ -13,6 +13,7 @@ from bot.errors import StoreError
 from bot.models import Subscription
 from bot.store import connect
 from bot.store.migrations import available
+from bot.store.postgres import connect as connect_pg
 from bot.store.urls import shown
 from tests import pgserver
 
@@ -52,13 +53,13 @@ async def test_a_missing_database_or_schema_is_named_in_one_line() -> None:
 async def test_processes_opening_a_new_database_at_once_migrate_it_once() -> None:
     server = pgserver.server()
     url = server.url(server.schema("race"))
-    stores = await asyncio.gather(*(connect(url) for _ in range(6)))
+    stores = await asyncio.gather(*(connect_pg(url) for _ in range(6)))
     try:
         await stores[0].upsert_subscription(Subscription(guild_id=1, channel_id=1))
         for store in stores:
             assert (await store.counts())["subscriptions"] == 1
-        row = await stores[0]._one("SELECT count(*) AS n, max(version) AS v FROM schema_version")  # type: ignore[attr-defined]
-        assert (row["n"], row["v"]) == (1, len(available("postgresql")))
+        row = await stores[0]._one("SELECT count(*) AS n, max(version) AS v FROM schema_version")
+        assert row is not None and (row["n"], row["v"]) == (1, len(available("postgresql")))
     finally:
         for store in stores:
             await store.close()
@@ -92,3 +93,26 @@ async def test_a_lost_connection_is_a_store_error_kept_in_write_health_until_wri
         assert got is not None and got.enabled is False
     finally:
         await store.close()
+
+
+@pytest.mark.slow
+async def test_a_session_lock_has_one_holder_and_dies_with_it() -> None:
+    """The building block of "one process at a time" (`PgBase._held_lock`)."""
+    server = pgserver.server()
+    url = server.url(server.schema("lock"))
+    first, second = await connect_pg(url), await connect_pg(url)
+    try:
+        async with first._held_lock("source", "arxiv") as got:
+            assert got
+            async with second._held_lock("source", "arxiv") as other:
+                assert not other
+            async with second._held_lock("source", "hf") as other:
+                assert other  # another name is another lock
+        async with second._held_lock("source", "arxiv") as got:
+            assert got  # released at the end of the first block
+            second._pool.terminate()  # the holder dies without unlocking
+        async with first._held_lock("source", "arxiv") as got:
+            assert got
+    finally:
+        await first.close()
+        await second.close()
