@@ -1,5 +1,6 @@
 """The whole bot on PostgreSQL: `hotpapers import` into it, then `hotpapers run` against the
-sandbox posts the day's digest to every due channel, and the ledger in PostgreSQL says so.
+sandbox posts the day's digest to every due channel, and the ledger in PostgreSQL says so; a
+second `hotpapers run` on the same database is refused by the first one's lease.
 
 The processes are real (`python -m bot`), the store is the test server's (tests/pgserver.py),
 selected by `[store] url = "postgresql://…"` in the config file.
@@ -8,6 +9,7 @@ selected by `[store] url = "postgresql://…"` in the config file.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,6 +80,17 @@ async def test_hotpapers_run_on_postgresql_posts_the_digest_to_every_due_channel
                 return any(m.group(2) == str(len(channels)) for m in ticks)
 
             await bot.wait_for_line(posted)
+            # A second process on the same database sees the first one's lease: refused.
+            second = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", "bot", "run", "--config", str(config)),
+                cwd=ROOT,
+                env={**os.environ, "DISCORD_TOKEN": "never-used"},
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            _, refused = await asyncio.wait_for(second.communicate(), 60)
+            assert second.returncode == 2, refused.decode()
+            assert "another HotPapers process (holder " in refused.decode()
         finally:
             code = await bot.terminate()
         assert code == 0, bot.log()
