@@ -21,6 +21,7 @@ from bot.models import Digest
 from bot.render import render_digest
 from bot.sources.hotpapers_md import load_path, parse_digest
 from bot.store import open_store
+from bot.store.backends import split
 from bot.textview import messages_to_text
 
 HELP = "show a digest as the bot would post it (default: the bundled sample)"
@@ -87,13 +88,17 @@ async def _from_store(path: str, day: date, source: str | None) -> Digest:
 
 def run(args: argparse.Namespace) -> int:
     """Render and print; errors are raised as HotPapersError (one line on stderr, exit 2)."""
+    # A config named on the command line is read even when nothing in it is needed: a broken
+    # file is said at once, not at the next command that happens to need it.
+    config = load_config(config_path(args.config)) if args.config else None
     if args.digest:
         digest = load_path(args.digest)
     elif args.date:
-        db_path = args.db or load_config(config_path(args.config)).store.location
-        if not Path(db_path).exists():
+        db_path = args.db or (config or load_config(config_path(None))).store.location
+        backend, file = split(db_path)
+        if backend == "sqlite" and not Path(file).exists():
             raise UserInputError(
-                f"no database at {db_path}: run `hotpapers import` or `hotpapers fetch` first"
+                f"no database at {file}: run `hotpapers import` or `hotpapers fetch` first"
             )
         digest = asyncio.run(_from_store(db_path, args.date, args.source))
     else:
