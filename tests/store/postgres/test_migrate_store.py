@@ -7,14 +7,16 @@ and no message shows the URL's password.
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.sources.hotpapers_md import load_path
 from bot.store import connect
 from tests import pgserver
-from tests.store.test_copy import populate, same_reads
+from tests.store.test_copy import SAMPLE, populate, same_reads
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +58,10 @@ def test_migrate_store_copies_sqlite_to_postgresql_and_back(
     assert any(line.split()[:1] == ["digest_entries"] for line in out)
     assert "s3cret" not in "\n".join(out)
     asyncio.run(_same(original, url))
+    # The other commands read it too: preview from the PostgreSQL copy.
+    assert main(["preview", "--db", secret_url, "--date", "2021-03-12", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["date"] == "2021-03-12" and len(shown["papers"]) == len(load_path(SAMPLE).papers)
 
     assert main(["migrate-store", "--from", secret_url, "--to", str(back)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("verified: all ")
