@@ -147,6 +147,10 @@ class Digest(BaseModel):
     title: str = ""
     papers: list[Paper] = Field(default_factory=list)
     fetched_at: datetime | None = None
+    # Why the day has no papers at all when its source had no day (arXiv announced nothing:
+    # "no arXiv announcement on Saturdays"); never stored, recomputed from the calendar, and
+    # left out of `model_dump` (so content hashes and stored bodies stay as they were).
+    no_announcement: str | None = Field(default=None, exclude=True)
 
     def model_post_init(self, __context: object) -> None:
         """Give every digest a title, so renderers need not invent one."""
