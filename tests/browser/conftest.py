@@ -170,11 +170,21 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             yield World(sandbox, bot, clock, guild.id, papers, detailed, digest)
 
 
-async def shoot(page: Page, name: str, selector: str | None = None) -> None:
-    """With UPDATE_SCREENSHOTS=1, save docs/screens/<name>.png (of one element, or the page)."""
+async def shoot(page: Page, name: str, selector: str | None = None, width: int = 720) -> None:
+    """With UPDATE_SCREENSHOTS=1, save docs/screens/<name>.png: the page, or one message
+    (`selector`) cut to `width` pixels (a message row is as wide as the window, its embed not).
+    """
     if not screenshot_wanted():
         return
     SCREENS.mkdir(parents=True, exist_ok=True)
     await page.evaluate("document.fonts.ready")
-    target = page.locator(selector).first if selector else page
-    await target.screenshot(path=str(SCREENS / f"{name}.png"), animations="disabled")
+    path = str(SCREENS / f"{name}.png")
+    if selector is None:
+        await page.screenshot(path=path, animations="disabled")
+        return
+    target = page.locator(selector).last
+    await target.scroll_into_view_if_needed()
+    box = await target.bounding_box()
+    assert box is not None, selector
+    clip = {"x": box["x"], "y": box["y"], "width": min(box["width"], width), "height": box["height"]}
+    await page.screenshot(path=path, clip=clip, animations="disabled")  # type: ignore[arg-type]

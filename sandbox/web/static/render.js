@@ -169,7 +169,8 @@ function components(message, ctx) {
 
 /** Whether `message` continues `previous`'s group (same author, soon after, no command). */
 export function continues(previous, message) {
-  if (!previous || message.interaction || previous.author.id !== message.author.id) return false;
+  if (!previous || message.interaction || previous.interaction || previous.ephemeral) return false;
+  if (previous.author.id !== message.author.id) return false;
   return new Date(message.timestamp) - new Date(previous.timestamp) < GROUP_MS;
 }
 
