@@ -186,5 +186,10 @@ async def shoot(page: Page, name: str, selector: str | None = None, width: int =
     await target.scroll_into_view_if_needed()
     box = await target.bounding_box()
     assert box is not None, selector
-    clip = {"x": box["x"], "y": box["y"], "width": min(box["width"], width), "height": box["height"]}
+    clip = {
+        "x": box["x"],
+        "y": box["y"],
+        "width": min(box["width"], width),
+        "height": box["height"],
+    }
     await page.screenshot(path=path, clip=clip, animations="disabled")  # type: ignore[arg-type]

@@ -1,5 +1,6 @@
-"""Buttons on posts are clickable (a component interaction reaches the bot, its answer shows),
-and `hotpapers demo --web` serves the page at the address it prints until Ctrl-C."""
+"""With a small bot of the sandbox suite: a deferred answer and follow-ups show on the page,
+and buttons on posts are clickable (a component interaction reaches the bot, its answer
+shows). And `hotpapers demo --web` serves the page at the address it prints until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from playwright.async_api import Browser, expect
 
 from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
 from tests.browser.conftest import ROOT, Offsite, open_page
+from tests.sandbox.conftest import make_bot
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +54,25 @@ async def test_a_button_on_a_post_is_clickable_and_the_answer_shows(browser: Bro
             await expect(page.locator(".message .content")).to_have_text("Votes: 1 (edited)")
             await expect(page.locator(".command-status")).to_have_text("Clicked Upvote: answered")
             assert view.votes == 1
+
+
+async def test_a_deferred_answer_and_follow_ups_show_up_in_the_channel(browser: Browser) -> None:
+    async with running_sandbox() as sandbox:
+        guild = await sandbox.control.add_guild("Lab", channels=["general"])
+        channel_id = next(iter(guild.channels))
+        async with running_bot(sandbox, make_bot()) as bot:
+            await bot.tree.sync()
+            page = await open_page(browser, f"{sandbox.base_url}/?channel={channel_id}", Offsite())
+            box = page.locator(".command-input")
+            await box.fill("/slow")  # defers, then edits its answer in
+            await box.press("Enter")
+            answer = page.locator(".message", has_text="used /slow")
+            await expect(answer.locator(".content")).to_have_text("finished (edited)")
+            await expect(answer.locator(".embed-title")).to_have_text("Result")
+            await box.fill("/echo text:hi times:2")  # answers, then follows up
+            await box.press("Enter")
+            await expect(page.locator(".message", has_text="used /echo")).to_contain_text("hihi")
+            await expect(page.locator(".message .content").last).to_have_text("done")
 
 
 def hotpapers() -> list[str]:

@@ -84,7 +84,7 @@ export class CommandBox {
     this.status = el("div", "command-status");
     this.status.setAttribute("role", "status");
     const acting = el("div", "acting", [document.createTextNode("Acting as "), this.member, document.createTextNode(" with "), this.perms, this.custom]);
-    root.append(this.popup, el("div", "command-bar", [el("span", "slash", [document.createTextNode("/")]), this.input]), acting, this.status);
+    root.append(this.popup, el("div", "command-bar", [el("span", "plus", [document.createTextNode("+")]), this.input]), acting, this.status);
     this.perms.addEventListener("change", () => { this.custom.hidden = this.perms.value !== "custom"; });
     this.input.addEventListener("input", () => this.suggest());
     this.input.addEventListener("focus", () => this.suggest());
