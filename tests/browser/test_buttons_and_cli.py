@@ -71,7 +71,8 @@ async def test_a_deferred_answer_and_follow_ups_show_up_in_the_channel(browser: 
             await expect(answer.locator(".embed-title")).to_have_text("Result")
             await box.fill("/echo text:hi times:2")  # answers, then follows up
             await box.press("Enter")
-            await expect(page.locator(".message", has_text="used /echo")).to_contain_text("hihi")
+            echo = page.locator(".message", has_text="used /echo")  # the answer and its follow-up
+            await expect(echo.first).to_contain_text("hihi")
             await expect(page.locator(".message .content").last).to_have_text("done")
 
 
