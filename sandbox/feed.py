@@ -48,6 +48,10 @@ class Feed:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
+    def __len__(self) -> int:
+        """How many listeners there are (a test waits for its stream to be subscribed)."""
+        return len(self._listeners)
+
     def emit(self, change: Change) -> None:
         """Hand one change to every listener."""
         for listener in list(self._listeners):

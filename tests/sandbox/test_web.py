@@ -49,7 +49,7 @@ async def collect(sandbox: Sandbox, count: int, started: asyncio.Event) -> list[
 
 async def subscribed(sandbox: Sandbox, before: int) -> None:
     """Wait until the stream has subscribed to the feed."""
-    await sandbox.state.wait_for(lambda: len(sandbox.state.feed._listeners) > before, 5)
+    await sandbox.state.wait_for(lambda: len(sandbox.state.feed) > before, 5)
 
 
 async def test_the_page_and_its_files_come_with_a_strict_content_security_policy(
@@ -87,7 +87,7 @@ async def test_every_create_edit_and_delete_reaches_the_stream_with_who_ran_what
     sandbox: Sandbox, guild: Guild, bot: commands.Bot
 ) -> None:
     started = asyncio.Event()
-    before = len(sandbox.state.feed._listeners)
+    before = len(sandbox.state.feed)
     # /lifecycle: answer, follow up, edit the follow-up, delete the answer.
     task = asyncio.create_task(collect(sandbox, 4, started))
     await started.wait()
@@ -113,7 +113,7 @@ async def test_a_reset_and_a_new_channel_are_streamed_and_stop_ends_the_stream(
     sandbox: Sandbox, guild: Guild
 ) -> None:
     started = asyncio.Event()
-    before = len(sandbox.state.feed._listeners)
+    before = len(sandbox.state.feed)
     task = asyncio.create_task(collect(sandbox, 3, started))
     await started.wait()
     await subscribed(sandbox, before)
@@ -129,7 +129,7 @@ async def test_a_reset_and_a_new_channel_are_streamed_and_stop_ends_the_stream(
 
     # An open stream ends when the sandbox stops (no open page holds up Ctrl-C).
     started = asyncio.Event()
-    before = len(sandbox.state.feed._listeners)
+    before = len(sandbox.state.feed)
     task = asyncio.create_task(collect(sandbox, 1, started))
     await started.wait()
     await subscribed(sandbox, before)
