@@ -40,6 +40,7 @@ from bot.errors import (
 from bot.filters import PaperFilter, pick, view_title, window_range
 from bot.models import Digest, Paper, SourceHealth, Window
 from bot.schedule import Clock, latest_complete_day, utc_now
+from bot.services.fetching import FetchLocking, OneFetcher
 from bot.sources.base import Source, SourceFactory
 from bot.sources.cache import check_day, ensure_digest, get_digest, is_fresh
 from bot.sources.negative import Remembered
@@ -79,11 +80,14 @@ class DigestService:
         factory: SourceFactory | None = None,
         *,
         clock: Clock = utc_now,
+        fetch_locking: FetchLocking | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.factory = factory
         self.clock = clock
+        # Several processes on the store: one fetches each source (bot.services.fetching).
+        self.fetcher = OneFetcher(store, config.sources, clock, fetch_locking)
         self._sources: dict[str, Source | None] = {}
         self._missing_days: Remembered[tuple[str, date]] = Remembered()
         self._missing_ids: Remembered[str] = Remembered()
@@ -133,8 +137,12 @@ class DigestService:
         upstream = self.source(source)
         if upstream is None:
             return await self.stored(source, day)
-        return await get_digest(
-            self.store, upstream, day, now=self.clock(), config=self.config.sources
+        return await self.fetcher.run(
+            upstream.name,
+            day,
+            lambda: get_digest(
+                self.store, upstream, day, now=self.clock(), config=self.config.sources
+            ),
         )
 
     async def default_day(self, source: str) -> date | None:
@@ -148,8 +156,12 @@ class DigestService:
         """Make sure a day is stored (fetched on a miss), without reading it back."""
         upstream = self.source(source)
         if upstream is not None:
-            await ensure_digest(
-                self.store, upstream, day, now=self.clock(), config=self.config.sources
+            await self.fetcher.run(
+                upstream.name,
+                day,
+                lambda: ensure_digest(
+                    self.store, upstream, day, now=self.clock(), config=self.config.sources
+                ),
             )
 
     async def ranked(self, source: str, end: date, window: Window, flt: PaperFilter) -> HotView:
@@ -303,8 +315,12 @@ class DigestService:
                 deadline = self.config.schedule.fetch_deadline_seconds
                 try:
                     async with asyncio.timeout(deadline):
-                        await ensure_digest(
-                            self.store, upstream, day, now=now, config=self.config.sources
+                        await self.fetcher.run(
+                            name,
+                            day,
+                            lambda: ensure_digest(
+                                self.store, upstream, day, now=now, config=self.config.sources
+                            ),
                         )
                 except TimeoutError:
                     raise SourceError(
