@@ -21,7 +21,8 @@ control route, see ``sandbox.control.Control``).
 
 Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "..."}``)::
 
-    GET    /_sandbox                          snapshot: bot, guilds, commands, counters, settings
+    GET    /_sandbox                          snapshot: bot, guilds, commands, counters, sessions,
+                                               settings
     POST   /_sandbox/guilds                   {"name", "channels": ["general"],
                                                "everyone_permissions", "shard": [i, n]}
     POST   /_sandbox/guilds/{id}/channels     {"name", "type": 0, "parent_id" (threads),
