@@ -10,9 +10,12 @@ Rules every backend keeps (tests/store/test_locks.py):
   store or several, at most one returns True until it is released or expires. The lock is not
   re-entrant: `token` names one acquisition (callers use a fresh token each time), and a
   second acquisition with any other token is refused while the first holds.
-- A holder that never releases (killed) holds at most until `now + ttl` by the next caller's
-  clock, or until `dead(token)` says its process is gone; a backend whose locks end with
-  their holder's connection (PostgreSQL's advisory locks) may free them sooner.
+- A live holder keeps the lock until it releases it. A holder whose process is gone (killed
+  without releasing) holds at most until `now + ttl` by the next caller's clock, and no longer
+  once `dead(token)` says its process is gone. A backend whose locks end with their holder's
+  connection (PostgreSQL's session advisory locks) frees them as soon as the process dies;
+  one that keeps them as rows (SQLite) relies on `ttl` and `dead`, and also lets a holder
+  that outlived its `ttl` be taken over (callers choose a `ttl` beyond their own deadline).
 - `release_fetch_lock` frees only the lock its own token holds.
 - Keys are independent: holding `hf` says nothing about `arxiv`.
 """
