@@ -125,7 +125,8 @@ class DiscordConfig(_Section):
     shard_count: int | None = Field(default=None, ge=1, le=4096)
     shard_ids: list[int] | None = None
     # This process's share of Discord's one global request budget (per bot, not per process):
-    # it paces its posting at requests_per_second × global_rate_share. Two processes: 0.5 each.
+    # two processes 0.5 each; each paces at its share, less headroom for its own jitter
+    # (bot.app.sender.shared_rate: 0.5 of 48 is 23/s).
     global_rate_share: float = Field(default=1.0, gt=0, le=1)
 
     @field_validator("shard_ids")

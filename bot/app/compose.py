@@ -22,7 +22,7 @@ from bot.app.cogs.scheduler import SchedulerCog
 from bot.app.health import DiscordHealth
 from bot.app.lease import holder_is_gone, new_holder
 from bot.app.scheduler import Scheduler
-from bot.app.sender import DiscordSender, GlobalLimit, Pacer, stop_blind_resends
+from bot.app.sender import DiscordSender, GlobalLimit, Pacer, shared_rate, stop_blind_resends
 from bot.app.shard_lease import AnyLease
 from bot.config import Config
 from bot.publish import Publisher
@@ -144,7 +144,7 @@ def build_bot(
     digests = DigestService(
         store, config, factory, clock=clock, fetch_locking=fetch_locking(config, shards, lease)
     )
-    rate = config.discord.requests_per_second * config.discord.global_rate_share
+    rate = shared_rate(config.discord.requests_per_second, config.discord.global_rate_share)
     sender = DiscordSender(
         bot.http, lambda: bot.user.id if bot.user else None, Pacer(rate), global_limit
     )

@@ -70,7 +70,8 @@ async def test_a_process_paces_its_posting_at_its_share_of_the_global_budget(
 ) -> None:
     """`[discord] global_rate_share`: two processes at 0.5 each stay within the one limit."""
     async with open_store(tmp_path / "s.sqlite3") as store:
-        for share, rate in ((1.0, 48.0), (0.5, 24.0), (0.25, 12.0)):
+        # Each process keeps 2 requests/s of headroom for its own jitter (`shared_rate`).
+        for share, rate in ((1.0, 48.0), (0.5, 23.0), (0.25, 10.5), (0.02, 0.48)):
             config = make_config(discord={"global_rate_share": share})
             bot = build_bot(config, store)
             sender = bot.publisher.sender
