@@ -157,10 +157,35 @@ class DiscordConfig(_Section):
         return _url(value, ("ws", "wss"), empty_ok=True)
 
 
+# Database URL schemes `store.url` accepts (`bot.store.backends.BACKENDS` opens each).
+STORE_URL_SCHEMES = ("postgresql", "postgres", "sqlite")
+
+
 class StoreConfig(_Section):
-    """Where the SQLite database lives."""
+    """Where the store lives: a SQLite file (`path`, the default) or a database `url`."""
 
     path: str = "hotpapers.sqlite3"
+    # A database URL, e.g. "postgresql://hotpapers@db.example:5432/hotpapers"; when set, it is
+    # the store and `path` is unused. Its password is best left out of the file: PostgreSQL's
+    # PGPASSWORD or ~/.pgpass supply it. Errors show its scheme and host only.
+    url: str = ""
+
+    @property
+    def location(self) -> str:
+        """What `bot.store.open_store` opens: the URL when given, else the SQLite path."""
+        return self.url or self.path
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme.lower() not in STORE_URL_SCHEMES or not rest.strip():
+            known = ", ".join(f"{s}://…" for s in STORE_URL_SCHEMES)
+            shown = f"{scheme}://" if sep else "it"
+            raise ValueError(f"must be a database URL ({known}); {shown} is not")
+        return value
 
     @field_validator("path")
     @classmethod

@@ -149,3 +149,13 @@ def test_help(name: str) -> None:
         cwd=ROOT,
     )
     assert proc.returncode == 0 and "usage:" in proc.stdout
+
+
+def test_store_smoke() -> None:
+    *backends, summary = run_bench("store", "--days", "5", "--reads", "5")
+    assert [b["backend"] for b in backends] in (["sqlite"], ["sqlite", "postgresql"])
+    for b in backends:
+        assert b["papers"] == b["stored_papers"] == 100 and b["hot_papers_shown"] == 50
+    ratios = summary["ratios_postgresql_over_sqlite"]
+    assert set(ratios) == {"import_papers_per_s", "hot_ms_median", "hot_ms_p95"}
+    assert (summary["postgresql"] == "measured") == (len(backends) == 2)

@@ -319,3 +319,30 @@ def test_errors_in_a_file_name_the_field_then_the_file(tmp_path: Path) -> None:
         load_config(f, env={})
     assert str(info.value).startswith("invalid config: sources.default: unknown source")
     assert str(info.value).endswith(f"(in {f})")
+
+
+def test_a_store_url_selects_the_database_and_sqlite_stays_the_default() -> None:
+    assert Config().store.location == "hotpapers.sqlite3"
+    url = "postgresql://bot@db.example:5432/hp?sslmode=require"
+    store = parse_config({"store": {"url": url}}, env={}).store
+    assert (store.location, store.url) == (url, url)
+    assert parse_config({"store": {"url": "POSTGRES://db/hp"}}, env={}).store.location == (
+        "POSTGRES://db/hp"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql://bot:s3cret@db/hp", "mysql://"),
+        ("db.example/hp", "it"),
+        ("postgresql://", "postgresql://"),
+    ],
+)
+def test_a_bad_store_url_is_refused_showing_only_its_scheme(url: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"store": {"url": url}}, env={})
+    message = str(caught.value)
+    assert message.startswith("invalid config: store.url: must be a database URL")
+    assert message.endswith(f"; {shown} is not")
+    assert "s3cret" not in message and "db.example" not in message

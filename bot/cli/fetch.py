@@ -51,7 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["compact", "detailed"], default="compact")
     parser.add_argument("--force", action="store_true", help="fetch even if the day is stored")
     parser.add_argument("--config", metavar="PATH", help="config file (sources and store)")
-    parser.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
+    parser.add_argument(
+        "--db",
+        metavar="LOC",
+        help="the store: a SQLite file or a database URL (overrides the config)",
+    )
 
 
 def _summary(digest: Digest, how: str) -> str:
@@ -95,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     day: date = args.date or now.date() - timedelta(days=config.sources.day_lag_days)
     if day > now.date() + timedelta(days=1):
         raise UserInputError(f"{day.isoformat()} is in the future")
-    db_path = config.store.path if args.db is None else args.db
+    db_path = config.store.location if args.db is None else args.db
     source_name = args.source or config.sources.default
     digest, how = asyncio.run(fetch(config, db_path, source_name, day, now=now, force=args.force))
     if args.json:

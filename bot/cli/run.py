@@ -90,7 +90,7 @@ async def serve(config: Config) -> int:
     if config.discord.api_base or config.discord.gateway_url:
         configure_endpoints(config.discord.api_base or None, config.discord.gateway_url or None)
     async with (
-        open_store(config.store.path) as store,
+        open_store(config.store.location) as store,
         httpx.AsyncClient(timeout=config.sources.timeout_seconds) as client,
     ):
         await backoff_before_connecting(store)
