@@ -10,8 +10,8 @@ shard lease and finish its posts. Then every channel must hold exactly one diges
 day, the ledger must say `sent` with that message's id, and each shard's lease must be held
 by the process running it last. One trial turns the sandbox's nonce dedup off.
 
-The store is a SQLite file here (WAL: several processes on one file are safe); the same test
-runs on PostgreSQL when the PostgreSQL backend is present (`HOTPAPERS_TEST_PG`).
+The store is PostgreSQL (a server the tests start, tests/pgserver.py; skipped, saying so,
+where no PostgreSQL binaries exist) or a SQLite file (WAL: several processes on one machine).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from bot.sharding import lease_name, shard_of
 from bot.sources.hotpapers_md import parse_digest
 from bot.store import open_store
 from sandbox.testing import running_sandbox
+from tests import pgserver
 from tests.resilience.test_crash import (
     CHANNELS_PER_GUILD,
     GRACE_HOURS,
@@ -47,18 +48,19 @@ SHARDS = 2
 KILLS = 4
 
 
-def config_text(api: str, gw: str, db: Path, folder: Path, shard: int) -> str:
+def config_text(api: str, gw: str, db: str, folder: Path, shard: int) -> str:
+    where = f'url = "{db}"' if "://" in db else f'path = "{db}"'
     return (
         'log_level = "INFO"\n'
         f'[discord]\napi_base = "{api}"\ngateway_url = "{gw}"\n'
         f"shard_count = {SHARDS}\nshard_ids = [{shard}]\nglobal_rate_share = 0.5\n"
-        f'[store]\npath = "{db}"\n'
+        f"[store]\n{where}\n"
         f'[sources]\ndefault = "hotpapers-md"\n[sources.hotpapers-md]\ndir = "{folder}"\n'
         f"[schedule]\ntick_seconds = 0.2\ncatch_up_hours = {GRACE_HOURS}\n"
     )
 
 
-async def ledger_done(db: Path, expected: dict[int, date]) -> bool:
+async def ledger_done(db: str, expected: dict[int, date]) -> bool:
     """Whether the ledger has every expected (channel, day) as `sent` (read while running)."""
     async with open_store(db) as store:
         posts = await store.list_posts()
@@ -66,9 +68,13 @@ async def ledger_done(db: Path, expected: dict[int, date]) -> bool:
     return all((c, d) in done for c, d in expected.items())
 
 
-@pytest.mark.parametrize(("seed", "nonce_window"), [(5, 120.0), (17, 0.0)], ids=str)
+@pytest.mark.parametrize(
+    ("backend", "seed", "nonce_window"),
+    [("postgresql", 5, 120.0), ("postgresql", 17, 0.0), ("sqlite", 29, 120.0)],
+    ids=str,
+)
 async def test_sigkill_either_of_two_sharded_processes_leaves_exactly_one_digest_per_channel(
-    tmp_path: Path, seed: int, nonce_window: float
+    tmp_path: Path, backend: str, seed: int, nonce_window: float
 ) -> None:
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -81,7 +87,11 @@ async def test_sigkill_either_of_two_sharded_processes_leaves_exactly_one_digest
         text = digest_file(day)
         assert parse_digest(text).day == day
         (folder / f"{day.isoformat()}---Hot-Papers.md").write_text(text, encoding="utf-8")
-    db = tmp_path / "bot.sqlite3"
+    if backend == "postgresql":
+        server = pgserver.server()  # skips, saying why, without PostgreSQL binaries
+        db = server.url(server.schema(f"crash{seed}"))
+    else:
+        db = str(tmp_path / "bot.sqlite3")
 
     # Two processes start within a second: IDENTIFY concurrency as a bucket per 0.5 s.
     async with running_sandbox(nonce_window=nonce_window, identify_window=0.5) as sandbox:
@@ -195,7 +205,8 @@ async def test_sigkill_either_of_two_sharded_processes_leaves_exactly_one_digest
             ):
                 ledger_wrong.append(f"{channel_id}: unexpected nonce {digests[0]['nonce']}")
         report = (
-            f"seed {seed}, nonce window {nonce_window}s, {total} channels on {SHARDS} shards, "
+            f"{backend}, seed {seed}, nonce window {nonce_window}s, "
+            f"{total} channels on {SHARDS} shards, "
             f"kills of shards {victims} after {kill_points} messages ({at_last_kill} before "
             f"the last restart): duplicates={sum(duplicates.values())} {duplicates}, "
             f"misses={len(misses)} {misses[:10]}, strays={len(strays)}, "
