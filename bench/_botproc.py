@@ -151,7 +151,7 @@ class BotProcess:
 async def start_bot(
     api_base: str,
     gateway: str,
-    store: Path,
+    store: Path | str,
     now: datetime,
     *,
     tick: bool = False,
@@ -213,7 +213,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api-base", required=True)
     parser.add_argument("--gateway", required=True)
-    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--store", required=True, help="a SQLite path or a database URL")
     parser.add_argument("--now", required=True, help="the bot's clock, ISO 8601")
     parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")
     parser.add_argument("--tick-delay", type=float, default=0.0, help="seconds before the tick")

@@ -28,6 +28,9 @@ duplicates and misses, plus each child's own rate (`processes`).
 
     python bench/fanout.py --sizes 200,2000,10000 --formats compact,detailed --rtt-ms 50
     python bench/fanout.py --sizes 2000 --formats compact --processes 2 --skip-naive
+
+`--store postgresql` keeps the bot's store in a PostgreSQL server started for the run
+(tests/pgserver.py; fsync off, so an upper bound for a durable server) instead of a SQLite file.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import argparse
 import asyncio
 import contextlib
 import random
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -55,6 +59,9 @@ from bot.store import open_store
 from sandbox.app import Sandbox
 from sandbox.state import RequestRecord
 from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/pgserver.py
+from tests import pgserver
 
 POST_TIME = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)  # the sample (2021-03-12) is complete
 CHANNELS_PER_GUILD = 50
@@ -82,6 +89,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-naive", action="store_true", help="no naive loop at all")
     parser.add_argument(
         "--processes", type=int, default=1, help="bot processes, one shard each (default 1)"
+    )
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the bot's store: a SQLite file, or PostgreSQL (a server started for the run)",
     )
     args = parser.parse_args(argv)
     if args.channels:
@@ -184,7 +197,7 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
                 naive = tally(sandbox, naive_channels, since, time.time(), args.global_limit, per=1)
             await asyncio.sleep(1.1)
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "bench.sqlite3"
+            path = args.location(tmp, channels, fmt)
             async with open_store(path) as store:
                 await store.save_digest(digest, final=True)
                 for cid in bot_channels:
@@ -272,6 +285,7 @@ def line_of(
         "channels": channels,
         "format": fmt,
         "processes": args.processes,
+        "store": args.store,
         "messages_per_channel": per_channel,
         "rtt_ms": args.rtt_ms,
         "global_limit": args.global_limit,
@@ -287,7 +301,7 @@ def line_of(
 
 
 async def fan_out_processes(
-    args: argparse.Namespace, sandbox: Sandbox, store: Path, watch: Callable[[int], None]
+    args: argparse.Namespace, sandbox: Sandbox, store: str, watch: Callable[[int], None]
 ) -> list[dict[str, Any]]:
     """`--processes N`: N children on one store, shard i of N each, ticking together; each
     child's report with the requests it made in its own tick window."""
@@ -387,11 +401,29 @@ def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every size and format, one JSON line each; returns them."""
     lines = []
-    for channels in args.sizes:
-        for fmt in args.formats:
-            line = await one(args, channels, fmt)
-            emit(line)
-            lines.append(line)
+    server: pgserver.PgServer | None = None
+    if args.store == "postgresql":  # as the tests start theirs (fsync off: an upper bound)
+        bindir = pgserver.find_bindir()
+        if bindir is None:
+            raise SystemExit(pgserver.NO_SERVER)
+        server = pgserver.PgServer(bindir)
+        server.start()
+
+    def location(tmp: str, channels: int, fmt: str) -> str:
+        if server is None:
+            return str(Path(tmp) / "bench.sqlite3")
+        return server.url(server.schema(f"fan{channels}{fmt[0]}"))
+
+    args.location = location
+    try:
+        for channels in args.sizes:
+            for fmt in args.formats:
+                line = await one(args, channels, fmt)
+                emit(line)
+                lines.append(line)
+    finally:
+        if server is not None:
+            server.stop()
     return lines
 
 
