@@ -136,6 +136,8 @@ async def test_each_shard_gets_only_its_guilds_in_ready_and_guild_create(
         # Nothing more was sent to shard 0 (a channel of shard 1's guild, say).
         await sandbox.control.add_channel(late.id, "more")
         assert (await b.dispatches(1))[0]["t"] == "CHANNEL_CREATE"
+        sessions = sandbox.control.snapshot()["sessions"]
+        assert sorted(x["shard"] for x in sessions) == [[0, 2], [1, 2]]
         first = next(s for s in gw.live_sessions() if s.shard == (0, 2))
         assert [e["t"] for e in first.backlog] == [
             "READY",
