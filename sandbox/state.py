@@ -195,10 +195,14 @@ class SandboxState:
     # -- guilds and channels -------------------------------------------------------------------
 
     def add_guild(
-        self, name: str, everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS
+        self,
+        name: str,
+        everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
-        """A new guild owned by the sandbox owner, with the bot as a member."""
-        guild = Guild(self.ids.next(), name, owner_id=self.owner.id)
+        """A new guild owned by the sandbox owner, with the bot as a member; with `shard`
+        (shard_id, num_shards), its id puts it on that shard."""
+        guild = Guild(self.ids.next(shard=shard), name, owner_id=self.owner.id)
         guild.roles[guild.id] = Role(guild.id, "@everyone", everyone_permissions)
         guild.members[self.owner.id] = Member(self.owner)
         guild.members[self.bot_user.id] = Member(self.bot_user)

@@ -11,7 +11,7 @@ What only discord.py can see is turned into the plain `bot.observe.Observer` hoo
   (`HotPapersTree.interaction_check`), ended by `app_command_completion` or the tree's error
   handler;
 - the gateway part of `/healthz`: ready, not closed, the websocket open, and its latency;
-- the lease part: `PosterLease.holds()` (the same gate the scheduler posts through).
+- the lease part: `holds()` of the poster lease, or of every shard's (the same gate the scheduler posts through).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app.lease import PosterLease
+from bot.app.shard_lease import AnyLease
 from bot.observe import Observer
 from bot.ops.health import Part
 
@@ -96,7 +96,7 @@ def gateway_part(bot: commands.Bot) -> Part:
     )
 
 
-def lease_part(lease: PosterLease) -> Any:
+def lease_part(lease: AnyLease) -> Any:
     """The lease part: whether this process holds the poster lease (and may post)."""
 
     async def check() -> Part:

@@ -23,7 +23,7 @@ Graph = dict[str, set[str]]
 # Layers, lowest first; a module may import from the layers its own layer lists (and its own).
 LAYERS: dict[str, set[str]] = {
     # Discord's numbers, the JSON alias and ids, HTTP answers, observers, the form error type.
-    "base": {"", "primitives", "flags", "observe", "responses", "form_errors"},
+    "base": {"", "primitives", "flags", "observe", "responses", "form_errors", "shards"},
     # The world and its state: settings, guilds and channels, messages and records, the state.
     "model": {"settings", "world", "records", "feed", "state"},
     # Beside the model, knowing nothing of it: the spec and the rules Discord documents.
@@ -36,7 +36,7 @@ LAYERS: dict[str, set[str]] = {
         "validation",
     },
     # The mechanisms over the state: faults, rate limits, Cloudflare, the Gateway, interactions.
-    "engines": {"faults", "ratelimit", "cloudflare", "gateway", "interactions"},
+    "engines": {"faults", "ratelimit", "cloudflare", "gateway", "gateway_session", "interactions"},
     # The REST routes, one module per resource.
     "routes": {
         "routes",
