@@ -11,7 +11,8 @@ What only discord.py can see is turned into the plain `bot.observe.Observer` hoo
   (`HotPapersTree.interaction_check`), ended by `app_command_completion` or the tree's error
   handler;
 - the gateway part of `/healthz`: ready, not closed, the websocket open, and its latency;
-- the lease part: `holds()` of the poster lease, or of every shard's (the same gate the scheduler posts through).
+- the lease part: `holds()` of the poster lease, or of every shard's (the same gate the
+  scheduler posts through).
 """
 
 from __future__ import annotations
