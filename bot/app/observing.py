@@ -85,8 +85,14 @@ def completion_listener(observer: Observer) -> Any:
 
 def gateway_part(bot: commands.Bot) -> Part:
     """Connected to the gateway now: ready, not closed, websocket open; with its latency."""
-    ws = bot.ws
-    connected = bot.is_ready() and not bot.is_closed() and ws is not None and ws.open
+    if isinstance(bot, commands.AutoShardedBot):
+        # One session per shard (bot.ws is none of them): connected when every shard is.
+        shards = list(bot.shards.values())
+        sessions_open = bool(shards) and all(not s.is_closed() for s in shards)
+    else:
+        ws = bot.ws
+        sessions_open = ws is not None and ws.open
+    connected = bot.is_ready() and not bot.is_closed() and sessions_open
     latency = bot.latency
     return Part(
         connected,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app.bot import HotPapersBot, ShardedHotPapersBot
+from bot.app.observing import gateway_part
 from bot.app.shard_lease import ShardLeases
 from bot.sharding import Shards, lease_name, shard_of
 from bot.store import open_store
@@ -62,6 +63,9 @@ async def test_each_bot_sees_answers_and_posts_only_for_its_shards_guilds(
         assert all(isinstance(b, ShardedHotPapersBot) for b in bots)
         assert [b.shard_count for b in bots] == [2, 2]
         assert [[g.id for g in b.guilds] for b in bots] == [[guilds[0].id], [guilds[1].id]]
+        # /healthz's gateway part sees a sharded bot's sessions (not the unsharded `bot.ws`,
+        # which a sharded bot never sets: it once reported every sharded bot disconnected).
+        assert [gateway_part(b).ok for b in bots] == [True, True]
         # Both hold their own shard's lease: disjoint shards do not exclude each other.
         assert [await b.lease.holds() for b in bots if b.lease] == [True, True]
         leases = [await store.get_lease(lease_name(i, 2)) for i in range(2)]
