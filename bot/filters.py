@@ -199,7 +199,7 @@ def listed(item: Paper | Entry, flt: PaperFilter, tax: Taxonomy) -> bool:
         return False
     if flt.exclude and _in(item.categories, flt.exclude, tax):
         return False
-    return item.score >= flt.min_score
+    return (item.score or 0.0) >= flt.min_score  # no score (no discussion) counts as 0
 
 
 def matches(paper: Paper, flt: PaperFilter, *, tax: Taxonomy | None = None) -> bool:

@@ -69,7 +69,9 @@ def check_storable(name: str, digest: Digest) -> None:
     """UpstreamFormatError when a digest holds numbers the store cannot keep."""
     for paper in digest.papers:
         numbers = [*paper.metrics.values(), paper.version or 0]
-        if any(abs(n) > _INT_LIMIT for n in numbers) or not math.isfinite(paper.score):
+        if any(abs(n) > _INT_LIMIT for n in numbers) or (
+            paper.score is not None and not math.isfinite(paper.score)
+        ):
             raise UpstreamFormatError(
                 f"{title(name)} sent a number too large to be real.",
                 detail=f"paper {paper.arxiv_id}: metrics {paper.metrics}, version "

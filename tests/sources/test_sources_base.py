@@ -94,7 +94,7 @@ async def test_hf_enriched_by_arxiv(
     assert first.score == 500.0  # upvotes stay the score
     assert score_label(first).startswith("▲ 500 on Hugging Face")
     assert [p.score for p in digest.papers] == sorted(
-        (p.score for p in digest.papers), reverse=True
+        (p.score or 0.0 for p in digest.papers), reverse=True
     )
 
 
