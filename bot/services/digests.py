@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -41,7 +41,8 @@ from bot.filters import PaperFilter, pick, view_title, window_range
 from bot.models import Digest, Paper, SourceHealth, Window
 from bot.schedule import Clock, latest_complete_day, utc_now
 from bot.sources.base import Source, SourceFactory
-from bot.sources.cache import check_day, ensure_digest, get_digest, is_fresh
+from bot.sources.blend import Covering, archives_for
+from bot.sources.cache import check_day, covers, ensure_digest, get_digest, is_fresh
 from bot.sources.negative import Remembered
 from bot.sources.priority import on_behalf_of_member
 from bot.sources.registry import title
@@ -85,7 +86,7 @@ class DigestService:
         self.factory = factory
         self.clock = clock
         self._sources: dict[str, Source | None] = {}
-        self._missing_days: Remembered[tuple[str, date]] = Remembered()
+        self._missing_days: Remembered[tuple[str, date, tuple[str, ...]]] = Remembered()
         self._missing_ids: Remembered[str] = Remembered()
         self._member_fetches: dict[str, int] = {}  # per upstream: one busy source is not all
 
@@ -121,6 +122,22 @@ class DigestService:
         health = list(await self.store.source_health())
         return health if any(h.source == name and not h.ok for h in health) else None
 
+    async def archives(self, source: str, categories: Sequence[str] = ()) -> list[str]:
+        """The arXiv archives a request of a covering source (`hot`) needs: those of the
+        included `categories`; with none, every enabled subscription's to that source (a
+        subscription naming no category: `[sources.hot] archives`). [] for other sources."""
+        name = self.resolve(source)
+        upstream = self.source(name)
+        if not isinstance(upstream, Covering):
+            return []
+        if categories:
+            return archives_for(categories) or list(upstream.archives)
+        wanted: set[str] = set()
+        for sub in await self.store.list_subscriptions(enabled_only=True):
+            if self.resolve(sub.source) == name:
+                wanted.update(archives_for(sub.categories) or upstream.archives)
+        return sorted(wanted) or list(upstream.archives)
+
     async def stored(self, source: str, day: date) -> Digest | None:
         """The stored digest of a day, without asking upstream."""
         return await self.store.get_digest(self.resolve(source), day)
@@ -134,7 +151,12 @@ class DigestService:
         if upstream is None:
             return await self.stored(source, day)
         return await get_digest(
-            self.store, upstream, day, now=self.clock(), config=self.config.sources
+            self.store,
+            upstream,
+            day,
+            now=self.clock(),
+            config=self.config.sources,
+            archives=await self.archives(source),
         )
 
     async def default_day(self, source: str) -> date | None:
@@ -149,7 +171,12 @@ class DigestService:
         upstream = self.source(source)
         if upstream is not None:
             await ensure_digest(
-                self.store, upstream, day, now=self.clock(), config=self.config.sources
+                self.store,
+                upstream,
+                day,
+                now=self.clock(),
+                config=self.config.sources,
+                archives=await self.archives(source),
             )
 
     async def ranked(self, source: str, end: date, window: Window, flt: PaperFilter) -> HotView:
@@ -163,7 +190,7 @@ class DigestService:
         name = self.resolve(source)
         check_day(end, self.clock())
         start, _ = window_range(end, window)
-        await self.ensure_for_member(name, end)
+        await self.ensure_for_member(name, end, await self.archives(name, flt.include))
         by_category = bool(flt.include or flt.exclude)
         titles, entries = await self.store.window_entries(name, start, end, categories=by_category)
         chosen, candidates = pick(entries, flt)
@@ -171,6 +198,11 @@ class DigestService:
         title = view_title(end, window, titles.get(end), flt)
         view = Digest(day=end, source=name, title=title, papers=papers)
         plain = view_title(end, window, titles.get(end), PaperFilter())
+        meta = await self.store.digest_meta(name, end)
+        if meta is not None and (meta.signals_ok or meta.signals_failed):
+            view = view.model_copy(
+                update={"signals_ok": meta.signals_ok, "signals_failed": meta.signals_failed}
+            )
         return HotView(
             end=end, view=view, candidates=candidates, digests=len(titles), window_title=plain
         )
@@ -265,7 +297,7 @@ class DigestService:
         Pure and instant: cogs may call it before deferring."""
         check_day(day, self.clock())
 
-    async def ensure_for_member(self, source: str, day: date) -> None:
+    async def ensure_for_member(self, source: str, day: date, archives: Sequence[str] = ()) -> None:
         """Make sure a day is stored for a member's command, within the member's bounds.
 
         Fetches only a day within the horizon that is not stored fresh, not remembered as
@@ -281,7 +313,8 @@ class DigestService:
         if upstream is None:
             return
         meta = await self.store.digest_meta(name, day)
-        if is_fresh(meta, now, self.config.sources):
+        covered = not archives or covers(meta, archives)
+        if is_fresh(meta, now, self.config.sources) and covered:
             return
         if day < self.horizon:
             if meta is not None:
@@ -291,7 +324,7 @@ class DigestService:
                 f"{day.isoformat()} is older than {days} days and is not kept here; "
                 f"I fetch only the last {days} days. Try a date since {self.horizon.isoformat()}."
             )
-        key = (name, day)
+        key = (name, day, tuple(archives))
         miss = self._missing_days.get(key, now)
         if miss is not None:
             if meta is not None:
@@ -304,7 +337,12 @@ class DigestService:
                 try:
                     async with asyncio.timeout(deadline):
                         await ensure_digest(
-                            self.store, upstream, day, now=now, config=self.config.sources
+                            self.store,
+                            upstream,
+                            day,
+                            now=now,
+                            config=self.config.sources,
+                            archives=archives,
                         )
                 except TimeoutError:
                     raise SourceError(
@@ -320,7 +358,7 @@ class DigestService:
     async def get_for_member(self, source: str, day: date) -> Digest | None:
         """A day for a member's command (`/digest post-now date:`): stored, or fetched within
         the member's bounds (`ensure_for_member`); None if store-only and absent."""
-        await self.ensure_for_member(source, day)
+        await self.ensure_for_member(source, day, await self.archives(source))
         return await self.stored(source, day)
 
     @asynccontextmanager

@@ -34,6 +34,7 @@ from bot.sources import registry
 from bot.sources.arxiv import ArxivClient
 from bot.sources.boundary import boundary
 from bot.sources.http import Clock, Http, Random, Sleep, Throttle
+from bot.sources.metrics import MetricSet
 from bot.sources.spec import Enrichment, Source
 
 __all__ = ["SOURCE_NAMES", "EnrichedSource", "Source", "SourceFactory", "build_source"]
@@ -118,6 +119,11 @@ class SourceFactory:
             name=name,
             title=registry.title(name),
         )
+
+    def scoring(self) -> tuple[dict[str, MetricSet], tuple[tuple[str, int], ...]]:
+        """Every source's metrics by source name and the tiebreak keys, for a blend (`hot`)."""
+        reg = registry.REGISTRY
+        return {s.name: s.metrics for s in reg.specs if s.metrics.metrics}, reg.tiebreak
 
     def enrichment(self, name: str) -> Enrichment:
         """The one enrichment called `name` of this factory (built once: shared throttle)."""

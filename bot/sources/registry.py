@@ -18,11 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from bot.sources import arxiv, hf, hotpapers_url
+from bot.sources import arxiv, blend, hf, hotpapers_url
 from bot.sources.metrics import Metric, MetricSet, tiebreak_keys
 from bot.sources.spec import SourceSettings, SourceSpec
 
 SOURCES: tuple[SourceSpec[Any], ...] = (
+    blend.SOURCE,
     hf.SOURCE,
     hotpapers_url.SOURCE,
     arxiv.SOURCE,
