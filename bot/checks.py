@@ -7,7 +7,38 @@ both need sit below both.
 
 from __future__ import annotations
 
+from types import NoneType
+from typing import Any, get_args
 from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+
+class Section(BaseModel):
+    """A config table: unknown keys refused; `nan`, `inf` and `true` are not numbers.
+
+    TOML has all three, and pydantic's lax mode reads `page_size = true` as 1: the base of
+    `bot.config`'s sections and of every source's own `[sources.<name>]` section.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """`tick_seconds = true` is an error, not 1."""
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and numeric(field.annotation):
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        return value
+
+
+def numeric(annotation: Any) -> bool:
+    """Whether a field holds a number (int, float, or one of them or None)."""
+    return annotation in (int, float) or set(get_args(annotation)) in (
+        {int, NoneType},
+        {float, NoneType},
+    )
 
 
 def url(value: str, schemes: tuple[str, ...], *, empty_ok: bool) -> str:

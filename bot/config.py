@@ -15,24 +15,21 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from types import NoneType
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
     ValidationError,
-    ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bot.checks import Section
 from bot.checks import url as _url
 from bot.errors import ConfigError
 from bot.sources import registry
@@ -105,18 +102,7 @@ def store_path_problem(path: str) -> str | None:
     return None
 
 
-class _Section(BaseModel):
-    # TOML has nan, inf and true: none of them is a count or a number of seconds.
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        """`tick_seconds = true` is an error, not 1 (pydantic reads a bool as a number)."""
-        field = cls.model_fields.get(info.field_name or "")
-        if isinstance(value, bool) and field is not None and _numeric(field.annotation):
-            raise ValueError(f"must be a number, not {str(value).lower()}")
-        return value
+_Section = Section
 
 
 class DiscordConfig(_Section):
@@ -298,14 +284,6 @@ class Config(_Section):
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     token: SecretStr | None = Field(default=None, exclude=True)
-
-
-def _numeric(annotation: Any) -> bool:
-    """Whether a field holds a number (int, float, or one of them or None)."""
-    return annotation in (int, float) or set(get_args(annotation)) in (
-        {int, NoneType},
-        {float, NoneType},
-    )
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -405,7 +405,7 @@ class Gateway:
     async def _send(self, conn: Connection, payload: JSON) -> None:
         if conn.silent or conn.ws.closed:
             return
-        text = json.dumps(payload)
+        text = json.dumps(payload, allow_nan=False)  # Discord's JSON has no NaN/Infinity
         with contextlib.suppress(ConnectionError, RuntimeError):
             if conn.deflate is None:
                 await conn.ws.send_str(text)

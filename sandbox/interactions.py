@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -278,8 +279,14 @@ def build_data(
     guild: Guild | None,
     state: SandboxState,
     focused: str | None = None,
+    *,
+    bounds: bool = True,
 ) -> JSON:
-    """The interaction `data` for `/name sub... option=value ...` against the synced command."""
+    """The interaction `data` for `/name sub... option=value ...` against the synced command.
+
+    `bounds=False` lets a number past the option's `min_value`/`max_value` through (a test of
+    the bot's own defence); a number no JSON or Discord type can carry never goes through.
+    """
     spec_options: list[JSON] = list(command.payload.get("options") or [])
     resolved: dict[str, dict[str, Any]] = {}
     leaf: list[JSON] = []
@@ -298,7 +305,7 @@ def build_data(
         entry: JSON = {
             "name": name,
             "type": opt["type"],
-            "value": _typed(opt, value, focused == name),
+            "value": _typed(opt, value, focused == name, bounds),
         }
         if focused == name:
             entry["focused"] = True
@@ -326,15 +333,19 @@ def _find(options: list[JSON], name: str) -> JSON | None:
     return next((o for o in options if o.get("name") == name), None)
 
 
-def _typed(option: JSON, value: Any, focused: bool) -> Any:
+def _typed(option: JSON, value: Any, focused: bool, bounds: bool = True) -> Any:
     kind = option.get("type")
     if focused:
         return str(value)  # what the user has typed so far is always a string
+    if kind in (INTEGER, NUMBER):
+        try:
+            number = int(value) if kind == INTEGER else float(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise OptionError(
+                f"option {option['name']!r}: {value!r} is not of type {kind}"
+            ) from exc
+        return _in_range(option, number, bounds)
     try:
-        if kind == INTEGER:
-            return int(value)
-        if kind == NUMBER:
-            return float(value)
         if kind == BOOLEAN:
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
         if kind in (USER, CHANNEL, ROLE, MENTIONABLE):
@@ -342,6 +353,25 @@ def _typed(option: JSON, value: Any, focused: bool) -> Any:
     except (TypeError, ValueError) as exc:
         raise OptionError(f"option {option['name']!r}: {value!r} is not of type {kind}") from exc
     return str(value)
+
+
+# application-commands.mdx, option types: INTEGER is "any integer between -2^53+1 and 2^53-1",
+# NUMBER "any double between -2^53 and 2^53"; the client also holds a value to the option's
+# `min_value`/`max_value` before sending. JSON carries no NaN or infinity.
+_SAFE = 2**53
+
+
+def _in_range(option: JSON, number: float, bounds: bool) -> float:
+    """`number` if Discord's client would send it for `option`; else OptionError saying why."""
+    name = option["name"]
+    if not math.isfinite(number) or not -_SAFE <= number <= _SAFE:
+        raise OptionError(f"option {name!r}: {number!r} is not a number Discord can send")
+    low, high = option.get("min_value"), option.get("max_value")
+    if bounds and low is not None and number < low:
+        raise OptionError(f"option {name!r}: {number!r} is below its min_value {low}")
+    if bounds and high is not None and number > high:
+        raise OptionError(f"option {name!r}: {number!r} is above its max_value {high}")
+    return number
 
 
 def _resolve(

@@ -76,6 +76,19 @@ def test_preview_errors_go_to_stderr(capsys: pytest.CaptureFixture[str], tmp_pat
     assert info.value.code == 2
 
 
+def test_preview_says_a_named_config_is_broken_even_when_it_needs_nothing_from_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`hotpapers preview --config bad.toml` (the bundled sample, no store) once printed the
+    sample and exit 0: a broken file named on the command line is said, exit 2."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[schedule]\ntick_seconds = 0\n", encoding="utf-8")
+    assert main(["preview", "--config", str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "schedule.tick_seconds" in captured.err
+
+
 def _counts(db: Path) -> dict[str, int]:
     con = sqlite3.connect(db)
     try:

@@ -83,10 +83,13 @@ async def _from_store(path: str, day: date, source: str | None) -> Digest:
 
 def run(args: argparse.Namespace) -> int:
     """Render and print; errors are raised as HotPapersError (one line on stderr, exit 2)."""
+    # A config named on the command line is read even when nothing in it is needed: a broken
+    # file is said at once, not at the next command that happens to need it.
+    config = load_config(config_path(args.config)) if args.config else None
     if args.digest:
         digest = load_path(args.digest)
     elif args.date:
-        db_path = args.db or load_config(config_path(args.config)).store.path
+        db_path = args.db or (config or load_config(config_path(None))).store.path
         if not Path(db_path).exists():
             raise UserInputError(
                 f"no database at {db_path}: run `hotpapers import` or `hotpapers fetch` first"

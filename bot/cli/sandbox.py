@@ -6,7 +6,8 @@ member and returns what the bot answered, lists messages, injects faults and res
 docstring of `sandbox` or the README. Example:
 
   hotpapers sandbox --port 8765 --guilds 2 --channels 3
-  curl -s -X POST localhost:8765/_sandbox/interactions -d '{"command": "today"}'
+  curl -s -X POST localhost:8765/_sandbox/interactions \\
+       -d '{"command": "hot", "options": {"category": "cs.CV"}}'
 """
 
 from __future__ import annotations

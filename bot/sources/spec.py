@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
-
+from bot.checks import Section
 from bot.models import Digest, Paper
 from bot.sources.http import Http, Throttle
 from bot.sources.metrics import MetricSet
@@ -31,10 +30,8 @@ from bot.sources.metrics import MetricSet
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
-class SourceSettings(BaseModel):
-    """Base of every source's own config section: unknown keys are refused."""
-
-    model_config = ConfigDict(extra="forbid")
+class SourceSettings(Section):
+    """Base of every source's own config section: unknown keys refused, `true` is no number."""
 
 
 S = TypeVar("S", bound=SourceSettings)

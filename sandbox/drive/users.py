@@ -64,8 +64,14 @@ class UserControl(ControlBase):
         timeout: float = 10.0,
         settle: float = 0.0,
         context: str = "guild",
+        bounds: bool = True,
     ) -> InteractionResult:
         """Run `/command` (subcommands separated by spaces) and return the bot's answer.
+
+        A number outside its option's `min_value`/`max_value` is refused (OptionError), as
+        Discord's client holds it there; `bounds=False` sends it anyway, to test the bot's own
+        check. NaN, infinities and numbers beyond 2^53 are refused always (JSON cannot carry
+        the first two; Discord's number types stop at 2^53).
 
         `context` is "guild" (the default), "dm" (BOT_DM: the user's DM with the bot) or
         "private" (PRIVATE_CHANNEL: a DM with someone else, through a user install); outside a
@@ -80,9 +86,11 @@ class UserControl(ControlBase):
         if context not in CONTEXTS:
             raise SandboxError(f"unknown context {context!r}: guild, dm or private")
         prepared = (
-            self._in_guild(command, options or {}, None, guild_id, channel_id, user_id, permissions)
+            self._in_guild(
+                command, options or {}, None, guild_id, channel_id, user_id, permissions, bounds
+            )
             if context == "guild"
-            else self._outside(command, options or {}, None, user_id, context)
+            else self._outside(command, options or {}, None, user_id, context, bounds)
         )
         if isinstance(prepared, InteractionResult):
             return prepared
@@ -165,6 +173,7 @@ class UserControl(ControlBase):
         channel_id: int | None,
         user_id: int | None,
         permissions: int | None,
+        bounds: bool = True,
     ) -> _Prepared | InteractionResult:
         """Where a command runs in a guild, and its data; or why Discord would not send it."""
         guild = self._guild(guild_id)
@@ -189,7 +198,7 @@ class UserControl(ControlBase):
                 {"command": command_name, "user_id": str(member.user.id), "permissions": str(perms)}
             )
             return InteractionResult("denied", command_name)
-        data = build_data(command, path, options, guild, self.state, focused)
+        data = build_data(command, path, options, guild, self.state, focused, bounds=bounds)
         return _Prepared(Origin.in_guild(guild, channel, member, perms), command, data)
 
     def _outside(
@@ -199,6 +208,7 @@ class UserControl(ControlBase):
         focused: str | None,
         user_id: int | None,
         context: str,
+        bounds: bool = True,
     ) -> _Prepared | InteractionResult:
         """A command from a DM with the bot or a private channel (no guild, no member)."""
         user = self._user(user_id)
@@ -211,7 +221,7 @@ class UserControl(ControlBase):
             return InteractionResult("unknown_command", command_name)
         if not delivered_in(command, code):
             return InteractionResult("unavailable", command_name)
-        data = build_data(command, path, options, None, self.state, focused)
+        data = build_data(command, path, options, None, self.state, focused, bounds=bounds)
         channel = self.interactions.dm_channel(self.state, user, private=code != CONTEXT_BOT_DM)
         # receiving-and-responding.mdx:86-90: GUILD_INSTALL is "0" from a DM with the bot;
         # USER_INSTALL is the authorizing user's id.

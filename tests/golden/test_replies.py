@@ -73,7 +73,7 @@ COMMAND_ERRORS: list[tuple[str, str, dict[str, Any]]] = [
 async def test_command_error_replies(app: Sandbox) -> None:
     replies = {}
     for label, command, options in COMMAND_ERRORS:
-        replies[label] = seen(await app.control.invoke(command, options))
+        replies[label] = seen(await app.control.invoke(command, options, bounds=False))
     golden("command_error_replies", replies)
 
 
