@@ -103,6 +103,15 @@ class Tweet(BaseModel):
     kind: QuoteKind = "reaction"
 
 
+_KIND_ORDER = {"reaction": 0, "author": 1, "bot": 2}
+
+
+def quote_order(quote: Tweet) -> tuple[int, int, str]:
+    """People's reactions first, then authors' announcements, then paper bots; within each,
+    the more liked first (then by link, so the order is total)."""
+    return (_KIND_ORDER.get(quote.kind, 3), -quote.likes, quote.url)
+
+
 class Paper(BaseModel):
     """One arXiv paper as a source saw it on one day, with its metrics and score."""
 

@@ -36,7 +36,7 @@ from pydantic import Field, field_validator
 
 from bot import scoring, taxonomy
 from bot.errors import ConfigError, SourceError
-from bot.models import Digest, Paper, Tweet
+from bot.models import Digest, Paper, Tweet, quote_order
 from bot.sources.metrics import MetricSet
 from bot.sources.signals import Quote, Signal, SignalSource
 from bot.sources.spec import Context, SourceSettings, SourceSpec
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 NAME = "hot"
 TITLE = "Hot (arXiv + crowds)"
 MAX_QUOTES = 5  # quoted posts kept per paper (the detailed format shows fewer)
-KIND_ORDER = {"reaction": 0, "author": 1, "bot": 2}
 
 
 @runtime_checkable
@@ -109,11 +108,6 @@ def archives_for(categories: Iterable[str]) -> list[str]:
     """The archives a list of included categories needs, sorted, each once (excludes ignored)."""
     found = {archive_of(c) for c in categories if not c.startswith("-")}
     return sorted(a for a in found if a is not None)
-
-
-def quote_order(quote: Tweet) -> tuple[int, int, str]:
-    """People's reactions first, then authors' announcements, then bots; more liked first."""
-    return (KIND_ORDER.get(quote.kind, 3), -quote.likes, quote.url)
 
 
 def _tweet(q: Quote) -> Tweet:

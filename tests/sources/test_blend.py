@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.config import SourcesConfig
-from bot.models import Digest
-from bot.sources.blend import HotSource, archive_of, archives_for, quote_order
+from bot.models import Digest, quote_order
+from bot.sources.blend import HotSource, archive_of, archives_for
 from bot.sources.cache import get_digest
 from bot.sources.signals import Quote
 
