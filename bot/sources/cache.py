@@ -152,23 +152,27 @@ class _Grown:
         return await self.source.fetch_archives(day, self.archives, base=self.base)
 
 
-async def _scoped(
+async def scoped(
     store: Store,
     source: Source,
     day: date,
     archives: Sequence[str],
     now: datetime,
     config: SourcesConfig,
+    *,
+    force: bool = False,
 ) -> Source:
     """The source to fetch `day` with so that the stored digest covers `archives` (see the
-    module docstring): the source itself when it covers no archives or none are asked for."""
-    if not archives or not isinstance(source, Covering):
+    module docstring): the source itself when it covers no archives or none are asked for.
+    `force`: fetch every archive again (`hotpapers fetch --force`), merging into nothing."""
+    if not isinstance(source, Covering):
         return source
     meta = await store.digest_meta(source.name, day)
     if meta is None:
-        return _Grown(source, archives, None)
+        return _Grown(source, archives or source.archives, None)
     wanted = sorted(set(archives) | set(meta.archives))
-    base = await store.get_digest(source.name, day) if is_fresh(meta, now, config) else None
+    fresh = is_fresh(meta, now, config) and not force
+    base = await store.get_digest(source.name, day) if fresh else None
     return _Grown(source, wanted, base)
 
 
@@ -199,7 +203,7 @@ async def get_digest(
         if cached is not None:  # another task fetched it while we waited
             return cached
         try:
-            fetching = await _scoped(store, source, day, archives, now, config)
+            fetching = await scoped(store, source, day, archives, now, config)
             return await refresh_digest(store, fetching, day, now=now)
         except SourceError:
             stale = await store.get_digest(source.name, day)
