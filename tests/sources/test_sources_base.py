@@ -51,7 +51,7 @@ def test_names_build_the_right_sources(sources_config: SourcesConfig) -> None:
     ("name", "message"),
     [
         ("arxiv", "arxiv supplies metadata, not a day's ranking; use hf\\+arxiv"),
-        ("twitter", "unknown source 'twitter' .*known: hf\\+arxiv, hf, hotpapers-md"),
+        ("twitter", "unknown source 'twitter' .*known: hot, hf, hf\\+arxiv, hotpapers-md"),
         ("hf+crossref", "unknown source 'hf\\+crossref'"),
         ("hotpapers-md", "hotpapers-md needs sources.hotpapers-md.dir or"),
     ],
