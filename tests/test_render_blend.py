@@ -19,22 +19,15 @@ from bot.render import (
     render_detailed,
     render_paper,
 )
-from bot.sources import hf, registry
-from bot.sources.registry import Registry
-from bot.sources.spec import SourceSettings, SourceSpec
-from tests.sources.blendfakes import HN_METRICS
+from bot.sources import hf
+from tests.sources.blendfakes import with_crowds
 
 READ = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def with_hn(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A registry with a Hacker News crowd beside the real sources (its metrics only)."""
-    hn = SourceSpec(
-        name="hn", title="Hacker News", settings=SourceSettings, fetcher=lambda c, s: None,  # type: ignore[arg-type,return-value]
-        metrics=HN_METRICS,
-    )  # fmt: skip
-    monkeypatch.setattr(registry, "REGISTRY", Registry([*registry.SOURCES, hn]))
+def registered_crowds(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_crowds(monkeypatch)
 
 
 def quote(handle: str, likes: int, kind: str = "reaction", **kw: str) -> Tweet:
@@ -65,7 +58,7 @@ def test_each_line_says_where_its_score_came_from_or_that_there_is_none() -> Non
 def test_the_footer_names_the_crowds_and_the_one_that_did_not_answer() -> None:
     (message,) = render_compact(DAY)
     assert message["embeds"][0]["footer"]["text"] == (
-        "Ranked by Hugging Face + Hacker News within each category · bluesky did not answer"
+        "Ranked by Hugging Face + Hacker News within each category · Bluesky did not answer"
         " · /paper <id> for details"
     )
 
@@ -77,9 +70,9 @@ def test_quotes_put_people_first_escape_text_and_drop_unsafe_links() -> None:
     fields = quote_fields([quote("bot", 900, "bot"), evil, quote("me", 50, "author"),
                            quote("bob", 10)])  # fmt: skip
     assert [f["name"] for f in fields] == [
-        "💬 Bob (@bob) on bluesky · 10 ♥",
-        "💬 Eve (@eve) on bluesky · 5 ♥",
-        "💬 Me (@me) on bluesky · 50 ♥ · the authors",
+        "💬 Bob (@bob) on Bluesky · 10 ♥",
+        "💬 Eve (@eve) on Bluesky · 5 ♥",
+        "💬 Me (@me) on Bluesky · 50 ♥ · the authors",
     ]  # three shown; the paper bot, most liked, ranks last
     assert fields[0]["value"] == "bob says hi\n[open the post](https://bsky.app/profile/bob/post/1)"
     assert fields[1]["value"] == (

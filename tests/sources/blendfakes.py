@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
-from bot.errors import SourceError
+from bot.errors import ConfigError, SourceError
 from bot.models import Paper
-from bot.sources import hf
+from bot.sources import hf, registry
 from bot.sources.metrics import Metric, MetricSet
+from bot.sources.registry import Registry
 from bot.sources.signals import Quote, Signal
+from bot.sources.spec import Context, Source, SourceSettings, SourceSpec
 
 
 class NoAnnouncement(Exception):
@@ -28,7 +31,34 @@ HN_METRICS = MetricSet(
         Metric("hn_comments", "HN comments", "{n} comments on HN", enters="tiebreak"),
     )
 )
-METRIC_SETS: Mapping[str, MetricSet] = {"hf": hf.METRICS, "hn": HN_METRICS}
+BSKY_METRICS = MetricSet(
+    (
+        Metric("bsky_likes", "Bluesky likes", "{n} ♥ Bluesky", enters="score"),
+        Metric("bsky_reposts", "Bluesky reposts", "{n} ⟲ Bluesky", enters="score", weight=2),
+    )
+)
+METRIC_SETS: Mapping[str, MetricSet] = {"hf": hf.METRICS, "hn": HN_METRICS, "bluesky": BSKY_METRICS}
+TITLES = {"hn": "Hacker News", "bluesky": "Bluesky"}
+
+
+def _no_day(context: Context, settings: SourceSettings) -> Source:
+    raise ConfigError("a stand-in crowd's metrics only")
+
+
+def crowd_specs() -> list[SourceSpec[Any]]:
+    """Stand-in registry entries for the crowds (their metrics and titles only)."""
+    return [
+        SourceSpec(
+            name=n, title=t, settings=SourceSettings, fetcher=_no_day, metrics=METRIC_SETS[n]
+        )
+        for n, t in TITLES.items()
+    ]
+
+
+def with_crowds(monkeypatch: Any) -> None:
+    """Run with a registry that also lists the stand-in crowds (`registry.REGISTRY` is read
+    at call time, so replacing it is how a test runs with another registry)."""
+    monkeypatch.setattr(registry, "REGISTRY", Registry([*registry.SOURCES, *crowd_specs()]))
 
 
 def paper(arxiv_id: str, *categories: str) -> Paper:
