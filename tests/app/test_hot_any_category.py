@@ -133,6 +133,14 @@ async def test_a_channel_subscribed_to_astro_ph_ga_gets_a_ranked_digest(
         clock.set(DUE)
         report = await bot.scheduler.tick()
         assert report.sent == 2
+        paper = await sandbox.control.invoke("paper", {"id": "2612.01002"})
+    (answer,) = paper.messages
+    fields = {f["name"]: f["value"] for f in answer["embeds"][0]["fields"]}
+    assert fields["Where the score comes from"].endswith(
+        "score 200 within astro-ph.GA (each crowd adds up to 100: docs/ranking.md)"
+    )
+    assert "read <t:" in fields["Where the score comes from"]
+    golden("hot_paper_reply", {"messages": [seen(m) for m in paper.messages]})
     assert universe.asked == [(TUESDAY, ("astro-ph",))]  # only the archive subscribed to
     (post,) = posts_in(sandbox, ch["galaxies"])
     text = post["embeds"][0]["description"]
