@@ -140,7 +140,8 @@ async def test_a_channel_subscribed_to_astro_ph_ga_gets_a_ranked_digest(
         "score 200 within astro-ph.GA (each crowd adds up to 100: docs/ranking.md)"
     )
     assert "read <t:" in fields["Where the score comes from"]
-    golden("hot_paper_reply", {"messages": [seen(m) for m in paper.messages]})
+    assert answer["content"].startswith("Posted in this server: ")  # ids vary per run
+    golden("hot_paper_reply", {"embeds": answer["embeds"]})
     assert universe.asked == [(TUESDAY, ("astro-ph",))]  # only the archive subscribed to
     (post,) = posts_in(sandbox, ch["galaxies"])
     text = post["embeds"][0]["description"]
