@@ -75,6 +75,7 @@ def message_rules(body: Any, settable_flags: int | None = None) -> list[FormErro
     embeds = body.get("embeds")
     if isinstance(embeds, list):
         problems.extend(embed_url_rules(embeds))
+        problems.extend(embed_content_rules(embeds))
         if len(embeds) > MAX_EMBEDS:
             problems.append(too_long(["embeds"], MAX_EMBEDS))
         if embed_length(embeds) > MAX_EMBED_TOTAL:
@@ -115,6 +116,44 @@ def allowed_mentions_rules(mentions: Any) -> list[FormError]:
                 )
             )
     return problems
+
+
+# What makes an embed show anything (message.mdx "Embed Object"); an embed with none of them
+# is refused as Discord does ("embeds.0.description: This field is required").
+_EMBED_SHOWS = ("title", "description", "fields", "author", "footer", "image", "thumbnail")
+
+
+def embed_content_rules(embeds: list[Any]) -> list[FormError]:
+    """An embed that shows nothing, or whose `type` is not "rich", is refused.
+
+    message.mdx: an embed's `type` is "always "rich" for webhook embeds"; a bot's embeds are
+    the same kind (the other types are what Discord makes of links), the stricter reading.
+    """
+    problems: list[FormError] = []
+    for i, embed in enumerate(embeds):
+        if not isinstance(embed, dict):
+            continue
+        kind = embed.get("type")
+        if kind is not None and kind != "rich":
+            problems.append(
+                FormError(
+                    ["embeds", i, "type"], "BASE_TYPE_CHOICES", "Value must be one of ('rich',)."
+                )
+            )
+        if not any(embed.get(key) for key in _EMBED_SHOWS):
+            problems.append(
+                FormError(
+                    ["embeds", i, "description"], "BASE_TYPE_REQUIRED", "This field is required"
+                )
+            )
+    return problems
+
+
+def thread_name_rules(name: Any) -> list[FormError]:
+    """A thread name Discord trims to nothing is refused (channel.mdx: name 1-100 characters)."""
+    if isinstance(name, str) and name and not name.strip():
+        return [FormError(["name"], "BASE_TYPE_MIN_LENGTH", "Must be 1 or more in length.")]
+    return []
 
 
 def embed_url_rules(embeds: list[Any]) -> list[FormError]:

@@ -116,7 +116,7 @@ def _absolutize(schema: Any) -> Any:
     return schema
 
 
-def _body_schema(method: str, path: str) -> dict[str, Any] | None:
+def body_schema(method: str, path: str) -> dict[str, Any] | None:
     """The JSON Schema of an operation's JSON request body, or None if it takes none."""
     operation = spec()["paths"].get(path, {}).get(method.lower()) or {}
     content = operation.get("requestBody", {}).get("content", {})
@@ -127,7 +127,7 @@ def _body_schema(method: str, path: str) -> dict[str, Any] | None:
 @functools.cache
 def validator_for(method: str, path: str) -> Draft202012Validator | None:
     """The cached validator of an operation's JSON request body, or None if it takes none."""
-    schema = _body_schema(method, path)
+    schema = body_schema(method, path)
     if schema is None:
         return None
     return Draft202012Validator(_absolutize(schema), registry=_registry(), format_checker=FORMATS)
@@ -140,7 +140,7 @@ def tagged_branches(method: str, path: str) -> dict[Any, Draft202012Validator]:
 
     Empty when the body is not such a union, or when a value names several branches.
     """
-    schema = _body_schema(method, path) or {}
+    schema = body_schema(method, path) or {}
     union = schema.get("anyOf") or schema.get("oneOf") or []
     by_tag: dict[Any, Draft202012Validator] = {}
     for branch in union:

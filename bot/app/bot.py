@@ -22,6 +22,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.app.gateway_guard import GatewayGuard
 from bot.app.health import DiscordHealth
 from bot.app.lease import PosterLease
 from bot.app.scheduler import Scheduler
@@ -102,6 +103,7 @@ class HotPapersBot(commands.Bot):
         self.dev_guild_id = dev_guild_id
         self._parts: Parts | None = None
         self.synced: list[discord.app_commands.AppCommand] = []
+        self.gateway_guard = GatewayGuard()
 
     def attach(self, parts: Parts) -> None:
         """Take what the composition root built; once, before the bot starts."""
@@ -181,6 +183,14 @@ class HotPapersBot(commands.Bot):
         else:
             self.synced = await self.tree.sync()
             log.info("synced %d global commands", len(self.synced))
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """discord.py's gateway loop, reconnected after an event it could not read
+        (`bot.app.gateway_guard`): one odd frame costs a connection, not the bot."""
+        if not reconnect:
+            await super().connect(reconnect=False)
+            return
+        await self.gateway_guard.run(self, lambda: super(HotPapersBot, self).connect())
 
     async def on_ready(self) -> None:
         """Log who we are and where; then settle the garbage collector (see `settle_gc`)."""

@@ -183,3 +183,66 @@ def test_an_ephemeral_defer_and_a_flagged_message_response_still_pass() -> None:
     assert validate_body(*CALLBACK_ROUTE, {"type": 5}) == []
     body = {"type": 4, "data": {"content": "a", "flags": SUPPRESS_EMBEDS | EPHEMERAL_FLAG}}
     assert validate_body(*CALLBACK_ROUTE, body) == []
+
+
+# Where the docs are silent, the stricter reading (each was accepted before this change):
+# a flag bit set as a decimal string (only permission sets are strings on Discord's wire,
+# permissions.mdx "serialized into a string"); a field the docs do not name, at the top or
+# inside an embed or allowed_mentions (Discord ignores it: the bot would lose what it meant);
+# an embed `type` other than "rich" (message.mdx: "always "rich" for webhook embeds"); an
+# embed that shows nothing (Discord answers embeds.0.description: required).
+@pytest.mark.parametrize(
+    ("body", "path", "code"),
+    [
+        ({"content": "x", "flags": "4"}, "flags", "BASE_TYPE_BAD_TYPE"),
+        ({"content": "x", "bogus_field": 1}, "bogus_field", "UNKNOWN_FIELD"),
+        ({"content": "x", "alowed_mentions": {"parse": []}}, "alowed_mentions", "UNKNOWN_FIELD"),
+        (embed(colour=5), "embeds.0.colour", "UNKNOWN_FIELD"),
+        (embed(footer={"text": "f", "txt": "g"}), "embeds.0.footer.txt", "UNKNOWN_FIELD"),
+        (
+            {"content": "x", "allowed_mentions": {"parse": [], "everyone": False}},
+            "allowed_mentions.everyone",
+            "UNKNOWN_FIELD",
+        ),
+        (embed(type="bogus"), "embeds.0.type", "BASE_TYPE_CHOICES"),
+        ({"embeds": [{}]}, "embeds.0.description", "BASE_TYPE_REQUIRED"),
+        ({"content": "x", "embeds": [{"color": 5}]}, "embeds.0.description", "BASE_TYPE_REQUIRED"),
+    ],
+    ids=[
+        "flags-as-string",
+        "unknown-top-field",
+        "misspelt-allowed-mentions",
+        "embed-colour-british",
+        "footer-unknown",
+        "allowed-mentions-unknown",
+        "embed-type-bogus",
+        "embed-empty",
+        "embed-only-colour",
+    ],
+)
+async def test_what_the_docs_do_not_allow_is_refused(
+    api: Api, body: dict[str, Any], path: str, code: str
+) -> None:
+    r = await api.post(body)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == 50035
+    assert _leaf(r.json()["errors"], path) == code, r.text
+
+
+async def test_documented_forms_of_the_same_still_pass(api: Api) -> None:
+    for body in (
+        {"content": "x", "flags": SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS},
+        embed(type="rich", color=5, footer={"text": "f", "icon_url": "https://x.org/i.png"}),
+        {"content": "x", "allowed_mentions": {"parse": [], "users": [], "replied_user": False}},
+        {"embeds": [{"image": {"url": "https://x.org/i.png"}}]},
+    ):
+        r = await api.post(body)
+        assert r.status_code == 200, (body, r.text)
+
+
+@pytest.mark.parametrize("name", [" ", "   ", "\t\n"])
+async def test_a_thread_name_discord_trims_to_nothing_is_refused(api: Api, name: str) -> None:
+    """channel.mdx Start Thread: name is 1-100 characters; Discord trims it first."""
+    r = await api.client.post(f"/channels/{api.channel}/threads", json={"name": name, "type": 11})
+    assert r.status_code == 400, r.text
+    assert _leaf(r.json()["errors"], "name") == "BASE_TYPE_MIN_LENGTH"

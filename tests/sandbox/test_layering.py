@@ -27,7 +27,14 @@ LAYERS: dict[str, set[str]] = {
     # The world and its state: settings, guilds and channels, messages and records, the state.
     "model": {"settings", "world", "records", "state"},
     # Beside the model, knowing nothing of it: the spec and the rules Discord documents.
-    "rules": {"openapi", "message_rules", "component_rules", "command_rules", "validation"},
+    "rules": {
+        "openapi",
+        "message_rules",
+        "component_rules",
+        "command_rules",
+        "unknown_fields",
+        "validation",
+    },
     # The mechanisms over the state: faults, rate limits, Cloudflare, the Gateway, interactions.
     "engines": {"faults", "ratelimit", "cloudflare", "gateway", "interactions"},
     # The REST routes, one module per resource.

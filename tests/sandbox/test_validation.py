@@ -46,7 +46,11 @@ def test_valid_message_passes() -> None:
         ),
         ({"content": "x" * 2001}, {"content": "BASE_TYPE_MAX_LENGTH"}),
         ({"nonce": "n" * 26}, {"nonce": "BASE_TYPE_MAX_LENGTH"}),
-        ({"embeds": [{"color": "red"}]}, {"embeds.0.color": "BASE_TYPE_BAD_TYPE"}),
+        (
+            {"embeds": [{"color": "red"}]},
+            # and an embed of only a colour shows nothing (sandbox.message_rules)
+            {"embeds.0.color": "BASE_TYPE_BAD_TYPE", "embeds.0.description": "BASE_TYPE_REQUIRED"},
+        ),
         (
             {"embeds": [{"fields": [{"name": "n"}]}]},
             {"embeds.0.fields.0.value": "BASE_TYPE_REQUIRED"},
