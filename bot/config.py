@@ -174,6 +174,12 @@ class SourcesConfig(_Section):
         """Each source's validated `[sources.<name>]` section (defaults when absent)."""
         return self._sections
 
+    def read_environment(self, env: Mapping[str, str]) -> None:
+        """Complete each section from the environment where its source asks (`from_env`)."""
+        for spec in registry.REGISTRY.specs:
+            if spec.from_env is not None:
+                self._sections[spec.name] = spec.from_env(spec.section(self._sections), env)
+
     @model_validator(mode="wrap")
     @classmethod
     def _split(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> SourcesConfig:
@@ -306,6 +312,7 @@ def parse_config(data: dict[str, Any], *, env: dict[str, str] | None = None) -> 
     except ValidationError as exc:
         raise ConfigError(f"invalid config: {_first_error(exc)}") from None
     environ = os.environ if env is None else env
+    config.sources.read_environment(environ)  # e.g. Bluesky's account: never from the file
     token = environ.get("DISCORD_TOKEN", "").strip()
     if token:
         config = config.model_copy(update={"token": SecretStr(token)})

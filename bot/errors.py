@@ -10,9 +10,12 @@
      └── UserInputError       a bad command argument; shown to the user as an ephemeral reply
           ├── BusyError       too many member requests waiting for an upstream; try later
           └── NotKeptError    a day too old to fetch for a member and not in the store
+    NoAnnouncement            not an error: arXiv announced nothing that day (a weekend, a holiday)
 
 Every error a user can cause is one of these, so the CLI and the bot's error handler can show
 its message verbatim and treat anything else as a bug (logged, answered with an apology).
+`NoAnnouncement` is deliberately outside that tree: it is a state of the day, stated as the
+day's outcome ("no arXiv announcement on Saturdays"), never counted against a source's health.
 """
 
 from __future__ import annotations
@@ -76,3 +79,17 @@ class BusyError(UserInputError):
 
 class NotKeptError(UserInputError):
     """A day older than the fetch horizon that the store does not hold: it is not fetched."""
+
+
+class NoAnnouncement(Exception):
+    """arXiv announced nothing on the day asked for; `reason` says why, safe to show.
+
+    Raised by a day source whose universe is arXiv's announcement (`bot.arxiv_calendar`), so
+    that the scheduler, `/digest post-now` and `/hot` can record and say "no arXiv
+    announcement on Saturdays" instead of "the source had none" or an outage. Not a
+    `HotPapersError`: nothing failed, and nothing is retried.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -180,6 +180,10 @@ class Digest(BaseModel):
     archives: list[str] = Field(default_factory=list)
     signals_ok: list[str] = Field(default_factory=list)
     signals_failed: dict[str, str] = Field(default_factory=dict)
+    # Why the day has no papers at all when its source had no day (arXiv announced nothing:
+    # "no arXiv announcement on Saturdays"); never stored, recomputed from the calendar, and
+    # left out of `model_dump` (so content hashes and stored bodies stay as they were).
+    no_announcement: str | None = Field(default=None, exclude=True)
 
     def model_post_init(self, __context: object) -> None:
         """Give every digest a title, so renderers need not invent one."""

@@ -123,6 +123,9 @@ def header_text(digest: Digest, shown: int | None = None) -> str:
     return f"**🔥 {safe(digest.title, 200)}** · {n} {noun} · source: {safe(digest.source, 60)}"
 
 
+ARXIV_DAYS = "arXiv announces new papers Sunday to Thursday at 20:00 US Eastern, except on holidays"
+
+
 def empty_reason(filtered_from: int) -> str:
     """Why a view has no papers: the source had none, or the filters removed all of them."""
     if filtered_from == 1:
@@ -136,8 +139,15 @@ def empty_notice(digest: Digest, *, filtered_from: int = 0) -> dict[str, Any]:
     """The one short message for a day with no papers (a state, not an error).
 
     `filtered_from` is how many papers the source had before the channel's filters: a day
-    emptied by the filters must not be announced as a day the source had nothing.
+    emptied by the filters must not be announced as a day the source had nothing. A day arXiv
+    announced nothing says so (`Digest.no_announcement`), never "the source had none".
     """
+    if digest.no_announcement:
+        text = (
+            f"**{safe(digest.title, 200)}** · no papers for {digest.day.isoformat()}: "
+            f"{safe(digest.no_announcement, 200)}. Nothing is wrong: {ARXIV_DAYS}."
+        )
+        return {"content": truncate(text, limits.CONTENT), "allowed_mentions": NO_MENTIONS}
     return {
         "content": truncate(
             f"**{safe(digest.title, 200)}** · no hot papers for {digest.day.isoformat()} "

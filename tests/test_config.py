@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from bot.config import Config, load_config, parse_config
 from bot.errors import ConfigError
+from bot.sources import registry
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
@@ -232,11 +233,15 @@ def test_each_source_has_its_own_section(tmp_path: Path) -> None:
 
 def test_sections_left_out_are_their_defaults() -> None:
     sections = parse_config({}, env={}).sources.sections
-    assert sorted(sections) == ["arxiv", "hf", "hot", "hotpapers-md"]
+    assert sorted(sections) == sorted(s.name for s in registry.REGISTRY.specs)
     assert sections["hf"].model_dump() == {"base_url": "https://huggingface.co", "page_size": 100}
     assert sections["arxiv"].model_dump() == {
         "base_url": "https://export.arxiv.org",
         "min_interval_seconds": 3.0,
+        "rss_base_url": "https://rss.arxiv.org",
+        "include_replacements": False,
+        "page_size": 1000,
+        "archives_per_feed": 4,
     }
     assert sections["hotpapers-md"].model_dump() == {"dir": "", "url_template": ""}
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
-
 from bot.limits import EMBEDS_TOTAL, embed_size, payload_violations
 from bot.models import Digest, Paper, Tweet
 from bot.render import (
@@ -20,14 +18,8 @@ from bot.render import (
     render_paper,
 )
 from bot.sources import hf
-from tests.sources.blendfakes import with_crowds
 
 READ = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def registered_crowds(monkeypatch: pytest.MonkeyPatch) -> None:
-    with_crowds(monkeypatch)
 
 
 def quote(handle: str, likes: int, kind: str = "reaction", **kw: str) -> Tweet:
@@ -51,7 +43,7 @@ DAY = Digest(
 
 
 def test_each_line_says_where_its_score_came_from_or_that_there_is_none() -> None:
-    assert compact_line(1, HOT).endswith("`cs.CV` · ▲ 30 on Hugging Face · 45 points on HN")
+    assert compact_line(1, HOT).endswith("`cs.CV` · ▲ 30 on Hugging Face · 45 points HN")
     assert compact_line(2, QUIET).endswith("`cs.CV` · no discussion yet")
 
 
@@ -86,7 +78,7 @@ def test_paper_shows_the_breakdown_with_read_times() -> None:
     stamp = int(READ.timestamp())
     assert by_name["Where the score comes from"] == (
         f"Hugging Face: ▲ 30 on Hugging Face (read <t:{stamp}:f>)\n"
-        f"Hacker News: 45 points on HN (read <t:{stamp}:f>)\n"
+        f"Hacker News: 45 points HN (read <t:{stamp}:f>)\n"
         "score 171.6 within cs.CV (each crowd adds up to 100: docs/ranking.md)"
     )
     assert "Where the score comes from" not in {f["name"] for f in paper_embed(HOT)["fields"]}

@@ -117,6 +117,8 @@ def build_bot(
     )
     for event in HEALTH_EVENTS:
         bot.add_listener(getattr(health, event), event)
+    if factory is not None:  # each crowd's outcomes into the source health, for /digest status
+        factory.report_health(store.record_source_health)
     digests = DigestService(store, config, factory, clock=clock)
     sender = DiscordSender(
         bot.http,

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.errors import HotPapersError
+from bot.errors import HotPapersError, NoAnnouncement
 
 # name -> module under bot.cli; imported lazily so `hotpapers preview` never loads discord.py.
 SUBCOMMANDS: dict[str, str] = {
@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HotPapersError as exc:
         print(f"hotpapers {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except NoAnnouncement as exc:  # a state of the day, not a failure
+        print(f"hotpapers {args.command}: nothing to fetch: {exc.reason}.", file=sys.stderr)
+        return 0
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # e.g. `hotpapers preview | head`: the reader left, not an error

@@ -12,8 +12,12 @@ from bot.models import Digest, Subscription
 
 
 def compose(sub: Subscription, digest: Digest) -> Digest:
-    """The digest as this subscription sees it: its categories, keywords, score and limit."""
-    return select([digest], subscription_filter(sub), end=digest.day, window="day")
+    """The digest as this subscription sees it: its categories, keywords, score and limit
+    (a day without arXiv announcement keeps its reason)."""
+    view = select([digest], subscription_filter(sub), end=digest.day, window="day")
+    if digest.no_announcement:
+        view = view.model_copy(update={"no_announcement": digest.no_announcement})
+    return view
 
 
 def plan(
@@ -44,7 +48,9 @@ def as_claimed(view: Digest, digest: Digest, claimed: list[str]) -> Digest:
 def empty_reason(sub: Subscription, digest: Digest) -> str:
     """Why a subscription's view of `digest` has no papers, in words a moderator can act on."""
     total = len(digest.papers)
-    if total == 0:
+    if digest.no_announcement:
+        why = digest.no_announcement
+    elif total == 0:
         why = "the source had no papers that day"
     elif total == 1:
         why = "the channel's filters removed the day's only paper"

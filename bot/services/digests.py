@@ -16,11 +16,18 @@ Two kinds of callers, with different rights upstream:
   meanwhile; at most `sources.member_requests_waiting` member fetches run at once and their
   arXiv requests wait behind the scheduled ones; one more is a `BusyError` at once. So no
   member can delay the scheduled fetch or make the bot do unbounded upstream work.
+
+A day whose source says arXiv announced nothing (`NoAnnouncement`: a weekend, a holiday) is
+an empty digest carrying the reason (`Digest.no_announcement`, `closed_day`), for both kinds
+of callers: the ledger, the empty-day notice, `/history`, `/digest status`, `/hot` and
+post-now then say "no arXiv announcement on Saturdays", never "the source had none". It is
+not stored (the calendar answers it again at no cost) and not counted against the source.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -28,10 +35,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
+from bot import arxiv_calendar as cal
 from bot.config import Config
 from bot.errors import (
     BusyError,
     ConfigError,
+    NoAnnouncement,
     NotKeptError,
     SourceError,
     UpstreamMissingError,
@@ -64,6 +73,7 @@ class HotView:
     candidates: int  # distinct papers in the window before filtering
     digests: int  # digests of the window in the store (0: nothing to show at all)
     window_title: str = ""  # the window's title without the filter (`view.title` has it)
+    no_announcement: str | None = None  # a day's view: arXiv announced nothing that day
 
     def __bool__(self) -> bool:
         """Whether any digest of the window is stored (`_latest` falls back when not)."""
@@ -150,14 +160,17 @@ class DigestService:
         upstream = self.source(source)
         if upstream is None:
             return await self.stored(source, day)
-        return await get_digest(
-            self.store,
-            upstream,
-            day,
-            now=self.clock(),
-            config=self.config.sources,
-            archives=await self.archives(source),
-        )
+        try:
+            return await get_digest(
+                self.store,
+                upstream,
+                day,
+                now=self.clock(),
+                config=self.config.sources,
+                archives=await self.archives(source),
+            )
+        except NoAnnouncement as exc:
+            return closed_day(self.resolve(source), day, exc)
 
     async def default_day(self, source: str) -> date | None:
         """The day `/hot` shows by default: the latest complete day, else the latest stored."""
@@ -170,14 +183,15 @@ class DigestService:
         """Make sure a day is stored (fetched on a miss), without reading it back."""
         upstream = self.source(source)
         if upstream is not None:
-            await ensure_digest(
-                self.store,
-                upstream,
-                day,
-                now=self.clock(),
-                config=self.config.sources,
-                archives=await self.archives(source),
-            )
+            with contextlib.suppress(NoAnnouncement):  # no announcement: nothing to store
+                await ensure_digest(
+                    self.store,
+                    upstream,
+                    day,
+                    now=self.clock(),
+                    config=self.config.sources,
+                    archives=await self.archives(source),
+                )
 
     async def ranked(self, source: str, end: date, window: Window, flt: PaperFilter) -> HotView:
         """`/hot`'s view of a window ending on `end` (`end` fetched on a miss).
@@ -190,7 +204,18 @@ class DigestService:
         name = self.resolve(source)
         check_day(end, self.clock())
         start, _ = window_range(end, window)
-        await self.ensure_for_member(name, end, await self.archives(name, flt.include))
+        try:
+            await self.ensure_for_member(name, end, await self.archives(name, flt.include))
+        except NoAnnouncement as exc:
+            if window == "day":
+                return HotView(
+                    end=end,
+                    view=closed_day(name, end, exc),
+                    candidates=0,
+                    digests=0,
+                    no_announcement=exc.reason,
+                )
+            # a week or month ending on such a day: the window's other days still count
         by_category = bool(flt.include or flt.exclude)
         titles, entries = await self.store.window_entries(name, start, end, categories=by_category)
         chosen, candidates = pick(entries, flt)
@@ -215,7 +240,9 @@ class DigestService:
         end, view = await self._latest(
             source, day, lambda name, end: self.ranked(name, end, window, flt)
         )
-        if view is None:
+        if view is None or view.no_announcement:
+            if view is not None:
+                return view
             name = self.resolve(source)
             return HotView(end=end, view=Digest(day=end, source=name), candidates=0, digests=0)
         return view
@@ -230,7 +257,8 @@ class DigestService:
     async def _latest(
         self, source: str, day: date | None, load: Callable[[str, date], Awaitable[T]]
     ) -> tuple[date, T | None]:
-        """`load(source, day)` for the given day, else for the latest complete day, else
+        """`load(source, day)` for the given day, else for the latest complete day (the last
+        one arXiv announced, when the source says the latest had no announcement), else
         (nothing found there: upstream down, not imported) for the latest stored day."""
         name = self.resolve(source)
         if day is not None:
@@ -240,6 +268,9 @@ class DigestService:
         if end is not None:
             try:
                 found = await load(name, end)
+                if getattr(found, "no_announcement", None):  # a weekend: the listing before
+                    end = cal.previous_day(end)
+                    found = await load(name, end)
             except SourceError as exc:
                 log.warning("latest day of %s unavailable, using the stored one: %s", name, exc)
         if not found:
@@ -357,8 +388,12 @@ class DigestService:
 
     async def get_for_member(self, source: str, day: date) -> Digest | None:
         """A day for a member's command (`/digest post-now date:`): stored, or fetched within
-        the member's bounds (`ensure_for_member`); None if store-only and absent."""
-        await self.ensure_for_member(source, day, await self.archives(source))
+        the member's bounds (`ensure_for_member`); None if store-only and absent. A day
+        arXiv announced nothing is an empty digest saying so (`Digest.no_announcement`)."""
+        try:
+            await self.ensure_for_member(source, day, await self.archives(source))
+        except NoAnnouncement as exc:
+            return closed_day(self.resolve(source), day, exc)
         return await self.stored(source, day)
 
     @asynccontextmanager
@@ -380,3 +415,8 @@ class DigestService:
 def _again(error: SourceError) -> SourceError:
     """A fresh copy of a remembered error (same type and sentence) to raise once more."""
     return type(error)(str(error), detail=error.detail)
+
+
+def closed_day(source: str, day: date, why: NoAnnouncement) -> Digest:
+    """The empty digest of a day its source had no announcement for, saying why."""
+    return Digest(day=day, source=source, no_announcement=why.reason)

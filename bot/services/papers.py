@@ -19,7 +19,13 @@ from bot.models import PostRecord, Window
 from bot.render import escape, render_digest, render_paper, truncate
 from bot.schedule import Clock, latest_complete_day
 from bot.services.digests import DigestService
-from bot.services.texts import message_link, parse_day, parse_paper_id, source_down_text
+from bot.services.texts import (
+    message_link,
+    no_announcement_text,
+    parse_day,
+    parse_paper_id,
+    source_down_text,
+)
 from bot.sources.registry import title as source_title
 from bot.store.base import Store
 
@@ -81,6 +87,8 @@ class PapersService:
         the filter leaves none; a UserInputError (why) when there is no digest at all."""
         flt = request.filter
         hot = await self.digests.hot(SOURCE, request.day, request.window, flt)
+        if hot.no_announcement:
+            return [{"content": no_announcement_text(hot.end, hot.no_announcement)}]
         if not hot:
             raise UserInputError(await self._missing(hot.end))
         if not hot.view.papers and hot.candidates:

@@ -76,6 +76,12 @@ class Posted:
     text: str
 
 
+def why_empty(digest: Digest, candidates: int) -> str:
+    """Why a channel's view of `digest` is empty: arXiv announced nothing that day (said as
+    such), the source had none, or the channel's filters removed them all."""
+    return digest.no_announcement or empty_reason(candidates)
+
+
 def post_now_text(
     guild_id: int,
     sub: Subscription,
@@ -103,7 +109,7 @@ def post_now_text(
             f"/digest post-now date:{day}."
         )
     if status == "already" and out.was == "empty":
-        why = out.error or empty_reason(candidates)
+        why = out.error or why_empty(digest, candidates)
         return f"The digest of {day} was already handled in {where}{link}: nothing to post ({why})."
     if status == "already":
         posted_at: datetime | None = record.posted_at if record else None
@@ -116,11 +122,11 @@ def post_now_text(
     if status == "sent" and out.message_ids and shown:
         return f"Posted the digest of {day} to {where}{link}.{marked}"
     if status in ("sent", "empty") and out.message_ids:
-        why = empty_reason(candidates)
+        why = why_empty(digest, candidates)
         return f"Posted the empty-day notice of {day} to {where}{link}: {why}.{marked}"
     if status in ("sent", "empty"):
         return (
-            f"Nothing was posted to {where} for {day}: {empty_reason(candidates)}, and "
+            f"Nothing was posted to {where} for {day}: {why_empty(digest, candidates)}, and "
             "empty-day notices are off (post_empty)."
         )
     if status == "forbidden":
@@ -193,7 +199,7 @@ class PostingService:
         payloads = (in_channel + in_thread)[:PREVIEW_MESSAGES]
         if payloads:
             return payloads
-        why = empty_reason(len(digest.papers))
+        why = why_empty(digest, len(digest.papers))
         return [
             {
                 "content": f"Nothing would be posted for {end} "

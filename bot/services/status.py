@@ -19,6 +19,7 @@ from bot.services.digests import DigestService
 from bot.services.outcomes import DayLine, window_days
 from bot.services.subscriptions import next_slots
 from bot.services.texts import fit_lines, listed, next_text, source_problem, ts
+from bot.sources import registry
 from bot.store.base import Store
 
 STATUS_DAYS = 7  # /digest status shows each channel's last week
@@ -114,7 +115,9 @@ def status_text(
         if failing
         else "Failing channels: none"
     )
-    shown = [h for h in health if h.source in sources] or health
+    # The crowds a blend asks (hn, bluesky …) report under their own names: shown when tried.
+    crowds = {s.name for s in registry.REGISTRY.signals}
+    shown = [h for h in health if h.source in sources or h.source in crowds] or health
     if not shown:
         tail.append(
             "Sources: not fetched yet" + (f" ({', '.join(sorted(sources))})" if sources else "")

@@ -201,3 +201,11 @@ def missing_permissions(granted: Iterable[str], fmt: str) -> list[str]:
     """The permissions a post of format `fmt` needs that `granted` (names) lacks."""
     have = set(granted)
     return [n for n in needed_permissions(fmt) if n not in have]
+
+
+def no_announcement_text(day: date, reason: str) -> str:
+    """`/hot` for a day arXiv announced nothing: the day's state, not an error or "none"."""
+    return (
+        f"There are no papers for {day.isoformat()}: {escape(reason)}. arXiv announces new "
+        "papers Sunday to Thursday at 20:00 US Eastern (except on holidays); try the day before."
+    )

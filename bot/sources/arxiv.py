@@ -212,8 +212,13 @@ class ArxivSettings(SourceSettings):
 
     base_url: str = "https://export.arxiv.org"
     min_interval_seconds: float = Field(default=3.0, ge=0)  # arXiv asks for 3 s
+    # The day's announcement (`bot.sources.arxiv_listing`): the RSS feeds and what they keep.
+    rss_base_url: str = "https://rss.arxiv.org"
+    include_replacements: bool = False  # new submissions and cross-lists only, by default
+    page_size: int = Field(default=1000, ge=1, le=2000)  # API entries per request
+    archives_per_feed: int = Field(default=4, ge=1, le=20)  # archives per RSS request
 
-    @field_validator("base_url")
+    @field_validator("base_url", "rss_base_url")
     @classmethod
     def _base(cls, value: str) -> str:
         return http_url(value)

@@ -7,6 +7,11 @@ Names (`bot.sources.registry.REGISTRY.names`; the default, `sources.default`, fi
     hotpapers-md         Hot Papers markdown posts ([sources.hotpapers-md] dir or url_template)
     hotpapers-md+arxiv   the same enrichment over the blog's posts
 
+Signal sources (`REGISTRY.signals`: Hugging Face, Hacker News, Bluesky) are no names here:
+`factory.signals()` builds every one that is on, once, wrapped so its outcomes reach the
+source health (`report_health`, attached by the composition root) and its errors are
+`SourceError`s (`bot.sources.crowds`); a blend day source asks for them through its `Context`.
+
 `arxiv` alone is not a day source: it supplies metadata for ids, not a ranking, so it only
 appears as an enrichment (or directly as `factory.arxiv`, e.g. for a paper lookup).
 
@@ -23,6 +28,7 @@ import asyncio
 import logging
 import random as _random
 import time
+from collections.abc import Sequence
 from datetime import date
 
 import httpx
@@ -31,10 +37,13 @@ from bot.config import SourcesConfig
 from bot.errors import ConfigError
 from bot.models import Digest
 from bot.sources import registry
-from bot.sources.arxiv import ArxivClient
+from bot.sources.arxiv import ArxivClient, ArxivSettings
+from bot.sources.arxiv_listing import ArxivListing, WallClock, build_listing
 from bot.sources.boundary import boundary
+from bot.sources.crowds import HealthSink, ReportedSignal
 from bot.sources.http import Clock, Http, Random, Sleep, Throttle
 from bot.sources.metrics import MetricSet
+from bot.sources.signals import SignalSource
 from bot.sources.spec import Enrichment, Source
 
 __all__ = ["SOURCE_NAMES", "EnrichedSource", "Source", "SourceFactory", "build_source"]
@@ -93,6 +102,27 @@ class SourceFactory:
         self.random = random
         self.clock = clock
         self._enrichments: dict[str, Enrichment] = {}
+        self._throttles: dict[str, Throttle] = {}
+        self._listing: ArxivListing | None = None
+        self._signals: tuple[SignalSource, ...] | None = None
+        self._health: HealthSink | None = None
+
+    def report_health(self, sink: HealthSink | None) -> None:
+        """Record every signal source's outcomes with `sink` (`store.record_source_health`)."""
+        self._health = sink
+
+    def signals(self) -> Sequence[SignalSource]:
+        """Every signal source that is on, in registry order, built once (see module doc)."""
+        if self._signals is None:
+            built: list[SignalSource] = []
+            for spec in registry.REGISTRY.signals:
+                inner = spec.build_signal(self, self.config.sections)
+                if inner is None:
+                    log.info("%s: off with this configuration", spec.name)
+                    continue
+                built.append(ReportedSignal(inner, spec.title, health=lambda: self._health))
+            self._signals = tuple(built)
+        return self._signals
 
     def http(self, name: str, *, throttle: Throttle | None = None) -> Http:
         """An `Http` for one upstream with the configured timeout, deadline and retries."""
@@ -110,15 +140,19 @@ class SourceFactory:
         )
 
     def throttle(self, name: str, min_interval: float) -> Throttle:
-        """A throttle for one upstream; member requests waiting are bounded by the config."""
-        return Throttle(
-            min_interval,
-            clock=self.clock,
-            sleep=self.sleep,
-            member_waiting=self.config.member_requests_waiting,
-            name=name,
-            title=registry.title(name),
-        )
+        """The one throttle of upstream `name` in this factory (built on first use), so every
+        source that talks to arXiv (metadata lookups, the day's listing) shares one: arXiv's
+        etiquette is per client. Member requests waiting are bounded by the config."""
+        if name not in self._throttles:
+            self._throttles[name] = Throttle(
+                min_interval,
+                clock=self.clock,
+                sleep=self.sleep,
+                member_waiting=self.config.member_requests_waiting,
+                name=name,
+                title=registry.title(name),
+            )
+        return self._throttles[name]
 
     def scoring(self) -> tuple[dict[str, MetricSet], tuple[tuple[str, int], ...]]:
         """Every source's metrics by source name and the tiebreak keys, for a blend (`hot`)."""
@@ -142,6 +176,18 @@ class SourceFactory:
             raise TypeError("the arxiv enrichment is not an ArxivClient")
         return client
 
+    def arxiv_listing(self, *, clock: WallClock | None = None) -> ArxivListing:
+        """The day's arXiv announcement (`bot.sources.arxiv_listing`), built once, over the
+        same arXiv throttle as `arxiv` (one per process). `clock`: the wall clock deciding
+        whether the RSS feed or the API has the day (the real one by default)."""
+        if self._listing is None:
+            spec = registry.REGISTRY.by_name["arxiv"]
+            settings = spec.section(self.config.sections)
+            if not isinstance(settings, ArxivSettings):
+                raise TypeError("sources.arxiv: expected ArxivSettings")
+            self._listing = build_listing(self, settings, clock=clock)
+        return self._listing
+
     def build(self, name: str) -> Source:
         """The source called `name` ("default" means `sources.default`); else ConfigError."""
         if name == "default":
@@ -152,6 +198,11 @@ class SourceFactory:
         if spec is not None and spec.is_enrichment and not plus:
             days = ", ".join(f"{d.name}+{name}" for d in reg.days[:1])
             raise ConfigError(f"sources: {name} supplies metadata, not a day's ranking; use {days}")
+        if spec is not None and spec.fetcher is None and spec.is_signal and not plus:
+            raise ConfigError(
+                f"sources: {name} is a crowd's signal on a day's papers, not a day's ranking by "
+                "itself; a blend source asks it"
+            )
         if name not in reg.names or spec is None:
             raise ConfigError(f"sources: unknown source {name!r} (known: {reg.known()})")
         source = spec.build_day(self, self.config.sections)

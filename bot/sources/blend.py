@@ -213,7 +213,8 @@ class HotSource:
     async def _ask(self, day: date, papers: list[Paper]) -> tuple[list[str], dict[str, str]]:
         """Every crowd about `papers` (joined in place); which answered, which failed, why."""
         ids = [p.arxiv_id for p in papers]
-        answers = await asyncio.gather(*(self._one(s, day, ids) for s in self.signals))
+        authors = {p.arxiv_id: list(p.authors) for p in papers}  # lets a crowd tell the authors
+        answers = await asyncio.gather(*(self._one(s, day, ids, authors) for s in self.signals))
         ok: list[str] = []
         failed: dict[str, str] = {}
         for source, answer in zip(self.signals, answers, strict=True):
@@ -228,14 +229,14 @@ class HotSource:
         return ok, failed
 
     async def _one(
-        self, source: SignalSource, day: date, ids: list[str]
+        self, source: SignalSource, day: date, ids: list[str], authors: dict[str, list[str]]
     ) -> dict[str, Signal] | str:
         """One crowd's answer, or the sentence saying why it has none (never raises)."""
         if not ids:
             return {}
         try:
             async with asyncio.timeout(self.signal_deadline):
-                return await source.signals_for(day, ids)
+                return await source.signals_for(day, ids, authors=authors)
         except TimeoutError:
             why = f"{source.name} did not answer within {self.signal_deadline:g} s."
         except SourceError as exc:

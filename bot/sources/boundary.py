@@ -3,7 +3,8 @@
 A parser meeting a body nobody foresaw (a number where a list was, a truncated feed, a null)
 may raise any exception type. Callers (the scheduler, `/hot`, `hotpapers fetch`) contain
 `SourceError`; anything else would escape them and stop unrelated work. So each source wraps
-its work in `boundary(...)`: a `SourceError` or a user error passes through unchanged, any other
+its work in `boundary(...)`: a `SourceError`, a user error or a `NoAnnouncement` (a day arXiv
+announced nothing, a state rather than a failure) passes through unchanged, any other
 `Exception` becomes an `UpstreamFormatError` with a plain sentence naming the source, the
 original chained (`from exc`) for the log and never shown.
 
@@ -17,7 +18,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from bot.errors import SourceError, UpstreamFormatError, UserInputError
+from bot.errors import NoAnnouncement, SourceError, UpstreamFormatError, UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def boundary(name: str, what: str, *, title: str) -> Iterator[None]:
     """
     try:
         yield
-    except (SourceError, UserInputError):
+    except (SourceError, UserInputError, NoAnnouncement):
         raise
     except Exception as exc:
         detail = f"{type(exc).__name__}: {exc}"[:500]

@@ -17,6 +17,10 @@ Rules (the bot's `/hot`, the scheduler and `hotpapers fetch` all go through `get
   earlier fetch) it is returned, stale, and the failure is visible in the source health;
   otherwise the `SourceError` propagates, so "the source is down" never looks like "no papers".
 
+- A source that raises `NoAnnouncement` (arXiv announced nothing that day) stores nothing and
+  records no health: it is a state of the day, not a failure; it passes through to the caller
+  (`bot.services.digests` turns it into an empty day that says why).
+
 Concurrent requests for the same missing day share one fetch (a per-day lock).
 
 A blended source (`bot.sources.blend.Covering`, the `hot` source) covers some arXiv archives

@@ -8,13 +8,21 @@ items are all unusable. A single unusable item is skipped with a warning, so one
 does not cost the whole day. Counts must be plain integers of a sane size (at most
 `MAX_COUNT`): a 400-digit "upvotes" would overflow the score and the store. Whatever else goes
 wrong while reading a day leaves `fetch_day` as a `SourceError` (`bot.sources.boundary`).
+
+Hugging Face is also a crowd (`HFSignal`, `bot.sources.signals`): for the papers arXiv
+announced on a day, the upvotes, GitHub stars and comments of those HF curated, from the same
+daily_papers fetch of that day and the `SIGNAL_DAYS - 1` days after it (HF lists a paper the
+day it was submitted there, often the morning after the announcement), never a future day;
+kept `SIGNAL_CACHE_MINUTES` for every archive that asks.
+The `hf` day source for ML channels is unchanged; both read `[sources.hf]`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -23,8 +31,10 @@ from bot.checks import http_url
 from bot.errors import UpstreamFormatError
 from bot.models import Digest, Paper, parse_arxiv_id
 from bot.sources.boundary import boundary
+from bot.sources.crowds import DayMemo
 from bot.sources.http import Fetched, Http, snippet
 from bot.sources.metrics import Metric, MetricSet, rank, tiebreak_keys
+from bot.sources.signals import Signal
 from bot.sources.spec import Context, SourceSettings, SourceSpec
 
 log = logging.getLogger(__name__)
@@ -33,6 +43,8 @@ NAME = "hf"
 MAX_PAGES = 20  # 2,000 papers at 100 a page: far beyond any real day, a guard against loops
 MAX_COUNT = 10**12  # no paper has a trillion upvotes; beyond this a count is garbage
 TITLE = "Hugging Face"
+SIGNAL_DAYS = 2  # as a crowd: the announcement day and the day after (one request each)
+SIGNAL_CACHE_MINUTES = 60
 METRICS = MetricSet(
     (
         Metric("upvotes", "Hugging Face upvotes", "▲ {n} on Hugging Face", enters="score"),
@@ -192,6 +204,47 @@ class HFSource:
         return Digest(day=day, source=NAME, papers=rank(papers, _TIEBREAK))
 
 
+class HFSignal:
+    """Hugging Face as a crowd: the `hf` day source's papers as signals on a day's universe."""
+
+    name = NAME
+
+    def __init__(self, source: HFSource, base_url: str, *, days: int, memo_minutes: int) -> None:
+        self.source = source
+        self.papers_url = base_url.rstrip("/") + "/papers/"
+        self.days = days
+        self.memo: DayMemo[dict[str, Signal]] = DayMemo(memo_minutes, clock=source.http.clock)
+
+    async def signals_for(
+        self, day: date, ids: Sequence[str], *, authors: Mapping[str, Sequence[str]] | None = None
+    ) -> dict[str, Signal]:
+        """Upvotes, stars and comments of those of `ids` that Hugging Face listed."""
+        found = await self.memo.get(day, self._fetch)
+        return {i: found[i] for i in ids if i in found}
+
+    async def _fetch(self, day: date) -> dict[str, Signal]:
+        today = self.source.http.wall_clock().date()
+        best: dict[str, Paper] = {}
+        for offset in range(self.days):
+            listed = day + timedelta(days=offset)
+            if listed > today:
+                break
+            for paper in (await self.source._fetch_day(listed)).papers:
+                kept = best.get(paper.arxiv_id)
+                if kept is None or (paper.score or 0.0) > (kept.score or 0.0):
+                    best[paper.arxiv_id] = paper
+        read_at = self.source.http.wall_clock()
+        return {
+            i: Signal(
+                arxiv_id=i,
+                counts=dict(p.metrics),
+                read_at=read_at,
+                links=(self.papers_url + i,),
+            )
+            for i, p in best.items()
+        }
+
+
 class HFSettings(SourceSettings):
     """`[sources.hf]`: where Hugging Face lives and how much one request asks for."""
 
@@ -208,11 +261,21 @@ def _build(context: Context, settings: HFSettings) -> HFSource:
     return HFSource(context.http(NAME), settings.base_url, page_size=settings.page_size)
 
 
+def _build_signal(context: Context, settings: HFSettings) -> HFSignal:
+    return HFSignal(
+        _build(context, settings),
+        settings.base_url,
+        days=SIGNAL_DAYS,
+        memo_minutes=SIGNAL_CACHE_MINUTES,
+    )
+
+
 SOURCE = SourceSpec(
     name=NAME,
     title=TITLE,
     settings=HFSettings,
     fetcher=_build,
+    signaller=_build_signal,
     metrics=METRICS,
     moved={"hf_base_url": "base_url", "hf_page_size": "page_size"},
 )

@@ -168,6 +168,18 @@ class Throttle:
         self._release()
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One request as asked: GET with a query, or POST with a JSON body."""
+
+    method: str
+    url: str
+    params: Mapping[str, str | int] | None
+    headers: Mapping[str, str] | None
+    json: object
+    retries: int | None
+
+
 @dataclass
 class _Failure:
     """Why the last attempt failed: a sentence fragment for people, a detail for the log."""
@@ -249,18 +261,39 @@ class Http:
         *,
         params: Mapping[str, str | int] | None = None,
         accept: Collection[int] = (200,),
+        headers: Mapping[str, str] | None = None,
     ) -> Fetched:
         """GET `url`; return the response when its status is in `accept`, else SourceError.
 
         Retries 429/5xx/timeouts/network errors up to `max_retries` times, all within
         `deadline` seconds; other statuses fail at once. A body larger than `max_bytes` is
         refused rather than buffered. Raises only SourceError (or BusyError from the throttle).
+        `headers` are sent as given (an `Authorization` is never logged: only the URL is).
         """
+        return await self._request(_Call("GET", url, params, headers, None, None), accept)
+
+    async def post(
+        self,
+        url: str,
+        *,
+        json: object = None,
+        headers: Mapping[str, str] | None = None,
+        accept: Collection[int] = (200,),
+        retries: int | None = None,
+    ) -> Fetched:
+        """POST a JSON body (an XRPC procedure: Bluesky's createSession), as `get` answers.
+
+        `retries` overrides `max_retries` (0 for a call the upstream rate-limits per attempt).
+        """
+        return await self._request(_Call("POST", url, None, headers, json, retries), accept)
+
+    async def _request(self, call: _Call, accept: Collection[int]) -> Fetched:
+        url = call.url
         sent = [False]  # whether an attempt reached the network (for the deadline's sentence)
         deadline = asyncio.timeout(self.deadline)
         try:
             async with deadline:
-                return await self._get(url, params, accept, sent)
+                return await self._get(call, accept, sent)
         except TimeoutError as exc:
             if not deadline.expired():
                 raise self._error(
@@ -290,19 +323,14 @@ class Http:
                 f"{type(exc).__name__}: {exc} ({url})",
             ) from exc
 
-    async def _get(
-        self,
-        url: str,
-        params: Mapping[str, str | int] | None,
-        accept: Collection[int],
-        sent: list[bool],
-    ) -> Fetched:
-        attempts = self.max_retries + 1
+    async def _get(self, call: _Call, accept: Collection[int], sent: list[bool]) -> Fetched:
+        url = call.url
+        attempts = (self.max_retries if call.retries is None else call.retries) + 1
         ends = self.clock() + self.deadline
         last = _Failure("failed", "")
         for attempt in range(attempts):
             try:
-                fetched = await self._attempt(url, params, sent)
+                fetched = await self._attempt(call, sent)
             except httpx.UnsupportedProtocol as exc:
                 raise self._error(
                     f"{self.title} cannot be asked: its address is not an http(s) URL.",
@@ -353,24 +381,27 @@ class Http:
             last.detail,
         )
 
-    async def _attempt(
-        self, url: str, params: Mapping[str, str | int] | None, sent: list[bool]
-    ) -> Fetched:
+    async def _attempt(self, call: _Call, sent: list[bool]) -> Fetched:
         if self.throttle is None:
             sent[0] = True
-            return await self._send(url, params)
+            return await self._send(call)
         async with self.throttle:
             sent[0] = True
-            return await self._send(url, params)
+            return await self._send(call)
 
-    async def _send(self, url: str, params: Mapping[str, str | int] | None) -> Fetched:
-        headers = {}
+    async def _send(self, call: _Call) -> Fetched:
+        headers = dict(call.headers or {})
         if self.client.headers.get("user-agent", "").startswith("python-httpx"):
             headers["User-Agent"] = USER_AGENT
         request = self.client.build_request(
-            "GET", url, params=dict(params or {}), headers=headers, timeout=self.timeout
+            call.method,
+            call.url,
+            params=dict(call.params or {}),
+            headers=headers,
+            timeout=self.timeout,
+            json=call.json,
         )
-        log.debug("%s: GET %s", self.name, request.url)
+        log.debug("%s: %s %s", self.name, call.method, request.url)
         response = await self.client.send(request, stream=True)
         try:
             chunks: list[bytes] = []

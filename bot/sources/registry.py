@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from bot.sources import arxiv, blend, hf, hotpapers_url
+from bot.sources import arxiv, blend, bluesky, hf, hn, hotpapers_url
 from bot.sources.metrics import Metric, MetricSet, tiebreak_keys
 from bot.sources.spec import SourceSettings, SourceSpec
 
@@ -27,6 +27,8 @@ SOURCES: tuple[SourceSpec[Any], ...] = (
     hf.SOURCE,
     hotpapers_url.SOURCE,
     arxiv.SOURCE,
+    hn.SOURCE,
+    bluesky.SOURCE,
     blend.SOURCE,
 )
 # Day sources never joined to an enrichment: their papers are arXiv's own announcement.
@@ -46,8 +48,11 @@ class Registry:
             by_name[spec.name] = spec
         self.by_name: Mapping[str, SourceSpec[Any]] = by_name
         self._check_metrics()
-        self.days = tuple(s for s in self.specs if not s.is_enrichment)
+        self.days = tuple(s for s in self.specs if s.fetcher is not None)
         self.enrichments = tuple(s for s in self.specs if s.is_enrichment)
+        # Crowds (HF, HN, Bluesky): never a subscription's source by themselves, only inside
+        # a blend day source that asks `Context.signals()`.
+        self.signals = tuple(s for s in self.specs if s.is_signal)
         composed = [
             n
             for d in self.days

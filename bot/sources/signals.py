@@ -53,10 +53,14 @@ class SignalSource(Protocol):
 
     name: str
 
-    async def signals_for(self, day: date, ids: Sequence[str]) -> dict[str, Signal]:
+    async def signals_for(
+        self, day: date, ids: Sequence[str], *, authors: Mapping[str, Sequence[str]] | None = None
+    ) -> dict[str, Signal]:
         """A `Signal` per id in `ids` this crowd discussed around `day` (the announcement day).
 
         Ids it has nothing on are absent. Ids it found that are not in `ids` are dropped (the
-        universe decides which papers a day has).
+        universe decides which papers a day has). `authors` (optional: each id's author
+        names, as the universe knows them) lets a crowd label the authors' own posts
+        (`kind="author"`); a crowd without such posts ignores it.
         """
         ...

@@ -5,8 +5,11 @@ A source is one module (`bot/sources/hf.py` …) ending in one `SourceSpec`, and
 
 - `bot.config` validates `[sources.<name>]` with the spec's `settings` model (settings every
   source shares stay in `[sources]`), and `sources.default` against the registry's names;
-- `bot.sources.base.SourceFactory` calls `fetcher` (a day source) or `enricher` (metadata for
-  ids, e.g. arXiv, composed as `<day source>+<enricher>`) with a `Context` and the section;
+- `bot.sources.base.SourceFactory` calls `fetcher` (a day source), `enricher` (metadata for
+  ids, e.g. arXiv, composed as `<day source>+<enricher>`) or `signaller` (a crowd's signal on
+  a day's papers: Hugging Face, Hacker News, Bluesky; `bot.sources.signals`) with a `Context`
+  and the section. A signal is not a day source by itself: a blend day source asks
+  `Context.signals()` for every signal that is on and joins them with a day's universe;
 - `bot.ranking` and `bot.render` read `metrics` (`bot.sources.metrics`) for scores, the
   "Ranked by …" footer and the score line.
 
@@ -26,6 +29,7 @@ from bot.checks import Section
 from bot.models import Digest, Paper
 from bot.sources.http import Http, Throttle
 from bot.sources.metrics import MetricSet
+from bot.sources.signals import SignalSource
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 
@@ -75,12 +79,25 @@ class Context(Protocol):
         """A throttle for the upstream `name` (keep it: one per upstream and process)."""
         ...
 
+    def signals(self) -> Sequence[SignalSource]:
+        """Every signal source that is on, in registry order, each built once.
+
+        Each reports every `signals_for` outcome into the source health under its own name
+        and leaves only `SourceError` (`bot.sources.crowds.ReportedSignal`).
+        """
+        ...
+
 
 @dataclass(frozen=True)
 class SourceSpec(Generic[S]):
     """One source, as its module declares it (see the module docstring).
 
-    Exactly one of `fetcher` (a day source) and `enricher` (an enrichment) is given.
+    Either `enricher` (an enrichment) is given, or `fetcher` (a day source) and/or `signaller`
+    (a signal source): Hugging Face is both, a day source for ML channels and a signal inside
+    the blend, from one section `[sources.hf]` and under one health line. A signaller answers
+    None when its settings leave it off (Bluesky without credentials). `from_env` completes
+    the validated section from the environment (secrets never live in the config file);
+    `bot.config.parse_config` calls it.
     """
 
     name: str  # in config and subscriptions: "hf"; lower case, digits, "-"
@@ -88,6 +105,8 @@ class SourceSpec(Generic[S]):
     settings: type[S]  # its [sources.<name>] section
     fetcher: Callable[[Context, S], Source] | None = None
     enricher: Callable[[Context, S], Enrichment] | None = None
+    signaller: Callable[[Context, S], SignalSource | None] | None = None
+    from_env: Callable[[S, Mapping[str, str]], S] | None = None
     metrics: MetricSet = field(default_factory=MetricSet)
     moved: Mapping[str, str] = field(default_factory=dict)  # old flat key -> field here
 
@@ -97,8 +116,11 @@ class SourceSpec(Generic[S]):
                 f"source name {self.name!r}: use lower-case letters, digits and '-' "
                 "(not 'default', not '+', which joins a source and an enrichment)"
             )
-        if (self.fetcher is None) == (self.enricher is None):
-            raise ValueError(f"source {self.name!r}: give exactly one of fetcher and enricher")
+        day_or_signal = self.fetcher is not None or self.signaller is not None
+        if day_or_signal == (self.enricher is not None):
+            raise ValueError(
+                f"source {self.name!r}: give an enricher, or a fetcher and/or a signaller"
+            )
         fields = self.settings.model_fields
         unknown = sorted(v for v in self.moved.values() if v not in fields)
         if unknown:
@@ -108,6 +130,11 @@ class SourceSpec(Generic[S]):
     def is_enrichment(self) -> bool:
         """Whether this supplies metadata for ids rather than a day's ranking."""
         return self.enricher is not None
+
+    @property
+    def is_signal(self) -> bool:
+        """Whether this is a crowd's signal on papers rather than a day source or enrichment."""
+        return self.signaller is not None
 
     def section(self, sections: Mapping[str, SourceSettings]) -> S:
         """This source's validated section out of `SourcesConfig.sections`."""
@@ -121,7 +148,7 @@ class SourceSpec(Generic[S]):
     def build_day(self, context: Context, sections: Mapping[str, SourceSettings]) -> Source:
         """The day source, built from its section (ConfigError when it cannot work)."""
         if self.fetcher is None:
-            raise TypeError(f"{self.name} is an enrichment, not a day source")
+            raise TypeError(f"{self.name} is not a day source")
         return self.fetcher(context, self.section(sections))
 
     def build_enrichment(
@@ -129,5 +156,13 @@ class SourceSpec(Generic[S]):
     ) -> Enrichment:
         """The enrichment, built from its section."""
         if self.enricher is None:
-            raise TypeError(f"{self.name} is a day source, not an enrichment")
+            raise TypeError(f"{self.name} is not an enrichment")
         return self.enricher(context, self.section(sections))
+
+    def build_signal(
+        self, context: Context, sections: Mapping[str, SourceSettings]
+    ) -> SignalSource | None:
+        """The signal source, built from its section; None when its settings leave it off."""
+        if self.signaller is None:
+            raise TypeError(f"{self.name} is not a signal source")
+        return self.signaller(context, self.section(sections))

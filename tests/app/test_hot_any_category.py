@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
-import pytest
 
 from bot.app.bot import HotPapersBot
 from bot.config import Config
@@ -25,13 +24,7 @@ from sandbox.app import Sandbox
 from tests.app.conftest import FakeClock, make_config, running_app
 from tests.app.test_scheduling import by_name, posts_in, subscribe
 from tests.golden.compare import golden
-from tests.sources.blendfakes import FakeCrowd, FakeUniverse, with_crowds
-
-
-@pytest.fixture(autouse=True)
-def registered_crowds(monkeypatch: pytest.MonkeyPatch) -> None:
-    with_crowds(monkeypatch)
-
+from tests.sources.blendfakes import FakeCrowd, FakeUniverse
 
 TUESDAY = date(2026, 12, 1)  # announced Tuesday evening (US Eastern); the digest's day
 BEFORE = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
@@ -88,8 +81,8 @@ class StandInFactory(SourceFactory):
     def signals(self) -> Sequence[SignalSource]:
         return self.crowds
 
-    def arxiv_listing(self) -> FakeUniverse:
-        return self.universe
+    def arxiv_listing(self, *, clock: Any = None) -> Any:
+        return self.universe  # the stand-in universe (the real one is an ArxivListing)
 
 
 def crowds(*, hn_down: bool = False) -> list[SignalSource]:

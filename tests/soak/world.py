@@ -183,6 +183,9 @@ class FakeFactory:
     def build(self, name: str) -> FakeSource:
         return self.source
 
+    def report_health(self, sink: object) -> None:
+        """The fake has no crowds (signal sources), so there is nothing to report."""
+
 
 class Upstream:
     """A local HTTP server: `/drip/…` sends a byte every 50 ms forever, `/stall/…` never answers."""

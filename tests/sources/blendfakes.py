@@ -9,15 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 
-from bot.errors import ConfigError, SourceError
+from bot.errors import SourceError
 from bot.models import Paper
-from bot.sources import hf, registry
-from bot.sources.metrics import Metric, MetricSet
-from bot.sources.registry import Registry
+from bot.sources import bluesky, hf, hn
+from bot.sources.metrics import MetricSet
 from bot.sources.signals import Quote, Signal
-from bot.sources.spec import Context, Source, SourceSettings, SourceSpec
 
 
 class NoAnnouncement(Exception):
@@ -25,40 +22,9 @@ class NoAnnouncement(Exception):
 
 
 READ = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
-HN_METRICS = MetricSet(
-    (
-        Metric("hn_points", "Hacker News points", "{n} points on HN", enters="score"),
-        Metric("hn_comments", "HN comments", "{n} comments on HN", enters="tiebreak"),
-    )
-)
-BSKY_METRICS = MetricSet(
-    (
-        Metric("bsky_likes", "Bluesky likes", "{n} ♥ Bluesky", enters="score"),
-        Metric("bsky_reposts", "Bluesky reposts", "{n} ⟲ Bluesky", enters="score", weight=2),
-    )
-)
+HN_METRICS = hn.METRICS
+BSKY_METRICS = bluesky.METRICS
 METRIC_SETS: Mapping[str, MetricSet] = {"hf": hf.METRICS, "hn": HN_METRICS, "bluesky": BSKY_METRICS}
-TITLES = {"hn": "Hacker News", "bluesky": "Bluesky"}
-
-
-def _no_day(context: Context, settings: SourceSettings) -> Source:
-    raise ConfigError("a stand-in crowd's metrics only")
-
-
-def crowd_specs() -> list[SourceSpec[Any]]:
-    """Stand-in registry entries for the crowds (their metrics and titles only)."""
-    return [
-        SourceSpec(
-            name=n, title=t, settings=SourceSettings, fetcher=_no_day, metrics=METRIC_SETS[n]
-        )
-        for n, t in TITLES.items()
-    ]
-
-
-def with_crowds(monkeypatch: Any) -> None:
-    """Run with a registry that also lists the stand-in crowds (`registry.REGISTRY` is read
-    at call time, so replacing it is how a test runs with another registry)."""
-    monkeypatch.setattr(registry, "REGISTRY", Registry([*registry.SOURCES, *crowd_specs()]))
 
 
 def paper(arxiv_id: str, *categories: str) -> Paper:
@@ -104,8 +70,11 @@ class FakeCrowd:
         self.crash = crash
         self.asked: list[list[str]] = []
 
-    async def signals_for(self, day: date, ids: Sequence[str]) -> dict[str, Signal]:
+    async def signals_for(
+        self, day: date, ids: Sequence[str], *, authors: Mapping[str, Sequence[str]] | None = None
+    ) -> dict[str, Signal]:
         self.asked.append(list(ids))
+        self.authors = dict(authors or {})
         if self.down is not None:
             raise SourceError(self.down)
         if self.crash:

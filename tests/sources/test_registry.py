@@ -20,7 +20,7 @@ from bot.errors import ConfigError, SourceError
 from bot.models import Digest, Paper
 from bot.ranking import rank, score_label, signal
 from bot.render import render_digest
-from bot.sources import arxiv, blend, hf, hotpapers_url, registry
+from bot.sources import arxiv, blend, bluesky, hf, hn, hotpapers_url, registry
 from bot.sources.base import EnrichedSource, SourceFactory
 from bot.sources.cache import get_digest
 from bot.sources.metrics import Metric, MetricSet
@@ -87,9 +87,9 @@ def test_a_source_name_that_could_not_be_written_is_refused(name: str) -> None:
 
 
 def test_a_spec_is_a_day_source_or_an_enrichment_and_its_moved_keys_exist() -> None:
-    with pytest.raises(ValueError, match="exactly one of fetcher and enricher"):
+    with pytest.raises(ValueError, match="give an enricher, or a fetcher and/or a signaller"):
         SourceSpec(name="x", title="X", settings=SourceSettings)
-    with pytest.raises(ValueError, match="exactly one of fetcher and enricher"):
+    with pytest.raises(ValueError, match="give an enricher, or a fetcher and/or a signaller"):
         SourceSpec(
             name="x",
             title="X",
@@ -282,5 +282,12 @@ def test_an_enrichment_alone_is_not_a_day_source() -> None:
 
 
 def test_the_bundled_modules_are_the_registered_ones() -> None:
-    assert SOURCES == (hf.SOURCE, hotpapers_url.SOURCE, arxiv.SOURCE, blend.SOURCE)
+    assert SOURCES == (
+        hf.SOURCE,
+        hotpapers_url.SOURCE,
+        arxiv.SOURCE,
+        hn.SOURCE,
+        bluesky.SOURCE,
+        blend.SOURCE,
+    )
     assert registry.REGISTRY.specs == SOURCES
