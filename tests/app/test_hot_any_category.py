@@ -195,3 +195,25 @@ async def test_one_crowd_down_is_named_and_the_others_still_rank(
     assert stored is not None and stored.signals_failed == {
         "hn": "Hacker News is unreachable (HTTP 503)."
     }
+
+
+async def test_a_day_without_an_announcement_is_a_clear_outcome(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    """The listing of a Friday night (digest day Saturday) does not exist: the channel is told
+    so, the ledger says so, and the crowds are never asked."""
+    guild = await sandbox.control.add_guild("Astro", channels=["galaxies"])
+    cid = by_name(guild)["galaxies"]
+    universe = FakeUniverse(UNIVERSE)
+    clock.set(datetime(2026, 12, 6, 8, 0, tzinfo=UTC))  # Sunday morning: Saturday is due
+    async with hot_app(sandbox, store, clock, universe) as bot:
+        await subscribe(sandbox, cid, time="09:00", categories="astro-ph.GA")
+        clock.set(datetime(2026, 12, 6, 9, 5, tzinfo=UTC))
+        await bot.scheduler.tick()
+    (post,) = posts_in(sandbox, cid)
+    assert "no arXiv announcement on Saturdays" in post["content"]
+    (record,) = [r for r in await store.list_posts() if r.channel_id == cid]
+    assert record.status == "empty" and record.error is not None
+    assert "no arXiv announcement on Saturdays" in record.error
+    assert universe.asked == []
+    golden("hot_no_announcement_post", seen(post))

@@ -10,16 +10,12 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
-from bot.errors import SourceError
+from bot import arxiv_calendar as cal
+from bot.errors import NoAnnouncement, SourceError
 from bot.models import Paper
 from bot.sources import bluesky, hf, hn
 from bot.sources.metrics import MetricSet
 from bot.sources.signals import Quote, Signal
-
-
-class NoAnnouncement(Exception):
-    """arXiv announced nothing that day."""
-
 
 READ = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
 HN_METRICS = hn.METRICS
@@ -32,15 +28,16 @@ def paper(arxiv_id: str, *categories: str) -> Paper:
 
 
 class FakeUniverse:
-    """Announced papers per archive; Fridays and Saturdays have no announcement."""
+    """Announced papers per archive; the days arXiv's calendar has none raise NoAnnouncement."""
 
     def __init__(self, by_archive: Mapping[str, Sequence[Paper]]) -> None:
         self.by_archive = {k: list(v) for k, v in by_archive.items()}
         self.asked: list[tuple[date, tuple[str, ...]]] = []
 
     async def announced(self, day: date, archives: Sequence[str]) -> list[Paper]:
-        if day.weekday() in (4, 5):
-            raise NoAnnouncement("arXiv announces nothing on Friday and Saturday nights")
+        reason = cal.no_announcement(day)
+        if reason is not None:
+            raise NoAnnouncement(reason)
         self.asked.append((day, tuple(archives)))
         out: dict[str, Paper] = {}
         for a in archives:

@@ -8,15 +8,16 @@ from typing import Any
 import pytest
 
 from bot.config import SourcesConfig
+from bot.errors import NoAnnouncement
 from bot.models import Digest, quote_order
 from bot.sources.blend import HotSource, archive_of, archives_for
 from bot.sources.cache import get_digest
 from bot.sources.signals import Quote
 
-from .blendfakes import METRIC_SETS, FakeCrowd, FakeUniverse, NoAnnouncement, paper
+from .blendfakes import METRIC_SETS, FakeCrowd, FakeUniverse, paper
 
 TUESDAY = date(2026, 12, 1)
-FRIDAY = date(2026, 12, 4)
+SATURDAY = date(2026, 12, 5)  # the listing of Friday night: none
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # TUESDAY is final
 
 UNIVERSE = {
@@ -78,7 +79,7 @@ async def test_a_hanging_or_crashing_crowd_costs_only_its_own_counts(how: str) -
 
 async def test_no_announcement_is_the_day_s_outcome_not_an_empty_day() -> None:
     with pytest.raises(NoAnnouncement):
-        await hot(FakeCrowd("hf", HF)).fetch_archives(FRIDAY, ["math"])
+        await hot(FakeCrowd("hf", HF)).fetch_archives(SATURDAY, ["math"])
 
 
 async def test_quotes_keep_reactions_before_authors_and_bots() -> None:
