@@ -17,11 +17,13 @@ import httpx
 from bot.app.bot import HotPapersBot
 from bot.config import Config
 from bot.models import Paper
+from bot.sources import registry
 from bot.sources.base import SourceFactory
+from bot.sources.crowds import ReportedSignal
 from bot.sources.signals import Quote, SignalSource
 from bot.store.base import Store
 from sandbox.app import Sandbox
-from tests.app.conftest import FakeClock, make_config, running_app
+from tests.app.conftest import MANAGE_GUILD, FakeClock, make_config, running_app
 from tests.app.test_scheduling import by_name, posts_in, subscribe
 from tests.golden.compare import golden
 from tests.sources.blendfakes import FakeCrowd, FakeUniverse
@@ -79,7 +81,11 @@ class StandInFactory(SourceFactory):
         self.crowds = tuple(crowds)
 
     def signals(self) -> Sequence[SignalSource]:
-        return self.crowds
+        # As the real factory hands crowds out: each outcome goes to the source health.
+        return [
+            ReportedSignal(c, registry.title(c.name), health=lambda: self._health)
+            for c in self.crowds
+        ]
 
     def arxiv_listing(self, *, clock: Any = None) -> Any:
         return self.universe  # the stand-in universe (the real one is an ArxivListing)
@@ -187,6 +193,9 @@ async def test_one_crowd_down_is_named_and_the_others_still_rank(
         await subscribe(sandbox, cid, time="09:00", categories="astro-ph.GA")
         clock.set(DUE)
         assert (await bot.scheduler.tick()).sent == 1
+        status = await sandbox.control.invoke("digest status", {}, permissions=MANAGE_GUILD)
+    assert "Source hn: **failing** (1×, HTTP 503)" in status.content  # /digest status names it
+    assert "Source bluesky: ok" in status.content and "Source hf: ok" in status.content
     (post,) = posts_in(sandbox, cid)
     embed = post["embeds"][0]
     assert "Hacker News did not answer" in embed["footer"]["text"]
