@@ -23,13 +23,14 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from bot.checks import Section
+from bot.checks import Section, listen_address
 from bot.checks import url as _url
 from bot.errors import ConfigError
 from bot.sources import registry
@@ -118,6 +119,32 @@ class DiscordConfig(_Section):
     # The longest rate-limit wait one post may sit out (discord.py's max_ratelimit_timeout,
     # which it floors at 30 s). A longer 429 reschedules that post instead of holding it.
     max_ratelimit_seconds: float = Field(default=30.0, ge=30, le=600)
+    # More than one process (docs/scaling.md): this process runs shards `shard_ids` (default
+    # all) of `shard_count`; every process on one store must give the same `shard_count`.
+    # None: one process, unsharded.
+    shard_count: int | None = Field(default=None, ge=1, le=4096)
+    shard_ids: list[int] | None = None
+    # This process's share of Discord's one global request budget (per bot, not per process):
+    # two processes 0.5 each; each paces at its share, less headroom for its own jitter
+    # (bot.app.sender.shared_rate: 0.5 of 48 is 23/s).
+    global_rate_share: float = Field(default=1.0, gt=0, le=1)
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs discord.shard_count (how many shards there are in all)")
+        if not value:
+            raise ValueError("must name at least one shard")
+        if len(set(value)) != len(value):
+            raise ValueError(f"names a shard twice: {value}")
+        outside = [i for i in value if not 0 <= i < count]
+        if outside:
+            raise ValueError(f"shard ids {outside} are not within 0..{count - 1} (shard_count)")
+        return sorted(value)
 
     @field_validator("api_base")
     @classmethod
@@ -130,10 +157,35 @@ class DiscordConfig(_Section):
         return _url(value, ("ws", "wss"), empty_ok=True)
 
 
+# Database URL schemes `store.url` accepts (`bot.store.backends.BACKENDS` opens each).
+STORE_URL_SCHEMES = ("postgresql", "postgres", "sqlite")
+
+
 class StoreConfig(_Section):
-    """Where the SQLite database lives."""
+    """Where the store lives: a SQLite file (`path`, the default) or a database `url`."""
 
     path: str = "hotpapers.sqlite3"
+    # A database URL, e.g. "postgresql://hotpapers@db.example:5432/hotpapers"; when set, it is
+    # the store and `path` is unused. Its password is best left out of the file: PostgreSQL's
+    # PGPASSWORD or ~/.pgpass supply it. Errors show its scheme and host only.
+    url: str = ""
+
+    @property
+    def location(self) -> str:
+        """What `bot.store.open_store` opens: the URL when given, else the SQLite path."""
+        return self.url or self.path
+
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme.lower() not in STORE_URL_SCHEMES or not rest.strip():
+            known = ", ".join(f"{s}://…" for s in STORE_URL_SCHEMES)
+            shown = f"{scheme}://" if sep else "it"
+            raise ValueError(f"must be a database URL ({known}); {shown} is not")
+        return value
 
     @field_validator("path")
     @classmethod
@@ -281,6 +333,39 @@ class ScheduleConfig(_Section):
         return iana_zone(value)
 
 
+class OpsConfig(_Section):
+    """The local endpoint for `/healthz` and `/metrics` (docs/operations.md); off by default.
+
+    `listen` is `host:port` on an IP address or `localhost`; one that is not loopback is
+    refused unless `allow_remote` says so, because neither page asks who is reading.
+    """
+
+    allow_remote: bool = False  # before `listen`: its check reads this
+    listen: str = ""  # e.g. "127.0.0.1:9108"; empty: no endpoint
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            return value
+        _host, _port, loopback = listen_address(value)
+        if not loopback and not info.data.get("allow_remote", False):
+            raise ValueError(
+                f"{value!r} is not a loopback address; /healthz and /metrics have no "
+                "authentication, so listen on 127.0.0.1 (or set ops.allow_remote = true "
+                "behind a firewall)"
+            )
+        return value
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """(host, port) to listen on, or None when the endpoint is off."""
+        if not self.listen:
+            return None
+        host, port, _loopback = listen_address(self.listen)
+        return host, port
+
+
 class Config(_Section):
     """All settings. Every field has a default, so an empty file is a valid config."""
 
@@ -289,6 +374,7 @@ class Config(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    ops: OpsConfig = Field(default_factory=OpsConfig)
     token: SecretStr | None = Field(default=None, exclude=True)
 
 

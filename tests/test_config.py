@@ -102,7 +102,7 @@ def test_config_toml_in_the_working_directory_is_the_default(
 @pytest.mark.parametrize(
     ("data", "field", "why"),
     [
-        ({"sources": {"default": "hf+arxix"}}, "sources.default", "known: hf\\+arxiv, hf,"),
+        ({"sources": {"default": "hf+arxix"}}, "sources.default", "known: hot, hf, hf\\+arxiv,"),
         ({"sources": {"default": "arxiv"}}, "sources.default", "unknown source 'arxiv'"),
         ({"sources": {"default": "default"}}, "sources.default", "unknown source"),
         ({"discord": {"api_base": "not a url"}}, "discord.api_base", "not a URL"),
@@ -199,11 +199,11 @@ def test_the_default_source_is_checked_against_the_registry() -> None:
     from bot.sources import base, registry
 
     names = registry.REGISTRY.names
-    assert names == ("hf+arxiv", "hf", "hotpapers-md", "hotpapers-md+arxiv")
+    assert names == ("hot", "hf", "hf+arxiv", "hotpapers-md", "hotpapers-md+arxiv")
     assert names == base.SOURCE_NAMES
     for name in names:
         assert parse_config({"sources": {"default": name}}, env={}).sources.default == name
-    assert parse_config({}, env={}).sources.default == registry.DEFAULT == "hf+arxiv"
+    assert parse_config({}, env={}).sources.default == registry.DEFAULT == "hot"
 
 
 # --- per-source sections, and the old flat keys ----------------------------------------------
@@ -324,3 +324,30 @@ def test_errors_in_a_file_name_the_field_then_the_file(tmp_path: Path) -> None:
         load_config(f, env={})
     assert str(info.value).startswith("invalid config: sources.default: unknown source")
     assert str(info.value).endswith(f"(in {f})")
+
+
+def test_a_store_url_selects_the_database_and_sqlite_stays_the_default() -> None:
+    assert Config().store.location == "hotpapers.sqlite3"
+    url = "postgresql://bot@db.example:5432/hp?sslmode=require"
+    store = parse_config({"store": {"url": url}}, env={}).store
+    assert (store.location, store.url) == (url, url)
+    assert parse_config({"store": {"url": "POSTGRES://db/hp"}}, env={}).store.location == (
+        "POSTGRES://db/hp"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mysql://bot:s3cret@db/hp", "mysql://"),
+        ("db.example/hp", "it"),
+        ("postgresql://", "postgresql://"),
+    ],
+)
+def test_a_bad_store_url_is_refused_showing_only_its_scheme(url: str, shown: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"store": {"url": url}}, env={})
+    message = str(caught.value)
+    assert message.startswith("invalid config: store.url: must be a database URL")
+    assert message.endswith(f"; {shown} is not")
+    assert "s3cret" not in message and "db.example" not in message

@@ -33,7 +33,7 @@ NINE = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)  # the 09:00 UTC slot that posts 
 
 def config(**schedule: Any) -> Config:
     cfg = parse_config(
-        {"schedule": {"fetch_deadline_seconds": 0.3, "post_deadline_seconds": 0.3, **schedule}},
+        {"schedule": {"fetch_deadline_seconds": 2.0, "post_deadline_seconds": 2.0, **schedule}},
         env={},
     )
     # "good" is a scripted source (ScriptedDigests), not one a config file may name.
@@ -116,7 +116,7 @@ async def test_a_failing_or_hanging_source_stops_only_its_own_channels(
     await subscribe(store, 2, "bad")
     await subscribe(store, 3, "good")
     scheduler, discord, _ = build(store, {"good": GOOD, "bad": failure})
-    report = await asyncio.wait_for(scheduler.tick(), 5)
+    report = await asyncio.wait_for(scheduler.tick(), 30)
     assert sorted((o.channel_id, o.status) for o in report.outcomes) == [(1, "sent"), (3, "sent")]
     assert report.waiting == [f"bad {DAY}"]
     assert 2 not in discord.channels
@@ -157,12 +157,12 @@ async def test_one_channel_failing_or_hanging_does_not_stop_the_others(
 
     discord.send = send  # type: ignore[method-assign]
     scheduler, _, clock = build(store, {"good": GOOD}, discord=discord)
-    report = await asyncio.wait_for(scheduler.tick(), 5)
+    report = await asyncio.wait_for(scheduler.tick(), 30)
     got = {o.channel_id: o for o in report.outcomes}
     assert got[1].status == got[3].status == "sent"
     assert got[2].status == "failed" and got[2].retry
     expected = (
-        "the post took longer than 0.3 s; will retry"
+        "the post took longer than 2 s; will retry"
         if failure == "hang"
         else "unexpected RuntimeError; will retry (see the bot's log)"
     )

@@ -30,6 +30,10 @@ closes without a post is recorded by `bot.app.settle`: `missed` when the bot was
 during the window (with when it came back), otherwise `failed` with the last reason seen
 (source unreachable, 403, ...). `/digest post-now date:` can still post it, marked late.
 
+Shards: a sharded process (`[discord] shard_count`, `shard_ids`) posts only to the channels
+of its shards' guilds, by Discord's own formula (`bot.sharding`), and only while it holds each
+of its shards' leases; another process posts the rest.
+
 Shutdown: `stop()` lets the tick in flight finish its posts (up to a timeout) before the loop
 is cancelled, so SIGTERM does not cut a fan-out in half; if it is cut anyway (SIGKILL), the
 ledger and the nonces make the next start complete it without duplicates.
@@ -52,8 +56,10 @@ from bot.config import Config
 from bot.delivery import Outcome, Publisher, bounded_wait
 from bot.errors import SourceError, StoreError
 from bot.models import Digest, PostRecord, Subscription
+from bot.observe import NO_OBSERVER, Observer
 from bot.schedule import Clock, Slot, due_slots, utc_now
 from bot.services.digests import DigestService
+from bot.sharding import Shards
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -127,8 +133,12 @@ class Scheduler:
         clock: Clock = utc_now,
         lease: Lease | None = None,
         global_limit: GlobalLimit | None = None,
+        observer: Observer = NO_OBSERVER,
+        shards: Shards | None = None,
     ) -> None:
         self.store = store
+        self.observer = observer  # told the fan-out's queue (bot.observe)
+        self.shards = shards or Shards()
         self.publisher = publisher
         self.digests = digests
         self.config = config
@@ -180,6 +190,7 @@ class Scheduler:
             return report
         self.settler.note_tick(now)
         subs = await self.store.list_subscriptions(enabled_only=True)
+        subs = [s for s in subs if self.shards.owns(s.guild_id)]  # another process's guilds
         by_channel = {s.channel_id: s for s in subs}
         slots: list[Slot] = []
         for sub in subs:
@@ -223,6 +234,7 @@ class Scheduler:
             for sub in groups[(source, day)]:
                 jobs.append(functools.partial(self._post, sub, digest, report))
         limit = self.config.discord.max_concurrent_posts
+        self.observer.fanout_queued(len(jobs))
         report.outcomes = [o for o in await gather_limited(limit, jobs) if o is not None]
         for out in report.outcomes:
             try:
@@ -282,6 +294,7 @@ class Scheduler:
 
         None: not started, because Discord's global rate limit is in force (still due).
         """
+        self.observer.fanout_started()
         if self.global_limit is not None and self.global_limit.remaining() > 0:
             report.deferred += 1
             self._why[(sub.channel_id, digest.day)] = (
@@ -304,6 +317,7 @@ class Scheduler:
             log.exception("posting %s to channel %s failed", digest.day, sub.channel_id)
             error = f"unexpected {type(exc).__name__}; will retry (see the bot's log)"
         await self._record_failure(sub, digest, error)
+        self.observer.post_finished(sub, digest.day, "failed", self.clock())
         return Outcome("failed", sub.channel_id, digest.day, error=error)
 
     async def _record_failure(self, sub: Subscription, digest: Digest, error: str) -> None:

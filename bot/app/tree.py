@@ -26,6 +26,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.app.observing import command_done, command_started
 from bot.app.replies import answer
 from bot.errors import (
     ConfigError,
@@ -37,6 +38,7 @@ from bot.errors import (
     UserInputError,
 )
 from bot.models import SourceHealth
+from bot.observe import NO_OBSERVER, Observer
 from bot.render import truncate
 from bot.services.texts import permission_names, safe_reply, source_down_text
 from bot.sources.registry import TITLES
@@ -161,6 +163,13 @@ def _logged(error: app_commands.AppCommandError) -> bool:
 class HotPapersTree(app_commands.CommandTree[Any]):
     """A `CommandTree` that answers every error the same careful way."""
 
+    observer: Observer = NO_OBSERVER  # told each command's latency (set by build_bot)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Every interaction is processed; the moment it starts is noted for its latency."""
+        command_started(interaction)
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
@@ -183,6 +192,7 @@ class HotPapersTree(app_commands.CommandTree[Any]):
             await answer(interaction, truncate(safe_reply(message), 2000), ephemeral=True)
         except discord.HTTPException as exc:
             log.warning("could not tell the user about an error: %s", exc)
+        command_done(interaction, self.observer, ok=False)
 
 
 async def _health(interaction: discord.Interaction[Any]) -> list[SourceHealth]:

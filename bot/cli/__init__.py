@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "run": "run",
     "demo": "demo",
     "sandbox": "sandbox",
+    "migrate-store": "migrate_store",
 }
 
 

@@ -24,7 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `hotpapers import`."""
     parser.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or '-' (stdin)")
     parser.add_argument("--config", metavar="PATH", help="config file (for the store path)")
-    parser.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
+    parser.add_argument(
+        "--db",
+        metavar="LOC",
+        help="the store: a SQLite file or a database URL (overrides the config)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
 
 
@@ -43,7 +47,7 @@ async def _import(args: argparse.Namespace) -> int:
         files.extend(["-"] if p == "-" else list(iter_files([p])))
     show = not args.quiet and len(files) >= PROGRESS_FROM and sys.stderr.isatty()
     changed = unchanged = failed = 0
-    async with open_store(config.store.path if args.db is None else args.db) as store:
+    async with open_store(config.store.location if args.db is None else args.db) as store:
         for i, f in enumerate(files, start=1):
             try:
                 digest = load_path(f)

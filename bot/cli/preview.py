@@ -21,6 +21,7 @@ from bot.models import Digest
 from bot.render import render_digest
 from bot.sources.hotpapers_md import load_path, parse_digest
 from bot.store import open_store
+from bot.store.backends import split
 from bot.textview import messages_to_text
 
 HELP = "show a digest as the bot would post it (default: the bundled sample)"
@@ -66,7 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["compact", "detailed"], default="compact")
     parser.add_argument("--json", action="store_true", help="print one JSON object (a contract)")
     parser.add_argument("--config", metavar="PATH", help="config file (for the store path)")
-    parser.add_argument("--db", metavar="PATH", help="SQLite database (overrides the config)")
+    parser.add_argument(
+        "--db",
+        metavar="LOC",
+        help="the store: a SQLite file or a database URL (overrides the config)",
+    )
     parser.add_argument("--source", help="with --date: which source's digest (default: any)")
 
 
@@ -89,10 +94,11 @@ def run(args: argparse.Namespace) -> int:
     if args.digest:
         digest = load_path(args.digest)
     elif args.date:
-        db_path = args.db or (config or load_config(config_path(None))).store.path
-        if not Path(db_path).exists():
+        db_path = args.db or (config or load_config(config_path(None))).store.location
+        backend, file = split(db_path)
+        if backend == "sqlite" and not Path(file).exists():
             raise UserInputError(
-                f"no database at {db_path}: run `hotpapers import` or `hotpapers fetch` first"
+                f"no database at {file}: run `hotpapers import` or `hotpapers fetch` first"
             )
         digest = asyncio.run(_from_store(db_path, args.date, args.source))
     else:

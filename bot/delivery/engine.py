@@ -72,6 +72,7 @@ from bot.delivery.retry import RetryPolicy
 from bot.delivery.targets import known, target_for, unknown_format
 from bot.delivery.wire import Sender, nonce_for
 from bot.models import Digest, PostRecord, Subscription
+from bot.observe import NO_OBSERVER, Observer
 from bot.schedule import Clock, utc_now
 from bot.store.base import Store
 
@@ -103,8 +104,10 @@ class Publisher:
         backoff_seconds: float = 1.0,
         max_backoff_seconds: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.store = store
+        self.observer = observer  # told every outcome (bot.observe)
         self.sender = sender
         self.clock = clock
         self.policy = RetryPolicy(attempts, backoff_seconds, max_backoff_seconds, sleep)
@@ -127,7 +130,9 @@ class Publisher:
         and marks the post late.
         """
         async with self._lock(sub.channel_id):
-            return await self._publish(sub, digest, late=late)
+            out = await self._publish(sub, digest, late=late)
+        self.observer.post_finished(sub, digest.day, out.status, self.clock())
+        return out
 
     async def _publish(self, sub: Subscription, digest: Digest, *, late: bool) -> Outcome:
         channel, day = sub.channel_id, digest.day

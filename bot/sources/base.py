@@ -36,12 +36,14 @@ import httpx
 from bot.config import SourcesConfig
 from bot.errors import ConfigError
 from bot.models import Digest
+from bot.observe import NO_OBSERVER, Observer
 from bot.sources import registry
 from bot.sources.arxiv import ArxivClient, ArxivSettings
 from bot.sources.arxiv_listing import ArxivListing, WallClock, build_listing
 from bot.sources.boundary import boundary
 from bot.sources.crowds import HealthSink, ReportedSignal
 from bot.sources.http import Clock, Http, Random, Sleep, Throttle
+from bot.sources.metrics import MetricSet
 from bot.sources.signals import SignalSource
 from bot.sources.spec import Enrichment, Source
 
@@ -105,6 +107,7 @@ class SourceFactory:
         self._listing: ArxivListing | None = None
         self._signals: tuple[SignalSource, ...] | None = None
         self._health: HealthSink | None = None
+        self.observer: Observer = NO_OBSERVER  # set by the composition root (bot.observe)
 
     def report_health(self, sink: HealthSink | None) -> None:
         """Record every signal source's outcomes with `sink` (`store.record_source_health`)."""
@@ -136,6 +139,7 @@ class SourceFactory:
             random=self.random,
             clock=self.clock,
             title=registry.title(name),
+            observer=self.observer,
         )
 
     def throttle(self, name: str, min_interval: float) -> Throttle:
@@ -152,6 +156,11 @@ class SourceFactory:
                 title=registry.title(name),
             )
         return self._throttles[name]
+
+    def scoring(self) -> tuple[dict[str, MetricSet], tuple[tuple[str, int], ...]]:
+        """Every source's metrics by source name and the tiebreak keys, for a blend (`hot`)."""
+        reg = registry.REGISTRY
+        return {s.name: s.metrics for s in reg.specs if s.metrics.metrics}, reg.tiebreak
 
     def enrichment(self, name: str) -> Enrichment:
         """The one enrichment called `name` of this factory (built once: shared throttle)."""

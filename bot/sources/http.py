@@ -36,6 +36,7 @@ import httpx
 
 from bot import __version__
 from bot.errors import BusyError, SourceError
+from bot.observe import NO_OBSERVER, Observer
 from bot.sources import priority
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,7 @@ class Http:
     wall_clock: WallClock = field(default=_utcnow)
     clock: Clock = field(default=time.monotonic)
     title: str = ""
+    observer: Observer = field(default=NO_OBSERVER)  # told each request's end (bot.observe)
 
     def __post_init__(self) -> None:
         if not self.title:
@@ -253,6 +255,7 @@ class Http:
 
     def _error(self, sentence: str, detail: str) -> SourceError:
         log.warning("%s: %s (%s)", self.name, sentence, detail)
+        self.observer.source_request(self.name, ok=False)  # every failed get ends here, once
         return SourceError(sentence, detail=detail)
 
     async def get(
@@ -346,6 +349,7 @@ class Http:
                 ) from exc
             else:
                 if fetched.status in accept:
+                    self.observer.source_request(self.name, ok=True)
                     return fetched
                 detail = f"HTTP {fetched.status} from {fetched.url}: {snippet(fetched.content)}"
                 if fetched.status not in RETRY_STATUSES and fetched.status < 500:

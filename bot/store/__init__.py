@@ -1,7 +1,8 @@
 """Stored data behind one async interface (`Store`, see `bot.store.base`).
 
 `open_store` / `connect` pick the backend from the location (`bot.store.backends`): a path is
-SQLite (the default and, today, the only backend).
+SQLite (the default), a `postgresql://` URL is PostgreSQL (`bot.store.postgres`, imported only
+when such a store is opened).
 """
 
 from bot.store.backends import BACKENDS, connect, open_store

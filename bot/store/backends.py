@@ -1,9 +1,11 @@
 """Which backend holds a store, chosen by its location: one line per backend in `BACKENDS`.
 
 A location is a path (`hotpapers.sqlite3`, `:memory:`: SQLite, the default) or a URL whose
-scheme names the backend (`sqlite:///var/lib/hotpapers.sqlite3`). A second backend
-(`postgresql://…`) is one package beside `bot/store/sqlite/` and one entry here; every caller
-(`hotpapers run`, `import`, `fetch`, `preview`, the demo) opens stores through this module.
+scheme names the backend (`sqlite:///var/lib/hotpapers.sqlite3`,
+`postgresql://bot@db.example/hotpapers`: `bot/store/postgres/`). Each backend is one package
+beside `bot/store/sqlite/` and one entry here; every caller (`hotpapers run`, `import`,
+`fetch`, `preview`, `migrate-store`, the demo) opens stores through this module. A URL is never
+shown back whole: messages name its scheme (and a backend's own, its host), never a password.
 """
 
 from __future__ import annotations
@@ -23,8 +25,17 @@ async def _sqlite(target: str, writable: bool) -> Store:
     return await connect_sqlite(target, writable=writable)
 
 
+async def _postgres(target: str, writable: bool) -> Store:
+    # Imported here: a SQLite store never loads asyncpg.
+    from bot.store.postgres import connect as connect_postgres
+
+    return await connect_postgres(target, writable=writable)
+
+
 BACKENDS: dict[str, Opener] = {
     "sqlite": _sqlite,
+    "postgresql": _postgres,
+    "postgres": _postgres,  # the short scheme libpq and many hosts' DATABASE_URL use
 }
 
 

@@ -19,6 +19,7 @@ from bot.store.base import Store
 from bot.store.migrations import available, migrate
 from bot.store.sqlite import SqliteSchema, connect
 from bot.store.sqlite.open import open_connection
+from tests import pgserver
 
 
 class Backend(Protocol):
@@ -122,8 +123,82 @@ class SqliteBackend:
             await store.close()
 
 
+class PostgresBackend:
+    """Schemas of one real server (tests/pgserver.py), one per database name of this test."""
+
+    name = "postgresql"
+
+    def __init__(self, folder: Path) -> None:
+        self.server = pgserver.server()
+        self.prefix = f"t{id(self) % 10**6}_{folder.name[-12:].replace('-', '_').lower()}"
+        self.schemas: dict[str, str] = {}
+        self.stores: list[Store] = []
+
+    def schema(self, db: str) -> str:
+        if db not in self.schemas:
+            self.schemas[db] = self.server.schema(f"{self.prefix}_{db}")
+        return self.schemas[db]
+
+    def latest(self) -> int:
+        return available("postgresql")[-1].version
+
+    async def open(self, db: str = "main") -> Store:
+        from bot.store.postgres import connect as connect_pg
+
+        store = await connect_pg(self.server.url(self.schema(db)))
+        self.stores.append(store)
+        return store
+
+    async def create_at(self, version: int, db: str = "main") -> None:
+        import asyncpg
+
+        from bot.store.postgres.open import migrate_locked
+
+        conn = await asyncpg.connect(self.server.url(self.schema(db)))
+        try:
+            assert await migrate_locked(conn, target=version) == version
+        finally:
+            await conn.close()
+
+    def _raw(self, db: str, sql: str, params: list[Any]) -> None:
+        pgserver.run_sql(self.server.url(self.schema(db)), sql, *params)
+
+    def insert(self, table: str, row: dict[str, Any], db: str = "main") -> None:
+        columns = ", ".join(row)
+        marks = ", ".join(f"${n}" for n in range(1, len(row) + 1))
+        self._raw(db, f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+
+    def update(
+        self,
+        table: str,
+        values: dict[str, Any],
+        db: str = "main",
+        where: dict[str, Any] | None = None,
+    ) -> None:
+        params = [*values.values(), *(where or {}).values()]
+        sets = ", ".join(f"{c} = ${n}" for n, c in enumerate(values, start=1))
+        clause = " AND ".join(
+            f"{c} = ${n}" for n, c in enumerate(where or {}, start=len(values) + 1)
+        )
+        self._raw(db, f"UPDATE {table} SET {sets} WHERE {clause or 'true'}", params)
+
+    def force_version(self, version: int, db: str = "main") -> None:
+        self._raw(db, "UPDATE schema_version SET version = $1", [version])
+
+    async def close(self) -> None:
+        for store in self.stores:
+            await store.close()
+        for schema in self.schemas.values():
+            pgserver.run_sql(self.server.dsn(), f'DROP SCHEMA "{schema}" CASCADE')
+
+
 # One line per backend: the contract suite runs once for each.
-HARNESSES: dict[str, Callable[[Path], Backend]] = {"sqlite": SqliteBackend}
+HARNESSES: dict[str, Callable[[Path], Backend]] = {
+    "sqlite": SqliteBackend,
+    "postgresql": PostgresBackend,
+}
+# Backends whose harness starts a server (a process): their runs are in the slow tier.
+STARTS_A_SERVER = frozenset({"postgresql"})
 
 
 # --- test data ------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The store contract: what every backend of `bot.store.Store` must do, checked for each one.
 
 Every test in tests/store/test_*.py takes the `backend` fixture (or `store`, one store on it)
-and runs once per backend listed in `tests/store/backends.py:HARNESSES`; SQLite is the only
-one today, and a PostgreSQL backend joins by adding its harness there. tests/store/sqlite/
+and runs once per backend listed in `tests/store/backends.py:HARNESSES`: SQLite, and
+PostgreSQL on a real server the tests start (tests/pgserver.py; those runs are in the slow
+tier, and skipped, saying why, where no PostgreSQL binaries are installed). tests/store/sqlite/
 holds what only SQLite promises (its fault mapping, its file checks at open).
 
 The contract, in brief (each aggregate's module in bot/store/ states its rules in full):
@@ -46,10 +47,15 @@ from pathlib import Path
 import pytest
 
 from bot.store.base import Store
-from tests.store.backends import HARNESSES, Backend
+from tests.store.backends import HARNESSES, STARTS_A_SERVER, Backend
+
+_PARAMS = [
+    pytest.param(name, marks=[pytest.mark.slow] if name in STARTS_A_SERVER else [])
+    for name in sorted(HARNESSES)
+]
 
 
-@pytest.fixture(params=sorted(HARNESSES))
+@pytest.fixture(params=_PARAMS)
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     """Each backend in turn, on a database of this test's own."""
     harness = HARNESSES[request.param](tmp_path)

@@ -16,15 +16,22 @@ def test_a_path_is_sqlite_and_a_sqlite_url_is_its_path() -> None:
     assert split(":memory:") == ("sqlite", ":memory:")
     assert split("sqlite:///var/lib/hp.db") == ("sqlite", "/var/lib/hp.db")
     assert split("SQLITE://rel.db") == ("sqlite", "rel.db")
-    assert list(BACKENDS) == ["sqlite"]
+    assert list(BACKENDS) == ["sqlite", "postgresql", "postgres"]
+
+
+def test_a_postgresql_url_is_handed_whole_to_its_backend() -> None:
+    url = "postgresql://bot:s3cret@db.example:5433/hp?sslmode=require"
+    assert split(url) == ("postgresql", url)
+    assert split("POSTGRES://db.example/hp") == ("postgres", "POSTGRES://db.example/hp")
 
 
 def test_an_unknown_scheme_is_refused_without_showing_the_rest_of_the_url() -> None:
     with pytest.raises(StoreError) as caught:
-        split("postgresql://bot:s3cret@db.example/hp")
+        split("mysql://bot:s3cret@db.example/hp")
     message = str(caught.value)
     assert message == (
-        "no store backend for `postgresql://` locations (known: sqlite:// or a path)"
+        "no store backend for `mysql://` locations "
+        "(known: sqlite://, postgresql://, postgres:// or a path)"
     )
     assert "s3cret" not in message
 

@@ -8,10 +8,16 @@ from bot.store.sqlite.health import SqliteSourceHealth
 from bot.store.sqlite.leases import SqliteLeases
 from bot.store.sqlite.ledger import SqlitePostLedger
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
+from bot.store.sqlite.tables import SqliteTables
 
 
 class SqliteStore(
-    SqliteDigests, SqliteSubscriptions, SqlitePostLedger, SqliteSourceHealth, SqliteLeases
+    SqliteDigests,
+    SqliteSubscriptions,
+    SqlitePostLedger,
+    SqliteSourceHealth,
+    SqliteLeases,
+    SqliteTables,
 ):
     """`Store` on one SQLite file. Create with `connect` or `open_store`, which migrate."""
 

@@ -1,0 +1,255 @@
+"""PostgreSQL's digests-and-papers aggregate (`bot.store.digests.DigestStore`).
+
+The same SQL shapes as SQLite's (bot/store/sqlite/digests.py): a paper row carries its four
+JSON columns joined into one JSON array in SQL, one `orjson.loads` a row, papers built
+without validating them again, an unreadable entry left out with a warning.
+
+A changed digest is written in one transaction that locks in a fixed order: its papers sorted
+by id, then the digest row (its upsert), then its entries. Two writers of one day therefore
+take turns (the second sees the first's entries when it deletes them), and two digests that
+share papers never deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import orjson
+
+from bot.models import Digest, DigestMeta, Entry, Paper
+from bot.store import rows
+from bot.store.postgres.connection import PgBase
+
+_PAPER_COLUMNS = (
+    "p.arxiv_id, p.version, p.title, p.abstract, p.abs_url, p.pdf_url, e.score,"
+    " '[' || p.authors || ',' || p.categories || ',' || coalesce(e.metrics, '{}') || ','"
+    " || coalesce(e.tweets, '[]') || ']' AS blob"
+)
+_PAPER_COLUMNS_NO_TWEETS = _PAPER_COLUMNS.replace("coalesce(e.tweets, '[]')", "'[]'")
+
+# As SQLite's: never replace known metadata with an empty value, the highest version wins, an
+# unchanged paper is not written.
+_UPSERT_PAPER = (
+    "INSERT INTO papers AS papers (arxiv_id, version, title, authors, categories, abstract,"
+    " abs_url, pdf_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT (arxiv_id) DO UPDATE SET"
+    " version = greatest(coalesce(excluded.version, 0), coalesce(papers.version, 0)),"
+    " title = CASE WHEN excluded.title <> '' THEN excluded.title ELSE papers.title END,"
+    " authors = CASE WHEN excluded.authors <> '[]' THEN excluded.authors"
+    "   ELSE papers.authors END,"
+    " categories = CASE WHEN excluded.categories <> '[]' THEN excluded.categories"
+    "   ELSE papers.categories END,"
+    " abstract = CASE WHEN excluded.abstract <> '' THEN excluded.abstract"
+    "   ELSE papers.abstract END,"
+    " abs_url = excluded.abs_url, pdf_url = excluded.pdf_url"
+    " WHERE excluded.title <> papers.title OR excluded.authors <> papers.authors"
+    "   OR excluded.categories <> papers.categories"
+    "   OR (excluded.abstract <> '' AND excluded.abstract <> papers.abstract)"
+    "   OR coalesce(excluded.version, 0) > coalesce(papers.version, 0)"
+    "   OR excluded.abs_url <> papers.abs_url OR excluded.pdf_url <> papers.pdf_url"
+)
+_PAPER_FIELDS = (
+    *("arxiv_id", "version", "title", "authors", "categories", "abstract"),
+    *("abs_url", "pdf_url"),
+)
+_ENTRY_FIELDS = ("source", "day", "rank", "arxiv_id", "score", "metrics", "tweets")
+
+
+def _paper(row: Any) -> Paper:
+    """A stored paper from a row of `_PAPER_COLUMNS`."""
+    authors, categories, metrics, tweets = orjson.loads(row["blob"])
+    return rows.paper_from(row, authors, categories, metrics, tweets)
+
+
+def _paper_key(row: Any) -> str:
+    return f"paper {row['arxiv_id']}"
+
+
+def _papers(found: Sequence[Any]) -> list[Paper]:
+    return rows.all_readable(_paper, found, _paper_key)
+
+
+class PgDigests(PgBase):
+    """Digests and papers on PostgreSQL."""
+
+    async def save_digest(self, digest: Digest, *, final: bool = True) -> bool:
+        """Store a digest; a digest with the same content as the stored one changes no row."""
+        digest_hash = rows.content_hash(digest)
+        day = digest.day.isoformat()
+        existing = await self._one(
+            "SELECT content_hash, final, fetched_at FROM digests WHERE source = $1 AND day = $2",
+            digest.source,
+            day,
+        )
+        if existing is not None and existing["content_hash"] == digest_hash:
+            stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else existing["fetched_at"]
+            now_final = bool(existing["final"]) or final
+            if stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
+                return False
+            async with self._write() as db:
+                await db.execute(
+                    "UPDATE digests SET fetched_at = $1, final = greatest(final, $2)"
+                    " WHERE source = $3 AND day = $4",
+                    stamp,
+                    int(now_final),
+                    digest.source,
+                    day,
+                )
+            return True
+        head = rows.digest_row(digest, final=final, content=digest_hash)
+        papers = sorted((rows.paper_row(p) for p in digest.papers), key=lambda r: r["arxiv_id"])
+        async with self._write() as db:
+            if papers:
+                await db.executemany(
+                    _UPSERT_PAPER, [tuple(r[k] for k in _PAPER_FIELDS) for r in papers]
+                )
+            await db.execute(
+                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash)"
+                " VALUES ($1, $2, $3, $4, $5, $6)"
+                " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
+                " fetched_at = excluded.fetched_at, final = excluded.final,"
+                " content_hash = excluded.content_hash",
+                head["source"],
+                head["day"],
+                head["title"],
+                head["fetched_at"],
+                head["final"],
+                head["content_hash"],
+            )
+            await db.execute(
+                "DELETE FROM digest_entries WHERE source = $1 AND day = $2",
+                head["source"],
+                head["day"],
+            )
+            entries = rows.entry_rows(digest)
+            if entries:
+                await db.executemany(
+                    "INSERT INTO digest_entries (source, day, rank, arxiv_id, score, metrics,"
+                    " tweets) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    [tuple(r[k] for k in _ENTRY_FIELDS) for r in entries],
+                )
+        return True
+
+    async def _entries(self, source: str, day: str) -> list[Paper]:
+        found = await self._all(
+            f"SELECT {_PAPER_COLUMNS} FROM digest_entries e"
+            " JOIN papers p ON p.arxiv_id = e.arxiv_id"
+            " WHERE e.source = $1 AND e.day = $2 ORDER BY e.rank",
+            source,
+            day,
+        )
+        return _papers(found)
+
+    async def get_digest(self, source: str, day: date) -> Digest | None:
+        """The stored digest of `source` for `day`, papers in rank order, or None."""
+        row = await self._one(
+            "SELECT * FROM digests WHERE source = $1 AND day = $2", source, day.isoformat()
+        )
+        if row is None:
+            return None
+        return rows.digest_from(row, await self._entries(source, row["day"]))
+
+    async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
+        """Fetch time, finality and size of a stored digest, without loading its papers."""
+        row = await self._one(
+            "SELECT d.fetched_at, d.final, (SELECT count(*) FROM digest_entries e"
+            " WHERE e.source = d.source AND e.day = d.day) AS n"
+            " FROM digests d WHERE d.source = $1 AND d.day = $2",
+            source,
+            day.isoformat(),
+        )
+        return rows.meta_from(row, source, day) if row is not None else None
+
+    async def latest_day(self, source: str | None = None) -> date | None:
+        """The most recent stored day, of one source or of any."""
+        if source is None:
+            row = await self._one("SELECT max(day) AS d FROM digests")
+        else:
+            row = await self._one("SELECT max(day) AS d FROM digests WHERE source = $1", source)
+        return date.fromisoformat(row["d"]) if row and row["d"] else None
+
+    async def digests_between(self, source: str | None, start: date, end: date) -> list[Digest]:
+        """Stored digests with start <= day <= end, newest first: one query for the window."""
+        args: list[Any] = [start.isoformat(), end.isoformat()]
+        where = "d.day BETWEEN $1 AND $2"
+        if source is not None:
+            where += " AND d.source = $3"
+            args.append(source)
+        found = await self._all(
+            "SELECT d.source AS d_source, d.day AS d_day, d.title AS d_title,"
+            " d.fetched_at AS d_fetched_at,"
+            f" {_PAPER_COLUMNS}"
+            " FROM digests d"
+            " LEFT JOIN digest_entries e ON e.source = d.source AND e.day = d.day"
+            " LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id"
+            f" WHERE {where} ORDER BY d.day DESC, d.source, e.rank",
+            *args,
+        )
+        groups: dict[tuple[str, str], tuple[Any, list[Paper]]] = {}
+        for r in found:
+            _, papers = groups.setdefault((r["d_source"], r["d_day"]), (r, []))
+            if r["arxiv_id"] is not None:
+                papers.extend(_papers([r]))
+        return [rows.digest_from(first, papers, prefix="d_") for first, papers in groups.values()]
+
+    async def window_entries(
+        self, source: str, start: date, end: date, *, categories: bool = True
+    ) -> tuple[dict[date, str], list[Entry]]:
+        """The window's digests and entries, without paper text (see `DigestStore`)."""
+        cats = "p.categories" if categories else "'[]'"
+        join = " LEFT JOIN papers p ON p.arxiv_id = e.arxiv_id" if categories else ""
+        found = await self._all(
+            "SELECT d.day, d.title, e.arxiv_id, e.rank, e.score,"
+            f" '[' || e.metrics || ',' || {cats} || ']'"
+            " FROM digests d"
+            " LEFT JOIN digest_entries e ON e.source = d.source AND e.day = d.day"
+            f"{join}"
+            " WHERE d.source = $1 AND d.day BETWEEN $2 AND $3 ORDER BY d.day DESC, e.rank",
+            source,
+            start.isoformat(),
+            end.isoformat(),
+        )
+        titles: dict[date, str] = {}
+        days: dict[str, date] = {}
+        entries: list[Entry] = []
+        for text_day, title, arxiv_id, rank, score, blob in found:
+            day = days.get(text_day)
+            if day is None:
+                day = days[text_day] = date.fromisoformat(text_day)
+                titles[day] = title
+            if arxiv_id is not None:
+                try:
+                    metrics, cats_ = orjson.loads(blob)
+                except (ValueError, TypeError):
+                    rows.log.warning("leaving out an unreadable entry of %s on %s", arxiv_id, day)
+                    continue
+                entries.append(Entry(arxiv_id, day, rank, score, metrics, cats_))
+        return titles, entries
+
+    async def entry_papers(self, source: str, entries: Sequence[Entry]) -> list[Paper]:
+        """The papers of chosen entries, in the given order: one indexed lookup each."""
+        if not entries:
+            return []
+        found = await self._all(
+            f"SELECT {_PAPER_COLUMNS_NO_TWEETS}"
+            " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS v(day, arxiv_id, n)"
+            " JOIN digest_entries e"
+            " ON e.source = $1 AND e.day = v.day AND e.arxiv_id = v.arxiv_id"
+            " JOIN papers p ON p.arxiv_id = e.arxiv_id ORDER BY v.n",
+            source,
+            [e.day.isoformat() for e in entries],
+            [e.arxiv_id for e in entries],
+        )
+        return _papers(found)
+
+    async def get_paper(self, arxiv_id: str) -> Paper | None:
+        """A paper's metadata with its most recent entry's score, metrics and tweets."""
+        row = await self._one(
+            f"SELECT {_PAPER_COLUMNS} FROM papers p"
+            " LEFT JOIN digest_entries e ON e.arxiv_id = p.arxiv_id"
+            " WHERE p.arxiv_id = $1 ORDER BY e.day DESC NULLS LAST LIMIT 1",
+            arxiv_id,
+        )
+        return rows.readable(_paper, row, _paper_key(row)) if row is not None else None
