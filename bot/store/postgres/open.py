@@ -18,7 +18,13 @@ import asyncpg
 
 from bot.errors import StoreError
 from bot.store.migrations import Migration, migrate
-from bot.store.postgres.connection import LOCKS, LONG_SECONDS, Conn, fault_reason
+from bot.store.postgres.connection import (
+    LOCKS,
+    LONG_SECONDS,
+    Conn,
+    fault_reason,
+    setup_connection,
+)
 from bot.store.postgres.store import PgStore
 from bot.store.urls import shown
 
@@ -91,6 +97,13 @@ def _open_error(url: str, exc: BaseException) -> StoreError | None:
     reason = fault_reason(exc)
     if reason is None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
         reason = type(exc).__name__
+    if reason is None and isinstance(exc, ValueError | OverflowError):
+        # asyncpg's URL parsing quotes the part it could not read, which is the password
+        # when that holds an unescaped / # ? (`int('S3cret')`): never shown.
+        reason = (
+            "the URL cannot be read (percent-encode / # ? @ : in its password, or leave "
+            "the password to PGPASSWORD or ~/.pgpass)"
+        )
     return StoreError(f"store {shown(url)}: {reason}") if reason else None
 
 
@@ -105,6 +118,7 @@ async def connect(url: str, *, writable: bool = True) -> PgStore:
             max_size=POOL_SIZE,
             timeout=CONNECT_SECONDS,
             command_timeout=STATEMENT_SECONDS,
+            init=setup_connection,
         )
         async with pool.acquire() as conn:
             await migrate_locked(conn)

@@ -1,0 +1,38 @@
+"""Outside attacks on the PostgreSQL store (issue 15), run against every backend of the contract.
+
+Each test is a finding: it failed on PostgreSQL before its fix; SQLite already behaved so.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.models import Paper
+from tests.store import conftest as contract
+from tests.store.backends import Backend, digest
+
+backend = contract.backend
+
+NUL = "a\x00b"
+
+
+async def test_text_with_a_nul_byte_is_stored_on_every_backend(backend: Backend) -> None:
+    """Found: PostgreSQL's `text` refuses U+0000 ("invalid byte sequence for encoding UTF8:
+    0x00", SQLSTATE 22021), which is no fault, so it escaped the store as a raw asyncpg error:
+    one upstream paper with a NUL in its title failed the whole day's digest (and a NUL in an
+    upstream error failed `record_source_health`), where SQLite stored both. Promised: text
+    with a NUL is stored on every backend and read back with the NUL replaced by U+FFFD at
+    worst, never an error."""
+    store = await backend.open()
+    d = digest("2021-03-12", ["2103.00001"])
+    paper = d.papers[0].model_copy(update={"title": f"Title {NUL}", "abstract": NUL})
+    d = d.model_copy(update={"papers": [paper], "title": f"Day {NUL}"})
+    assert await store.save_digest(d)
+    got = await store.get_digest("test", date(2021, 3, 12))
+    assert got is not None
+    back: Paper = got.papers[0]
+    assert back.title.replace("\ufffd", "\x00") == f"Title {NUL}"
+    assert back.abstract.replace("\ufffd", "\x00") == NUL
+    await store.record_source_health("test", ok=False, error=f"upstream said {NUL}")
+    (health,) = await store.source_health()
+    assert (health.error or "").replace("\ufffd", "\x00") == f"upstream said {NUL}"
