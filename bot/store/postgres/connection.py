@@ -99,7 +99,7 @@ def _text_out(value: bytes) -> str:
     return value.decode()
 
 
-async def setup_connection(conn: "asyncpg.Connection[Any]") -> None:
+async def setup_connection(conn: asyncpg.Connection[Any]) -> None:
     """Every pooled connection's codecs (the pool's `init`): text without NUL (`_text_in`)."""
     await conn.set_type_codec(
         "text", schema="pg_catalog", encoder=_text_in, decoder=_text_out, format="binary"
