@@ -1,13 +1,18 @@
 """Outside attacks on the PostgreSQL store (issue 15), run against every backend of the contract.
 
-Each test is a finding: it failed on PostgreSQL before its fix; SQLite already behaved so.
+Each test is a finding: it failed on PostgreSQL before its fix.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from bot.errors import StoreError
 from bot.models import Paper
+from bot.store.postgres import connect as connect_pg
+from tests import pgserver
 from tests.store import conftest as contract
 from tests.store.backends import Backend, digest
 
@@ -36,3 +41,26 @@ async def test_text_with_a_nul_byte_is_stored_on_every_backend(backend: Backend)
     await store.record_source_health("test", ok=False, error=f"upstream said {NUL}")
     (health,) = await store.source_health()
     assert (health.error or "").replace("\ufffd", "\x00") == f"upstream said {NUL}"
+
+
+@pytest.mark.slow
+async def test_a_database_that_cannot_hold_every_character_is_refused_at_open() -> None:
+    """Found: a database created with a one-byte encoding (LATIN1: what `initdb` picks under
+    a Latin-1 locale, and `CREATE DATABASE … ENCODING` allows) was opened and migrated, and
+    then the first title with an emoji or CJK characters failed its digest's save with a raw
+    `UntranslatableCharacterError`, a fault of no kind the store maps, deep in a fetch.
+    Promised: such a database is refused at open, with one line naming its encoding and the
+    fix, before anything is written; a UTF8 database opens as before."""
+    server = pgserver.server()
+    pgserver.run_sql(
+        server.dsn(),
+        "CREATE DATABASE latin1_store ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'"
+        " TEMPLATE template0",
+    )
+    try:
+        with pytest.raises(StoreError, match=r"encoding is LATIN1.*ENCODING 'UTF8'"):
+            await connect_pg(server.dsn("latin1_store"))
+    finally:
+        pgserver.run_sql(server.dsn(), "DROP DATABASE latin1_store")
+    store = await connect_pg(server.url(server.schema("utf8")))
+    await store.close()

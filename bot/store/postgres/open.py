@@ -80,6 +80,18 @@ async def migrate_locked(conn: Conn, *, target: int | None = None) -> int:
         await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", LOCKS["migrate"], schema)
 
 
+async def _check_encoding(conn: Conn) -> None:
+    """Refuse a database that cannot hold every character: a LATIN1 (or other one-byte)
+    database takes the schema, then fails the first emoji or CJK title with a non-fault
+    error deep in a fetch."""
+    encoding = await conn.fetchval("SELECT current_setting('server_encoding')")
+    if encoding != "UTF8":
+        raise StoreError(
+            f"the database's encoding is {encoding}, which cannot hold every character: "
+            "create it with ENCODING 'UTF8'"
+        )
+
+
 async def _probe_write(conn: Conn) -> None:
     """Try one write (the schema version, unchanged) and roll it back: a read-only standby or
     a role without write rights is refused now, not at the first claim."""
@@ -121,6 +133,7 @@ async def connect(url: str, *, writable: bool = True) -> PgStore:
             init=setup_connection,
         )
         async with pool.acquire() as conn:
+            await _check_encoding(conn)
             await migrate_locked(conn)
             if writable:
                 await _probe_write(conn)
