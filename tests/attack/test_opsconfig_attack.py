@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from bot.checks import listen_address
-from bot.config import ConfigError, parse_config
+from bot.config import parse_config
+from bot.errors import ConfigError
 
 
 @pytest.mark.parametrize("port", ["²", "١٢", "9108²"])
