@@ -52,7 +52,25 @@ def _branch(schema: dict[str, Any], value: dict[str, Any], document: dict[str, A
         allowed = tag.get("enum") or ([tag["const"]] if "const" in tag else [])
         if value.get("type") in allowed:
             tagged.append(b)
-    return tagged[0] if len(tagged) == 1 else None
+    if len(tagged) == 1:
+        return tagged[0]
+    return _merged(objects) if objects and len(objects) == len(branches) else None
+
+
+def _merged(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Untagged object branches read as one (a webhook's execute body, a thread's start): a
+    field is known if any branch names it, and is walked into where the branches naming it
+    agree on its schema. Found by an outside attacker: such unions were not checked at all."""
+    open_ended = ("allOf", "additionalProperties", "patternProperties")
+    if any(key in b for b in objects for key in open_ended):
+        return None
+    props: dict[str, Any] = {}
+    for b in objects:
+        if not isinstance(b["properties"], dict):
+            return None
+        for key, sub in b["properties"].items():
+            props[key] = sub if props.get(key, sub) == sub else {}
+    return {"properties": props}
 
 
 def _walk(
