@@ -7,7 +7,10 @@ loop off) until stdin closes. After READY (and, with `--tick`, one scheduler tic
 one JSON line: {"ready": true, "guilds", "channels", "rss_mb", "peak_rss_mb"}, where peak is
 the kernel's high-water mark of the resident set (VmHWM) since the process started; with
 `--tick`, also the tick's wall-clock start and end (`time.time()`), its outcomes by status and
-the resident set just before it (`--tick-delay` seconds after READY).
+the resident set just before it (`--tick-delay` seconds after READY). With `--barrier` it first
+prints {"connected": true, "guilds"} and waits for a line on stdin, so several children tick
+together. `--shards N --shard-id I` runs it as shard I of N with `global_rate_share` 1/N
+(`bench/fanout.py --processes N`).
 `start_bot()` is the parent's side. With `BENCH_PROFILE=PATH` in the environment, the child
 runs under cProfile and writes its stats to PATH when it stops (for finding causes).
 """
@@ -57,9 +60,17 @@ async def serve(args: argparse.Namespace) -> None:
     # Nothing from `sandbox` is imported here: its modules would count in the bot's memory.
     quiet()
     configure_endpoints(args.api_base, args.gateway)
+    sections: dict[str, Any] = {}
+    if args.shards > 1:
+        share = 1.0 / args.shards
+        sections["discord"] = {
+            "shard_count": args.shards,
+            "shard_ids": [args.shard_id],
+            "global_rate_share": share,
+        }
     async with open_store(args.store) as store:
         bot = build_bot(
-            make_config(),
+            make_config(**sections),
             store,
             clock=FakeClock(datetime.fromisoformat(args.now)),
             run_scheduler=False,
@@ -79,6 +90,10 @@ async def serve(args: argparse.Namespace) -> None:
                 raise RuntimeError("the bot stopped before READY")
             await asyncio.sleep(0.01)
         tick: dict[str, Any] = {}
+        loop = asyncio.get_running_loop()
+        if args.barrier:  # several children: each says it is connected, all tick on "go"
+            print(json.dumps({"connected": True, "guilds": len(bot.guilds)}), flush=True)
+            await loop.run_in_executor(None, sys.stdin.readline)
         if args.tick:
             await asyncio.sleep(args.tick_delay)
             tick["rss_before_tick_mb"] = memory_mb()["rss_mb"]
@@ -95,7 +110,6 @@ async def serve(args: argparse.Namespace) -> None:
             **memory_mb(),
         }
         print(json.dumps(report), flush=True)
-        loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes stdin
         await bot.close()
         await asyncio.wait_for(task, 10)
@@ -107,6 +121,21 @@ class BotProcess:
     def __init__(self, proc: asyncio.subprocess.Process, ready: dict[str, Any]) -> None:
         self.proc = proc
         self.ready = ready
+
+    async def go(self) -> None:
+        """Let a `barrier` child tick."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"go\n")
+        await self.proc.stdin.drain()
+
+    async def report(self, within: float) -> dict[str, Any]:
+        """A `barrier` child's READY line, after its tick (waiting at most `within` s)."""
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), within)
+        if not line:
+            raise RuntimeError(f"the bot child exited ({await self.proc.wait()}) before its tick")
+        self.ready = json.loads(line)
+        return self.ready
 
     async def stop(self) -> None:
         """Close its stdin and wait for it (killed after 15 s)."""
@@ -122,18 +151,26 @@ class BotProcess:
 async def start_bot(
     api_base: str,
     gateway: str,
-    store: Path,
+    store: Path | str,
     now: datetime,
     *,
     tick: bool = False,
     tick_delay: float = 0.0,
+    barrier: bool = False,
+    shard: tuple[int, int] | None = None,
     ready_timeout: float = 120.0,
     on_spawn: Callable[[int], None] | None = None,
 ) -> BotProcess:
-    """Start the child and wait for its READY line (after the tick, with `tick`)."""
+    """Start the child and wait for its READY line (after the tick, with `tick`; with
+    `barrier`, its "connected" line: then `go()` it and `report()`); `shard` =
+    (shard_id, shard_count) runs it as that shard, at its share of the global budget."""
     args = ["--api-base", api_base, "--gateway", gateway, "--store", str(store)]
     args += ["--now", now.isoformat(), *(["--tick"] if tick else [])]
     args += ["--tick-delay", str(tick_delay)]
+    if barrier:
+        args += ["--barrier"]
+    if shard is not None:
+        args += ["--shard-id", str(shard[0]), "--shards", str(shard[1])]
     return await start_child(
         HERE / "_botproc.py", args, ready_timeout=ready_timeout, on_spawn=on_spawn
     )
@@ -176,10 +213,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--api-base", required=True)
     parser.add_argument("--gateway", required=True)
-    parser.add_argument("--store", required=True, type=Path)
+    parser.add_argument("--store", required=True, help="a SQLite path or a database URL")
     parser.add_argument("--now", required=True, help="the bot's clock, ISO 8601")
     parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")
     parser.add_argument("--tick-delay", type=float, default=0.0, help="seconds before the tick")
+    parser.add_argument("--barrier", action="store_true", help="say connected, tick on a line")
+    parser.add_argument("--shards", type=int, default=1, help="shard count (1: unsharded)")
+    parser.add_argument("--shard-id", type=int, default=0, help="this child's shard")
     parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
     args = parser.parse_args()
     profile = os.environ.get("BENCH_PROFILE")  # a path: cProfile the whole child into it

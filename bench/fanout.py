@@ -20,7 +20,17 @@ the tick, and the speed-up over the naive loop. Then a summary line, last: the r
 global limit at every size and format, the slope of log time over log requests (1 is time ∝
 requests, i.e. held at the limit), and the issue-16 targets.
 
+With `--processes N` (issue 15) the bot side is N child processes on one store, the sandbox
+sharded in N (guilds spread over the shards), each child running one shard at
+`global_rate_share` 1/N; all tick at once (a barrier). The figures are their combined
+requests/s against the one global limit (Discord's is per bot, not per process), 429s,
+duplicates and misses, plus each child's own rate (`processes`).
+
     python bench/fanout.py --sizes 200,2000,10000 --formats compact,detailed --rtt-ms 50
+    python bench/fanout.py --sizes 2000 --formats compact --processes 2 --skip-naive
+
+`--store postgresql` keeps the bot's store in a PostgreSQL server started for the run
+(tests/pgserver.py; fsync off, so an upper bound for a durable server) instead of a SQLite file.
 """
 
 from __future__ import annotations
@@ -29,8 +39,10 @@ import argparse
 import asyncio
 import contextlib
 import random
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +59,9 @@ from bot.store import open_store
 from sandbox.app import Sandbox
 from sandbox.state import RequestRecord
 from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/pgserver.py
+from tests import pgserver
 
 POST_TIME = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)  # the sample (2021-03-12) is complete
 CHANNELS_PER_GUILD = 50
@@ -72,6 +87,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--naive-max", type=int, default=200, help="the naive loop at sizes up to this (200)"
     )
     parser.add_argument("--skip-naive", action="store_true", help="no naive loop at all")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="bot processes, one shard each (default 1)"
+    )
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the bot's store: a SQLite file, or PostgreSQL (a server started for the run)",
+    )
     args = parser.parse_args(argv)
     if args.channels:
         args.sizes = [args.channels]
@@ -82,12 +106,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def add_channels(sandbox: Sandbox, prefix: str, n: int) -> list[int]:
-    """N text channels in guilds of at most CHANNELS_PER_GUILD."""
+async def add_channels(sandbox: Sandbox, prefix: str, n: int, shards: int = 1) -> list[int]:
+    """N text channels in guilds of at most CHANNELS_PER_GUILD (spread over `shards`)."""
     ids: list[int] = []
     for start in range(0, n, CHANNELS_PER_GUILD):
         names = [f"{prefix}{i:05d}" for i in range(start, min(n, start + CHANNELS_PER_GUILD))]
-        guild = await sandbox.control.add_guild(f"{prefix} {start}", channels=names)
+        shard = ((start // CHANNELS_PER_GUILD) % shards, shards) if shards > 1 else None
+        guild = await sandbox.control.add_guild(f"{prefix} {start}", channels=names, shard=shard)
         ids.extend(c.id for c in guild.channels.values() if c.name.startswith(prefix))
     return ids
 
@@ -154,8 +179,11 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
     shown = digest.model_copy(update={"papers": digest.papers[:limit]})
     per_channel = len(render_digest(shown, fmt))  # type: ignore[arg-type]
     naive_wanted = not args.skip_naive and fmt == "compact" and channels <= args.naive_max
-    async with running_sandbox(global_limit=args.global_limit) as sandbox:
-        bot_channels = await add_channels(sandbox, "b", channels)
+    many = args.processes > 1
+    # Several children IDENTIFY at once: the concurrency window is not what is measured.
+    settings: dict[str, Any] = {"identify_window": 0.05} if many else {}
+    async with running_sandbox(global_limit=args.global_limit, **settings) as sandbox:
+        bot_channels = await add_channels(sandbox, "b", channels, args.processes)
         naive_channels = await add_channels(sandbox, "n", channels) if naive_wanted else []
         rng.shuffle(bot_channels)
         sandbox.control.inject_fault("*", latency_ms=args.rtt_ms, times=None)
@@ -169,7 +197,7 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
                 naive = tally(sandbox, naive_channels, since, time.time(), args.global_limit, per=1)
             await asyncio.sleep(1.1)
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "bench.sqlite3"
+            path = args.location(tmp, channels, fmt)
             async with open_store(path) as store:
                 await store.save_digest(digest, final=True)
                 for cid in bot_channels:
@@ -192,6 +220,23 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
             def watch(pid: int) -> None:
                 samplers.append(asyncio.create_task(sample_rss(pid, samples, stop)))
 
+            if many:
+                processes = await fan_out_processes(args, sandbox, path, watch)
+                stop.set()
+                await asyncio.gather(*samplers)
+                report = merged(processes)
+                fanout = tally(
+                    sandbox,
+                    bot_channels,
+                    report["tick_started"],
+                    report["tick_ended"],
+                    args.global_limit,
+                    per=per_channel,
+                )
+                fanout["processes"] = processes
+                fanout["outcomes"] = report["outcomes"]
+                fanout["memory"] = {"peak_rss_mb": report["peak_rss_mb"], "samples": len(samples)}
+                return line_of(args, channels, fmt, per_channel, fanout, naive)
             bot = await start_bot(
                 sandbox.api_base,
                 sandbox.gateway_url,
@@ -223,10 +268,24 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
         "peak_rss_mb": report["peak_rss_mb"],
         "samples": len(samples),
     }
+    return line_of(args, channels, fmt, per_channel, fanout, naive)
+
+
+def line_of(
+    args: argparse.Namespace,
+    channels: int,
+    fmt: str,
+    per_channel: int,
+    fanout: dict[str, Any],
+    naive: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One size and format's JSON line."""
     return {
         "bench": "fanout",
         "channels": channels,
         "format": fmt,
+        "processes": args.processes,
+        "store": args.store,
         "messages_per_channel": per_channel,
         "rtt_ms": args.rtt_ms,
         "global_limit": args.global_limit,
@@ -238,6 +297,62 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
         "naive": naive,
         "speedup": round(naive["seconds"] / fanout["seconds"], 2) if naive else None,
         "machine": machine(),
+    }
+
+
+async def fan_out_processes(
+    args: argparse.Namespace, sandbox: Sandbox, store: str, watch: Callable[[int], None]
+) -> list[dict[str, Any]]:
+    """`--processes N`: N children on one store, shard i of N each, ticking together; each
+    child's report with the requests it made in its own tick window."""
+    n = args.processes
+    children = await asyncio.gather(
+        *(
+            start_bot(
+                sandbox.api_base,
+                sandbox.gateway_url,
+                store,
+                POST_TIME,
+                tick=True,
+                tick_delay=1.1,
+                barrier=True,
+                shard=(i, n),
+                ready_timeout=3_600,
+                on_spawn=watch,
+            )
+            for i in range(n)
+        )
+    )
+    for child in children:
+        await child.go()
+    reports = [await child.report(3_600) for child in children]
+    for child in children:
+        await child.stop()
+    return [
+        {
+            "shard": i,
+            "guilds": r["guilds"],
+            "tick_started": r["tick_started"],
+            "tick_ended": r["tick_ended"],
+            "seconds": round(r["tick_ended"] - r["tick_started"], 3),
+            "outcomes": r["outcomes"],
+            "peak_rss_mb": r["peak_rss_mb"],
+        }
+        for i, r in enumerate(reports)
+    ]
+
+
+def merged(processes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The children's ticks as one: from the first start to the last end, outcomes summed."""
+    outcomes: dict[str, int] = {}
+    for p in processes:
+        for status, count in p["outcomes"].items():
+            outcomes[status] = outcomes.get(status, 0) + count
+    return {
+        "tick_started": min(p["tick_started"] for p in processes),
+        "tick_ended": max(p["tick_ended"] for p in processes),
+        "outcomes": outcomes,
+        "peak_rss_mb": max(p["peak_rss_mb"] for p in processes),
     }
 
 
@@ -262,12 +377,13 @@ def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
             ),
             "ms_per_request": {str(x["channels"]): x["bot"]["ms_per_request"] for x in mine},
             "memory_growth_during_mb": {
-                str(x["channels"]): x["bot"]["memory"]["growth_during_mb"] for x in mine
+                str(x["channels"]): x["bot"]["memory"].get("growth_during_mb") for x in mine
             },
         }
     return {
         "bench": "fanout",
         "summary": True,
+        "processes": lines[0]["processes"] if lines else 1,
         "global_ratio": {f"{x['channels']}/{x['format']}": x["global_ratio"] for x in lines},
         "http_429": sum(x["http_429"] for x in lines),
         "duplicates": sum(x["duplicates"] for x in lines),
@@ -285,11 +401,29 @@ def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every size and format, one JSON line each; returns them."""
     lines = []
-    for channels in args.sizes:
-        for fmt in args.formats:
-            line = await one(args, channels, fmt)
-            emit(line)
-            lines.append(line)
+    server: pgserver.PgServer | None = None
+    if args.store == "postgresql":  # as the tests start theirs (fsync off: an upper bound)
+        bindir = pgserver.find_bindir()
+        if bindir is None:
+            raise SystemExit(pgserver.NO_SERVER)
+        server = pgserver.PgServer(bindir)
+        server.start()
+
+    def location(tmp: str, channels: int, fmt: str) -> str:
+        if server is None:
+            return str(Path(tmp) / "bench.sqlite3")
+        return server.url(server.schema(f"fan{channels}{fmt[0]}"))
+
+    args.location = location
+    try:
+        for channels in args.sizes:
+            for fmt in args.formats:
+                line = await one(args, channels, fmt)
+                emit(line)
+                lines.append(line)
+    finally:
+        if server is not None:
+            server.stop()
     return lines
 
 

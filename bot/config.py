@@ -119,6 +119,32 @@ class DiscordConfig(_Section):
     # The longest rate-limit wait one post may sit out (discord.py's max_ratelimit_timeout,
     # which it floors at 30 s). A longer 429 reschedules that post instead of holding it.
     max_ratelimit_seconds: float = Field(default=30.0, ge=30, le=600)
+    # More than one process (docs/scaling.md): this process runs shards `shard_ids` (default
+    # all) of `shard_count`; every process on one store must give the same `shard_count`.
+    # None: one process, unsharded.
+    shard_count: int | None = Field(default=None, ge=1, le=4096)
+    shard_ids: list[int] | None = None
+    # This process's share of Discord's one global request budget (per bot, not per process):
+    # two processes 0.5 each; each paces at its share, less headroom for its own jitter
+    # (bot.app.sender.shared_rate: 0.5 of 48 is 23/s).
+    global_rate_share: float = Field(default=1.0, gt=0, le=1)
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs discord.shard_count (how many shards there are in all)")
+        if not value:
+            raise ValueError("must name at least one shard")
+        if len(set(value)) != len(value):
+            raise ValueError(f"names a shard twice: {value}")
+        outside = [i for i in value if not 0 <= i < count]
+        if outside:
+            raise ValueError(f"shard ids {outside} are not within 0..{count - 1} (shard_count)")
+        return sorted(value)
 
     @field_validator("api_base")
     @classmethod

@@ -21,9 +21,10 @@ control route, see ``sandbox.control.Control``).
 
 Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "..."}``)::
 
-    GET    /_sandbox                          snapshot: bot, guilds, commands, counters, settings
+    GET    /_sandbox                          snapshot: bot, guilds, commands, counters, sessions,
+                                               settings
     POST   /_sandbox/guilds                   {"name", "channels": ["general"],
-                                               "everyone_permissions"}
+                                               "everyone_permissions", "shard": [i, n]}
     POST   /_sandbox/guilds/{id}/channels     {"name", "type": 0, "parent_id" (threads),
                                                "flags": 16 (REQUIRE_TAG), "tags": ["news"]}
     POST   /_sandbox/guilds/{id}/roles        {"name", "permissions": "32"}

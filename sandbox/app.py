@@ -9,8 +9,8 @@ The server binds its own socket, so port 0 gives a free port that is known befor
 connects (`sandbox.port`).
 
 `Sandbox` is the composition root: it builds each piece (state, gateway, rate limiter, fault
-books, interactions, REST, control) and hands every one exactly the pieces it uses, so no
-module below reaches through the sandbox (sandbox/README.md, "Layout").
+books, interactions, REST, control, the web view) and hands every one exactly the pieces it
+uses, so no module below reaches through the sandbox (sandbox/README.md, "Layout").
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from sandbox.ratelimit import RateLimiter
 from sandbox.responses import ApiError
 from sandbox.rest import API_PREFIX, RestApi
 from sandbox.state import SandboxSettings, SandboxState
+from sandbox.web.site import WebView
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -57,6 +58,7 @@ class Sandbox:
         )
         self.rest = RestApi(self.state, self.gateway, self.interactions, self.faults, self.limiter)
         self.control_api = ControlApi(self.control)
+        self.web = WebView(self.state, self.interactions)
         # Outermost first: Cloudflare, then the token and the observers, then Discord itself.
         self.app = web.Application(
             middlewares=[
@@ -70,6 +72,7 @@ class Sandbox:
         self.app.add_routes([web.get("/gateway", self.gateway.handle)])
         self.app.add_routes(self.rest.routes())
         self.app.add_routes(self.control_api.routes())
+        self.app.add_routes(self.web.routes())
         self.host = "127.0.0.1"
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -105,6 +108,11 @@ class Sandbox:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def web_url(self) -> str:
+        """The web view: the sandbox in a browser (`sandbox.web`)."""
+        return f"{self.base_url}/"
+
+    @property
     def api_base(self) -> str:
         """The REST base discord.py should use (its `Route.BASE`)."""
         return f"{self.base_url}/api/v10"
@@ -134,7 +142,8 @@ class Sandbox:
         log.info("sandbox listening on %s", self.base_url)
 
     async def stop(self) -> None:
-        """Close gateway connections and stop serving."""
+        """Close gateway connections and open pages' event streams, and stop serving."""
+        self.web.close()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -120,13 +120,16 @@ class ControlApi:
         return json_response(self.control.snapshot())
 
     async def add_guild(self, request: web.Request) -> web.Response:
-        """POST /_sandbox/guilds {"name", "channels": [...], "everyone_permissions"}."""
+        """POST /_sandbox/guilds {"name", "channels": [...], "everyone_permissions", "shard"}."""
         body = await self._body(request)
         kwargs: dict[str, Any] = {"name": body.get("name", "Sandbox Guild")}
         if "channels" in body:
             kwargs["channels"] = [str(c) for c in body["channels"]]
         if "everyone_permissions" in body:
             kwargs["everyone_permissions"] = int(body["everyone_permissions"])
+        if "shard" in body:  # [shard_id, num_shards]: an id on that shard
+            shard_id, count = (int(v) for v in body["shard"])
+            kwargs["shard"] = (shard_id, count)
         return json_response(_guild_json(await self.control.add_guild(**kwargs)), status=201)
 
     async def add_channel(self, request: web.Request) -> web.Response:

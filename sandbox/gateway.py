@@ -38,13 +38,13 @@ import secrets
 import time
 import zlib
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from sandbox import observe
+from sandbox import observe, shards
 from sandbox.flags import PRIVILEGED_INTENTS
+from sandbox.gateway_session import Connection, GatewayStats, Session
 from sandbox.primitives import JSON
 from sandbox.state import SandboxState
 
@@ -71,61 +71,7 @@ EVENT_INTENTS = {
     "MESSAGE_UPDATE": INTENT_GUILD_MESSAGES,
     "MESSAGE_DELETE": INTENT_GUILD_MESSAGES,
 }
-BACKLOG = 5000
 ZLIB_SUFFIX = b"\x00\x00\xff\xff"
-
-
-@dataclass
-class Session:
-    """A gateway session: survives its connection so that RESUME can replay what was missed."""
-
-    id: str
-    intents: int
-    seq: int = 0
-    backlog: deque[JSON] = field(default_factory=lambda: deque(maxlen=BACKLOG))
-    connection: Connection | None = None
-    detached_at: float | None = None  # monotonic time its last connection went away
-
-
-@dataclass
-class Connection:
-    """One websocket; `silent` makes it a zombie that sends nothing, not even heartbeat ACKs."""
-
-    ws: web.WebSocketResponse
-    request: web.Request
-    session: Session | None = None
-    silent: bool = False
-    deflate: Any = None  # a zlib compressobj when the client asked for compress=zlib-stream
-    last_heartbeat: float = field(default_factory=time.monotonic)
-    received: deque[float] = field(default_factory=deque)  # when each frame arrived
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    closed_by_server: bool = False  # then the client's echoed close code says nothing
-
-
-@dataclass
-class GatewayStats:
-    """Counters tests wait on ("the bot has resumed once")."""
-
-    connects: int = 0
-    identifies: int = 0
-    resumes: int = 0
-    heartbeats: int = 0
-    closes: dict[int, int] = field(default_factory=dict)
-    invalid_sessions: int = 0
-    # Events a RESUME re-sent, by name: proof that an event reached the bot only by replay.
-    replayed: dict[str, int] = field(default_factory=dict)
-
-    def to_json(self) -> JSON:
-        """The counters as JSON."""
-        return {
-            "connects": self.connects,
-            "identifies": self.identifies,
-            "resumes": self.resumes,
-            "heartbeats": self.heartbeats,
-            "closes": {str(k): v for k, v in self.closes.items()},
-            "invalid_sessions": self.invalid_sessions,
-            "replayed": dict(self.replayed),
-        }
 
 
 class Gateway:
@@ -309,6 +255,14 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self.state.settings.allowed_intents:
             await self._close(conn, 4014, "Disallowed intent(s).")
             return
+        shard = shards.parse_shard(data.get("shard"), multiple=self.state.settings.shard_multiple)
+        if isinstance(shard, str):
+            await self._close(conn, shards.INVALID_SHARD, f"Invalid shard: {shard}.")
+            return
+        owned = shards.guilds_of(shard, self.state.guilds)
+        if len(owned) > self.state.settings.guilds_per_shard:
+            await self._close(conn, shards.SHARDING_REQUIRED, "Sharding required.")
+            return
         if self.identify_wait() > 0:
             await self._invalid_session(conn)
             return
@@ -318,14 +272,14 @@ class Gateway:
             return
         self.identify_times.append(now)
         self.session_starts.append(now)
-        session = Session(secrets.token_hex(16), intents)
+        session = Session(secrets.token_hex(16), intents, shard)
         self.sessions[session.id] = session
         self._attach(conn, session)
         self.stats.identifies += 1
         ready = {
             "v": 10,
             "user": self.state.bot_user.to_json(),
-            "guilds": [{"id": str(g), "unavailable": True} for g in self.state.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in owned],
             "session_id": session.id,
             "resume_gateway_url": self.url(conn.request),
             "private_channels": [],
@@ -334,9 +288,13 @@ class Gateway:
             "application": {"id": str(self.state.application_id), "flags": 0, "flags_new": "0"},
             "_trace": ["hotpapers-sandbox"],
         }
+        if "shard" in data:
+            ready["shard"] = list(shard)
         await self._dispatch_to(session, "READY", ready)
-        for guild in list(self.state.guilds.values()):
-            await self._dispatch_to(session, "GUILD_CREATE", guild.to_json())
+        for guild_id in owned:
+            guild = self.state.guilds.get(guild_id)
+            if guild is not None:
+                await self._dispatch_to(session, "GUILD_CREATE", guild.to_json())
         await self.state.notify()
 
     def _resumable(self, session: Session, seq: int) -> bool:
@@ -434,16 +392,24 @@ class Gateway:
         return list(self.sessions.values())
 
     async def dispatch(self, event: str, data: JSON) -> int:
-        """Send an event to every session whose intents cover it; returns how many got it."""
+        """Send an event to every session whose intents cover it and whose shard owns its
+        guild (`sandbox.shards`); returns how many got it."""
         needed = EVENT_INTENTS.get(event, 0)
-        targets = [s for s in self.live_sessions() if (s.intents & needed) == needed]
+        guild = shards.event_guild(event, data)
+        targets = [
+            s
+            for s in self.live_sessions()
+            if (s.intents & needed) == needed and shards.owns(s.shard, guild)
+        ]
         for session in targets:
             await self._dispatch_to(session, event, data)
         return len(targets)
 
     async def dispatch_one(self, event: str, data: JSON) -> bool:
-        """Send an event to one session (an interaction goes to one shard); False if none."""
-        sessions = self.live_sessions()
+        """Send an event to one session of the shard that owns its guild (an interaction is
+        answered once); False if no such session is live."""
+        guild = shards.event_guild(event, data)
+        sessions = [s for s in self.live_sessions() if shards.owns(s.shard, guild)]
         if not sessions:
             return False
         connected = [s for s in sessions if s.connection is not None]

@@ -25,8 +25,14 @@ class Snowflakes:
 
     def __init__(self) -> None:
         self._counter = itertools.count()
+        self._last_ms = 0
 
-    def next(self) -> int:
-        """A new, strictly increasing id."""
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+    def next(self, *, shard: tuple[int, int] | None = None) -> int:
+        """A new, strictly increasing id; with `shard` = (shard_id, num_shards), one whose
+        guild would belong to that shard (`(id >> 22) % num_shards`: a later millisecond)."""
+        ms = max(int(time.time() * 1000) - DISCORD_EPOCH_MS, self._last_ms)
+        if shard is not None:
+            shard_id, count = shard
+            ms += (shard_id - ms) % count
+        self._last_ms = ms
         return (ms << 22) | (next(self._counter) & 0x3FFFFF)

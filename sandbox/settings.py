@@ -43,6 +43,11 @@ class SandboxSettings:
     gateway_send_limit: int = 120  # frames a client may send per `gateway_send_window`; then 4008
     gateway_send_window: float = 60.0
     session_ttl: float = 120.0  # a detached session can be RESUMEd this long ("a few minutes")
+    # Sharding (sandbox/shards.py): a session handling more guilds than this closes with 4011;
+    # a shard count that is not a multiple of `shard_multiple` closes with 4010 (large bots).
+    guilds_per_shard: int = 2500
+    shard_multiple: int = 1
+    guilds_per_recommended_shard: int = 1000  # GET /gateway/bot's `shards`: one per this many
     # The invalid-request limit (sandbox/cloudflare.py): this many 401/403/429 answers to one
     # client within `invalid_request_window` ban it for `invalid_request_ban` seconds.
     invalid_request_limit: int = 10_000

@@ -20,6 +20,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.feed import (
+    CHANNEL_CREATE,
+    CHANNEL_DELETE,
+    MESSAGE_CREATE,
+    MESSAGE_DELETE,
+    MESSAGE_UPDATE,
+    RESET,
+    Change,
+    Feed,
+)
 from sandbox.flags import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
@@ -112,6 +122,7 @@ class SandboxState:
         self.bot_user = User(self.application_id, settings.bot_name, bot=True)
         self.owner = User(self.ids.next(), "sandbox-owner")
         self._changed = asyncio.Event()
+        self.feed = Feed()  # every message and channel change, for live watchers (sandbox.feed)
         self.clock_offset = 0.0  # seconds the sandbox's clock is ahead of the wall clock
         self.clear()
 
@@ -154,6 +165,7 @@ class SandboxState:
         self.commands: dict[int, Command] = {}
         self.nonces: dict[tuple[int, str], tuple[float, int]] = {}
         self.requests: list[RequestRecord] = []
+        self.feed.emit(Change(RESET))
 
     # -- change notification -------------------------------------------------------------------
 
@@ -183,10 +195,14 @@ class SandboxState:
     # -- guilds and channels -------------------------------------------------------------------
 
     def add_guild(
-        self, name: str, everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS
+        self,
+        name: str,
+        everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
-        """A new guild owned by the sandbox owner, with the bot as a member."""
-        guild = Guild(self.ids.next(), name, owner_id=self.owner.id)
+        """A new guild owned by the sandbox owner, with the bot as a member; with `shard`
+        (shard_id, num_shards), its id puts it on that shard."""
+        guild = Guild(self.ids.next(shard=shard), name, owner_id=self.owner.id)
         guild.roles[guild.id] = Role(guild.id, "@everyone", everyone_permissions)
         guild.members[self.owner.id] = Member(self.owner)
         guild.members[self.bot_user.id] = Member(self.bot_user)
@@ -211,6 +227,7 @@ class SandboxState:
         guild.channels[channel.id] = channel
         self.channels[channel.id] = channel
         self.channel_messages.setdefault(channel.id, [])
+        self.feed.emit(Change(CHANNEL_CREATE, channel=channel))
         return channel
 
     def add_role(self, guild_id: int, name: str, permissions: int) -> Role:
@@ -230,6 +247,7 @@ class SandboxState:
         """Delete a channel: later requests to it get 404 / 10003."""
         channel = self.channels.pop(channel_id)
         self.guilds[channel.guild_id].channels.pop(channel_id, None)
+        self.feed.emit(Change(CHANNEL_DELETE, channel=channel))
         return channel
 
     # -- messages ------------------------------------------------------------------------------
@@ -238,7 +256,12 @@ class SandboxState:
         """Keep a message and index it under its channel."""
         self.messages[message.id] = message
         self.channel_messages.setdefault(message.channel_id, []).append(message.id)
+        self.feed.emit(Change(MESSAGE_CREATE, message=message))
         return message
+
+    def message_edited(self, message: Message) -> None:
+        """Announce that a stored message changed (an edit, a thread opened on it)."""
+        self.feed.emit(Change(MESSAGE_UPDATE, message=message))
 
     def delete_message(self, message_id: int) -> None:
         """Forget a message."""
@@ -247,6 +270,11 @@ class SandboxState:
             ids = self.channel_messages.get(message.channel_id, [])
             if message_id in ids:
                 ids.remove(message_id)
+            self.feed.emit(Change(MESSAGE_DELETE, message=message))
+
+    def forgot_messages(self) -> None:
+        """Announce that every message was forgotten at once (a reset that keeps the world)."""
+        self.feed.emit(Change(RESET))
 
     def messages_in(self, channel_id: int) -> list[Message]:
         """A channel's messages, oldest first."""

@@ -59,6 +59,22 @@ def test_fanout_smoke() -> None:
     assert summary["targets"]["zero_429"] is True
 
 
+def test_fanout_with_two_processes_smoke() -> None:
+    """`--processes 2`: two sharded children on one store, their combined rate reported."""
+    lines = run_bench(
+        "fanout", "--sizes", "120", "--formats", "compact", "--rtt-ms", "5", "--skip-naive",
+        "--processes", "2",
+    )  # fmt: skip
+    (x, summary) = lines
+    assert x["processes"] == summary["processes"] == 2
+    assert (x["http_429"], x["duplicates"], x["misses"]) == (0, 0, 0)
+    children = x["bot"]["processes"]
+    assert [c["shard"] for c in children] == [0, 1]
+    assert [c["guilds"] for c in children] == [2, 1]  # three guilds of 50, 50, 20 channels
+    assert [c["outcomes"] for c in children] == [{"sent": 70}, {"sent": 50}]
+    assert x["bot"]["requests"] >= 120
+
+
 def test_commands_smoke() -> None:
     lines = run_bench(
         "commands", "--sizes", "100,200", "--per-day", "10", "--requests", "20",

@@ -9,7 +9,9 @@ up the poster lease, then disconnects.
 
 One poster per store: given a `PosterLease` (`hotpapers run` acquires one before it connects,
 and refuses to start without it), the bot renews it while running and the scheduler posts only
-while it holds it. Without one (tests, the demo, benchmarks) nothing is gated.
+while it holds it. Without one (tests, the demo, benchmarks) nothing is gated. A sharded
+process (`ShardedHotPapersBot`, an `AutoShardedBot`) holds one lease per shard instead
+(`bot.app.shard_lease`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from discord.ext import commands
 
 from bot.app.gateway_guard import GatewayGuard
 from bot.app.health import DiscordHealth
-from bot.app.lease import PosterLease
 from bot.app.scheduler import Scheduler
+from bot.app.shard_lease import AnyLease
 from bot.app.tree import HotPapersTree
 from bot.config import Config
 from bot.publish import Publisher
@@ -80,7 +82,7 @@ class Parts:
     scheduler: Scheduler
     services: Services
     cogs: tuple[commands.Cog, ...]
-    lease: PosterLease | None = None
+    lease: AnyLease | None = None
 
 
 class HotPapersBot(commands.Bot):
@@ -159,7 +161,7 @@ class HotPapersBot(commands.Bot):
         return self.parts.services
 
     @property
-    def lease(self) -> PosterLease | None:
+    def lease(self) -> AnyLease | None:
         """The poster lease, when this process must hold one to post."""
         return self.parts.lease
 
@@ -204,3 +206,13 @@ class HotPapersBot(commands.Bot):
             if self.lease is not None:
                 await self.lease.stop(release=True)
         await super().close()
+
+
+class ShardedHotPapersBot(HotPapersBot, commands.AutoShardedBot):
+    """HotPapers on some of the bot's shards (`[discord] shard_count`, `shard_ids`).
+
+    discord.py's `AutoShardedBot` opens one gateway session per shard id, each identified as
+    `[shard_id, shard_count]`, so Discord sends this process only those shards' guilds and
+    their interactions. Everything else is `HotPapersBot`'s (the same lifecycle); built by
+    `bot.app.compose.build_bot` when the config names a shard count.
+    """

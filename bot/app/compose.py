@@ -17,16 +17,17 @@ from typing import Any
 
 from discord.ext import commands
 
-from bot.app.bot import HotPapersBot, Parts
+from bot.app.bot import HotPapersBot, Parts, ShardedHotPapersBot
 from bot.app.cogs.digest import DigestCog
 from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.scheduler import SchedulerCog
 from bot.app.health import DiscordHealth
-from bot.app.lease import PosterLease
+from bot.app.lease import holder_is_gone, new_holder
 from bot.app.observing import completion_listener, observe_rate_limits
 from bot.app.scheduler import Scheduler
-from bot.app.sender import DiscordSender, GlobalLimit, Pacer, stop_blind_resends
+from bot.app.sender import DiscordSender, GlobalLimit, Pacer, shared_rate, stop_blind_resends
+from bot.app.shard_lease import AnyLease
 from bot.app.tree import HotPapersTree
 from bot.config import Config
 from bot.observe import NO_OBSERVER, Observer
@@ -35,11 +36,13 @@ from bot.publish import Publisher
 from bot.schedule import Clock, utc_now
 from bot.services.container import Services
 from bot.services.digests import DigestService
+from bot.services.fetching import FetchLocking
 from bot.services.history import HistoryService
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
+from bot.sharding import Shards
 from bot.sources.base import SourceFactory
 from bot.store.base import Store
 
@@ -66,7 +69,7 @@ def build_services(
     health: DiscordHealth,
     *,
     clock: Clock,
-    lease: PosterLease | None,
+    lease: AnyLease | None,
 ) -> Services:
     """The command services over the parts they need (each gets only those)."""
     lag = config.sources.day_lag_days
@@ -94,13 +97,25 @@ def build_services(
     )
 
 
+def fetch_locking(config: Config, shards: Shards, lease: AnyLease | None) -> FetchLocking | None:
+    """How a sharded process takes the store's fetch locks (None: one process, no locks).
+
+    A lock outlives a killed holder by at most two fetch deadlines, and a holder on this host
+    whose process is gone is taken over at once (as the poster lease is)."""
+    if not shards.sharded:
+        return None
+    holder = lease.holder if lease is not None else new_holder()
+    ttl = timedelta(seconds=2 * config.schedule.fetch_deadline_seconds)
+    return FetchLocking(holder, ttl, dead=lambda h: holder_is_gone(h, me=holder))
+
+
 def build_bot(
     config: Config,
     store: Store,
     *,
     factory: SourceFactory | None = None,
     clock: Clock = utc_now,
-    lease: PosterLease | None = None,
+    lease: AnyLease | None = None,
     sync_commands: bool = True,
     run_scheduler: bool = True,
     post_attempts: int = 4,
@@ -112,6 +127,11 @@ def build_bot(
     `factory` builds the upstream sources (None: every source is served from the store only);
     `lease` gates posting on the poster lease (None: nothing is gated); `run_scheduler` False
     leaves the posting loop off (the caller ticks it); `options` go to discord.py's `Client`.
+
+    With `[discord] shard_count` the bot is a `ShardedHotPapersBot` on `shard_ids`, the
+    scheduler posts only for those shards' guilds, each source is fetched by one process at a
+    time (the store's fetch lock, `DigestService`), and posting is paced at this process's
+    `global_rate_share` of `requests_per_second`. Without it, one unsharded process as ever.
     """
     health = DiscordHealth(clock)  # Discord trouble since start, for /digest status
     global_limit = GlobalLimit(config.discord.max_ratelimit_seconds)  # 429s pause posting
@@ -123,9 +143,13 @@ def build_bot(
     options.setdefault("http_trace", trace)
     # A rate-limit wait longer than this raises instead of holding the post (issue 11).
     options.setdefault("max_ratelimit_timeout", config.discord.max_ratelimit_seconds)
-    bot = HotPapersBot(
-        sync_commands=sync_commands, dev_guild_id=config.discord.dev_guild_id, **options
-    )
+    shards = Shards.of(config.discord.shard_count, config.discord.shard_ids)
+    bot_cls = HotPapersBot
+    if shards.sharded:
+        bot_cls = ShardedHotPapersBot
+        options.setdefault("shard_count", shards.count)
+        options.setdefault("shard_ids", list(shards.ids))
+    bot = bot_cls(sync_commands=sync_commands, dev_guild_id=config.discord.dev_guild_id, **options)
     for event in HEALTH_EVENTS:
         bot.add_listener(getattr(health, event), event)
     tree = bot.tree
@@ -135,12 +159,12 @@ def build_bot(
     if factory is not None:  # each crowd's outcomes into the source health, for /digest status
         factory.report_health(store.record_source_health)
         factory.observer = observer
-    digests = DigestService(store, config, factory, clock=clock)
+    digests = DigestService(
+        store, config, factory, clock=clock, fetch_locking=fetch_locking(config, shards, lease)
+    )
+    rate = shared_rate(config.discord.requests_per_second, config.discord.global_rate_share)
     sender = DiscordSender(
-        bot.http,
-        lambda: bot.user.id if bot.user else None,
-        Pacer(config.discord.requests_per_second),
-        global_limit,
+        bot.http, lambda: bot.user.id if bot.user else None, Pacer(rate), global_limit
     )
     publisher = Publisher(
         store,
@@ -159,6 +183,7 @@ def build_bot(
         lease=lease,
         global_limit=global_limit,
         observer=observer,
+        shards=shards,
     )
     services = build_services(
         config, store, digests, publisher, scheduler, health, clock=clock, lease=lease

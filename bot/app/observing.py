@@ -11,7 +11,8 @@ What only discord.py can see is turned into the plain `bot.observe.Observer` hoo
   (`HotPapersTree.interaction_check`), ended by `app_command_completion` or the tree's error
   handler;
 - the gateway part of `/healthz`: ready, not closed, the websocket open, and its latency;
-- the lease part: `PosterLease.holds()` (the same gate the scheduler posts through).
+- the lease part: `holds()` of the poster lease, or of every shard's (the same gate the
+  scheduler posts through).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app.lease import PosterLease
+from bot.app.shard_lease import AnyLease
 from bot.observe import Observer
 from bot.ops.health import Part
 
@@ -84,8 +85,14 @@ def completion_listener(observer: Observer) -> Any:
 
 def gateway_part(bot: commands.Bot) -> Part:
     """Connected to the gateway now: ready, not closed, websocket open; with its latency."""
-    ws = bot.ws
-    connected = bot.is_ready() and not bot.is_closed() and ws is not None and ws.open
+    if isinstance(bot, commands.AutoShardedBot):
+        # One session per shard (bot.ws is none of them): connected when every shard is.
+        shards = list(bot.shards.values())
+        sessions_open = bool(shards) and all(not s.is_closed() for s in shards)
+    else:
+        ws = bot.ws
+        sessions_open = ws is not None and ws.open
+    connected = bot.is_ready() and not bot.is_closed() and sessions_open
     latency = bot.latency
     return Part(
         connected,
@@ -96,7 +103,7 @@ def gateway_part(bot: commands.Bot) -> Part:
     )
 
 
-def lease_part(lease: PosterLease) -> Any:
+def lease_part(lease: AnyLease) -> Any:
     """The lease part: whether this process holds the poster lease (and may post)."""
 
     async def check() -> Part:

@@ -30,6 +30,10 @@ closes without a post is recorded by `bot.app.settle`: `missed` when the bot was
 during the window (with when it came back), otherwise `failed` with the last reason seen
 (source unreachable, 403, ...). `/digest post-now date:` can still post it, marked late.
 
+Shards: a sharded process (`[discord] shard_count`, `shard_ids`) posts only to the channels
+of its shards' guilds, by Discord's own formula (`bot.sharding`), and only while it holds each
+of its shards' leases; another process posts the rest.
+
 Shutdown: `stop()` lets the tick in flight finish its posts (up to a timeout) before the loop
 is cancelled, so SIGTERM does not cut a fan-out in half; if it is cut anyway (SIGKILL), the
 ledger and the nonces make the next start complete it without duplicates.
@@ -55,6 +59,7 @@ from bot.models import Digest, PostRecord, Subscription
 from bot.observe import NO_OBSERVER, Observer
 from bot.schedule import Clock, Slot, due_slots, utc_now
 from bot.services.digests import DigestService
+from bot.sharding import Shards
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -129,9 +134,11 @@ class Scheduler:
         lease: Lease | None = None,
         global_limit: GlobalLimit | None = None,
         observer: Observer = NO_OBSERVER,
+        shards: Shards | None = None,
     ) -> None:
         self.store = store
         self.observer = observer  # told the fan-out's queue (bot.observe)
+        self.shards = shards or Shards()
         self.publisher = publisher
         self.digests = digests
         self.config = config
@@ -183,6 +190,7 @@ class Scheduler:
             return report
         self.settler.note_tick(now)
         subs = await self.store.list_subscriptions(enabled_only=True)
+        subs = [s for s in subs if self.shards.owns(s.guild_id)]  # another process's guilds
         by_channel = {s.channel_id: s for s in subs}
         slots: list[Slot] = []
         for sub in subs:

@@ -6,6 +6,12 @@ day and the real scheduler posts the day's digest; then a member runs `/hot`,
 `/hot category:cs.CV` and `/paper 2103.06874`. Prints a transcript, or with `--json` one JSON
 object: {"messages": [{"channel_id", "payload"}], "interactions": [{"command", "options",
 "response", "latency_ms"}]}. Nothing leaves 127.0.0.1.
+
+With `--web` the demo also subscribes #papers-detailed in the detailed format (a header and a
+thread), and afterwards the sandbox and the bot stay up: it prints the address of the web view
+(`http://127.0.0.1:PORT/?channel=ID`, the channel it posted in), where the posts and replies
+are rendered as Discord shows them and a command box runs any of the bot's commands, until
+Ctrl-C stops both cleanly. `--port` picks the port (default: a free one).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import json
 import logging
 import re
 import tempfile
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,19 +40,54 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+# Called, with the demo's result so far, the sandbox, and the names of its channels, once the
+# demo is done; `hotpapers demo --web` waits there (the bot still connected) until Ctrl-C.
+Serve = Callable[[dict[str, Any], Any, dict[str, str]], Awaitable[None]]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `hotpapers demo`."""
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="then keep the sandbox up and print the address of its web view, where the posts "
+        "(compact in #papers, detailed with its thread in #papers-detailed) and replies are "
+        "shown as Discord shows them and a command box runs the bot's commands; Ctrl-C stops",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="with --web: the port to serve on (default: any free)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo and print its transcript."""
+    """Run the demo and print its transcript (with --web, then serve until Ctrl-C)."""
     logging.getLogger("discord").setLevel(logging.ERROR)  # no voice-support warnings
-    result, names = asyncio.run(run_demo())
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=1))
-    else:
-        print(transcript(result, names), end="")
+
+    def show(result: dict[str, Any], names: dict[str, str]) -> None:
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
+        else:
+            print(transcript(result, names), end="", flush=True)
+
+    if not args.web:
+        show(*asyncio.run(run_demo()))
+        return 0
+
+    async def serve(result: dict[str, Any], sandbox: Any, names: dict[str, str]) -> None:
+        show(result, names)
+        papers = next(i for i, name in names.items() if name == "papers")
+        print(
+            f"\nThe sandbox is up: open {sandbox.base_url}/?channel={papers} in a browser "
+            "(Ctrl-C stops).",
+            flush=True,
+        )
+        await asyncio.Event().wait()
+
+    try:
+        asyncio.run(run_demo(serve=serve, port=args.port))
+    except KeyboardInterrupt:
+        print("Stopped: the bot and the sandbox are closed.", flush=True)
     return 0
 
 
@@ -54,29 +96,35 @@ async def demo() -> dict[str, Any]:
     return (await run_demo())[0]
 
 
-async def run_demo() -> tuple[dict[str, Any], dict[str, str]]:
-    """The demo's result and the names of its channels by id (for the transcript)."""
+async def run_demo(
+    serve: Serve | None = None, port: int = 0
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The demo's result and the names of its channels by id (for the transcript).
+
+    With `serve`, #papers-detailed is subscribed too (the detailed format), and `serve` is
+    awaited at the end with the bot still connected (`--web`)."""
     from bot.app.bot import intents
     from bot.app.compose import build_bot
     from bot.cli.preview import sample_digest
     from bot.config import parse_config
     from bot.schedule import ManualClock
     from bot.store import open_store
-    from sandbox.testing import running_bot, running_sandbox, sandbox_bot_options
+    from sandbox.app import Sandbox
+    from sandbox.testing import running_bot, sandbox_bot_options
 
     config = parse_config(
         {"sources": {"default": "hotpapers-md"}, "schedule": {"catch_up_hours": 1}}, env={}
     )
     clock = ManualClock(DEMO_TIME)
     interactions: list[dict[str, Any]] = []
+    sandbox = Sandbox()
+    sandbox.port = port  # entered, it binds 127.0.0.1 on this port (0: a free one)
     with tempfile.TemporaryDirectory(prefix="hotpapers-demo-") as tmp:
-        async with (
-            running_sandbox() as sandbox,
-            open_store(Path(tmp) / "demo.sqlite3") as store,
-        ):
+        async with sandbox, open_store(Path(tmp) / "demo.sqlite3") as store:
             await store.save_digest(sample_digest(), final=True)
-            guild = await sandbox.control.add_guild("HotPapers demo", channels=["papers"])
-            papers = next(iter(guild.channels.values())).id
+            channels = ["papers", "papers-detailed"] if serve else ["papers"]
+            guild = await sandbox.control.add_guild("HotPapers demo", channels=channels)
+            papers, *detailed = list(guild.channels)
             bot = build_bot(
                 config,
                 store,
@@ -104,20 +152,29 @@ async def run_demo() -> tuple[dict[str, Any], dict[str, str]]:
                     {"channel": str(papers), "time": "09:00", "timezone": "UTC"},
                     MANAGE_GUILD,
                 )
+                for channel in detailed:
+                    await call(
+                        "digest subscribe",
+                        {"channel": str(channel), "time": "09:00", "format": "detailed"},
+                        MANAGE_GUILD,
+                    )
                 clock.advance(timedelta(minutes=1))
                 report = await bot.scheduler.tick()
-                if report.sent != 1:
+                if report.sent != len(channels):
                     raise HotPapersError(f"demo: the scheduled post did not go out ({report})")
                 for command, options in CALLS:
                     await call(command, options, None)
-            messages = [
-                {"channel_id": r.path.split("/")[-2], "payload": r.body}
-                for r in sandbox.control.requests(
-                    "POST /channels/{channel_id}/messages", status=200
-                )
-            ]
-            names = {str(c.id): c.name for c in guild.channels.values()}
-    return {"messages": messages, "interactions": interactions}, names
+                messages = [
+                    {"channel_id": r.path.split("/")[-2], "payload": r.body}
+                    for r in sandbox.control.requests(
+                        "POST /channels/{channel_id}/messages", status=200
+                    )
+                ]
+                names = {str(c.id): c.name for c in guild.channels.values()}
+                result = {"messages": messages, "interactions": interactions}
+                if serve is not None:
+                    await serve(result, sandbox, names)
+    return result, names
 
 
 def transcript(result: dict[str, Any], names: dict[str, str] | None = None) -> str:

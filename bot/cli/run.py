@@ -8,6 +8,10 @@ Before it connects to Discord: after a run of quick restarts it waits (crash-loo
 `bot.app.startup`), then it takes the store's poster lease (`bot.app.lease`); if another
 HotPapers process holds it, this one says so in one line and exits with code 2, so two
 processes never post from one store and the second never opens a gateway session.
+
+A sharded process (`[discord] shard_count`, `shard_ids`) takes one lease per shard it runs
+(`bot.app.shard_lease`); while another live process holds any of them, it waits as a standby
+(one log line), without a gateway session, and takes over when they are released or expire.
 """
 
 from __future__ import annotations
@@ -76,7 +80,9 @@ async def serve(config: Config) -> int:
     from bot.app.compose import build_bot
     from bot.app.endpoints import configure_endpoints
     from bot.app.lease import PosterLease
+    from bot.app.shard_lease import ShardLeases
     from bot.app.startup import backoff_before_connecting
+    from bot.sharding import Shards
     from bot.sources.base import SourceFactory
     from bot.store import open_store
 
@@ -88,9 +94,16 @@ async def serve(config: Config) -> int:
         httpx.AsyncClient(timeout=config.sources.timeout_seconds) as client,
     ):
         await backoff_before_connecting(store)
-        lease = PosterLease(store)
-        if not await lease.acquire():
-            raise StartupError(lease.status_line())
+        shards = Shards.of(config.discord.shard_count, config.discord.shard_ids)
+        lease: PosterLease | ShardLeases
+        if shards.sharded:
+            # A sharded process is its shards' standby until it holds every one's lease.
+            lease = ShardLeases(store, shards)
+            await lease.wait_for_all()
+        else:
+            lease = PosterLease(store)
+            if not await lease.acquire():
+                raise StartupError(lease.status_line())
         bot = build_bot(config, store, factory=SourceFactory(config.sources, client), lease=lease)
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []

@@ -104,6 +104,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 "api_base": sandbox.api_base,
                 "gateway_url": sandbox.gateway_url,
                 "control": sandbox.control_url,
+                "web": sandbox.web_url,
                 "application_id": str(sandbox.state.application_id),
                 "guilds": [
                     {"id": str(g.id), "name": g.name, "channels": [str(c) for c in g.channels]}

@@ -49,6 +49,7 @@ from bot.errors import (
 from bot.filters import PaperFilter, pick, view_title, window_range
 from bot.models import Digest, Paper, SourceHealth, Window
 from bot.schedule import Clock, latest_complete_day, utc_now
+from bot.services.fetching import FetchLocking, OneFetcher
 from bot.sources.base import Source, SourceFactory
 from bot.sources.cache import check_day, ensure_digest, get_digest, is_fresh
 from bot.sources.negative import Remembered
@@ -89,11 +90,14 @@ class DigestService:
         factory: SourceFactory | None = None,
         *,
         clock: Clock = utc_now,
+        fetch_locking: FetchLocking | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.factory = factory
         self.clock = clock
+        # Several processes on the store: one fetches each source (bot.services.fetching).
+        self.fetcher = OneFetcher(store, config.sources, clock, fetch_locking)
         self._sources: dict[str, Source | None] = {}
         self._missing_days: Remembered[tuple[str, date]] = Remembered()
         self._missing_ids: Remembered[str] = Remembered()
@@ -144,8 +148,12 @@ class DigestService:
         if upstream is None:
             return await self.stored(source, day)
         try:
-            return await get_digest(
-                self.store, upstream, day, now=self.clock(), config=self.config.sources
+            return await self.fetcher.run(
+                upstream.name,
+                day,
+                lambda: get_digest(
+                    self.store, upstream, day, now=self.clock(), config=self.config.sources
+                ),
             )
         except NoAnnouncement as exc:
             return closed_day(self.resolve(source), day, exc)
@@ -162,8 +170,12 @@ class DigestService:
         upstream = self.source(source)
         if upstream is not None:
             with contextlib.suppress(NoAnnouncement):  # no announcement: nothing to store
-                await ensure_digest(
-                    self.store, upstream, day, now=self.clock(), config=self.config.sources
+                await self.fetcher.run(
+                    upstream.name,
+                    day,
+                    lambda: ensure_digest(
+                        self.store, upstream, day, now=self.clock(), config=self.config.sources
+                    ),
                 )
 
     async def ranked(self, source: str, end: date, window: Window, flt: PaperFilter) -> HotView:
@@ -334,8 +346,12 @@ class DigestService:
                 deadline = self.config.schedule.fetch_deadline_seconds
                 try:
                     async with asyncio.timeout(deadline):
-                        await ensure_digest(
-                            self.store, upstream, day, now=now, config=self.config.sources
+                        await self.fetcher.run(
+                            name,
+                            day,
+                            lambda: ensure_digest(
+                                self.store, upstream, day, now=now, config=self.config.sources
+                            ),
                         )
                 except TimeoutError:
                     raise SourceError(

@@ -5,6 +5,7 @@
           + PostLedger         the exactly-once ledger    bot/store/ledger.py
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
+          + FetchLockStore     one fetcher per source     bot/store/locks.py
           + housekeeping       write_health, counts, close (below)
 
 Callers keep calling `store.claim_post(...)` and friends on one object; a component that
@@ -19,7 +20,8 @@ them (the contract suite, parametrised by a `backend` fixture). The headline rul
   survives a crash; a failed or cancelled write leaves nothing half-written.
 - **Outcomes are terminal.** `sent`, `empty` and `missed` rows accept only their own status
   (`missed` may be reopened to post late); open rows (`pending`, `failed`) accept any.
-- **Never two lease holders**, and every caller is told the same holder.
+- **Never two lease holders**, and every caller is told the same holder; never two holders
+  of one fetch lock.
 - **Tolerant reads.** An unreadable stored time is None where optional and long ago (1970)
   where required, never an exception.
 - **Ordered results** as each method states (newest day first; by channel id; by source).
@@ -40,6 +42,7 @@ from bot.store.digests import DigestStore
 from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
+from bot.store.locks import FetchLockStore
 from bot.store.subscriptions import SubscriptionStore
 from bot.store.values import Claim, Lease, Start, WriteHealth
 
@@ -47,6 +50,7 @@ __all__ = [
     "COUNTED",
     "Claim",
     "DigestStore",
+    "FetchLockStore",
     "Lease",
     "LeaseStore",
     "PostLedger",
@@ -61,8 +65,17 @@ __all__ = [
 COUNTED = ("papers", "digests", "digest_entries", "subscriptions", "posts", "source_health")
 
 
-class Store(DigestStore, SubscriptionStore, PostLedger, SourceHealthLog, LeaseStore, Protocol):
-    """Async access to papers, digests, subscriptions, posts, source health and leases."""
+class Store(
+    DigestStore,
+    SubscriptionStore,
+    PostLedger,
+    SourceHealthLog,
+    LeaseStore,
+    FetchLockStore,
+    Protocol,
+):
+    """Async access to papers, digests, subscriptions, posts, source health, leases and
+    fetch locks."""
 
     def write_health(self) -> WriteHealth:
         """Whether writes currently succeed (no I/O: the outcome of the last writes)."""

@@ -86,6 +86,7 @@ class KnobControl(ControlBase):
             s.requests.clear()
             for ids in s.channel_messages.values():
                 ids.clear()
+            s.forgot_messages()
         self.fault_book.remove()
         self.cloudflare.reset()
         self.limiter.reset()

@@ -77,6 +77,10 @@ class ReadControl(ControlBase):
             ],
             "commands": [c.to_json() for c in s.commands.values()],
             "gateway": self.gw.stats.to_json(),
+            "sessions": [  # each live gateway session: its shard, and whether it is connected
+                {"shard": list(x.shard), "connected": x.connection is not None}
+                for x in self.gw.live_sessions()
+            ],
             "requests": len(s.requests),
             "rate_limited": sum(1 for r in s.requests if r.status == 429),
             "denied": self.denied,

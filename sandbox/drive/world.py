@@ -30,9 +30,12 @@ class WorldControl(ControlBase):
         name: str = "Sandbox Guild",
         channels: Iterable[str] = ("general",),
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
+        *,
+        shard: tuple[int, int] | None = None,
     ) -> Guild:
-        """A guild with text channels and a plain member "tester" (no roles); GUILD_CREATE."""
-        guild = self.state.add_guild(name, everyone_permissions)
+        """A guild with text channels and a plain member "tester" (no roles); GUILD_CREATE
+        (to the sessions of its shard). `shard` = (shard_id, num_shards) picks an id on it."""
+        guild = self.state.add_guild(name, everyone_permissions, shard)
         for channel in channels:
             self.state.add_channel(guild.id, channel)
         self.state.add_member(guild.id, "tester")

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from sandbox.gateway import Gateway
 from sandbox.responses import json_response
+from sandbox.shards import recommended_shards
 from sandbox.state import SandboxState
 
 
@@ -56,7 +57,9 @@ class IdentityRoutes:
         return json_response(
             {
                 "url": f"ws://{request.host}/gateway",
-                "shards": 1,
+                "shards": recommended_shards(
+                    len(self.state.guilds), self.state.settings.guilds_per_recommended_shard
+                ),
                 "session_start_limit": self.gateway.session_start_limit(),
             }
         )

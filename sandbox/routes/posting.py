@@ -155,6 +155,7 @@ class Posting:
             message.flags = int(body["flags"]) | (message.flags & EPHEMERAL)
         message.flags &= ~LOADING
         message.edited_at = time.time()
+        self.state.message_edited(message)
         if not message.flags & EPHEMERAL:
             await self.gateway.dispatch("MESSAGE_UPDATE", message.to_json())
         await self.state.notify()

@@ -77,6 +77,7 @@ class ThreadRoutes:
         )
         message.thread_id = thread.id
         message.flags |= 1 << 5  # HAS_THREAD
+        self.state.message_edited(message)
         return await self._thread_created(thread, body)
 
     async def create_thread(self, request: web.Request) -> web.Response:

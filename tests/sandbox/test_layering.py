@@ -23,9 +23,9 @@ Graph = dict[str, set[str]]
 # Layers, lowest first; a module may import from the layers its own layer lists (and its own).
 LAYERS: dict[str, set[str]] = {
     # Discord's numbers, the JSON alias and ids, HTTP answers, observers, the form error type.
-    "base": {"", "primitives", "flags", "observe", "responses", "form_errors"},
+    "base": {"", "primitives", "flags", "observe", "responses", "form_errors", "shards"},
     # The world and its state: settings, guilds and channels, messages and records, the state.
-    "model": {"settings", "world", "records", "state"},
+    "model": {"settings", "world", "records", "feed", "state"},
     # Beside the model, knowing nothing of it: the spec and the rules Discord documents.
     "rules": {
         "openapi",
@@ -36,7 +36,7 @@ LAYERS: dict[str, set[str]] = {
         "validation",
     },
     # The mechanisms over the state: faults, rate limits, Cloudflare, the Gateway, interactions.
-    "engines": {"faults", "ratelimit", "cloudflare", "gateway", "interactions"},
+    "engines": {"faults", "ratelimit", "cloudflare", "gateway", "gateway_session", "interactions"},
     # The REST routes, one module per resource.
     "routes": {
         "routes",
@@ -62,6 +62,8 @@ LAYERS: dict[str, set[str]] = {
     },
     # What the outside talks to: the REST middleware, the control API in-process and over HTTP.
     "surfaces": {"rest", "control", "control_http"},
+    # The sandbox in a browser: the page, its JSON read-out and its live event stream.
+    "web": {"web", "web.readout", "web.stream", "web.site"},
     # The composition root and the test helpers.
     "root": {"app", "testing"},
 }
@@ -73,6 +75,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "routes": {"base", "model", "rules", "engines", "routes"},
     "drive": {"base", "model", "engines", "drive"},
     "surfaces": {"base", "model", "rules", "engines", "routes", "drive", "surfaces"},
+    "web": {"base", "model", "engines", "web"},
     "root": set(LAYERS),
 }
 

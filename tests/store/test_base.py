@@ -9,9 +9,17 @@ from bot.store.digests import DigestStore
 from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
+from bot.store.locks import FetchLockStore
 from bot.store.subscriptions import SubscriptionStore
 
-AGGREGATES = (DigestStore, SubscriptionStore, PostLedger, SourceHealthLog, LeaseStore)
+AGGREGATES = (
+    DigestStore,
+    SubscriptionStore,
+    PostLedger,
+    SourceHealthLog,
+    LeaseStore,
+    FetchLockStore,
+)
 HOUSEKEEPING = {"write_health", "counts", "close"}
 
 

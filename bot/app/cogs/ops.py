@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from discord.ext import commands
 
-from bot.app.lease import PosterLease, new_holder
+from bot.app.lease import new_holder
 from bot.app.observing import gateway_part, lease_part
+from bot.app.shard_lease import AnyLease
 from bot.ops.health import Health
 from bot.ops.metrics import Metrics
 from bot.ops.server import OpsServer
@@ -39,7 +40,7 @@ def build_ops(
     metrics: Metrics,
     store: Store,
     *,
-    lease: PosterLease | None,
+    lease: AnyLease | None,
     clock: Clock,
 ) -> OpsCog:
     """The endpoint over this bot's gateway, store and lease, with its metrics."""

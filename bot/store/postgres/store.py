@@ -7,11 +7,14 @@ from bot.store.postgres.digests import PgDigests
 from bot.store.postgres.health import PgSourceHealth
 from bot.store.postgres.leases import PgLeases
 from bot.store.postgres.ledger import PgPostLedger
+from bot.store.postgres.locks import PgFetchLocks
 from bot.store.postgres.subscriptions import PgSubscriptions
 from bot.store.postgres.tables import PgTables
 
 
-class PgStore(PgDigests, PgSubscriptions, PgPostLedger, PgSourceHealth, PgLeases, PgTables):
+class PgStore(
+    PgDigests, PgSubscriptions, PgPostLedger, PgSourceHealth, PgLeases, PgTables, PgFetchLocks
+):
     """`Store` on one PostgreSQL database (schema). Create with `connect`, which migrates."""
 
     async def counts(self) -> dict[str, int]:

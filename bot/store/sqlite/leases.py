@@ -1,8 +1,11 @@
-"""SQLite's leases-and-starts aggregate (`bot.store.leases.LeaseStore`).
+"""SQLite's leases-and-starts aggregate (`bot.store.leases.LeaseStore`), and its fetch locks
+(`bot.store.locks.FetchLockStore`).
 
 An acquire reads the row and writes the outcome of `bot.store.leases.after_request` inside
 one `BEGIN IMMEDIATE` transaction: another store on the file waits for the write lock, so
-two processes never both see the lease free.
+two processes never both see the lease free. A fetch lock is a lease row named
+`fetch:<key>` whose holder is the acquisition's token: the same atomic take, expiry and
+take-over from a dead holder, and a token never equals another's, so it is not re-entrant.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.store import rows
 from bot.store.leases import after_request
+from bot.store.locks import FETCH_PREFIX
 from bot.store.sqlite.connection import SqliteBase
 from bot.store.values import Lease, Start
 
@@ -73,3 +77,20 @@ class SqliteLeases(SqliteBase):
         found = await self._all("SELECT at, waited_seconds FROM starts")
         starts = [s for r in found if (s := rows.start_from(r)) is not None and s.at >= since]
         return sorted(starts, key=lambda s: s.at)
+
+    async def acquire_fetch_lock(
+        self,
+        key: str,
+        token: str,
+        *,
+        now: datetime,
+        ttl: timedelta,
+        dead: Callable[[str], bool] | None = None,
+    ) -> bool:
+        """The lease row `fetch:<key>`, taken for `token` (see `FetchLockStore`)."""
+        lease = await self.acquire_lease(FETCH_PREFIX + key, token, now=now, ttl=ttl, dead=dead)
+        return lease.holder == token
+
+    async def release_fetch_lock(self, key: str, token: str) -> bool:
+        """Delete the lock's row if `token` holds it."""
+        return await self.release_lease(FETCH_PREFIX + key, token)
