@@ -4,8 +4,11 @@ Found by an outside attacker, each against the rule "where Discord documents a r
 enforces it; where the docs are silent, the stricter reading" (discord/discord-api-docs c98d64b):
 
 - Unknown fields passed wherever the body's schema is a union of untagged branches: a webhook
-  execute (every interaction follow-up discord.py sends) and a thread start (its forum
-  `message` included) were not checked at all. Promised: refused there too.
+  execute (every interaction follow-up discord.py sends), a thread start (its forum
+  `message` included) and an autocomplete's `choices` were not checked at all. Promised:
+  refused there too.
+- `tts`, accepted at a message's top level (discord.py sends it in edits), was accepted in
+  every object one level down (`allowed_mentions.tts`). Promised: only at a message's top.
 - Embed fields the docs name were refused as unknown: media `proxy_url`, `content_type`,
   `flags` (message.mdx:533-552) and `proxy_icon_url` (:582, :591), which discord.py sends when
   a bot sends on an embed it received; Discord ignores them (:1073). Promised: accepted.
@@ -27,7 +30,7 @@ from sandbox.interactions import INTEGER, STRING, OptionError, build_data
 from sandbox.records import Command
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
-from sandbox.validation import THREADS_ROUTE, validate_body
+from sandbox.validation import CALLBACK_ROUTE, THREADS_ROUTE, validate_body
 
 WEBHOOK = ("POST", "/webhooks/{webhook_id}/{webhook_token}")
 ROLE = ("POST", "/guilds/{guild_id}/roles")
@@ -44,14 +47,38 @@ def _codes(route: tuple[str, str], body: dict[str, Any]) -> list[tuple[list[Any]
         (WEBHOOK, {"content": "x", "bogus": 1}, ["bogus"]),
         (WEBHOOK, {"content": "x", "alowed_mentions": {"parse": []}}, ["alowed_mentions"]),
         (WEBHOOK, {"embeds": [{"title": "t", "colour": 1}]}, ["embeds", "0", "colour"]),
+        (
+            MESSAGE,
+            {"content": "x", "allowed_mentions": {"tts": False}},
+            ["allowed_mentions", "tts"],
+        ),
+        (
+            MESSAGE,
+            {"content": "x", "message_reference": {"message_id": "1", "tts": 0}},
+            ["message_reference", "tts"],
+        ),
         (THREADS_ROUTE, {"name": "t", "type": 11, "bogus": 1}, ["bogus"]),
+        (
+            CALLBACK_ROUTE,
+            {"type": 8, "data": {"choices": [{"name": "a", "value": "a", "bogus": 1}]}},
+            ["data", "choices", "0", "bogus"],
+        ),
         (
             THREADS_ROUTE,
             {"name": "t", "message": {"content": "x", "bogus": 1}},
             ["message", "bogus"],
         ),
     ],
-    ids=["followup", "followup-misspelt", "followup-embed", "thread", "forum-message"],
+    ids=[
+        "followup",
+        "followup-misspelt",
+        "followup-embed",
+        "tts-in-allowed-mentions",
+        "tts-in-reference",
+        "thread",
+        "autocomplete-choice",
+        "forum-message",
+    ],
 )
 def test_unknown_fields_in_untagged_unions_are_refused(
     route: tuple[str, str], body: dict[str, Any], path: list[Any]
@@ -66,6 +93,11 @@ def test_documented_followup_thread_and_embed_fields_still_pass() -> None:
     assert _codes(THREADS_ROUTE, {**thread, "type": 11, "invitable": False}) == []
     forum = {**thread, "applied_tags": ["1"], "message": {"content": "x", "flags": 4}}
     assert _codes(THREADS_ROUTE, forum) == []
+    assert _codes(THREADS_ROUTE, {**forum, "message": {"content": "x", "tts": False}}) == []
+    assert _codes(MESSAGE, {"content": "x", "tts": False}) == []
+    for value in ("a", 1, 1.5):
+        choice = {"name": "a", "value": value, "name_localizations": {"de": "b"}}
+        assert _codes(CALLBACK_ROUTE, {"type": 8, "data": {"choices": [choice]}}) == []
     media = {"url": "https://x.org/i.png", "proxy_url": "https://x.org/p.png", "height": 1}
     received = {
         "title": "t",
