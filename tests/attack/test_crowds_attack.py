@@ -98,7 +98,7 @@ async def test_a_session_token_unfit_for_a_header_is_refused_and_never_echoed(
         bsky = _signal(SourceFactory(config.sources, client, sleep=_no_sleep), "bluesky")
         with caplog.at_level(logging.DEBUG), pytest.raises(SourceError) as caught:
             await bsky.signals_for(DAY, IDS)
-    assert "session token that cannot be used" in str(caught.value)
     for text in (str(caught.value), caught.value.detail, caplog.text):
         assert SECRET not in text
+    assert "session token that cannot be used" in str(caught.value)
     assert [r.url.path for r in crowds.requests] == ["/xrpc/com.atproto.server.createSession"]
