@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import h11
 import httpx
@@ -12,7 +12,9 @@ import pytest
 
 from bot.config import SourcesConfig, parse_config
 from bot.errors import SourceError
+from bot.sources import bluesky, links
 from bot.sources.base import SourceFactory
+from bot.sources.bluesky_posts import Post
 from bot.sources.signals import SignalSource
 from tests.sources.crowd_upstreams import Crowds, corpus_json
 
@@ -102,3 +104,52 @@ async def test_a_session_token_unfit_for_a_header_is_refused_and_never_echoed(
         assert SECRET not in text
     assert "session token that cannot be used" in str(caught.value)
     assert [r.url.path for r in crowds.requests] == ["/xrpc/com.atproto.server.createSession"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://arxiv.org/abs/2503.012345",
+        "https://arxiv.org/pdf/2503.012345v2",
+        "arXiv:2503.012345",
+    ],
+)
+def test_an_id_with_a_digit_too_many_names_no_paper(text: str) -> None:
+    """Found: the link patterns had no end after the number, so `arxiv.org/abs/2503.012345`
+    (a typo, or a made-up id) credited 2503.01234, another paper, with the story's points.
+    Promised (links.py): a crowd's link is read as the paper it names, or as none."""
+    assert links.ids_in(text, prose=True) == []
+    assert links.id_of_url(text) is None
+    assert links.ids_in(text.replace("012345", "01234"), prose=True) == ["2503.01234"]
+
+
+def _post(display_name: str) -> Post:
+    return Post(
+        uri="at://did:plc:alice/app.bsky.feed.post/3kabc",
+        did="did:plc:alice",
+        handle="alice.bsky.social",
+        display_name=display_name,
+        text="Our new paper!",
+        papers=("2503.01234",),
+        likes=40,
+        reposts=3,
+        quotes=1,
+        labelled_bot=False,
+    )
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\u2060", "\ufeff"])
+def test_an_invisible_character_does_not_hide_an_authors_own_post(invisible: str) -> None:
+    """Found: `names_match` split display names on any character outside [a-z0-9], so an
+    author named "Ali<zero-width space>ce Smith" (shown on Bluesky as "Alice Smith") no longer
+    matched the author "Alice B. Smith" and their own announcement was quoted as a reaction.
+    Promised (bluesky.py, issue 13 item 4): authors' own posts are labelled "author" and
+    ranked below people's reactions."""
+    name = f"Ali{invisible}ce Smith"
+    found = bluesky.signals_of(
+        [_post(name)],
+        datetime(2025, 3, 6, tzinfo=UTC),
+        bots=frozenset(),
+        authors={"2503.01234": ["Alice B. Smith", "Chen Wei"]},
+    )
+    assert [q.kind for q in found["2503.01234"].quotes] == ["author"]
