@@ -61,7 +61,7 @@ DC_NS = "{http://purl.org/dc/elements/1.1/}"
 OPENSEARCH_NS = "{http://a9.com/-/spec/opensearch/1.1/}"
 ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
 FIRST = ("new", "cross")  # what a day announces for the first time in an archive
-MAX_PAGES = 30  # 30,000 entries: beyond any day of any archive, a guard against loops
+MAX_PAGES = 30  # 30,000 entries at the default page_size: beyond any real day; a loop guard
 _ANNOUNCE = re.compile(r"Announce Type:\s*([a-z-]+)", re.IGNORECASE)
 _ABSTRACT = re.compile(r"^.*?Abstract:\s*", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
@@ -365,7 +365,12 @@ class ArxivListing:
             if len(found) < self.page_size:
                 break
         else:
-            log.warning("%s: stopped after %d full pages of %s", NAME, MAX_PAGES, query[:80])
+            # Never a day cut short as if complete: a lying API, or a page_size too small.
+            raise SourceError(
+                f"{TITLE} listed more than {MAX_PAGES} pages of {self.page_size} papers for one "
+                "archive and day; not taking part of it (raise [sources.arxiv] page_size).",
+                detail=f"stopped after {MAX_PAGES} full pages of {query[:80]}",
+            )
         return papers
 
 

@@ -58,3 +58,18 @@ async def test_a_day_the_api_counts_empty_is_still_an_empty_day() -> None:
     source, _, client = await listing(arxiv, NEXT_WEEK)
     async with client:
         assert await source.announced(WED, ["math"]) == []
+
+
+async def test_a_day_longer_than_the_page_guard_is_an_error_not_its_first_pages() -> None:
+    """Found: `_query` stops after `MAX_PAGES` (30) full pages with only a log warning and
+    returns what it has. `page_size` may be configured down to 1, so `page_size = 10` cut a
+    `cs` day of ~1,000 papers to its first 300, and an API answering full pages forever gave
+    a day of 30 pages, both served as the whole listing.
+    Promised: the day's papers, or a SourceError saying why; never a silent part."""
+    arxiv = StandIn()
+    arxiv.api["math"] = [(f"2605.3{i:04d}", ["math.AG"]) for i in range(70)]
+    source, _, client = await listing(arxiv, NEXT_WEEK, page_size=2)
+    async with client:
+        with pytest.raises(SourceError, match=r"more than 30 pages of 2 papers"):
+            await source.announced(WED, ["math"])
+    assert len(arxiv.requests) == 30
