@@ -266,6 +266,7 @@ class DigestMeta(BaseModel):
     fetched_at: datetime
     final: bool
     paper_count: int
+    content_hash: str = ""  # what was stored: equal means the same papers (`/hot`'s cache)
     archives: list[str] = Field(default_factory=list)  # a blended digest's covered archives
     signals_ok: list[str] = Field(default_factory=list)
     signals_failed: dict[str, str] = Field(default_factory=dict)

@@ -9,6 +9,7 @@ does not take a whole day, or a whole `/hot` window, with it (`rows.all_readable
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -75,30 +76,37 @@ class SqliteDigests(SqliteBase):
     """Digests and papers on SQLite."""
 
     async def save_digest(self, digest: Digest, *, final: bool = True) -> bool:
-        """Store a digest; a digest with the same content as the stored one changes no row."""
-        digest_hash = rows.content_hash(digest)
-        existing = await self._one(
-            "SELECT content_hash, final, fetched_at FROM digests WHERE source = ? AND day = ?",
-            (digest.source, digest.day.isoformat()),
-        )
-        if existing is not None and existing["content_hash"] == digest_hash:
-            # Same papers: only the bookkeeping may move on (a refetch of today restarts the
-            # refresh interval; a day becomes final). Re-importing a file changes nothing,
-            # because the file carries the same stamp.
-            stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else existing["fetched_at"]
-            now_final = bool(existing["final"]) or final
-            if stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
-                return False
-            async with self._write() as db:
-                await db.execute(
+        """Store a digest; a digest with the same content as the stored one changes no row.
+
+        The whole day is one function on the writer's thread (`_write_in_thread`): one
+        hand-off instead of one per statement, the import's main cost (bench/imports.py).
+        """
+        papers = [rows.paper_row(p) for p in digest.papers]
+        entries = rows.entry_rows(digest)
+        digest_hash = rows.rows_hash(digest, papers, entries)
+        source, day = digest.source, digest.day.isoformat()
+        stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else None
+
+        def write(db: sqlite3.Connection) -> bool:
+            existing = db.execute(
+                "SELECT content_hash, final, fetched_at FROM digests WHERE source = ? AND day = ?",
+                (source, day),
+            ).fetchone()
+            if existing is not None and existing["content_hash"] == digest_hash:
+                # Same papers: only the bookkeeping may move on (a refetch of today restarts
+                # the refresh interval; a day becomes final). Re-importing a file changes
+                # nothing, because the file carries the same stamp.
+                new_stamp = stamp or existing["fetched_at"]
+                now_final = bool(existing["final"]) or final
+                if new_stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
+                    return False
+                db.execute(
                     "UPDATE digests SET fetched_at = ?, final = ? WHERE source = ? AND day = ?",
-                    (stamp, int(now_final), digest.source, digest.day.isoformat()),
+                    (new_stamp, int(now_final), source, day),
                 )
-            return True
-        head = rows.digest_row(digest, final=final, content=digest_hash)
-        async with self._write() as db:
-            await db.executemany(_UPSERT_PAPER, [rows.paper_row(p) for p in digest.papers])
-            await db.execute(
+                return True
+            db.executemany(_UPSERT_PAPER, papers)
+            db.execute(
                 "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
                 " archives, signals_ok, signals_failed)"
                 " VALUES (:source, :day, :title, :fetched_at, :final, :content_hash,"
@@ -107,19 +115,18 @@ class SqliteDigests(SqliteBase):
                 " fetched_at = excluded.fetched_at, final = excluded.final,"
                 " content_hash = excluded.content_hash, archives = excluded.archives,"
                 " signals_ok = excluded.signals_ok, signals_failed = excluded.signals_failed",
-                head,
+                rows.digest_row(digest, final=final, content=digest_hash),
             )
-            await db.execute(
-                "DELETE FROM digest_entries WHERE source = ? AND day = ?",
-                (head["source"], head["day"]),
-            )
-            await db.executemany(
+            db.execute("DELETE FROM digest_entries WHERE source = ? AND day = ?", (source, day))
+            db.executemany(
                 "INSERT INTO digest_entries"
                 " (source, day, rank, arxiv_id, score, metrics, tweets, read_at)"
                 " VALUES (:source, :day, :rank, :arxiv_id, :score, :metrics, :tweets, :read_at)",
-                rows.entry_rows(digest),
+                entries,
             )
-        return True
+            return True
+
+        return await self._write_in_thread(write)
 
     async def _entries(self, source: str, day: str) -> list[Paper]:
         found = await self._all(
@@ -142,8 +149,8 @@ class SqliteDigests(SqliteBase):
     async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
         """Fetch time, finality and size of a stored digest, without loading its papers."""
         row = await self._one(
-            "SELECT d.fetched_at, d.final, d.archives, d.signals_ok, d.signals_failed,"
-            " (SELECT count(*) FROM digest_entries e"
+            "SELECT d.fetched_at, d.final, d.content_hash, d.archives, d.signals_ok,"
+            " d.signals_failed, (SELECT count(*) FROM digest_entries e"
             " WHERE e.source = d.source AND e.day = d.day) AS n"
             " FROM digests d WHERE d.source = ? AND d.day = ?",
             (source, day.isoformat()),
