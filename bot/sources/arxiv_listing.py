@@ -47,7 +47,7 @@ from defusedxml.ElementTree import fromstring
 
 from bot import arxiv_calendar as cal
 from bot import taxonomy
-from bot.errors import NoAnnouncement, UpstreamFormatError, UserInputError
+from bot.errors import NoAnnouncement, SourceError, UpstreamFormatError, UserInputError
 from bot.models import Paper, parse_arxiv_id
 from bot.sources.arxiv import NAME, TITLE, ArxivSettings, parse_feed
 from bot.sources.boundary import boundary
@@ -58,9 +58,10 @@ log = logging.getLogger(__name__)
 
 ARXIV_NS = "{http://arxiv.org/schemas/atom}"
 DC_NS = "{http://purl.org/dc/elements/1.1/}"
+OPENSEARCH_NS = "{http://a9.com/-/spec/opensearch/1.1/}"
 ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
 FIRST = ("new", "cross")  # what a day announces for the first time in an archive
-MAX_PAGES = 30  # 30,000 entries: beyond any day of any archive, a guard against loops
+MAX_PAGES = 30  # 30,000 entries at the default page_size: beyond any real day; a loop guard
 _ANNOUNCE = re.compile(r"Announce Type:\s*([a-z-]+)", re.IGNORECASE)
 _ABSTRACT = re.compile(r"^.*?Abstract:\s*", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
@@ -353,11 +354,31 @@ class ArxivListing:
             )
             found = parse_feed(fetched)
             papers.extend(found)
+            if not found and len(papers) < _total(fetched):
+                # arXiv's API now and then answers an empty page mid-query (totalResults says
+                # more): the day would be cut short, or empty, and a past day is not read again.
+                raise SourceError(
+                    f"{TITLE} sent an empty page where it counted {_total(fetched)} papers; "
+                    "try again later.",
+                    detail=f"empty page at start={page * self.page_size} of {query[:80]}",
+                )
             if len(found) < self.page_size:
                 break
         else:
-            log.warning("%s: stopped after %d full pages of %s", NAME, MAX_PAGES, query[:80])
+            # Never a day cut short as if complete: a lying API, or a page_size too small.
+            raise SourceError(
+                f"{TITLE} listed more than {MAX_PAGES} pages of {self.page_size} papers for one "
+                "archive and day; not taking part of it (raise [sources.arxiv] page_size).",
+                detail=f"stopped after {MAX_PAGES} full pages of {query[:80]}",
+            )
         return papers
+
+
+def _total(fetched: Fetched) -> int:
+    """The `opensearch:totalResults` of an API page already read by `parse_feed` (0 if none)."""
+    root = fromstring(fetched.content, forbid_dtd=True)
+    text = (root.findtext(f"{OPENSEARCH_NS}totalResults") or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
 
 
 def build_listing(

@@ -20,6 +20,7 @@ tests/corpus/upstream/bluesky/lexicons):
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,6 +38,7 @@ ENV_HANDLE = "BSKY_HANDLE"
 ENV_PASSWORD = "BSKY_APP_PASSWORD"  # the variable's name
 SESSIONS_PER_WINDOW = 25  # below Bluesky's ~30 createSession per 5 minutes
 WINDOW_SECONDS = 300.0
+_JWT = re.compile(r"[A-Za-z0-9._~+/=-]{1,10000}")
 _ACCEPT = (200, 400, 401)  # XRPC errors are JSON bodies `{error, message}` on 400/401
 
 
@@ -173,6 +175,8 @@ class Session:
                 f"{TITLE} sent a session without its tokens.",
                 detail=f"session answer keys: {sorted(data)[:10]}",
             )
-        if len(access) > 10_000 or len(refresh) > 10_000 or "\n" in access + refresh:
+        # A JWT is base64url and dots. Anything else in a header makes h11 raise with the whole
+        # value in its message ("Illegal header value b'Bearer …'"), and that reaches the logs.
+        if not (_JWT.fullmatch(access) and _JWT.fullmatch(refresh)):
             raise UpstreamFormatError(f"{TITLE} sent a session token that cannot be used.")
         self._access, self._refresh = access, refresh

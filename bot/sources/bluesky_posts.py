@@ -124,7 +124,11 @@ def parse_post(view: object) -> Post | None:
 
 def _tokens(name: str) -> list[str]:
     plain = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    # Invisible format characters (zero-width space, soft hyphen, word joiner: category Cf)
+    # would split "Ali\u200bce" into two words and let an author's post pass as a reaction.
+    plain = "".join(
+        c for c in plain if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
+    )
     return re.findall(r"[a-z0-9]+", plain)
 
 

@@ -78,7 +78,9 @@ def parse_hit(hit: object) -> Story | None:
     if not isinstance(hit, dict):
         return None
     item_id, url = hit.get("objectID"), hit.get("url")
-    if not isinstance(item_id, str) or not item_id.isdigit() or len(item_id) > 20:
+    if not isinstance(item_id, str) or not item_id.isascii() or not item_id.isdigit():
+        return None  # "²".isdigit() too, and int() of it fails (the whole page with it)
+    if len(item_id) > 20:
         return None
     if not isinstance(url, str):
         return None

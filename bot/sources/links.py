@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 from bot.models import parse_arxiv_id
 
 # An arXiv link (abs, pdf, html; new- or old-style id, optional version), anywhere in a text.
+# `(?!\d)`: a digit more is not this id ("2103.068745" is no spelling of 2103.06874).
 _LINK = re.compile(
     r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/"
-    r"(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?",
+    r"(?P<id>[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?!\d)(?:v\d+)?",
     re.IGNORECASE,
 )
 # `arXiv:2103.06874` (new-style only: "arXiv:hep-th/…" is rare and ambiguous in prose).
-_PREFIXED = re.compile(r"\barxiv:\s?(?P<id>\d{4}\.\d{4,5})(?:v\d+)?", re.IGNORECASE)
+_PREFIXED = re.compile(r"\barxiv:\s?(?P<id>\d{4}\.\d{4,5})(?!\d)(?:v\d+)?", re.IGNORECASE)
 MAX_TEXT = 20_000  # a post or URL longer than this is garbage; only its start is searched
 
 
