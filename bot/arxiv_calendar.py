@@ -68,6 +68,15 @@ def holidays() -> dict[date, Holiday]:
     return out
 
 
+def known_through() -> date:
+    """The last day the holiday table speaks for: December 31 of its last listed year.
+
+    Past it, a holiday arXiv announces later would be read as an announcement day (the API's
+    window for it would list papers arXiv did not announce then): callers warn, once.
+    """
+    return date(max(h.published.year for h in holidays().values()), 12, 31)
+
+
 def evening(day: date) -> date:
     """The Eastern evening whose announcement is digest day `day`'s listing (the day before)."""
     return day - timedelta(days=1)

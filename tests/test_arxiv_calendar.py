@@ -107,3 +107,11 @@ def test_the_feed_shows_the_eastern_days_listing_from_midnight() -> None:
     assert cal.feed_day(utc(2026, 5, 13, 4, 0)) == date(2026, 5, 13)
     assert cal.feed_day(utc(2026, 5, 16, 12)) is None  # Saturday: the feeds are empty
     assert cal.feed_day(utc(2026, 11, 27, 12)) is None  # the Friday after Thanksgiving
+
+
+def test_the_holiday_table_says_how_far_it_speaks() -> None:
+    """An attacker found that 2027 holidays would silently read as announcement days: the
+    table's end is known, and the listing warns once when asked past it."""
+    end = cal.known_through()
+    assert end.month == 12 and end.day == 31
+    assert all(h.published <= end for h in cal.holidays().values())

@@ -274,6 +274,7 @@ class ArxivListing:
         self.page_size = page_size
         self.archives_per_feed = archives_per_feed
         self.clock = clock
+        self._warned_table = False  # the holiday table ran out: said once per process
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -289,6 +290,13 @@ class ArxivListing:
         reason = cal.no_announcement(day)
         if reason is not None:
             raise NoAnnouncement(reason)
+        if day > cal.known_through() and not self._warned_table:
+            self._warned_table = True
+            log.warning(
+                "arXiv's holiday table (bot/data/arxiv_holidays.json) ends %s: a holiday after "
+                "it would be read as an announcement day; add arXiv's published schedule",
+                cal.known_through().isoformat(),
+            )
         wanted = check_archives(archives)
         if not wanted:
             return []

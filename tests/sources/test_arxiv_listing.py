@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
@@ -305,3 +305,22 @@ async def test_one_throttle_for_all_arxiv_traffic(arxiv: StandIn) -> None:
         await source.announced(WED, ["cs"])
         await factory.arxiv.fetch_many(["2605.11001"])  # a metadata lookup waits its turn
     assert clock.sleeps == [3.0]
+
+
+async def test_a_day_past_the_holiday_table_is_fetched_with_one_warning(
+    arxiv: StandIn, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an attacker: past the table's last year a holiday would silently read as an
+    announcement day. The day is still fetched (arXiv may well announce), and the log says
+    once per process that the table needs arXiv's newer schedule."""
+    monkeypatch.setattr(
+        "bot.sources.arxiv_listing.cal.known_through", lambda: WED - timedelta(days=1)
+    )
+    arxiv.api["math"] = [("2605.20000", ["math.AG"])]
+    source, _, client = await listing(arxiv, NEXT_WEEK)
+    async with client:
+        with caplog.at_level("WARNING"):
+            await source.announced(WED, ["math"])
+            await source.announced(WED, ["math"])
+    said = [r.getMessage() for r in caplog.records if "holiday table" in r.getMessage()]
+    assert len(said) == 1 and "bot/data/arxiv_holidays.json" in said[0]
