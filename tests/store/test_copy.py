@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError
-from bot.models import Subscription
+from bot.models import Digest, Paper, Subscription
 from bot.sources.hotpapers_md import load_path
 from bot.store import connect
 from bot.store.base import Store
@@ -23,12 +23,32 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "bot" / "data" / "hot-papers-2021-03-12.md"
 T0 = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)
 DAY = date(2021, 3, 12)
+BLEND, BLEND_DAY = "hot", DAY - timedelta(days=1)  # the day before: `preview` shows DAY
+
+
+def blended() -> Digest:
+    """A blended digest (issue 13): archives, crowds ok and failed, read times, a NULL score."""
+    hot = Paper(
+        arxiv_id="2103.99001", title="Hot", score=4.5, metrics={"upvotes": 3}, read_at={"hf": T0}
+    )
+    quiet = Paper(arxiv_id="2103.99002", title="Quiet", score=None)
+    return Digest(
+        day=BLEND_DAY,
+        source=BLEND,
+        papers=[hot, quiet],
+        fetched_at=T0,
+        archives=["math", "quant-ph"],
+        signals_ok=["hf"],
+        signals_failed={"hn": "HN is down."},
+    )
 
 
 async def populate(store: Store) -> None:
-    """The sample digest, two subscriptions, posts in three states, health, a lease, starts."""
+    """The sample digest, a blended digest, two subscriptions, posts in three states, health,
+    a lease, starts."""
     digest = load_path(SAMPLE)
     assert await store.save_digest(digest)
+    assert await store.save_digest(blended())
     for channel, zone in ((10, "Europe/Paris"), (11, "Asia/Tokyo")):
         await store.upsert_subscription(
             Subscription(guild_id=1, channel_id=channel, timezone=zone, keywords=["é"])
@@ -48,11 +68,14 @@ async def populate(store: Store) -> None:
 async def same_reads(a: Store, b: Store) -> None:
     """Everything `Store` can say about the data is the same in `a` and `b`."""
     assert await a.counts() == await b.counts()
-    for source in ("hotpapers-md",):
-        assert await a.digests_between(source, DAY, DAY) == await b.digests_between(
-            source, DAY, DAY
+    for source in ("hotpapers-md", BLEND):
+        start = BLEND_DAY
+        assert await a.digests_between(source, start, DAY) == await b.digests_between(
+            source, start, DAY
         )
-        assert await a.window_entries(source, DAY, DAY) == await b.window_entries(source, DAY, DAY)
+        assert await a.window_entries(source, start, DAY) == await b.window_entries(
+            source, start, DAY
+        )
     assert await a.list_subscriptions() == await b.list_subscriptions()
     assert await a.list_posts() == await b.list_posts()
     assert await a.source_health() == await b.source_health()
@@ -73,9 +96,10 @@ async def test_a_populated_sqlite_store_is_copied_there_and_back_row_for_row(
         report = await copy_store(original, target, force=True)  # the lease is held
         assert report.ok and [t.table for t in report.tables] == list(TABLES)
         counts = {t.table: t.rows for t in report.tables}
-        assert counts["digest_entries"] == len(load_path(SAMPLE).papers) > 10
+        assert counts["digest_entries"] == len(load_path(SAMPLE).papers) + 2 > 12
         assert counts["posts"] == 3 and counts["starts"] == 2 and counts["leases"] == 1
         await same_reads(original, target)
+        assert await target.get_digest(BLEND, BLEND_DAY) == blended()
         again = await copy_store(target, back, force=True)
         assert again.ok and again.rows == report.rows
         await same_reads(original, back)

@@ -1,6 +1,6 @@
 """PostgreSQL's digests-and-papers aggregate (`bot.store.digests.DigestStore`).
 
-The same SQL shapes as SQLite's (bot/store/sqlite/digests.py): a paper row carries its four
+The same SQL shapes as SQLite's (bot/store/sqlite/digests.py): a paper row carries its five
 JSON columns joined into one JSON array in SQL, one `orjson.loads` a row, papers built
 without validating them again, an unreadable entry left out with a warning.
 
@@ -22,10 +22,13 @@ from bot.models import Digest, DigestMeta, Entry, Paper
 from bot.store import rows
 from bot.store.postgres.connection import PgBase
 
+# As SQLite's: an entry-less paper gets score 0, {} and []; an entry's NULL score (a paper no
+# crowd discussed) stays NULL.
 _PAPER_COLUMNS = (
-    "p.arxiv_id, p.version, p.title, p.abstract, p.abs_url, p.pdf_url, e.score,"
+    "p.arxiv_id, p.version, p.title, p.abstract, p.abs_url, p.pdf_url,"
+    " CASE WHEN e.rank IS NULL THEN 0.0 ELSE e.score END AS score,"
     " '[' || p.authors || ',' || p.categories || ',' || coalesce(e.metrics, '{}') || ','"
-    " || coalesce(e.tweets, '[]') || ']' AS blob"
+    " || coalesce(e.tweets, '[]') || ',' || coalesce(e.read_at, '{}') || ']' AS blob"
 )
 _PAPER_COLUMNS_NO_TWEETS = _PAPER_COLUMNS.replace("coalesce(e.tweets, '[]')", "'[]'")
 
@@ -54,13 +57,17 @@ _PAPER_FIELDS = (
     *("arxiv_id", "version", "title", "authors", "categories", "abstract"),
     *("abs_url", "pdf_url"),
 )
-_ENTRY_FIELDS = ("source", "day", "rank", "arxiv_id", "score", "metrics", "tweets")
+_DIGEST_FIELDS = (
+    *("source", "day", "title", "fetched_at", "final", "content_hash"),
+    *("archives", "signals_ok", "signals_failed"),
+)
+_ENTRY_FIELDS = ("source", "day", "rank", "arxiv_id", "score", "metrics", "tweets", "read_at")
 
 
 def _paper(row: Any) -> Paper:
     """A stored paper from a row of `_PAPER_COLUMNS`."""
-    authors, categories, metrics, tweets = orjson.loads(row["blob"])
-    return rows.paper_from(row, authors, categories, metrics, tweets)
+    authors, categories, metrics, tweets, read_at = orjson.loads(row["blob"])
+    return rows.paper_from(row, authors, categories, metrics, tweets, read_at)
 
 
 def _paper_key(row: Any) -> str:
@@ -106,17 +113,14 @@ class PgDigests(PgBase):
                     _UPSERT_PAPER, [tuple(r[k] for k in _PAPER_FIELDS) for r in papers]
                 )
             await db.execute(
-                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash)"
-                " VALUES ($1, $2, $3, $4, $5, $6)"
+                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
+                " archives, signals_ok, signals_failed)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
                 " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
                 " fetched_at = excluded.fetched_at, final = excluded.final,"
-                " content_hash = excluded.content_hash",
-                head["source"],
-                head["day"],
-                head["title"],
-                head["fetched_at"],
-                head["final"],
-                head["content_hash"],
+                " content_hash = excluded.content_hash, archives = excluded.archives,"
+                " signals_ok = excluded.signals_ok, signals_failed = excluded.signals_failed",
+                *(head[k] for k in _DIGEST_FIELDS),
             )
             await db.execute(
                 "DELETE FROM digest_entries WHERE source = $1 AND day = $2",
@@ -127,7 +131,7 @@ class PgDigests(PgBase):
             if entries:
                 await db.executemany(
                     "INSERT INTO digest_entries (source, day, rank, arxiv_id, score, metrics,"
-                    " tweets) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    " tweets, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     [tuple(r[k] for k in _ENTRY_FIELDS) for r in entries],
                 )
         return True
@@ -154,7 +158,8 @@ class PgDigests(PgBase):
     async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
         """Fetch time, finality and size of a stored digest, without loading its papers."""
         row = await self._one(
-            "SELECT d.fetched_at, d.final, (SELECT count(*) FROM digest_entries e"
+            "SELECT d.fetched_at, d.final, d.archives, d.signals_ok, d.signals_failed,"
+            " (SELECT count(*) FROM digest_entries e"
             " WHERE e.source = d.source AND e.day = d.day) AS n"
             " FROM digests d WHERE d.source = $1 AND d.day = $2",
             source,
@@ -179,7 +184,8 @@ class PgDigests(PgBase):
             args.append(source)
         found = await self._all(
             "SELECT d.source AS d_source, d.day AS d_day, d.title AS d_title,"
-            " d.fetched_at AS d_fetched_at,"
+            " d.fetched_at AS d_fetched_at, d.archives AS d_archives,"
+            " d.signals_ok AS d_signals_ok, d.signals_failed AS d_signals_failed,"
             f" {_PAPER_COLUMNS}"
             " FROM digests d"
             " LEFT JOIN digest_entries e ON e.source = d.source AND e.day = d.day"

@@ -14,6 +14,7 @@ from bot.models import Subscription
 from bot.store import connect
 from bot.store.migrations import available
 from bot.store.postgres import connect as connect_pg
+from bot.store.postgres.connection import LOCKS, PgBase
 from bot.store.urls import shown
 from tests import pgserver
 
@@ -95,6 +96,29 @@ async def test_a_lost_connection_is_a_store_error_kept_in_write_health_until_wri
         await store.close()
 
 
+async def _holders(store: PgBase, space: str, name: str) -> int:
+    """How many sessions of this database the server counts as holding the advisory lock."""
+    row = await store._one(
+        "SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+        " WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted"
+        " AND l.classid = $1::int::oid AND l.objid = hashtext($2)::oid AND l.objsubid = 2",
+        LOCKS[space],
+        name,
+    )
+    assert row is not None
+    return int(row["n"])
+
+
+async def _until_server_frees(store: PgBase, space: str, name: str) -> None:
+    """Wait until the server has ended a dead session and freed its advisory lock: it notices
+    the closed socket on its own time (under load, after the next query was already sent).
+    Bounded, so a lock that is never freed fails the assertion that follows."""
+    for _ in range(600):
+        if await _holders(store, space, name) == 0:
+            return
+        await asyncio.sleep(0.05)
+
+
 @pytest.mark.slow
 async def test_a_session_lock_has_one_holder_and_dies_with_it() -> None:
     """The building block of "one process at a time" (`PgBase._held_lock`)."""
@@ -110,7 +134,9 @@ async def test_a_session_lock_has_one_holder_and_dies_with_it() -> None:
                 assert other  # another name is another lock
         async with second._held_lock("source", "arxiv") as got:
             assert got  # released at the end of the first block
+            assert await _holders(first, "source", "arxiv") == 1
             second._pool.terminate()  # the holder dies without unlocking
+        await _until_server_frees(first, "source", "arxiv")
         async with first._held_lock("source", "arxiv") as got:
             assert got
     finally:
