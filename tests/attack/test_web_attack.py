@@ -128,3 +128,23 @@ async def test_an_option_value_the_discord_client_cannot_send_is_refused(site: S
     ok = await site.run("style", options={"format": "detailed", "loud": "true"})
     assert ok.json()["status"] == "answered", ok.text
     assert [m.content for m in site.sandbox.state.messages.values()] == ["detailed True"]
+
+
+async def test_another_site_in_the_browser_cannot_drive_the_control_api(site: Site) -> None:
+    """Found: with the web view open, any other page in the same browser could POST to
+    /_sandbox (a text/plain "simple request" needs no CORS preflight, and the body was read
+    whatever its type): run commands as a moderator, inject faults, reset the sandbox.
+    Promised: a control request whose Origin is not the sandbox's own is refused (403) and
+    changes nothing; the page (its own Origin) and tools (no Origin) still work."""
+    evil = {"Origin": "https://evil.example", "Content-Type": "text/plain"}
+    body = '{"command": "configure", "permissions": "32", "timeout": 10}'
+    r = await site.http.post("/_sandbox/interactions", content=body, headers=evil)
+    assert r.status_code == 403
+    r = await site.http.post("/_sandbox/reset", content='{"full": true}', headers=evil)
+    assert r.status_code == 403
+    assert site.sandbox.state.guilds and site.sandbox.state.messages == {}
+    assert (await site.run("configure", permissions="32")).json()["status"] == "answered"
+    own = {"Origin": site.sandbox.base_url}
+    payload = {"command": "configure", "guild_id": str(site.guild_id), "permissions": "32"}
+    r = await site.http.post("/_sandbox/interactions", json=payload, headers=own)
+    assert r.json()["status"] == "answered", r.text
