@@ -20,12 +20,14 @@ from bot.models import Digest, DigestMeta, Entry, Paper
 from bot.store import rows
 from bot.store.sqlite.connection import SqliteBase
 
-# A paper row: its own columns, the entry's score, and the four JSON columns joined into one
-# JSON array in SQL (an entry-less paper gets {} and []).
+# A paper row: its own columns, the entry's score, and the five JSON columns joined into one
+# JSON array in SQL (an entry-less paper gets score 0, {} and []; an entry's NULL score, a
+# paper no crowd discussed, stays NULL).
 _PAPER_COLUMNS = (
-    "p.arxiv_id, p.version, p.title, p.abstract, p.abs_url, p.pdf_url, e.score,"
+    "p.arxiv_id, p.version, p.title, p.abstract, p.abs_url, p.pdf_url,"
+    " CASE WHEN e.rank IS NULL THEN 0.0 ELSE e.score END AS score,"
     " '[' || p.authors || ',' || p.categories || ',' || coalesce(e.metrics, '{}') || ','"
-    " || coalesce(e.tweets, '[]') || ']' AS blob"
+    " || coalesce(e.tweets, '[]') || ',' || coalesce(e.read_at, '{}') || ']' AS blob"
 )
 # The same without the discussion snippets, for ranked lists (which do not show them).
 _PAPER_COLUMNS_NO_TWEETS = _PAPER_COLUMNS.replace("coalesce(e.tweets, '[]')", "'[]'")
@@ -56,8 +58,8 @@ _UPSERT_PAPER = (
 
 def _paper(row: aiosqlite.Row) -> Paper:
     """A stored paper from a row of `_PAPER_COLUMNS`."""
-    authors, categories, metrics, tweets = orjson.loads(row["blob"])
-    return rows.paper_from(row, authors, categories, metrics, tweets)
+    authors, categories, metrics, tweets, read_at = orjson.loads(row["blob"])
+    return rows.paper_from(row, authors, categories, metrics, tweets, read_at)
 
 
 def _paper_key(row: aiosqlite.Row) -> str:
@@ -97,11 +99,14 @@ class SqliteDigests(SqliteBase):
         async with self._write() as db:
             await db.executemany(_UPSERT_PAPER, [rows.paper_row(p) for p in digest.papers])
             await db.execute(
-                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash)"
-                " VALUES (:source, :day, :title, :fetched_at, :final, :content_hash)"
+                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
+                " archives, signals_ok, signals_failed)"
+                " VALUES (:source, :day, :title, :fetched_at, :final, :content_hash,"
+                " :archives, :signals_ok, :signals_failed)"
                 " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
                 " fetched_at = excluded.fetched_at, final = excluded.final,"
-                " content_hash = excluded.content_hash",
+                " content_hash = excluded.content_hash, archives = excluded.archives,"
+                " signals_ok = excluded.signals_ok, signals_failed = excluded.signals_failed",
                 head,
             )
             await db.execute(
@@ -109,8 +114,9 @@ class SqliteDigests(SqliteBase):
                 (head["source"], head["day"]),
             )
             await db.executemany(
-                "INSERT INTO digest_entries (source, day, rank, arxiv_id, score, metrics, tweets)"
-                " VALUES (:source, :day, :rank, :arxiv_id, :score, :metrics, :tweets)",
+                "INSERT INTO digest_entries"
+                " (source, day, rank, arxiv_id, score, metrics, tweets, read_at)"
+                " VALUES (:source, :day, :rank, :arxiv_id, :score, :metrics, :tweets, :read_at)",
                 rows.entry_rows(digest),
             )
         return True
@@ -136,7 +142,8 @@ class SqliteDigests(SqliteBase):
     async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
         """Fetch time, finality and size of a stored digest, without loading its papers."""
         row = await self._one(
-            "SELECT d.fetched_at, d.final, (SELECT count(*) FROM digest_entries e"
+            "SELECT d.fetched_at, d.final, d.archives, d.signals_ok, d.signals_failed,"
+            " (SELECT count(*) FROM digest_entries e"
             " WHERE e.source = d.source AND e.day = d.day) AS n"
             " FROM digests d WHERE d.source = ? AND d.day = ?",
             (source, day.isoformat()),
@@ -160,7 +167,8 @@ class SqliteDigests(SqliteBase):
             params.append(source)
         found = await self._all(
             "SELECT d.source AS d_source, d.day AS d_day, d.title AS d_title,"
-            " d.fetched_at AS d_fetched_at,"
+            " d.fetched_at AS d_fetched_at, d.archives AS d_archives,"
+            " d.signals_ok AS d_signals_ok, d.signals_failed AS d_signals_failed,"
             f" {_PAPER_COLUMNS}"
             " FROM digests d"
             " LEFT JOIN digest_entries e ON e.source = d.source AND e.day = d.day"
