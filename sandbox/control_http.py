@@ -1,7 +1,8 @@
 """The JSON control API under /_sandbox: the in-process `Control`, over HTTP, for tools.
 
 Ids are strings in answers (as in Discord's API) and accepted as strings or numbers in bodies.
-A bad request is answered 400 with {"error": "..."}. The routes are listed in the package
+A bad request is answered 400 with {"error": "..."}; a change asked by another site's page
+(an Origin that is not the sandbox's own) 403. The routes are listed in the package
 docstring (`sandbox/__init__.py`).
 """
 
@@ -100,6 +101,15 @@ class ControlApi:
         """Turn a bad control request into 400 {"error": ...}."""
         if not request.path.startswith(PREFIX):
             return await handler(request)
+        origin = request.headers.get("Origin")
+        if (
+            request.method != "GET"
+            and origin is not None
+            and origin != f"{request.scheme}://{request.host}"
+        ):
+            # Another site open in the same browser as the web view may POST here (a simple
+            # request needs no preflight); tools (curl, httpx) send no Origin, the page its own.
+            return json_response({"error": f"cross-origin request from {origin}"}, status=403)
         try:
             return await handler(request)
         except (SandboxError, OptionError, KeyError, ValueError, TypeError) as exc:

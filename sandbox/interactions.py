@@ -334,9 +334,18 @@ def _find(options: list[JSON], name: str) -> JSON | None:
 
 
 def _typed(option: JSON, value: Any, focused: bool, bounds: bool = True) -> Any:
-    kind = option.get("type")
     if focused:
         return str(value)  # what the user has typed so far is always a string
+    typed = _converted(option, value, bounds)
+    choices = option.get("choices")
+    if bounds and choices and typed not in [c.get("value") for c in choices]:
+        # Discord's client offers only the choices: no other value is ever sent.
+        raise OptionError(f"option {option['name']!r}: {value!r} is not one of its choices")
+    return typed
+
+
+def _converted(option: JSON, value: Any, bounds: bool) -> Any:
+    kind = option.get("type")
     if kind in (INTEGER, NUMBER):
         try:
             number = int(value) if kind == INTEGER else float(value)
@@ -355,13 +364,20 @@ def _typed(option: JSON, value: Any, focused: bool, bounds: bool = True) -> Any:
         return _chosen(option, text, bounds)
     try:
         if kind == BOOLEAN:
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            if isinstance(value, bool):
+                return value
+            word = str(value).lower()
+            if word not in _BOOLEAN_WORDS:  # Discord's client sends only True or False
+                raise ValueError(word)
+            return _BOOLEAN_WORDS[word]
         if kind in (USER, CHANNEL, ROLE, MENTIONABLE):
             return str(int(value))
     except (TypeError, ValueError) as exc:
         raise OptionError(f"option {option['name']!r}: {value!r} is not of type {kind}") from exc
     return str(value)
 
+
+_BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 # application-commands.mdx, option types: INTEGER is "any integer between -2^53+1 and 2^53-1",
 # NUMBER "any double between -2^53 and 2^53"; the client also holds a value to the option's

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
 import logging
 import re
+import signal
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -84,10 +86,19 @@ def run(args: argparse.Namespace) -> int:
         )
         await asyncio.Event().wait()
 
+    # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does: the bot and the sandbox
+    # close and the temporary store is removed (the default action left it behind).
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         asyncio.run(run_demo(serve=serve, port=args.port))
     except KeyboardInterrupt:
         print("Stopped: the bot and the sandbox are closed.", flush=True)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise HotPapersError(f"demo: port {args.port} is in use; pick another with --port") from exc
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

@@ -185,6 +185,9 @@ class UserControl(ControlBase):
         member = self._member(guild, user_id)
         # The member's permissions in the channel, overwrites included (receiving-and-
         # responding.mdx: member "permissions" are "in the channel, including overwrites").
+        if permissions is not None and (permissions < 0 or permissions & ~ALL_PERMISSIONS):
+            # A bitfield of Discord's flags: -1 would be every bit, Administrator included.
+            raise SandboxError(f"permissions {permissions} is not a set of Discord's flags")
         perms = guild.permissions_in(member, channel) if permissions is None else permissions
         if perms & ADMINISTRATOR:
             perms = ALL_PERMISSIONS

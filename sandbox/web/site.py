@@ -58,7 +58,7 @@ class WebView:
     def __init__(self, state: SandboxState, interactions: InteractionBook) -> None:
         self.state = state
         self.interactions = interactions
-        self.stream = EventStream(state, interactions)
+        self.stream = EventStream(state, interactions, HEADERS)
 
     def routes(self) -> list[web.RouteDef]:
         """The page's routes (mounted beside REST, the Gateway and the control API)."""
@@ -84,8 +84,8 @@ class WebView:
     async def static(self, request: web.Request) -> web.Response:
         """GET /web/static/{name}: one of the page's files, by name from a fixed list."""
         name = request.match_info["name"]
-        if name not in STATIC:
-            raise web.HTTPNotFound()
+        if name not in STATIC:  # answered here, so even the 404 carries the CSP
+            return web.Response(status=404, text="404: Not Found", headers=HEADERS)
         return web.Response(
             body=_asset(name), content_type=STATIC[name], charset="utf-8", headers=HEADERS
         )
@@ -97,7 +97,10 @@ class WebView:
     async def channel(self, request: web.Request) -> web.Response:
         """GET /web/channels/{id}: the channel and its messages, oldest first."""
         raw = request.match_info["channel_id"]
-        channel = self.state.channels.get(int(raw)) if raw.isdigit() else None
+        # A snowflake: ASCII digits, at most 20 ("²".isdigit() is true but int() refuses it,
+        # and int() refuses more than 4300 digits: either was a 500 without the headers).
+        snowflake = raw.isascii() and raw.isdigit() and len(raw) <= 20
+        channel = self.state.channels.get(int(raw)) if snowflake else None
         if channel is None:
             return json_response({"error": f"no channel {raw}"}, status=404, headers=HEADERS)
         return json_response(

@@ -36,9 +36,12 @@ _RESYNC = Change("resync")
 class EventStream:
     """Every open `/web/events` stream, each with its own queue of changes."""
 
-    def __init__(self, state: SandboxState, interactions: InteractionBook) -> None:
+    def __init__(
+        self, state: SandboxState, interactions: InteractionBook, headers: dict[str, str]
+    ) -> None:
         self.state = state
         self.interactions = interactions
+        self.headers = headers  # the page's (its CSP among them), on the stream too
         self._queues: set[asyncio.Queue[Change]] = set()
 
     def event(self, change: Change) -> list[JSON]:
@@ -79,6 +82,7 @@ class EventStream:
 
         response = web.StreamResponse(
             headers={
+                **self.headers,
                 "Content-Type": "text/event-stream",
                 "Cache-Control": "no-store",
                 "X-Accel-Buffering": "no",

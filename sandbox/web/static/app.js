@@ -187,7 +187,14 @@ function listen() {
   if (source) source.close();
   source = new EventSource("/web/events");
   source.onmessage = (e) => apply(JSON.parse(e.data));
-  source.addEventListener("hello", () => { document.body.dataset.live = "true"; });
+  let connected = false;
+  source.addEventListener("hello", () => {
+    document.body.dataset.live = "true";
+    // A reconnect (the stream dropped, the sandbox restarted): what changed meanwhile was
+    // never sent, so read the state again.
+    if (connected) start(false);
+    connected = true;
+  });
   source.onerror = () => { document.body.dataset.live = "false"; };
 }
 
