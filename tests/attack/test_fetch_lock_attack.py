@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.cli.preview import sample_digest
 from bot.config import SourcesConfig
@@ -13,6 +16,7 @@ from bot.services.fetching import FetchLocking, OneFetcher
 from bot.sources.cache import get_digest
 from bot.store import open_store
 from tests.services.conftest import DAY, NOW
+from tests.store.backends import PostgresBackend
 
 
 class Upstream:
@@ -64,3 +68,65 @@ async def test_a_stored_day_is_read_while_another_day_of_the_source_is_being_fet
         assert not slow.done()
         upstream.go.set()
         assert (await slow).day == DAY
+
+
+class _Answered:
+    """A session whose answer comes back as its caller is cancelled (a deadline firing just
+    as PostgreSQL answers: the server did what was asked, the caller never hears it)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+    async def fetchval(self, *args: Any) -> Any:
+        await self.conn.fetchval(*args)
+        raise asyncio.CancelledError
+
+
+class _CancelledOnAnswer:
+    """A pool lending `_Answered` sessions; it remembers those not given back."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.lent: set[Any] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+    async def acquire(self) -> Any:
+        conn = await self.pool.acquire()
+        self.lent.add(conn)
+        return _Answered(conn)
+
+    async def release(self, conn: Any) -> None:
+        real = conn.conn if isinstance(conn, _Answered) else conn
+        self.lent.discard(real)
+        await self.pool.release(real)
+
+
+@pytest.mark.slow
+async def test_a_cancelled_postgresql_lock_acquire_leaves_no_lock_held(tmp_path: Path) -> None:
+    """Found: on PostgreSQL, `acquire_fetch_lock` gave its session back only on an
+    `Exception`; a cancel (the fetch deadline of `/hot` or of the scheduler firing while the
+    query ran) left the session out of the pool holding the advisory lock once the server had
+    granted it: a live process then held the source's lock for ever, and every process's
+    fetches of that source waited until their deadline, every day until a restart.
+    Promised: a cancelled acquire holds nothing; the next acquisition takes the lock."""
+    backend = PostgresBackend(tmp_path)
+    a, b = await backend.open(), await backend.open()
+    pool = a._pool  # type: ignore[attr-defined]
+    faulty = _CancelledOnAnswer(pool)
+    try:
+        a._pool = faulty  # type: ignore[attr-defined]
+        with pytest.raises(asyncio.CancelledError):
+            await a.acquire_fetch_lock("hf", "A1", now=NOW, ttl=timedelta(seconds=60))
+        a._pool = pool  # type: ignore[attr-defined]
+        assert not faulty.lent  # the session went back to the pool
+        assert await b.acquire_fetch_lock("hf", "B1", now=NOW, ttl=timedelta(seconds=60))
+        assert await b.release_fetch_lock("hf", "B1")
+    finally:
+        for conn in faulty.lent:  # what the bug leaked, so that closing does not wait for it
+            await pool.release(conn)
+        await backend.close()
