@@ -146,7 +146,7 @@ def synthetic_days(per_day: int, seed: int) -> Iterator[Digest]:
                 )
             )
             n += 1
-        items.sort(key=lambda p: p.score, reverse=True)
+        items.sort(key=lambda p: p.score or 0.0, reverse=True)
         day = FIRST_DAY + timedelta(days=d)
         yield Digest(day=day, source=SOURCE, papers=items, fetched_at=datetime.now(UTC))
 

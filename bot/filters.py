@@ -199,7 +199,7 @@ def listed(item: Paper | Entry, flt: PaperFilter, tax: Taxonomy) -> bool:
         return False
     if flt.exclude and _in(item.categories, flt.exclude, tax):
         return False
-    return item.score >= flt.min_score
+    return (item.score or 0.0) >= flt.min_score  # no score (no discussion) counts as 0
 
 
 def matches(paper: Paper, flt: PaperFilter, *, tax: Taxonomy | None = None) -> bool:
@@ -297,4 +297,10 @@ def select(
     papers = apply(merge(chosen), flt, tax=tax)
     src = source or (chosen[0].source if chosen else "")
     title = view_title(end, window, chosen[0].title if chosen else None, flt)
-    return Digest(day=end, source=src, title=title, papers=papers)
+    # A blended day's crowds (which answered, which failed) stay with its view, for the footer.
+    crowds = (
+        {"signals_ok": chosen[0].signals_ok, "signals_failed": chosen[0].signals_failed}
+        if chosen
+        else {}
+    )
+    return Digest(day=end, source=src, title=title, papers=papers, **crowds)

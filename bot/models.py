@@ -80,8 +80,17 @@ NormStr = Annotated[str, BeforeValidator(_norm)]
 NormList = Annotated[list[str], BeforeValidator(_norm_list)]
 
 
+QuoteKind = Literal["reaction", "author", "bot"]
+
+
 class Tweet(BaseModel):
-    """One discussion snippet (the blog's embedded tweets), already plain text."""
+    """One discussion snippet (the blog's embedded tweets, a crowd's quoted post), plain text.
+
+    `source` names the crowd it came from ("" for the blog's tweets, "hn", "bluesky"),
+    `likes` is the crowd's own measure of this one post, and `kind` says whether it is a
+    person's reaction, the paper's authors announcing it, or a paper bot: reactions are
+    quoted first (`bot.render.quote_order`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -89,6 +98,18 @@ class Tweet(BaseModel):
     handle: NormStr
     url: str
     text: str
+    source: str = ""
+    likes: int = 0
+    kind: QuoteKind = "reaction"
+
+
+_KIND_ORDER = {"reaction": 0, "author": 1, "bot": 2}
+
+
+def quote_order(quote: Tweet) -> tuple[int, int, str]:
+    """People's reactions first, then authors' announcements, then paper bots; within each,
+    the more liked first (then by link, so the order is total)."""
+    return (_KIND_ORDER.get(quote.kind, 3), -quote.likes, quote.url)
 
 
 class Paper(BaseModel):
@@ -107,8 +128,11 @@ class Paper(BaseModel):
     # Raw counts by name, e.g. {"retweets": 710, "favorites": 293} or
     # {"upvotes": 120, "github_stars": 900, "comments": 4}. The source is the Digest's.
     metrics: dict[str, int] = Field(default_factory=dict)
-    score: float = 0.0
+    # None: a blended digest's paper no crowd discussed ("no discussion yet", `bot.scoring`).
+    score: float | None = 0.0
     tweets: list[Tweet] = Field(default_factory=list)
+    # When each crowd's counts were read (crowd name -> aware UTC time), for `/paper`.
+    read_at: dict[str, datetime] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -138,7 +162,13 @@ class Paper(BaseModel):
 
 
 class Digest(BaseModel):
-    """A day's ranked papers from one source; `papers` is in rank order (rank = index + 1)."""
+    """A day's ranked papers from one source; `papers` is in rank order (rank = index + 1).
+
+    A blended digest (`bot.sources.blend`) also says which arXiv archives its universe covers
+    (`archives`: a request for another archive fetches that one and merges) and which crowds
+    answered (`signals_ok`) or failed, with the failure's sentence (`signals_failed`), so
+    the footer and `/digest status` can say which one is down. Other digests leave them empty.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -147,6 +177,9 @@ class Digest(BaseModel):
     title: str = ""
     papers: list[Paper] = Field(default_factory=list)
     fetched_at: datetime | None = None
+    archives: list[str] = Field(default_factory=list)
+    signals_ok: list[str] = Field(default_factory=list)
+    signals_failed: dict[str, str] = Field(default_factory=dict)
     # Why the day has no papers at all when its source had no day (arXiv announced nothing:
     # "no arXiv announcement on Saturdays"); never stored, recomputed from the calendar, and
     # left out of `model_dump` (so content hashes and stored bodies stay as they were).
@@ -169,7 +202,7 @@ class Entry(NamedTuple):
     arxiv_id: str
     day: date
     rank: int  # 1-based, in that day's digest
-    score: float
+    score: float | None
     metrics: dict[str, int]
     categories: list[str]
 
@@ -233,6 +266,10 @@ class DigestMeta(BaseModel):
     fetched_at: datetime
     final: bool
     paper_count: int
+    content_hash: str = ""  # what was stored: equal means the same papers (`/hot`'s cache)
+    archives: list[str] = Field(default_factory=list)  # a blended digest's covered archives
+    signals_ok: list[str] = Field(default_factory=list)
+    signals_failed: dict[str, str] = Field(default_factory=dict)
 
 
 class SourceHealth(BaseModel):

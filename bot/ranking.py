@@ -4,19 +4,31 @@ A score is never a bare number: `score_label` always says where it came from, e.
 `▲ 120 on Hugging Face · 900★ GitHub` or `710 retweets · 293 favorites`. No metric is named
 here: each source declares its metrics (`bot.sources.metrics`, in the source's module) and
 this module reads them from the registry at call time. A paper's counts are matched to the
-first source (in registry order) one of whose score metrics it has; a paper with none is
-shown by its bare score (`score 3.5`).
+sources (in registry order) one of whose score metrics it has, each shown in turn; a paper
+with none is shown by its bare score (`score 3.5`), or as "no discussion yet" when it has no
+score (a blended paper no crowd discussed, `bot.scoring`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot.models import Paper
+from bot.scoring import NO_DISCUSSION
 from bot.sources import metrics, registry
 from bot.sources.metrics import MetricSet, Rankable
 
-__all__ = ["Rankable", "metric_set", "rank", "rank_key", "score_label", "signal"]
+__all__ = [
+    "Rankable",
+    "blend_signal",
+    "crowd_label",
+    "metric_set",
+    "metric_sets",
+    "rank",
+    "rank_key",
+    "score_label",
+    "signal",
+]
 
 
 def metric_set(counts: Mapping[str, int] | Iterable[str]) -> MetricSet | None:
@@ -27,13 +39,50 @@ def metric_set(counts: Mapping[str, int] | Iterable[str]) -> MetricSet | None:
     return None
 
 
+def metric_sets(counts: Mapping[str, int] | Iterable[str]) -> list[MetricSet]:
+    """Every registered source's metrics these counts (or names) include, in registry order.
+
+    A blended paper carries several crowds' counts at once (metric names are unique across
+    sources: the registry refuses two sources declaring one name differently).
+    """
+    names = counts if isinstance(counts, Mapping) else set(counts)
+    return [found for found in registry.REGISTRY.metric_sets if found.matches(names)]
+
+
 def score_label(paper: Paper) -> str:
-    """Human-readable score with its origin, built from the paper's metrics."""
-    found = metric_set(paper.metrics)
-    if found is not None:
-        return found.label(paper.metrics)
+    """Human-readable score with its origin, built from the paper's metrics.
+
+    Each crowd's counts in registry order (`▲ 120 on Hugging Face · 45 points on Hacker
+    News`); a paper with no score and no counts (a blended paper no crowd discussed) is
+    "no discussion yet"; counts of no registered source show the bare score.
+    """
+    found = metric_sets(paper.metrics)
+    if found:
+        return " · ".join(m.label(paper.metrics) for m in found)
+    if paper.score is None:
+        return NO_DISCUSSION
     score = int(paper.score) if paper.score == int(paper.score) else paper.score
     return f"score {score}"
+
+
+def crowd_label(name: str, counts: Mapping[str, int]) -> str:
+    """One crowd's part of a paper's counts (`/paper`'s breakdown); "" when it has none."""
+    spec = registry.REGISTRY.by_name.get(name)
+    if spec is None or not spec.metrics.matches(counts):
+        return ""
+    return spec.metrics.label(counts)
+
+
+def blend_signal(ok: Sequence[str], failed: Mapping[str, str]) -> str:
+    """What a blended list is ranked by: "Hugging Face + Hacker News within each category",
+    and which crowd did not answer ("Bluesky did not answer")."""
+    titles = [registry.title(n) for n in ok]
+    ranked = " + ".join(titles) if titles else "no crowd"
+    text = f"{ranked} within each category"
+    if failed:
+        down = ", ".join(registry.title(n) for n in failed)
+        text += f" · {down} did not answer"
+    return text
 
 
 def signal(papers: Iterable[Paper]) -> str:
@@ -45,7 +94,7 @@ def signal(papers: Iterable[Paper]) -> str:
     return found.signal if found is not None else "score"
 
 
-def rank_key(paper: Rankable) -> tuple[float, int, str]:
+def rank_key(paper: Rankable) -> metrics.RankKey:
     """Sort key: higher score first; ties by more tiebreak signal, then by id (stable)."""
     return metrics.rank_key(paper, registry.REGISTRY.tiebreak)
 

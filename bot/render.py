@@ -20,8 +20,10 @@ from typing import Any, Literal
 
 from bot import limits
 from bot.limits import dlen, embed_size
-from bot.models import Digest, Paper
-from bot.ranking import score_label, signal
+from bot.models import Digest, Paper, Tweet, quote_order
+from bot.ranking import blend_signal, crowd_label, score_label, signal
+from bot.scoring import SCALE
+from bot.sources.registry import title as source_title
 
 Format = Literal["compact", "detailed"]
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
@@ -43,6 +45,9 @@ _NEEDS_ESCAPE = re.compile(
     re.MULTILINE,
 )
 _CATEGORY = re.compile(r"[\w.\-]+")
+_SAFE_URL = re.compile(r"https?://[^\s<>()\[\]`|\\]{1,400}")
+QUOTES_SHOWN = 3  # quoted crowd posts per paper in `detailed` and `/paper`
+QUOTE_EXCERPT = 280
 
 
 def clean(text: str) -> str:
@@ -185,15 +190,68 @@ def render_compact(digest: Digest) -> list[dict[str, Any]]:
         "type": "rich",
         "description": description,
         "color": COLOR,
-        "footer": {"text": f"Ranked by {signal(digest.papers)} · /paper <id> for details"},
+        "footer": {
+            "text": truncate(
+                f"Ranked by {ranked_by(digest)} · /paper <id> for details", limits.FOOTER_TEXT
+            )
+        },
     }
     return [{"content": header_text(digest), "embeds": [embed], "allowed_mentions": NO_MENTIONS}]
 
 
+def ranked_by(digest: Digest) -> str:
+    """What a digest's list is ranked by: the crowds of a blended digest (and which one did
+    not answer), else the metric descriptors' words ("Hugging Face upvotes")."""
+    if digest.signals_ok or digest.signals_failed:
+        return blend_signal(digest.signals_ok, digest.signals_failed)
+    return signal(digest.papers)
+
+
+def quote_fields(quotes: list[Tweet], shown: int = QUOTES_SHOWN) -> list[dict[str, Any]]:
+    """Crowd posts quoted under a paper: people's reactions first (`quote_order`), each with
+    author, handle, where and how liked, an escaped excerpt and its link (only a plain
+    http(s) link: anything else is left out rather than put in a masked link)."""
+    fields: list[dict[str, Any]] = []
+    for q in sorted(quotes, key=quote_order)[:shown]:
+        handle = q.handle.lstrip("@")
+        who = f"{q.author} (@{handle})" if q.author and handle else q.author or handle or "someone"
+        where = source_title(q.source) if q.source else ""
+        name = f"💬 {who}" + (f" on {where}" if where else "")
+        if q.likes:
+            name += f" · {q.likes:,} ♥"
+        if q.kind != "reaction":
+            name += " · the authors" if q.kind == "author" else " · a paper bot"
+        value = safe(" ".join(q.text.split()), QUOTE_EXCERPT) or "—"
+        if _SAFE_URL.fullmatch(q.url):
+            value += f"\n[open the post]({q.url})"
+        fields.append({"name": truncate(escape(name), 200), "value": value, "inline": False})
+    return fields
+
+
+def breakdown(paper: Paper) -> str:
+    """`/paper`'s breakdown: each crowd's counts and when they were read, then the score."""
+    lines = []
+    for crowd, at in sorted(paper.read_at.items()):
+        counts = crowd_label(crowd, paper.metrics) or "counted"
+        lines.append(f"{source_title(crowd)}: {counts} (read <t:{int(at.timestamp())}:f>)")
+    if paper.score is not None:
+        within = f" within {paper.primary_category}" if paper.primary_category else ""
+        lines.append(
+            f"score {paper.score:g}{within} (each crowd adds up to {SCALE:g}: docs/ranking.md)"
+        )
+    return truncate("\n".join(lines), limits.FIELD_VALUE)
+
+
 def paper_embed(
-    paper: Paper, rank: int | None = None, *, abstract_limit: int = 1200
+    paper: Paper,
+    rank: int | None = None,
+    *,
+    abstract_limit: int = 1200,
+    breakdown_shown: bool = False,
 ) -> dict[str, Any]:
-    """One paper as an embed: title linked to arXiv, abstract, authors, categories, score, links."""
+    """One paper as an embed: title linked to arXiv, abstract, authors, categories, score, links,
+    quoted discussion; `breakdown_shown` (`/paper`) adds each crowd's counts and read time.
+    The abstract is shortened when the whole embed would pass Discord's 6000 characters."""
     prefix = f"{rank}. " if rank is not None else ""
     fields: list[dict[str, Any]] = [
         {
@@ -214,11 +272,18 @@ def paper_embed(
             "inline": True,
         }
     )
-    if paper.tweets:
-        t = paper.tweets[0]
+    crowd = [t for t in paper.tweets if t.source]
+    blog = [t for t in paper.tweets if not t.source]
+    if paper.read_at and breakdown_shown:
+        fields.append(
+            {"name": "Where the score comes from", "value": breakdown(paper), "inline": False}
+        )
+    fields.extend(quote_fields(crowd))
+    if blog:
+        t = blog[0]
         who = f"{t.author} (@{t.handle})" if t.handle else t.author or "someone"
         snippet = safe(" ".join(t.text.split()), 240)
-        more = f" (+{len(paper.tweets) - 1} more)" if len(paper.tweets) > 1 else ""
+        more = f" (+{len(blog) - 1} more)" if len(blog) > 1 else ""
         fields.append(
             {
                 "name": truncate(f"Discussed by {escape(who)}{more}", 200),
@@ -238,6 +303,9 @@ def paper_embed(
     }
     if paper.abstract:
         embed["description"] = safe(paper.abstract, abstract_limit)
+        while embed_size(embed) > limits.EMBEDS_TOTAL and abstract_limit > 100:
+            abstract_limit -= max(100, embed_size(embed) - limits.EMBEDS_TOTAL)
+            embed["description"] = safe(paper.abstract, max(100, abstract_limit))
     return embed
 
 
@@ -292,7 +360,7 @@ def render_digest(
 def render_paper(paper: Paper, rank: int | None = None, *, note: str = "") -> dict[str, Any]:
     """One paper as a message payload (for `/paper`): the embed plus an optional plain note."""
     payload: dict[str, Any] = {
-        "embeds": [paper_embed(paper, rank, abstract_limit=3000)],
+        "embeds": [paper_embed(paper, rank, abstract_limit=3000, breakdown_shown=True)],
         "allowed_mentions": NO_MENTIONS,
     }
     if note:

@@ -102,7 +102,7 @@ def test_config_toml_in_the_working_directory_is_the_default(
 @pytest.mark.parametrize(
     ("data", "field", "why"),
     [
-        ({"sources": {"default": "hf+arxix"}}, "sources.default", "known: hf\\+arxiv, hf,"),
+        ({"sources": {"default": "hf+arxix"}}, "sources.default", "known: hot, hf, hf\\+arxiv,"),
         ({"sources": {"default": "arxiv"}}, "sources.default", "unknown source 'arxiv'"),
         ({"sources": {"default": "default"}}, "sources.default", "unknown source"),
         ({"discord": {"api_base": "not a url"}}, "discord.api_base", "not a URL"),
@@ -199,11 +199,11 @@ def test_the_default_source_is_checked_against_the_registry() -> None:
     from bot.sources import base, registry
 
     names = registry.REGISTRY.names
-    assert names == ("hf+arxiv", "hf", "hotpapers-md", "hotpapers-md+arxiv")
+    assert names == ("hot", "hf", "hf+arxiv", "hotpapers-md", "hotpapers-md+arxiv")
     assert names == base.SOURCE_NAMES
     for name in names:
         assert parse_config({"sources": {"default": name}}, env={}).sources.default == name
-    assert parse_config({}, env={}).sources.default == registry.DEFAULT == "hf+arxiv"
+    assert parse_config({}, env={}).sources.default == registry.DEFAULT == "hot"
 
 
 # --- per-source sections, and the old flat keys ----------------------------------------------

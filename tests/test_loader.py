@@ -59,7 +59,7 @@ def test_sample_reference_values() -> None:
     assert first.tweets[1].handle == "arankomatsuzaki"
     assert first.tweets[1].url == "https://twitter.com/arankomatsuzaki/status/1370192295165759498"
     # Ranked as the blog ranked them: by retweets + favorites, descending.
-    scores = [p.score for p in d.papers]
+    scores = [p.score or 0.0 for p in d.papers]
     assert scores == sorted(scores, reverse=True)
     cv = [p.arxiv_id for p in d.papers if "cs.CV" in p.categories]
     assert cv == ["2103.06422", "2103.06871", "2103.06877", "2103.06561", "2103.06417"]

@@ -140,6 +140,7 @@ class Settler:
         first = min(day for _, day in closed)
         rows = {(p.channel_id, p.day): p for p in await self.store.list_posts(since=first)}
         settled: list[PostRecord] = []
+        unposted: list[PostRecord] = []
         for key, (sub, slot) in sorted(closed.items(), key=lambda kv: (kv[0][1], kv[0][0])):
             row = rows.get(key)
             if row is not None and (row.status in ("sent", "empty", "missed") or given_up(row)):
@@ -151,11 +152,12 @@ class Settler:
                 await self.store.finish_post(sub.channel_id, slot.day, status="failed", error=error)
                 settled.append(row.model_copy(update={"status": "failed", "error": error}))
                 continue
-            record = self._unposted(sub, slot, now, reason)
-            claim = await self.store.claim_post(record)
+            unposted.append(self._unposted(sub, slot, now, reason))
+        # Days never attempted (a month of them after a long outage): one write for all.
+        for claim in await self.store.claim_posts(unposted):
             if claim.won:
                 settled.append(claim.record)
-                done.add(key)
+                done.add((claim.record.channel_id, claim.record.day))
         if settled:
             log.info("recorded %d day(s) whose catch-up window closed", len(settled))
         return settled

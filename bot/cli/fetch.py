@@ -3,6 +3,10 @@
 A day already stored and still fresh (any past day; today within sources.today_refresh_minutes)
 is answered from the store with no upstream request; `--force` fetches it again. Upstream
 failures are one line on stderr and exit code 2; nothing is stored and the last good data stays.
+
+`--category C` (repeatable) shows only that category's papers, ranked as `/hot category:C`
+ranks them; with the blended `hot` source it also makes the stored day cover C's archive
+(fetching that archive's announcement and the crowds' counts when it does not yet).
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import httpx
 
 from bot.config import Config, config_path, load_config
 from bot.errors import UserInputError
+from bot.filters import PaperFilter, apply, build_filter, view_title
 from bot.jsonout import digest_to_json
 from bot.models import Digest
 from bot.ranking import score_label
 from bot.render import render_digest
 from bot.sources.base import SOURCE_NAMES, Source, build_source
-from bot.sources.cache import is_final, is_fresh, refresh_digest
+from bot.sources.blend import Covering, archives_for
+from bot.sources.cache import covers, is_final, is_fresh, refresh_digest, scoped
 from bot.store import Store, open_store
 
 HELP = "fetch a day from a live source (default hf+arxiv) and store it"
@@ -47,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source", metavar="S", help=f"one of {', '.join(SOURCE_NAMES)} (default: the config's)"
     )
+    parser.add_argument(
+        "--category",
+        action="append",
+        metavar="C",
+        help="only this arXiv category or archive (repeatable), e.g. math.AG, quant-ph",
+    )
     parser.add_argument("--json", action="store_true", help="print the digest as one JSON object")
     parser.add_argument("--format", choices=["compact", "detailed"], default="compact")
     parser.add_argument("--force", action="store_true", help="fetch even if the day is stored")
@@ -69,25 +81,52 @@ def _summary(digest: Digest, how: str) -> str:
 
 
 async def fetch(
-    config: Config, db_path: str, source_name: str, day: date, *, now: datetime, force: bool
+    config: Config,
+    db_path: str,
+    source_name: str,
+    day: date,
+    *,
+    now: datetime,
+    force: bool,
+    categories: list[str] | None = None,
 ) -> tuple[Digest, str]:
-    """Fetch (or read back) `day` and say how: the CLI's work, callable from tests."""
+    """Fetch (or read back) `day` and say how: the CLI's work, callable from tests.
+
+    `categories`: only those papers, in the day's rank order (see the module docstring).
+    """
+    flt = build_filter(categories=categories) if categories else PaperFilter()
     timeout = config.sources.timeout_seconds
     async with httpx.AsyncClient(follow_redirects=True, timeout=timeout) as client:
         source = build_source(source_name, config.sources, client)  # a bad name: no DB file
+        archives = archives_for(flt.include) if isinstance(source, Covering) else []
         async with open_store(db_path) as store:
-            return await _fetch_into(store, source, day, now=now, config=config, force=force)
+            digest, how = await _fetch_into(
+                store, source, day, now=now, config=config, force=force, archives=archives
+            )
+    if not categories:
+        return digest, how
+    title = view_title(day, "day", digest.title, flt)
+    return digest.model_copy(update={"papers": apply(digest.papers, flt), "title": title}), how
 
 
 async def _fetch_into(
-    store: Store, source: Source, day: date, *, now: datetime, config: Config, force: bool
+    store: Store,
+    source: Source,
+    day: date,
+    *,
+    now: datetime,
+    config: Config,
+    force: bool,
+    archives: list[str],
 ) -> tuple[Digest, str]:
     meta = await store.digest_meta(source.name, day)
-    if not force and is_fresh(meta, now, config.sources):
+    covered = not archives or covers(meta, archives)
+    if not force and is_fresh(meta, now, config.sources) and covered:
         stored = await store.get_digest(source.name, day)
         if stored is not None:
             return stored, "already stored; no upstream request"
-    digest = await refresh_digest(store, source, day, now=now)
+    fetching = await scoped(store, source, day, archives, now, config.sources, force=force)
+    digest = await refresh_digest(store, fetching, day, now=now)
     state = "final" if is_final(day, now) else "refreshable until the day is over (UTC)"
     return digest, f"fetched and stored ({state})"
 
@@ -101,7 +140,17 @@ def run(args: argparse.Namespace) -> int:
         raise UserInputError(f"{day.isoformat()} is in the future")
     db_path = config.store.location if args.db is None else args.db
     source_name = args.source or config.sources.default
-    digest, how = asyncio.run(fetch(config, db_path, source_name, day, now=now, force=args.force))
+    digest, how = asyncio.run(
+        fetch(
+            config,
+            db_path,
+            source_name,
+            day,
+            now=now,
+            force=args.force,
+            categories=args.category,
+        )
+    )
     if args.json:
         messages = render_digest(digest, args.format)
         json.dump(digest_to_json(digest, messages), sys.stdout, ensure_ascii=False)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -51,7 +51,8 @@ from bot.models import Digest, Paper, SourceHealth, Window
 from bot.schedule import Clock, latest_complete_day, utc_now
 from bot.services.fetching import FetchLocking, OneFetcher
 from bot.sources.base import Source, SourceFactory
-from bot.sources.cache import check_day, ensure_digest, get_digest, is_fresh
+from bot.sources.blend import Covering, archives_for
+from bot.sources.cache import check_day, covers, ensure_digest, get_digest, is_fresh
 from bot.sources.negative import Remembered
 from bot.sources.priority import on_behalf_of_member
 from bot.sources.registry import title
@@ -99,7 +100,7 @@ class DigestService:
         # Several processes on the store: one fetches each source (bot.services.fetching).
         self.fetcher = OneFetcher(store, config.sources, clock, fetch_locking)
         self._sources: dict[str, Source | None] = {}
-        self._missing_days: Remembered[tuple[str, date]] = Remembered()
+        self._missing_days: Remembered[tuple[str, date, tuple[str, ...]]] = Remembered()
         self._missing_ids: Remembered[str] = Remembered()
         self._member_fetches: dict[str, int] = {}  # per upstream: one busy source is not all
 
@@ -135,6 +136,22 @@ class DigestService:
         health = list(await self.store.source_health())
         return health if any(h.source == name and not h.ok for h in health) else None
 
+    async def archives(self, source: str, categories: Sequence[str] = ()) -> list[str]:
+        """The arXiv archives a request of a covering source (`hot`) needs: those of the
+        included `categories`; with none, every enabled subscription's to that source (a
+        subscription naming no category: `[sources.hot] archives`). [] for other sources."""
+        name = self.resolve(source)
+        upstream = self.source(name)
+        if not isinstance(upstream, Covering):
+            return []
+        if categories:
+            return archives_for(categories) or list(upstream.archives)
+        wanted: set[str] = set()
+        for sub in await self.store.list_subscriptions(enabled_only=True):
+            if self.resolve(sub.source) == name:
+                wanted.update(archives_for(sub.categories) or upstream.archives)
+        return sorted(wanted) or list(upstream.archives)
+
     async def stored(self, source: str, day: date) -> Digest | None:
         """The stored digest of a day, without asking upstream."""
         return await self.store.get_digest(self.resolve(source), day)
@@ -148,11 +165,17 @@ class DigestService:
         if upstream is None:
             return await self.stored(source, day)
         try:
+            archives = await self.archives(source)
             return await self.fetcher.run(
                 upstream.name,
                 day,
                 lambda: get_digest(
-                    self.store, upstream, day, now=self.clock(), config=self.config.sources
+                    self.store,
+                    upstream,
+                    day,
+                    now=self.clock(),
+                    config=self.config.sources,
+                    archives=archives,
                 ),
             )
         except NoAnnouncement as exc:
@@ -170,11 +193,17 @@ class DigestService:
         upstream = self.source(source)
         if upstream is not None:
             with contextlib.suppress(NoAnnouncement):  # no announcement: nothing to store
+                archives = await self.archives(source)
                 await self.fetcher.run(
                     upstream.name,
                     day,
                     lambda: ensure_digest(
-                        self.store, upstream, day, now=self.clock(), config=self.config.sources
+                        self.store,
+                        upstream,
+                        day,
+                        now=self.clock(),
+                        config=self.config.sources,
+                        archives=archives,
                     ),
                 )
 
@@ -190,7 +219,7 @@ class DigestService:
         check_day(end, self.clock())
         start, _ = window_range(end, window)
         try:
-            await self.ensure_for_member(name, end)
+            await self.ensure_for_member(name, end, await self.archives(name, flt.include))
         except NoAnnouncement as exc:
             if window == "day":
                 return HotView(
@@ -208,6 +237,11 @@ class DigestService:
         title = view_title(end, window, titles.get(end), flt)
         view = Digest(day=end, source=name, title=title, papers=papers)
         plain = view_title(end, window, titles.get(end), PaperFilter())
+        meta = await self.store.digest_meta(name, end)
+        if meta is not None and (meta.signals_ok or meta.signals_failed):
+            view = view.model_copy(
+                update={"signals_ok": meta.signals_ok, "signals_failed": meta.signals_failed}
+            )
         return HotView(
             end=end, view=view, candidates=candidates, digests=len(titles), window_title=plain
         )
@@ -308,7 +342,7 @@ class DigestService:
         Pure and instant: cogs may call it before deferring."""
         check_day(day, self.clock())
 
-    async def ensure_for_member(self, source: str, day: date) -> None:
+    async def ensure_for_member(self, source: str, day: date, archives: Sequence[str] = ()) -> None:
         """Make sure a day is stored for a member's command, within the member's bounds.
 
         Fetches only a day within the horizon that is not stored fresh, not remembered as
@@ -324,7 +358,8 @@ class DigestService:
         if upstream is None:
             return
         meta = await self.store.digest_meta(name, day)
-        if is_fresh(meta, now, self.config.sources):
+        covered = not archives or covers(meta, archives)
+        if is_fresh(meta, now, self.config.sources) and covered:
             return
         if day < self.horizon:
             if meta is not None:
@@ -334,7 +369,7 @@ class DigestService:
                 f"{day.isoformat()} is older than {days} days and is not kept here; "
                 f"I fetch only the last {days} days. Try a date since {self.horizon.isoformat()}."
             )
-        key = (name, day)
+        key = (name, day, tuple(archives))
         miss = self._missing_days.get(key, now)
         if miss is not None:
             if meta is not None:
@@ -350,7 +385,12 @@ class DigestService:
                             name,
                             day,
                             lambda: ensure_digest(
-                                self.store, upstream, day, now=now, config=self.config.sources
+                                self.store,
+                                upstream,
+                                day,
+                                now=now,
+                                config=self.config.sources,
+                                archives=archives,
                             ),
                         )
                 except TimeoutError:
@@ -369,7 +409,7 @@ class DigestService:
         the member's bounds (`ensure_for_member`); None if store-only and absent. A day
         arXiv announced nothing is an empty digest saying so (`Digest.no_announcement`)."""
         try:
-            await self.ensure_for_member(source, day)
+            await self.ensure_for_member(source, day, await self.archives(source))
         except NoAnnouncement as exc:
             return closed_day(self.resolve(source), day, exc)
         return await self.stored(source, day)

@@ -19,6 +19,7 @@ from bot.models import PostRecord, Window
 from bot.render import escape, render_digest, render_paper, truncate
 from bot.schedule import Clock, latest_complete_day
 from bot.services.digests import DigestService
+from bot.services.hot_cache import HotCache, Key, key_for
 from bot.services.texts import (
     message_link,
     no_announcement_text,
@@ -65,6 +66,7 @@ class PapersService:
         self.store = store
         self.digests = digests
         self.clock = clock
+        self.cache = HotCache()
 
     def hot_request(
         self, category: str | None, date_text: str | None, window: str, limit: int
@@ -84,11 +86,46 @@ class PapersService:
 
     async def hot(self, request: HotRequest) -> list[Payload]:
         """The most-discussed papers of the window, one compact digest; a line saying so when
-        the filter leaves none; a UserInputError (why) when there is no digest at all."""
+        the filter leaves none; a UserInputError (why) when there is no digest at all.
+
+        The answer over a final day is kept and served again (`HotCache`)."""
+        key = await self._final_key(request)
+        payloads = self.cache.get(key) if key is not None else None
+        stored = True  # a stored day's answer (not a day without announcement)
+        if payloads is not None and key is not None:
+            end = key[1]
+        else:
+            end, payloads, stored = await self._answer(request)
+            if key is not None and key[1] == end and stored:
+                self.cache.put(key, payloads)
+        if request.day is None and stored:
+            payloads = await self._stale_note(end, payloads)
+        return payloads
+
+    async def _final_key(self, request: HotRequest) -> Key | None:
+        """The cache key of a one-day `/hot` over a stored, final day past the lag, else None."""
+        if request.window != "day":
+            return None
+        day = request.day
+        if day is not None:
+            self.digests.check_date(day)  # what `hot` would refuse is refused before the cache
+        else:
+            day = await self.digests.default_day(SOURCE)
+        if day is None or day > latest_complete_day(self.clock(), self.digests.lag_days):
+            return None
+        meta = await self.store.digest_meta(self.digests.resolve(SOURCE), day)
+        if meta is None or not meta.final:
+            return None
+        return key_for(meta, request.window, request.filter)
+
+    async def _answer(self, request: HotRequest) -> tuple[date, list[Payload], bool]:
+        """The window's day, its rendered answer, and whether it is a stored day's (False: a
+        day without announcement, said as such), from the store (and upstream)."""
         flt = request.filter
         hot = await self.digests.hot(SOURCE, request.day, request.window, flt)
         if hot.no_announcement:
-            return [{"content": no_announcement_text(hot.end, hot.no_announcement)}]
+            text = no_announcement_text(hot.end, hot.no_announcement)
+            return hot.end, [{"content": text}], False
         if not hot:
             raise UserInputError(await self._missing(hot.end))
         if not hot.view.papers and hot.candidates:
@@ -97,11 +134,8 @@ class PapersService:
                 f"{escape(truncate(hot.window_title or hot.view.title, 300))} match "
                 f"{escape(truncate(flt.describe(), 1200))}."
             )
-            return [{"content": truncate(text, limits.CONTENT)}]
-        payloads = render_digest(hot.view, "compact")
-        if request.day is None:
-            payloads = await self._stale_note(hot.end, payloads)
-        return payloads
+            return hot.end, [{"content": truncate(text, limits.CONTENT)}], True
+        return hot.end, render_digest(hot.view, "compact"), True
 
     async def _missing(self, day: date) -> str:
         """Why a day has no digest: the source is unreachable (since when), or it has none."""

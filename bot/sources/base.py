@@ -43,6 +43,7 @@ from bot.sources.arxiv_listing import ArxivListing, WallClock, build_listing
 from bot.sources.boundary import boundary
 from bot.sources.crowds import HealthSink, ReportedSignal
 from bot.sources.http import Clock, Http, Random, Sleep, Throttle
+from bot.sources.metrics import MetricSet
 from bot.sources.signals import SignalSource
 from bot.sources.spec import Enrichment, Source
 
@@ -155,6 +156,11 @@ class SourceFactory:
                 title=registry.title(name),
             )
         return self._throttles[name]
+
+    def scoring(self) -> tuple[dict[str, MetricSet], tuple[tuple[str, int], ...]]:
+        """Every source's metrics by source name and the tiebreak keys, for a blend (`hot`)."""
+        reg = registry.REGISTRY
+        return {s.name: s.metrics for s in reg.specs if s.metrics.metrics}, reg.tiebreak
 
     def enrichment(self, name: str) -> Enrichment:
         """The one enrichment called `name` of this factory (built once: shared throttle)."""

@@ -22,6 +22,12 @@ Rules (the bot's `/hot`, the scheduler and `hotpapers fetch` all go through `get
   (`bot.services.digests` turns it into an empty day that says why).
 
 Concurrent requests for the same missing day share one fetch (a per-day lock).
+
+A blended source (`bot.sources.blend.Covering`, the `hot` source) covers some arXiv archives
+per day. Asked for `archives`, a stored digest is fresh only if it also covers them; when it
+is fresh (or final) but misses some, only those are fetched and merged into it (`grow`); when
+it is stale, the day is fetched again over every archive it covered plus the new ones, so a
+stored day never shrinks.
 """
 
 from __future__ import annotations
@@ -30,12 +36,14 @@ import asyncio
 import logging
 import math
 import weakref
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from bot.config import SourcesConfig
 from bot.errors import SourceError, UpstreamFormatError, UserInputError
 from bot.models import Digest, DigestMeta
 from bot.sources.base import Source
+from bot.sources.blend import Covering
 from bot.sources.boundary import boundary
 from bot.sources.registry import title
 from bot.store.base import Store
@@ -73,7 +81,9 @@ def check_storable(name: str, digest: Digest) -> None:
     """UpstreamFormatError when a digest holds numbers the store cannot keep."""
     for paper in digest.papers:
         numbers = [*paper.metrics.values(), paper.version or 0]
-        if any(abs(n) > _INT_LIMIT for n in numbers) or not math.isfinite(paper.score):
+        if any(abs(n) > _INT_LIMIT for n in numbers) or (
+            paper.score is not None and not math.isfinite(paper.score)
+        ):
             raise UpstreamFormatError(
                 f"{title(name)} sent a number too large to be real.",
                 detail=f"paper {paper.arxiv_id}: metrics {paper.metrics}, version "
@@ -128,15 +138,64 @@ async def refresh_digest(store: Store, source: Source, day: date, *, now: dateti
     return digest
 
 
+def covers(meta: DigestMeta | None, archives: Sequence[str]) -> bool:
+    """Whether a stored digest's universe includes every archive of `archives`."""
+    return meta is not None and set(archives) <= set(meta.archives)
+
+
+class _Grown:
+    """A covering source asked for some archives of one day, merged into a stored digest."""
+
+    def __init__(self, source: Covering, archives: Sequence[str], base: Digest | None) -> None:
+        self.source = source
+        self.name = source.name
+        self.archives = list(archives)
+        self.base = base
+
+    async def fetch_day(self, day: date) -> Digest:
+        return await self.source.fetch_archives(day, self.archives, base=self.base)
+
+
+async def scoped(
+    store: Store,
+    source: Source,
+    day: date,
+    archives: Sequence[str],
+    now: datetime,
+    config: SourcesConfig,
+    *,
+    force: bool = False,
+) -> Source:
+    """The source to fetch `day` with so that the stored digest covers `archives` (see the
+    module docstring): the source itself when it covers no archives or none are asked for.
+    `force`: fetch every archive again (`hotpapers fetch --force`), merging into nothing."""
+    if not isinstance(source, Covering):
+        return source
+    meta = await store.digest_meta(source.name, day)
+    if meta is None:
+        return _Grown(source, archives or source.archives, None)
+    wanted = sorted(set(archives) | set(meta.archives))
+    fresh = is_fresh(meta, now, config) and not force
+    base = await store.get_digest(source.name, day) if fresh else None
+    return _Grown(source, wanted, base)
+
+
 async def get_digest(
-    store: Store, source: Source, day: date, *, now: datetime, config: SourcesConfig
+    store: Store,
+    source: Source,
+    day: date,
+    *,
+    now: datetime,
+    config: SourcesConfig,
+    archives: Sequence[str] = (),
 ) -> Digest:
     """The digest of `source` for `day`: from the store when fresh, else fetched and stored.
 
-    `now` is the caller's clock (aware; naive means UTC). Raises SourceError only when
+    `now` is the caller's clock (aware; naive means UTC). `archives`: for a covering source,
+    the arXiv archives the digest must cover (module docstring). Raises SourceError only when
     upstream fails and nothing of that day is stored.
     """
-    cached = await _fresh_from_store(store, source.name, day, now, config)
+    cached = await _fresh_from_store(store, source.name, day, now, config, archives)
     if cached is not None:
         return cached
     key = (id(store), source.name, day)
@@ -144,11 +203,12 @@ async def get_digest(
     if lock is None:
         lock = _locks[key] = asyncio.Lock()
     async with lock:
-        cached = await _fresh_from_store(store, source.name, day, now, config)
+        cached = await _fresh_from_store(store, source.name, day, now, config, archives)
         if cached is not None:  # another task fetched it while we waited
             return cached
         try:
-            return await refresh_digest(store, source, day, now=now)
+            fetching = await scoped(store, source, day, archives, now, config)
+            return await refresh_digest(store, fetching, day, now=now)
         except SourceError:
             stale = await store.get_digest(source.name, day)
             if stale is None:
@@ -158,22 +218,41 @@ async def get_digest(
 
 
 async def ensure_digest(
-    store: Store, source: Source, day: date, *, now: datetime, config: SourcesConfig
+    store: Store,
+    source: Source,
+    day: date,
+    *,
+    now: datetime,
+    config: SourcesConfig,
+    archives: Sequence[str] = (),
 ) -> None:
     """Make sure the store holds `source`'s `day` by the rules above, without reading it back.
 
     For callers that then read only part of it (a ranked week reads no paper it does not
     show): a fresh day costs one small query. Raises SourceError as `get_digest` does.
     """
-    if is_fresh(await store.digest_meta(source.name, day), now, config):
+    meta = await store.digest_meta(source.name, day)
+    if is_fresh(meta, now, config) and _covered(source, meta, archives):
         return
-    await get_digest(store, source, day, now=now, config=config)
+    await get_digest(store, source, day, now=now, config=config, archives=archives)
+
+
+def _covered(source: Source | str, meta: DigestMeta | None, archives: Sequence[str]) -> bool:
+    """Whether a stored digest needs no more archives for this request."""
+    if not archives or (not isinstance(source, str) and not isinstance(source, Covering)):
+        return True
+    return covers(meta, archives)
 
 
 async def _fresh_from_store(
-    store: Store, source: str, day: date, now: datetime, config: SourcesConfig
+    store: Store,
+    source: str,
+    day: date,
+    now: datetime,
+    config: SourcesConfig,
+    archives: Sequence[str] = (),
 ) -> Digest | None:
     meta = await store.digest_meta(source, day)
-    if not is_fresh(meta, now, config):
+    if not is_fresh(meta, now, config) or not _covered(source, meta, archives):
         return None
     return await store.get_digest(source, day)

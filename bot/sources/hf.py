@@ -231,7 +231,7 @@ class HFSignal:
                 break
             for paper in (await self.source._fetch_day(listed)).papers:
                 kept = best.get(paper.arxiv_id)
-                if kept is None or paper.score > kept.score:
+                if kept is None or (paper.score or 0.0) > (kept.score or 0.0):
                     best[paper.arxiv_id] = paper
         read_at = self.source.http.wall_clock()
         return {

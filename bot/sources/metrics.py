@@ -32,7 +32,7 @@ class Rankable(Protocol):
     def arxiv_id(self) -> str: ...
 
     @property
-    def score(self) -> float: ...
+    def score(self) -> float | None: ...
 
     @property
     def metrics(self) -> Mapping[str, int]: ...
@@ -116,19 +116,24 @@ def tiebreak_keys(sets: Iterable[MetricSet]) -> tuple[tuple[str, int], ...]:
     return tuple(seen.items())
 
 
-def rank_key(paper: Rankable, tiebreak: Sequence[tuple[str, int]]) -> tuple[float, int, str]:
-    """Sort key: higher score first; ties by more tiebreak signal, then by id (stable)."""
+RankKey = tuple[bool, float, int, str]
+
+
+def rank_key(paper: Rankable, tiebreak: Sequence[tuple[str, int]]) -> RankKey:
+    """Sort key: papers with a score first, higher first; ties by more tiebreak signal, then
+    by id (stable). A paper without a score (no crowd discussed it) comes after all others."""
     counts = paper.metrics
     secondary = 0
     for name, weight in tiebreak:
         secondary += weight * counts.get(name, 0)
-    return (-paper.score, -secondary, paper.arxiv_id)
+    score = paper.score
+    return (score is None, -(score or 0.0), -secondary, paper.arxiv_id)
 
 
 def rank(papers: Iterable[R], tiebreak: Sequence[tuple[str, int]]) -> list[R]:
     """Papers in rank order, deterministically, with duplicates (same id) merged to the best."""
     best: dict[str, R] = {}
-    keys: dict[str, tuple[float, int, str]] = {}
+    keys: dict[str, RankKey] = {}
     for p in papers:
         key = rank_key(p, tiebreak)
         cur = keys.get(p.arxiv_id)

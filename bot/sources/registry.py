@@ -1,8 +1,9 @@
 """The list of sources: one `SourceSpec` per source module. Adding a source is one line here.
 
-The names a subscription or `sources.default` may use are the day sources (`hf`,
-`hotpapers-md`) and each day source joined to an enrichment (`hf+arxiv`); the default comes
-first in every list shown to people. Built once at import (a table of constants, no I/O):
+The names a subscription or `sources.default` may use are the day sources (`hot`, `hf`,
+`hotpapers-md`) and each day source joined to an enrichment (`hf+arxiv`; not `hot`, whose
+papers are arXiv's announcement already); the default (`hot`) comes first in every list shown
+to people. Built once at import (a table of constants, no I/O):
 duplicate names, two sources declaring one metric differently and a default that is not a
 name are refused here, at start-up, not at the first fetch.
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from bot.sources import arxiv, bluesky, hf, hn, hotpapers_url
+from bot.sources import arxiv, blend, bluesky, hf, hn, hotpapers_url
 from bot.sources.metrics import Metric, MetricSet, tiebreak_keys
 from bot.sources.spec import SourceSettings, SourceSpec
 
@@ -28,8 +29,11 @@ SOURCES: tuple[SourceSpec[Any], ...] = (
     arxiv.SOURCE,
     hn.SOURCE,
     bluesky.SOURCE,
+    blend.SOURCE,
 )
-DEFAULT = "hf+arxiv"
+# Day sources never joined to an enrichment: their papers are arXiv's own announcement.
+WHOLE: frozenset[str] = frozenset({blend.NAME})
+DEFAULT = "hot"
 
 
 class Registry:
@@ -52,7 +56,10 @@ class Registry:
         composed = [
             n
             for d in self.days
-            for n in (d.name, *(f"{d.name}+{e.name}" for e in self.enrichments))
+            for n in (
+                d.name,
+                *(f"{d.name}+{e.name}" for e in self.enrichments if d.name not in WHOLE),
+            )
         ]
         if default not in composed:
             raise ValueError(f"default source {default!r} is not one of {', '.join(composed)}")

@@ -26,6 +26,7 @@ the same ones; a backend may express them in its SQL, as SQLite's does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol, get_args
 
@@ -63,6 +64,12 @@ class PostLedger(Protocol):
         day settled without posting) unless a row exists; returns the stored row and whether
         this call inserted it. Messages, thread, attempts and `posted_at` of `record` are
         ignored: a claim starts empty."""
+        ...
+
+    async def claim_posts(self, records: Sequence[PostRecord]) -> list[Claim]:
+        """`claim_post` for each of `records`, in order, in one transaction: settling a
+        month of missed days over many channels is one write, not one each. (PostgreSQL:
+        the same `INSERT ... ON CONFLICT DO NOTHING` per record in one transaction.)"""
         ...
 
     async def finish_post(

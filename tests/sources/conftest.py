@@ -192,7 +192,11 @@ async def client(upstreams: Upstreams) -> AsyncIterator[httpx.AsyncClient]:
 def sources_config() -> SourcesConfig:
     """Sources pointed at the fake hosts."""
     return SourcesConfig.model_validate(
-        {"hf": {"base_url": "http://hf.test"}, "arxiv": {"base_url": "http://arxiv.test/"}}
+        {
+            "default": "hf+arxiv",  # the HF path (`hot` has its own tests: test_blend.py)
+            "hf": {"base_url": "http://hf.test"},
+            "arxiv": {"base_url": "http://arxiv.test/"},
+        }
     )
 
 

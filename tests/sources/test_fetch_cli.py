@@ -100,6 +100,7 @@ def config_file(tmp_path: Path, servers: tuple[LocalServer, LocalServer]) -> Pat
 path = "{tmp_path / "hotpapers.sqlite3"}"
 
 [sources]
+default = "hf+arxiv"
 max_retries = 0
 timeout_seconds = 10
 [sources.hf]

@@ -82,7 +82,7 @@ async def test_full_pages_are_followed_until_a_short_one(
     digest = await hf(client, sources_config, clock).fetch_day(DAY)
     assert len(digest.papers) == 250
     assert [r.url.params["p"] for r in upstreams.requests] == ["0", "1", "2"]
-    scores = [p.score for p in digest.papers]
+    scores = [p.score or 0.0 for p in digest.papers]
     assert scores == sorted(scores, reverse=True)
 
 

@@ -44,6 +44,7 @@ def service(
     config = parse_config(
         {
             "sources": {
+                "default": "hf+arxiv",
                 "hf": {"base_url": "http://hf.test"},
                 "arxiv": {"base_url": "http://arxiv.test/"},
                 "negative_cache_minutes": 30,

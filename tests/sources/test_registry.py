@@ -20,7 +20,7 @@ from bot.errors import ConfigError, SourceError
 from bot.models import Digest, Paper
 from bot.ranking import rank, score_label, signal
 from bot.render import render_digest
-from bot.sources import arxiv, bluesky, hf, hn, hotpapers_url, registry
+from bot.sources import arxiv, blend, bluesky, hf, hn, hotpapers_url, registry
 from bot.sources.base import EnrichedSource, SourceFactory
 from bot.sources.cache import get_digest
 from bot.sources.metrics import Metric, MetricSet
@@ -51,8 +51,8 @@ def use(monkeypatch: pytest.MonkeyPatch, specs: list[SourceSpec[Any]], **kw: Any
 
 def test_the_registry_composes_names_with_the_default_first() -> None:
     reg = Registry(SOURCES)
-    assert reg.names == ("hf+arxiv", "hf", "hotpapers-md", "hotpapers-md+arxiv")
-    assert [s.name for s in reg.days] == ["hf", "hotpapers-md"]
+    assert reg.names == ("hot", "hf", "hf+arxiv", "hotpapers-md", "hotpapers-md+arxiv")
+    assert [s.name for s in reg.days] == ["hf", "hotpapers-md", "hot"]
     assert [s.name for s in reg.enrichments] == ["arxiv"]
     assert Registry(SOURCES, default="hotpapers-md").names[0] == "hotpapers-md"
     assert reg.title("hf+arxiv") == "Hugging Face (with arXiv)"
@@ -69,7 +69,7 @@ def test_a_default_that_is_no_name_is_refused_with_the_names() -> None:
     with pytest.raises(ValueError, match="is not one of") as info:
         Registry(SOURCES, default="arxiv")
     assert str(info.value) == (
-        "default source 'arxiv' is not one of hf, hf+arxiv, hotpapers-md, hotpapers-md+arxiv"
+        "default source 'arxiv' is not one of hf, hf+arxiv, hotpapers-md, hotpapers-md+arxiv, hot"
     )
 
 
@@ -122,11 +122,11 @@ def test_an_unknown_default_is_refused_at_load_with_the_registered_names(
         parse_config(data, env={})
     assert str(info.value) == (
         "invalid config: sources.default: unknown source 'tiny' "
-        "(known: hf+arxiv, hf, hotpapers-md, hotpapers-md+arxiv)"
+        "(known: hot, hf, hf+arxiv, hotpapers-md, hotpapers-md+arxiv)"
     )
     use(monkeypatch, [*SOURCES, tiny_source.SOURCE])
     assert parse_config(data, env={}).sources.default == "tiny"
-    with pytest.raises(ConfigError, match=r"\(known: hf\+arxiv, hf, .*, tiny, tiny\+arxiv\)$"):
+    with pytest.raises(ConfigError, match=r"\(known: hot, hf, hf\+arxiv, .*, tiny, tiny\+arxiv\)$"):
         parse_config({"sources": {"default": "tiny+hf"}}, env={})
 
 
@@ -282,5 +282,12 @@ def test_an_enrichment_alone_is_not_a_day_source() -> None:
 
 
 def test_the_bundled_modules_are_the_registered_ones() -> None:
-    assert SOURCES == (hf.SOURCE, hotpapers_url.SOURCE, arxiv.SOURCE, hn.SOURCE, bluesky.SOURCE)
+    assert SOURCES == (
+        hf.SOURCE,
+        hotpapers_url.SOURCE,
+        arxiv.SOURCE,
+        hn.SOURCE,
+        bluesky.SOURCE,
+        blend.SOURCE,
+    )
     assert registry.REGISTRY.specs == SOURCES

@@ -51,7 +51,7 @@ def test_names_build_the_right_sources(sources_config: SourcesConfig) -> None:
     ("name", "message"),
     [
         ("arxiv", "arxiv supplies metadata, not a day's ranking; use hf\\+arxiv"),
-        ("twitter", "unknown source 'twitter' .*known: hf\\+arxiv, hf, hotpapers-md"),
+        ("twitter", "unknown source 'twitter' .*known: hot, hf, hf\\+arxiv, hotpapers-md"),
         ("hf+crossref", "unknown source 'hf\\+crossref'"),
         ("hotpapers-md", "hotpapers-md needs sources.hotpapers-md.dir or"),
     ],
@@ -94,7 +94,7 @@ async def test_hf_enriched_by_arxiv(
     assert first.score == 500.0  # upvotes stay the score
     assert score_label(first).startswith("▲ 500 on Hugging Face")
     assert [p.score for p in digest.papers] == sorted(
-        (p.score for p in digest.papers), reverse=True
+        (p.score or 0.0 for p in digest.papers), reverse=True
     )
 
 

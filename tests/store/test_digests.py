@@ -184,3 +184,58 @@ async def test_an_unreadable_fetch_time_reads_as_long_ago(backend: Backend) -> N
     assert meta is not None and meta.fetched_at == datetime(1970, 1, 1, tzinfo=UTC)
     got = await store.get_digest("test", date(2021, 3, 1))
     assert got is not None and got.fetched_at is None and len(got.papers) == 1
+
+
+async def test_a_blended_digest_keeps_its_coverage_no_score_read_times_and_quotes(
+    store: Store,
+) -> None:
+    """Issue 13: archives covered, crowds that answered or failed, a NULL score (no crowd
+    discussed the paper), when each count was read, and quoted posts with their kind."""
+    from bot.models import Tweet
+
+    read = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+    quote = Tweet(
+        author="Ada",
+        handle="ada.bsky.social",
+        url="https://bsky.app/p/1",
+        text="Neat",
+        source="bluesky",
+        likes=12,
+        kind="author",
+    )
+    hot = Paper(
+        arxiv_id="2612.00001",
+        title="Hot",
+        categories=["math.AG"],
+        metrics={"upvotes": 3},
+        score=100.0,
+        read_at={"hf": read},
+        tweets=[quote],
+    )
+    quiet = Paper(arxiv_id="2612.00002", title="Quiet", categories=["math.AG"], score=None)
+    d = Digest(
+        day=date(2026, 12, 1),
+        source="hot",
+        papers=[hot, quiet],
+        fetched_at=read,
+        archives=["math", "quant-ph"],
+        signals_ok=["hf"],
+        signals_failed={"hn": "HN is down."},
+    )
+    assert await store.save_digest(d, final=True) is True
+    assert await store.save_digest(d, final=True) is False
+    assert await store.get_digest("hot", d.day) == d
+    meta = await store.digest_meta("hot", d.day)
+    assert meta is not None
+    assert (meta.archives, meta.signals_ok, meta.signals_failed) == (
+        ["math", "quant-ph"],
+        ["hf"],
+        {"hn": "HN is down."},
+    )
+    _, entries = await store.window_entries("hot", d.day, d.day)
+    assert [e.score for e in entries] == [100.0, None]
+    assert [p.score for p in await store.entry_papers("hot", entries)] == [100.0, None]
+    stored = await store.get_paper("2612.00002")
+    assert stored is not None and stored.score is None
+    got = await store.get_paper("2612.00001")
+    assert got is not None and got.read_at == {"hf": read} and got.tweets == [quote]

@@ -80,6 +80,27 @@ async def test_a_settled_day_is_claimed_with_its_outcome(store: Store) -> None:
     )
 
 
+async def test_many_claims_at_once_are_each_a_claim(store: Store) -> None:
+    taken = await store.claim_post(post(11, DAY, nonce="first"))
+    records = [
+        post(10, DAY, status="missed", error="the bot was down"),
+        post(11, DAY, nonce="second", status="failed"),  # exists: lost, the stored row
+        post(12, DAY, status="failed", error="403"),
+        post(12, DAY, nonce="again", status="missed"),  # the same (channel, day) twice
+    ]
+    claims = await store.claim_posts(records)
+    assert [c.won for c in claims] == [True, False, True, False]
+    assert claims[1].record == taken.record
+    assert claims[3].record == claims[2].record
+    assert (claims[2].record.status, claims[2].record.error) == ("failed", "403")
+    for claim in claims:
+        assert await store.get_post(claim.record.channel_id, DAY) == claim.record
+    assert await store.claim_posts([]) == []
+    with pytest.raises(ValueError, match="unknown post status"):
+        await store.claim_posts([post(13, DAY).model_copy(update={"status": "nonsense"})])
+    assert await store.get_post(13, DAY) is None
+
+
 async def test_concurrent_claims_on_one_store_have_exactly_one_winner(store: Store) -> None:
     claims = await asyncio.gather(
         *(store.claim_post(post(10, DAY, nonce=f"n{i}")) for i in range(12))

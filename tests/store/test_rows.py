@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.models import Paper, PostRecord, Subscription
+from bot.models import Digest, Paper, PostRecord, Subscription
 from bot.store import rows
 from bot.store.values import Lease, Start
 
@@ -89,9 +90,23 @@ def test_a_paper_reads_back_from_its_row_and_entry() -> None:
     paper = Paper(arxiv_id="2103.06874v3", title="T", authors=["Ada"], score=2.5)
     row = {**rows.paper_row(paper), "score": 2.5}
     assert rows.paper_from(row, ["Ada"], [], {}, []) == paper
+    # A NULL score is an entry no crowd discussed: no score, never an invented 0.
     assert rows.paper_from({**row, "score": None, "version": None}, ["Ada"], [], {}, []) == (
-        paper.model_copy(update={"score": 0.0, "version": None})
+        paper.model_copy(update={"score": None, "version": None})
     )
+
+
+def test_a_blended_entry_keeps_its_read_times_and_old_snippets_get_defaults() -> None:
+    read = datetime(2026, 12, 1, 20, 5, tzinfo=UTC)
+    paper = Paper(arxiv_id="2103.06874", title="T", score=None, read_at={"hn": read})
+    (entry,) = rows.entry_rows(Digest(day=date(2026, 12, 1), source="hot", papers=[paper]))
+    assert entry["score"] is None and entry["read_at"] == '{"hn": "2026-12-01T20:05:00+00:00"}'
+    old = {"author": "A", "handle": "a", "url": "https://x.test/1", "text": "hi"}
+    got = rows.paper_from(
+        {**rows.paper_row(paper), "score": None}, [], [], {}, [old], json.loads(entry["read_at"])
+    )
+    assert got.read_at == {"hn": read}
+    assert (got.tweets[0].source, got.tweets[0].likes, got.tweets[0].kind) == ("", 0, "reaction")
 
 
 def test_leases_and_starts_round_trip() -> None:

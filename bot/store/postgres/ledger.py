@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -70,6 +71,25 @@ class PgPostLedger(PgBase):
         stored = await self.get_post(record.channel_id, record.day)
         assert stored is not None
         return Claim(stored, won)
+
+    async def claim_posts(self, records: Sequence[PostRecord]) -> list[Claim]:
+        """`claim_post` for each record, in order, in one transaction (see `PostLedger`)."""
+        for record in records:
+            check_status(record.status)
+        if not records:
+            return []
+        found: list[tuple[Any, bool]] = []
+        async with self._write() as db:
+            for record in records:
+                row = rows.claim_row(record)
+                won = affected(await db.execute(_CLAIM, *(row[k] for k in _CLAIM_FIELDS))) == 1
+                stored = await db.fetchrow(
+                    "SELECT * FROM posts WHERE channel_id = $1 AND day = $2",
+                    record.channel_id,
+                    row["day"],
+                )
+                found.append((stored, won))
+        return [Claim(rows.readable(rows.post_from, r, rows.post_key(r)), won) for r, won in found]
 
     async def finish_post(
         self,

@@ -9,6 +9,7 @@ does not take a whole day, or a whole `/hot` window, with it (`rows.all_readable
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -20,12 +21,14 @@ from bot.models import Digest, DigestMeta, Entry, Paper
 from bot.store import rows
 from bot.store.sqlite.connection import SqliteBase
 
-# A paper row: its own columns, the entry's score, and the four JSON columns joined into one
-# JSON array in SQL (an entry-less paper gets {} and []).
+# A paper row: its own columns, the entry's score, and the five JSON columns joined into one
+# JSON array in SQL (an entry-less paper gets score 0, {} and []; an entry's NULL score, a
+# paper no crowd discussed, stays NULL).
 _PAPER_COLUMNS = (
-    "p.arxiv_id, p.version, p.title, p.abstract, p.abs_url, p.pdf_url, e.score,"
+    "p.arxiv_id, p.version, p.title, p.abstract, p.abs_url, p.pdf_url,"
+    " CASE WHEN e.rank IS NULL THEN 0.0 ELSE e.score END AS score,"
     " '[' || p.authors || ',' || p.categories || ',' || coalesce(e.metrics, '{}') || ','"
-    " || coalesce(e.tweets, '[]') || ']' AS blob"
+    " || coalesce(e.tweets, '[]') || ',' || coalesce(e.read_at, '{}') || ']' AS blob"
 )
 # The same without the discussion snippets, for ranked lists (which do not show them).
 _PAPER_COLUMNS_NO_TWEETS = _PAPER_COLUMNS.replace("coalesce(e.tweets, '[]')", "'[]'")
@@ -56,8 +59,8 @@ _UPSERT_PAPER = (
 
 def _paper(row: aiosqlite.Row) -> Paper:
     """A stored paper from a row of `_PAPER_COLUMNS`."""
-    authors, categories, metrics, tweets = orjson.loads(row["blob"])
-    return rows.paper_from(row, authors, categories, metrics, tweets)
+    authors, categories, metrics, tweets, read_at = orjson.loads(row["blob"])
+    return rows.paper_from(row, authors, categories, metrics, tweets, read_at)
 
 
 def _paper_key(row: aiosqlite.Row) -> str:
@@ -73,47 +76,57 @@ class SqliteDigests(SqliteBase):
     """Digests and papers on SQLite."""
 
     async def save_digest(self, digest: Digest, *, final: bool = True) -> bool:
-        """Store a digest; a digest with the same content as the stored one changes no row."""
-        digest_hash = rows.content_hash(digest)
-        existing = await self._one(
-            "SELECT content_hash, final, fetched_at FROM digests WHERE source = ? AND day = ?",
-            (digest.source, digest.day.isoformat()),
-        )
-        if existing is not None and existing["content_hash"] == digest_hash:
-            # Same papers: only the bookkeeping may move on (a refetch of today restarts the
-            # refresh interval; a day becomes final). Re-importing a file changes nothing,
-            # because the file carries the same stamp.
-            stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else existing["fetched_at"]
-            now_final = bool(existing["final"]) or final
-            if stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
-                return False
-            async with self._write() as db:
-                await db.execute(
+        """Store a digest; a digest with the same content as the stored one changes no row.
+
+        The whole day is one function on the writer's thread (`_write_in_thread`): one
+        hand-off instead of one per statement, the import's main cost (bench/imports.py).
+        """
+        papers = [rows.paper_row(p) for p in digest.papers]
+        entries = rows.entry_rows(digest)
+        digest_hash = rows.rows_hash(digest, papers, entries)
+        source, day = digest.source, digest.day.isoformat()
+        stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else None
+
+        def write(db: sqlite3.Connection) -> bool:
+            existing = db.execute(
+                "SELECT content_hash, final, fetched_at FROM digests WHERE source = ? AND day = ?",
+                (source, day),
+            ).fetchone()
+            if existing is not None and existing["content_hash"] == digest_hash:
+                # Same papers: only the bookkeeping may move on (a refetch of today restarts
+                # the refresh interval; a day becomes final). Re-importing a file changes
+                # nothing, because the file carries the same stamp.
+                new_stamp = stamp or existing["fetched_at"]
+                now_final = bool(existing["final"]) or final
+                if new_stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
+                    return False
+                db.execute(
                     "UPDATE digests SET fetched_at = ?, final = ? WHERE source = ? AND day = ?",
-                    (stamp, int(now_final), digest.source, digest.day.isoformat()),
+                    (new_stamp, int(now_final), source, day),
                 )
-            return True
-        head = rows.digest_row(digest, final=final, content=digest_hash)
-        async with self._write() as db:
-            await db.executemany(_UPSERT_PAPER, [rows.paper_row(p) for p in digest.papers])
-            await db.execute(
-                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash)"
-                " VALUES (:source, :day, :title, :fetched_at, :final, :content_hash)"
+                return True
+            db.executemany(_UPSERT_PAPER, papers)
+            db.execute(
+                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
+                " archives, signals_ok, signals_failed)"
+                " VALUES (:source, :day, :title, :fetched_at, :final, :content_hash,"
+                " :archives, :signals_ok, :signals_failed)"
                 " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
                 " fetched_at = excluded.fetched_at, final = excluded.final,"
-                " content_hash = excluded.content_hash",
-                head,
+                " content_hash = excluded.content_hash, archives = excluded.archives,"
+                " signals_ok = excluded.signals_ok, signals_failed = excluded.signals_failed",
+                rows.digest_row(digest, final=final, content=digest_hash),
             )
-            await db.execute(
-                "DELETE FROM digest_entries WHERE source = ? AND day = ?",
-                (head["source"], head["day"]),
+            db.execute("DELETE FROM digest_entries WHERE source = ? AND day = ?", (source, day))
+            db.executemany(
+                "INSERT INTO digest_entries"
+                " (source, day, rank, arxiv_id, score, metrics, tweets, read_at)"
+                " VALUES (:source, :day, :rank, :arxiv_id, :score, :metrics, :tweets, :read_at)",
+                entries,
             )
-            await db.executemany(
-                "INSERT INTO digest_entries (source, day, rank, arxiv_id, score, metrics, tweets)"
-                " VALUES (:source, :day, :rank, :arxiv_id, :score, :metrics, :tweets)",
-                rows.entry_rows(digest),
-            )
-        return True
+            return True
+
+        return await self._write_in_thread(write)
 
     async def _entries(self, source: str, day: str) -> list[Paper]:
         found = await self._all(
@@ -136,7 +149,8 @@ class SqliteDigests(SqliteBase):
     async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
         """Fetch time, finality and size of a stored digest, without loading its papers."""
         row = await self._one(
-            "SELECT d.fetched_at, d.final, (SELECT count(*) FROM digest_entries e"
+            "SELECT d.fetched_at, d.final, d.content_hash, d.archives, d.signals_ok,"
+            " d.signals_failed, (SELECT count(*) FROM digest_entries e"
             " WHERE e.source = d.source AND e.day = d.day) AS n"
             " FROM digests d WHERE d.source = ? AND d.day = ?",
             (source, day.isoformat()),
@@ -160,7 +174,8 @@ class SqliteDigests(SqliteBase):
             params.append(source)
         found = await self._all(
             "SELECT d.source AS d_source, d.day AS d_day, d.title AS d_title,"
-            " d.fetched_at AS d_fetched_at,"
+            " d.fetched_at AS d_fetched_at, d.archives AS d_archives,"
+            " d.signals_ok AS d_signals_ok, d.signals_failed AS d_signals_failed,"
             f" {_PAPER_COLUMNS}"
             " FROM digests d"
             " LEFT JOIN digest_entries e ON e.source = d.source AND e.day = d.day"

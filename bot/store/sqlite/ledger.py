@@ -9,6 +9,8 @@ no other writer can slip between reading a row's status and changing it.
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -65,6 +67,31 @@ class SqlitePostLedger(SqliteBase):
         stored = await self.get_post(record.channel_id, record.day)
         assert stored is not None
         return Claim(stored, won)
+
+    async def claim_posts(self, records: Sequence[PostRecord]) -> list[Claim]:
+        """Many claims in one transaction and one hand-off to the writer's thread (see
+        `PostLedger`), each read back there as it stands after its insert."""
+        for record in records:
+            check_status(record.status)
+        params = [rows.claim_row(r) for r in records]
+
+        def claim_all(db: sqlite3.Connection) -> list[tuple[Any, bool]]:
+            out = []
+            for p in params:
+                won = db.execute(_CLAIM, p).rowcount == 1
+                row = db.execute(
+                    "SELECT * FROM posts WHERE channel_id = ? AND day = ?",
+                    (p["channel_id"], p["day"]),
+                ).fetchone()
+                out.append((row, won))
+            return out
+
+        if not records:
+            return []
+        found = await self._write_in_thread(claim_all)
+        return [
+            Claim(rows.readable(rows.post_from, row, rows.post_key(row)), won) for row, won in found
+        ]
 
     async def finish_post(
         self,
