@@ -90,6 +90,9 @@ class OneFetcher:
                 except StoreError as exc:
                     log.warning("%s: no fetch lock (%s); fetching anyway", source, exc)
                     return await fetch()
+                except asyncio.CancelledError:  # granted, perhaps, as the deadline came
+                    await self._release(source, token)
+                    raise
                 if held:
                     try:
                         return await fetch()

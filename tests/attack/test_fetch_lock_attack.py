@@ -130,3 +130,29 @@ async def test_a_cancelled_postgresql_lock_acquire_leaves_no_lock_held(tmp_path:
         for conn in faulty.lent:  # what the bug leaked, so that closing does not wait for it
             await pool.release(conn)
         await backend.close()
+
+
+async def test_a_fetch_cancelled_while_taking_the_lock_leaves_it_free(tmp_path: Path) -> None:
+    """Found: a fetch cancelled (its deadline) while the store granted its lock never released
+    it: on SQLite the row stood until its TTL (two fetch deadlines, 240 s), and every process,
+    this one included (a fresh token each time), waited for it, its fetches of that source
+    failing their own deadlines meanwhile. Promised: a cancelled acquire leaves the lock free."""
+    async with open_store(tmp_path / "s.sqlite3") as store:
+        real = store.acquire_fetch_lock
+
+        async def granted_as_cancelled(*args: Any, **kwargs: Any) -> bool:
+            await real(*args, **kwargs)
+            raise asyncio.CancelledError
+
+        store.acquire_fetch_lock = granted_as_cancelled  # type: ignore[method-assign]
+        locking = FetchLocking("host-a:1:aaaa", timedelta(seconds=60), poll_seconds=0.01)
+        fetcher = OneFetcher(store, SourcesConfig(), lambda: NOW, locking)
+        upstream = Upstream(slow_day=DAY - timedelta(days=30))
+        with pytest.raises(asyncio.CancelledError):
+            await fetcher.run(
+                "hf",
+                DAY,
+                lambda: get_digest(store, upstream, DAY, now=NOW, config=SourcesConfig()),
+            )
+        store.acquire_fetch_lock = real  # type: ignore[method-assign]
+        assert await store.acquire_fetch_lock("hf", "B#1", now=NOW, ttl=timedelta(seconds=60))
