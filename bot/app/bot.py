@@ -24,7 +24,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.app.gateway_guard import GatewayGuard
+from bot.app.gateway_guard import GatewayGuard, ShardQueue
 from bot.app.health import DiscordHealth
 from bot.app.scheduler import Scheduler
 from bot.app.shard_lease import AnyLease
@@ -216,3 +216,10 @@ class ShardedHotPapersBot(HotPapersBot, commands.AutoShardedBot):
     their interactions. Everything else is `HotPapersBot`'s (the same lifecycle); built by
     `bot.app.compose.build_bot` when the config names a shard count.
     """
+
+    async def _async_setup_hook(self) -> None:
+        """discord.py's setup, then the shards' event queue behind the gateway guard
+        (`bot.app.gateway_guard.ShardQueue`): one unreadable frame costs one shard's
+        connection, not every shard (`AutoShardedClient.connect` closes all on `terminate`)."""
+        await super()._async_setup_hook()
+        self._AutoShardedClient__queue = ShardQueue(self, self.gateway_guard)

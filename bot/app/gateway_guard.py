@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import discord
+from discord.shard import EventItem, EventType, Shard
 
 log = logging.getLogger(__name__)
 
@@ -105,3 +106,57 @@ class GatewayGuard:
                     with contextlib.suppress(Exception):
                         await ws.close(code=1000)
                 await self.sleep(wait)
+
+
+class ShardQueue(asyncio.PriorityQueue[EventItem]):
+    """The event queue of an `AutoShardedBot`'s shards, with the guard between them and it.
+
+    A sharded client reads each shard in its own task (`discord.shard.Shard.worker`); an event
+    it cannot read becomes a `terminate` item, and `AutoShardedClient.connect` closes every
+    shard and raises: one bad frame would stop the process and all its shards' guilds. Here
+    such an item (not one of discord.py's deliberate errors) costs only that shard: its
+    connection is closed and, after the guard's wait, it connects again with a fresh IDENTIFY
+    (a `reconnect` item). Past the guard's limit the `terminate` goes through, as unsharded.
+    """
+
+    def __init__(self, client: discord.Client, guard: GatewayGuard) -> None:
+        super().__init__()
+        self.client = client
+        self.guard = guard
+        self._later: set[asyncio.Task[None]] = set()
+
+    def put_nowait(self, item: EventItem) -> None:
+        """Queue `item`, or, for an unreadable event on one shard, reconnect that shard."""
+        error, shard = item.error, item.shard
+        if (
+            item.type == EventType.terminate
+            and shard is not None
+            and error is not None
+            and not isinstance(error, _DELIBERATE)
+            and not self.client.is_closed()
+        ):
+            wait = self.guard.wait_after_failure()
+            if wait is not None:
+                log.error(
+                    "gateway: an event on shard %s could not be read (%s); reconnecting it in "
+                    "%.0f s with a new session",
+                    shard.id,
+                    type(error).__name__,
+                    wait,
+                )
+                task = asyncio.get_running_loop().create_task(self._reconnect(shard, error, wait))
+                self._later.add(task)
+                task.add_done_callback(self._later.discard)
+                return
+            log.error(
+                "gateway: %d unreadable events in a row (last: %s); stopping",
+                self.guard.in_a_row - 1,
+                type(error).__name__,
+            )
+        super().put_nowait(item)
+
+    async def _reconnect(self, shard: Shard, error: Exception, wait: float) -> None:
+        with contextlib.suppress(Exception):
+            await shard.ws.close(code=1000)
+        await self.guard.sleep(wait)
+        super().put_nowait(EventItem(EventType.reconnect, shard, error))

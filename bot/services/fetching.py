@@ -75,6 +75,8 @@ class OneFetcher:
         locking = self.locking
         if locking is None:
             return await fetch()
+        if is_fresh(await self.store.digest_meta(source, day), self.clock(), self.config):
+            return await fetch()  # stored: read it, never behind another day's fetch
         async with self._turns.setdefault(source, asyncio.Lock()):
             noted = False
             while True:
@@ -88,6 +90,9 @@ class OneFetcher:
                 except StoreError as exc:
                     log.warning("%s: no fetch lock (%s); fetching anyway", source, exc)
                     return await fetch()
+                except asyncio.CancelledError:  # granted, perhaps, as the deadline came
+                    await self._release(source, token)
+                    raise
                 if held:
                     try:
                         return await fetch()

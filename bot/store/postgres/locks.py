@@ -62,9 +62,9 @@ class PgFetchLocks(PgBase):
                     "SELECT pg_try_advisory_lock($1, hashtext($2))", LOCKS["source"], key
                 )
             )
-        except Exception as exc:
-            await self._pool.release(conn)
-            reason = fault_reason(exc)
+        except BaseException as exc:  # a cancel too: the server may have granted the lock
+            await self._pool.release(conn)  # resetting the session unlocks it
+            reason = fault_reason(exc) if isinstance(exc, Exception) else None
             if reason is None:
                 raise
             raise StoreError(reason) from None
