@@ -76,7 +76,8 @@ def listen_address(value: str) -> tuple[str, int, bool]:
         bracketed = True
     else:
         bracketed = False
-    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
+    digits = port_text.isascii() and port_text.isdigit()  # str.isdigit() also takes '²'
+    if not sep or not host or not digits or int(port_text) > 65535:
         raise ValueError(f"{value!r} is not host:port, e.g. 127.0.0.1:9108 or [::1]:9108")
     if host == "localhost":
         return host, int(port_text), True

@@ -340,11 +340,19 @@ def _typed(option: JSON, value: Any, focused: bool, bounds: bool = True) -> Any:
     if kind in (INTEGER, NUMBER):
         try:
             number = int(value) if kind == INTEGER else float(value)
+            if kind == INTEGER and (isinstance(value, bool) or number != float(value)):
+                raise ValueError("not a whole number")  # int(2.5) is 2: the client sends none
         except (TypeError, ValueError, OverflowError) as exc:
             raise OptionError(
                 f"option {option['name']!r}: {value!r} is not of type {kind}"
             ) from exc
-        return _in_range(option, number, bounds)
+        return _chosen(option, _in_range(option, number, bounds), bounds)
+    if kind == STRING and bounds:
+        text = str(value)
+        low, high = option.get("min_length"), option.get("max_length")
+        if (low is not None and len(text) < low) or (high is not None and len(text) > high):
+            raise OptionError(f"option {option['name']!r}: {text!r} is not {low}-{high} long")
+        return _chosen(option, text, bounds)
     try:
         if kind == BOOLEAN:
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
@@ -361,10 +369,20 @@ def _typed(option: JSON, value: Any, focused: bool, bounds: bool = True) -> Any:
 _SAFE = 2**53
 
 
+def _chosen(option: JSON, value: Any, bounds: bool) -> Any:
+    """`value` if it is one of the option's `choices` (or it has none): the client offers only
+    those (application-commands.mdx: "Choices for the user to pick from")."""
+    choices = option.get("choices")
+    if bounds and choices and value not in [c.get("value") for c in choices]:
+        raise OptionError(f"option {option['name']!r}: {value!r} is not one of its choices")
+    return value
+
+
 def _in_range(option: JSON, number: float, bounds: bool) -> float:
     """`number` if Discord's client would send it for `option`; else OptionError saying why."""
     name = option["name"]
-    if not math.isfinite(number) or not -_SAFE <= number <= _SAFE:
+    safe = _SAFE - 1 if option.get("type") == INTEGER else _SAFE  # 2^53-1 for an INTEGER
+    if not math.isfinite(number) or not -safe <= number <= safe:
         raise OptionError(f"option {name!r}: {number!r} is not a number Discord can send")
     low, high = option.get("min_value"), option.get("max_value")
     if bounds and low is not None and number < low:

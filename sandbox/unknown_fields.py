@@ -18,6 +18,9 @@ UNKNOWN = "UNKNOWN_FIELD"
 # Sent by discord.py in every message body, edits included (`tts: false`), where the docs name
 # it for creating and Discord ignores it on edits: accepted at a message's top level.
 IGNORED_AT_TOP = frozenset({"tts"})
+# Where a message's top level is: the body, a callback's `data`, a forum thread's `message`
+# (not any object one level down: `allowed_mentions.tts` is no field of Discord's).
+_MESSAGE_TOPS: tuple[list[str | int], ...] = ([], ["data"], ["message"])
 _DEPTH = 12  # request bodies nest a few levels; a guard against pathological schemas
 
 
@@ -42,7 +45,7 @@ def _resolve(schema: Any, document: dict[str, Any]) -> Any:
 
 def _branch(schema: dict[str, Any], value: dict[str, Any], document: dict[str, Any]) -> Any:
     """The one object branch of a union `value` belongs to, or None if that is not clear."""
-    branches = [_resolve(b, document) for b in schema.get("anyOf") or schema.get("oneOf") or []]
+    branches = [b for b in _flat(schema, document) if b != {"type": "null"}]  # value is no null
     objects = [b for b in branches if isinstance(b, dict) and "properties" in b]
     if len(objects) == 1:
         return objects[0]
@@ -52,7 +55,41 @@ def _branch(schema: dict[str, Any], value: dict[str, Any], document: dict[str, A
         allowed = tag.get("enum") or ([tag["const"]] if "const" in tag else [])
         if value.get("type") in allowed:
             tagged.append(b)
-    return tagged[0] if len(tagged) == 1 else None
+    if len(tagged) == 1:
+        return tagged[0]
+    return _merged(objects) if objects and len(objects) == len(branches) else None
+
+
+def _flat(schema: dict[str, Any], document: dict[str, Any]) -> list[Any]:
+    """A union's branches, with the branches of unions inside it (a `choices` item of an
+    autocomplete's integer, number or string data) as branches of its own."""
+    out: list[Any] = []
+    for b in schema.get("anyOf") or schema.get("oneOf") or []:
+        b = _resolve(b, document)
+        nested = isinstance(b, dict) and "properties" not in b and ("anyOf" in b or "oneOf" in b)
+        out.extend(_flat(b, document) if nested else [b])
+    return out
+
+
+def _merged(objects: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Untagged object branches read as one (a webhook's execute body, a thread's start): a
+    field is known if any branch names it, and is walked into as the union of the schemas the
+    branches give it. Found by an outside attacker: such unions were not checked at all."""
+    open_ended = ("allOf", "additionalProperties", "patternProperties")
+    if any(key in b for b in objects for key in open_ended):
+        return None
+    props: dict[str, list[Any]] = {}
+    for b in objects:
+        if not isinstance(b["properties"], dict):
+            return None
+        for key, sub in b["properties"].items():
+            if sub not in props.setdefault(key, []):
+                props[key].append(sub)
+    return {
+        "properties": {
+            k: subs[0] if len(subs) == 1 else {"anyOf": subs} for k, subs in props.items()
+        }
+    }
 
 
 def _walk(
@@ -76,7 +113,7 @@ def _walk(
             return
         if "additionalProperties" not in schema and "patternProperties" not in schema:
             for key in value:
-                if key not in props and not (depth <= 1 and key in IGNORED_AT_TOP):
+                if key not in props and not (path in _MESSAGE_TOPS and key in IGNORED_AT_TOP):
                     problems.append(
                         FormError(
                             [*path, key],
@@ -91,11 +128,10 @@ def _walk(
     elif isinstance(value, list):
         items = schema.get("items")
         if items is None:
-            for option in schema.get("anyOf") or schema.get("oneOf") or []:
-                option = _resolve(option, document)
-                if isinstance(option, dict) and "items" in option:
-                    items = option["items"]
-                    break
+            found = [
+                o["items"] for o in _flat(schema, document) if isinstance(o, dict) and "items" in o
+            ]
+            items = found[0] if len(found) == 1 else {"anyOf": found} if found else None
         if items is not None:
             for i, item in enumerate(value):
                 _walk(item, items, document, [*path, i], problems, depth + 1)

@@ -246,6 +246,7 @@ def _coercible(instance: Any, expected: Any, schema: Any, path: list[Any]) -> bo
     if (
         "integer" in wanted
         and isinstance(instance, str)
+        and instance.isascii()  # str.isdigit() takes "²" and "١٢"; Discord reads 0-9 only
         and instance.isdigit()
         and field in PERMISSION_FIELDS
     ):

@@ -9,8 +9,8 @@ one frame carrying `Infinity` and every later command went unanswered).
 
 `GatewayGuard.connect` catches those, logs one line naming the exception type (not the frame:
 it may carry members' text), closes the connection and connects again with a fresh IDENTIFY
-(a RESUME would replay the same frame). The waits between such reconnects double from 1 s to
-60 s and start again after a quiet `QUIET_SECONDS`; after `MAX_IN_A_ROW` in a row the error is
+(a RESUME would replay the same frame). The waits between such reconnects double from 5 s to
+600 s and start again after a quiet `QUIET_SECONDS`; after `MAX_IN_A_ROW` in a row the error is
 raised after all, so a peer that sends nothing readable does not spend the day's IDENTIFY
 budget (1000 a day): the process stops with the error, and its supervisor's restart policy
 applies. What discord.py raises on purpose (a close it will not retry, after which the client
@@ -31,7 +31,11 @@ log = logging.getLogger(__name__)
 
 MAX_IN_A_ROW = 8
 QUIET_SECONDS = 300.0
-FIRST_WAIT, LONGEST_WAIT = 1.0, 60.0
+# The first wait is Discord's IDENTIFY window (gateway.mdx: `max_concurrency` per 5 s; a fresh
+# `connect` IDENTIFYs at once, and sooner gets op 9). The waits grow to ten minutes so that a
+# peer whose every session carries an unreadable frame costs at most 9 IDENTIFYs per ~24 min
+# with deploy/hotpapers.service's restarts (RestartSec=180): about 550 a day of the 1000.
+FIRST_WAIT, LONGEST_WAIT = 5.0, 600.0
 
 # Raised by discord.py deliberately; not an unreadable frame.
 _DELIBERATE: tuple[type[BaseException], ...] = (
@@ -67,7 +71,9 @@ class GatewayGuard:
         self.total += 1
         if self.in_a_row > MAX_IN_A_ROW:
             return None
-        return float(min(LONGEST_WAIT, FIRST_WAIT * 2 ** (self.in_a_row - 1)))
+        wait = float(min(LONGEST_WAIT, FIRST_WAIT * 2 ** (self.in_a_row - 1)))
+        self.last_at = now + wait  # quiet is counted from the reconnect, not from the failure
+        return wait
 
     async def run(self, client: discord.Client, connect: Callable[[], Awaitable[None]]) -> None:
         """`connect()` (discord.py's loop) again after each unreadable event, within limits."""

@@ -69,6 +69,9 @@ class Health:
         self.holder = holder
         self.clock = clock
         self.probe_timeout = probe_timeout
+        # One probe at a time: concurrent scrapes share the probe's row, and one's release
+        # would delete the row under the other (which then reported the store not writable).
+        self._probing = asyncio.Lock()
 
     async def store_part(self) -> Part:
         """A real write (the probe lease), timed; any failure is the store not writable."""
@@ -76,7 +79,7 @@ class Health:
         error: str | None = None
         name = f"{PROBE_LEASE}:{self.holder}"  # this process's own row: no other can refuse it
         try:
-            async with asyncio.timeout(self.probe_timeout):
+            async with asyncio.timeout(self.probe_timeout), self._probing:
                 lease = await self.store.acquire_lease(
                     name, self.holder, now=self.clock(), ttl=PROBE_TTL
                 )

@@ -126,12 +126,18 @@ async def _columns(source: Tables, target: Tables) -> dict[str, list[str]]:
 
 
 async def _refuse_live_poster(store: Store, which: str, now: datetime) -> None:
-    lease = await store.get_lease(POSTER_LEASE)
-    if lease is not None and lease.expires_at > now:
-        raise StoreError(
-            f"a bot is posting from the {which} store (lease held by {lease.holder}): stop it "
-            "first, or pass --force"
-        )
+    # Every poster lease: `poster`, and a sharded bot's one per shard (`poster:shard-0-of-2`,
+    # `bot.sharding.lease_name`), which holds no `poster` at all.
+    names = [r[0] for r in await _tables(store, which).table_rows("leases", ["name"])]
+    for name in sorted(names):
+        if name != POSTER_LEASE and not name.startswith(f"{POSTER_LEASE}:"):
+            continue
+        lease = await store.get_lease(name)
+        if lease is not None and lease.expires_at > now:
+            raise StoreError(
+                f"a bot is posting from the {which} store (lease held by {lease.holder}): "
+                "stop it first, or pass --force"
+            )
 
 
 async def copy_store(

@@ -68,10 +68,11 @@ class UserControl(ControlBase):
     ) -> InteractionResult:
         """Run `/command` (subcommands separated by spaces) and return the bot's answer.
 
-        A number outside its option's `min_value`/`max_value` is refused (OptionError), as
-        Discord's client holds it there; `bounds=False` sends it anyway, to test the bot's own
-        check. NaN, infinities and numbers beyond 2^53 are refused always (JSON cannot carry
-        the first two; Discord's number types stop at 2^53).
+        A number outside its option's `min_value`/`max_value`, a string outside its
+        `min_length`/`max_length` and a value not among an option's `choices` are refused
+        (OptionError), as Discord's client holds them there; `bounds=False` sends them anyway,
+        to test the bot's own check. NaN, infinities and numbers beyond 2^53 are refused
+        always (JSON cannot carry the first two; Discord's number types stop at 2^53).
 
         `context` is "guild" (the default), "dm" (BOT_DM: the user's DM with the bot) or
         "private" (PRIVATE_CHANNEL: a DM with someone else, through a user install); outside a

@@ -69,10 +69,10 @@ def test_waits_double_to_a_minute_start_again_after_quiet_and_give_up_after_a_ru
     for _ in range(MAX_IN_A_ROW):
         waits.append(guard.wait_after_failure())
         now[0] += 1.0
-    assert waits == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, LONGEST_WAIT, LONGEST_WAIT]
+    assert waits == [5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, LONGEST_WAIT]
     assert guard.wait_after_failure() is None  # the ninth in a row: raise, let it restart
     now[0] += QUIET_SECONDS + 1
-    assert guard.wait_after_failure() == 1.0  # quiet for five minutes: a fresh start
+    assert guard.wait_after_failure() == 5.0  # quiet for five minutes: a fresh start
 
 
 class _Closed:
@@ -116,4 +116,4 @@ async def test_what_discord_py_raises_on_purpose_is_never_retried() -> None:
 
     client.closed = False
     await guard.run(client, twice_then_ok)  # type: ignore[arg-type]
-    assert calls[0] == 3 and slept == [1.0, 2.0]
+    assert calls[0] == 3 and slept == [5.0, 10.0]

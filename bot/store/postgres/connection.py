@@ -88,6 +88,24 @@ def fault_reason(exc: BaseException) -> str | None:
     return None
 
 
+def _text_in(value: str) -> bytes:
+    # PostgreSQL's `text` cannot hold U+0000 (SQLite's can): an upstream title or error with
+    # a NUL would fail its whole write with a non-fault error, so it is stored as U+FFFD.
+    # Binary format (text's is its UTF-8 bytes), so `COPY` (migrate-store) uses it too.
+    return value.replace("\x00", "\ufffd").encode()
+
+
+def _text_out(value: bytes) -> str:
+    return value.decode()
+
+
+async def setup_connection(conn: asyncpg.Connection[Any]) -> None:
+    """Every pooled connection's codecs (the pool's `init`): text without NUL (`_text_in`)."""
+    await conn.set_type_codec(
+        "text", schema="pg_catalog", encoder=_text_in, decoder=_text_out, format="binary"
+    )
+
+
 class PgBase:
     """The pool of one store and the two paths through it (see the module).
 

@@ -18,7 +18,13 @@ import asyncpg
 
 from bot.errors import StoreError
 from bot.store.migrations import Migration, migrate
-from bot.store.postgres.connection import LOCKS, LONG_SECONDS, Conn, fault_reason
+from bot.store.postgres.connection import (
+    LOCKS,
+    LONG_SECONDS,
+    Conn,
+    fault_reason,
+    setup_connection,
+)
 from bot.store.postgres.store import PgStore
 from bot.store.urls import shown
 
@@ -74,6 +80,18 @@ async def migrate_locked(conn: Conn, *, target: int | None = None) -> int:
         await conn.execute("SELECT pg_advisory_unlock($1, hashtext($2))", LOCKS["migrate"], schema)
 
 
+async def _check_encoding(conn: Conn) -> None:
+    """Refuse a database that cannot hold every character: a LATIN1 (or other one-byte)
+    database takes the schema, then fails the first emoji or CJK title with a non-fault
+    error deep in a fetch."""
+    encoding = await conn.fetchval("SELECT current_setting('server_encoding')")
+    if encoding != "UTF8":
+        raise StoreError(
+            f"the database's encoding is {encoding}, which cannot hold every character: "
+            "create it with ENCODING 'UTF8'"
+        )
+
+
 async def _probe_write(conn: Conn) -> None:
     """Try one write (the schema version, unchanged) and roll it back: a read-only standby or
     a role without write rights is refused now, not at the first claim."""
@@ -91,6 +109,13 @@ def _open_error(url: str, exc: BaseException) -> StoreError | None:
     reason = fault_reason(exc)
     if reason is None and isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
         reason = type(exc).__name__
+    if reason is None and isinstance(exc, ValueError | OverflowError):
+        # asyncpg's URL parsing quotes the part it could not read, which is the password
+        # when that holds an unescaped / # ? (`int('S3cret')`): never shown.
+        reason = (
+            "the URL cannot be read (percent-encode / # ? @ : in its password, or leave "
+            "the password to PGPASSWORD or ~/.pgpass)"
+        )
     return StoreError(f"store {shown(url)}: {reason}") if reason else None
 
 
@@ -105,8 +130,10 @@ async def connect(url: str, *, writable: bool = True) -> PgStore:
             max_size=POOL_SIZE,
             timeout=CONNECT_SECONDS,
             command_timeout=STATEMENT_SECONDS,
+            init=setup_connection,
         )
         async with pool.acquire() as conn:
+            await _check_encoding(conn)
             await migrate_locked(conn)
             if writable:
                 await _probe_write(conn)
