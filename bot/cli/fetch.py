@@ -128,6 +128,8 @@ async def _fetch_into(
     fetching = await scoped(store, source, day, archives, now, config.sources, force=force)
     digest = await refresh_digest(store, fetching, day, now=now)
     state = "final" if is_final(day, now) else "refreshable until the day is over (UTC)"
+    if is_final(day, now) and digest.signals_failed:  # stored refreshable (refresh_digest)
+        state = "refreshable until every crowd answers"
     return digest, f"fetched and stored ({state})"
 
 

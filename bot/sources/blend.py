@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 NAME = "hot"
 TITLE = "Hot (arXiv + crowds)"
 MAX_QUOTES = 5  # quoted posts kept per paper (the detailed format shows fewer)
+_INT_LIMIT = 2**63 - 1  # a count beyond SQLite's INTEGER (`cache.check_storable` refuses it)
 
 
 @runtime_checkable
@@ -236,7 +237,11 @@ class HotSource:
             return {}
         try:
             async with asyncio.timeout(self.signal_deadline):
-                return await source.signals_for(day, ids, authors=authors)
+                answer = await source.signals_for(day, ids, authors=authors)
+            absurd = [c for s in answer.values() for c in s.counts.values() if abs(c) > _INT_LIMIT]
+            if not absurd:
+                return answer
+            why = f"{source.name} sent a number too large to be real."  # would fail the day
         except TimeoutError:
             why = f"{source.name} did not answer within {self.signal_deadline:g} s."
         except SourceError as exc:

@@ -3,7 +3,9 @@
 Rules (the bot's `/hot`, the scheduler and `hotpapers fetch` all go through `get_digest`):
 
 - A day before today (UTC) is **final** once fetched: it is stored with `final=True` and never
-  fetched again, so a command for a stored past day makes no upstream request.
+  fetched again, so a command for a stored past day makes no upstream request. Unless a crowd
+  of a blended digest failed (`Digest.signals_failed`): then it is refreshable like today, so
+  the crowd's outage costs its counts until it answers again, not for good.
 - Today (or a future day) is stored with `final=False` and fetched again once it is older than
   `sources.today_refresh_minutes`.
 - Every fetch records the source's health (ok, or the error's one plain sentence; the last
@@ -15,7 +17,8 @@ Rules (the bot's `/hot`, the scheduler and `hotpapers fetch` all go through `get
   `check_day` makes it a `UserInputError` before any upstream work.
 - An upstream failure stores nothing. If a digest of that day is already stored (today's
   earlier fetch) it is returned, stale, and the failure is visible in the source health;
-  otherwise the `SourceError` propagates, so "the source is down" never looks like "no papers".
+  otherwise the `SourceError` propagates, so "the source is down" never looks like "no papers"
+  (a stored digest that does not cover the archives asked for is not served for them).
 
 - A source that raises `NoAnnouncement` (arXiv announced nothing that day) stores nothing and
   records no health: it is a state of the day, not a failure; it passes through to the caller
@@ -125,7 +128,7 @@ async def refresh_digest(store: Store, source: Source, day: date, *, now: dateti
         await store.record_source_health(source.name, ok=False, error=str(exc), at=now)
         raise
     digest = digest.model_copy(update={"source": source.name, "fetched_at": _utc(now)})
-    final = is_final(day, now)
+    final = is_final(day, now) and not digest.signals_failed  # a crowd's outage is not final
     await store.save_digest(digest, final=final)
     await store.record_source_health(source.name, ok=True, at=now)
     log.info(
@@ -138,7 +141,7 @@ async def refresh_digest(store: Store, source: Source, day: date, *, now: dateti
     return digest
 
 
-def covers(meta: DigestMeta | None, archives: Sequence[str]) -> bool:
+def covers(meta: DigestMeta | Digest | None, archives: Sequence[str]) -> bool:
     """Whether a stored digest's universe includes every archive of `archives`."""
     return meta is not None and set(archives) <= set(meta.archives)
 
@@ -211,7 +214,7 @@ async def get_digest(
             return await refresh_digest(store, fetching, day, now=now)
         except SourceError:
             stale = await store.get_digest(source.name, day)
-            if stale is None:
+            if stale is None or not _covered(source, stale, archives):  # would say "no papers"
                 raise
             log.warning("%s: serving the stored %s from %s", source.name, day, stale.fetched_at)
             return stale
@@ -237,7 +240,9 @@ async def ensure_digest(
     await get_digest(store, source, day, now=now, config=config, archives=archives)
 
 
-def _covered(source: Source | str, meta: DigestMeta | None, archives: Sequence[str]) -> bool:
+def _covered(
+    source: Source | str, meta: DigestMeta | Digest | None, archives: Sequence[str]
+) -> bool:
     """Whether a stored digest needs no more archives for this request."""
     if not archives or (not isinstance(source, str) and not isinstance(source, Covering)):
         return True
