@@ -3,7 +3,10 @@
 Shape (other tools rely on it; change only by adding keys):
 `{"date": "YYYY-MM-DD", "title": str, "source": str, "papers": [{"rank", "arxiv_id", "title",
 "authors", "categories", "abstract", "abs_url", "pdf_url", "metrics", "score", "score_label",
-"tweets": [{"author", "handle", "url", "text"}]}], "messages": [<message payload>, ...]}`
+"tweets": [{"author", "handle", "url", "text", "source", "likes", "kind"}]}], "messages":
+[<message payload>, ...]}`. `score` is null for a paper no crowd discussed (the `hot` source);
+a quoted post's `source` is the crowd ("" for the blog's tweets), `kind` is "reaction",
+"author" or "bot" (the last three keys were added for issue 13).
 """
 
 from __future__ import annotations

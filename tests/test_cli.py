@@ -40,7 +40,16 @@ def test_preview_json_contract(
     assert data["papers"][0]["arxiv_id"] == "2103.06874"
     keys = {"rank", "arxiv_id", "title", "authors", "categories", "abstract", "abs_url", "pdf_url"}
     assert keys | {"metrics", "tweets"} <= set(data["papers"][0])
-    assert set(data["papers"][0]["tweets"][0]) == {"author", "handle", "url", "text"}
+    # The contract changes only by adding keys: source, likes and kind came with the crowds.
+    assert set(data["papers"][0]["tweets"][0]) == {
+        "author",
+        "handle",
+        "url",
+        "text",
+        "source",
+        "likes",
+        "kind",
+    }
     assert data["messages"]
     for m in data["messages"]:
         assert message_validator(m) == []
