@@ -72,3 +72,8 @@ class DigestStore(Protocol):
         """The latest stored record of a paper by version-less id, or None: its metadata with
         the score, metrics and snippets of its most recent entry (none: score 0, no metrics)."""
         ...
+
+    async def paper_days(self, arxiv_id: str, source: str | None = None) -> list[tuple[str, date]]:
+        """The (source, day) of every stored digest that lists the paper (of one source, or
+        of any), newest day first, then by source: where `/digest why` looks for it."""
+        ...

@@ -239,3 +239,24 @@ async def test_a_blended_digest_keeps_its_coverage_no_score_read_times_and_quote
     assert stored is not None and stored.score is None
     got = await store.get_paper("2612.00001")
     assert got is not None and got.read_at == {"hf": read} and got.tweets == [quote]
+
+
+async def test_paper_days_are_the_digests_listing_a_paper_newest_first(store: Store) -> None:
+    await store.save_digest(digest("2021-03-01", ["2103.00007", "2103.00001"], source="b"))
+    await store.save_digest(digest("2021-03-02", ["2103.00001"], source="b"))
+    await store.save_digest(digest("2021-03-02", ["2103.00001"], source="a"))
+    await store.save_digest(digest("2021-03-03", ["2103.00009"], source="a"))
+    assert await store.paper_days("2103.00001") == [
+        ("a", date(2021, 3, 2)),
+        ("b", date(2021, 3, 2)),
+        ("b", date(2021, 3, 1)),
+    ]
+    assert await store.paper_days("2103.00001", "b") == [
+        ("b", date(2021, 3, 2)),
+        ("b", date(2021, 3, 1)),
+    ]
+    assert await store.paper_days("2103.00001", "c") == []
+    assert await store.paper_days("2103.99999") == []
+    # a refreshed day that dropped the paper no longer lists it
+    await store.save_digest(digest("2021-03-02", ["2103.00009"], source="b"))
+    assert await store.paper_days("2103.00001", "b") == [("b", date(2021, 3, 1))]

@@ -255,3 +255,13 @@ class SqliteDigests(SqliteBase):
             (arxiv_id,),
         )
         return rows.readable(_paper, row, _paper_key(row)) if row is not None else None
+
+    async def paper_days(self, arxiv_id: str, source: str | None = None) -> list[tuple[str, date]]:
+        """The digests listing a paper, newest first (one lookup on the entries' paper index)."""
+        sql = "SELECT source, day FROM digest_entries WHERE arxiv_id = ?"
+        order = " ORDER BY day DESC, source"
+        if source is None:
+            found = await self._all(sql + order, (arxiv_id,))
+        else:
+            found = await self._all(sql + " AND source = ?" + order, (arxiv_id, source))
+        return [(r[0], date.fromisoformat(r[1])) for r in found]

@@ -1,0 +1,76 @@
+"""`/digest why paper: [day:]`: what a channel's digest(s) did with a paper, and why.
+
+Reads only the store (no fetch, nothing written): the paper's listing days in the source of
+each digest, the day's stored digest, the ledger's rows. The day in question is the `day`
+option, else the paper's newest listing day in that source (a paper posted on any of its
+days is `posted`, with the link). The verdict itself is pure (`bot.why.explain`); its
+sentence is `bot.services.texts.why_text`. One line per digest of the channel.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot import arxiv_calendar as cal
+from bot.models import Subscription
+from bot.render import safe
+from bot.schedule import Clock
+from bot.services.digests import DigestService
+from bot.services.outcomes import slot_of_day
+from bot.services.subscriptions import Where, find
+from bot.services.texts import fit_lines, parse_day, parse_paper_id, why_text
+from bot.sources.registry import WHOLE
+from bot.store.base import Store
+from bot.why import DayFacts, NotListed, Posted, Verdict, explain, posted_link, sent_with
+
+
+class WhyService:
+    """`/digest why` over the store and the ledger."""
+
+    def __init__(
+        self, store: Store, digests: DigestService, *, clock: Clock, grace: timedelta
+    ) -> None:
+        self.store = store
+        self.digests = digests
+        self.clock = clock
+        self.grace = grace  # the catch-up window: past it, a day with no row was not posted
+
+    async def verdict(self, arxiv_id: str, sub: Subscription, day: date | None) -> Verdict:
+        """What `sub` did with the paper on `day` (None: its listing days), and why."""
+        source = self.digests.resolve(sub.source)
+        posts = await self.store.list_posts(channel_id=sub.channel_id, arxiv_id=arxiv_id)
+        days = tuple(d for _, d in await self.store.paper_days(arxiv_id, source))
+        if day is None:
+            sent = sent_with(arxiv_id, posts, sub.guild_id)
+            if sent is not None:
+                link = posted_link(sent, sub.guild_id)
+                assert link is not None  # `sent_with` keeps only posts with a link
+                return Posted(sent.day, link)
+            if not days:
+                return NotListed(None, source)
+            day = days[0]
+        digest = await self.store.get_digest(source, day)
+        facts = DayFacts(
+            day=day,
+            source=source,
+            digests=[digest] if digest is not None else [],
+            record=await self.store.get_post(sub.channel_id, day),
+            slot=slot_of_day(sub, day, self.digests.lag_days),
+            posted=posts,
+            no_announcement=cal.no_announcement(day) if source in WHOLE else None,
+            listed_on=days,
+        )
+        return explain(arxiv_id, sub, facts, now=self.clock(), grace=self.grace)
+
+    async def why(self, where: Where, paper: str, day_text: str | None = None) -> str:
+        """The reply: the paper, then one line per digest of the channel with its verdict."""
+        arxiv_id = parse_paper_id(paper)
+        day = parse_day(day_text, today=self.clock().date())
+        subs = [await find(self.store, where)]
+        known = await self.store.get_paper(arxiv_id)
+        title = f" · {safe(known.title, 200)}" if known is not None else ""
+        head = [f"**arXiv:{arxiv_id}**{title}"]
+        lines = []
+        for sub in subs:
+            lines.append(f"<#{sub.channel_id}>: {why_text(await self.verdict(arxiv_id, sub, day))}")
+        return fit_lines(head, lines)
