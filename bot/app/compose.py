@@ -42,6 +42,7 @@ from bot.services.papers import PapersService
 from bot.services.posting import PostingService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.why import WhyService
 from bot.sharding import Shards
 from bot.sources.base import SourceFactory
 from bot.store.base import Store
@@ -94,6 +95,7 @@ def build_services(
         ),
         history=HistoryService(store, clock=clock, lag_days=lag, grace=grace),
         papers=PapersService(store, digests, clock=clock),
+        why=WhyService(store, digests, clock=clock, grace=grace),
     )
 
 
@@ -190,7 +192,7 @@ def build_bot(
     )
     cogs: tuple[commands.Cog, ...] = (
         PapersCog(services.papers, services.history),
-        DigestCog(services.subscriptions, services.posting, services.status),
+        DigestCog(services.subscriptions, services.posting, services.status, why=services.why),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
     )
     if address is not None and metrics is not None:

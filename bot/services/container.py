@@ -9,6 +9,7 @@ from bot.services.papers import PapersService
 from bot.services.posting import PostingService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.why import WhyService
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,4 @@ class Services:
     status: StatusService
     history: HistoryService
     papers: PapersService
+    why: WhyService

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot import arxiv_calendar as cal
+from bot.errors import UserInputError
 from bot.models import Subscription
 from bot.render import safe
 from bot.schedule import Clock
@@ -21,6 +22,7 @@ from bot.services.subscriptions import Where, find
 from bot.services.texts import fit_lines, parse_day, parse_paper_id, why_text
 from bot.sources.registry import WHOLE
 from bot.store.base import Store
+from bot.taxonomy import MAX_CHOICES, fit
 from bot.why import DayFacts, NotListed, Posted, Verdict, explain, posted_link, sent_with
 
 
@@ -74,3 +76,20 @@ class WhyService:
         for sub in subs:
             lines.append(f"<#{sub.channel_id}>: {why_text(await self.verdict(arxiv_id, sub, day))}")
         return fit_lines(head, lines)
+
+    async def suggest(self, where: Where, current: str) -> list[tuple[str, str]]:
+        """`paper`'s autocomplete: (label, id) of the papers of the channel's digest's latest
+        stored day whose id or title holds what is typed, in rank order (at most 25)."""
+        try:
+            sub = await find(self.store, where)
+        except UserInputError:
+            return []
+        source = self.digests.resolve(sub.source)
+        latest = await self.store.latest_day(source)
+        digest = await self.store.get_digest(source, latest) if latest is not None else None
+        typed = current.strip().casefold()
+        out: list[tuple[str, str]] = []
+        for p in digest.papers if digest is not None else []:
+            if typed in p.arxiv_id or typed in p.title.casefold():
+                out.append((fit(f"{p.arxiv_id} — {p.title}"), p.arxiv_id))
+        return out[:MAX_CHOICES]

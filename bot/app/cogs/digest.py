@@ -29,6 +29,7 @@ from bot.services.subscriptions import (
     Where,
     refusal,
 )
+from bot.services.why import WhyService
 
 Channel = discord.TextChannel  # text and announcement channels (discord.py maps both)
 
@@ -108,10 +109,13 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         subscriptions: SubscriptionService,
         posting: PostingService,
         status: StatusService,
+        *,
+        why: WhyService,
     ) -> None:
         self.subscriptions = subscriptions
         self.posting = posting
         self.status_service = status
+        self.why_service = why
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -223,3 +227,28 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         assert interaction.guild_id is not None  # `interaction_check` refused it otherwise
         async with Reply(interaction, ephemeral=True) as reply:
             await reply.send([{"content": await self.status_service.status(interaction.guild_id)}])
+
+    @app_commands.command(name="why")
+    @app_commands.describe(
+        paper="an arXiv id such as 2103.06874, or an arxiv.org link",
+        day="the digest day to look at, YYYY-MM-DD (default: the days the paper was listed)",
+        channel="whose digest to ask about (default: this channel)",
+    )
+    async def why(
+        self,
+        interaction: discord.Interaction[Any],
+        paper: str,
+        day: str | None = None,
+        channel: Channel | None = None,
+    ) -> None:
+        """Why a paper was or was not posted by a channel's digest (only you see the answer)."""
+        await say(interaction, await self.why_service.why(where(interaction, channel), paper, day))
+
+    @why.autocomplete("paper")
+    async def _why_paper(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.why_service.suggest(where(interaction, None), current)
+        return [app_commands.Choice(name=name, value=value) for name, value in found]
