@@ -268,6 +268,22 @@ class SubscriptionService:
         )
         return Saved(subscription=saved, next_slot=slot, created=old is None, text=text)
 
+    async def draft(self, where: Where, changes: Changes) -> Subscription:
+        """The subscription `subscribe` would save with these options, saved nowhere: the
+        channel's own with the changes applied, or a new one (`/digest preview`)."""
+        channel_id = where.target_id()
+        old = await self.store.get_subscription(channel_id)
+        if old is not None and old.guild_id != where.guild_id:
+            raise UserInputError("Pick a channel of this server.")  # never another's row
+        base = old or Subscription(
+            guild_id=where.guild_id,
+            channel_id=channel_id,
+            post_time=self.default_time,
+            timezone=self.default_timezone,
+            created_at=self.clock(),
+        )
+        return base.model_copy(update=changes.validated())
+
     async def unsubscribe(self, where: Where) -> str:
         """Stop the daily digest in a channel (what was posted stays); the reply."""
         sub = await self.find(where)

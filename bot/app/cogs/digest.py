@@ -99,6 +99,20 @@ FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in TARGETS
 FORMATS_DESCRIBED = "; ".join(f"{name}: {t.summary}" for name, t in TARGETS.items())
 
 
+# What `/digest subscribe` and `/digest preview` (the same options) say of each option.
+SUBSCRIBE_OPTIONS = {
+    "channel": "where to post (default: this channel)",
+    "time": "when to post, HH:MM in 24-hour time (default 09:00)",
+    "timezone": "an IANA time zone such as Europe/Berlin (default UTC)",
+    "categories": "arXiv categories, comma-separated; prefix - to exclude, e.g. cs.CV, -cs.RO",
+    "limit": "how many papers per post, 1 to 25 (default 10)",
+    "format": FORMATS_DESCRIBED,
+    "min_score": "only papers scoring at least this (default 0)",
+    "keywords": "only papers whose title or abstract has one of these, comma-separated",
+    "post_empty": "post a short notice on a day without papers (default yes)",
+}
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class DigestCog(commands.GroupCog, group_name="digest"):
@@ -128,17 +142,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
 
     @app_commands.command(name="subscribe")
     @app_commands.choices(format=FORMAT_CHOICES)
-    @app_commands.describe(
-        channel="where to post (default: this channel)",
-        time="when to post, HH:MM in 24-hour time (default 09:00)",
-        timezone="an IANA time zone such as Europe/Berlin (default UTC)",
-        categories="arXiv categories, comma-separated; prefix - to exclude, e.g. cs.CV, -cs.RO",
-        limit="how many papers per post, 1 to 25 (default 10)",
-        format=FORMATS_DESCRIBED,
-        min_score="only papers scoring at least this (default 0)",
-        keywords="only papers whose title or abstract has one of these, comma-separated",
-        post_empty="post a short notice on a day without papers (default yes)",
-    )
+    @app_commands.describe(**SUBSCRIBE_OPTIONS)
     async def subscribe(
         self,
         interaction: discord.Interaction[Any],
@@ -195,13 +199,47 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         await say(interaction, await self.subscriptions.listing(interaction.guild_id))
 
     @app_commands.command(name="preview")
-    @app_commands.describe(channel="whose subscription to preview (default: this channel)")
+    @app_commands.choices(format=FORMAT_CHOICES)
+    @app_commands.describe(**SUBSCRIBE_OPTIONS)
     async def preview(
-        self, interaction: discord.Interaction[Any], channel: Channel | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        channel: Channel | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+        categories: str | None = None,
+        limit: app_commands.Range[int, 1, 25] | None = None,
+        format: app_commands.Choice[str] | None = None,
+        min_score: app_commands.Range[float, 0] | None = None,
+        keywords: str | None = None,
+        post_empty: bool | None = None,
     ) -> None:
-        """Show (only to you) what the channel's next digest looks like, with its settings."""
+        """Show only to you the next post as these options would make it (nothing is saved)."""
+        changes = Changes(
+            time=time,
+            timezone=timezone,
+            categories=categories,
+            limit=limit,
+            format=None if format is None else format.value,
+            min_score=min_score,
+            keywords=keywords,
+            post_empty=post_empty,
+        )
+        sub = await self.subscriptions.draft(where(interaction, channel), changes)
         async with Reply(interaction, ephemeral=True) as reply:
-            await reply.send(await self.posting.preview(where(interaction, channel)))
+            await reply.send(await self.posting.preview(sub))
+
+    @preview.autocomplete("timezone")
+    async def _preview_zone(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return zone_choices(current)
+
+    @preview.autocomplete("categories")
+    async def _preview_categories(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return category_list_choices(current)
 
     @app_commands.command(name="post-now")
     @app_commands.describe(
