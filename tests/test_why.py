@@ -61,7 +61,7 @@ def row(status: str, ids: list[str], messages: list[int], day: date = DAY) -> Po
         day=day,
         source="test",
         nonce="n",
-        status=status,  # type: ignore[arg-type]
+        status=status,
         arxiv_ids=ids,
         message_ids=messages,
     )
