@@ -5,16 +5,20 @@ left the paper out, so it says what the bot did (not every rule that would also 
 
 1. **The ledger.** A sent post naming the paper is `Posted`, with its message link, whatever
    the day's digest says now (the ledger is what went out).
-2. **The source.** The day's stored digest must list the paper (`NotListed`: the day may have
+2. **The cadence.** A day no post of the subscription covers (a weekend's day of a `weekdays`
+   digest) is `OffDay`. A weekly or monthly post covers a period (`bot.cadence`): the day in
+   question is then its period's key day, and its digest the period's days merged.
+3. **The source.** The day's stored digest must list the paper (`NotListed`: the day may have
    no digest at all, e.g. no arXiv announcement; `PostedElsewhere` when this subscription
    posted it on another day).
-3. **The filters**, in `bot.delivery.compose`'s order (`bot.filters.matches`, then the cut):
+4. **The filters**, in `bot.delivery.compose`'s order (`bot.filters.matches`, then the cut):
    the included categories (`OutsideCategories`), the excluded ones (`Excluded`), `min_score`
    (`BelowScore`; a paper with no discussion yet counts as 0, as `bot.filters.listed` does),
    the keywords (`KeywordMiss`), then the limit (`BelowCut`: its rank among the papers that
    passed every filter).
-4. **The delivery** of a paper the post would hold: no ledger row yet (`BeforeSubscription`,
-   `Paused`, `NotYet`: its slot is later; `Due`; `NoRecord`: the window closed unrecorded),
+5. **The delivery** of a paper the post would hold: no ledger row yet (`BeforeSubscription`,
+   `Paused`: paused, disabled or failing, or paused on that day; `NotYet`: its slot is later;
+   `Due`; `NoRecord`: the window closed unrecorded),
    a post `InProgress`, `Failed` or `Missed` (the ledger's reason), or a post that went out
    without it (`Changed`: the day's digest changed after it was posted).
 """
@@ -25,9 +29,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bot import cadence
 from bot.filters import PaperFilter, listed, matches, merge, subscription_filter
 from bot.models import Digest, Paper, PostRecord, Subscription
-from bot.schedule import Slot
+from bot.schedule import Slot, slot_for
 from bot.taxonomy import Taxonomy, load
 
 DISCORD = "https://discord.com/channels"
@@ -54,6 +59,14 @@ class PostedElsewhere:
     day: date
     other: date
     link: str
+
+
+@dataclass(frozen=True)
+class OffDay:
+    """No post of the subscription covers `day` (its cadence: `when`, e.g. Monday to Friday)."""
+
+    day: date
+    when: str
 
 
 @dataclass(frozen=True)
@@ -188,6 +201,7 @@ class Changed:
 Verdict = (
     Posted
     | PostedElsewhere
+    | OffDay
     | NotListed
     | OutsideCategories
     | Excluded
@@ -210,8 +224,10 @@ Verdict = (
 class DayFacts:
     """What the store knows of one (subscription, day), read by the caller.
 
-    `digests`: the stored digest(s) of the subscription's source making up the day's post
-    (empty: none stored); `record`: the ledger's row of the day; `posted`: this
+    `day`: the post's key day (a weekly or monthly post's: its period's, `period_of`);
+    `digests`: the stored digest(s) of the subscription's source making up the post (a
+    period's: its days merged; empty: none stored); `record`: the ledger's row of the key
+    day; `posted`: this
     subscription's ledger rows of other days naming the paper; `slot`: the day's slot;
     `no_announcement`: why arXiv announced nothing that day, for a source that follows its
     calendar; `listed_on`: the days the source lists the paper."""
@@ -220,10 +236,25 @@ class DayFacts:
     source: str  # the subscription's source, resolved ("default" named)
     digests: Sequence[Digest]
     record: PostRecord | None
-    slot: Slot
+    slot: Slot | None  # None: no post of the subscription covers the day (`period_of`)
     posted: Sequence[PostRecord] = ()
     no_announcement: str | None = None
     listed_on: tuple[date, ...] = ()
+
+
+def period_of(sub: Subscription, day: date, *, lag_days: int) -> Slot | None:
+    """The slot whose post covers digest day `day` (its period: `slot.start` … `slot.day`),
+    or None when no post of `sub` covers it (a `weekdays` digest's weekend days)."""
+    local = day - timedelta(days=2)
+    for _ in range(cadence.LONGEST_GAP_DAYS + 5):
+        local += timedelta(days=1)
+        if cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            if slot.start <= day <= slot.day:
+                return slot
+            if slot.start > day:
+                return None
+    return None  # pragma: no cover - every cadence posts at least monthly
 
 
 def posted_link(record: PostRecord, guild_id: int) -> str | None:
@@ -265,10 +296,12 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def halted(sub: Subscription) -> str | None:
-    """Why the scheduler posts nothing for `sub` now, or None."""
-    if getattr(sub, "paused", False):
+def halted(sub: Subscription, slot: Slot) -> str | None:
+    """Why the scheduler posted (or posts) nothing for `sub` in `slot`, or None."""
+    if sub.paused:
         return "the digest is paused; /digest resume starts it again"
+    if sub.resumed_at is not None and slot.due_at < _aware(sub.resumed_at):
+        return "the digest was paused then (resuming does not post the days it was paused)"
     if not sub.enabled:
         reason = f" ({sub.failing_reason})" if sub.failing_reason else ""
         return f"the subscription is disabled{reason}; /digest subscribe there enables it again"
@@ -277,13 +310,15 @@ def halted(sub: Subscription) -> str | None:
     return None
 
 
-def undelivered(sub: Subscription, facts: DayFacts, now: datetime, grace: timedelta) -> Verdict:
+def undelivered(
+    sub: Subscription, facts: DayFacts, slot: Slot, now: datetime, grace: timedelta
+) -> Verdict:
     """Why a paper the post would hold is not (yet) posted, from the ledger and schedule."""
-    day, record, slot = facts.day, facts.record, facts.slot
+    day, record = facts.day, facts.record
     if record is None:
         if sub.created_at is not None and slot.due_at < _aware(sub.created_at):
             return BeforeSubscription(day)
-        why = halted(sub)
+        why = halted(sub, slot)
         if why is not None:
             return Paused(day, why)
         if slot.due_at > now:
@@ -317,16 +352,22 @@ def explain(
         link = posted_link(record, sub.guild_id)
         if link is not None:
             return Posted(day, link)
+    elsewhere = sent_with(arxiv_id, [r for r in facts.posted if r.day != day], sub.guild_id)
+    other = posted_link(elsewhere, sub.guild_id) if elsewhere is not None else None
+    slot = facts.slot
+    if slot is None:
+        if elsewhere is not None and other is not None:
+            return PostedElsewhere(day, elsewhere.day, other)
+        return OffDay(day, cadence.describe(sub))
     papers = merge(facts.digests)
     paper = next((p for p in papers if p.arxiv_id == arxiv_id), None)
     if paper is None:
-        elsewhere = sent_with(arxiv_id, [r for r in facts.posted if r.day != day], sub.guild_id)
-        if elsewhere is not None:
-            link = posted_link(elsewhere, sub.guild_id)
-            assert link is not None  # `sent_with` keeps only posts with a link
-            return PostedElsewhere(day, elsewhere.day, link)
+        if elsewhere is not None and other is not None:
+            return PostedElsewhere(day, elsewhere.day, other)
         if not facts.digests and record is not None and record.status in OPEN_OR_MISSED:
-            return undelivered(sub, facts, now, grace)  # the day never came: the ledger says why
+            return undelivered(sub, facts, slot, now, grace)  # the day never came: ledger says
+        if not facts.digests and not facts.no_announcement and not record and slot.due_at > now:
+            return NotYet(day, slot.due_at)  # its day (a week's last) is not even stored yet
         why_none = None
         if not facts.digests:
             empty = record.error if record is not None and record.status == "empty" else None
@@ -339,4 +380,4 @@ def explain(
             listed_on=tuple(d for d in facts.listed_on if d != day),
         )
     dropped = filtered_out(paper, papers, subscription_filter(sub, tax=tax), day, tax)
-    return dropped or undelivered(sub, facts, now, grace)
+    return dropped or undelivered(sub, facts, slot, now, grace)

@@ -8,7 +8,6 @@ from typing import Any
 from bot import why
 from bot.delivery.compose import compose
 from bot.models import Digest, Paper, PostRecord, Subscription
-from bot.schedule import slot_for
 
 DAY = date(2021, 3, 12)
 NOW = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)
@@ -36,6 +35,7 @@ def sub(**changes: Any) -> Subscription:
     base: dict[str, Any] = {
         "guild_id": 1,
         "channel_id": 2,
+        "id": 3,
         "categories": ["cs.CV", "-cs.RO"],
         "min_score": 100.0,
         "keywords": ["diffusion"],
@@ -46,7 +46,7 @@ def sub(**changes: Any) -> Subscription:
 
 
 def facts(s: Subscription, record: PostRecord | None = None, **more: Any) -> why.DayFacts:
-    slot = slot_for(s, DAY + timedelta(days=1), lag_days=1)
+    slot = why.period_of(s, DAY, lag_days=1)
     return why.DayFacts(DAY, "test", more.pop("digests", [DIGEST]), record, slot, **more)
 
 
@@ -56,6 +56,7 @@ def verdict(n: int, s: Subscription, record: PostRecord | None = None, **more: A
 
 def row(status: str, ids: list[str], messages: list[int], day: date = DAY) -> PostRecord:
     return PostRecord(
+        subscription_id=3,
         guild_id=1,
         channel_id=2,
         day=day,
@@ -117,4 +118,22 @@ def test_posted_on_another_day_links_that_post() -> None:
     other = row("sent", ["2103.00042"], [77], day=DAY - timedelta(days=1))
     assert verdict(42, sub(), posted=[other]) == why.PostedElsewhere(
         DAY, DAY - timedelta(days=1), "https://discord.com/channels/1/2/77"
+    )
+
+
+def test_a_day_no_post_covers_and_a_day_paused_then() -> None:
+    weekdays = sub(cadence="weekdays")
+    assert why.period_of(weekdays, DAY, lag_days=1) is None  # 03-12 is posted on Saturday
+    assert verdict(1, weekdays) == why.OffDay(DAY, "Monday to Friday")
+    weekly = why.period_of(sub(cadence="weekly", weekday=0), DAY, lag_days=1)
+    assert weekly is not None and (weekly.start, weekly.day) == (
+        date(2021, 3, 8),
+        DAY + timedelta(days=2),
+    )
+    resumed = sub(resumed_at=NOW + timedelta(hours=1))  # paused over the day's slot
+    assert verdict(1, resumed) == why.Paused(
+        DAY, "the digest was paused then (resuming does not post the days it was paused)"
+    )
+    assert verdict(1, sub(paused=True)) == why.Paused(
+        DAY, "the digest is paused; /digest resume starts it again"
     )

@@ -22,6 +22,7 @@ from bot.render import empty_reason, escape, truncate
 from bot.schedule import Clock, latest_complete_day
 from bot.services.digests import DigestService
 from bot.services.outcomes import slot_of_day
+from bot.services.periods import period_digest
 from bot.services.subscriptions import Where, find
 from bot.services.texts import (
     message_link,
@@ -209,6 +210,12 @@ class PostingService:
         end, digest = await self.digests.latest(sub.source)
         if digest is None:
             raise UserInputError(await self.missing(sub.source, end, sub.channel_id, "preview for"))
+        if sub.cadence in ("weekly", "monthly"):  # the period so far, from the store
+            first = end - timedelta(days=6) if sub.cadence == "weekly" else end.replace(day=1)
+            period = await period_digest(
+                self.digests, sub.source, first, end, sub.cadence, fetch=False
+            )
+            digest = period or digest
         view = compose(sub, digest)
         in_channel, in_thread = plan(sub, view, candidates=len(digest.papers))
         if in_channel or in_thread:

@@ -280,7 +280,7 @@ class SubscriptionService:
         """The subscription `subscribe` would save with these options, saved nowhere: the
         channel's own with the changes applied, or a new one (`/digest preview`)."""
         channel_id = where.target_id()
-        old = await self.store.get_subscription(channel_id)
+        old = await self.store.find_subscription(channel_id, "daily")
         if old is not None and old.guild_id != where.guild_id:
             raise UserInputError("Pick a channel of this server.")  # never another's row
         base = old or Subscription(

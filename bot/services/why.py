@@ -9,21 +9,38 @@ sentence is `bot.services.texts.why_text`. One line per digest of the channel.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from bot import arxiv_calendar as cal
 from bot.errors import UserInputError
-from bot.models import Subscription
+from bot.models import Subscription, stored_id
 from bot.render import safe
 from bot.schedule import Clock
 from bot.services.digests import DigestService
 from bot.services.outcomes import slot_of_day
+from bot.services.periods import period_digest
 from bot.services.subscriptions import Where, find
-from bot.services.texts import fit_lines, parse_day, parse_paper_id, why_text
+from bot.services.texts import (
+    fit_lines,
+    no_subscription_text,
+    parse_day,
+    parse_paper_id,
+    why_text,
+)
 from bot.sources.registry import WHOLE
 from bot.store.base import Store
 from bot.taxonomy import MAX_CHOICES, fit
-from bot.why import DayFacts, NotListed, Posted, Verdict, explain, posted_link, sent_with
+from bot.why import (
+    DayFacts,
+    NotListed,
+    Posted,
+    Verdict,
+    explain,
+    period_of,
+    posted_link,
+    sent_with,
+)
 
 
 class WhyService:
@@ -40,7 +57,8 @@ class WhyService:
     async def verdict(self, arxiv_id: str, sub: Subscription, day: date | None) -> Verdict:
         """What `sub` did with the paper on `day` (None: its listing days), and why."""
         source = self.digests.resolve(sub.source)
-        posts = await self.store.list_posts(channel_id=sub.channel_id, arxiv_id=arxiv_id)
+        lag = self.digests.lag_days
+        posts = await self.store.list_posts(subscription_id=stored_id(sub), arxiv_id=arxiv_id)
         days = tuple(d for _, d in await self.store.paper_days(arxiv_id, source))
         if day is None:
             sent = sent_with(arxiv_id, posts, sub.guild_id)
@@ -51,39 +69,73 @@ class WhyService:
             if not days:
                 return NotListed(None, source)
             day = days[0]
-        digest = await self.store.get_digest(source, day)
+        slot = period_of(sub, day, lag_days=lag)
+        key = slot.day if slot is not None else day
+        digest = None
+        if slot is not None:
+            kind = "daily" if slot.first is None else sub.cadence
+            digest = await period_digest(self.digests, source, slot.start, key, kind, fetch=False)
         facts = DayFacts(
-            day=day,
+            day=key,
             source=source,
             digests=[digest] if digest is not None else [],
-            record=await self.store.get_post(sub.channel_id, day),
-            slot=slot_of_day(sub, day, self.digests.lag_days),
+            record=await self.store.get_post(stored_id(sub), key) if slot is not None else None,
+            slot=slot,
             posted=posts,
-            no_announcement=cal.no_announcement(day) if source in WHOLE else None,
+            no_announcement=cal.no_announcement(key) if source in WHOLE else None,
             listed_on=days,
         )
         return explain(arxiv_id, sub, facts, now=self.clock(), grace=self.grace)
 
-    async def why(self, where: Where, paper: str, day_text: str | None = None) -> str:
-        """The reply: the paper, then one line per digest of the channel with its verdict."""
+    def span(self, sub: Subscription) -> Callable[[date], str]:
+        """How replies name a post of `sub` by its key day: the day, a week, a month."""
+
+        def named(key: date) -> str:
+            slot = slot_of_day(sub, key, self.digests.lag_days)
+            if slot.first is None or slot.day != key:
+                return key.isoformat()
+            if sub.cadence == "monthly":
+                return f"{key:%B %Y}"
+            return f"the week {slot.first} – {key}"
+
+        return named
+
+    async def why(
+        self, where: Where, paper: str, day_text: str | None = None, name: str | None = None
+    ) -> str:
+        """The reply: the paper, then one line per digest of the channel (or the one named)
+        with its verdict."""
         arxiv_id = parse_paper_id(paper)
         day = parse_day(day_text, today=self.clock().date())
-        subs = [await find(self.store, where)]
+        if name is not None:
+            subs = [await find(self.store, where, name)]
+        else:
+            channel_id = where.channel_id()
+            found = await self.store.list_subscriptions(channel_id=channel_id)
+            subs = [s for s in found if s.guild_id == where.guild_id]
+            if not subs:
+                raise UserInputError(no_subscription_text(channel_id, None))
         known = await self.store.get_paper(arxiv_id)
         title = f" · {safe(known.title, 200)}" if known is not None else ""
         head = [f"**arXiv:{arxiv_id}**{title}"]
         lines = []
         for sub in subs:
-            lines.append(f"<#{sub.channel_id}>: {why_text(await self.verdict(arxiv_id, sub, day))}")
+            text = why_text(await self.verdict(arxiv_id, sub, day), self.span(sub))
+            lines.append(f"<#{sub.channel_id}> **{sub.name}**: {text}")
         return fit_lines(head, lines)
 
-    async def suggest(self, where: Where, current: str) -> list[tuple[str, str]]:
+    async def suggest(
+        self, where: Where, current: str, name: str | None = None
+    ) -> list[tuple[str, str]]:
         """`paper`'s autocomplete: (label, id) of the papers of the channel's digest's latest
         stored day whose id or title holds what is typed, in rank order (at most 25)."""
         try:
-            sub = await find(self.store, where)
-        except UserInputError:
-            return []
+            sub = await find(self.store, where, name)
+        except UserInputError:  # no digest, or several and no name yet: the first one's
+            subs = await self.store.list_subscriptions(channel_id=where.channel_id())
+            if not subs:
+                return []
+            sub = subs[0]
         source = self.digests.resolve(sub.source)
         latest = await self.store.latest_day(source)
         digest = await self.store.get_digest(source, latest) if latest is not None else None

@@ -138,7 +138,7 @@ async def test_preview_of_a_subscription_applies_the_options_on_top_and_saves_no
         permissions=MANAGE_GUILD,
     )
     assert "Subscribed" in r.content, r.content
-    saved = await bot.store.get_subscription(papers)
+    saved = await bot.store.find_subscription(papers, "daily")
     before = await rows(bot.store)
     r = await sandbox.control.invoke(
         "digest preview", {"limit": 2}, channel_id=papers, permissions=MANAGE_GUILD, followups=1
@@ -150,7 +150,7 @@ async def test_preview_of_a_subscription_applies_the_options_on_top_and_saves_no
     assert len(header) == 1 and len(thread) == 1  # a detailed post: the header, its thread
     assert [m["flags"] for m in r.messages] == [EPHEMERAL, EPHEMERAL]
     assert await rows(bot.store) == before
-    assert await bot.store.get_subscription(papers) == saved  # still its own limit
+    assert await bot.store.find_subscription(papers, "daily") == saved  # still its own limit
     r2 = await sandbox.control.invoke(
         "digest subscribe", {"limit": 2}, channel_id=papers, permissions=MANAGE_GUILD
     )

@@ -75,7 +75,9 @@ async def test_why_says_posted_with_the_link_or_the_first_reason(world) -> None:
         )
         arxiv_id = paper.rsplit("/", 1)[-1].removesuffix("v1")
         assert (r.status, r.response_type) == ("answered", 4)  # CHANNEL_MESSAGE_WITH_SOURCE
-        assert r.response == private(f"**arXiv:{arxiv_id}** · {titles[paper]}\n<#{papers}>: {line}")
+        assert r.response == private(
+            f"**arXiv:{arxiv_id}** · {titles[paper]}\n<#{papers}> **daily**: {line}"
+        )
 
     for paper, line in {
         "2103.06422": "not in the digest of 2021-03-11 (the source did not list it that day); "
@@ -88,7 +90,9 @@ async def test_why_says_posted_with_the_link_or_the_first_reason(world) -> None:
             {"paper": paper, "day": "2021-03-11", "channel": papers},
             permissions=MANAGE_GUILD,  # asked from another channel, about this one
         )
-        assert r.response == private(f"**arXiv:{paper}** · {titles[paper]}\n<#{papers}>: {line}")
+        assert r.response == private(
+            f"**arXiv:{paper}** · {titles[paper]}\n<#{papers}> **daily**: {line}"
+        )
     assert posts(sandbox, papers) == [post]  # asking posts nothing
 
 

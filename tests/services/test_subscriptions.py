@@ -288,12 +288,12 @@ async def test_a_draft_is_what_subscribe_would_save_and_is_saved_nowhere(
     service: SubscriptionService, store: Store
 ) -> None:
     fresh = await service.draft(where(), Changes(categories="cs.CV, -cs.RO", limit=3))
-    assert fresh == subscription(categories=["cs.CV", "-cs.RO"], limit=3, created_at=NOW)
+    assert fresh == subscription(id=None, categories=["cs.CV", "-cs.RO"], limit=3, created_at=NOW)
     assert await store.list_subscriptions() == []
     saved = await store.upsert_subscription(subscription(format="detailed", keywords=["scene"]))
     drafted = await service.draft(where(), Changes(limit=2, post_empty=False))
     assert drafted == saved.model_copy(update={"limit": 2, "post_empty": False})
-    assert await store.get_subscription(HERE) == saved
+    assert await store.find_subscription(HERE, "daily") == saved
     with pytest.raises(UserInputError, match="limit must be a whole number"):
         await service.draft(where(), Changes(limit=30))
     with pytest.raises(UserInputError, match="inside a thread"):

@@ -54,8 +54,11 @@ async def record(
     error: str | None = None,
 ) -> None:
     """A ledger row as the publisher leaves it."""
+    sub = await store.find_subscription(channel, "daily")
+    assert sub is not None and sub.id is not None
     claimed = "pending" if status in ("sent", "empty") else status
     row = PostRecord(
+        subscription_id=sub.id,
         guild_id=GUILD,
         channel_id=channel,
         day=day,
@@ -67,7 +70,7 @@ async def record(
     )
     await store.claim_post(row)
     if status != claimed:
-        await store.finish_post(channel, day, status=status, message_ids=messages, error=error)
+        await store.finish_post(sub.id, day, status=status, message_ids=messages, error=error)
 
 
 async def seed(store: Store) -> None:
@@ -91,6 +94,9 @@ async def seed(store: Store) -> None:
         114: {},
         115: {"source": "hot"},
         116: {},
+        117: {"cadence": "weekdays"},
+        118: {"cadence": "weekly", "weekday": 5},  # Saturdays: the week 03-06 … 03-12
+        119: {"cadence": "weekly", "weekday": 5},
     }
     for channel, changes in subs.items():
         await store.upsert_subscription(subscription(channel, **changes))
@@ -103,6 +109,7 @@ async def seed(store: Store) -> None:
     await record(store, 113, D12, "sent", ALL[:3], messages=[7001])
     await record(store, 114, D12, "empty", [], error="the source had no papers that day")
     await record(store, 116, date(2021, 3, 10), "empty", [], error="the source had no papers")
+    await record(store, 119, D12, "sent", [OLD, *ALL[:9]], messages=[9001])
 
 
 @pytest.fixture
@@ -177,6 +184,28 @@ CASES = [
         why.NotListed,
         "not posted: there is no digest of 2021-03-10 (the source had no papers). It is listed "
         "on 2021-03-12.",
+    ),
+    Case(
+        117,
+        "2103.06326",
+        None,
+        why.OffDay,
+        "not posted: this digest posts Monday to Friday, and none of its posts covers 2021-03-12.",
+    ),
+    Case(
+        119,
+        OLD,
+        "2021-03-11",
+        why.Posted,
+        f"posted in the digest of the week 2021-03-06 – 2021-03-12: {LINK}/119/9001",
+    ),
+    Case(
+        118,
+        OLD,
+        None,
+        why.BelowCut,  # the week's papers merged and ranked: 18 distinct, it ranks 17th
+        "not posted in the digest of the week 2021-03-06 – 2021-03-12: it ranked 17 of the 18 "
+        "papers that passed the filters, below the cut at 10.",
     ),
     Case(
         101,
@@ -308,7 +337,7 @@ async def test_each_reason_is_said_exactly(service: WhyService, case: Case) -> N
     verdict = await service.verdict(case.paper, await _sub(service, case.channel), _day(case.day))
     assert type(verdict) is case.kind
     reply = await service.why(where(here_id=case.channel), case.paper, case.day)
-    assert reply.splitlines()[1] == f"<#{case.channel}>: {case.line}"
+    assert reply.splitlines()[1] == f"<#{case.channel}> **daily**: {case.line}"
 
 
 def test_the_cases_cover_every_verdict() -> None:
@@ -319,8 +348,8 @@ async def test_the_reply_names_the_paper_with_its_title_escaped(service: WhyServ
     reply = await service.why(where(here_id=103), f"https://arxiv.org/abs/{QUIET}v2")
     assert reply == (
         f"**arXiv:{QUIET}** · A \\*Quiet\\* Paper\n"
-        "<#103>: not posted in the digest of 2021-03-11: it has no discussion yet, which counts "
-        "as a score of 0, below the digest's min_score 200."
+        "<#103> **daily**: not posted in the digest of 2021-03-11: it has no discussion yet, "
+        "which counts as a score of 0, below the digest's min_score 200."
     )
 
 
@@ -328,7 +357,7 @@ async def test_an_unknown_paper_has_no_title_line(service: WhyService) -> None:
     reply = await service.why(where(here_id=101), "2103.99999")
     assert reply == (
         "**arXiv:2103.99999**\n"
-        "<#101>: not posted: it is in none of the stored digests of The Hot Papers posts."
+        "<#101> **daily**: not posted: it is in none of the stored digests of The Hot Papers posts."
     )
 
 
@@ -351,10 +380,36 @@ async def test_why_writes_nothing(service: WhyService, seeded: Store) -> None:
 
 
 async def _sub(service: WhyService, channel: int) -> Any:
-    sub = await service.store.get_subscription(channel)
+    sub = await service.store.find_subscription(channel, "daily")
     assert sub is not None
     return sub
 
 
 def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
+
+
+async def test_a_channel_with_several_digests_gets_one_line_each_or_the_one_named(
+    service: WhyService, seeded: Store
+) -> None:
+    await seeded.upsert_subscription(subscription(130, categories=["cs.CV"], limit=3))
+    await seeded.upsert_subscription(
+        subscription(
+            130, id=131, name="cl-weekly", cadence="weekly", weekday=5, categories=["cs.CL"]
+        )
+    )
+    reply = await service.why(where(here_id=130), "2103.06874")
+    assert reply.splitlines()[1:] == [
+        "<#130> **cl-weekly**: not posted yet: the digest of the week 2021-03-06 – 2021-03-12 is "
+        "due now and is posted shortly.",
+        "<#130> **daily**: not posted in the digest of 2021-03-12: its categories (cs.CL, cs.LG) "
+        "are outside the digest's (cs.CV).",
+    ]
+    named = await service.why(where(here_id=130), "2103.06874", name="daily")
+    assert named.splitlines()[1:] == reply.splitlines()[2:]
+    with pytest.raises(UserInputError) as caught:
+        await service.why(where(here_id=130), "2103.06874", name="nope")
+    assert str(caught.value) == (
+        "<#130> has no digest named nope. /digest subscribe sets one up; "
+        "/digest list shows this server's."
+    )

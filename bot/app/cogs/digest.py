@@ -270,17 +270,20 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     @app_commands.describe(
         paper="an arXiv id such as 2103.06874, or an arxiv.org link",
         day="the digest day to look at, YYYY-MM-DD (default: the days the paper was listed)",
-        channel="whose digest to ask about (default: this channel)",
+        name="which of the channel's digests (default: every one)",
+        channel="whose digests to ask about (default: this channel)",
     )
     async def why(
         self,
         interaction: discord.Interaction[Any],
         paper: str,
         day: str | None = None,
+        name: str | None = None,
         channel: Channel | None = None,
     ) -> None:
-        """Why a paper was or was not posted by a channel's digest (only you see the answer)."""
-        await say(interaction, await self.why_service.why(where(interaction, channel), paper, day))
+        """Why a paper was or was not posted by a channel's digests (only you see the answer)."""
+        text = await self.why_service.why(where(interaction, channel), paper, day, name)
+        await say(interaction, text)
 
     @why.autocomplete("paper")
     async def _why_paper(
@@ -288,5 +291,6 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        found = await self.why_service.suggest(where(interaction, None), current)
+        name = getattr(interaction.namespace, "name", None)
+        found = await self.why_service.suggest(where(interaction, None), current, name)
         return [app_commands.Choice(name=name, value=value) for name, value in found]
