@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.app.bot import HotPapersBot
+from bot.app.cogs.options import SUBSCRIBE_OPTIONS
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
 from bot.publish import compose, plan
@@ -81,17 +82,8 @@ async def posted(sandbox: Sandbox, channel_id: int) -> list[dict[str, Any]]:
 async def test_preview_takes_exactly_the_options_of_subscribe(world) -> None:  # type: ignore[no-untyped-def]
     sandbox, _, _ = world
     subscribe, preview = options_of(sandbox, "subscribe"), options_of(sandbox, "preview")
-    assert [o["name"] for o in subscribe] == [
-        "channel",
-        "time",
-        "timezone",
-        "categories",
-        "limit",
-        "format",
-        "min_score",
-        "keywords",
-        "post_empty",
-    ]
+    assert [o["name"] for o in subscribe] == list(SUBSCRIBE_OPTIONS)  # channel first
+    assert {"name", "cadence", "weekday", "categories", "role", "ping"} <= set(SUBSCRIBE_OPTIONS)
     assert preview == subscribe  # names, types, descriptions, choices, bounds, autocomplete
 
 
@@ -192,3 +184,19 @@ async def test_preview_is_for_moderators(world) -> None:  # type: ignore[no-unty
     sandbox, _, _ = world
     r = await sandbox.control.invoke("digest preview", {"limit": 3}, permissions=1 << 11)
     assert r.status == "denied"
+
+
+async def test_preview_of_a_second_weekly_digest_shows_the_week_and_saves_none(world) -> None:  # type: ignore[no-untyped-def]
+    sandbox, guild, bot = world
+    papers = channel(guild, "papers")
+    await sandbox.control.invoke("digest subscribe", channel_id=papers, permissions=MANAGE_GUILD)
+    before = await rows(bot.store)
+    options = {"name": "cv-weekly", "cadence": "weekly", "weekday": 4, "categories": "cs.CV"}
+    r = await sandbox.control.invoke(
+        "digest preview", options, channel_id=papers, permissions=MANAGE_GUILD
+    )
+    assert r.ephemeral and r.content.startswith(
+        "**🔥 Hot Papers of the week 2021-03-06 – 2021-03-12 · cs.CV** · 5 papers"
+    ), r.content
+    assert await rows(bot.store) == before
+    assert [s.name for s in await bot.store.list_subscriptions(channel_id=papers)] == ["daily"]
