@@ -160,9 +160,8 @@ async def test_commands_about_one_digest_need_its_name_when_a_channel_has_severa
         )
         assert choices.choices == [{"name": "cv-weekly", "value": "cv-weekly"}]
         gone = await invoke(sandbox, "digest unsubscribe", channel=cid, name="cv-weekly")
-        assert (
-            gone
-            == f"Unsubscribed <#{cid}> (cv-weekly): that digest posts no more (what it posted stays)."
+        assert gone == (
+            f"Unsubscribed <#{cid}> (cv-weekly): that digest posts no more (what it posted stays)."
         )
         # one digest left: the name may be left out again
         assert (await invoke(sandbox, "digest pause", channel=cid)).startswith("Paused")
