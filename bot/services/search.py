@@ -189,7 +189,8 @@ class SearchService:
         if typed is not None:
             out[typed] = typed
         if text:
-            for arxiv_id, title in await self.store.complete_papers(text, MAX_CHOICES):
+            # A whole id or link is looked up by the id itself (a version or URL is no prefix).
+            for arxiv_id, title in await self.store.complete_papers(typed or text, MAX_CHOICES):
                 out[arxiv_id] = fit(clean(f"{arxiv_id} · {title}").strip() or arxiv_id)
         return [(name, value) for value, name in list(out.items())[:MAX_CHOICES]]
 
