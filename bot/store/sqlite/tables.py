@@ -1,8 +1,8 @@
 """SQLite's raw table access (`bot.store.copy.Tables`), for copying a store whole.
 
-The search index (`papers_fts` and the shadow tables FTS5 keeps beside it, `papers_fts_*`)
-is derived from `papers` and is not a data table: it is never listed nor copied; the target's
-triggers fill it from the papers copied into it (migration 0007).
+The search index (`papers_fts`, its keys `papers_fts_keys` and the shadow tables FTS5 keeps,
+`papers_fts_*`) is derived from `papers` and is not a data table: it is never listed nor
+copied; the target's triggers fill it from the papers copied into it (migration 0007).
 """
 
 from __future__ import annotations

@@ -1,40 +1,53 @@
 -- 0007: full-text search over every stored paper (issue 14, `/search` and `/paper`'s autocomplete).
 --
--- `papers_fts` is an FTS5 table holding each paper's id, title, authors (the JSON list as
--- stored: the tokenizer splits on its punctuation) and abstract. It has its own copy of the
--- text rather than pointing at `papers` by rowid: `papers` is keyed by text, so its rowids may
--- change (VACUUM, a table rebuild in a later migration) and an index keyed on them would drift.
--- Its rows are found by the `arxiv_id` column instead, which is indexed for that: searches
--- name the other three columns only. Triggers keep it in step with every insert, update and
--- delete of `papers`, whoever writes them (the digest upsert, `migrate-store`, a hand edit), so
--- it is derived data: never copied, rebuilt by the triggers from the papers copied.
--- unicode61 with remove_diacritics 2: "Erdos" finds "Erdős"; no stemming, as PostgreSQL's
--- 'simple' configuration (its migration 0007).
+-- `papers_fts` is a contentless FTS5 table (it keeps the index, not a second copy of every
+-- abstract) over each paper's title, authors (the JSON list as stored: the tokenizer splits on
+-- its punctuation) and abstract. Its rowid is the paper's key in `papers_fts_keys`, not the
+-- rowid of `papers`: `papers` is keyed by text, so its rowids may change (VACUUM, a table
+-- rebuild in a later migration) and an index on them would drift. Searches read rowids only
+-- (reading a column of an FTS5 row costs a lookup of the whole row) and map them to ids here.
+-- Triggers keep both in step with every insert, update and delete of `papers`, whoever writes
+-- them (the digest upsert, `migrate-store`, a hand edit): a contentless table forgets a row
+-- through the 'delete' command given the values it indexed, which the trigger has as `old`.
+-- Both tables are derived data (`papers_fts*`): never copied, rebuilt by the triggers from the
+-- papers copied. unicode61 with remove_diacritics 2: "Erdos" finds "Erdős"; no stemming, as
+-- PostgreSQL's 'simple' configuration (its migration 0007).
+CREATE TABLE papers_fts_keys (
+    id        INTEGER PRIMARY KEY,
+    arxiv_id  TEXT NOT NULL UNIQUE
+);
+
 CREATE VIRTUAL TABLE papers_fts USING fts5(
-    arxiv_id, title, authors, abstract,
+    title, authors, abstract,
+    content = '',
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
-INSERT INTO papers_fts (arxiv_id, title, authors, abstract)
-    SELECT arxiv_id, title, authors, abstract FROM papers;
+INSERT INTO papers_fts_keys (arxiv_id) SELECT arxiv_id FROM papers ORDER BY arxiv_id;
+INSERT INTO papers_fts (rowid, title, authors, abstract)
+    SELECT k.id, p.title, p.authors, p.abstract
+    FROM papers p JOIN papers_fts_keys k ON k.arxiv_id = p.arxiv_id;
 
 CREATE TRIGGER papers_fts_insert AFTER INSERT ON papers BEGIN
-    INSERT INTO papers_fts (arxiv_id, title, authors, abstract)
-        VALUES (new.arxiv_id, new.title, new.authors, new.abstract);
+    INSERT INTO papers_fts_keys (arxiv_id) VALUES (new.arxiv_id);
+    INSERT INTO papers_fts (rowid, title, authors, abstract)
+        VALUES (last_insert_rowid(), new.title, new.authors, new.abstract);
 END;
 
--- The row is found through the index (the id as a quoted phrase of its own column), then
--- checked for the exact id.
 CREATE TRIGGER papers_fts_delete AFTER DELETE ON papers BEGIN
-    DELETE FROM papers_fts
-        WHERE papers_fts MATCH 'arxiv_id : "' || replace(old.arxiv_id, '"', '""') || '"'
-        AND arxiv_id = old.arxiv_id;
+    INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract)
+        SELECT 'delete', id, old.title, old.authors, old.abstract
+        FROM papers_fts_keys WHERE arxiv_id = old.arxiv_id;
+    DELETE FROM papers_fts_keys WHERE arxiv_id = old.arxiv_id;
 END;
 
-CREATE TRIGGER papers_fts_update AFTER UPDATE ON papers BEGIN
-    DELETE FROM papers_fts
-        WHERE papers_fts MATCH 'arxiv_id : "' || replace(old.arxiv_id, '"', '""') || '"'
-        AND arxiv_id = old.arxiv_id;
-    INSERT INTO papers_fts (arxiv_id, title, authors, abstract)
-        VALUES (new.arxiv_id, new.title, new.authors, new.abstract);
+CREATE TRIGGER papers_fts_update AFTER UPDATE OF arxiv_id, title, authors, abstract ON papers
+BEGIN
+    INSERT INTO papers_fts (papers_fts, rowid, title, authors, abstract)
+        SELECT 'delete', id, old.title, old.authors, old.abstract
+        FROM papers_fts_keys WHERE arxiv_id = old.arxiv_id;
+    UPDATE papers_fts_keys SET arxiv_id = new.arxiv_id WHERE arxiv_id = old.arxiv_id;
+    INSERT INTO papers_fts (rowid, title, authors, abstract)
+        SELECT id, new.title, new.authors, new.abstract
+        FROM papers_fts_keys WHERE arxiv_id = new.arxiv_id;
 END;
