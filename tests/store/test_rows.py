@@ -100,7 +100,7 @@ def test_a_blended_entry_keeps_its_read_times_and_old_snippets_get_defaults() ->
     read = datetime(2026, 12, 1, 20, 5, tzinfo=UTC)
     paper = Paper(arxiv_id="2103.06874", title="T", score=None, read_at={"hn": read})
     (entry,) = rows.entry_rows(Digest(day=date(2026, 12, 1), source="hot", papers=[paper]))
-    assert entry["score"] is None and entry["read_at"] == '{"hn": "2026-12-01T20:05:00+00:00"}'
+    assert entry["score"] is None and entry["read_at"] == '{"hn":"2026-12-01T20:05:00+00:00"}'
     old = {"author": "A", "handle": "a", "url": "https://x.test/1", "text": "hi"}
     got = rows.paper_from(
         {**rows.paper_row(paper), "score": None}, [], [], {}, [old], json.loads(entry["read_at"])
