@@ -123,7 +123,7 @@ def test_every_layout_is_within_discords_limits(n: int, extra: int, votes: bool)
 
 def test_custom_ids_round_trip_and_forgeries_are_refused() -> None:
     for verb in ("save", "vote", "unsave", "unvote"):
-        assert parse(custom_id(verb, "2103.06874")) == Click(verb, "2103.06874")  # type: ignore[arg-type]
+        assert parse(custom_id(verb, "2103.06874")) == Click(verb, "2103.06874")
     assert parse("hp:save:hep-th/9901001") == Click("save", "hep-th/9901001")
     assert parse("hp:save") == Click("save") and parse("hp:vote/1") == Click("vote")
     for forged in (

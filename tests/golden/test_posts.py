@@ -46,7 +46,7 @@ def test_post_buttons() -> None:
     from bot.models import Subscription
 
     def rows(**kw: object) -> list[object]:
-        sub = Subscription(channel_id=5, **{"guild_id": 1, **kw})  # type: ignore[arg-type]
+        sub = Subscription(channel_id=5, **{"guild_id": 1, **kw})
         view = compose(sub, sample_digest())
         plan = target_for(sub).plan(sub, view, candidates=len(sample_digest().papers))
         return [m.payload.get("components") for m in plan.messages]
