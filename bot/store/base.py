@@ -6,6 +6,7 @@
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
           + FetchLockStore     one fetcher per source     bot/store/locks.py
+          + MarkStore          saved papers and votes     bot/store/marks.py
           + housekeeping       write_health, counts, close (below)
 
 Callers keep calling `store.claim_post(...)` and friends on one object; a component that
@@ -43,6 +44,7 @@ from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.marks import MarkStore
 from bot.store.subscriptions import SubscriptionStore
 from bot.store.values import Claim, Lease, Start, WriteHealth
 
@@ -53,6 +55,7 @@ __all__ = [
     "FetchLockStore",
     "Lease",
     "LeaseStore",
+    "MarkStore",
     "PostLedger",
     "SourceHealthLog",
     "Start",
@@ -72,10 +75,11 @@ class Store(
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    MarkStore,
     Protocol,
 ):
-    """Async access to papers, digests, subscriptions, posts, source health, leases and
-    fetch locks."""
+    """Async access to papers, digests, subscriptions, posts, source health, leases, fetch
+    locks, and members' saved papers and votes."""
 
     def write_health(self) -> WriteHealth:
         """Whether writes currently succeed (no I/O: the outcome of the last writes)."""
