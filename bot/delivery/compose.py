@@ -5,6 +5,7 @@ Pure functions over models; the engine composes before it plans, `/digest previe
 
 from __future__ import annotations
 
+from bot.delivery.roles import plan_with_ping
 from bot.delivery.targets import target_for
 from bot.delivery.wire import Payload
 from bot.filters import select, subscription_filter
@@ -27,7 +28,7 @@ def plan(
 
     `candidates`: the day's papers before the subscription's filters (an empty-day notice
     says whether the source had none or the filters removed them)."""
-    steps = target_for(sub).plan(sub, view, candidates=candidates)
+    steps = plan_with_ping(sub, view, target_for(sub).plan(sub, view, candidates=candidates))
     return steps.payloads("channel"), steps.payloads("thread")
 
 

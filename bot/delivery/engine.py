@@ -69,6 +69,7 @@ from bot.delivery.outcome import Outcome
 from bot.delivery.plan import OpenThread, Plan
 from bot.delivery.progress import Progress, own
 from bot.delivery.retry import RetryPolicy
+from bot.delivery.roles import plan_with_ping
 from bot.delivery.targets import known, target_for, unknown_format
 from bot.delivery.wire import Sender, nonce_for
 from bot.models import Digest, PostRecord, Subscription
@@ -121,7 +122,9 @@ class Publisher:
         return lock
 
     def _plan(self, sub: Subscription, view: Digest, digest: Digest) -> Plan:
-        return target_for(sub).plan(sub, view, candidates=len(digest.papers))
+        return plan_with_ping(
+            sub, view, target_for(sub).plan(sub, view, candidates=len(digest.papers))
+        )
 
     async def publish(self, sub: Subscription, digest: Digest, *, late: bool = False) -> Outcome:
         """Post `digest` (a source day, unfiltered) to `sub`'s channel unless already posted.

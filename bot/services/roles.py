@@ -156,6 +156,8 @@ class RoleService:
             )
         if click.has_role:
             return Toggle(
-                "remove", facts.id, f"You won't get {mention} pings any more. Click again to rejoin."
+                "remove",
+                facts.id,
+                f"You won't get {mention} pings any more. Click again to rejoin.",
             )
         return Toggle("add", facts.id, f"You'll get {mention} pings. Click again to stop.")

@@ -8,13 +8,16 @@ personal digest (a DM: `guild_id` 0) there is no server to vote in: Save only.
 from __future__ import annotations
 
 from bot.components import Payload, with_components
+from bot.delivery.roles import role_button
 from bot.models import Digest, Subscription
 
 
 def extra_buttons(sub: Subscription) -> list[Payload]:
     """Buttons another feature puts on a subscription's posts (type 2 dicts, at most 5 rows'
-    worth; `bot.components.post_components` keeps the papers' rows within what is left)."""
-    return []
+    worth; `bot.components.post_components` keeps the papers' rows within what is left):
+    the topic role's 🔔 toggle (`bot.delivery.roles`)."""
+    toggle = role_button(sub)
+    return [] if toggle is None else [toggle]
 
 
 def with_buttons(sub: Subscription, view: Digest, payloads: list[Payload]) -> list[Payload]:
