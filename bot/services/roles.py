@@ -68,13 +68,13 @@ def check_role(
         raise UserInputError("Pick a role other than @everyone: a digest never pings everyone.")
     mention = f"<@&{facts.id}>"
     channel = f"<#{sub.channel_id}>"
-    if sub.ping != "off" and not facts.mentionable and granted is not None:
-        if MENTION not in granted:
-            raise UserInputError(
-                f"I cannot ping {mention} in {channel}: the role is not mentionable. Make it "
-                "mentionable (Server Settings → Roles → the role → Allow anyone to @mention "
-                f"this role), or give me {titles([MENTION])} in {channel}."
-            )
+    unmentionable = not facts.mentionable and granted is not None and MENTION not in granted
+    if sub.ping != "off" and unmentionable:
+        raise UserInputError(
+            f"I cannot ping {mention} in {channel}: the role is not mentionable. Make it "
+            "mentionable (Server Settings → Roles → the role → Allow anyone to @mention "
+            f"this role), or give me {titles([MENTION])} in {channel}."
+        )
     if sub.self_roles:
         if facts.managed:
             raise UserInputError(
@@ -127,7 +127,7 @@ class RoleService:
     async def toggle(self, click: Click) -> Toggle:
         """Give or take the subscription's role for the member who clicked (refused, with
         why, once the moderator turned self_roles off or the bot lost Manage Roles)."""
-        sub = await self.store.get_subscription_by_id(click.subscription_id)
+        sub = await self.store.get_subscription(click.subscription_id)
         if sub is None or sub.guild_id != click.guild_id:
             return Toggle("none", None, "This digest was removed: there is no role to take.")
         if not sub.self_roles or sub.role_id is None:
