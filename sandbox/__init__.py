@@ -29,7 +29,7 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
                                                "flags": 16 (REQUIRE_TAG), "tags": ["news"]}
     POST   /_sandbox/guilds/{id}/roles        {"name", "permissions": "32", "mentionable": false,
                                                "position"}
-    PATCH  /_sandbox/guilds/{id}/roles/{role_id}  {"mentionable": true}
+    PATCH  /_sandbox/guilds/{id}/roles/{role_id}  {"mentionable": true, "permissions"}
     POST   /_sandbox/guilds/{id}/members      {"username", "permissions": 32, "role_ids": []}
     PUT    /_sandbox/guilds/{id}/members/{member_id}/roles/{role_id}   give a role (the bot's
                                               too), as a moderator

@@ -174,12 +174,14 @@ class ControlApi:
         return json_response(role.to_json(), status=201)
 
     async def set_role(self, request: web.Request) -> web.Response:
-        """PATCH /_sandbox/guilds/{id}/roles/{role_id} {"mentionable"}."""
+        """PATCH /_sandbox/guilds/{id}/roles/{role_id} {"mentionable", "permissions"}."""
         body = await self._body(request)
+        mentionable = body.get("mentionable")
         role = await self.control.set_role(
             int(request.match_info["guild_id"]),
             int(request.match_info["role_id"]),
-            mentionable=bool(body["mentionable"]),
+            mentionable=None if mentionable is None else bool(mentionable),
+            permissions=_opt_int(body.get("permissions")),
         )
         return json_response(role.to_json())
 

@@ -21,6 +21,7 @@ from bot.app.bot import HotPapersBot, Parts, ShardedHotPapersBot
 from bot.app.cogs.digest import DigestCog
 from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
+from bot.app.cogs.roles import RolesCog
 from bot.app.cogs.scheduler import SchedulerCog
 from bot.app.health import DiscordHealth
 from bot.app.lease import holder_is_gone, new_holder
@@ -40,6 +41,7 @@ from bot.services.fetching import FetchLocking
 from bot.services.history import HistoryService
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
+from bot.services.roles import RoleService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
 from bot.sharding import Shards
@@ -94,6 +96,7 @@ def build_services(
         ),
         history=HistoryService(store, clock=clock, lag_days=lag, grace=grace),
         papers=PapersService(store, digests, clock=clock),
+        roles=RoleService(store),
     )
 
 
@@ -192,6 +195,7 @@ def build_bot(
         PapersCog(services.papers, services.history),
         DigestCog(services.subscriptions, services.posting, services.status),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
+        RolesCog(bot, services.roles),
     )
     if address is not None and metrics is not None:
         cogs += (build_ops(bot, address, metrics, store, lease=lease, clock=clock),)

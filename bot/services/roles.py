@@ -100,7 +100,7 @@ class Click:
 
     subscription_id: int
     guild_id: int | None
-    has_role: bool  # the member holds the role now (from the interaction)
+    has: Callable[[int], bool]  # whether the member holds a role now (from the interaction)
     role: RoleLookup
 
 
@@ -113,9 +113,9 @@ class Toggle:
     text: str
 
 
-def button_label(role_name: str) -> str:
-    """The toggle's label on a post (Discord allows 80 characters)."""
-    return f"Get {role_name} pings"[:80]
+def cannot_give(role_id: int) -> str:
+    """The answer when Discord refused to give or take the role (permissions changed)."""
+    return f"I cannot give <@&{role_id}> right now: ask a moderator to check my permissions."
 
 
 class RoleService:
@@ -154,7 +154,7 @@ class RoleService:
                 f"I cannot give {mention} right now: it is not below my highest role. Ask a "
                 "moderator.",
             )
-        if click.has_role:
+        if click.has(facts.id):
             return Toggle(
                 "remove",
                 facts.id,

@@ -181,13 +181,24 @@ class WorldControl(ControlBase):
         )
         return role
 
-    async def set_role(self, guild_id: int, role_id: int, *, mentionable: bool) -> Role:
-        """A moderator makes a role mentionable or not; GUILD_ROLE_UPDATE."""
+    async def set_role(
+        self,
+        guild_id: int,
+        role_id: int,
+        *,
+        mentionable: bool | None = None,
+        permissions: int | None = None,
+    ) -> Role:
+        """A moderator makes a role mentionable or not, or changes its permissions;
+        GUILD_ROLE_UPDATE."""
         guild = self._guild(guild_id)
         role = guild.roles.get(role_id)
         if role is None:
             raise SandboxError(f"no role {role_id} in guild {guild_id}")
-        role.mentionable = mentionable
+        if mentionable is not None:
+            role.mentionable = mentionable
+        if permissions is not None:
+            role.permissions = permissions
         await self.gw.dispatch(
             "GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": role.to_json()}
         )

@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.autocomplete import category_list_choices, zone_choices
+from bot.app.cogs.roles import role_lookup
 from bot.app.replies import Reply
 from bot.delivery.targets import TARGETS
 from bot.services.posting import PostingService
@@ -83,6 +84,7 @@ def where(
         chosen_id=channel.id if channel is not None else None,
         chosen_guild_id=channel.guild.id if channel is not None else None,
         granted=granted(interaction, target) if permissions and target is not None else None,
+        role=role_lookup(interaction.guild) if permissions else None,
     )
 
 
