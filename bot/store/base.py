@@ -7,6 +7,7 @@
           + LeaseStore         the poster lease, starts   bot/store/leases.py
           + FetchLockStore     one fetcher per source     bot/store/locks.py
           + MarkStore          saved papers and votes     bot/store/marks.py
+          + PaperSearch        full-text search of papers bot/store/search.py
           + housekeeping       write_health, counts, close (below)
 
 Callers keep calling `store.claim_post(...)` and friends on one object; a component that
@@ -45,6 +46,7 @@ from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
 from bot.store.marks import MarkStore
+from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 from bot.store.values import Claim, Lease, Start, WriteHealth
 
@@ -56,6 +58,7 @@ __all__ = [
     "Lease",
     "LeaseStore",
     "MarkStore",
+    "PaperSearch",
     "PostLedger",
     "SourceHealthLog",
     "Start",
@@ -76,10 +79,11 @@ class Store(
     LeaseStore,
     FetchLockStore,
     MarkStore,
+    PaperSearch,
     Protocol,
 ):
     """Async access to papers, digests, subscriptions, posts, source health, leases, fetch
-    locks, and members' saved papers and votes."""
+    locks, members' saved papers and votes, and the search over papers."""
 
     def write_health(self) -> WriteHealth:
         """Whether writes currently succeed (no I/O: the outcome of the last writes)."""

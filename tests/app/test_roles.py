@@ -21,7 +21,7 @@ from sandbox.state import Guild, Role
 from tests.app.conftest import MANAGE_GUILD, FakeClock, running_app
 
 POST = "POST /channels/{channel_id}/messages"
-NO_MENTIONS = {"parse": []}
+NO_MENTIONS: dict[str, list[str]] = {"parse": []}
 BEFORE = datetime(2021, 3, 13, 8, 0, tzinfo=UTC)
 DUE = datetime(2021, 3, 13, 9, 0, tzinfo=UTC)
 
