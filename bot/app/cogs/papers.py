@@ -21,6 +21,7 @@ from discord.ext import commands
 
 from bot.app.autocomplete import category_choices
 from bot.app.replies import Reply
+from bot.services.favourites import FavouritesService
 from bot.services.history import HistoryService
 from bot.services.papers import PapersService
 
@@ -58,8 +59,11 @@ class MemberBudget:
 class PapersCog(commands.Cog):
     """Commands for everyone in a channel."""
 
-    def __init__(self, papers: PapersService, history: HistoryService) -> None:
+    def __init__(
+        self, papers: PapersService, history: HistoryService, favourites: FavouritesService
+    ) -> None:
         self.papers = papers
+        self.favourites = favourites
         self.history_service = history
         self.hot_budget = MemberBudget(*HOT_RATE)
         self.paper_budget = MemberBudget(*PAPER_RATE)
@@ -72,6 +76,7 @@ class PapersCog(commands.Cog):
         date="the day, as YYYY-MM-DD (default: the latest day available)",
         window="one day, or the week or month ending on that day",
         limit="how many papers, 1 to 25 (default 10)",
+        scope="everyone's discussion (default), or this server's 👍 favourites",
     )
     async def hot(
         self,
@@ -80,12 +85,16 @@ class PapersCog(commands.Cog):
         date: str | None = None,
         window: Literal["day", "week", "month"] = "day",
         limit: app_commands.Range[int, 1, 25] = DEFAULT_LIMIT,
+        scope: Literal["all", "server"] = "all",
     ) -> None:
         """The most-discussed arXiv papers of a day, week or month, optionally of one category."""
         request = self.papers.hot_request(category, date, window, limit)
         self.hot_budget.charge(interaction)
         async with Reply(interaction) as reply:
-            await reply.send(await self.papers.hot(request))
+            if scope == "server":
+                await reply.send(await self.favourites.server_hot(request, interaction.guild_id))
+            else:
+                await reply.send(await self.papers.hot(request))
 
     @hot.autocomplete("category")
     async def _hot_category(
