@@ -18,10 +18,12 @@ from typing import Any
 from discord.ext import commands
 
 from bot.app.bot import HotPapersBot, Parts, ShardedHotPapersBot
+from bot.app.buttons import handler
 from bot.app.cogs.digest import DigestCog
 from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.roles import RolesCog
+from bot.app.cogs.saved import SavedCog
 from bot.app.cogs.scheduler import SchedulerCog
 from bot.app.cogs.search import SearchCog
 from bot.app.health import DiscordHealth
@@ -38,8 +40,10 @@ from bot.publish import Publisher
 from bot.schedule import Clock, utc_now
 from bot.services.container import Services
 from bot.services.digests import DigestService
+from bot.services.favourites import FavouritesService
 from bot.services.fetching import FetchLocking
 from bot.services.history import HistoryService
+from bot.services.marks import MarksService
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
 from bot.services.roles import RoleService
@@ -100,6 +104,8 @@ def build_services(
         papers=PapersService(store, digests, clock=clock),
         roles=RoleService(store),
         search=SearchService(store, clock=clock),
+        marks=MarksService(store, clock=clock),
+        favourites=FavouritesService(store, digests),
     )
 
 
@@ -194,9 +200,11 @@ def build_bot(
     services = build_services(
         config, store, digests, publisher, scheduler, health, clock=clock, lease=lease
     )
+    clicks = handler(services.marks)  # every click on a post's buttons, after restarts too
     cogs: tuple[commands.Cog, ...] = (
-        PapersCog(services.papers, services.history, services.search),
+        PapersCog(services.papers, services.history, services.favourites, services.search),
         SearchCog(services.search),
+        SavedCog(services.marks, clicks),
         DigestCog(services.subscriptions, services.posting, services.status),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
         RolesCog(bot, services.roles),
@@ -215,6 +223,7 @@ def build_bot(
             services=services,
             cogs=cogs,
             lease=lease,
+            dynamic_items=(clicks,),
         )
     )
     return bot

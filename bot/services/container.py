@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.services.favourites import FavouritesService
 from bot.services.history import HistoryService
+from bot.services.marks import MarksService
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
 from bot.services.roles import RoleService
@@ -24,3 +26,5 @@ class Services:
     papers: PapersService
     roles: RoleService
     search: SearchService
+    marks: MarksService
+    favourites: FavouritesService
