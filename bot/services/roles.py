@@ -113,6 +113,9 @@ class Toggle:
     text: str
 
 
+FORGED = "This button is not one this bot made: nothing changed."
+
+
 def cannot_give(role_id: int) -> str:
     """The answer when Discord refused to give or take the role (permissions changed)."""
     return f"I cannot give <@&{role_id}> right now: ask a moderator to check my permissions."

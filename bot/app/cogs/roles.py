@@ -19,8 +19,10 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.delivery.roles import ROLE_CUSTOM_ID
-from bot.services.roles import Click, RoleFacts, RoleLookup, RoleService, cannot_give
+from bot.app.tree import APOLOGY, STORE_DOWN
+from bot.delivery.roles import ROLE_PREFIX, parse_role_custom_id
+from bot.errors import StoreError
+from bot.services.roles import FORGED, Click, RoleFacts, RoleLookup, RoleService, cannot_give
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +57,19 @@ async def answer(interaction: discord.Interaction[Any], text: str) -> None:
     )
 
 
+# Every custom id in the 🔔 name space, valid or not (a forged one is answered too).
+TEMPLATE = re.compile(re.escape(ROLE_PREFIX) + ".*", re.DOTALL)
+
+
 def toggle_item(service: RoleService) -> type[discord.ui.DynamicItem[discord.ui.Button[Any]]]:
     """The 🔔 button class, bound to the bot's role service (one class per bot)."""
 
-    class RoleToggle(
-        discord.ui.DynamicItem[discord.ui.Button[Any]], template=ROLE_CUSTOM_ID.pattern
-    ):
+    class RoleToggle(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
         """A click on a post's 🔔 button: give the member the digest's role, or take it."""
 
-        def __init__(self, subscription_id: int) -> None:
-            super().__init__(discord.ui.Button(custom_id=f"hp:role:{subscription_id}"))
-            self.subscription_id = subscription_id
+        def __init__(self, custom_id: str) -> None:
+            super().__init__(discord.ui.Button(custom_id=custom_id))
+            self.subscription_id = parse_role_custom_id(custom_id)
 
         @classmethod
         async def from_custom_id(
@@ -75,15 +79,30 @@ def toggle_item(service: RoleService) -> type[discord.ui.DynamicItem[discord.ui.
             match: re.Match[str],
             /,
         ) -> RoleToggle:
-            return cls(int(match["id"]))
+            return cls(match.string)
 
         async def callback(self, interaction: discord.Interaction[Any]) -> None:
+            """Never raises: a store outage and anything unexpected are answered too (else
+            the member would see "This interaction failed")."""
+            try:
+                await self.toggle(interaction)
+            except StoreError:
+                await answer(interaction, STORE_DOWN)
+            except Exception:
+                log.exception("the 🔔 click on %r failed", self.custom_id)
+                if not interaction.response.is_done():
+                    await answer(interaction, APOLOGY)
+
+        async def toggle(self, interaction: discord.Interaction[Any]) -> None:
             member = interaction.user
+            sub_id = self.subscription_id
+            if sub_id is None:  # a forged or garbled id in our name space
+                await answer(interaction, FORGED)
+                return
             lookup = role_lookup(interaction.guild)
             if not isinstance(member, discord.Member) or lookup is None:
                 await answer(interaction, "This button works in the server it was posted in.")
                 return
-            sub_id = self.subscription_id
             has = lambda role_id: member.get_role(role_id) is not None  # noqa: E731
             click = Click(sub_id, interaction.guild_id, has=has, role=lookup)
             toggle = await service.toggle(click)
