@@ -24,6 +24,7 @@ from typing import Literal
 from bot.errors import UserInputError
 from bot.models import Subscription
 from bot.permissions import MENTION, SELF_ROLES, titles
+from bot.quoting import shown
 from bot.store.base import Store
 
 
@@ -66,7 +67,7 @@ def check_role(
         )
     if facts.everyone:
         raise UserInputError("Pick a role other than @everyone: a digest never pings everyone.")
-    mention = f"<@&{facts.id}>"
+    mention = f"the role {shown(facts.name)}"  # a refusal is made inert: no live mention
     channel = f"<#{sub.channel_id}>"
     unmentionable = not facts.mentionable and granted is not None and MENTION not in granted
     if sub.ping != "off" and unmentionable:

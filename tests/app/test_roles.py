@@ -17,7 +17,8 @@ from bot.models import Subscription
 from bot.store.base import Store
 from sandbox.app import Sandbox
 from sandbox.flags import MANAGE_ROLES
-from sandbox.state import Guild, Role
+from sandbox.flags import MENTION_EVERYONE as MENTION
+from sandbox.state import DEFAULT_EVERYONE_PERMISSIONS, Guild, Role
 from tests.app.conftest import MANAGE_GUILD, FakeClock, running_app
 
 POST = "POST /channels/{channel_id}/messages"
@@ -49,15 +50,16 @@ async def lab(sandbox: Sandbox) -> Lab:
 
 
 async def subscribe(sandbox: Sandbox, store: Store, w: Lab, fmt: str, **role: Any) -> Subscription:
-    """`/digest subscribe` at 09:00, then the role settings (as `/digest subscribe` saves them)."""
+    """`/digest subscribe` at 09:00 with the role options (`role_id` is the role option)."""
+    options = {"channel": str(w.channel), "time": "09:00", "format": fmt}
+    if role.get("role_id") is not None:
+        options["role"] = str(role.pop("role_id"))
     r = await sandbox.control.invoke(
-        "digest subscribe",
-        {"channel": str(w.channel), "time": "09:00", "format": fmt},
-        permissions=MANAGE_GUILD,
+        "digest subscribe", {**options, **role}, permissions=MANAGE_GUILD
     )
     assert r.status == "answered" and r.content.startswith("Subscribed"), r.content
     (sub,) = await store.list_subscriptions(w.guild.id)
-    return await store.upsert_subscription(sub.model_copy(update=role))
+    return sub
 
 
 def posts(sandbox: Sandbox, channel: int) -> list[dict[str, Any]]:
@@ -194,3 +196,50 @@ async def test_the_bell_refuses_once_the_bot_lost_manage_roles(
             f"I cannot give <@&{w.topic.id}> right now: ask a moderator to check my permissions."
         )
     assert w.topic.id not in w.guild.members[w.newcomer].role_ids
+
+
+async def refused(sandbox: Sandbox, channel: int, **options: Any) -> str:
+    r = await sandbox.control.invoke(
+        "digest subscribe", {"channel": str(channel), **options}, permissions=MANAGE_GUILD
+    )
+    assert r.status == "answered" and r.ephemeral
+    return r.content
+
+
+async def test_subscribe_checks_the_role_first(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    guild = await sandbox.control.add_guild(
+        "Lab", channels=["papers"], everyone_permissions=DEFAULT_EVERYONE_PERMISSIONS & ~MENTION
+    )
+    channel = next(iter(guild.channels))
+    quiet = await sandbox.control.add_role(guild.id, "quiet")  # not mentionable
+    loud = await sandbox.control.add_role(guild.id, "loud", mentionable=True)
+    bot_role = await sandbox.control.add_role(guild.id, "HotPapers")  # no Manage Roles yet
+    above = await sandbox.control.add_role(guild.id, "admins", mentionable=True)
+    await sandbox.control.give_role(guild.id, sandbox.state.bot_user.id, bot_role.id)
+    clock.set(BEFORE)
+    async with running_app(sandbox, store, clock) as bot:
+        assert await refused(sandbox, channel, role=str(quiet.id), ping="always") == (
+            f"I cannot ping the role `quiet` in <#{channel}>: the role is not mentionable. Make "
+            "it mentionable (Server Settings → Roles → the role → Allow anyone to @mention "
+            f"this role), or give me Mention Everyone in <#{channel}>."
+        )
+        assert await refused(sandbox, channel, role=str(loud.id), self_roles=True) == (
+            "Members cannot take the role `loud` from the post's button: I am missing Manage "
+            "Roles in this server. Give me that permission, or set self_roles off."
+        )
+        await sandbox.control.set_role(guild.id, bot_role.id, permissions=MANAGE_ROLES)
+        await sandbox.state.wait_for(
+            lambda: bot.get_guild(guild.id).me.guild_permissions.manage_roles,  # type: ignore[union-attr]
+            5.0,
+        )
+        assert await refused(sandbox, channel, role=str(above.id), self_roles=True) == (
+            "I cannot give the role `admins`: it is not below my highest role. Move my role "
+            "above it (Server Settings → Roles), or set self_roles off."
+        )
+        assert await store.list_subscriptions(guild.id) == []  # nothing was saved
+        # Mention Everyone in the channel lets the unmentionable role ping after all.
+        await sandbox.control.set_overwrite(channel, sandbox.state.bot_user.id, allow=MENTION)
+        ok = await refused(sandbox, channel, role=str(quiet.id), ping="always", self_roles=True)
+        assert ok.startswith("Subscribed"), ok

@@ -64,7 +64,7 @@ def test_a_good_role_passes() -> None:
             lookup(mentionable=False),
             {"role_id": ROLE, "ping": "score"},
             EVERY_PERMISSION,
-            f"I cannot ping <@&{ROLE}> in <#{HERE}>: the role is not mentionable. Make it "
+            f"I cannot ping the role `cs-cv` in <#{HERE}>: the role is not mentionable. Make it "
             "mentionable (Server Settings → Roles → the role → Allow anyone to @mention this "
             f"role), or give me Mention Everyone in <#{HERE}>.",
         ),
@@ -72,22 +72,22 @@ def test_a_good_role_passes() -> None:
             lookup(bot_manage_roles=False),
             {"role_id": ROLE, "self_roles": True},
             EVERY_PERMISSION,
-            f"Members cannot take <@&{ROLE}> from the post's button: I am missing Manage Roles "
-            "in this server. Give me that permission, or set self_roles off.",
+            "Members cannot take the role `cs-cv` from the post's button: I am missing Manage "
+            "Roles in this server. Give me that permission, or set self_roles off.",
         ),
         (
             lookup(below_bot=False),
             {"role_id": ROLE, "self_roles": True},
             EVERY_PERMISSION,
-            f"I cannot give <@&{ROLE}>: it is not below my highest role. Move my role above it "
-            "(Server Settings → Roles), or set self_roles off.",
+            "I cannot give the role `cs-cv`: it is not below my highest role. Move my role "
+            "above it (Server Settings → Roles), or set self_roles off.",
         ),
         (
             lookup(managed=True),
             {"role_id": ROLE, "self_roles": True},
             EVERY_PERMISSION,
-            f"Members cannot take <@&{ROLE}>: it belongs to an integration. Pick another role, "
-            "or set self_roles off.",
+            "Members cannot take the role `cs-cv`: it belongs to an integration. Pick another "
+            "role, or set self_roles off.",
         ),
     ],
 )
