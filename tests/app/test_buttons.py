@@ -254,3 +254,33 @@ async def test_hot_scope_server_lists_this_servers_favourites(world) -> None:  #
     assert r.embeds[0]["footer"]["text"] == (
         "Ranked by this server's 👍 votes · /paper <id> for details"
     )
+
+
+async def test_server_votes_rank_a_subscriptions_post(world) -> None:  # type: ignore[no-untyped-def]
+    """A subscription with `server_votes` ranks its day with the server's 👍 as one more signal:
+    the fifth paper, voted for by three members, leads a one-paper post; without the
+    setting the crowds' first paper does."""
+    sandbox, guild, bot = world
+    message = await post(sandbox, guild, limit=5)
+    fifth = PAPERS[4]
+    for name in ("ada", "bob", "cy"):
+        member = await sandbox.control.add_member(guild.id, name)
+        await click(sandbox, message, f"hp:vote:{fifth.arxiv_id}", member.user.id)
+    general = channel(guild, "general")
+    for votes in (False, True):
+        options = {"channel": general, "limit": 1, "format": "compact"}
+        await sandbox.control.invoke(
+            "digest unsubscribe", {"channel": general}, permissions=MANAGE_GUILD
+        )
+        r = await sandbox.control.invoke("digest subscribe", options, permissions=MANAGE_GUILD)
+        assert "Subscribed" in r.content, r.content
+        (sub,) = [s for s in await bot.store.list_subscriptions() if s.channel_id == general]
+        await bot.store.upsert_subscription(sub.model_copy(update={"server_votes": votes}))
+        stored = await bot.store.get_subscription(sub.id)
+        assert stored is not None and stored.server_votes is votes
+        outcome = await bot.publisher.publish(stored, sample_digest())
+        assert outcome.status == "sent", outcome
+        posted = sandbox.control.messages(general)[-1]
+        lead = fifth if votes else FIRST
+        assert f"(https://arxiv.org/abs/{lead.arxiv_id})" in posted["embeds"][0]["description"]
+        assert posted["components"][0]["components"][0]["custom_id"] == f"hp:save:{lead.arxiv_id}"
