@@ -53,7 +53,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Literal
 
-from bot.delivery.compose import as_claimed, compose, empty_reason
+from bot.delivery.compose import as_claimed, compose, empty_reason, voted
 from bot.delivery.errors import (
     ChannelForbidden,
     ChannelGone,
@@ -159,6 +159,9 @@ class Publisher:
             reason = unknown_format(sub.format)
             await self.ledger.mark_failing(key, reason, self.clock())
             return Outcome("rejected", channel, day, error=reason, subscription_id=key)
+        if sub.server_votes and sub.guild_id:  # the server's 👍 as one more signal
+            ids = [p.arxiv_id for p in digest.papers]
+            digest = voted(digest, await self.store.vote_counts(sub.guild_id, ids))
         view = compose(sub, digest)
         if existing is not None and existing.status in ("pending", "failed"):
             present = {p.arxiv_id for p in digest.papers}

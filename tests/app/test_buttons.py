@@ -254,3 +254,30 @@ async def test_hot_scope_server_lists_this_servers_favourites(world) -> None:  #
     assert r.embeds[0]["footer"]["text"] == (
         "Ranked by this server's 👍 votes · /paper <id> for details"
     )
+
+
+async def test_server_votes_rank_a_subscriptions_post(world) -> None:  # type: ignore[no-untyped-def]
+    """A digest subscribed with `server_votes` ranks its day with the server's 👍 as one more
+    signal: the fifth paper, voted for by three members, leads its one-paper post; a digest
+    without the option in the same channel leads with the crowds' first paper."""
+    sandbox, guild, bot = world
+    message = await post(sandbox, guild, limit=5)
+    fifth = PAPERS[4]
+    for name in ("ada", "bob", "cy"):
+        member = await sandbox.control.add_member(guild.id, name)
+        await click(sandbox, message, f"hp:vote:{fifth.arxiv_id}", member.user.id)
+    general = channel(guild, "general")
+    for name, votes in (("crowds", False), ("voted", True)):
+        options = {"channel": general, "name": name, "limit": 1, "server_votes": votes}
+        r = await sandbox.control.invoke("digest subscribe", options, permissions=MANAGE_GUILD)
+        assert "Subscribed" in r.content, r.content
+        r = await sandbox.control.invoke(
+            "digest post-now", {"channel": general, "name": name}, permissions=MANAGE_GUILD
+        )
+        assert "Posted the digest of 2021-03-12" in r.content, r.content
+        posted = sandbox.control.messages(general)[-1]
+        lead = fifth if votes else FIRST
+        assert f"(https://arxiv.org/abs/{lead.arxiv_id})" in posted["embeds"][0]["description"]
+        assert posted["components"][0]["components"][0]["custom_id"] == f"hp:save:{lead.arxiv_id}"
+    stored = [s for s in await bot.store.list_subscriptions() if s.channel_id == general]
+    assert [(s.name, s.server_votes) for s in stored] == [("crowds", False), ("voted", True)]
