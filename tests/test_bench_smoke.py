@@ -165,7 +165,7 @@ def test_search_smoke() -> None:
     *sizes, summary = run_bench("search", "--sizes", "500,1000", "--reads", "3", "--per-day", "100")
     assert [s["papers"] for s in sizes] == [s["stored_papers"] for s in sizes] == [500, 1000]
     for s in sizes:
-        assert s["broad"]["results"] == 10 and s["complete"]["results"] == 25
+        assert s["broad"]["results"] == 10 and 0 < s["complete"]["results"] <= 25
     assert set(summary["ratios_largest_over_smallest"]) == {
         "broad_ms_median",
         "narrow_ms_median",

@@ -15,12 +15,13 @@ authors, categories, the day it was listed (its best listing) and that day's sco
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from bot import limits
-from bot.errors import UserInputError
+from bot.errors import StoreError, UserInputError
 from bot.filters import parse_categories
 from bot.limits import dlen
 from bot.models import Paper, parse_arxiv_id
@@ -31,6 +32,7 @@ from bot.services.texts import parse_day, quote
 from bot.store.search import PaperSearch, SearchHit, SearchQuery, search_terms
 from bot.taxonomy import MAX_CHOICE_CHARS, MAX_CHOICES, Taxonomy, fit, load
 
+log = logging.getLogger(__name__)
 Payload = dict[str, Any]
 MAX_QUERY = 200  # characters of `/search query:` (the option's max_length)
 RESULTS = 10
@@ -190,7 +192,12 @@ class SearchService:
             out[typed] = typed
         if text:
             # A whole id or link is looked up by the id itself (a version or URL is no prefix).
-            for arxiv_id, title in await self.store.complete_papers(typed or text, MAX_CHOICES):
+            try:
+                found = await self.store.complete_papers(typed or text, MAX_CHOICES)
+            except StoreError as exc:  # the store failing: still offer what was typed
+                log.warning("no stored papers to suggest for /paper: %s", exc)
+                found = []
+            for arxiv_id, title in found:
                 out[arxiv_id] = fit(clean(f"{arxiv_id} · {title}").strip() or arxiv_id)
         return [(name, value) for value, name in list(out.items())[:MAX_CHOICES]]
 

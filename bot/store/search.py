@@ -113,9 +113,11 @@ class PaperSearch(Protocol):
 
     async def complete_papers(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
         """(arxiv id, title) of stored papers for `/paper`'s autocomplete: ids starting with
-        `text` (when it looks like one), then papers whose title holds its words (the last a
-        prefix), newest id first; at most `limit`. Indexed lookups only; never raises for any
-        text."""
+        `text` (when it looks like one), newest id first, then papers whose title holds its
+        words (the last a prefix unless one letter), the most recent first (SQLite: the last
+        stored, straight from the index's order, so a short prefix costs `limit` rows;
+        PostgreSQL: the newest id; the same where papers are stored as announced); at most
+        `limit`. Indexed lookups only; no text is an error."""
         ...
 
 

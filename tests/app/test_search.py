@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.app.bot import HotPapersBot
+from bot.errors import StoreError
 from bot.store.base import Store
 from sandbox.app import Sandbox
 from sandbox.interactions import OptionError
@@ -270,3 +271,19 @@ async def test_paper_autocomplete_survives_any_text_within_discords_limits(world
     r = await sandbox.control.autocomplete("paper", {"id": "learning"}, "id")
     assert r.choices is not None and len(r.choices) == 5
     assert all(0 < len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in r.choices)
+
+
+async def test_a_store_fault_while_typing_offers_no_choices_and_no_error(
+    world: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox, _, _ = world
+
+    async def failing(text: str, limit: int = 25) -> list[tuple[str, str]]:
+        raise StoreError("disk I/O error")
+
+    monkeypatch.setattr(store, "complete_papers", failing)
+    r = await sandbox.control.autocomplete("paper", {"id": "2103.06874"}, "id")
+    assert r.status == "answered"
+    assert r.choices == [{"name": "2103.06874", "value": "2103.06874"}]  # as typed
+    r = await sandbox.control.autocomplete("paper", {"id": "audio"}, "id")
+    assert (r.status, r.choices) == ("answered", [])

@@ -142,6 +142,23 @@ async def test_the_index_follows_every_write_of_the_papers(backend: Backend) -> 
     assert await found(store, "raw", since=D4) == []  # never listed: outside every range
 
 
+async def test_the_best_listing_follows_every_write_of_the_entries(backend: Backend) -> None:
+    store = await backend.open()
+    await seed(store)
+    cooled = paper(1, "Diffusion models for vision", score=1, categories=["cs.CV"])
+    await store.save_digest(Digest(day=D6, source="b", papers=[cooled]))  # D6 replaced
+    hits = await store.search_papers(SearchQuery(("diffusion",)))
+    assert [(h.arxiv_id, h.day, h.score) for h in hits][:3] == [
+        (E, D5, 9.0),
+        (A, D4, 5.0),  # its best is now D4's 5, not D6's 1
+        (D, D4, None),
+    ]
+    backend.update("digest_entries", {"score": 20.0}, where={"arxiv_id": D})
+    assert await found(store, "diffusion") == [D, E, A, B, C]
+    await store.save_digest(Digest(day=D6, source="b", papers=[]))  # D6 holds nothing now
+    assert await found(store, "diffusion", since=D6) == []
+
+
 async def test_a_copied_store_searches_alike(backend: Backend, tmp_path: Path) -> None:
     source = await backend.open()
     await seed(source)

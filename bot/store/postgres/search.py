@@ -99,8 +99,11 @@ class PgSearch(PgBase):
             out.update((r[0], r[1]) for r in found)
         terms, prefix = completion_terms(text)
         if terms and len(out) < limit:
+            # OFFSET 0 keeps the match a GIN read: left to itself, the planner may walk the
+            # primary key backwards and compute each title's vector until `limit` match.
             found = await self._all(
-                f"SELECT arxiv_id, title FROM papers WHERE {TITLE} @@ to_tsquery({_SIMPLE}, $1)"
+                "SELECT arxiv_id, title FROM (SELECT arxiv_id, title FROM papers"
+                f" WHERE {TITLE} @@ to_tsquery({_SIMPLE}, $1) OFFSET 0) m"
                 " ORDER BY arxiv_id DESC LIMIT $2",
                 ts_query(terms, prefix=prefix),
                 limit,

@@ -99,9 +99,10 @@ class SqliteSearch(SqliteBase):
     async def search_papers(self, query: SearchQuery) -> list[SearchHit]:
         """The papers matching `query`, ordered by tier, best score, day, id.
 
-        Ranked on keys alone (the hit's key, tier and best entry's rowid), cut to the limit,
-        and only then joined with the papers' text: a broad word matching half the store
-        sorts small rows and reads ten papers (bench/search.py).
+        FTS5 drives (its rowids joined to the keys), every hit is ranked on its key alone
+        (the best listing the triggers keep there; in a date range, the best entry in the
+        range, one indexed lookup), the list is cut to the limit, and only then are the
+        papers' texts read: a broad word sorts small rows and reads ten papers.
         """
         if not query.terms:
             return []
@@ -117,33 +118,36 @@ class SqliteSearch(SqliteBase):
         if query.until is not None:
             in_range += " AND e.day <= ?"
             params.append(query.until.isoformat())
-        params.append(fts_match(terms, prefix=prefix))
-        join, where = "", ""
-        patterns = category_patterns(query)
-        if patterns:
-            join = " JOIN papers c ON c.arxiv_id = k.arxiv_id"
-            where = (
-                " AND (" + " OR ".join("c.categories LIKE ? ESCAPE '\\'" for _ in patterns) + ")"
+        if in_range:
+            best = "b.score AS score, b.day AS day"
+            joins = (
+                " JOIN digest_entries b ON b.rowid = (SELECT e.rowid FROM digest_entries e"
+                f" WHERE e.arxiv_id = k.arxiv_id{in_range}"
+                " ORDER BY e.score IS NULL, e.score DESC, e.day DESC LIMIT 1)"
             )
-            params.extend(patterns)
+        else:
+            best, joins = "k.best_score AS score, k.best_day AS day", ""
+        patterns = category_patterns(query)
+        where = ""
+        if patterns:
+            joins += " JOIN papers c ON c.arxiv_id = k.arxiv_id"
+            likes = " OR ".join("c.categories LIKE ? ESCAPE '\\'" for _ in patterns)
+            where = f" AND ({likes})"
+        params.append(fts_match(terms, prefix=prefix))
+        params.extend(patterns)
         params.append(query.limit)
-        order = "r.tier DESC, b.score IS NULL, b.score DESC, b.day DESC, r.arxiv_id"
+        order = "r.tier DESC, r.score IS NULL, r.score DESC, r.day DESC, r.arxiv_id"
         sql = (
             "SELECT r.arxiv_id, p.title, '[' || p.authors || ',' || p.categories || ']' AS blob,"
             " r.tier, r.score, r.day FROM ("
-            " SELECT r.arxiv_id, r.tier, b.score, b.day FROM ("
-            f" SELECT k.arxiv_id, CASE WHEN k.id IN ({_IN_FTS}) THEN 2"
-            f" WHEN k.id IN ({_IN_FTS}) THEN 1 ELSE 0 END AS tier,"
-            " (SELECT e.rowid FROM digest_entries e"
-            f" WHERE e.arxiv_id = k.arxiv_id{in_range}"
-            " ORDER BY e.score IS NULL, e.score DESC, e.day DESC LIMIT 1) AS best"
-            f" FROM papers_fts_keys k{join}"
-            f" WHERE k.id IN ({_IN_FTS}){where}) r"
-            " LEFT JOIN digest_entries b ON b.rowid = r.best"
-            + (" WHERE r.best IS NOT NULL" if in_range else "")
-            + f" ORDER BY {order} LIMIT ?) r"
+            f" SELECT k.arxiv_id AS arxiv_id, CASE WHEN k.id IN ({_IN_FTS}) THEN 2"
+            f" WHEN k.id IN ({_IN_FTS}) THEN 1 ELSE 0 END AS tier, {best}"
+            " FROM papers_fts JOIN papers_fts_keys k ON k.id = papers_fts.rowid"
+            f"{joins}"
+            f" WHERE papers_fts MATCH ?{where}"
+            f" ORDER BY {order.replace('r.', '')} LIMIT ?) r"
             " JOIN papers p ON p.arxiv_id = r.arxiv_id"
-            " ORDER BY r.tier DESC, r.score IS NULL, r.score DESC, r.day DESC, r.arxiv_id"
+            f" ORDER BY {order}"
         )
         return hits_from(await self._search_all(sql, params))
 
@@ -160,10 +164,13 @@ class SqliteSearch(SqliteBase):
             out.update((r[0], r[1]) for r in found)
         terms, prefix = completion_terms(text)
         if terms and len(out) < limit:
+            # The newest stored first, straight from FTS5's rowid order: it stops at `limit`
+            # (sorting by id would rank every match of a short prefix first).
             found = await self._search_all(
-                "SELECT p.arxiv_id, p.title FROM papers_fts_keys k"
-                " JOIN papers p ON p.arxiv_id = k.arxiv_id"
-                f" WHERE k.id IN ({_IN_FTS}) ORDER BY k.arxiv_id DESC LIMIT ?",
+                "SELECT p.arxiv_id, p.title FROM (SELECT rowid FROM papers_fts"
+                " WHERE papers_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f"
+                " JOIN papers_fts_keys k ON k.id = f.rowid JOIN papers p ON p.arxiv_id = k.arxiv_id"
+                " ORDER BY f.rowid DESC",
                 (fts_match(terms, prefix=prefix, columns="title"), limit),
             )
             for arxiv_id, title in found:
