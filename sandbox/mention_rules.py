@@ -1,10 +1,11 @@
 """Which mentions in a message may notify anyone: Discord's `allowed_mentions` rules.
 
-message.mdx "Allowed Mentions Object" (lines 710-800 at c98d64b):
+message.mdx "Allowed Mentions Object" (lines 710-830 at c98d64b):
 - a mention notifies only if it is in the content *and* allowed: by `parse` (its type), or by
-  the `users` / `roles` lists (ids listed but absent from the content are silently ignored);
+  the `users` / `roles` lists (ids listed but absent from the content are silently ignored,
+  :821);
 - without `allowed_mentions`, a regular message parses every type, an interaction response or
-  a webhook message only users (:730-745);
+  a webhook message only users (:734, :742);
 - a role notifies only if it is `mentionable` or the sender has MENTION_EVERYONE; @everyone
   and @here only with MENTION_EVERYONE (:714-715).
 
@@ -21,8 +22,8 @@ from typing import Any
 USER = re.compile(r"<@!?(\d{1,20})>")
 ROLE = re.compile(r"<@&(\d{1,20})>")
 EVERYONE = re.compile(r"@(?:everyone|here)")
-EVERY_TYPE = ("users", "roles", "everyone")  # a regular message's default (message.mdx:738)
-INTERACTION_DEFAULT = ("users",)  # interactions and webhooks (message.mdx:744)
+EVERY_TYPE = ("users", "roles", "everyone")  # a regular message's default (message.mdx:734)
+INTERACTION_DEFAULT = ("users",)  # interactions and webhooks (message.mdx:742)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Who a message notifies, and giving and taking roles: the sandbox as strict as Discord.
 
-message.mdx "Allowed Mentions Object" (c98d64b, :710-800); guild.mdx "Add/Remove Guild Member
+message.mdx "Allowed Mentions Object" (c98d64b, :710-830); guild.mdx "Add/Remove Guild Member
 Role" (:1110-1126); permissions.mdx "Permission Hierarchy" (:108-115). Over plain HTTP with the
 bot's token, and the control API's record of who was pinged.
 """
@@ -84,7 +84,7 @@ async def test_only_the_listed_role_pings(sandbox: Sandbox, api: Api) -> None:
     assert listed["mentions"] == [] and listed["mention_everyone"] is False
     none = await api.post(w.channel, {"content": text, "allowed_mentions": {"parse": []}})
     assert none["mention_roles"] == []
-    # A role id listed but not in the content is ignored (message.mdx:798).
+    # A role id listed but not in the content is ignored (message.mdx:821).
     await api.post(w.channel, {"content": "hello", "allowed_mentions": {"roles": [str(w.loud.id)]}})
     assert sandbox.control.pings(w.channel) == [
         {
