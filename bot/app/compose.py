@@ -24,6 +24,7 @@ from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.saved import SavedCog
 from bot.app.cogs.scheduler import SchedulerCog
+from bot.app.cogs.search import SearchCog
 from bot.app.health import DiscordHealth
 from bot.app.lease import holder_is_gone, new_holder
 from bot.app.observing import completion_listener, observe_rate_limits
@@ -44,6 +45,7 @@ from bot.services.history import HistoryService
 from bot.services.marks import MarksService
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
+from bot.services.search import SearchService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
 from bot.sharding import Shards
@@ -100,6 +102,7 @@ def build_services(
         papers=PapersService(store, digests, clock=clock),
         marks=MarksService(store, clock=clock),
         favourites=FavouritesService(store, digests),
+        search=SearchService(store, clock=clock),
     )
 
 
@@ -196,7 +199,8 @@ def build_bot(
     )
     clicks = handler(services.marks)  # every click on a post's buttons, after restarts too
     cogs: tuple[commands.Cog, ...] = (
-        PapersCog(services.papers, services.history, services.favourites),
+        PapersCog(services.papers, services.history, services.search, services.favourites),
+        SearchCog(services.search),
         SavedCog(services.marks, clicks),
         DigestCog(services.subscriptions, services.posting, services.status),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),

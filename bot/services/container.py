@@ -9,6 +9,7 @@ from bot.services.history import HistoryService
 from bot.services.marks import MarksService
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
+from bot.services.search import SearchService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
 
@@ -24,3 +25,4 @@ class Services:
     papers: PapersService
     marks: MarksService
     favourites: FavouritesService
+    search: SearchService

@@ -8,6 +8,7 @@ from bot.store.sqlite.health import SqliteSourceHealth
 from bot.store.sqlite.leases import SqliteLeases
 from bot.store.sqlite.ledger import SqlitePostLedger
 from bot.store.sqlite.marks import SqliteMarks
+from bot.store.sqlite.search import SqliteSearch
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
 from bot.store.sqlite.tables import SqliteTables
 
@@ -18,6 +19,7 @@ class SqliteStore(
     SqlitePostLedger,
     SqliteSourceHealth,
     SqliteLeases,
+    SqliteSearch,
     SqliteTables,
     SqliteMarks,
 ):
