@@ -89,10 +89,14 @@ def parse(text: str) -> Click | None:
     return Click(verb, m["id"])
 
 
+# The custom ids this module answers for, valid or not (`hp:save…`, `hp:unvote…`): a handler
+# matches `NAMESPACE` and lets `parse` decide; other features' ids (`hp:role:…`) are not in it.
+NAMESPACE = rf"{PREFIX}:(?:un)?(?:save|vote)(?![a-z])"
+
+
 def ours(text: str) -> bool:
-    """Whether a custom id is in this module's name space (`hp:save…`, `hp:vote…`, …), valid
-    or not: those are answered here; other features' ids (another prefix) are left alone."""
-    return re.match(rf"{PREFIX}:(?:un)?(?:save|vote)(?![a-z])", text) is not None
+    """Whether a custom id is in `NAMESPACE` (answered here, forged or not)."""
+    return re.match(NAMESPACE, text) is not None
 
 
 def _fits(text: str, limit: int) -> str:

@@ -172,3 +172,22 @@ def test_a_message_gets_rows_only_for_the_papers_it_shows() -> None:
     assert with_components(header, digest.papers, votes=True) == header
     ranks = [r for r, _, _ in shown_entries(first, digest.papers)]
     assert ranks == list(range(1, len(first["embeds"]) + 1))
+
+
+def test_the_click_handler_claims_exactly_this_name_space() -> None:
+    """The persistent handler (`bot.app.buttons.TEMPLATE`) answers every id of ours, forged
+    ones too (newlines, 100 characters), and never another feature's (the 🔔 `hp:role:…`)."""
+    from bot.app.buttons import TEMPLATE
+
+    for text in (
+        "hp:save:2103.06874",
+        "hp:vote",
+        "hp:unsave:x\ny",
+        "hp:vote:" + "1" * 92,
+        "hp:save!",
+        "hp:role:12",
+        "hp:saved",
+        "hproles:1",
+        "xhp:save:1",
+    ):
+        assert (TEMPLATE.fullmatch(text) is not None) == ours(text), text

@@ -23,14 +23,15 @@ from typing import Any
 import discord
 
 from bot.app.tree import APOLOGY, STORE_DOWN
+from bot.components import NAMESPACE
 from bot.errors import StoreError, UserInputError
 from bot.services.marks import MarksService
 
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
-# Everything `bot.components.ours` claims, newlines included (a forged id is answered too).
-TEMPLATE = re.compile(r"hp:(?:un)?(?:save|vote)(?![a-z]).*", re.DOTALL)
+# Everything in `bot.components.NAMESPACE`, newlines included (a forged id is answered too).
+TEMPLATE = re.compile(NAMESPACE + ".*", re.DOTALL)
 Wrap = Callable[[discord.ui.Item[Any], str], discord.ui.Item[Any]]  # an item as our handler
 
 

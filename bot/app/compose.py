@@ -103,9 +103,9 @@ def build_services(
         history=HistoryService(store, clock=clock, lag_days=lag, grace=grace),
         papers=PapersService(store, digests, clock=clock),
         roles=RoleService(store),
-        search=SearchService(store, clock=clock),
         marks=MarksService(store, clock=clock),
         favourites=FavouritesService(store, digests),
+        search=SearchService(store, clock=clock),
     )
 
 
@@ -202,7 +202,7 @@ def build_bot(
     )
     clicks = handler(services.marks)  # every click on a post's buttons, after restarts too
     cogs: tuple[commands.Cog, ...] = (
-        PapersCog(services.papers, services.history, services.favourites, services.search),
+        PapersCog(services.papers, services.history, services.search, services.favourites),
         SearchCog(services.search),
         SavedCog(services.marks, clicks),
         DigestCog(services.subscriptions, services.posting, services.status),

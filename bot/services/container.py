@@ -25,6 +25,6 @@ class Services:
     history: HistoryService
     papers: PapersService
     roles: RoleService
-    search: SearchService
     marks: MarksService
     favourites: FavouritesService
+    search: SearchService

@@ -84,7 +84,7 @@ class Store(
     Protocol,
 ):
     """Async access to papers, digests, subscriptions, posts, source health, leases, fetch
-    locks, members' saved papers and votes, and the search over papers."""
+    locks, the search over papers, and members' saved papers and votes."""
 
     def write_health(self) -> WriteHealth:
         """Whether writes currently succeed (no I/O: the outcome of the last writes)."""

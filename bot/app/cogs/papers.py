@@ -71,8 +71,8 @@ class PapersCog(commands.Cog):
         self,
         papers: PapersService,
         history: HistoryService,
+        search: SearchService | None,
         favourites: FavouritesService,
-        search: SearchService | None = None,
     ) -> None:
         self.papers = papers
         self.favourites = favourites
