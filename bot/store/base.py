@@ -6,6 +6,7 @@
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
           + FetchLockStore     one fetcher per source     bot/store/locks.py
+          + MarkStore          saved papers and votes     bot/store/marks.py
           + PaperSearch        full-text search of papers bot/store/search.py
           + housekeeping       write_health, counts, close (below)
 
@@ -45,6 +46,7 @@ from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.marks import MarkStore
 from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 from bot.store.values import Claim, Lease, Start, WriteHealth
@@ -56,6 +58,7 @@ __all__ = [
     "FetchLockStore",
     "Lease",
     "LeaseStore",
+    "MarkStore",
     "PaperSearch",
     "PostLedger",
     "SourceHealthLog",
@@ -76,11 +79,12 @@ class Store(
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    MarkStore,
     PaperSearch,
     Protocol,
 ):
     """Async access to papers, digests, subscriptions, posts, source health, leases, fetch
-    locks and the search over papers."""
+    locks, the search over papers, and members' saved papers and votes."""
 
     def write_health(self) -> WriteHealth:
         """Whether writes currently succeed (no I/O: the outcome of the last writes)."""

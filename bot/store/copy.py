@@ -28,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 from bot.errors import StoreError
 from bot.store.base import Store
 
-# Parents before children (digest_entries references papers and digests).
+# Parents before children (digest_entries, saved and votes reference papers).
 TABLES = (
     "papers",
     "digests",
@@ -38,6 +38,8 @@ TABLES = (
     "source_health",
     "leases",
     "starts",
+    "saved",
+    "votes",
 )
 POSTER_LEASE = "poster"
 

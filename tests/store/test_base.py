@@ -10,6 +10,7 @@ from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.marks import MarkStore
 from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 
@@ -20,6 +21,7 @@ AGGREGATES = (
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    MarkStore,
     PaperSearch,
 )
 HOUSEKEEPING = {"write_health", "counts", "close"}

@@ -45,7 +45,7 @@ def blended() -> Digest:
 
 async def populate(store: Store) -> None:
     """The sample digest, a blended digest, two subscriptions, posts in three states, health,
-    a lease, starts."""
+    a lease, starts, saved papers and votes."""
     digest = load_path(SAMPLE)
     assert await store.save_digest(digest)
     assert await store.save_digest(blended())
@@ -74,6 +74,10 @@ async def populate(store: Store) -> None:
     await store.acquire_lease("poster", "host:1:x", now=T0, ttl=timedelta(minutes=1))
     await store.record_start(Start(T0, timedelta(seconds=1.5)), forget_before=T0)
     await store.record_start(Start(T0), forget_before=T0)
+    await store.save_paper(7, ids[0], at=T0)
+    await store.save_paper(7, ids[1], at=T0 + timedelta(seconds=1))
+    await store.add_vote(1, ids[0], 7, at=T0)
+    await store.add_vote(1, ids[0], 8, at=T0)
 
 
 async def same_reads(a: Store, b: Store) -> None:
@@ -94,6 +98,9 @@ async def same_reads(a: Store, b: Store) -> None:
     assert await a.list_starts(T0 - timedelta(days=1)) == await b.list_starts(
         T0 - timedelta(days=1)
     )
+    assert await a.saved_papers(7) == await b.saved_papers(7)
+    ids = [p.arxiv_id for p in load_path(SAMPLE).papers]
+    assert await a.vote_counts(1, ids) == await b.vote_counts(1, ids)
 
 
 async def test_a_populated_sqlite_store_is_copied_there_and_back_row_for_row(
@@ -109,6 +116,7 @@ async def test_a_populated_sqlite_store_is_copied_there_and_back_row_for_row(
         counts = {t.table: t.rows for t in report.tables}
         assert counts["digest_entries"] == len(load_path(SAMPLE).papers) + 2 > 12
         assert counts["posts"] == 4 and counts["starts"] == 2 and counts["leases"] == 1
+        assert counts["saved"] == 2 and counts["votes"] == 2
         await same_reads(original, target)
         assert await target.get_digest(BLEND, BLEND_DAY) == blended()
         again = await copy_store(target, back, force=True)

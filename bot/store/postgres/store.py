@@ -8,6 +8,7 @@ from bot.store.postgres.health import PgSourceHealth
 from bot.store.postgres.leases import PgLeases
 from bot.store.postgres.ledger import PgPostLedger
 from bot.store.postgres.locks import PgFetchLocks
+from bot.store.postgres.marks import PgMarks
 from bot.store.postgres.search import PgSearch
 from bot.store.postgres.subscriptions import PgSubscriptions
 from bot.store.postgres.tables import PgTables
@@ -21,6 +22,7 @@ class PgStore(
     PgLeases,
     PgTables,
     PgFetchLocks,
+    PgMarks,
     PgSearch,
 ):
     """`Store` on one PostgreSQL database (schema). Create with `connect`, which migrates."""

@@ -7,6 +7,7 @@ from bot.store.sqlite.digests import SqliteDigests
 from bot.store.sqlite.health import SqliteSourceHealth
 from bot.store.sqlite.leases import SqliteLeases
 from bot.store.sqlite.ledger import SqlitePostLedger
+from bot.store.sqlite.marks import SqliteMarks
 from bot.store.sqlite.search import SqliteSearch
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
 from bot.store.sqlite.tables import SqliteTables
@@ -20,6 +21,7 @@ class SqliteStore(
     SqliteLeases,
     SqliteSearch,
     SqliteTables,
+    SqliteMarks,
 ):
     """`Store` on one SQLite file. Create with `connect` or `open_store`, which migrate."""
 
