@@ -3,6 +3,7 @@
     Store = DigestStore        digests and papers         bot/store/digests.py
           + SubscriptionStore  channels' subscriptions    bot/store/subscriptions.py
           + PostLedger         the exactly-once ledger    bot/store/ledger.py
+          + FollowUpLedger     late risers' follow-ups    bot/store/followups.py
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
           + FetchLockStore     one fetcher per source     bot/store/locks.py
@@ -39,6 +40,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.store.digests import DigestStore
+from bot.store.followups import FollowUpClaim, FollowUpLedger
 from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
@@ -51,6 +53,8 @@ __all__ = [
     "Claim",
     "DigestStore",
     "FetchLockStore",
+    "FollowUpClaim",
+    "FollowUpLedger",
     "Lease",
     "LeaseStore",
     "PostLedger",
@@ -69,6 +73,7 @@ class Store(
     DigestStore,
     SubscriptionStore,
     PostLedger,
+    FollowUpLedger,
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,

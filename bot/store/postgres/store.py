@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.store.base import COUNTED, Store
 from bot.store.postgres.digests import PgDigests
+from bot.store.postgres.followups import PgFollowUps
 from bot.store.postgres.health import PgSourceHealth
 from bot.store.postgres.leases import PgLeases
 from bot.store.postgres.ledger import PgPostLedger
@@ -13,7 +14,14 @@ from bot.store.postgres.tables import PgTables
 
 
 class PgStore(
-    PgDigests, PgSubscriptions, PgPostLedger, PgSourceHealth, PgLeases, PgTables, PgFetchLocks
+    PgDigests,
+    PgSubscriptions,
+    PgPostLedger,
+    PgFollowUps,
+    PgSourceHealth,
+    PgLeases,
+    PgTables,
+    PgFetchLocks,
 ):
     """`Store` on one PostgreSQL database (schema). Create with `connect`, which migrates."""
 
