@@ -62,14 +62,14 @@ def week_filter(sub: Subscription) -> PaperFilter:
     return replace(subscription_filter(sub), limit=max(sub.late_risers, 1))
 
 
-def top_of_week(sub: Subscription, entries: Iterable[Entry]) -> list[str]:
-    """The ids of the week's top K as `sub` ranks them, from the week's entries.
+def top_of_week(sub: Subscription, entries: Iterable[Entry]) -> list[Entry]:
+    """The week's top K as `sub` ranks them, from the week's entries, best first.
 
     A subscription with keywords needs the papers' text: rank whole digests with
     `bot.filters.select(digests, week_filter(sub), end=, window="week")` instead.
     """
     chosen, _ = pick(entries, week_filter(sub))
-    return [e.arxiv_id for e in chosen]
+    return chosen
 
 
 def end_of_week(posts: Iterable[PostRecord]) -> date | None:
@@ -88,7 +88,7 @@ def climbers(
 ) -> list[Climber]:
     """The papers of `ranking` that deserve a follow-up now, best first (the rules above).
 
-    `ranking`: the week's ids as the subscription ranks them (`top_of_week`); only the first
+    `ranking`: the week's ids as the subscription ranks them (`top_of_week`, `select`); only the first
     K count. `stored`: the week's entries (which paper was in the store on which day).
     `posts`: this subscription's posts of the week (any status). `followed`: the papers that
     already have a follow-up row (any status). `posted`: papers its other posts carried
