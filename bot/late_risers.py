@@ -13,6 +13,8 @@ A paper deserves a follow-up *now* when all of these hold:
 - it was in the store on a day of that week this subscription *posted* (a `sent` post),
   and none of the subscription's posts carries it (it was below the cut, or filtered out
   by its score then);
+- it climbed: its best score of the week is higher than its score on the first posted day
+  it missed (a paper merely ranked K-th when K exceeds the daily limit has not risen);
 - it has no follow-up yet (the follow-up ledger, `bot.store.followups`, has no row for it).
 
 The follow-up belongs to the first such day: it goes into that post's thread when the post
@@ -100,15 +102,20 @@ def climbers(
     mine = [p for p in posts if p.subscription_id == sub.id]
     carried = set(posted).union(*(p.arxiv_ids for p in mine))
     sent = {p.day: p for p in mine if p.status == "sent"}
-    days_of: dict[str, set[date]] = {}
+    missed: dict[str, Entry] = {}  # each paper's entry of the first posted day it missed
+    best: dict[str, float] = {}
     for e in stored:
-        if e.day in sent:
-            days_of.setdefault(e.arxiv_id, set()).add(e.day)
+        score = e.score or 0.0
+        best[e.arxiv_id] = max(best.get(e.arxiv_id, score), score)
+        if e.day in sent and (e.arxiv_id not in missed or e.day < missed[e.arxiv_id].day):
+            missed[e.arxiv_id] = e
     out: list[Climber] = []
     for rank, pid in enumerate(ranking[:k], start=1):
-        if pid in followed or pid in carried or pid not in days_of:
+        if pid in followed or pid in carried or pid not in missed:
             continue
-        out.append(Climber(pid, rank, sent[min(days_of[pid])]))
+        if best[pid] <= (missed[pid].score or 0.0):
+            continue  # in the top K with the counts it had when it missed the cut: not climbing
+        out.append(Climber(pid, rank, sent[missed[pid].day]))
     return out
 
 

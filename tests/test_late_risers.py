@@ -114,6 +114,17 @@ def test_a_paper_already_posted_or_followed_up_is_not_followed_up_again() -> Non
     assert climbers(s, ranking(s), ENTRIES, POSTS, followed=set(), posted={"c"}) == []
 
 
+def test_a_paper_that_did_not_climb_is_not_followed_up() -> None:
+    # Monday alone: c is 3rd of the week with the counts it had when it missed the cut
+    monday = ENTRIES[:3]
+    s = sub(k=3)
+    assert ranking(s, monday) == ["a", "b", "c"]
+    assert climbers(s, ranking(s, monday), monday, POSTS[:1], followed=set()) == []
+    # Tuesday's entry no better than Monday's: still not climbing
+    flat = [*ENTRIES[:5], entry("c", TUE, 3, 10)]
+    assert climbers(sub(k=6), ranking(sub(k=6), flat), flat, POSTS, followed=set()) == []
+
+
 def test_off_when_k_is_zero() -> None:
     assert climbers(sub(k=0), ["c"], ENTRIES, POSTS, followed=set()) == []
 
@@ -124,10 +135,9 @@ def test_only_a_day_this_subscription_posted_counts() -> None:
     for status in ("failed", "pending", "empty", "missed"):
         posts = [post(MON, ["a", "b"], status=status), POSTS[1]]
         assert climbers(s, ranking(s), ENTRIES, posts, followed=set()) == [], status
-    # another subscription's post of the channel is not this one's
-    assert climbers(s, ranking(s), ENTRIES, [post(MON, [], sid=6), POSTS[1]], set()) == [
-        Climber("c", 1, POSTS[1])
-    ]
+    # another subscription's post of the channel is not this one's: c missed only
+    # Tuesday's cut, with the counts it has now (it did not climb since)
+    assert climbers(s, ranking(s), ENTRIES, [post(MON, ["a", "b"], sid=6), POSTS[1]], set()) == []
 
 
 def test_the_follow_up_belongs_to_the_first_posted_day_it_missed() -> None:
