@@ -62,7 +62,13 @@ class LateRisers:
     @staticmethod
     def wanted(sub: Subscription) -> bool:
         """Whether `sub` asks for follow-ups at all."""
-        return sub.late_risers > 0 and sub.id is not None and sub.cadence in CADENCES
+        return (
+            sub.late_risers > 0
+            and sub.id is not None
+            and sub.enabled
+            and not sub.paused
+            and sub.cadence in CADENCES
+        )
 
     def due(self, sub: Subscription, now: datetime, *, posted: bool = False) -> bool:
         """Whether to check `sub` now: it just posted, or it was not checked in this
