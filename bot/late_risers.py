@@ -29,13 +29,13 @@ import hashlib
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from bot import limits
-from bot.delivery.wire import NONCE_CHARS, Payload
 from bot.filters import PaperFilter, pick, subscription_filter, window_range
 from bot.models import Entry, Paper, PostRecord, Subscription
 from bot.ranking import score_label
-from bot.render import NO_MENTIONS, safe, truncate
+from bot.render import safe, truncate
 
 TITLE_CHARS = 200  # the follow-up is one short line: a long title is cut
 
@@ -90,11 +90,11 @@ def climbers(
 ) -> list[Climber]:
     """The papers of `ranking` that deserve a follow-up now, best first (the rules above).
 
-    `ranking`: the week's ids as the subscription ranks them (`top_of_week`, `select`); only the first
-    K count. `stored`: the week's entries (which paper was in the store on which day).
-    `posts`: this subscription's posts of the week (any status). `followed`: the papers that
-    already have a follow-up row (any status). `posted`: papers its other posts carried
-    (before the week). Off (empty) when `late_risers` is 0.
+    `ranking`: the week's ids as the subscription ranks them (`top_of_week` or `select`);
+    only the first K count. `stored`: the week's entries (which paper was in the store on
+    which day, with which score). `posts`: this subscription's posts of the week (any
+    status). `followed`: the papers that already have a follow-up row (any status).
+    `posted`: papers its other posts carried (before the week). Off (empty) when `late_risers` is 0.
     """
     k = sub.late_risers
     if k <= 0:
@@ -126,7 +126,7 @@ def followup_nonce(subscription_id: int, arxiv_id: str) -> str:
     Discord's dedup never hands a follow-up a post's message or the reverse.
     """
     key = f"climbing/{subscription_id}:{arxiv_id}"
-    return hashlib.sha256(key.encode()).hexdigest()[:NONCE_CHARS]
+    return hashlib.sha256(key.encode()).hexdigest()[: limits.NONCE]
 
 
 def followup_text(paper: Paper, rank: int) -> str:
@@ -141,6 +141,6 @@ def followup_text(paper: Paper, rank: int) -> str:
     return truncate(text, limits.CONTENT)
 
 
-def followup_payload(content: str) -> Payload:
+def followup_payload(content: str) -> dict[str, Any]:
     """The message a follow-up posts: its content, mentioning nobody."""
-    return {"content": content, "allowed_mentions": dict(NO_MENTIONS)}
+    return {"content": content, "allowed_mentions": {"parse": []}}

@@ -35,12 +35,15 @@ def sub(k: int = 3, **kw: object) -> Subscription:
     return Subscription.model_validate(values)
 
 
-def entry(pid: str, day: date, rank: int, score: float, cats: tuple[str, ...] = ("cs.CV",)) -> Entry:
+def entry(
+    pid: str, day: date, rank: int, score: float, cats: tuple[str, ...] = ("cs.CV",)
+) -> Entry:
     return Entry(pid, day, rank, score, {"upvotes": int(score)}, list(cats))
 
 
-def post(day: date, ids: list[str], *, status: str = "sent", thread: int | None = None,
-         sid: int = 5) -> PostRecord:
+def post(
+    day: date, ids: list[str], *, status: str = "sent", thread: int | None = None, sid: int = 5
+) -> PostRecord:
     return PostRecord.model_validate(
         {
             "subscription_id": sid,
@@ -161,7 +164,7 @@ def test_the_follow_up_line_is_pinned_escaped_and_mentions_nobody() -> None:
     )
     text = followup_text(paper, 3)
     assert followup_payload(text) == {
-        "content": "📈 Climbing: **Diffusion \\*beats\\* @\u200beveryone <@\u200b123> at "
+        "content": "📈 Climbing: **Diffusion \\*beats\\* @\u200beveryone \\<@123\\> at "
         "\\_\\_scale\\_\\_** (now #3 this week, ▲ 120 on Hugging Face) "
         "<https://arxiv.org/abs/2611.01234>",
         "allowed_mentions": {"parse": []},

@@ -261,7 +261,7 @@ class Scheduler:
         if late is None or (self.global_limit is not None and self.global_limit.remaining() > 0):
             return
         posted = {o.subscription_id for o in report.outcomes if o.done}
-        jobs = [
+        jobs: list[Callable[[], Awaitable[None]]] = [
             functools.partial(self._check_late, late, sub)
             for sub in subs
             if late.due(sub, now, posted=sub.id in posted)

@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.delivery.errors import PostError, short
 from bot.delivery.ledger import Ledger
-from bot.delivery.plan import Message, Plan
+from bot.delivery.plan import Message, Plan, Where
 from bot.delivery.progress import Progress
 from bot.delivery.retry import RetryPolicy
 from bot.delivery.wire import Sender
@@ -61,7 +61,7 @@ class _FollowUpBook(Ledger):
 
 def step_of(followup: FollowUp) -> Message:
     """The one step a follow-up takes: its message, into the post's thread or its channel."""
-    into = "channel" if followup.place_id == followup.channel_id else "thread"
+    into: Where = "channel" if followup.place_id == followup.channel_id else "thread"
     return Message(followup_payload(followup.content), into=into)
 
 

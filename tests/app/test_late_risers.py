@@ -198,7 +198,7 @@ async def test_a_follow_up_killed_mid_send_is_sent_exactly_once_after_a_restart(
         assert late is not None
         poster = late.poster
         if point == "after record":
-            poster.store = DyingStore(store)  # type: ignore[assignment]
+            poster.store = DyingStore(store)
         else:
             poster.sender = Dying(poster.sender, point)
         clock.set(datetime(2021, 3, 12, 9, 0, tzinfo=UTC))

@@ -68,7 +68,9 @@ async def world(store: Store, **sub: object) -> tuple[Subscription, Publisher, M
 def service(store: Store, discord: MemoryDiscord, clock: ManualClock) -> LateRisers:
     policy = RetryPolicy(2, 0.0, 0.0, _no_sleep)
     return LateRisers(
-        store, FollowUpPoster(store, discord, policy, clock=clock), default_source=SOURCE,
+        store,
+        FollowUpPoster(store, discord, policy, clock=clock),
+        default_source=SOURCE,
         clock=clock,
     )
 
@@ -102,9 +104,7 @@ async def test_keywords_rank_whole_digests(empty_store: Store, clock: ManualCloc
     assert await service(empty_store, discord2, clock).check(robots) == []
 
 
-async def world_again(
-    store: Store, **sub: object
-) -> tuple[Subscription, Publisher, MemoryDiscord]:
+async def world_again(store: Store, **sub: object) -> tuple[Subscription, Publisher, MemoryDiscord]:
     return await world(store, channel_id=200, name="robots", **sub)
 
 
