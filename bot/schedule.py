@@ -2,10 +2,13 @@
 
 The model
 ---------
-A subscription posts once per *local* calendar day `L`, at its `HH:MM` in its IANA zone. That
-slot posts the digest of one source day `D(L)`, and the mapping `L -> D(L)` is one-to-one and
-increasing by exactly one day per local day, so a channel can never get the same digest twice
-nor skip one, whatever the time zone does.
+A daily subscription posts once per *local* calendar day `L`, at its `HH:MM` in its IANA zone.
+That slot posts the digest of one source day `D(L)`, and the mapping `L -> D(L)` is one-to-one
+and increasing by exactly one day per local day, so a channel can never get the same digest
+twice nor skip one, whatever the time zone does. Other cadences (`bot.cadence`) post on some
+local days only (weekdays, a weekday, the 1st) and cover a period ending on a *key day* (the
+ledger's day: `D(L)`, or a monthly post's month end); a slot is due once its key day is
+complete.
 
 - **The slot instant** is `HH:MM` on `L` in the zone. Across a daylight-saving *gap* (the
   clock jumps 02:00 -> 03:00) a time that does not exist is shifted forward by the gap
@@ -21,7 +24,8 @@ nor skip one, whatever the time zone does.
 - **Catch-up**: a slot is due while `due_at <= now <= due_at + grace` (`schedule.catch_up_hours`)
   and it is not yet posted. After downtime the missed slot is therefore still posted, late;
   slots before the subscription existed are never due (subscribing at 10:00 for 09:00 starts
-  tomorrow; `/digest post-now` posts at once).
+  tomorrow; `/digest post-now` posts at once), nor, for a paused subscription, slots before
+  it was resumed (`active_since`): pausing skips those days, it does not postpone them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import cadence
 from bot.models import Subscription
 from bot.quoting import shown
 
@@ -106,24 +111,40 @@ def latest_complete_day(now: datetime, lag_days: int) -> date:
 
 @dataclass(frozen=True)
 class Slot:
-    """One scheduled post: a channel's local day, the source day it posts, and when."""
+    """One scheduled post: a subscription's local day, the source day it posts, and when."""
 
     channel_id: int
     local_day: date
-    day: date  # the digest's source day
+    day: date  # the digest's source day (a weekly or monthly post: its period's key day)
     slot_at: datetime  # the wall-clock slot, UTC
     due_at: datetime  # when it may be posted: the slot, or later if `day` is not complete yet
+    subscription_id: int | None = None  # the subscription's store id (the ledger's key)
+    first: date | None = None  # a weekly or monthly post's first day (None: `day` alone)
+
+    @property
+    def start(self) -> date:
+        """The first digest day this slot's post covers (`day` for a daily post)."""
+        return self.first if self.first is not None else self.day
+
+    @property
+    def key(self) -> tuple[int | None, date]:
+        """The ledger key of this slot: (subscription id, day)."""
+        return (self.subscription_id, self.day)
 
 
 def slot_for(sub: Subscription, local_day: date, *, lag_days: int) -> Slot:
-    """The slot of `sub` on its local day `local_day`."""
+    """The slot of `sub` on its local day `local_day` (whether or not its cadence posts on
+    that day: `cadence.posts_on`), with its period's key day as `day`."""
     zone = get_zone(sub.timezone)
     at = parse_hhmm(sub.post_time)
     instant = slot_instant(local_day, at, zone)
     standard = datetime.combine(local_day, at) - _standard_offset(local_day, zone)
-    day = standard.date() - timedelta(days=lag_days)
+    latest = standard.date() - timedelta(days=lag_days)
+    first, day = cadence.period(sub, local_day, latest)
     due = max(instant, complete_at(day, lag_days))
-    return Slot(sub.channel_id, local_day, day, instant, due)
+    return Slot(
+        sub.channel_id, local_day, day, instant, due, sub.id, None if first == day else first
+    )
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -137,11 +158,12 @@ def due_slots(
     *,
     grace: timedelta,
     lag_days: int,
-    done: Container[tuple[int, date]] = frozenset(),
+    done: Container[tuple[int | None, date]] = frozenset(),
 ) -> list[Slot]:
     """The slots due at `now`: `due_at <= now <= due_at + grace`, not in `done`, oldest first.
 
-    `done` holds (channel_id, day) pairs already posted. Disabled subscriptions are skipped;
+    `done` holds (subscription id, day) pairs already posted. Disabled and paused
+    subscriptions are skipped;
     failing ones (e.g. a 403) are still due: the scheduler retries them on a long backoff, so
     a channel whose permissions come back is posted again without a moderator. Slots before
     the subscription was created are not due.
@@ -150,22 +172,26 @@ def due_slots(
         raise ValueError("now must be timezone-aware")
     out: list[Slot] = []
     for sub in subs:
-        if not sub.enabled:
+        if not sub.active:
             continue
         today = local_today(now, sub.timezone)
         span = 2 + int(grace / timedelta(days=1))
         for back in range(span, -1, -1):
-            slot = slot_for(sub, today - timedelta(days=back), lag_days=lag_days)
+            local = today - timedelta(days=back)
+            if not cadence.posts_on(sub, local):
+                continue
+            slot = slot_for(sub, local, lag_days=lag_days)
             if not slot.due_at <= now:
                 continue
             if now > slot.due_at + grace:
                 continue
-            if sub.created_at is not None and slot.due_at < _aware(sub.created_at):
+            since = active_since(sub)
+            if since is not None and slot.due_at < since:
                 continue
-            if (sub.channel_id, slot.day) in done:
+            if slot.key in done:
                 continue
             out.append(slot)
-    out.sort(key=lambda s: (s.due_at, s.channel_id))
+    out.sort(key=lambda s: (s.due_at, s.channel_id, s.subscription_id or 0))
     return out
 
 
@@ -185,33 +211,48 @@ def passed_slots(
     """
     if now.tzinfo is None or since.tzinfo is None:
         raise ValueError("now and since must be timezone-aware")
-    created = _aware(sub.created_at) if sub.created_at is not None else None
+    created = active_since(sub)
     first = max(since, created) if created is not None else since
     start = local_today(first - grace, sub.timezone) - timedelta(days=2)
     out: list[Slot] = []
     local = start
     end = local_today(now, sub.timezone)
     while local <= end:
-        slot = slot_for(sub, local, lag_days=lag_days)
-        closes = slot.due_at + grace
-        if since <= closes < now and (created is None or slot.due_at >= created):
-            out.append(slot)
+        if cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            closes = slot.due_at + grace
+            if since <= closes < now and (created is None or slot.due_at >= created):
+                out.append(slot)
         local += timedelta(days=1)
     return out
 
 
 def next_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot:
     """The first slot of `sub` due strictly after `now` (for `/digest list`)."""
-    today = local_today(now, sub.timezone)
-    for ahead in range(-1, 4):
-        slot = slot_for(sub, today + timedelta(days=ahead), lag_days=lag_days)
-        if slot.due_at > now:
-            return slot
-    raise AssertionError("a slot exists every local day")  # pragma: no cover
+    return slot_after(sub, local_today(now, sub.timezone) - timedelta(days=2), now, lag_days)
+
+
+def slot_after(sub: Subscription, local_day: date, now: datetime, lag_days: int) -> Slot:
+    """The first slot of `sub` on a local day after `local_day` that is due after `now`."""
+    local = local_day
+    for _ in range(cadence.LONGEST_GAP_DAYS + 5):
+        local += timedelta(days=1)
+        if cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            if slot.due_at > now:
+                return slot
+    raise AssertionError("every cadence posts at least monthly")  # pragma: no cover
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def active_since(sub: Subscription) -> datetime | None:
+    """Since when `sub`'s slots count: its creation, or its last resume (a paused day is
+    never posted late, nor recorded as missed). None: always."""
+    times = [_aware(t) for t in (sub.created_at, sub.resumed_at) if t is not None]
+    return max(times) if times else None
 
 
 class ManualClock:
