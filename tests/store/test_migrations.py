@@ -138,6 +138,9 @@ LATER_ROWS: dict[int, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
+SEEDED_UP_TO = 5  # the newest schema the raw rows above fit
+
+
 def _seed(backend: Backend, version: int, db: str) -> None:
     for table, row in V1_ROWS:
         backend.insert(table, row, db=db)
@@ -162,8 +165,13 @@ async def test_every_older_version_migrates_to_the_newest_keeping_its_data(
     assert backend.latest() >= 2
     for version in range(1, backend.latest()):
         db = f"v{version}"
-        await backend.create_at(version, db=db)
-        _seed(backend, version, db)
+        # Rows are written as the schema they fit has them (V1_ROWS: up to 0005; 0006 keys
+        # posts by subscription), then the database is taken on to `version` by its scripts.
+        seeded = min(version, SEEDED_UP_TO)
+        await backend.create_at(seeded, db=db)
+        _seed(backend, seeded, db)
+        if version > seeded:
+            await backend.create_at(version, db=db)
         store = await backend.open(db)
         digest = await store.get_digest("hotpapers-md", date(2021, 3, 12))
         assert digest == Digest(
