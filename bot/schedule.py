@@ -244,6 +244,34 @@ def slot_after(sub: Subscription, local_day: date, now: datetime, lag_days: int)
     raise AssertionError("every cadence posts at least monthly")  # pragma: no cover
 
 
+def latest_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot | None:
+    """The newest slot of `sub` due at or before `now` (`/digest post-now` without a date),
+    or None when there is none in the last weeks (a new monthly digest: none yet)."""
+    local = local_today(now, sub.timezone) + timedelta(days=1)
+    for _ in range(cadence.LONGEST_GAP_DAYS + 5):
+        if cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            if slot.due_at <= now:
+                return slot
+        local -= timedelta(days=1)
+    return None
+
+
+def slot_covering(sub: Subscription, day: date, *, lag_days: int) -> Slot:
+    """The slot of `sub` whose period holds digest day `day` (`/digest post-now date:`): the
+    day's own for a daily or weekdays digest (asked for, a weekend's day too), the week or
+    the month it falls in otherwise."""
+    windowed = sub.cadence in ("weekly", "monthly")
+    local = day + timedelta(days=lag_days - 2)
+    for _ in range(cadence.LONGEST_GAP_DAYS + 5):
+        local += timedelta(days=1)
+        if not windowed or cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            if slot.start <= day <= slot.day:
+                return slot
+    raise AssertionError("every day falls in one period")  # pragma: no cover
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 

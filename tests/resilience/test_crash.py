@@ -1,5 +1,9 @@
 """SIGKILL the real bot process in the middle of a fan-out to 200 channels; restart; count.
 
+Every fifth channel holds two digests due at the same moment (issue 14: several per
+channel): each must be posted exactly once, as its own message, recorded under its own
+subscription in the ledger.
+
 `python -m bot run` runs as a separate process against a sandbox served by this test process,
 with the real clock, the `hotpapers-md` source reading a temporary folder (no network) and
 200 subscriptions in four guilds and several time zones, all due now (their post time passed
@@ -177,12 +181,13 @@ class BotProcess:
         return code
 
 
-async def not_sent(db: Path, expected: dict[int, date]) -> int:
-    """How many (channel, day) the ledger does not have as `sent` (the bot is not running)."""
+async def not_sent(db: Path, expected: dict[int, tuple[int, date]]) -> int:
+    """How many (subscription, day) the ledger does not have as `sent` (the bot is not
+    running); `expected` maps each subscription id to its (channel, day)."""
     async with open_store(db) as store:
         posts = await store.list_posts()
-    done = {(p.channel_id, p.day) for p in posts if p.status == "sent"}
-    return sum(1 for c, d in expected.items() if (c, d) not in done)
+    done = {(p.subscription_id, p.day) for p in posts if p.status == "sent"}
+    return sum(1 for key, (_, d) in expected.items() if (key, d) not in done)
 
 
 @pytest.mark.parametrize(
@@ -209,27 +214,36 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
     db = tmp_path / "bot.sqlite3"
 
     async with running_sandbox(nonce_window=nonce_window) as sandbox:
-        expected: dict[int, date] = {}
+        # subscription id -> (channel, day); every fifth channel holds a second digest, due
+        # at the same moment: two posts of one day in one channel, each exactly once
+        expected: dict[int, tuple[int, date]] = {}
+        channels: dict[int, date] = {}
         async with open_store(db) as store:
             for g in range(GUILDS):
                 names = [f"papers-{g}-{i:02d}" for i in range(CHANNELS_PER_GUILD)]
                 guild = await sandbox.control.add_guild(f"Guild {g}", channels=names)
                 for channel in guild.channels.values():
-                    zone = zones[len(expected) % len(zones)]
+                    zone = zones[len(channels) % len(zones)]
                     at, day = plan[zone]
-                    await store.upsert_subscription(
-                        Subscription(
-                            guild_id=guild.id,
-                            channel_id=channel.id,
-                            post_time=at,
-                            timezone=zone,
-                            format="compact",
-                            created_at=now - timedelta(days=3),
+                    second = len(channels) % 5 == 0
+                    channels[channel.id] = day
+                    for name in ("daily", "second") if second else ("daily",):
+                        saved = await store.upsert_subscription(
+                            Subscription(
+                                guild_id=guild.id,
+                                channel_id=channel.id,
+                                name=name,
+                                post_time=at,
+                                timezone=zone,
+                                format="compact",
+                                limit=10 if name == "daily" else 3,
+                                created_at=now - timedelta(days=3),
+                            )
                         )
-                    )
-                    expected[channel.id] = day
+                        assert saved.id is not None
+                        expected[saved.id] = (channel.id, day)
         total = len(expected)
-        assert total >= 200
+        assert total >= 240 and len(channels) >= 200
         config = tmp_path / "config.toml"
         config.write_text(
             'log_level = "INFO"\n'
@@ -242,7 +256,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
         )
 
         def arrived() -> int:
-            return sum(len(sandbox.state.channel_messages.get(c, [])) for c in expected)
+            return sum(len(sandbox.state.channel_messages.get(c, [])) for c in channels)
 
         def arrived_at_least(k: int) -> bool:
             return arrived() >= k
@@ -278,34 +292,42 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
         assert code == 0, bot.log()
 
         async with open_store(db) as store:
-            ledger = {(p.channel_id, p.day): p for p in await store.list_posts()}
+            ledger = {(p.subscription_id, p.day): p for p in await store.list_posts()}
         me = sandbox.state.bot_user.id
         duplicates: dict[int, int] = {}
         misses: list[int] = []
         strays: list[int] = []
         ledger_wrong: list[str] = []
-        for channel_id, day in expected.items():
+        posted_in: dict[int, dict[int, dict[str, Any]]] = {}  # channel -> message id -> it
+        for channel_id, day in channels.items():
             mine: list[dict[str, Any]] = [
                 m for m in sandbox.control.messages(channel_id) if int(m["author"]["id"]) == me
             ]
             digests = [m for m in mine if f"Hot Papers {day}" in m["content"]]
             strays += [channel_id] * (len(mine) - len(digests))
-            if not digests:
-                misses.append(channel_id)
-            elif len(digests) > 1:
-                duplicates[channel_id] = len(digests) - 1
-            post = ledger.get((channel_id, day))
+            want = sum(1 for c, _ in expected.values() if c == channel_id)
+            if len(digests) < want:
+                misses.extend([channel_id] * (want - len(digests)))
+            elif len(digests) > want:
+                duplicates[channel_id] = len(digests) - want
+            posted_in[channel_id] = {int(m["id"]): m for m in digests}
+        for key, (channel_id, day) in expected.items():
+            post = ledger.get((key, day))
+            message = None
             if post is None or post.status != "sent":
-                ledger_wrong.append(f"{channel_id}: {post.status if post else 'no row'}")
-            elif len(digests) == 1 and post.message_ids != [int(digests[0]["id"])]:
-                ledger_wrong.append(f"{channel_id}: ledger {post.message_ids} vs posted")
-            if len(digests) == 1 and digests[0].get("nonce") not in (
+                ledger_wrong.append(f"{key} in {channel_id}: {post.status if post else 'no row'}")
+            elif len(post.message_ids) != 1 or post.message_ids[0] not in posted_in[channel_id]:
+                ledger_wrong.append(f"{key} in {channel_id}: ledger {post.message_ids} vs posted")
+            else:  # each post's message is its own: two digests never share one
+                message = posted_in[channel_id].pop(post.message_ids[0])
+            if message is not None and message.get("nonce") not in (
                 None,
-                nonce_for(post.subscription_id if post else 0, channel_id, day),
+                nonce_for(key, channel_id, day),
             ):
-                ledger_wrong.append(f"{channel_id}: unexpected nonce {digests[0]['nonce']}")
+                ledger_wrong.append(f"{key} in {channel_id}: unexpected nonce {message['nonce']}")
         report = (
-            f"seed {seed}, nonce window {nonce_window}s, {total} channels in {len(zones)} zones, "
+            f"seed {seed}, nonce window {nonce_window}s, {total} subscriptions in "
+            f"{len(channels)} channels in {len(zones)} zones, "
             f"kills after {kill_points} messages ({at_last_kill} before the last run, "
             f"{remaining} open): duplicates={sum(duplicates.values())} {duplicates}, "
             f"misses={len(misses)} {misses[:10]}, strays={len(strays)}, "
@@ -319,4 +341,4 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
         # for them) are stated as missed, with when the bot came back: none silently absent.
         missed = [p for p in ledger.values() if p.status == "missed"]
         assert all(p.error and "came back at" in p.error for p in missed), report
-        assert all((p.channel_id, p.day) not in expected.items() for p in missed), report
+        assert all((p.channel_id, p.day) not in expected.values() for p in missed), report
