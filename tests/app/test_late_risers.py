@@ -62,12 +62,19 @@ async def store_day(store: Store, day: date) -> None:
 async def subscribe_detailed(sandbox: Sandbox, store: Store, channel_id: int) -> Subscription:
     r = await sandbox.control.invoke(
         "digest subscribe",
-        {"channel": channel_id, "time": "09:00", "format": "detailed", "limit": 2},
+        {
+            "channel": channel_id,
+            "time": "09:00",
+            "format": "detailed",
+            "limit": 2,
+            "late_risers": 3,
+        },
         permissions=MANAGE_GUILD,
     )
     assert r.status == "answered" and r.content.startswith("Subscribed"), r.content
     (sub,) = await store.list_subscriptions(channel_id=channel_id)
-    return await store.upsert_subscription(sub.model_copy(update={"late_risers": 3}))
+    assert sub.late_risers == 3
+    return sub
 
 
 def bot_messages(sandbox: Sandbox, place: int) -> list[dict[str, Any]]:
