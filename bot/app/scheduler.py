@@ -290,7 +290,7 @@ class Scheduler:
             await gather_limited(self.config.discord.max_concurrent_posts, jobs)
 
     async def _check_late(self, late: LateRisers, sub: Subscription) -> None:
-        deadline = self.config.schedule.post_deadline_seconds
+        deadline = late.deadline or self.config.schedule.post_deadline_seconds
         try:
             async with asyncio.timeout(deadline):
                 await late.check(sub)

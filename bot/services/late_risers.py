@@ -56,6 +56,7 @@ class LateRisers:
         self.poster = poster
         self.default_source = default_source
         self.clock = clock
+        self.deadline: float | None = None  # one check's bound (None: the post deadline)
         self._locks: dict[int, asyncio.Lock] = {}
         self._checked: dict[int, datetime] = {}
 

@@ -12,6 +12,7 @@ runs, the row stays as written), and a new bot on the same store is the restart.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -226,3 +227,38 @@ async def test_a_follow_up_killed_mid_send_is_sent_exactly_once_after_a_restart(
     assert len(climbing) == 1  # 0 duplicates, 0 misses
     row = await store.get_followup(sub.id, "2103.00003")
     assert row is not None and row.status == "sent" and row.message_id == int(climbing[0]["id"])
+
+
+@pytest.mark.parametrize("how", ["raises", "hangs"])
+async def test_a_failing_or_hanging_follow_up_check_costs_no_post(
+    sandbox: Sandbox, store: Store, clock: FakeClock, how: str
+) -> None:
+    """The check runs after the tick's posts, in its own boundary and within the post
+    deadline: a broken one is logged, the posts stand, the next tick runs."""
+    guild = await sandbox.control.add_guild("Lab", channels=["papers", "other"])
+    ids = {c.name: c.id for c in guild.channels.values()}
+    await store_day(store, WED)
+    clock.set(datetime(2021, 3, 11, 8, 0, tzinfo=UTC))
+    async with running_app(sandbox, store, clock) as bot:
+        await subscribe_detailed(sandbox, store, ids["papers"])
+        await subscribe_detailed(sandbox, store, ids["other"])
+        late = bot.scheduler.late_risers
+        assert late is not None
+        late.deadline = 0.2  # the posts keep theirs
+        calls: list[int | None] = []
+
+        async def broken(sub: Subscription) -> list[Any]:
+            calls.append(sub.id)
+            if how == "hangs":
+                await asyncio.Event().wait()
+            raise RuntimeError("a bug in the follow-ups")
+
+        late.check = broken  # type: ignore[method-assign]
+        clock.set(datetime(2021, 3, 11, 9, 0, tzinfo=UTC))
+        report = await bot.scheduler.tick()
+        assert [o.status for o in report.outcomes] == ["sent", "sent"]
+        assert len(calls) == 2  # each subscription's check is its own unit
+        await store_day(store, THU)
+        clock.set(datetime(2021, 3, 12, 9, 0, tzinfo=UTC))
+        assert (await bot.scheduler.tick()).sent == 2
+    assert await store.list_followups() == []
