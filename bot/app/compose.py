@@ -22,6 +22,7 @@ from bot.app.cogs.digest import DigestCog
 from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.scheduler import SchedulerCog
+from bot.app.cogs.search import SearchCog
 from bot.app.health import DiscordHealth
 from bot.app.lease import holder_is_gone, new_holder
 from bot.app.observing import completion_listener, observe_rate_limits
@@ -42,6 +43,7 @@ from bot.services.history import HistoryService
 from bot.services.late_risers import LateRisers
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
+from bot.services.search import SearchService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
 from bot.sharding import Shards
@@ -96,6 +98,7 @@ def build_services(
         ),
         history=HistoryService(store, clock=clock, lag_days=lag, grace=grace),
         papers=PapersService(store, digests, clock=clock),
+        search=SearchService(store, clock=clock),
     )
 
 
@@ -198,7 +201,8 @@ def build_bot(
         config, store, digests, publisher, scheduler, health, clock=clock, lease=lease
     )
     cogs: tuple[commands.Cog, ...] = (
-        PapersCog(services.papers, services.history),
+        PapersCog(services.papers, services.history, services.search),
+        SearchCog(services.search),
         DigestCog(services.subscriptions, services.posting, services.status),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
     )

@@ -1,12 +1,13 @@
 """The store's contract: one async interface, `Store`, composed of one small protocol per aggregate.
 
     Store = DigestStore        digests and papers         bot/store/digests.py
-          + SubscriptionStore  channels' subscriptions    bot/store/subscriptions.py
+          + SubscriptionStore  subscriptions (by id)      bot/store/subscriptions.py
           + PostLedger         the exactly-once ledger    bot/store/ledger.py
           + FollowUpLedger     late risers' follow-ups    bot/store/followups.py
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
           + FetchLockStore     one fetcher per source     bot/store/locks.py
+          + PaperSearch        full-text search of papers bot/store/search.py
           + housekeeping       write_health, counts, close (below)
 
 Callers keep calling `store.claim_post(...)` and friends on one object; a component that
@@ -15,8 +16,8 @@ module states its rules in its docstring, and tests/store/ checks every backend 
 them (the contract suite, parametrised by a `backend` fixture). The headline rules:
 
 - **Idempotent imports.** Saving a digest equal to the stored one changes nothing and says so.
-- **One winner per (channel, day).** Of concurrent `claim_post` calls, from one process or
-  many, exactly one gets `Claim.won`; everyone gets the row as stored.
+- **One winner per (subscription, day).** Of concurrent `claim_post` calls, from one process
+  or many, exactly one gets `Claim.won`; everyone gets the row as stored.
 - **Durable on return.** Every write that returned is seen by every other connection and
   survives a crash; a failed or cancelled write leaves nothing half-written.
 - **Outcomes are terminal.** `sent`, `empty` and `missed` rows accept only their own status
@@ -25,7 +26,8 @@ them (the contract suite, parametrised by a `backend` fixture). The headline rul
   of one fetch lock.
 - **Tolerant reads.** An unreadable stored time is None where optional and long ago (1970)
   where required, never an exception.
-- **Ordered results** as each method states (newest day first; by channel id; by source).
+- **Ordered results** as each method states (newest day first; by channel id and name; by
+  source).
 - **Migrations** bring a database of every older version to the newest and keep its data;
   a database newer than the code is refused.
 
@@ -45,6 +47,7 @@ from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 from bot.store.values import Claim, Lease, Start, WriteHealth
 
@@ -57,6 +60,7 @@ __all__ = [
     "FollowUpLedger",
     "Lease",
     "LeaseStore",
+    "PaperSearch",
     "PostLedger",
     "SourceHealthLog",
     "Start",
@@ -77,10 +81,11 @@ class Store(
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    PaperSearch,
     Protocol,
 ):
-    """Async access to papers, digests, subscriptions, posts, source health, leases and
-    fetch locks."""
+    """Async access to papers, digests, subscriptions, posts, source health, leases, fetch
+    locks and the search over papers."""
 
     def write_health(self) -> WriteHealth:
         """Whether writes currently succeed (no I/O: the outcome of the last writes)."""

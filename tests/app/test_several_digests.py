@@ -223,3 +223,44 @@ async def test_the_contract_options_are_stored_and_echoed(
         assert nope == "ping and self_roles need a role: add the role option."
         everyone = await invoke(sandbox, "digest subscribe", channel=cid, role=guild.id)
         assert everyone == "Pick a role other than the server's everyone role."
+
+
+async def test_a_monthly_and_a_weekdays_digest_post_on_their_days_only(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    await store_days(store, date(2021, 2, 1), 35)  # 1 February … 7 March 2021
+    guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+    cid = by_name(guild)["papers"]
+    clock.set(datetime(2021, 2, 26, 8, 0, tzinfo=UTC))  # a Friday
+    async with running_app(sandbox, store, clock) as bot:
+        monthly = await invoke(
+            sandbox, "digest subscribe", channel=cid, name="month", cadence="monthly"
+        )
+        assert monthly.startswith(
+            f"Subscribed <#{cid}> (month): on the 1st (the month's top) at 09:00 UTC. Next "
+            "post <t:1614589200:f> (the digest of 2021-02-28)."
+        ), monthly
+        await invoke(
+            sandbox, "digest subscribe", channel=cid, name="work", cadence="weekdays", time="10:00"
+        )
+        while clock.now < datetime(2021, 3, 6, 0, 0, tzinfo=UTC):
+            await bot.scheduler.tick()
+            clock.advance(minutes=30)
+    work = [(p.day, p.status) for p in await ledger(store, cid, "work")]
+    # Friday 26 Feb, then Monday 1 … Friday 5 March: the digests of the day before each
+    assert [d for d, _ in work] == [
+        date(2021, 2, 25),
+        date(2021, 2, 28),
+        date(2021, 3, 1),
+        date(2021, 3, 2),
+        date(2021, 3, 3),
+        date(2021, 3, 4),
+    ]
+    month = await ledger(store, cid, "month")
+    assert [(p.day, p.status) for p in month] == [(date(2021, 2, 28), "sent")]
+    assert (
+        titles(sandbox, cid).count(
+            "**🔥 Hot Papers of February 2021** · 10 papers · source: hotpapers-md"
+        )
+        == 1
+    )

@@ -11,6 +11,7 @@ from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 
 AGGREGATES = (
@@ -21,6 +22,7 @@ AGGREGATES = (
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    PaperSearch,
 )
 HOUSEKEEPING = {"write_health", "counts", "close"}
 

@@ -138,7 +138,7 @@ LATER_ROWS: dict[int, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
-SEEDED_UP_TO = 5  # the newest schema the raw rows above fit
+SEEDED = 5  # the newest version whose row shapes `_seed` writes (0006 re-keyed posts)
 
 
 def _seed(backend: Backend, version: int, db: str) -> None:
@@ -165,9 +165,9 @@ async def test_every_older_version_migrates_to_the_newest_keeping_its_data(
     assert backend.latest() >= 2
     for version in range(1, backend.latest()):
         db = f"v{version}"
-        # Rows are written as the schema they fit has them (V1_ROWS: up to 0005; 0006 keys
-        # posts by subscription), then the database is taken on to `version` by its scripts.
-        seeded = min(version, SEEDED_UP_TO)
+        # Rows are written in the shapes `_seed` knows (up to SEEDED); a newer version starts
+        # from those, migrated up to it, and then to the newest.
+        seeded = min(version, SEEDED)
         await backend.create_at(seeded, db=db)
         _seed(backend, seeded, db)
         if version > seeded:

@@ -8,6 +8,7 @@ from bot.store.sqlite.followups import SqliteFollowUps
 from bot.store.sqlite.health import SqliteSourceHealth
 from bot.store.sqlite.leases import SqliteLeases
 from bot.store.sqlite.ledger import SqlitePostLedger
+from bot.store.sqlite.search import SqliteSearch
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
 from bot.store.sqlite.tables import SqliteTables
 
@@ -19,6 +20,7 @@ class SqliteStore(
     SqliteFollowUps,
     SqliteSourceHealth,
     SqliteLeases,
+    SqliteSearch,
     SqliteTables,
 ):
     """`Store` on one SQLite file. Create with `connect` or `open_store`, which migrate."""
