@@ -34,6 +34,7 @@ from bot.app.sender import DiscordSender, GlobalLimit, Pacer, shared_rate, stop_
 from bot.app.shard_lease import AnyLease
 from bot.app.tree import HotPapersTree
 from bot.config import Config
+from bot.delivery.followup import FollowUpPoster
 from bot.observe import NO_OBSERVER, Observer
 from bot.ops.metrics import Metrics
 from bot.publish import Publisher
@@ -43,6 +44,7 @@ from bot.services.digests import DigestService
 from bot.services.favourites import FavouritesService
 from bot.services.fetching import FetchLocking
 from bot.services.history import HistoryService
+from bot.services.late_risers import LateRisers
 from bot.services.marks import MarksService
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
@@ -188,6 +190,12 @@ def build_bot(
         backoff_seconds=post_backoff_seconds,
         observer=observer,
     )
+    late_risers = LateRisers(
+        store,
+        FollowUpPoster(store, sender, publisher.policy, clock=clock),
+        default_source=config.sources.default,
+        clock=clock,
+    )
     scheduler = Scheduler(
         store,
         publisher,
@@ -198,6 +206,7 @@ def build_bot(
         global_limit=global_limit,
         observer=observer,
         shards=shards,
+        late_risers=late_risers,
     )
     services = build_services(
         config, store, digests, publisher, scheduler, health, clock=clock, lease=lease

@@ -3,6 +3,7 @@
     Store = DigestStore        digests and papers         bot/store/digests.py
           + SubscriptionStore  subscriptions (by id)      bot/store/subscriptions.py
           + PostLedger         the exactly-once ledger    bot/store/ledger.py
+          + FollowUpLedger     late risers' follow-ups    bot/store/followups.py
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
           + FetchLockStore     one fetcher per source     bot/store/locks.py
@@ -42,6 +43,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.store.digests import DigestStore
+from bot.store.followups import FollowUpClaim, FollowUpLedger
 from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
@@ -56,6 +58,8 @@ __all__ = [
     "Claim",
     "DigestStore",
     "FetchLockStore",
+    "FollowUpClaim",
+    "FollowUpLedger",
     "Lease",
     "LeaseStore",
     "MarkStore",
@@ -76,6 +80,7 @@ class Store(
     DigestStore,
     SubscriptionStore,
     PostLedger,
+    FollowUpLedger,
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,

@@ -35,6 +35,7 @@ TABLES = (
     "digest_entries",
     "subscriptions",
     "posts",
+    "followups",
     "source_health",
     "leases",
     "starts",

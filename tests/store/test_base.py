@@ -6,6 +6,7 @@ import inspect
 
 from bot.store.base import COUNTED, Store
 from bot.store.digests import DigestStore
+from bot.store.followups import FollowUpLedger
 from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
@@ -18,6 +19,7 @@ AGGREGATES = (
     DigestStore,
     SubscriptionStore,
     PostLedger,
+    FollowUpLedger,
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.store.base import COUNTED, Store
 from bot.store.postgres.digests import PgDigests
+from bot.store.postgres.followups import PgFollowUps
 from bot.store.postgres.health import PgSourceHealth
 from bot.store.postgres.leases import PgLeases
 from bot.store.postgres.ledger import PgPostLedger
@@ -18,6 +19,7 @@ class PgStore(
     PgDigests,
     PgSubscriptions,
     PgPostLedger,
+    PgFollowUps,
     PgSourceHealth,
     PgLeases,
     PgTables,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.store.base import COUNTED, Store
 from bot.store.sqlite.digests import SqliteDigests
+from bot.store.sqlite.followups import SqliteFollowUps
 from bot.store.sqlite.health import SqliteSourceHealth
 from bot.store.sqlite.leases import SqliteLeases
 from bot.store.sqlite.ledger import SqlitePostLedger
@@ -17,6 +18,7 @@ class SqliteStore(
     SqliteDigests,
     SqliteSubscriptions,
     SqlitePostLedger,
+    SqliteFollowUps,
     SqliteSourceHealth,
     SqliteLeases,
     SqliteSearch,
