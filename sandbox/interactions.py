@@ -13,9 +13,10 @@ Contexts (receiving-and-responding.mdx, "Interaction Context Types"): GUILD (0) 
 `guild_id` and `member`; BOT_DM (1) and PRIVATE_CHANNEL (2) ones carry `user` and no `member`, a
 DM (or group DM) channel, and the DM `app_permissions` Discord documents. Whether Discord
 offers a command there at all, and `authorizing_integration_owners`, are `sandbox.installs`'s.
-Through a user install in a server the bot is not in, the app has the user's permissions and may
-not answer publicly where the user may not send (`may_answer_publicly`). Component interactions (type 3,
-a button click or a select) carry `data.custom_id` and the `message` the component is on.
+Through a user install in a server the bot is not in, the app has the user's permissions and
+may not answer publicly where the user may not send (`may_answer_publicly`). Component
+interactions (type 3, a button click or a select) carry `data.custom_id` and the `message`
+the component is on.
 """
 
 from __future__ import annotations
