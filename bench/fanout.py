@@ -206,6 +206,7 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
                         Subscription(
                             guild_id=guild_id,
                             channel_id=cid,
+                            id=cid,
                             post_time="09:00",
                             format=fmt,
                             created_at=POST_TIME,

@@ -92,6 +92,7 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
                         Subscription(
                             guild_id=guild_id,
                             channel_id=channel_id,
+                            id=channel_id,
                             post_time=f"{rng.randrange(24):02d}:{rng.choice((0, 30)):02d}",
                             timezone=rng.choice(ZONES),
                             # New subscriptions: a month-old one that never got a post

@@ -214,11 +214,29 @@ Window = Literal["day", "week", "month"]
 Format = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 
 
+Cadence = Literal["daily", "weekdays", "weekly", "monthly"]
+Ping = Literal["off", "always", "score"]
+# A subscription's short name: unique per channel, typed in commands ("daily", "cv-weekly").
+SubName = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")]
+MAX_LATE_RISERS = 10
+
+
 class Subscription(BaseModel):
-    """A channel's standing order for a daily digest, as a moderator set it up."""
+    """A channel's standing order for a digest, as a moderator set it up.
+
+    A channel may hold several, told apart by `name` (unique per channel); `id` is the
+    store's key for it (None until it is first stored), and the post ledger's. `cadence`
+    says which days it posts and which days each post covers (`bot.cadence`). `paused` is
+    the moderator's (`/digest pause`); `enabled` is the bot's (cleared when the channel is
+    gone). A personal digest (`user_id` set) goes to that user's DM channel, guild 0.
+    """
 
     guild_id: int
     channel_id: int
+    id: int | None = None
+    name: SubName = "daily"
+    cadence: Cadence = "daily"
+    weekday: int = Field(default=0, ge=0, le=6)  # 0 = Monday … 6 = Sunday; weekly only
     post_time: str = "09:00"  # HH:MM, local to `timezone`
     timezone: str = "UTC"  # IANA name
     categories: list[str] = Field(default_factory=list)  # empty = all; "-cs.CV" excludes
@@ -229,9 +247,32 @@ class Subscription(BaseModel):
     post_empty: bool = True  # post a short notice on a day with no papers
     source: str = "default"
     enabled: bool = True
+    paused: bool = False
+    # When it was last resumed: slots due before then are never posted (no back-posting of
+    # the days it was paused) nor settled as missed. Set by `set_paused(..., False)`.
+    resumed_at: datetime | None = None
+    role_id: int | None = None  # the role a post may mention (`ping`)
+    ping: Ping = "off"  # mention `role_id`: never, on every post, or at `ping_min_score`
+    ping_min_score: float = 0.0
+    self_roles: bool = False  # members may take/give up `role_id` from a button on the post
+    late_risers: int = Field(default=0, ge=0, le=MAX_LATE_RISERS)  # top K of the week; 0 off
+    user_id: int | None = None  # a personal digest: the user (channel_id is the DM channel)
+    server_votes: bool = False  # this server's votes count as a signal in its ranking
     failing_reason: str | None = None  # e.g. "403 Missing Permissions", shown in /digest status
     failing_at: datetime | None = None  # when it last failed (the retry backoff's start)
     created_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the scheduler posts it: enabled by the bot and not paused by a moderator."""
+        return self.enabled and not self.paused
+
+
+def stored_id(sub: Subscription) -> int:
+    """The store id of `sub` (the ledger's key); a ValueError for one never stored."""
+    if sub.id is None:
+        raise ValueError(f"the subscription of channel {sub.channel_id} is not stored yet")
+    return sub.id
 
 
 PostStatus = Literal["pending", "sent", "failed", "empty", "missed"]
@@ -239,8 +280,10 @@ PostStatus = Literal["pending", "sent", "failed", "empty", "missed"]
 
 
 class PostRecord(BaseModel):
-    """What was (or is being) posted to one channel for one digest day: the exactly-once ledger."""
+    """What was (or is being) posted for one subscription and one period: the exactly-once
+    ledger. `day` is the period's key day (`bot.cadence`: the digest day for a daily one)."""
 
+    subscription_id: int
     guild_id: int
     channel_id: int
     day: date

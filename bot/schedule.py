@@ -21,7 +21,8 @@ nor skip one, whatever the time zone does.
 - **Catch-up**: a slot is due while `due_at <= now <= due_at + grace` (`schedule.catch_up_hours`)
   and it is not yet posted. After downtime the missed slot is therefore still posted, late;
   slots before the subscription existed are never due (subscribing at 10:00 for 09:00 starts
-  tomorrow; `/digest post-now` posts at once).
+  tomorrow; `/digest post-now` posts at once), nor, for a paused subscription, slots before
+  it was resumed (`active_since`): pausing skips those days, it does not postpone them.
 """
 
 from __future__ import annotations
@@ -106,13 +107,19 @@ def latest_complete_day(now: datetime, lag_days: int) -> date:
 
 @dataclass(frozen=True)
 class Slot:
-    """One scheduled post: a channel's local day, the source day it posts, and when."""
+    """One scheduled post: a subscription's local day, the source day it posts, and when."""
 
     channel_id: int
     local_day: date
-    day: date  # the digest's source day
+    day: date  # the digest's source day (a weekly or monthly post: its period's key day)
     slot_at: datetime  # the wall-clock slot, UTC
     due_at: datetime  # when it may be posted: the slot, or later if `day` is not complete yet
+    subscription_id: int | None = None  # the subscription's store id (the ledger's key)
+
+    @property
+    def key(self) -> tuple[int | None, date]:
+        """The ledger key of this slot: (subscription id, day)."""
+        return (self.subscription_id, self.day)
 
 
 def slot_for(sub: Subscription, local_day: date, *, lag_days: int) -> Slot:
@@ -123,7 +130,7 @@ def slot_for(sub: Subscription, local_day: date, *, lag_days: int) -> Slot:
     standard = datetime.combine(local_day, at) - _standard_offset(local_day, zone)
     day = standard.date() - timedelta(days=lag_days)
     due = max(instant, complete_at(day, lag_days))
-    return Slot(sub.channel_id, local_day, day, instant, due)
+    return Slot(sub.channel_id, local_day, day, instant, due, sub.id)
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -137,11 +144,12 @@ def due_slots(
     *,
     grace: timedelta,
     lag_days: int,
-    done: Container[tuple[int, date]] = frozenset(),
+    done: Container[tuple[int | None, date]] = frozenset(),
 ) -> list[Slot]:
     """The slots due at `now`: `due_at <= now <= due_at + grace`, not in `done`, oldest first.
 
-    `done` holds (channel_id, day) pairs already posted. Disabled subscriptions are skipped;
+    `done` holds (subscription id, day) pairs already posted. Disabled and paused
+    subscriptions are skipped;
     failing ones (e.g. a 403) are still due: the scheduler retries them on a long backoff, so
     a channel whose permissions come back is posted again without a moderator. Slots before
     the subscription was created are not due.
@@ -150,7 +158,7 @@ def due_slots(
         raise ValueError("now must be timezone-aware")
     out: list[Slot] = []
     for sub in subs:
-        if not sub.enabled:
+        if not sub.active:
             continue
         today = local_today(now, sub.timezone)
         span = 2 + int(grace / timedelta(days=1))
@@ -160,12 +168,13 @@ def due_slots(
                 continue
             if now > slot.due_at + grace:
                 continue
-            if sub.created_at is not None and slot.due_at < _aware(sub.created_at):
+            since = active_since(sub)
+            if since is not None and slot.due_at < since:
                 continue
-            if (sub.channel_id, slot.day) in done:
+            if slot.key in done:
                 continue
             out.append(slot)
-    out.sort(key=lambda s: (s.due_at, s.channel_id))
+    out.sort(key=lambda s: (s.due_at, s.channel_id, s.subscription_id or 0))
     return out
 
 
@@ -185,7 +194,7 @@ def passed_slots(
     """
     if now.tzinfo is None or since.tzinfo is None:
         raise ValueError("now and since must be timezone-aware")
-    created = _aware(sub.created_at) if sub.created_at is not None else None
+    created = active_since(sub)
     first = max(since, created) if created is not None else since
     start = local_today(first - grace, sub.timezone) - timedelta(days=2)
     out: list[Slot] = []
@@ -212,6 +221,13 @@ def next_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def active_since(sub: Subscription) -> datetime | None:
+    """Since when `sub`'s slots count: its creation, or its last resume (a paused day is
+    never posted late, nor recorded as missed). None: always."""
+    times = [_aware(t) for t in (sub.created_at, sub.resumed_at) if t is not None]
+    return max(times) if times else None
 
 
 class ManualClock:

@@ -70,6 +70,7 @@ async def subscribe(store: Store, channel: int, source: str = "default", **kw: A
         Subscription(
             guild_id=1,
             channel_id=channel,
+            id=channel,
             source=source,
             created_at=NINE - timedelta(hours=1),
             **kw,
@@ -199,7 +200,9 @@ async def test_a_corrupt_subscription_row_does_not_hide_the_others(store: Store)
 async def test_days_the_bot_was_down_for_are_recorded_missed(store: Store) -> None:
     """Before: days past catch_up_hours vanished from the ledger, /history and status."""
     await store.upsert_subscription(
-        Subscription(guild_id=1, channel_id=1, source="good", created_at=NINE - timedelta(days=3))
+        Subscription(
+            guild_id=1, channel_id=1, id=1, source="good", created_at=NINE - timedelta(days=3)
+        )
     )
     scheduler, discord, _ = build(store, {"good": GOOD})
     report = await scheduler.tick()

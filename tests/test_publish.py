@@ -135,16 +135,19 @@ def publisher(store: Store, discord: FakeDiscord, **kw: Any) -> Publisher:
 
 
 async def subscribe(store: Store, **kw: Any) -> Subscription:
-    return await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, **kw))
+    return await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, id=CH, **kw))
 
 
 def test_nonce_is_deterministic_short_and_distinct() -> None:
-    n = nonce_for(CH, DAY)
-    assert n == nonce_for(CH, DAY) and len(n) == 25
-    assert (
-        len({n, nonce_for(CH + 1, DAY), nonce_for(CH, date(2021, 3, 13)), nonce_for(CH, DAY, 1)})
-        == 4
-    )
+    n = nonce_for(CH, CH, DAY)
+    assert n == nonce_for(CH, CH, DAY) and len(n) == 25
+    others = {
+        nonce_for(CH + 1, CH + 1, DAY),
+        nonce_for(CH, CH, date(2021, 3, 13)),
+        nonce_for(CH, CH, DAY, 1),
+        nonce_for(CH + 1, CH, DAY),  # another subscription of the same channel
+    }
+    assert len({n, *others}) == 5
 
 
 async def test_compact_posts_one_message_once(store: Store) -> None:
@@ -153,7 +156,7 @@ async def test_compact_posts_one_message_once(store: Store) -> None:
     out = await publisher(store, discord).publish(sub, sample_digest())
     assert out.status == "sent" and len(out.message_ids) == 1
     assert len(discord.channels[CH]) == 1
-    assert discord.channels[CH][0]["nonce"] == nonce_for(CH, DAY)
+    assert discord.channels[CH][0]["nonce"] == nonce_for(CH, CH, DAY)
     assert discord.channels[CH][0]["allowed_mentions"] == {"parse": []}
     rec = await store.get_post(CH, DAY)
     assert rec is not None and rec.status == "sent" and rec.message_ids == out.message_ids
@@ -204,7 +207,7 @@ async def test_a_crash_at_any_step_then_restart_posts_everything_exactly_once(
     reference = FakeDiscord()
     async with open_store(tmp_path / "ref.sqlite3") as ref_store:
         ref_sub = await ref_store.upsert_subscription(
-            Subscription(guild_id=1, channel_id=CH, format=fmt, limit=16)
+            Subscription(guild_id=1, channel_id=CH, id=CH, format=fmt, limit=16)
         )
         await publisher(ref_store, reference).publish(ref_sub, sample_digest())
     total_ops = reference.ops
@@ -238,7 +241,7 @@ async def test_403_marks_the_channel_failing_and_stops(store: Store) -> None:
     out = await publisher(store, discord).publish(sub, sample_digest())
     assert out.status == "forbidden" and not out.retry
     assert discord.calls == ["send"]  # not retried
-    stored = await store.get_subscription(CH)
+    stored = await store.find_subscription(CH, "daily")
     assert stored is not None and stored.failing_reason is not None
     assert "403" in stored.failing_reason and "Missing Access" in stored.failing_reason
     assert stored.enabled
@@ -263,7 +266,7 @@ async def test_403_on_opening_the_thread_keeps_the_header_recorded(store: Store)
     # After a moderator fixes it, the retry reuses the header instead of posting another.
     del discord.create_thread
     await store.mark_failing(CH, None)
-    fixed = await store.get_subscription(CH)
+    fixed = await store.find_subscription(CH, "daily")
     assert fixed is not None
     again = await pub.publish(fixed, sample_digest())
     assert again.status == "sent"
@@ -277,7 +280,7 @@ async def test_404_disables_the_subscription(store: Store) -> None:
         sub, sample_digest()
     )
     assert out.status == "gone"
-    stored = await store.get_subscription(CH)
+    stored = await store.find_subscription(CH, "daily")
     assert stored is not None and not stored.enabled and "404" in (stored.failing_reason or "")
 
 
@@ -300,7 +303,7 @@ async def test_transient_errors_that_outlast_the_retries_leave_the_day_due(store
     assert SLEEPS == [1.0, 2.0]
     rec = await store.get_post(CH, DAY)
     assert rec is not None and rec.status == "failed" and "502 #2" in (rec.error or "")
-    stored = await store.get_subscription(CH)
+    stored = await store.find_subscription(CH, "daily")
     assert stored is not None and stored.failing_reason is None  # not a channel problem
     later = await publisher(store, discord).publish(sub, sample_digest())
     assert later.status == "sent" and len(discord.channels[CH]) == 1
@@ -311,7 +314,7 @@ async def test_400_is_not_retried_and_is_shown(store: Store) -> None:
     discord = FakeDiscord(faults=[PayloadRejected("Invalid Form Body (50035)")])
     out = await publisher(store, discord).publish(sub, sample_digest())
     assert out.status == "rejected" and discord.calls == ["send"]
-    stored = await store.get_subscription(CH)
+    stored = await store.find_subscription(CH, "daily")
     assert stored is not None and "50035" in (stored.failing_reason or "")
 
 
@@ -328,7 +331,7 @@ async def test_empty_day_notice_or_silence(store: Store) -> None:
     assert rec.posted_at == clock()
 
     quiet = await store.upsert_subscription(
-        Subscription(guild_id=1, channel_id=CH + 1, post_empty=False)
+        Subscription(guild_id=1, channel_id=CH + 1, id=CH + 1, post_empty=False)
     )
     out = await publisher(store, discord).publish(quiet, empty)
     assert out.status == "empty" and out.message_ids == []
@@ -377,12 +380,12 @@ async def test_a_thread_deleted_mid_post_starts_a_fresh_complete_post(store: Sto
     assert out.status == "sent" and out.restarted
     header = discord.channels[CH]
     assert len(header) == 1 and header[0]["id"] == out.message_ids[0]  # the old one was removed
-    assert header[0]["nonce"] == nonce_for(CH, DAY, 0, 1)  # a new generation, new nonces
+    assert header[0]["nonce"] == nonce_for(CH, CH, DAY, 0, 1)  # a new generation, new nonces
     assert sum(len(p["embeds"]) for p in discord.channels[out.thread_id or 0]) == 16
     rec = await store.get_post(CH, DAY)
     assert rec is not None and rec.status == "sent" and rec.generation == 1
     assert rec.message_ids == out.message_ids and rec.thread_id == out.thread_id
-    fresh = await store.get_subscription(CH)
+    fresh = await store.find_subscription(CH, "daily")
     assert fresh is not None and fresh.failing_reason is None and fresh.enabled
 
 
@@ -450,11 +453,12 @@ async def test_a_missed_day_is_posted_only_when_asked_late(store: Store) -> None
     sub = await subscribe(store)
     await store.claim_post(
         PostRecord(
+            subscription_id=CH,
             guild_id=1,
             channel_id=CH,
             day=DAY,
             source="hotpapers-md",
-            nonce=nonce_for(CH, DAY),
+            nonce=nonce_for(CH, CH, DAY),
             status="missed",
             error="the bot was not running; it came back at 2021-03-14 10:00 UTC",
             created_at=clock(),

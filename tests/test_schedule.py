@@ -32,7 +32,9 @@ LAG = 1
 
 
 def sub(channel: int, at: str, zone: str, **kw: object) -> Subscription:
-    return Subscription(guild_id=1, channel_id=channel, post_time=at, timezone=zone, **kw)
+    return Subscription(
+        guild_id=1, channel_id=channel, id=channel, post_time=at, timezone=zone, **kw
+    )
 
 
 def utc(
@@ -335,10 +337,10 @@ def test_complete_at_and_the_latest_complete_day() -> None:
 def test_slot_for_exactly() -> None:
     s = sub(5, "09:30", "Europe/Berlin")
     assert slot_for(s, date(2021, 7, 1), lag_days=1) == Slot(
-        5, date(2021, 7, 1), date(2021, 6, 30), utc(2021, 7, 1, 7, 30), utc(2021, 7, 1, 7, 30)
+        5, date(2021, 7, 1), date(2021, 6, 30), utc(2021, 7, 1, 7, 30), utc(2021, 7, 1, 7, 30), 5
     )
     assert slot_for(s, date(2021, 1, 4), lag_days=2) == Slot(
-        5, date(2021, 1, 4), date(2021, 1, 2), utc(2021, 1, 4, 8, 30), utc(2021, 1, 4, 8, 30)
+        5, date(2021, 1, 4), date(2021, 1, 2), utc(2021, 1, 4, 8, 30), utc(2021, 1, 4, 8, 30), 5
     )
     assert local_today(utc(2021, 7, 1, 23, 30), "Europe/Berlin") == date(2021, 7, 2)
 

@@ -9,10 +9,10 @@ with a chosen clock instead of waiting.
 
 The isolation rule
 ------------------
-**A unit of work is one (source, day) fetch or one (channel, day) post. Every unit runs with
+**A unit of work is one (source, day) fetch or one (subscription, day) post. Every unit runs with
 its own deadline (`schedule.fetch_deadline_seconds`, `schedule.post_deadline_seconds`) inside
 its own error boundary that catches every exception type, so no unit can stop another or
-delay it beyond its deadline.** A failed unit is logged with its reason, its (channel, day)
+delay it beyond its deadline.** A failed unit is logged with its reason, its (subscription, day)
 keeps the reason for the ledger, and it is retried on its own backoff; everything else in the
 tick goes on. Subscriptions are turned into slots one at a time for the same reason (one
 corrupt row cannot hide every other channel). Fetches of different sources run concurrently,
@@ -23,8 +23,8 @@ that met it; the post is rescheduled for after the limit. Discord's *global* lim
 posting (no new post starts while it lasts, `/digest status` shows it) and posting resumes by
 itself; nothing is lost, because the ledger keeps every unposted day due.
 
-Every (channel, day) ends in one stated outcome
-------------------------------------------------
+Every (subscription, day) ends in one stated outcome
+-----------------------------------------------------
 `sent`, `empty` (with why), `failed` (with why) or `missed`. A day whose catch-up window
 closes without a post is recorded by `bot.app.settle`: `missed` when the bot was not running
 during the window (with when it came back), otherwise `failed` with the last reason seen
@@ -145,11 +145,12 @@ class Scheduler:
         self.clock = clock
         self.lease = lease
         self.global_limit = global_limit
-        self._sent: set[tuple[int, date]] = set()
-        self._retry_at: Backoff[tuple[int, date]] = Backoff(self._step)
+        # keyed by (subscription id, day): a channel may hold several subscriptions
+        self._sent: set[tuple[int | None, date]] = set()
+        self._retry_at: Backoff[tuple[int | None, date]] = Backoff(self._step)
         self._source_retry_at: Backoff[tuple[str, date]] = Backoff(self._step)
-        self._failing_retry_at: Backoff[int] = Backoff(self._failing_step)
-        self._why: dict[tuple[int, date], str] = {}  # last reason a due day was not posted
+        self._failing_retry_at: Backoff[int | None] = Backoff(self._failing_step)
+        self._why: dict[tuple[int | None, date], str] = {}  # last reason a day was not posted
         self._task: asyncio.Task[None] | None = None
         self._current: asyncio.Task[TickReport] | None = None
         self._stopping = False
@@ -191,7 +192,7 @@ class Scheduler:
         self.settler.note_tick(now)
         subs = await self.store.list_subscriptions(enabled_only=True)
         subs = [s for s in subs if self.shards.owns(s.guild_id)]  # another process's guilds
-        by_channel = {s.channel_id: s for s in subs}
+        by_id = {s.id: s for s in subs}
         slots: list[Slot] = []
         for sub in subs:
             try:
@@ -205,21 +206,21 @@ class Scheduler:
                     )
                 )
             except Exception as exc:  # one corrupt subscription must not hide the others
-                log.exception("cannot schedule channel %s", sub.channel_id)
+                log.exception("cannot schedule subscription %s", sub.id)
                 report.broken.append(f"{sub.channel_id}: {type(exc).__name__}")
-        slots.sort(key=lambda s: (s.due_at, s.channel_id))
-        slots = [s for s in slots if self._retry_at.may_try((s.channel_id, s.day), now)]
-        slots = [s for s in slots if self._may_try_failing(by_channel[s.channel_id], now)]
+        slots.sort(key=lambda s: (s.due_at, s.channel_id, s.subscription_id or 0))
+        slots = [s for s in slots if self._retry_at.may_try(s.key, now)]
+        slots = [s for s in slots if self._may_try_failing(by_id[s.subscription_id], now)]
         if slots:
             since = min(s.day for s in slots)
             for post in await self.store.list_posts(since=since):
                 if post.status in ("sent", "empty", "missed"):
-                    self._sent.add((post.channel_id, post.day))
-            slots = [s for s in slots if (s.channel_id, s.day) not in self._sent]
+                    self._sent.add((post.subscription_id, post.day))
+            slots = [s for s in slots if s.key not in self._sent]
         report.due = len(slots)
         groups: dict[tuple[str, date], list[Subscription]] = {}
         for slot in slots:
-            sub = by_channel[slot.channel_id]
+            sub = by_id[slot.subscription_id]
             groups.setdefault((self.digests.resolve(sub.source), slot.day), []).append(sub)
         ready = [key for key in sorted(groups, key=lambda k: k[1]) if self._may_fetch(key, now)]
         report.waiting.extend(f"{src} {day}" for src, day in groups if (src, day) not in ready)
@@ -229,7 +230,7 @@ class Scheduler:
             if isinstance(digest, str):
                 report.waiting.append(f"{source} {day}")
                 for sub in groups[(source, day)]:
-                    self._why[(sub.channel_id, day)] = digest
+                    self._why[(sub.id, day)] = digest
                 continue
             for sub in groups[(source, day)]:
                 jobs.append(functools.partial(self._post, sub, digest, report))
@@ -238,9 +239,9 @@ class Scheduler:
         report.outcomes = [o for o in await gather_limited(limit, jobs) if o is not None]
         for out in report.outcomes:
             try:
-                self._note(out, by_channel.get(out.channel_id), now)
+                self._note(out, by_id.get(out.subscription_id), now)
             except Exception:  # one odd outcome must not cost the others their bookkeeping
-                log.exception("cannot note the outcome of channel %s", out.channel_id)
+                log.exception("cannot note the outcome of subscription %s", out.subscription_id)
         report.settled = await self.settler.settle_if_due(subs, now, self._why, self._sent)
         self._forget_before(now)
         if report.deferred and report.paused is None:
@@ -250,14 +251,14 @@ class Scheduler:
         return report
 
     def _may_try_failing(self, sub: Subscription, now: datetime) -> bool:
-        """A failing channel (403, rejected payload) is tried on a long backoff only.
+        """A failing subscription (403, rejected payload) is tried on a long backoff only.
 
-        The backoff starts at the channel's last failure as the store recorded it, so a
-        process restarted again and again does not retry it at every start.
+        The backoff starts at its last failure as the store recorded it, so a process
+        restarted again and again does not retry it at every start.
         """
         if not sub.failing_reason:
             return True
-        key = sub.channel_id
+        key = sub.id
         if key not in self._failing_retry_at.entries and sub.failing_at is not None:
             last = sub.failing_at if sub.failing_at.tzinfo else sub.failing_at.replace(tzinfo=UTC)
             if now < last + FAILING_FIRST_RETRY:
@@ -297,9 +298,7 @@ class Scheduler:
         self.observer.fanout_started()
         if self.global_limit is not None and self.global_limit.remaining() > 0:
             report.deferred += 1
-            self._why[(sub.channel_id, digest.day)] = (
-                "posting was paused by Discord's global rate limit"
-            )
+            self._why[(sub.id, digest.day)] = "posting was paused by Discord's global rate limit"
             return None
         deadline = self.config.schedule.post_deadline_seconds
         try:
@@ -318,36 +317,36 @@ class Scheduler:
             error = f"unexpected {type(exc).__name__}; will retry (see the bot's log)"
         await self._record_failure(sub, digest, error)
         self.observer.post_finished(sub, digest.day, "failed", self.clock())
-        return Outcome("failed", sub.channel_id, digest.day, error=error)
+        return Outcome("failed", sub.channel_id, digest.day, error=error, subscription_id=sub.id)
 
     async def _record_failure(self, sub: Subscription, digest: Digest, error: str) -> None:
         """Best effort: leave the reason on the ledger row of a post cut off by its boundary."""
         try:
-            existing = await self.store.get_post(sub.channel_id, digest.day)
+            if sub.id is None:
+                return
+            existing = await self.store.get_post(sub.id, digest.day)
             if existing is not None and existing.status in ("pending", "failed"):
-                await self.store.finish_post(
-                    sub.channel_id, digest.day, status="failed", error=error
-                )
+                await self.store.finish_post(sub.id, digest.day, status="failed", error=error)
         except Exception:
-            log.exception("could not record the failure of channel %s", sub.channel_id)
+            log.exception("could not record the failure of subscription %s", sub.id)
 
     def _note(self, out: Outcome, sub: Subscription | None, now: datetime) -> None:
-        post_key = (out.channel_id, out.day)
+        post_key = (out.subscription_id, out.day)
         if out.done:
             self._sent.add(post_key)
             self._retry_at.clear(post_key)
-            self._failing_retry_at.clear(out.channel_id)
+            self._failing_retry_at.clear(out.subscription_id)
             self._why.pop(post_key, None)
             return
         if out.error:
             self._why[post_key] = out.error
         if out.status in ("forbidden", "rejected"):
-            self._failing_retry_at.failed(out.channel_id, now)
+            self._failing_retry_at.failed(out.subscription_id, now)
         elif out.retry:
             wait = timedelta(seconds=bounded_wait(out.retry_after))
             self._retry_at.failed(post_key, now, at_least=wait)
         elif sub is not None and sub.failing_reason:
-            self._failing_retry_at.failed(out.channel_id, now)
+            self._failing_retry_at.failed(out.subscription_id, now)
 
     def _forget_before(self, now: datetime) -> None:
         horizon = now.date() - timedelta(days=7)

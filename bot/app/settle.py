@@ -1,6 +1,6 @@
 """Days whose catch-up window closed: each gets its terminal outcome, `missed` or `failed`.
 
-Every (channel, day) ends in one stated outcome: `sent`, `empty` (with why), `failed` (with
+Every (subscription, day) ends in one stated outcome: `sent`, `empty` (with why), `failed` (with
 why) or `missed`. The posting loop (`bot.app.scheduler`) makes the first two; this module
 records the other two for a day whose window closes without a post: `missed` when the bot was
 not running during the whole window (with when it came back), otherwise `failed` with the
@@ -22,7 +22,7 @@ from typing import Literal
 
 from bot.config import Config
 from bot.delivery import Publisher, nonce_for
-from bot.models import PostRecord, Subscription
+from bot.models import PostRecord, Subscription, stored_id
 from bot.schedule import Slot, passed_slots
 from bot.services.digests import DigestService
 from bot.store.base import Store
@@ -33,7 +33,7 @@ SETTLE_EVERY = timedelta(minutes=15)
 GAP_AFTER = timedelta(minutes=5)  # no tick for longer than this (and 3 ticks): the bot was down
 GAVE_UP = "gave up when the catch-up window closed: "
 
-Key = tuple[int, date]
+Key = tuple[int | None, date]  # (subscription id, day)
 
 
 def given_up(row: PostRecord) -> bool:
@@ -132,16 +132,18 @@ class Settler:
                 for slot in passed_slots(
                     sub, now, grace=self.grace, lag_days=self.digests.lag_days, since=since
                 ):
-                    closed[(sub.channel_id, slot.day)] = (sub, slot)
+                    closed[slot.key] = (sub, slot)
             except Exception:
                 log.exception("cannot list the past days of channel %s", sub.channel_id)
         if not closed:
             return []
         first = min(day for _, day in closed)
-        rows = {(p.channel_id, p.day): p for p in await self.store.list_posts(since=first)}
+        rows: dict[Key, PostRecord] = {
+            (p.subscription_id, p.day): p for p in await self.store.list_posts(since=first)
+        }
         settled: list[PostRecord] = []
         unposted: list[PostRecord] = []
-        for key, (sub, slot) in sorted(closed.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        for key, (sub, slot) in sorted(closed.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0)):
             row = rows.get(key)
             if row is not None and (row.status in ("sent", "empty", "missed") or given_up(row)):
                 continue
@@ -149,7 +151,9 @@ class Settler:
             if row is not None:
                 await self._reconcile(sub, slot.day)
                 error = GAVE_UP + (reason or "not completed")
-                await self.store.finish_post(sub.channel_id, slot.day, status="failed", error=error)
+                await self.store.finish_post(
+                    row.subscription_id, slot.day, status="failed", error=error
+                )
                 settled.append(row.model_copy(update={"status": "failed", "error": error}))
                 continue
             unposted.append(self._unposted(sub, slot, now, reason))
@@ -157,7 +161,7 @@ class Settler:
         for claim in await self.store.claim_posts(unposted):
             if claim.won:
                 settled.append(claim.record)
-                done.add((claim.record.channel_id, claim.record.day))
+                done.add((claim.record.subscription_id, claim.record.day))
         if settled:
             log.info("recorded %d day(s) whose catch-up window closed", len(settled))
         return settled
@@ -174,12 +178,14 @@ class Settler:
         else:
             status = "failed"
             error = f"not posted within the catch-up window: {reason or 'no attempt succeeded'}"
+        key = stored_id(sub)
         return PostRecord(
+            subscription_id=key,
             guild_id=sub.guild_id,
             channel_id=sub.channel_id,
             day=slot.day,
             source=self.digests.resolve(sub.source),
-            nonce=nonce_for(sub.channel_id, slot.day),
+            nonce=nonce_for(key, sub.channel_id, slot.day),
             status=status,
             error=error,
             created_at=now,

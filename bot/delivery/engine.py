@@ -6,7 +6,8 @@ Written once for every target (`bot.delivery.targets`); it knows the ledger and 
 Exactly once, and why a crash cannot cause a duplicate or a gap
 ---------------------------------------------------------------
 A post is a plan of steps (`bot.delivery.plan`): messages into the channel or into a thread,
-and the thread opened on one of them. For each (channel, day):
+and the thread opened on one of them. For each (subscription, day) (`day`: the period's key
+day, `bot.cadence`; a channel may hold several subscriptions, each with its own ledger):
 
 1. **Claim before sending.** A `pending` ledger row is written (durably: SQLite, WAL) before
    the first request. A day with a `sent` row is never posted again, whoever asks.
@@ -14,10 +15,10 @@ and the thread opened on one of them. For each (channel, day):
    thread id) are written to the row, still `pending`. After the last one the row becomes
    `sent`. So the ledger always knows every step except, at most, the one in flight when the
    process died.
-3. **Deterministic nonces.** Message *k* of (channel, day) carries
-   `nonce = sha256("channel:day[:k]")[:25]` with `enforce_nonce`. Discord returns the existing
-   message instead of creating a new one when the same author repeats a nonce within a few
-   minutes; a restart by a supervisor is well within that window.
+3. **Deterministic nonces.** Message *k* of (subscription, day) in its channel carries
+   `nonce = sha256("subscription/channel:day[:k]")[:25]` with `enforce_nonce`. Discord
+   returns the existing message instead of creating a new one when the same author repeats
+   a nonce within a few minutes; a restart by a supervisor is well within that window.
 4. **Recovery scan.** A row found `pending` (or `failed`) at the next attempt means an earlier
    attempt stopped part-way. Before sending message *k* beyond the recorded prefix, the place
    it goes to is read back since the claim (`GET …/messages?after=`, page after page), and a
@@ -73,7 +74,7 @@ from bot.delivery.progress import Progress, own
 from bot.delivery.retry import RetryPolicy
 from bot.delivery.targets import known, target_for, unknown_format
 from bot.delivery.wire import Sender, nonce_for
-from bot.models import Digest, PostRecord, Subscription
+from bot.models import Digest, PostRecord, Subscription, stored_id
 from bot.observe import NO_OBSERVER, Observer
 from bot.schedule import Clock, utc_now
 from bot.store.base import Store
@@ -91,7 +92,8 @@ class Restart(Exception):
 
 
 class Publisher:
-    """Posts composed digests exactly once; one post per channel at a time.
+    """Posts composed digests exactly once; one post per channel at a time (a channel's
+    subscriptions take turns, so no recovery scan reads another post being made).
 
     `sleep` and `clock` are injectable so tests run the backoff instantly.
     """
@@ -137,8 +139,8 @@ class Publisher:
         return out
 
     async def _publish(self, sub: Subscription, digest: Digest, *, late: bool) -> Outcome:
-        channel, day = sub.channel_id, digest.day
-        existing = await self.store.get_post(channel, day)
+        key, channel, day = stored_id(sub), sub.channel_id, digest.day
+        existing = await self.store.get_post(key, day)
         if existing is not None and (
             existing.status in ("sent", "empty") or (existing.status == "missed" and not late)
         ):
@@ -150,11 +152,12 @@ class Publisher:
                 existing.thread_id,
                 error=existing.error,
                 was=existing.status,
+                subscription_id=key,
             )
         if not known(sub.format):  # a stored format this version has no target for
             reason = unknown_format(sub.format)
-            await self.ledger.mark_failing(channel, reason, self.clock())
-            return Outcome("rejected", channel, day, error=reason)
+            await self.ledger.mark_failing(key, reason, self.clock())
+            return Outcome("rejected", channel, day, error=reason, subscription_id=key)
         view = compose(sub, digest)
         if existing is not None and existing.status in ("pending", "failed"):
             present = {p.arxiv_id for p in digest.papers}
@@ -168,11 +171,12 @@ class Publisher:
         if existing is None:
             claim = await self.ledger.claim_post(
                 PostRecord(
+                    subscription_id=key,
                     guild_id=sub.guild_id,
                     channel_id=channel,
                     day=day,
                     source=digest.source,
-                    nonce=nonce_for(channel, day),
+                    nonce=nonce_for(key, channel, day),
                     arxiv_ids=[p.arxiv_id for p in view.papers],
                     created_at=self.clock(),
                     late=late,
@@ -181,42 +185,40 @@ class Publisher:
             # a lost claim is a post someone else began: look before sending anything
             record, resuming = claim.record, not claim.won
         elif existing.status == "missed":
-            record = await self._reopen(channel, day, generation=existing.generation, late=True)
+            record = await self._reopen(key, day, generation=existing.generation, late=True)
             resuming = False
         else:
             record = existing
             resuming = True
             if late and not existing.late:
-                await self.ledger.finish_post(channel, day, status=existing.status, late=True)
-                record = await self._stored(channel, day)
+                await self.ledger.finish_post(key, day, status=existing.status, late=True)
+                record = await self._stored(key, day)
             log.info("resuming the post of %s to channel %s (%s)", day, channel, record.status)
         plan = self._plan(sub, view, digest)
         try:
             return await self._attempt(sub, digest, view, plan, record, resuming)
         except Restart as exc:
             log.warning("channel %s day %s: %s; posting it again from the start", channel, day, exc)
-            fresh = await self._reopen(
-                channel, day, generation=record.generation + 1, late=record.late
-            )
+            fresh = await self._reopen(key, day, generation=record.generation + 1, late=record.late)
             try:
                 out = await self._attempt(sub, digest, view, plan, fresh, resuming=False)
             except Restart as again:
                 reason = f"the post broke twice while being made ({again})"
-                await self.ledger.finish_post(channel, day, status="failed", error=reason)
-                return Outcome("failed", channel, day, error=reason)
+                await self.ledger.finish_post(key, day, status="failed", error=reason)
+                return Outcome("failed", channel, day, error=reason, subscription_id=key)
             out.restarted = True
             return out
 
-    async def _reopen(self, channel: int, day: date, *, generation: int, late: bool) -> PostRecord:
-        """Start (channel, day) afresh as an empty `pending` post; the row as stored now."""
+    async def _reopen(self, key: int, day: date, *, generation: int, late: bool) -> PostRecord:
+        """Start (subscription, day) afresh as an empty `pending` post; the row as stored now."""
         await self.ledger.reopen_post(
-            channel, day, generation=generation, late=late, created_at=self.clock()
+            key, day, generation=generation, late=late, created_at=self.clock()
         )
-        return await self._stored(channel, day)
+        return await self._stored(key, day)
 
-    async def _stored(self, channel: int, day: date) -> PostRecord:
+    async def _stored(self, key: int, day: date) -> PostRecord:
         """The row of a post this engine holds (claimed, under the channel's lock)."""
-        record = await self.store.get_post(channel, day)
+        record = await self.store.get_post(key, day)
         assert record is not None, "a claimed post has its row"
         return record
 
@@ -228,9 +230,9 @@ class Publisher:
         channel unknown to the ledger. Walks the plan as a resume would, adopting what the
         scan finds, and stops at the first step that is not there. Returns the updated row.
         """
-        channel, day = sub.channel_id, digest.day
+        key, channel, day = stored_id(sub), sub.channel_id, digest.day
         async with self._lock(channel):
-            record = await self.store.get_post(channel, day)
+            record = await self.store.get_post(key, day)
             if record is None or record.status not in ("pending", "failed"):
                 return record
             view = as_claimed(compose(sub, digest), digest, record.arxiv_ids)
@@ -240,7 +242,7 @@ class Publisher:
             except PostError as exc:
                 log.info("cannot read back %s in %s to reconcile: %s", day, channel, exc)
             await progress.save(record.status, record.error)
-            return await self.store.get_post(channel, day)
+            return await self.store.get_post(key, day)
 
     def _progress(self, record: PostRecord, plan: Plan, *, resuming: bool) -> Progress:
         return Progress(self.ledger, self.sender, self.policy, record, plan, resuming=resuming)
@@ -259,7 +261,7 @@ class Publisher:
                         return
                     await self._open_thread(progress, step)
                 continue
-            nonce = nonce_for(rec.channel_id, rec.day, k, rec.generation)
+            nonce = nonce_for(rec.subscription_id, rec.channel_id, rec.day, k, rec.generation)
             try:
                 await progress.place(k, step, nonce, send=send)
             except ChannelGone as exc:
@@ -298,7 +300,7 @@ class Publisher:
         record: PostRecord,
         resuming: bool,
     ) -> Outcome:
-        channel, day = sub.channel_id, digest.day
+        key, channel, day = stored_id(sub), sub.channel_id, digest.day
         progress = self._progress(record, plan, resuming=resuming)
         try:
             if resuming and record.message_ids:
@@ -313,17 +315,17 @@ class Publisher:
             return await progress.fail("forbidden", reason)
         except ChannelForbidden as exc:
             reason = f"403 Forbidden: {short(exc) or 'missing access or permissions'}"
-            await self.ledger.mark_failing(channel, reason, self.clock())
+            await self.ledger.mark_failing(key, reason, self.clock())
             return await progress.fail("forbidden", reason)
         except ChannelGone as exc:
             reason = f"404 Not Found: channel deleted ({short(exc)})"
-            await self.ledger.set_enabled(channel, False)
-            await self.ledger.mark_failing(channel, reason, self.clock())
+            await self.ledger.set_enabled(key, False)
+            await self.ledger.mark_failing(key, reason, self.clock())
             return await progress.fail("gone", reason)
         except PayloadRejected as exc:
             reason = f"400 Discord rejected the message: {short(exc)}"
             log.error("channel %s day %s: %s", channel, day, reason)
-            await self.ledger.mark_failing(channel, reason, self.clock())
+            await self.ledger.mark_failing(key, reason, self.clock())
             return await progress.fail("rejected", reason)
         except RateLimitedPost as exc:
             reason = f"{exc}; will retry after it"
@@ -338,7 +340,7 @@ class Publisher:
         status: Literal["sent", "empty"] = "sent" if view.papers else "empty"
         done_reason = None if view.papers else empty_reason(sub, digest)
         await self.ledger.finish_post(
-            channel,
+            key,
             day,
             status=status,
             message_ids=progress.ids,
@@ -347,7 +349,7 @@ class Publisher:
             posted_at=self.clock(),  # the scheduler's clock, as /digest status shows it
         )
         if sub.failing_reason:
-            await self.ledger.mark_failing(channel, None)
+            await self.ledger.mark_failing(key, None)
         return Outcome(
             status,
             channel,
@@ -356,6 +358,7 @@ class Publisher:
             progress.thread_id,
             recovered=progress.recovered,
             error=done_reason,
+            subscription_id=key,
         )
 
     async def _check_head(self, progress: Progress) -> None:

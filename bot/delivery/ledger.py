@@ -16,36 +16,36 @@ from bot.store.values import Claim
 
 
 class Ledger:
-    """Serialised writes of the post ledger and of a channel's failing/enabled state."""
+    """Serialised writes of the post ledger and of a subscription's failing/enabled state."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = asyncio.Lock()
 
     async def claim_post(self, record: PostRecord) -> Claim:
-        """Claim (channel, day) before anything is sent: the stored row, and whether this
+        """Claim (subscription, day) before anything is sent: the stored row, and whether this
         call made it (`won`)."""
         async with self.lock:
             return await self.store.claim_post(record)
 
-    async def finish_post(self, channel_id: int, day: date, **fields: Any) -> None:
+    async def finish_post(self, subscription_id: int, day: date, **fields: Any) -> None:
         """Record progress (`pending`) or an outcome."""
         async with self.lock:
-            await self.store.finish_post(channel_id, day, **fields)
+            await self.store.finish_post(subscription_id, day, **fields)
 
     async def mark_failing(
-        self, channel_id: int, reason: str | None, at: datetime | None = None
+        self, subscription_id: int, reason: str | None, at: datetime | None = None
     ) -> None:
-        """Mark a channel failing with a reason, or clear it (None)."""
+        """Mark a subscription failing with a reason, or clear it (None)."""
         async with self.lock:
-            await self.store.mark_failing(channel_id, reason, at=at)
+            await self.store.mark_failing(subscription_id, reason, at=at)
 
-    async def set_enabled(self, channel_id: int, enabled: bool) -> None:
+    async def set_enabled(self, subscription_id: int, enabled: bool) -> None:
         """Disable (a deleted channel) or enable a subscription."""
         async with self.lock:
-            await self.store.set_enabled(channel_id, enabled)
+            await self.store.set_enabled(subscription_id, enabled)
 
-    async def reopen_post(self, channel_id: int, day: date, **fields: Any) -> None:
+    async def reopen_post(self, subscription_id: int, day: date, **fields: Any) -> None:
         """Reset a post to an empty `pending` one of a new generation (or a late one)."""
         async with self.lock:
-            await self.store.reopen_post(channel_id, day, **fields)
+            await self.store.reopen_post(subscription_id, day, **fields)

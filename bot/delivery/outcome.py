@@ -28,13 +28,14 @@ class Outcome:
     was: str | None = None
     retry_after: float = 0.0  # for a rate-limited post: the earliest sensible retry, seconds
     restarted: bool = False  # the post was started afresh (its thread or header was deleted)
+    subscription_id: int | None = None  # whose post (several may share a channel)
 
     @property
     def retry(self) -> bool:
-        """Whether the scheduler should try this (channel, day) again later."""
+        """Whether the scheduler should try this (subscription, day) again later."""
         return self.status == "failed"
 
     @property
     def done(self) -> bool:
-        """Whether the (channel, day) has its terminal outcome now."""
+        """Whether the (subscription, day) has its terminal outcome now."""
         return self.status in ("sent", "empty", "already")

@@ -75,7 +75,7 @@ class Progress:
     async def save(self, status: str = "pending", error: str | None = None) -> None:
         """Write the steps done so far to the ledger row."""
         await self.ledger.finish_post(
-            self.record.channel_id,
+            self.record.subscription_id,
             self.record.day,
             status=status,
             message_ids=self.ids,
@@ -87,7 +87,15 @@ class Progress:
         """Record the attempt as failed with `reason`; the outcome says how."""
         await self.save("failed", reason)
         rec = self.record
-        return Outcome(status, rec.channel_id, rec.day, self.ids, self.thread_id, error=reason)
+        return Outcome(
+            status,
+            rec.channel_id,
+            rec.day,
+            self.ids,
+            self.thread_id,
+            error=reason,
+            subscription_id=rec.subscription_id,
+        )
 
     async def place(self, k: int, step: Message, nonce: str, *, send: bool) -> None:
         """Give message step `k` its id: recorded, adopted, or (if `send`) sent.
@@ -143,11 +151,16 @@ class Progress:
         await self.save()
 
     async def _used(self) -> set[int]:
-        """Message ids no scan may adopt: this post's, and every other post's of the channel."""
+        """Message ids no scan may adopt: this post's, and every other post's of the channel
+        (the channel's other subscriptions' posts of the same day included)."""
         if self._foreign is None:
             rows = await self.ledger.store.list_posts(channel_id=self.channel_id)
+            mine = (self.record.subscription_id, self.record.day)
             self._foreign = {
-                mid for row in rows if row.day != self.record.day for mid in row.message_ids
+                mid
+                for row in rows
+                if (row.subscription_id, row.day) != mine
+                for mid in row.message_ids
             }
         return self._foreign | set(self.ids)
 

@@ -66,13 +66,18 @@ class Sender(Protocol):
         ...
 
 
-def nonce_for(channel_id: int, day: date, part: int = 0, generation: int = 0) -> str:
-    """The deterministic nonce of message `part` of (channel, day): 25 hex characters.
+def nonce_for(
+    subscription_id: int, channel_id: int, day: date, part: int = 0, generation: int = 0
+) -> str:
+    """The deterministic nonce of message `part` of (subscription, channel, day): 25 hex
+    characters.
 
-    `generation` > 0 (a post started afresh) gives new nonces, so Discord's dedup cannot hand
-    back a message of the deleted attempt.
+    The subscription's id is part of it, so two digests of one channel posting the same day
+    (a daily one and a weekly one) never share a nonce (Discord would hand the second the
+    first's message). `generation` > 0 (a post started afresh) gives new nonces, so
+    Discord's dedup cannot hand back a message of the deleted attempt.
     """
-    key = f"{channel_id}:{day.isoformat()}" + (f":{part}" if part else "")
+    key = f"{subscription_id}/{channel_id}:{day.isoformat()}" + (f":{part}" if part else "")
     if generation:
         key += f"#{generation}"
     return hashlib.sha256(key.encode()).hexdigest()[:NONCE_CHARS]

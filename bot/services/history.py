@@ -46,11 +46,20 @@ class HistoryService:
         if channel_id is None or guild_id is None:
             raise UserInputError("/history works only in a server channel.")
         now = self.clock()
-        sub = await self.store.get_subscription(channel_id)
-        if sub is not None and sub.guild_id != guild_id:
-            sub = None  # another server's subscription of the same id is not this channel's
+        # another server's subscription of the same channel id is not this channel's
+        subs = [
+            s
+            for s in await self.store.list_subscriptions(channel_id=channel_id)
+            if s.guild_id == guild_id
+        ]
+        sub = subs[0] if subs else None
+        others = {s.id for s in subs[1:]}
         since = now.date() - timedelta(days=days + 2)
-        posts = await self.store.list_posts(channel_id=channel_id, since=since)
+        posts = [
+            p
+            for p in await self.store.list_posts(channel_id=channel_id, since=since)
+            if p.subscription_id not in others
+        ]
         lines = window_days(
             sub,
             posts,

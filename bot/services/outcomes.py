@@ -54,9 +54,9 @@ class DayLine:
         return self.text == BEFORE
 
 
-def done_days(posts: Iterable[PostRecord], channel_id: int) -> set[date]:
-    """The days of a channel that reached an outcome the scheduler will not post again."""
-    return {p.day for p in posts if p.channel_id == channel_id and p.status in DONE}
+def done_days(posts: Iterable[PostRecord], subscription_id: int | None) -> set[date]:
+    """The days of a subscription that reached an outcome the scheduler will not post again."""
+    return {p.day for p in posts if p.subscription_id == subscription_id and p.status in DONE}
 
 
 def next_unposted(

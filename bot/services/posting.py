@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.errors import UserInputError
-from bot.models import Digest, PostRecord, Subscription
+from bot.models import Digest, PostRecord, Subscription, stored_id
 from bot.publish import Outcome, compose, plan
 from bot.render import empty_reason, escape, truncate
 from bot.schedule import Clock, latest_complete_day
@@ -232,10 +232,10 @@ class PostingService:
         if self.gate is not None and not await self.gate.holds():
             raise UserInputError(NOT_POSTER)
         if not sub.enabled:
-            await self.store.set_enabled(sub.channel_id, True)
+            await self.store.set_enabled(stored_id(sub), True)
             sub = sub.model_copy(update={"enabled": True})
         late = now > slot_of_day(sub, digest.day, self.digests.lag_days).due_at + self.catch_up
         out = await self.publisher.publish(sub, digest, late=late)
-        record = await self.store.get_post(sub.channel_id, out.day)
+        record = await self.store.get_post(stored_id(sub), out.day)
         text = post_now_text(sub.guild_id, sub, digest, out, record, late=late)
         return Posted(outcome=out, late=late, text=text)

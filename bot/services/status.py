@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.models import PostRecord, SourceHealth, Subscription
+from bot.models import PostRecord, SourceHealth, Subscription, stored_id
 from bot.schedule import Clock, Slot
 from bot.services.digests import DigestService
 from bot.services.outcomes import DayLine, window_days
@@ -73,10 +73,10 @@ def status_text(
     paused (the scheduler's `paused_reason`). Fits one message: channels that do not fit are
     counted.
     """
-    latest: dict[int, PostRecord] = {}
+    latest: dict[int, PostRecord] = {}  # by subscription id
     for p in posts:
-        if p.channel_id not in latest or p.day > latest[p.channel_id].day:
-            latest[p.channel_id] = p
+        if p.subscription_id not in latest or p.day > latest[p.subscription_id].day:
+            latest[p.subscription_id] = p
     head = ["**HotPapers status**"]
     loop = "running" if scheduler_running else "**not running**"
     tick = f", last tick {ts(last_tick)}" if last_tick else ""
@@ -97,10 +97,11 @@ def status_text(
             state = "**disabled**"
         if sub.failing_reason:
             state = f"**{'failing' if sub.enabled else 'disabled'}**: {sub.failing_reason}"
-        slot = next_slots.get(sub.channel_id)
+        key = stored_id(sub)
+        slot = next_slots.get(key)
         nxt = f" · {next_text(slot)}" if slot is not None and state == "ok" else ""
-        last = _last_text(latest.get(sub.channel_id))
-        mine = [d for d in days.get(sub.channel_id, ()) if not d.before]
+        last = _last_text(latest.get(key))
+        mine = [d for d in days.get(key, ()) if not d.before]
         recent = " · ".join(f"{d.day:%m-%d} {d.short}" for d in mine)
         entry = f"• <#{sub.channel_id}> · {state} · {last}{nxt}" + (
             f"\n  {recent}" if recent else ""
@@ -174,9 +175,9 @@ class StatusService:
         sources = {self.digests.resolve(s.source) for s in subs}
         lag = self.digests.lag_days
         days = {
-            s.channel_id: window_days(
+            stored_id(s): window_days(
                 s,
-                [p for p in posts if p.channel_id == s.channel_id],
+                [p for p in posts if p.subscription_id == s.id],
                 now,
                 days=STATUS_DAYS,
                 lag_days=lag,

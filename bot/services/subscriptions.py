@@ -23,16 +23,18 @@ from bot.config import is_iana_zone
 from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
 from bot.filters import check_limit, check_min_score, parse_categories, parse_keywords
-from bot.models import Subscription
+from bot.models import Subscription, stored_id
 from bot.quoting import shown
 from bot.schedule import Clock, Slot, format_hhmm, get_zone, parse_hhmm
 from bot.services.outcomes import done_days, next_unposted
 from bot.services.texts import (
     fit_lines,
     missing_permissions,
+    no_subscription_text,
     permission_names,
     subscription_line,
     ts,
+    which_subscription_text,
 )
 from bot.store.base import Store
 
@@ -193,30 +195,36 @@ def check_permissions(granted: frozenset[str] | None, channel_id: int, fmt: str)
         )
 
 
-async def find(store: Store, where: Where) -> Subscription:
-    """The subscription of the channel a command is about; a UserInputError if it has none
-    (or it belongs to another server)."""
+async def find(store: Store, where: Where, name: str | None = None) -> Subscription:
+    """The subscription of the channel a command is about, by `name` (may be left out when
+    the channel has one); a UserInputError if there is none (or it belongs to another
+    server), or several and no name."""
     channel_id = where.channel_id()
-    sub = await store.get_subscription(channel_id)
-    if sub is None or sub.guild_id != where.guild_id:
-        raise UserInputError(
-            f"<#{channel_id}> has no digest subscription. /digest subscribe sets one up; "
-            "/digest list shows this server's."
-        )
-    return sub
+    subs = [
+        s
+        for s in await store.list_subscriptions(channel_id=channel_id)
+        if s.guild_id == where.guild_id
+    ]
+    if name is not None:
+        subs = [s for s in subs if s.name == name.strip().lower()]
+    if not subs:
+        raise UserInputError(no_subscription_text(channel_id, name))
+    if len(subs) > 1:
+        raise UserInputError(which_subscription_text(channel_id, [s.name for s in subs]))
+    return subs[0]
 
 
 async def next_slots(
     store: Store, subs: Sequence[Subscription], *, clock: Clock, lag_days: int
 ) -> dict[int, Slot | None]:
-    """Each subscription's next slot whose day is not posted yet, by channel."""
+    """Each subscription's next slot whose day is not posted yet, by subscription id."""
     now = clock()
     since = now.date() - timedelta(days=4)
     out: dict[int, Slot | None] = {}
     posts = await store.list_posts(guild_id=subs[0].guild_id, since=since) if subs else []
     for sub in subs:
-        done = done_days(posts, sub.channel_id)
-        out[sub.channel_id] = next_unposted(sub, now, lag_days=lag_days, done=done)
+        done = done_days(posts, sub.id)
+        out[stored_id(sub)] = next_unposted(sub, now, lag_days=lag_days, done=done)
     return out
 
 
@@ -244,7 +252,7 @@ class SubscriptionService:
         Subscribing again re-enables a disabled or failing subscription. A new one is due
         from now on (earlier slots of the day are not posted)."""
         channel_id = where.target_id()
-        old = await self.store.get_subscription(channel_id)
+        old = await self.store.find_subscription(channel_id, "daily")
         if old is not None and old.guild_id != where.guild_id:
             raise UserInputError("Pick a channel of this server.")  # never another's row
         base = old or Subscription(
@@ -258,7 +266,7 @@ class SubscriptionService:
         sub = base.model_copy(update={**update, **changes.validated()})
         check_permissions(where.granted, channel_id, sub.format)
         saved = await self.store.upsert_subscription(sub)
-        slot = (await self.next_slots([saved]))[saved.channel_id]
+        slot = (await self.next_slots([saved]))[stored_id(saved)]
         verb = "Updated" if old else "Subscribed"
         when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
         # Within Discord's limits by construction: the change is saved, the reply must go out.
@@ -271,7 +279,7 @@ class SubscriptionService:
     async def unsubscribe(self, where: Where) -> str:
         """Stop the daily digest in a channel (what was posted stays); the reply."""
         sub = await self.find(where)
-        await self.store.delete_subscription(sub.channel_id)
+        await self.store.delete_subscription(stored_id(sub))
         return f"Unsubscribed <#{sub.channel_id}>: no more daily digests there."
 
     async def listing(self, guild_id: int) -> str:
@@ -280,7 +288,7 @@ class SubscriptionService:
         if not subs:
             return "No subscriptions in this server yet. /digest subscribe sets one up."
         slots = await self.next_slots(subs)
-        lines = [f"• {subscription_line(s, slots[s.channel_id])}" for s in subs]
+        lines = [f"• {subscription_line(s, slots[stored_id(s)])}" for s in subs]
         return fit_lines(["**Daily digests in this server**"], lines)
 
     async def find(self, where: Where) -> Subscription:

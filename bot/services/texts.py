@@ -133,6 +133,23 @@ def subscription_line(sub: Subscription, slot: Slot | None) -> str:
     return " · ".join(parts)
 
 
+def no_subscription_text(channel_id: int, name: str | None) -> str:
+    """A channel has no digest (of that name)."""
+    what = f"no digest named {escape(name.strip())}" if name else "no digest subscription"
+    return (
+        f"<#{channel_id}> has {what}. /digest subscribe sets one up; "
+        "/digest list shows this server's."
+    )
+
+
+def which_subscription_text(channel_id: int, names: Sequence[str]) -> str:
+    """A channel has several digests and the command named none."""
+    return (
+        f"<#{channel_id}> has {len(names)} digests ({listed(list(names), 10)}): "
+        "say which with the name option."
+    )
+
+
 def listed(items: Sequence[str], shown: int) -> str:
     """`a, b, c +2`: the first `shown` items, and how many more there are."""
     more = f" +{len(items) - shown}" if len(items) > shown else ""

@@ -1,10 +1,15 @@
-"""The post ledger: one row per (channel, day), the record that makes posting exactly-once.
+"""The post ledger: one row per (subscription, period), the record that makes posting exactly-once.
+
+A row is keyed by (`subscription_id`, `day`), `day` being the period's key day (`bot.cadence`:
+the digest day of a daily subscription, the last day of a weekly one's week, …); it also
+says the channel and guild it went to, so the history of a deleted subscription stays
+readable by channel and guild.
 
 The posting path (`bot.publish`) claims a row before it sends anything, records each message
 as it goes, and records an outcome at the end; after a crash the row says what was already
 sent. That only works if every backend keeps these rules (tests/store/test_ledger.py):
 
-- **One winner.** `claim_post` inserts the row only if (channel, day) has none, atomically:
+- **One winner.** `claim_post` inserts the row only if (subscription, day) has none, atomically:
   of any number of concurrent claims, in one process or in several sharing the store, exactly
   one returns `won=True`; every caller gets the row as stored (the winner's).
 - **Durable before it returns.** A claim or a `finish_post` that returned is seen by every
@@ -18,7 +23,7 @@ sent. That only works if every backend keeps these rules (tests/store/test_ledge
   `posted_at` is set by `sent` and `empty` only. `None` for `message_ids` or `thread_id`
   leaves the stored value. `reopen_post` clears messages, thread, error and `posted_at` and
   sets the generation it is given (part of every nonce).
-- `list_posts` is newest day first, then by channel id.
+- `list_posts` is newest day first, then by channel id, then by subscription id.
 
 The rules on statuses are data here (`may_finish`, `may_reopen`), so every backend applies
 the same ones; a backend may express them in its SQL, as SQLite's does.
@@ -60,7 +65,7 @@ class PostLedger(Protocol):
     """The exactly-once ledger of posts (see the module docstring for its rules)."""
 
     async def claim_post(self, record: PostRecord) -> Claim:
-        """Insert `record` for (channel, day) (normally `pending`; `missed` or `failed` for a
+        """Insert `record` for (subscription, day) (normally `pending`; `missed` or `failed` for a
         day settled without posting) unless a row exists; returns the stored row and whether
         this call inserted it. Messages, thread, attempts and `posted_at` of `record` are
         ignored: a claim starts empty."""
@@ -74,7 +79,7 @@ class PostLedger(Protocol):
 
     async def finish_post(
         self,
-        channel_id: int,
+        subscription_id: int,
         day: date,
         *,
         status: str,
@@ -92,16 +97,16 @@ class PostLedger(Protocol):
         ...
 
     async def reopen_post(
-        self, channel_id: int, day: date, *, generation: int, late: bool, created_at: datetime
+        self, subscription_id: int, day: date, *, generation: int, late: bool, created_at: datetime
     ) -> bool:
-        """Reset (channel, day) to an empty `pending` post of `generation`: no messages, no
+        """Reset (subscription, day) to an empty `pending` post of `generation`: no messages, no
         thread, no error. For a post that starts afresh (its thread or header was deleted)
         or a missed day a moderator asked to post late. False (nothing changed) when there is
         no row or `may_reopen` refuses."""
         ...
 
-    async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
-        """The ledger entry of (channel, day), or None."""
+    async def get_post(self, subscription_id: int, day: date) -> PostRecord | None:
+        """The ledger entry of (subscription, day), or None."""
         ...
 
     async def list_posts(
@@ -109,9 +114,10 @@ class PostLedger(Protocol):
         *,
         channel_id: int | None = None,
         guild_id: int | None = None,
+        subscription_id: int | None = None,
         since: date | None = None,
         arxiv_id: str | None = None,
     ) -> list[PostRecord]:
         """Ledger entries matching every given filter (`since`: day >= since; `arxiv_id`:
-        the post names that paper), newest day first, then by channel id."""
+        the post names that paper), newest day first, then by channel id and subscription id."""
         ...

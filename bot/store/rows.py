@@ -115,13 +115,16 @@ def all_readable(decode: Callable[[R], T], found: Iterable[R], what: Callable[[R
 
 
 def post_key(row: Row) -> str:
-    """How a ledger row is named in an error: its channel and day."""
-    return f"post of channel {row['channel_id']} on {row['day']}"
+    """How a ledger row is named in an error: its subscription, channel and day."""
+    return (
+        f"post of subscription {row['subscription_id']} (channel {row['channel_id']})"
+        f" on {row['day']}"
+    )
 
 
 def subscription_key(row: Row) -> str:
-    """How a subscription row is named in an error: its channel."""
-    return f"subscription of channel {row['channel_id']}"
+    """How a subscription row is named in an error: its id and channel."""
+    return f"subscription {row['id']} of channel {row['channel_id']}"
 
 
 # --- digests and papers -------------------------------------------------------------------
@@ -277,8 +280,12 @@ def _optional(row: Row, column: str) -> str:
 def subscription_row(sub: Subscription) -> dict[str, Any]:
     """A subscription's columns; `created_at` defaults to now (the stored one is kept)."""
     return {
+        "id": sub.id,
         "channel_id": sub.channel_id,
         "guild_id": sub.guild_id,
+        "name": sub.name,
+        "cadence": sub.cadence,
+        "weekday": sub.weekday,
         "post_time": sub.post_time,
         "timezone": sub.timezone,
         "categories": json.dumps(sub.categories),
@@ -289,6 +296,15 @@ def subscription_row(sub: Subscription) -> dict[str, Any]:
         "post_empty": int(sub.post_empty),
         "source": sub.source,
         "enabled": int(sub.enabled),
+        "paused": int(sub.paused),
+        "resumed_at": to_text(sub.resumed_at),
+        "role_id": sub.role_id,
+        "ping": sub.ping,
+        "ping_min_score": sub.ping_min_score,
+        "self_roles": int(sub.self_roles),
+        "late_risers": sub.late_risers,
+        "user_id": sub.user_id,
+        "server_votes": int(sub.server_votes),
         "failing_reason": sub.failing_reason,
         "created_at": to_text(sub.created_at or now()),
     }
@@ -299,6 +315,10 @@ def subscription_from(row: Row) -> Subscription:
     return Subscription(
         guild_id=row["guild_id"],
         channel_id=row["channel_id"],
+        id=row["id"],
+        name=row["name"],
+        cadence=row["cadence"],
+        weekday=row["weekday"],
         post_time=row["post_time"],
         timezone=row["timezone"],
         categories=json.loads(row["categories"]),
@@ -309,6 +329,15 @@ def subscription_from(row: Row) -> Subscription:
         post_empty=bool(row["post_empty"]),
         source=row["source"],
         enabled=bool(row["enabled"]),
+        paused=bool(row["paused"]),
+        resumed_at=read_time(row["resumed_at"]),
+        role_id=row["role_id"],
+        ping=row["ping"],
+        ping_min_score=row["ping_min_score"],
+        self_roles=bool(row["self_roles"]),
+        late_risers=row["late_risers"],
+        user_id=row["user_id"],
+        server_votes=bool(row["server_votes"]),
         failing_reason=row["failing_reason"],
         failing_at=read_time(row["failing_at"]),
         created_at=read_time(row["created_at"]),
@@ -319,6 +348,7 @@ def subscription_from(row: Row) -> Subscription:
 def claim_row(record: PostRecord) -> dict[str, Any]:
     """The columns of a new claim: the record's identity, status and papers; empty progress."""
     return {
+        "subscription_id": record.subscription_id,
         "channel_id": record.channel_id,
         "day": record.day.isoformat(),
         "guild_id": record.guild_id,
@@ -340,6 +370,7 @@ def ids_text(ids: list[int] | None) -> str | None:
 def post_from(row: Row) -> PostRecord:
     """A ledger row."""
     return PostRecord(
+        subscription_id=row["subscription_id"],
         guild_id=row["guild_id"],
         channel_id=row["channel_id"],
         day=date.fromisoformat(row["day"]),

@@ -143,7 +143,7 @@ async def test_subscribe_list_preview_post_now_history_status_unsubscribe(world)
     )
     assert r.status == "answered" and r.ephemeral, r.content
     assert "Subscribed" in r.content and "07:30 Europe/Berlin" in r.content
-    sub = await bot.store.get_subscription(papers)
+    sub = await bot.store.find_subscription(papers, "daily")
     assert sub is not None
     assert (sub.post_time, sub.timezone, sub.categories, sub.limit, sub.format) == (
         "07:30",
@@ -195,7 +195,7 @@ async def test_subscribe_list_preview_post_now_history_status_unsubscribe(world)
         "digest unsubscribe", {"channel": papers}, permissions=MANAGE_GUILD
     )
     assert "Unsubscribed" in r.content
-    assert await bot.store.get_subscription(papers) is None
+    assert await bot.store.find_subscription(papers, "daily") is None
     r = await sandbox.control.invoke(
         "digest unsubscribe", {"channel": papers}, permissions=MANAGE_GUILD
     )
@@ -214,7 +214,7 @@ async def test_resubscribing_keeps_settings_not_given(world) -> None:  # type: i
         "digest subscribe", {"channel": papers, "timezone": "Asia/Tokyo"}, permissions=MANAGE_GUILD
     )
     assert "Updated" in r.content
-    sub = await bot.store.get_subscription(papers)
+    sub = await bot.store.find_subscription(papers, "daily")
     assert sub is not None and (sub.post_time, sub.timezone, sub.limit) == (
         "08:00",
         "Asia/Tokyo",

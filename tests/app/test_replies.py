@@ -252,8 +252,11 @@ async def test_next_post_never_names_a_day_already_posted(world) -> None:  # typ
 async def record(
     store: Store, channel_id: int, guild_id: int, day: date, status: str, **kw: object
 ) -> None:
+    sub = await store.find_subscription(channel_id, "daily")
+    key = sub.id if sub is not None and sub.id is not None else channel_id
     await store.claim_post(
         PostRecord(
+            subscription_id=key,
             guild_id=guild_id,
             channel_id=channel_id,
             day=day,
@@ -262,14 +265,14 @@ async def record(
             created_at=datetime(2021, 3, 1, tzinfo=UTC),
         )
     )
-    await store.finish_post(channel_id, day, status=status, **kw)  # type: ignore[arg-type]
+    await store.finish_post(key, day, status=status, **kw)  # type: ignore[arg-type]
 
 
 async def test_history_and_status_show_every_outcome_of_every_day(world) -> None:  # type: ignore[no-untyped-def]
     sandbox, guild, bot = world
     papers = channel(guild, "papers")
     await subscribe(sandbox, papers, time="09:00")
-    sub = await bot.store.get_subscription(papers)
+    sub = await bot.store.find_subscription(papers, "daily")
     await bot.store.upsert_subscription(
         sub.model_copy(update={"created_at": datetime(2021, 3, 1, tzinfo=UTC)})
     )
@@ -503,7 +506,7 @@ async def test_subscribe_with_the_longest_settings_answers_within_limits_saying_
     assert content.startswith(f"Subscribed <#{papers}>: every day at 09:00 UTC.")
     assert ", ".join(chosen[:6]) + " +114" in content
     assert "keywords: " + "00" + "k" * 58 in content and "+16" in content
-    sub = await bot.store.get_subscription(papers)
+    sub = await bot.store.find_subscription(papers, "daily")
     assert sub is not None and len(sub.categories) == 120 and len(sub.keywords) == 20
 
 

@@ -173,7 +173,7 @@ async def test_403_marks_failing_shows_in_status_and_is_retried_on_a_long_backof
             clock.advance(minutes=10)
             await bot.scheduler.tick()
         assert len(sandbox.control.requests(POST, 403)) == 2
-        sub = await store.get_subscription(ch["locked"])
+        sub = await store.find_subscription(ch["locked"], "daily")
         assert sub is not None and sub.failing_reason and "403" in sub.failing_reason
         r = await sandbox.control.invoke("digest status", permissions=MANAGE_GUILD)
         assert f"Failing channels: <#{ch['locked']}>" in r.content
@@ -199,7 +199,7 @@ async def test_404_disables_the_subscription(
         clock.set(datetime(2021, 3, 13, 9, 0, tzinfo=UTC))
         report = await bot.scheduler.tick()
         assert [o.status for o in report.outcomes] == ["gone"]
-        sub = await store.get_subscription(ch["doomed"])
+        sub = await store.find_subscription(ch["doomed"], "daily")
         assert sub is not None and not sub.enabled
         clock.advance(days=1)
         assert (await bot.scheduler.tick()).due == 0
@@ -228,7 +228,9 @@ async def test_transient_errors_are_retried_with_backoff_and_nothing_is_lost(
             "digest unsubscribe", {"channel": cid}, permissions=MANAGE_GUILD
         )
         await store.upsert_subscription(
-            Subscription(guild_id=guild.id, channel_id=cid, post_time="09:00", created_at=clock())
+            Subscription(
+                guild_id=guild.id, channel_id=cid, id=cid, post_time="09:00", created_at=clock()
+            )
         )
         clock.set(datetime(2021, 3, 14, 9, 0, tzinfo=UTC))
         await store.save_digest(day_digest(date(2021, 3, 13)), final=True)
@@ -253,7 +255,7 @@ async def test_rate_limits_are_honoured_and_nothing_is_lost(
         for cid in ch.values():
             await store.upsert_subscription(
                 Subscription(
-                    guild_id=guild.id, channel_id=cid, post_time="09:00", created_at=clock()
+                    guild_id=guild.id, channel_id=cid, id=cid, post_time="09:00", created_at=clock()
                 )
             )
         sandbox.control.inject_fault(POST, status=429, retry_after=0.05, times=3)
@@ -296,6 +298,7 @@ async def test_a_crash_mid_fan_out_then_restart_leaves_exactly_one_digest_everyw
                 Subscription(
                     guild_id=guild.id,
                     channel_id=cid,
+                    id=cid,
                     post_time="09:00",
                     format="detailed" if cid in detailed else "compact",
                     created_at=clock() - timedelta(hours=1),
@@ -342,11 +345,11 @@ async def test_a_crash_mid_fan_out_then_restart_leaves_exactly_one_digest_everyw
     for cid in ch:
         top = posts_in(sandbox, cid)
         assert len(top) == 1, (cid, [m["nonce"] for m in top])
-        assert top[0]["nonce"] == nonce_for(cid, day)
+        assert top[0]["nonce"] == nonce_for(cid, cid, day)
         if cid in detailed:  # the header and, in its thread, every paper exactly once
             thread = sandbox.control.messages(int(top[0]["id"]))
             assert [m["nonce"] for m in thread] == [
-                nonce_for(cid, day, k) for k in range(1, len(thread) + 1)
+                nonce_for(cid, cid, day, k) for k in range(1, len(thread) + 1)
             ]
             assert sum(len(m["embeds"]) for m in thread) == 10
 
@@ -361,6 +364,7 @@ async def test_the_loop_ticks_by_itself_and_stops_gracefully(
         Subscription(
             guild_id=guild.id,
             channel_id=cid,
+            id=cid,
             post_time="09:00",
             created_at=clock() - timedelta(days=1),
         )
@@ -389,16 +393,18 @@ async def test_a_deleted_header_is_noticed_and_the_next_attempt_posts_a_fresh_co
         clock.set(datetime(2021, 3, 13, 9, 0, tzinfo=UTC))
         report = await bot.scheduler.tick()
         assert [o.status for o in report.outcomes] == ["failed"]
-        first = await store.get_post(cid, date(2021, 3, 12))
+        sub = await store.find_subscription(cid, "daily")
+        assert sub is not None and sub.id is not None
+        first = await store.get_post(sub.id, date(2021, 3, 12))
         assert first is not None and first.status == "failed" and len(first.message_ids) == 1
         sandbox.state.delete_message(first.message_ids[0])  # a moderator deletes the header
         clock.advance(minutes=5)
         report = await bot.scheduler.tick()
         assert [(o.status, o.restarted) for o in report.outcomes] == [("sent", True)]
-        rec = await store.get_post(cid, date(2021, 3, 12))
+        rec = await store.get_post(sub.id, date(2021, 3, 12))
         assert rec is not None and rec.status == "sent" and rec.generation == 1
         header = posts_in(sandbox, cid)
         assert [int(m["id"]) for m in header] == rec.message_ids[:1]
-        assert header[0]["nonce"] == nonce_for(cid, date(2021, 3, 12), 0, 1)
+        assert header[0]["nonce"] == nonce_for(sub.id, cid, date(2021, 3, 12), 0, 1)
         thread = sandbox.control.messages(rec.thread_id or 0)
         assert [int(m["id"]) for m in thread] == rec.message_ids[1:] and thread

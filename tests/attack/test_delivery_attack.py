@@ -78,7 +78,7 @@ THREADS = "POST /channels/{channel_id}/messages/{message_id}/threads"
 async def detailed_guild(sandbox: Sandbox, store: Store, clock: FakeClock) -> int:  # noqa: F811
     """One channel subscribed to the detailed (thread) format, due at the clock's time."""
     (cid,) = await subscribed_guild(sandbox, store, clock, n=1)
-    sub = await store.get_subscription(cid)
+    sub = await store.find_subscription(cid, "daily")
     assert sub is not None
     await store.upsert_subscription(sub.model_copy(update={"format": "detailed"}))
     return cid
@@ -113,7 +113,7 @@ async def test_a_thread_locked_mid_post_does_not_mark_the_channel_failing(
         await sandbox.control.set_thread(locked, archived=True, locked=True)
         await tick
         row = await store.get_post(cid, DAY)
-        sub = await store.get_subscription(cid)
+        sub = await store.find_subscription(cid, "daily")
         assert row is not None and sub is not None
         assert (row.status, sub.failing_reason) == ("sent", None), (row, sub.failing_reason)
         assert [int(m["id"]) for m in digests(sandbox, cid)] == row.message_ids[:1]
@@ -134,7 +134,7 @@ async def test_two_bots_on_one_store_post_a_day_once(
     loser of the claim reads back before sending, and the nonces dedup what both send."""
     channels = await subscribed_guild(sandbox, store, clock, n=3)
     for cid in channels:
-        sub = await store.get_subscription(cid)
+        sub = await store.find_subscription(cid, "daily")
         assert sub is not None
         await store.upsert_subscription(sub.model_copy(update={"format": fmt}))
     async with (
@@ -204,7 +204,7 @@ async def test_a_restart_whose_clean_up_failed_does_not_adopt_the_old_header(
     """
     async with open_store(tmp_path / "db.sqlite3") as db:
         sub = await db.upsert_subscription(
-            Subscription(guild_id=1, channel_id=CH, format="detailed")
+            Subscription(guild_id=1, channel_id=CH, id=CH, format="detailed")
         )
         discord = DeletingDiscord(crash_after=3)  # header, thread, first paper; then it dies
         with pytest.raises(Crash):

@@ -74,15 +74,16 @@ async def test_post_now_of_a_missed_day_does_not_claim_it_was_posted(
             "digest subscribe", {"channel": papers}, permissions=MANAGE_GUILD
         )
         assert "Subscribed" in r.content, r.content
-        sub = await store.get_subscription(papers)
-        assert sub is not None
+        sub = await store.find_subscription(papers, "daily")
+        assert sub is not None and sub.id is not None
         await store.claim_post(
             PostRecord(
+                subscription_id=sub.id,
                 guild_id=sub.guild_id,
                 channel_id=papers,
                 day=DAY,
                 source=bot.digests.resolve(sub.source),
-                nonce=nonce_for(papers, DAY),
+                nonce=nonce_for(sub.id, papers, DAY),
                 status="missed",
                 error="the bot was not running; it came back at 2021-03-14 10:00 UTC",
                 created_at=clock(),

@@ -32,7 +32,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 async def _subscribe(store: Store, **kw: Any) -> Subscription:
-    return await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, **kw))
+    return await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, id=CH, **kw))
 
 
 def _thread_messages(discord: FakeDiscord) -> dict[int, int]:
@@ -133,7 +133,7 @@ async def test_a_channel_without_read_message_history_still_gets_its_post_after_
     out = await publisher(store, fake).publish(sub, sample_digest())
     assert out.status == "sent", out.error
     assert len(fake.channels[CH]) == 1
-    fresh = await store.get_subscription(CH)
+    fresh = await store.find_subscription(CH, "daily")
     assert fresh is not None and fresh.failing_reason is None
 
 

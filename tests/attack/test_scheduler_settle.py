@@ -219,7 +219,14 @@ async def test_a_day_given_up_is_settled_once_across_restarts(store: Store) -> N
 def test_only_a_failed_row_with_the_settle_reason_is_given_up() -> None:
     def row(status: str, error: str | None) -> PostRecord:
         return PostRecord(
-            guild_id=1, channel_id=1, day=DAY, source="s", nonce="n", status=status, error=error
+            subscription_id=1,
+            guild_id=1,
+            channel_id=1,
+            day=DAY,
+            source="s",
+            nonce="n",
+            status=status,
+            error=error,
         )
 
     assert given_up(row("failed", GAVE_UP + "503"))

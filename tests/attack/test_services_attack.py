@@ -54,7 +54,7 @@ async def test_post_now_refused_by_the_lease_leaves_a_disabled_subscription_disa
     with pytest.raises(UserInputError) as caught:
         await service.post_now(await service.check(where(), None))
     assert str(caught.value) == NOT_POSTER
-    stored = await store.get_subscription(HERE)
+    stored = await store.find_subscription(HERE, "daily")
     assert stored is not None and not stored.enabled
 
 
@@ -70,7 +70,7 @@ async def test_subscribe_does_not_take_over_another_servers_subscription(
     )
     with pytest.raises(UserInputError):
         await service.subscribe(where(), Changes(time="10:00"))
-    stored = await store.get_subscription(HERE)
+    stored = await store.find_subscription(HERE, "daily")
     assert stored is not None and (stored.guild_id, stored.post_time) == (GUILD + 1, "09:00")
 
 

@@ -46,9 +46,11 @@ async def test_a_corrupt_row_asked_for_by_key_is_a_clear_store_error(backend: Ba
     await store.claim_post(post(11, DAY, created_at=T0))
     backend.update("subscriptions", {"keywords": "nope"}, where={"channel_id": 11})
     backend.update("posts", {"arxiv_ids": "{"}, where={"channel_id": 11})
-    with pytest.raises(StoreError, match="subscription of channel 11 is unreadable"):
-        await store.get_subscription(11)
-    with pytest.raises(StoreError, match="post of channel 11 on 2021-03-12 is unreadable"):
+    with pytest.raises(StoreError, match="subscription 1 of channel 11 is unreadable"):
+        await store.find_subscription(11, "daily")
+    with pytest.raises(
+        StoreError, match=r"post of subscription 11 \(channel 11\) on 2021-03-12 is unreadable"
+    ):
         await store.get_post(11, DAY)
 
 

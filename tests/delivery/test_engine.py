@@ -37,7 +37,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 async def subscribe(store: Store, **kw: Any) -> Subscription:
-    return await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, **kw))
+    return await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, id=CH, **kw))
 
 
 async def test_a_failed_post_resumed_after_a_refresh_keeps_its_claimed_papers(
@@ -117,11 +117,12 @@ async def test_a_late_post_of_a_missed_day_reads_nothing_back_and_stays_late_if_
     sub = await subscribe(store, format="detailed", limit=4)
     await store.claim_post(
         PostRecord(
+            subscription_id=CH,
             guild_id=1,
             channel_id=CH,
             day=DAY,
             source="hotpapers-md",
-            nonce=nonce_for(CH, DAY),
+            nonce=nonce_for(CH, CH, DAY),
             status="missed",
             created_at=clock(),
         )
@@ -163,7 +164,7 @@ async def test_a_fresh_post_sends_its_own_header_even_if_the_broken_one_stays(
     assert out.status == "sent" and out.restarted
     headers = [m["id"] for m in fake.channels[CH]]
     assert len(headers) == 2 and out.message_ids[0] == headers[1]
-    assert fake.channels[CH][1]["nonce"] == nonce_for(CH, DAY, 0, 1)
+    assert fake.channels[CH][1]["nonce"] == nonce_for(CH, CH, DAY, 0, 1)
 
 
 async def test_a_thread_deleted_twice_fails_the_post_with_why(store: Store) -> None:
@@ -243,7 +244,7 @@ async def test_a_403_says_why_even_without_a_message(store: Store, text: str, re
         sub, sample_digest()
     )
     assert out.status == "forbidden" and out.error == reason
-    stored = await store.get_subscription(CH)
+    stored = await store.find_subscription(CH, "daily")
     assert stored is not None and stored.failing_reason == reason
 
 
@@ -307,7 +308,7 @@ async def test_each_error_is_its_outcome_with_its_reason(
     assert (out.status, out.error) == (status, reason)
     rec = await store.get_post(CH, DAY)
     assert rec is not None and rec.status == "failed" and rec.error == reason
-    stored = await store.get_subscription(CH)
+    stored = await store.find_subscription(CH, "daily")
     assert stored is not None
     assert stored.failing_reason == (reason if failing else None)
     assert stored.enabled is (status != "gone")
@@ -405,11 +406,11 @@ class RacingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
 
-    async def get_post(self, channel_id: int, day: Any) -> PostRecord | None:
+    async def get_post(self, subscription_id: int, day: Any) -> PostRecord | None:
         if not self.raced:
             self.raced = True
             return None
-        return await self.store.get_post(channel_id, day)
+        return await self.store.get_post(subscription_id, day)
 
 
 async def test_a_lost_claim_looks_before_it_sends(store: Store) -> None:
@@ -428,10 +429,10 @@ async def test_a_lost_claim_looks_before_it_sends(store: Store) -> None:
 async def test_a_failing_channel_that_posts_again_is_no_longer_failing(store: Store) -> None:
     sub = await subscribe(store)
     await store.mark_failing(CH, "403 Forbidden: Missing Access")
-    failing = await store.get_subscription(CH)
+    failing = await store.find_subscription(CH, "daily")
     assert failing is not None and failing.failing_reason
     out = await publisher(store, FakeDiscord()).publish(failing, sample_digest())
-    fresh = await store.get_subscription(CH)
+    fresh = await store.find_subscription(CH, "daily")
     assert out.status == "sent" and fresh is not None and fresh.failing_reason is None
     del sub
 

@@ -53,7 +53,7 @@ async def test_a_registered_target_is_subscribed_stored_and_posted_exactly_once(
         where(granted=frozenset([*POST_PERMISSIONS, "mention_everyone"])),
         Changes(format="headline"),
     )
-    stored = await store.get_subscription(HERE)
+    stored = await store.find_subscription(HERE, "daily")
     assert stored is not None and stored.format == "headline" == saved.subscription.format
 
     first = await publisher.publish(stored, sample_digest())
@@ -61,7 +61,8 @@ async def test_a_registered_target_is_subscribed_stored_and_posted_exactly_once(
     assert (first.status, again.status) == ("sent", "already")
     sent = fake_discord.sent(HERE)
     assert [m["content"] for m in sent] == [header_text(compose(stored, sample_digest()))]
-    record = await store.get_post(HERE, DAY)
+    assert stored.id is not None
+    record = await store.get_post(stored.id, DAY)
     assert record is not None and record.status == "sent"
     assert record.message_ids == first.message_ids and len(record.message_ids) == 1
 
@@ -81,5 +82,5 @@ async def test_a_stored_format_no_target_has_fails_its_post_with_the_reason(
     assert (outcome.status, outcome.error) == ("rejected", reason)
     assert fake_discord.sent(HERE) == []
     assert await store.get_post(HERE, DAY) is None  # nothing claimed: nothing to recover
-    stored = await store.get_subscription(HERE)
+    stored = await store.find_subscription(HERE, "daily")
     assert stored is not None and stored.failing_reason == reason

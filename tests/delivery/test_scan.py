@@ -90,15 +90,16 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 async def _pending(store: Store, day: date = DAY, **kw: Any) -> Subscription:
     """A subscription and a pending claim for `day` with nothing recorded (a crash after the
     claim, or after a send whose answer was lost)."""
-    sub = await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, **kw))
+    sub = await store.upsert_subscription(Subscription(guild_id=1, channel_id=CH, id=CH, **kw))
     digest = sample_digest().model_copy(update={"day": day})
     await store.claim_post(
         PostRecord(
+            subscription_id=CH,
             guild_id=1,
             channel_id=CH,
             day=day,
             source=digest.source,
-            nonce=nonce_for(CH, day),
+            nonce=nonce_for(CH, CH, day),
             arxiv_ids=[p.arxiv_id for p in compose(sub, digest).papers],
             created_at=clock() - timedelta(minutes=1),
         )
@@ -120,7 +121,7 @@ async def test_a_resume_does_not_adopt_someone_elses_copy_of_the_post(
     webhook relaying it: none of them is the bot's post, so the bot still posts its own."""
     sub = await _pending(store)
     discord = FakeDiscord(dedup_nonces=False)
-    copy = {"id": 1, "nonce": nonce_for(CH, DAY), "author": author, **_first_payload(sub)}
+    copy = {"id": 1, "nonce": nonce_for(CH, CH, DAY), "author": author, **_first_payload(sub)}
     discord.channels[CH] = [copy]
     out = await publisher(store, discord).publish(sub, sample_digest())
     assert out.status == "sent" and out.recovered == 0
@@ -143,7 +144,7 @@ async def test_a_resume_does_not_adopt_a_message_edited_into_something_else(
 ) -> None:
     sub = await _pending(store)
     discord = FakeDiscord(dedup_nonces=False)
-    edited = {"id": 1, "nonce": nonce_for(CH, DAY), "content": "edited away", "edited": True}
+    edited = {"id": 1, "nonce": nonce_for(CH, CH, DAY), "content": "edited away", "edited": True}
     discord.channels[CH] = [edited]
     out = await publisher(store, discord).publish(sub, sample_digest())
     assert out.status == "sent" and out.recovered == 0 and out.message_ids != [1]
@@ -160,7 +161,12 @@ async def test_a_resume_does_not_adopt_a_message_recorded_for_another_day(store:
     discord.channels[CH] = [{"id": 1, "nonce": None, **_first_payload(sub)}]
     await store.claim_post(
         PostRecord(
-            guild_id=1, channel_id=CH, day=other_day, source="x", nonce=nonce_for(CH, other_day)
+            subscription_id=CH,
+            guild_id=1,
+            channel_id=CH,
+            day=other_day,
+            source="x",
+            nonce=nonce_for(CH, CH, other_day),
         )
     )
     await store.finish_post(CH, other_day, status="sent", message_ids=[1])

@@ -16,10 +16,16 @@ def sha(key: str) -> str:
 
 
 def test_the_nonce_key_format_is_fixed() -> None:
-    assert nonce_for(500, DAY) == sha("500:2021-03-12")
-    assert nonce_for(500, DAY, 3) == sha("500:2021-03-12:3")
-    assert nonce_for(500, DAY, 0, 2) == sha("500:2021-03-12#2")
-    assert nonce_for(500, DAY, 3, 1) == sha("500:2021-03-12:3#1")
+    # Since migration 0006 (several digests per channel) the key leads with the subscription
+    # id: a post left pending across that upgrade is found by the recovery scan instead.
+    assert nonce_for(7, 500, DAY) == sha("7/500:2021-03-12")
+    assert nonce_for(7, 500, DAY, 3) == sha("7/500:2021-03-12:3")
+    assert nonce_for(7, 500, DAY, 0, 2) == sha("7/500:2021-03-12#2")
+    assert nonce_for(7, 500, DAY, 3, 1) == sha("7/500:2021-03-12:3#1")
+
+
+def test_two_digests_of_one_channel_never_share_a_nonce() -> None:
+    assert nonce_for(7, 500, DAY) != nonce_for(8, 500, DAY)
 
 
 def test_the_fingerprint_reads_content_and_embed_text_only() -> None:

@@ -301,7 +301,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
                 ledger_wrong.append(f"{channel_id}: ledger {post.message_ids} vs posted")
             if len(digests) == 1 and digests[0].get("nonce") not in (
                 None,
-                nonce_for(channel_id, day),
+                nonce_for(post.subscription_id if post else 0, channel_id, day),
             ):
                 ledger_wrong.append(f"{channel_id}: unexpected nonce {digests[0]['nonce']}")
         report = (

@@ -201,7 +201,7 @@ async def test_sigkill_either_of_two_sharded_processes_leaves_exactly_one_digest
                 ledger_wrong.append(f"{channel_id}: ledger {post.message_ids} vs posted")
             if len(digests) == 1 and digests[0].get("nonce") not in (
                 None,
-                nonce_for(channel_id, day),
+                nonce_for(post.subscription_id if post else 0, channel_id, day),
             ):
                 ledger_wrong.append(f"{channel_id}: unexpected nonce {digests[0]['nonce']}")
         report = (

@@ -48,6 +48,7 @@ async def subscribed_guild(
             Subscription(
                 guild_id=guild.id,
                 channel_id=cid,
+                id=cid,  # one subscription per channel: its id is the channel's
                 post_time="09:00",
                 created_at=clock() - timedelta(days=1),
             )
@@ -67,7 +68,7 @@ def assert_exactly_once(sandbox: Sandbox, channels: list[int], day: date = DAY) 
     misses = [cid for cid, n in counts.items() if n == 0]
     assert not duplicates and not misses, f"duplicates={duplicates} misses={misses}"
     for cid in channels:
-        assert digests(sandbox, cid)[0]["nonce"] == nonce_for(cid, day)
+        assert digests(sandbox, cid)[0]["nonce"] == nonce_for(cid, cid, day)
 
 
 async def still_up(sandbox: Sandbox) -> None:

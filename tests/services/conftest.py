@@ -56,6 +56,7 @@ def subscription(channel_id: int = HERE, **changes: Any) -> Subscription:
     base: dict[str, Any] = {
         "guild_id": GUILD,
         "channel_id": channel_id,
+        "id": channel_id,  # one subscription per channel: its id is the channel's
         "post_time": "09:00",
         "timezone": "UTC",
         "created_at": datetime(2021, 3, 1, tzinfo=UTC),

@@ -13,7 +13,12 @@ def sub(
     channel: int, *categories: str, enabled: bool = True, source: str = "default"
 ) -> Subscription:
     return Subscription(
-        guild_id=1, channel_id=channel, categories=list(categories), enabled=enabled, source=source
+        guild_id=1,
+        channel_id=channel,
+        id=channel,
+        categories=list(categories),
+        enabled=enabled,
+        source=source,
     )
 
 

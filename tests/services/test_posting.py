@@ -213,7 +213,7 @@ async def test_post_now_resumes_a_disabled_subscription(
     await store.upsert_subscription(subscription(enabled=False))
     posted = await service.post_now(await service.check(where(), None))
     assert posted.outcome.status == "sent"
-    stored = await store.get_subscription(HERE)
+    stored = await store.find_subscription(HERE, "daily")
     assert stored is not None and stored.enabled
 
 
@@ -260,13 +260,16 @@ async def test_a_day_the_filters_empty_posts_the_notice_or_says_why_not(
 
 
 async def _ledger(store: Store, status: str, error: str | None = None) -> None:
+    sub = await store.find_subscription(HERE, "daily")
+    assert sub is not None and sub.id is not None
     await store.claim_post(
         PostRecord(
+            subscription_id=sub.id,
             guild_id=GUILD,
             channel_id=HERE,
             day=DAY,
             source="hotpapers-md",
-            nonce=nonce_for(HERE, DAY),
+            nonce=nonce_for(sub.id, HERE, DAY),
             status=status,
             error=error,
             created_at=NOW,

@@ -44,7 +44,7 @@ async def test_a_new_subscription_takes_the_defaults_and_says_when_it_first_post
         f"2021-03-13).\n<#{HERE}> · 09:00 UTC · compact · up to 10 · next: {NEXT} ({NEXT_R}, "
         "the digest of 2021-03-13)"
     )
-    stored = await store.get_subscription(HERE)
+    stored = await store.find_subscription(HERE, "daily")
     assert stored == saved.subscription
     assert stored is not None and stored.guild_id == GUILD and stored.enabled
     assert stored.created_at is not None and stored.created_at.replace(tzinfo=UTC) == NOW
@@ -113,7 +113,7 @@ async def test_a_bad_option_is_refused_and_nothing_is_saved(
     with pytest.raises(UserInputError) as caught:
         await service.subscribe(where(), Changes(**changes))
     assert message in str(caught.value)
-    assert await store.get_subscription(HERE) is None
+    assert await store.find_subscription(HERE, "daily") is None
 
 
 @pytest.mark.parametrize(
@@ -189,7 +189,7 @@ async def test_missing_permissions_are_named_before_anything_is_saved(
         f"I cannot post in <#{HERE}>: I am missing Embed Links. Give me those permissions "
         "there and subscribe again."
     )
-    assert await store.get_subscription(HERE) is None
+    assert await store.find_subscription(HERE, "daily") is None
 
 
 async def test_detailed_also_needs_the_thread_permissions(
@@ -200,7 +200,7 @@ async def test_detailed_also_needs_the_thread_permissions(
     with pytest.raises(UserInputError) as caught:
         await service.subscribe(compact_only, Changes(format="detailed"))
     assert "I am missing Create Public Threads, Send Messages in Threads." in str(caught.value)
-    stored = await store.get_subscription(HERE)
+    stored = await store.find_subscription(HERE, "daily")
     assert stored is not None and stored.format == "compact"
 
 
@@ -223,7 +223,7 @@ async def test_unsubscribe_deletes_and_says_so(service: SubscriptionService, sto
     assert await service.unsubscribe(where()) == (
         f"Unsubscribed <#{HERE}>: no more daily digests there."
     )
-    assert await store.get_subscription(HERE) is None
+    assert await store.find_subscription(HERE, "daily") is None
 
 
 NO_SUBSCRIPTION = (
@@ -245,7 +245,7 @@ async def test_another_servers_subscription_is_not_this_ones(
     with pytest.raises(UserInputError) as caught:
         await service.find(where())
     assert str(caught.value) == NO_SUBSCRIPTION
-    assert await store.get_subscription(HERE) is not None  # untouched
+    assert await store.find_subscription(HERE, "daily") is not None  # untouched
 
 
 async def test_find_returns_the_channels_subscription(

@@ -19,6 +19,7 @@ def sub(channel_id: int = 1, **kw: object) -> Subscription:
     base: dict[str, object] = {
         "guild_id": 9,
         "channel_id": channel_id,
+        "id": channel_id,
         "post_time": "09:00",
         "timezone": "UTC",
         "created_at": datetime(2021, 3, 1, tzinfo=UTC),
@@ -28,7 +29,14 @@ def sub(channel_id: int = 1, **kw: object) -> Subscription:
 
 def post(day: date, status: str, channel_id: int = 1, **kw: object) -> PostRecord:
     return PostRecord(
-        guild_id=9, channel_id=channel_id, day=day, source="s", nonce="n", status=status, **kw
+        subscription_id=channel_id,
+        guild_id=9,
+        channel_id=channel_id,
+        day=day,
+        source="s",
+        nonce="n",
+        status=status,
+        **kw,
     )
 
 

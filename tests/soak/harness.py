@@ -727,7 +727,7 @@ class Soak:
             ctl.forbid_channel(channel, False)
             store = self.procs[0].store if self.procs else None
             if store is not None:  # a moderator subscribes again, as /digest subscribe does
-                sub = await store.get_subscription(channel)
+                sub = await store.find_subscription(channel, "daily")
                 if sub is not None:
                     await store.upsert_subscription(
                         sub.model_copy(update={"failing_reason": None, "enabled": True})

@@ -65,6 +65,7 @@ def subscriptions(guild_channels: list[tuple[int, int]], created: datetime) -> l
             Subscription(
                 guild_id=guild_id,
                 channel_id=channel_id,
+                id=channel_id,
                 post_time=POST_TIMES[(i // 3) % len(POST_TIMES)],
                 timezone=ZONES[i % len(ZONES)],
                 format="detailed" if i % 3 == 0 else "compact",

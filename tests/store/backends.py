@@ -225,9 +225,22 @@ def digest(day: str, ids: list[str], source: str = "test", title: str = "") -> D
 
 
 def post(
-    channel_id: int, day: date, *, guild_id: int = 1, nonce: str = "n", **kw: Any
+    channel_id: int,
+    day: date,
+    *,
+    guild_id: int = 1,
+    nonce: str = "n",
+    subscription_id: int | None = None,
+    **kw: Any,
 ) -> PostRecord:
-    """A claim for (channel, day)."""
+    """A claim for (subscription, day) in a channel; the subscription id is the channel's
+    unless given (one subscription per channel, as most ledger tests need)."""
     return PostRecord(
-        guild_id=guild_id, channel_id=channel_id, day=day, source="test", nonce=nonce, **kw
+        subscription_id=channel_id if subscription_id is None else subscription_id,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        day=day,
+        source="test",
+        nonce=nonce,
+        **kw,
     )

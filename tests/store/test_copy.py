@@ -49,16 +49,27 @@ async def populate(store: Store) -> None:
     digest = load_path(SAMPLE)
     assert await store.save_digest(digest)
     assert await store.save_digest(blended())
-    for channel, zone in ((10, "Europe/Paris"), (11, "Asia/Tokyo")):
-        await store.upsert_subscription(
-            Subscription(guild_id=1, channel_id=channel, timezone=zone, keywords=["é"])
+    keys = []
+    for channel, zone, name in ((10, "Europe/Paris", "daily"), (11, "Asia/Tokyo", "daily")):
+        saved = await store.upsert_subscription(
+            Subscription(guild_id=1, channel_id=channel, timezone=zone, keywords=["é"], name=name)
         )
-    await store.mark_failing(11, "Missing Access", at=T0)
+        assert saved.id is not None
+        keys.append(saved.id)
+    weekly = await store.upsert_subscription(
+        Subscription(guild_id=1, channel_id=10, name="weekly", cadence="weekly", role_id=7)
+    )
+    assert weekly.id is not None
+    await store.mark_failing(keys[1], "Missing Access", at=T0)
     ids = [p.arxiv_id for p in digest.papers[:3]]
-    await store.claim_post(post(10, DAY, arxiv_ids=ids, created_at=T0))
-    await store.finish_post(10, DAY, status="sent", message_ids=[2**62, 5], posted_at=T0)
-    await store.claim_post(post(11, DAY, status="missed", error="came back at 10:00"))
-    await store.claim_post(post(10, DAY - timedelta(days=1)))
+    await store.claim_post(post(10, DAY, arxiv_ids=ids, created_at=T0, subscription_id=keys[0]))
+    await store.finish_post(keys[0], DAY, status="sent", message_ids=[2**62, 5], posted_at=T0)
+    await store.claim_post(post(10, DAY, subscription_id=weekly.id))
+    await store.claim_post(
+        post(11, DAY, status="missed", error="came back at 10:00", subscription_id=keys[1])
+    )
+    await store.claim_post(post(10, DAY - timedelta(days=1), subscription_id=keys[0]))
+    await store.delete_subscription(weekly.id)  # its history is copied, and its id kept
     await store.record_source_health("hotpapers-md", ok=False, error="503", at=T0)
     await store.acquire_lease("poster", "host:1:x", now=T0, ttl=timedelta(minutes=1))
     await store.record_start(Start(T0, timedelta(seconds=1.5)), forget_before=T0)
@@ -97,13 +108,16 @@ async def test_a_populated_sqlite_store_is_copied_there_and_back_row_for_row(
         assert report.ok and [t.table for t in report.tables] == list(TABLES)
         counts = {t.table: t.rows for t in report.tables}
         assert counts["digest_entries"] == len(load_path(SAMPLE).papers) + 2 > 12
-        assert counts["posts"] == 3 and counts["starts"] == 2 and counts["leases"] == 1
+        assert counts["posts"] == 4 and counts["starts"] == 2 and counts["leases"] == 1
         await same_reads(original, target)
         assert await target.get_digest(BLEND, BLEND_DAY) == blended()
         again = await copy_store(target, back, force=True)
         assert again.ok and again.rows == report.rows
         await same_reads(original, back)
         assert (await compare(original, back)).ok
+        # the ids came along, and the deleted weekly digest's id stays taken in the copy
+        fresh = await back.upsert_subscription(Subscription(guild_id=1, channel_id=12))
+        assert fresh.id == 4
     finally:
         await original.close()
         await back.close()

@@ -91,6 +91,24 @@ V1_ROWS: list[tuple[str, dict[str, Any]]] = [
             "posted_at": T0.isoformat(),
         },
     ),
+    (  # a channel unsubscribed since: its history is kept
+        "posts",
+        {
+            "channel_id": 20,
+            "day": "2021-03-11",
+            "guild_id": 1,
+            "source": "hotpapers-md",
+            "nonce": "o" * 25,
+            "status": "sent",
+            "message_ids": "[200]",
+            "thread_id": None,
+            "arxiv_ids": "[]",
+            "attempts": 1,
+            "error": None,
+            "created_at": T0.isoformat(),
+            "posted_at": T0.isoformat(),
+        },
+    ),
     (
         "source_health",
         {
@@ -165,7 +183,8 @@ async def test_every_older_version_migrates_to_the_newest_keeping_its_data(
                 )
             ],
         ), version
-        assert await store.get_subscription(10) == Subscription(
+        assert await store.get_subscription(1) == Subscription(
+            id=1,
             guild_id=1,
             channel_id=10,
             post_time="09:30",
@@ -177,7 +196,8 @@ async def test_every_older_version_migrates_to_the_newest_keeping_its_data(
             post_empty=False,
             created_at=T0,
         ), version
-        assert await store.get_post(10, date(2021, 3, 12)) == PostRecord(
+        assert await store.get_post(1, date(2021, 3, 12)) == PostRecord(
+            subscription_id=1,
             guild_id=1,
             channel_id=10,
             day=date(2021, 3, 12),
@@ -198,14 +218,23 @@ async def test_every_older_version_migrates_to_the_newest_keeping_its_data(
             lease = Lease("poster", "host:1:abcd", T0, T0 + timedelta(minutes=1))
             assert await store.get_lease("poster") == lease, version
             assert await store.list_starts(T0) == [Start(T0)], version
+        orphan = await store.list_posts(channel_id=20)
+        assert [(p.subscription_id, p.message_ids) for p in orphan] == [(2, [200])], version
         # and the newest schema works on the old data
         assert (
             await store.claim_post(
-                PostRecord(guild_id=1, channel_id=11, day=date(2021, 3, 12), source="s", nonce="x")
+                PostRecord(
+                    subscription_id=7,
+                    guild_id=1,
+                    channel_id=11,
+                    day=date(2021, 3, 12),
+                    source="s",
+                    nonce="x",
+                )
             )
         ).won
         assert (
-            await store.reopen_post(10, date(2021, 3, 12), generation=1, late=True, created_at=T0)
+            await store.reopen_post(1, date(2021, 3, 12), generation=1, late=True, created_at=T0)
             is False
         )
 
@@ -264,3 +293,151 @@ async def test_the_runner_refuses_the_future_and_unknown_targets() -> None:
         await migrate(FakeSchema(at=latest + 1))
     with pytest.raises(StoreError, match="no sqlite schema version"):
         await migrate(FakeSchema(), target=latest + 1)
+
+
+# --- 0005 -> 0006: several digests per channel ----------------------------------------------
+def _v5_subscription(channel: int, **kw: Any) -> dict[str, Any]:
+    row = {
+        "channel_id": channel,
+        "guild_id": 1,
+        "post_time": "09:30",
+        "timezone": "Europe/Paris",
+        "categories": '["cs.LG"]',
+        "max_papers": 5,
+        "format": "detailed",
+        "min_score": 1.5,
+        "keywords": '["diffusion"]',
+        "post_empty": 0,
+        "source": "default",
+        "enabled": 1,
+        "failing_reason": None,
+        "created_at": T0.isoformat(),
+        "failing_at": None,
+    }
+    return {**row, **kw}
+
+
+def _v5_post(channel: int, day: str, **kw: Any) -> dict[str, Any]:
+    row = {
+        "channel_id": channel,
+        "day": day,
+        "guild_id": 1,
+        "source": "hotpapers-md",
+        "nonce": f"{channel}{day}"[:25],
+        "status": "sent",
+        "message_ids": f"[{channel}1, {channel}2]",
+        "thread_id": None,
+        "arxiv_ids": '["2103.06874"]',
+        "attempts": 1,
+        "error": None,
+        "created_at": T0.isoformat(),
+        "posted_at": T0.isoformat(),
+        "late": 0,
+        "generation": 0,
+    }
+    return {**row, **kw}
+
+
+async def test_a_0005_database_with_rows_moves_to_0006_unchanged(backend: Backend) -> None:
+    """Every 0005 subscription becomes its channel's `daily` digest (ids in channel order),
+    every post keeps every value and gets its channel's subscription id, and the history of
+    an unsubscribed channel gets an id of its own that no new subscription takes."""
+    await backend.create_at(5, db="v5")
+    later = (T0 + timedelta(hours=3)).isoformat()
+    backend.insert("subscriptions", _v5_subscription(30, guild_id=2, enabled=0), db="v5")
+    backend.insert(
+        "subscriptions",
+        _v5_subscription(10, failing_reason="403 Missing Access", failing_at=later),
+        db="v5",
+    )
+    backend.insert("subscriptions", _v5_subscription(20, timezone="Asia/Tokyo"), db="v5")
+    posts = [
+        _v5_post(10, "2021-03-11"),
+        _v5_post(10, "2021-03-12", status="pending", generation=1, late=1, posted_at=None),
+        _v5_post(30, "2021-03-12", guild_id=2, status="missed", error="the bot was down"),
+        _v5_post(15, "2021-03-10", thread_id=99),  # channel 15 unsubscribed since
+    ]
+    for row in posts:
+        backend.insert("posts", row, db="v5")
+    store = await backend.open("v5")
+    assert backend.latest() >= 6
+
+    def expected(channel: int, key: int, **kw: Any) -> Subscription:
+        values: dict[str, Any] = {
+            "guild_id": 1,
+            "post_time": "09:30",
+            "timezone": "Europe/Paris",
+            "categories": ["cs.LG"],
+            "limit": 5,
+            "format": "detailed",
+            "min_score": 1.5,
+            "keywords": ["diffusion"],
+            "post_empty": False,
+            "created_at": T0,
+        }
+        return Subscription(
+            id=key, channel_id=channel, name="daily", cadence="daily", **{**values, **kw}
+        )
+
+    assert await store.list_subscriptions() == [
+        expected(
+            10,
+            1,
+            failing_reason="403 Missing Access",
+            failing_at=T0 + timedelta(hours=3),
+        ),
+        expected(20, 2, timezone="Asia/Tokyo"),
+        expected(30, 3, guild_id=2, enabled=False),
+    ]
+    ids = {10: 1, 30: 3, 15: 4}
+    got = {(p.channel_id, p.day.isoformat()): p for p in await store.list_posts()}
+    assert len(got) == len(posts)
+    for row in posts:
+        record = got[(row["channel_id"], row["day"])]
+        assert record == PostRecord(
+            subscription_id=ids[row["channel_id"]],
+            guild_id=row["guild_id"],
+            channel_id=row["channel_id"],
+            day=date.fromisoformat(row["day"]),
+            source=row["source"],
+            nonce=row["nonce"],
+            status=row["status"],
+            message_ids=[int(f"{row['channel_id']}1"), int(f"{row['channel_id']}2")],
+            thread_id=row["thread_id"],
+            arxiv_ids=["2103.06874"],
+            attempts=1,
+            error=row["error"],
+            created_at=T0,
+            posted_at=T0 if row["posted_at"] else None,
+            late=bool(row["late"]),
+            generation=row["generation"],
+        )
+        assert await store.get_post(record.subscription_id, record.day) == record
+    # exactly once per (subscription, day): a second digest in channel 10 posts the same day
+    weekly = await store.upsert_subscription(
+        Subscription(guild_id=1, channel_id=10, name="weekly", cadence="weekly")
+    )
+    assert weekly.id == 5  # after the subscriptions and the unsubscribed channel's history
+    claim = await store.claim_post(
+        PostRecord(
+            subscription_id=5,
+            guild_id=1,
+            channel_id=10,
+            day=date(2021, 3, 12),
+            source="s",
+            nonce="w",
+        )
+    )
+    assert claim.won
+    assert not (
+        await store.claim_post(
+            PostRecord(
+                subscription_id=1,
+                guild_id=1,
+                channel_id=10,
+                day=date(2021, 3, 12),
+                source="s",
+                nonce="d",
+            )
+        )
+    ).won

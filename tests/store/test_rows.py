@@ -52,6 +52,19 @@ def test_a_subscription_round_trips() -> None:
     sub = Subscription(
         guild_id=1,
         channel_id=2,
+        id=3,
+        name="cv",
+        cadence="weekly",
+        weekday=6,
+        paused=True,
+        resumed_at=datetime(2021, 3, 2, tzinfo=UTC),
+        role_id=4,
+        ping="always",
+        ping_min_score=1.5,
+        self_roles=True,
+        late_risers=3,
+        user_id=5,
+        server_votes=True,
         categories=["cs.CV"],
         keywords=["ünïcode"],
         post_empty=False,
@@ -64,6 +77,7 @@ def test_a_subscription_round_trips() -> None:
 
 def test_a_claim_and_its_row_round_trip() -> None:
     rec = PostRecord(
+        subscription_id=3,
         guild_id=1,
         channel_id=2,
         day=date(2021, 3, 12),

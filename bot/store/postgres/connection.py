@@ -50,6 +50,7 @@ LOCKS = {
     "migrate": 7_301,  # one migration run per schema at a time
     "lease": 7_302,  # one acquire of a lease name at a time
     "source": 7_303,  # one process fetches a source at a time (sharding; locks.py)
+    "subscription": 7_304,  # one new subscription id at a time (subscriptions.py)
 }
 
 # SQLSTATE classes and codes of faults outside the code, with what to tell a human.

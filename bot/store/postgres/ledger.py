@@ -29,12 +29,13 @@ def _sql_list(statuses: tuple[str, ...]) -> str:
 
 
 _CLAIM = (
-    "INSERT INTO posts (channel_id, day, guild_id, source, nonce, status, message_ids,"
-    " thread_id, arxiv_ids, attempts, error, created_at, late) VALUES ($1, $2, $3, $4, $5, $6,"
-    " '[]', NULL, $7, 0, $8, $9, $10) ON CONFLICT (channel_id, day) DO NOTHING"
+    "INSERT INTO posts (subscription_id, channel_id, day, guild_id, source, nonce, status,"
+    " message_ids, thread_id, arxiv_ids, attempts, error, created_at, late) VALUES ($1, $2, $3,"
+    " $4, $5, $6, $7, '[]', NULL, $8, 0, $9, $10, $11) ON CONFLICT (subscription_id, day)"
+    " DO NOTHING"
 )
 _CLAIM_FIELDS = (
-    *("channel_id", "day", "guild_id", "source", "nonce", "status", "arxiv_ids"),
+    *("subscription_id", "channel_id", "day", "guild_id", "source", "nonce", "status", "arxiv_ids"),
     *("error", "created_at", "late"),
 )
 # `bot.store.ledger.may_finish`, in SQL: an open row takes any status, a closed one only its own.
@@ -42,14 +43,14 @@ _FINISH = (
     "UPDATE posts SET status = $1, attempts = attempts + $2, error = $3,"
     " message_ids = coalesce($4, message_ids), thread_id = coalesce($5, thread_id),"
     " posted_at = coalesce($6, posted_at), late = coalesce($7, late)"
-    " WHERE channel_id = $8 AND day = $9"
+    " WHERE subscription_id = $8 AND day = $9"
     f" AND (status IN ({_sql_list(OPEN)}) OR status = $1)"
 )
 # `bot.store.ledger.may_reopen`, in SQL.
 _REOPEN = (
     "UPDATE posts SET status = 'pending', message_ids = '[]', thread_id = NULL,"
     " error = NULL, posted_at = NULL, generation = $1, late = $2,"
-    " created_at = $3 WHERE channel_id = $4 AND day = $5"
+    " created_at = $3 WHERE subscription_id = $4 AND day = $5"
     f" AND status IN ({_sql_list(REOPENABLE)})"
 )
 
@@ -63,12 +64,12 @@ class PgPostLedger(PgBase):
     """The post ledger on PostgreSQL."""
 
     async def claim_post(self, record: PostRecord) -> Claim:
-        """Insert a claim for (channel, day), or find the existing one (see `PostLedger`)."""
+        """Insert a claim for (subscription, day), or find the existing one (see `PostLedger`)."""
         check_status(record.status)
         row = rows.claim_row(record)
         async with self._write() as db:
             won = affected(await db.execute(_CLAIM, *(row[k] for k in _CLAIM_FIELDS))) == 1
-        stored = await self.get_post(record.channel_id, record.day)
+        stored = await self.get_post(record.subscription_id, record.day)
         assert stored is not None
         return Claim(stored, won)
 
@@ -84,8 +85,8 @@ class PgPostLedger(PgBase):
                 row = rows.claim_row(record)
                 won = affected(await db.execute(_CLAIM, *(row[k] for k in _CLAIM_FIELDS))) == 1
                 stored = await db.fetchrow(
-                    "SELECT * FROM posts WHERE channel_id = $1 AND day = $2",
-                    record.channel_id,
+                    "SELECT * FROM posts WHERE subscription_id = $1 AND day = $2",
+                    record.subscription_id,
                     row["day"],
                 )
                 found.append((stored, won))
@@ -93,7 +94,7 @@ class PgPostLedger(PgBase):
 
     async def finish_post(
         self,
-        channel_id: int,
+        subscription_id: int,
         day: date,
         *,
         status: str,
@@ -118,7 +119,7 @@ class PgPostLedger(PgBase):
                         thread_id,
                         posted,
                         None if late is None else int(late),
-                        channel_id,
+                        subscription_id,
                         day.isoformat(),
                     )
                 )
@@ -126,15 +127,15 @@ class PgPostLedger(PgBase):
             )
         if not done:
             log.warning(
-                "not recording %s for channel %s day %s: no such post, or it has an outcome",
+                "not recording %s for subscription %s day %s: no such post, or it has an outcome",
                 status,
-                channel_id,
+                subscription_id,
                 day,
             )
         return done
 
     async def reopen_post(
-        self, channel_id: int, day: date, *, generation: int, late: bool, created_at: datetime
+        self, subscription_id: int, day: date, *, generation: int, late: bool, created_at: datetime
     ) -> bool:
         """Reset a post row to an empty pending attempt of `generation` (see `PostLedger`)."""
         async with self._write() as db:
@@ -143,22 +144,24 @@ class PgPostLedger(PgBase):
                 generation,
                 int(late),
                 rows.to_text(created_at),
-                channel_id,
+                subscription_id,
                 day.isoformat(),
             )
         done = affected(status) > 0
         if not done:
             log.warning(
-                "not reopening channel %s day %s: no such post, or it was delivered",
-                channel_id,
+                "not reopening subscription %s day %s: no such post, or it was delivered",
+                subscription_id,
                 day,
             )
         return done
 
-    async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
-        """The ledger entry of (channel, day), or None."""
+    async def get_post(self, subscription_id: int, day: date) -> PostRecord | None:
+        """The ledger entry of (subscription, day), or None."""
         row = await self._one(
-            "SELECT * FROM posts WHERE channel_id = $1 AND day = $2", channel_id, day.isoformat()
+            "SELECT * FROM posts WHERE subscription_id = $1 AND day = $2",
+            subscription_id,
+            day.isoformat(),
         )
         return rows.readable(rows.post_from, row, rows.post_key(row)) if row else None
 
@@ -167,6 +170,7 @@ class PgPostLedger(PgBase):
         *,
         channel_id: int | None = None,
         guild_id: int | None = None,
+        subscription_id: int | None = None,
         since: date | None = None,
         arxiv_id: str | None = None,
     ) -> list[PostRecord]:
@@ -182,6 +186,8 @@ class PgPostLedger(PgBase):
             match("channel_id = ?", channel_id)
         if guild_id is not None:
             match("guild_id = ?", guild_id)
+        if subscription_id is not None:
+            match("subscription_id = ?", subscription_id)
         if since is not None:
             match("day >= ?", since.isoformat())
         if arxiv_id is not None:
@@ -189,6 +195,9 @@ class PgPostLedger(PgBase):
             # hand edit, must not fail the whole query); the decoded list decides below.
             match("arxiv_ids LIKE ?", f"%{_like(json.dumps(arxiv_id))}%")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        found = await self._all(f"SELECT * FROM posts{clause} ORDER BY day DESC, channel_id", *args)
+        found = await self._all(
+            f"SELECT * FROM posts{clause} ORDER BY day DESC, channel_id, subscription_id",
+            *args,
+        )
         posts = rows.all_readable(rows.post_from, found, rows.post_key)
         return posts if arxiv_id is None else [p for p in posts if arxiv_id in p.arxiv_ids]

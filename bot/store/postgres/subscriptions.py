@@ -1,17 +1,28 @@
-"""PostgreSQL's subscriptions aggregate (`bot.store.subscriptions.SubscriptionStore`)."""
+"""PostgreSQL's subscriptions aggregate (`bot.store.subscriptions.SubscriptionStore`).
+
+A new subscription's id is found and written in one transaction holding the advisory lock
+`LOCKS["subscription"]`, so two writers (two processes) cannot both take it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+
 from bot.models import Subscription
 from bot.store import rows
-from bot.store.postgres.connection import PgBase, affected
+from bot.store.postgres.connection import PgBase, affected, xact_lock
+from bot.store.subscriptions import LARGEST_IDS, next_id, taken
 
 _COLUMNS = (
+    "id",
     "channel_id",
     "guild_id",
+    "name",
+    "cadence",
+    "weekday",
     "post_time",
     "timezone",
     "categories",
@@ -22,15 +33,24 @@ _COLUMNS = (
     "post_empty",
     "source",
     "enabled",
+    "paused",
+    "resumed_at",
+    "role_id",
+    "ping",
+    "ping_min_score",
+    "self_roles",
+    "late_risers",
+    "user_id",
+    "server_votes",
     "failing_reason",
     "created_at",
 )
 # Every setting and the failure reason are replaced; `created_at` and `failing_at` are kept.
-_KEPT = {"channel_id", "created_at"}
+_KEPT = {"id", "created_at"}
 _UPSERT = (
     f"INSERT INTO subscriptions ({', '.join(_COLUMNS)}) VALUES"
     f" ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))})"
-    " ON CONFLICT (channel_id) DO UPDATE SET "
+    " ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS if c not in _KEPT)
 )
 
@@ -39,61 +59,111 @@ class PgSubscriptions(PgBase):
     """Subscriptions on PostgreSQL."""
 
     async def upsert_subscription(self, sub: Subscription) -> Subscription:
-        """Create or replace a channel's subscription (re-subscribing clears a failure)."""
+        """Create or replace a subscription (re-subscribing clears a failure)."""
         row = rows.subscription_row(sub)
-        async with self._write() as db:
-            await db.execute(_UPSERT, *(row[c] for c in _COLUMNS))
-        stored = await self.get_subscription(sub.channel_id)
+        try:
+            async with self._write() as db:
+                if sub.id is None:
+                    await xact_lock(db, "subscription", "ids")
+                    found = await db.fetchval(
+                        "SELECT id FROM subscriptions WHERE channel_id = $1 AND name = $2",
+                        sub.channel_id,
+                        sub.name,
+                    )
+                    if found is None:
+                        largest = await db.fetchrow(LARGEST_IDS)
+                        assert largest is not None
+                        found = next_id(largest[0], largest[1])
+                    row["id"] = found
+                await db.execute(_UPSERT, *(row[c] for c in _COLUMNS))
+        except asyncpg.UniqueViolationError:
+            raise taken(sub) from None
+        stored = await self.get_subscription(row["id"])
         assert stored is not None
         return stored
 
-    async def get_subscription(self, channel_id: int) -> Subscription | None:
-        """The subscription of one channel, or None."""
-        row = await self._one("SELECT * FROM subscriptions WHERE channel_id = $1", channel_id)
+    async def get_subscription(self, subscription_id: int) -> Subscription | None:
+        """One subscription by id, or None."""
+        row = await self._one("SELECT * FROM subscriptions WHERE id = $1", subscription_id)
         if not row:
             return None
         return rows.readable(rows.subscription_from, row, rows.subscription_key(row))
 
-    async def delete_subscription(self, channel_id: int) -> bool:
+    async def find_subscription(self, channel_id: int, name: str) -> Subscription | None:
+        """The subscription named `name` in a channel, or None."""
+        row = await self._one(
+            "SELECT * FROM subscriptions WHERE channel_id = $1 AND name = $2", channel_id, name
+        )
+        if not row:
+            return None
+        return rows.readable(rows.subscription_from, row, rows.subscription_key(row))
+
+    async def delete_subscription(self, subscription_id: int) -> bool:
         """Remove a subscription (its post history stays); True if there was one."""
         async with self._write() as db:
-            status = await db.execute("DELETE FROM subscriptions WHERE channel_id = $1", channel_id)
+            status = await db.execute("DELETE FROM subscriptions WHERE id = $1", subscription_id)
         return affected(status) > 0
 
     async def list_subscriptions(
-        self, guild_id: int | None = None, *, enabled_only: bool = False
+        self,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        *,
+        enabled_only: bool = False,
     ) -> list[Subscription]:
-        """Subscriptions of one guild (or all), ordered by channel id."""
+        """Subscriptions of one guild and/or channel (or all), by channel id then name."""
         where: list[str] = []
         args: list[Any] = []
         if guild_id is not None:
             args.append(guild_id)
-            where.append("guild_id = $1")
+            where.append(f"guild_id = ${len(args)}")
+        if channel_id is not None:
+            args.append(channel_id)
+            where.append(f"channel_id = ${len(args)}")
         if enabled_only:
-            where.append("enabled = 1")
+            where.append("enabled = 1 AND paused = 0")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        found = await self._all(f"SELECT * FROM subscriptions{clause} ORDER BY channel_id", *args)
+        found = await self._all(
+            f"SELECT * FROM subscriptions{clause} ORDER BY channel_id, name", *args
+        )
         return rows.all_readable(rows.subscription_from, found, rows.subscription_key)
 
     async def mark_failing(
-        self, channel_id: int, reason: str | None, *, at: datetime | None = None
+        self, subscription_id: int, reason: str | None, *, at: datetime | None = None
     ) -> None:
-        """Set (with when) or clear (None) a channel's failure reason."""
+        """Set (with when) or clear (None) a subscription's failure reason."""
         when = None if reason is None else rows.to_text(at or rows.now())
         async with self._write() as db:
             await db.execute(
-                "UPDATE subscriptions SET failing_reason = $1, failing_at = $2"
-                " WHERE channel_id = $3",
+                "UPDATE subscriptions SET failing_reason = $1, failing_at = $2 WHERE id = $3",
                 reason,
                 when,
-                channel_id,
+                subscription_id,
             )
 
-    async def set_enabled(self, channel_id: int, enabled: bool) -> None:
+    async def set_enabled(self, subscription_id: int, enabled: bool) -> None:
         """Enable or disable a subscription."""
+        await self._set("enabled", subscription_id, enabled)
+
+    async def set_paused(
+        self, subscription_id: int, paused: bool, *, at: datetime | None = None
+    ) -> None:
+        """Pause, or resume (from `at`, default now) a subscription."""
+        if paused:
+            await self._set("paused", subscription_id, True)
+            return
         async with self._write() as db:
             await db.execute(
-                "UPDATE subscriptions SET enabled = $1 WHERE channel_id = $2",
-                int(enabled),
-                channel_id,
+                "UPDATE subscriptions SET paused = 0, resumed_at = $1 WHERE id = $2",
+                rows.to_text(at or rows.now()),
+                subscription_id,
+            )
+
+    async def _set(self, column: str, subscription_id: int, value: bool) -> None:
+        assert column in ("enabled", "paused"), column
+        async with self._write() as db:
+            await db.execute(
+                f"UPDATE subscriptions SET {column} = $1 WHERE id = $2",
+                int(value),
+                subscription_id,
             )

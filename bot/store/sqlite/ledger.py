@@ -28,10 +28,10 @@ def _sql_list(statuses: tuple[str, ...]) -> str:
 
 
 _CLAIM = (
-    "INSERT INTO posts (channel_id, day, guild_id, source, nonce, status, message_ids,"
-    " thread_id, arxiv_ids, attempts, error, created_at, late) VALUES (:channel_id, :day,"
-    " :guild_id, :source, :nonce, :status, '[]', NULL, :arxiv_ids, 0, :error, :created_at,"
-    " :late) ON CONFLICT (channel_id, day) DO NOTHING"
+    "INSERT INTO posts (subscription_id, channel_id, day, guild_id, source, nonce, status,"
+    " message_ids, thread_id, arxiv_ids, attempts, error, created_at, late) VALUES"
+    " (:subscription_id, :channel_id, :day, :guild_id, :source, :nonce, :status, '[]', NULL,"
+    " :arxiv_ids, 0, :error, :created_at, :late) ON CONFLICT (subscription_id, day) DO NOTHING"
 )
 # `bot.store.ledger.may_finish`, in SQL: an open row takes any status, a closed one only its own.
 _FINISH = (
@@ -39,14 +39,14 @@ _FINISH = (
     " message_ids = coalesce(:message_ids, message_ids),"
     " thread_id = coalesce(:thread_id, thread_id),"
     " posted_at = coalesce(:posted_at, posted_at), late = coalesce(:late, late)"
-    " WHERE channel_id = :channel_id AND day = :day"
+    " WHERE subscription_id = :subscription_id AND day = :day"
     f" AND (status IN ({_sql_list(OPEN)}) OR status = :status)"
 )
 # `bot.store.ledger.may_reopen`, in SQL.
 _REOPEN = (
     "UPDATE posts SET status = 'pending', message_ids = '[]', thread_id = NULL,"
     " error = NULL, posted_at = NULL, generation = :generation, late = :late,"
-    " created_at = :created_at WHERE channel_id = :channel_id AND day = :day"
+    " created_at = :created_at WHERE subscription_id = :subscription_id AND day = :day"
     f" AND status IN ({_sql_list(REOPENABLE)})"
 )
 
@@ -55,7 +55,7 @@ class SqlitePostLedger(SqliteBase):
     """The post ledger on SQLite."""
 
     async def claim_post(self, record: PostRecord) -> Claim:
-        """Insert a claim for (channel, day), or find the existing one (see `PostLedger`).
+        """Insert a claim for (subscription, day), or find the existing one (see `PostLedger`).
 
         The claim is durable before anything is sent, so a crash after sending is detectable
         on restart (a pending claim) and never looks like "not posted yet".
@@ -64,7 +64,7 @@ class SqlitePostLedger(SqliteBase):
         async with self._write() as db:
             cur = await db.execute(_CLAIM, rows.claim_row(record))
             won = cur.rowcount == 1
-        stored = await self.get_post(record.channel_id, record.day)
+        stored = await self.get_post(record.subscription_id, record.day)
         assert stored is not None
         return Claim(stored, won)
 
@@ -80,8 +80,8 @@ class SqlitePostLedger(SqliteBase):
             for p in params:
                 won = db.execute(_CLAIM, p).rowcount == 1
                 row = db.execute(
-                    "SELECT * FROM posts WHERE channel_id = ? AND day = ?",
-                    (p["channel_id"], p["day"]),
+                    "SELECT * FROM posts WHERE subscription_id = ? AND day = ?",
+                    (p["subscription_id"], p["day"]),
                 ).fetchone()
                 out.append((row, won))
             return out
@@ -95,7 +95,7 @@ class SqlitePostLedger(SqliteBase):
 
     async def finish_post(
         self,
-        channel_id: int,
+        subscription_id: int,
         day: date,
         *,
         status: str,
@@ -119,22 +119,22 @@ class SqlitePostLedger(SqliteBase):
                     "thread_id": thread_id,
                     "posted_at": posted,
                     "late": None if late is None else int(late),
-                    "channel_id": channel_id,
+                    "subscription_id": subscription_id,
                     "day": day.isoformat(),
                 },
             )
             done = cur.rowcount > 0
         if not done:
             log.warning(
-                "not recording %s for channel %s day %s: no such post, or it has an outcome",
+                "not recording %s for subscription %s day %s: no such post, or it has an outcome",
                 status,
-                channel_id,
+                subscription_id,
                 day,
             )
         return done
 
     async def reopen_post(
-        self, channel_id: int, day: date, *, generation: int, late: bool, created_at: datetime
+        self, subscription_id: int, day: date, *, generation: int, late: bool, created_at: datetime
     ) -> bool:
         """Reset a post row to an empty pending attempt of `generation` (see `PostLedger`)."""
         async with self._write() as db:
@@ -144,23 +144,24 @@ class SqlitePostLedger(SqliteBase):
                     "generation": generation,
                     "late": int(late),
                     "created_at": rows.to_text(created_at),
-                    "channel_id": channel_id,
+                    "subscription_id": subscription_id,
                     "day": day.isoformat(),
                 },
             )
             done = cur.rowcount > 0
         if not done:
             log.warning(
-                "not reopening channel %s day %s: no such post, or it was delivered",
-                channel_id,
+                "not reopening subscription %s day %s: no such post, or it was delivered",
+                subscription_id,
                 day,
             )
         return done
 
-    async def get_post(self, channel_id: int, day: date) -> PostRecord | None:
-        """The ledger entry of (channel, day), or None."""
+    async def get_post(self, subscription_id: int, day: date) -> PostRecord | None:
+        """The ledger entry of (subscription, day), or None."""
         row = await self._one(
-            "SELECT * FROM posts WHERE channel_id = ? AND day = ?", (channel_id, day.isoformat())
+            "SELECT * FROM posts WHERE subscription_id = ? AND day = ?",
+            (subscription_id, day.isoformat()),
         )
         return rows.readable(rows.post_from, row, rows.post_key(row)) if row else None
 
@@ -169,6 +170,7 @@ class SqlitePostLedger(SqliteBase):
         *,
         channel_id: int | None = None,
         guild_id: int | None = None,
+        subscription_id: int | None = None,
         since: date | None = None,
         arxiv_id: str | None = None,
     ) -> list[PostRecord]:
@@ -181,6 +183,9 @@ class SqlitePostLedger(SqliteBase):
         if guild_id is not None:
             where.append("guild_id = ?")
             params.append(guild_id)
+        if subscription_id is not None:
+            where.append("subscription_id = ?")
+            params.append(subscription_id)
         if since is not None:
             where.append("day >= ?")
             params.append(since.isoformat())
@@ -194,6 +199,6 @@ class SqlitePostLedger(SqliteBase):
             params.append(arxiv_id)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         found = await self._all(
-            f"SELECT * FROM posts{clause} ORDER BY day DESC, channel_id", params
+            f"SELECT * FROM posts{clause} ORDER BY day DESC, channel_id, subscription_id", params
         )
         return rows.all_readable(rows.post_from, found, rows.post_key)

@@ -56,6 +56,7 @@ async def test_hotpapers_run_on_postgresql_posts_the_digest_to_every_due_channel
                     Subscription(
                         guild_id=guild.id,
                         channel_id=channel_id,
+                        id=channel_id,
                         post_time=at,
                         timezone=zone,
                         format="compact",
@@ -104,5 +105,5 @@ async def test_hotpapers_run_on_postgresql_posts_the_digest_to_every_due_channel
             assert len(mine) == 1 and f"Hot Papers {day}" in mine[0]["content"], mine
             post = ledger[channel_id]
             assert post.status == "sent" and post.message_ids == [int(mine[0]["id"])]
-            assert mine[0].get("nonce") in (None, nonce_for(channel_id, day))
+            assert mine[0].get("nonce") in (None, nonce_for(post.subscription_id, channel_id, day))
         assert lease is None or lease.expires_at <= datetime.now(UTC)  # released at the stop

@@ -49,7 +49,7 @@ async def test_an_in_memory_store_works_without_a_reader() -> None:
 
 
 async def test_concurrent_writes_on_one_connection(store: SqliteStore) -> None:
-    subs = [Subscription(guild_id=1, channel_id=c) for c in range(50)]
+    subs = [Subscription(guild_id=1, channel_id=c, id=c) for c in range(50)]
     recs = [post(c, date(2021, 3, 12), nonce=f"n{c}") for c in range(50)]
     writes = asyncio.gather(
         *(store.upsert_subscription(s) for s in subs),
