@@ -19,6 +19,7 @@ from discord.ext import commands
 
 from bot.app.bot import HotPapersBot, Parts, ShardedHotPapersBot
 from bot.app.cogs.digest import DigestCog
+from bot.app.cogs.me import MeCog
 from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.scheduler import SchedulerCog
@@ -39,6 +40,7 @@ from bot.services.digests import DigestService
 from bot.services.fetching import FetchLocking
 from bot.services.history import HistoryService
 from bot.services.papers import PapersService
+from bot.services.personal import Mailbox, PersonalService
 from bot.services.posting import PostingService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
@@ -67,6 +69,7 @@ def build_services(
     publisher: Publisher,
     scheduler: Scheduler,
     health: DiscordHealth,
+    mailbox: Mailbox,
     *,
     clock: Clock,
     lease: AnyLease | None,
@@ -94,6 +97,14 @@ def build_services(
         ),
         history=HistoryService(store, clock=clock, lag_days=lag, grace=grace),
         papers=PapersService(store, digests, clock=clock),
+        personal=PersonalService(
+            store,
+            mailbox,  # opens the DM and greets there (bot.app.sender.DiscordSender)
+            clock=clock,
+            lag_days=lag,
+            default_time=config.schedule.default_time,
+            default_timezone=config.schedule.default_timezone,
+        ),
     )
 
 
@@ -186,11 +197,12 @@ def build_bot(
         shards=shards,
     )
     services = build_services(
-        config, store, digests, publisher, scheduler, health, clock=clock, lease=lease
+        config, store, digests, publisher, scheduler, health, sender, clock=clock, lease=lease
     )
     cogs: tuple[commands.Cog, ...] = (
         PapersCog(services.papers, services.history),
         DigestCog(services.subscriptions, services.posting, services.status),
+        MeCog(services.personal),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
     )
     if address is not None and metrics is not None:

@@ -310,8 +310,8 @@ class Publisher:
             # Only the user can open their DMs again: off until they resume it (no backoff
             # of 403s, which count as invalid requests).
             reason = f"{UNREACHABLE} ({short(exc)})"
-            await self.ledger.set_enabled(channel, False)
-            await self.ledger.mark_failing(channel, reason, self.clock())
+            await self.ledger.set_enabled(key, False)
+            await self.ledger.mark_failing(key, reason, self.clock())
             return await progress.fail("forbidden", reason)
         except ChannelForbidden as exc:
             reason = f"403 Forbidden: {short(exc) or 'missing access or permissions'}"

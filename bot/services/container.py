@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.services.history import HistoryService
 from bot.services.papers import PapersService
+from bot.services.personal import PersonalService
 from bot.services.posting import PostingService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
@@ -20,3 +21,4 @@ class Services:
     status: StatusService
     history: HistoryService
     papers: PapersService
+    personal: PersonalService

@@ -16,9 +16,10 @@ do, and `/me resume` tries the DM again and turns it back on.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.delivery.errors import UNREACHABLE, PostError, UserUnreachable
 from bot.delivery.targets import TARGETS
@@ -40,6 +41,31 @@ DMS_CLOSED = (
     "me to your account (Add App, Try It Now / Add to My Apps), then run this again."
 )
 NO_DM = "I could not open a direct message with you just now; please try again in a moment."
+NAME = re.compile(r"^[a-z0-9-]{1,32}$")
+CADENCES = ("daily", "weekdays", "weekly", "monthly")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def digest_name(text: str | None) -> str:
+    """A digest's name as typed (default `daily`); UserInputError if it is not one."""
+    name = (text or "daily").strip().lower()
+    if not NAME.fullmatch(name):
+        raise UserInputError("A digest's name is 1 to 32 characters: a-z, 0-9 and -.")
+    return name
+
+
+def cadence_fields(cadence: str | None, weekday: int | None) -> dict[str, Any]:
+    """The cadence options as subscription fields (None: keep as set)."""
+    out: dict[str, Any] = {}
+    if cadence is not None:
+        if cadence not in CADENCES:
+            raise UserInputError(f"cadence must be {', '.join(CADENCES)}.")
+        out["cadence"] = cadence
+    if weekday is not None:
+        if not 0 <= weekday <= 6:
+            raise UserInputError("weekday must be 0 (Monday) to 6 (Sunday).")
+        out["weekday"] = weekday
+    return out
 
 
 class Mailbox(Protocol):
@@ -64,13 +90,12 @@ def greeting(sub: Subscription) -> str:
 
 def when(sub: Subscription) -> str:
     """`every day at 09:00 UTC` (the cadence in words)."""
-    cadence = getattr(sub, "cadence", "daily")
     every = {
         "daily": "every day",
         "weekdays": "every weekday",
-        "weekly": "every week",
+        "weekly": f"every {WEEKDAYS[sub.weekday]}",
         "monthly": "every month",
-    }.get(cadence, "every day")
+    }[sub.cadence]
     return f"{every} at {sub.post_time} {sub.timezone}"
 
 
@@ -83,7 +108,7 @@ def personal_line(sub: Subscription, slot: Slot | None) -> str:
             f"**{sub.name}**: stopped{since}: I could not send you a direct message. Allow "
             f"direct messages from me, then run `/me resume name:{sub.name}`."
         )
-    if getattr(sub, "paused", False):
+    if sub.paused:
         return f"**{sub.name}**: paused (`/me resume name:{sub.name}`) · {line}"
     return f"**{sub.name}** · {line}"
 
@@ -136,7 +161,7 @@ class PersonalService:
         dm = await self._dm(user_id)
         subs = await self.mine(user_id, dm)
         if name is not None:
-            subs = [s for s in subs if s.name == name.strip().lower()]
+            subs = [s for s in subs if s.name == digest_name(name)]
         if not subs:
             raise UserInputError(
                 f"You have no personal digest{' named ' + repr(name) if name else ''}. "
@@ -147,9 +172,18 @@ class PersonalService:
             raise UserInputError(f"You have several personal digests ({names}): pick one by name.")
         return subs[0]
 
-    async def subscribe(self, user_id: int, changes: Changes, name: str = "daily") -> str:
+    async def subscribe(
+        self,
+        user_id: int,
+        changes: Changes,
+        name: str | None = None,
+        *,
+        cadence: str | None = None,
+        weekday: int | None = None,
+    ) -> str:
         """Start (or change) a personal digest; options not given stay as set. The reply."""
-        fields = changes.validated()
+        name = digest_name(name)
+        fields = {**changes.validated(), **cadence_fields(cadence, weekday)}
         if fields.get("format", DM_FORMATS[0]) not in DM_FORMATS:
             raise UserInputError(f"A direct message takes the format {' or '.join(DM_FORMATS)}.")
         dm = await self._dm(user_id)

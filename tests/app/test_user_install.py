@@ -20,6 +20,8 @@ from sandbox.app import Sandbox
 from sandbox.state import Guild
 from tests.app.conftest import MANAGE_GUILD, FakeClock, running_app
 
+World = tuple[Sandbox, Guild, Guild, HotPapersBot]
+
 # The commands a user may run anywhere they have the app; every other one is the server's.
 ANYWHERE = {"hot", "paper", "search", "me"}
 VIEW = 1 << 10
@@ -82,8 +84,8 @@ async def test_hot_and_paper_answer_the_same_in_a_dm_and_through_a_user_install(
 
 
 async def test_a_user_in_no_server_with_the_bot_reaches_it_only_through_their_install(
-    world,
-) -> None:  # type: ignore[no-untyped-def]
+    world: World,
+) -> None:
     sandbox, _, elsewhere, _ = world
     stranger = id_of_tester(elsewhere)
     for context in ("dm", "private"):
@@ -99,8 +101,7 @@ async def test_a_user_in_no_server_with_the_bot_reaches_it_only_through_their_in
 
 @pytest.mark.parametrize("command", ["history", "digest status", "digest list", "digest subscribe"])
 async def test_the_server_commands_are_never_offered_through_a_user_install(
-    world,
-    command: str,  # type: ignore[no-untyped-def]
+    world: World, command: str
 ) -> None:
     sandbox, _, elsewhere, _ = world
     control = sandbox.control
