@@ -27,7 +27,7 @@ from bot.errors import UserInputError
 from bot.models import Subscription, stored_id
 from bot.schedule import Clock, Slot
 from bot.services.subscriptions import Changes, next_slots
-from bot.services.texts import fit_lines, next_text, subscription_line
+from bot.services.texts import fit_lines, subscription_line
 from bot.store.base import Store
 
 MAX_PERSONAL = 5
@@ -211,9 +211,8 @@ class PersonalService:
         saved = await self.store.upsert_subscription(sub)
         slot = (await self.slots([saved]))[stored_id(saved)]
         verb = "Updated" if old else "Subscribed"
-        next_post = f" {next_text(slot)}." if slot else ""
         return fit_lines(
-            [f"{verb} your personal digest **{saved.name}**: {when(saved)}, by DM.{next_post}"],
+            [f"{verb} your personal digest **{saved.name}**: {when(saved)}, by DM."],
             [personal_line(saved, slot)],
         )
 
