@@ -6,8 +6,10 @@ with the real clock, the `hotpapers-md` source reading a temporary folder (no ne
 within the catch-up window). It is killed with SIGKILL after K messages have reached the
 sandbox, for several K drawn from a seeded RNG, and restarted each time; the last run is let
 finish. Then every channel must hold exactly one digest of its day, and the ledger must say
-`sent` with that message's id. One trial turns the sandbox's nonce dedup off (window 0), so
-only the ledger and the publisher's recovery scan stand between a restart and a duplicate.
+`sent` with that message's id. Beside the channels, `PERSONAL` users have a personal digest
+(guild 0, their DM with the bot): each DM must hold exactly one too, under the same ledger.
+One trial turns the sandbox's nonce dedup off (window 0), so only the ledger and the
+publisher's recovery scan stand between a restart and a duplicate.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ SAMPLE = ROOT / "bot" / "data" / "hot-papers-2021-03-12.md"
 GUILDS = 4
 CHANNELS_PER_GUILD = 50
 KILLS = 3
+PERSONAL = 8  # users with a personal digest, delivered to their DM
 GRACE_HOURS = 12
 # A generous bound on one step (start-up, K messages) on a loaded machine, not a measurement.
 STEP_TIMEOUT = 150.0
@@ -210,6 +213,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
 
     async with running_sandbox(nonce_window=nonce_window) as sandbox:
         expected: dict[int, date] = {}
+        personal: list[int] = []  # the DM channels of the personal digests
         async with open_store(db) as store:
             for g in range(GUILDS):
                 names = [f"papers-{g}-{i:02d}" for i in range(CHANNELS_PER_GUILD)]
@@ -228,6 +232,27 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
                         )
                     )
                     expected[channel.id] = day
+            # Personal digests: members of a server the bot is in (so they take its DMs),
+            # each with the DM channel the bot opened when they ran /me subscribe.
+            first = sandbox.control.guilds()[0]
+            for u in range(PERSONAL):
+                member = await sandbox.control.add_member(first.id, f"reader-{u}")
+                dm = sandbox.state.dm_channel(member.user)
+                zone = zones[len(expected) % len(zones)]
+                at, day = plan[zone]
+                await store.upsert_subscription(
+                    Subscription(
+                        guild_id=0,
+                        channel_id=dm.id,
+                        user_id=member.user.id,
+                        post_time=at,
+                        timezone=zone,
+                        format="compact",
+                        created_at=now - timedelta(days=3),
+                    )
+                )
+                expected[dm.id] = day
+                personal.append(dm.id)
         total = len(expected)
         assert total >= 200
         config = tmp_path / "config.toml"
@@ -304,8 +329,10 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
                 nonce_for(post.subscription_id if post else 0, channel_id, day),
             ):
                 ledger_wrong.append(f"{channel_id}: unexpected nonce {digests[0]['nonce']}")
+        personal_wrong = [c for c in personal if c in duplicates or c in misses]
         report = (
-            f"seed {seed}, nonce window {nonce_window}s, {total} channels in {len(zones)} zones, "
+            f"seed {seed}, nonce window {nonce_window}s, {total} channels in {len(zones)} zones "
+            f"({len(personal)} of them personal DMs, {len(personal_wrong)} wrong), "
             f"kills after {kill_points} messages ({at_last_kill} before the last run, "
             f"{remaining} open): duplicates={sum(duplicates.values())} {duplicates}, "
             f"misses={len(misses)} {misses[:10]}, strays={len(strays)}, "
