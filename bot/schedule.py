@@ -2,10 +2,13 @@
 
 The model
 ---------
-A subscription posts once per *local* calendar day `L`, at its `HH:MM` in its IANA zone. That
-slot posts the digest of one source day `D(L)`, and the mapping `L -> D(L)` is one-to-one and
-increasing by exactly one day per local day, so a channel can never get the same digest twice
-nor skip one, whatever the time zone does.
+A daily subscription posts once per *local* calendar day `L`, at its `HH:MM` in its IANA zone.
+That slot posts the digest of one source day `D(L)`, and the mapping `L -> D(L)` is one-to-one
+and increasing by exactly one day per local day, so a channel can never get the same digest
+twice nor skip one, whatever the time zone does. Other cadences (`bot.cadence`) post on some
+local days only (weekdays, a weekday, the 1st) and cover a period ending on a *key day* (the
+ledger's day: `D(L)`, or a monthly post's month end); a slot is due once its key day is
+complete.
 
 - **The slot instant** is `HH:MM` on `L` in the zone. Across a daylight-saving *gap* (the
   clock jumps 02:00 -> 03:00) a time that does not exist is shifted forward by the gap
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import cadence
 from bot.models import Subscription
 from bot.quoting import shown
 
@@ -115,6 +119,12 @@ class Slot:
     slot_at: datetime  # the wall-clock slot, UTC
     due_at: datetime  # when it may be posted: the slot, or later if `day` is not complete yet
     subscription_id: int | None = None  # the subscription's store id (the ledger's key)
+    first: date | None = None  # a weekly or monthly post's first day (None: `day` alone)
+
+    @property
+    def start(self) -> date:
+        """The first digest day this slot's post covers (`day` for a daily post)."""
+        return self.first if self.first is not None else self.day
 
     @property
     def key(self) -> tuple[int | None, date]:
@@ -123,14 +133,18 @@ class Slot:
 
 
 def slot_for(sub: Subscription, local_day: date, *, lag_days: int) -> Slot:
-    """The slot of `sub` on its local day `local_day`."""
+    """The slot of `sub` on its local day `local_day` (whether or not its cadence posts on
+    that day: `cadence.posts_on`), with its period's key day as `day`."""
     zone = get_zone(sub.timezone)
     at = parse_hhmm(sub.post_time)
     instant = slot_instant(local_day, at, zone)
     standard = datetime.combine(local_day, at) - _standard_offset(local_day, zone)
-    day = standard.date() - timedelta(days=lag_days)
+    latest = standard.date() - timedelta(days=lag_days)
+    first, day = cadence.period(sub, local_day, latest)
     due = max(instant, complete_at(day, lag_days))
-    return Slot(sub.channel_id, local_day, day, instant, due, sub.id)
+    return Slot(
+        sub.channel_id, local_day, day, instant, due, sub.id, None if first == day else first
+    )
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -163,7 +177,10 @@ def due_slots(
         today = local_today(now, sub.timezone)
         span = 2 + int(grace / timedelta(days=1))
         for back in range(span, -1, -1):
-            slot = slot_for(sub, today - timedelta(days=back), lag_days=lag_days)
+            local = today - timedelta(days=back)
+            if not cadence.posts_on(sub, local):
+                continue
+            slot = slot_for(sub, local, lag_days=lag_days)
             if not slot.due_at <= now:
                 continue
             if now > slot.due_at + grace:
@@ -201,22 +218,58 @@ def passed_slots(
     local = start
     end = local_today(now, sub.timezone)
     while local <= end:
-        slot = slot_for(sub, local, lag_days=lag_days)
-        closes = slot.due_at + grace
-        if since <= closes < now and (created is None or slot.due_at >= created):
-            out.append(slot)
+        if cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            closes = slot.due_at + grace
+            if since <= closes < now and (created is None or slot.due_at >= created):
+                out.append(slot)
         local += timedelta(days=1)
     return out
 
 
 def next_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot:
     """The first slot of `sub` due strictly after `now` (for `/digest list`)."""
-    today = local_today(now, sub.timezone)
-    for ahead in range(-1, 4):
-        slot = slot_for(sub, today + timedelta(days=ahead), lag_days=lag_days)
-        if slot.due_at > now:
-            return slot
-    raise AssertionError("a slot exists every local day")  # pragma: no cover
+    return slot_after(sub, local_today(now, sub.timezone) - timedelta(days=2), now, lag_days)
+
+
+def slot_after(sub: Subscription, local_day: date, now: datetime, lag_days: int) -> Slot:
+    """The first slot of `sub` on a local day after `local_day` that is due after `now`."""
+    local = local_day
+    for _ in range(cadence.LONGEST_GAP_DAYS + 5):
+        local += timedelta(days=1)
+        if cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            if slot.due_at > now:
+                return slot
+    raise AssertionError("every cadence posts at least monthly")  # pragma: no cover
+
+
+def latest_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot | None:
+    """The newest slot of `sub` due at or before `now` (`/digest post-now` without a date),
+    or None when there is none in the last weeks (a new monthly digest: none yet)."""
+    local = local_today(now, sub.timezone) + timedelta(days=1)
+    for _ in range(cadence.LONGEST_GAP_DAYS + 5):
+        if cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            if slot.due_at <= now:
+                return slot
+        local -= timedelta(days=1)
+    return None
+
+
+def slot_covering(sub: Subscription, day: date, *, lag_days: int) -> Slot:
+    """The slot of `sub` whose period holds digest day `day` (`/digest post-now date:`): the
+    day's own for a daily or weekdays digest (asked for, a weekend's day too), the week or
+    the month it falls in otherwise."""
+    windowed = sub.cadence in ("weekly", "monthly")
+    local = day + timedelta(days=lag_days - 2)
+    for _ in range(cadence.LONGEST_GAP_DAYS + 5):
+        local += timedelta(days=1)
+        if not windowed or cadence.posts_on(sub, local):
+            slot = slot_for(sub, local, lag_days=lag_days)
+            if slot.start <= day <= slot.day:
+                return slot
+    raise AssertionError("every day falls in one period")  # pragma: no cover
 
 
 def _aware(value: datetime) -> datetime:

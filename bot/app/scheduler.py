@@ -48,17 +48,18 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from bot.app.sender import GlobalLimit, gather_limited
 from bot.app.settle import Settler
 from bot.config import Config
 from bot.delivery import Outcome, Publisher, bounded_wait
 from bot.errors import SourceError, StoreError
-from bot.models import Digest, PostRecord, Subscription
+from bot.models import Cadence, Digest, PostRecord, Subscription
 from bot.observe import NO_OBSERVER, Observer
 from bot.schedule import Clock, Slot, due_slots, utc_now
 from bot.services.digests import DigestService
+from bot.services.periods import period_digest
 from bot.sharding import Shards
 from bot.store.base import Store
 
@@ -68,6 +69,21 @@ MAX_BACKOFF = timedelta(hours=1)
 FAILING_FIRST_RETRY = timedelta(minutes=30)  # a 403 channel: not every tick (invalid requests)
 FAILING_MAX_RETRY = timedelta(hours=6)
 K = TypeVar("K")
+
+
+class Period(NamedTuple):
+    """What one fetch unit gets: a source's day, or a weekly / monthly post's days."""
+
+    source: str
+    start: date
+    day: date  # the key day (the last)
+    cadence: Cadence
+
+    @property
+    def label(self) -> str:
+        """How `/digest status` names it while it waits: `hotpapers-md 2021-03-12`."""
+        span = f"{self.start}…{self.day}" if self.start != self.day else f"{self.day}"
+        return f"{self.source} {span}"
 
 
 class Lease(Protocol):
@@ -218,21 +234,24 @@ class Scheduler:
                     self._sent.add((post.subscription_id, post.day))
             slots = [s for s in slots if s.key not in self._sent]
         report.due = len(slots)
-        groups: dict[tuple[str, date], list[Subscription]] = {}
+        # One fetch per (source, period): a day, or a weekly / monthly post's days merged.
+        groups: dict[Period, list[Subscription]] = {}
         for slot in slots:
             sub = by_id[slot.subscription_id]
-            groups.setdefault((self.digests.resolve(sub.source), slot.day), []).append(sub)
-        ready = [key for key in sorted(groups, key=lambda k: k[1]) if self._may_fetch(key, now)]
-        report.waiting.extend(f"{src} {day}" for src, day in groups if (src, day) not in ready)
-        fetched = await asyncio.gather(*(self._fetch(src, day, now) for src, day in ready))
+            kind: Cadence = "daily" if slot.first is None else sub.cadence
+            key = Period(self.digests.resolve(sub.source), slot.start, slot.day, kind)
+            groups.setdefault(key, []).append(sub)
+        ready = [p for p in sorted(groups, key=lambda p: p.day) if self._may_fetch(p, now)]
+        report.waiting.extend(p.label for p in groups if p not in ready)
+        fetched = await asyncio.gather(*(self._fetch(p, now) for p in ready))
         jobs: list[Callable[[], Awaitable[Outcome | None]]] = []
-        for (source, day), digest in zip(ready, fetched, strict=True):
+        for group, digest in zip(ready, fetched, strict=True):
             if isinstance(digest, str):
-                report.waiting.append(f"{source} {day}")
-                for sub in groups[(source, day)]:
-                    self._why[(sub.id, day)] = digest
+                report.waiting.append(group.label)
+                for sub in groups[group]:
+                    self._why[(sub.id, group.day)] = digest
                 continue
-            for sub in groups[(source, day)]:
+            for sub in groups[group]:
                 jobs.append(functools.partial(self._post, sub, digest, report))
         limit = self.config.discord.max_concurrent_posts
         self.observer.fanout_queued(len(jobs))
@@ -265,15 +284,18 @@ class Scheduler:
                 return False
         return self._failing_retry_at.may_try(key, now)
 
-    def _may_fetch(self, key: tuple[str, date], now: datetime) -> bool:
-        return self._source_retry_at.may_try(key, now)
+    def _may_fetch(self, key: Period, now: datetime) -> bool:
+        return self._source_retry_at.may_try((key.source, key.day), now)
 
-    async def _fetch(self, source: str, day: date, now: datetime) -> Digest | str:
-        """One (source, day): the digest, or why it cannot be posted yet (never raises)."""
+    async def _fetch(self, period: Period, now: datetime) -> Digest | str:
+        """One (source, period): the digest, or why it cannot be posted yet (never raises)."""
         deadline = self.config.schedule.fetch_deadline_seconds
+        source, day = period.source, period.day
         try:
             async with asyncio.timeout(deadline):
-                digest = await self.digests.get(source, day)
+                digest = await period_digest(
+                    self.digests, source, period.start, day, period.cadence
+                )
         except TimeoutError:
             why = f"{source} did not answer within {deadline:g} s"
         except SourceError as exc:

@@ -25,6 +25,7 @@ from bot.delivery import Publisher, nonce_for
 from bot.models import PostRecord, Subscription, stored_id
 from bot.schedule import Slot, passed_slots
 from bot.services.digests import DigestService
+from bot.services.periods import period_digest
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ class Settler:
                 continue
             reason = why.pop(key, None) or (row.error if row else None) or sub.failing_reason
             if row is not None:
-                await self._reconcile(sub, slot.day)
+                await self._reconcile(sub, slot)
                 error = GAVE_UP + (reason or "not completed")
                 await self.store.finish_post(
                     row.subscription_id, slot.day, status="failed", error=error
@@ -191,15 +192,18 @@ class Settler:
             created_at=now,
         )
 
-    async def _reconcile(self, sub: Subscription, day: date) -> None:
+    async def _reconcile(self, sub: Subscription, slot: Slot) -> None:
         """Best effort, bounded: adopt what a given-up post left in its channel."""
+        kind = "daily" if slot.first is None else sub.cadence
         try:
             async with asyncio.timeout(self.config.schedule.post_deadline_seconds):
-                digest = await self.digests.stored(sub.source, day)
+                digest = await period_digest(
+                    self.digests, sub.source, slot.start, slot.day, kind, fetch=False
+                )
                 if digest is not None:
                     await self.publisher.reconcile(sub, digest)
         except Exception:
-            log.exception("could not reconcile %s in channel %s", day, sub.channel_id)
+            log.exception("could not reconcile %s in channel %s", slot.day, sub.channel_id)
 
 
 def _utc(value: datetime) -> str:

@@ -1,6 +1,7 @@
 """`/history`: every day of a channel's last days with its one stated outcome (sent with a
 link, empty and why, failed and why, missed, not yet due …), newest first. Plain data in,
-the reply out; the outcome of each day is `outcomes.window_days`.
+the reply out; the outcome of each day is `outcomes.window_days`. A channel with several
+digests shows each one's days, named.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.errors import UserInputError
+from bot.render import escape
 from bot.schedule import Clock
 from bot.services.outcomes import DayLine, window_days
 from bot.services.texts import fit_lines
@@ -52,21 +54,29 @@ class HistoryService:
             for s in await self.store.list_subscriptions(channel_id=channel_id)
             if s.guild_id == guild_id
         ]
-        sub = subs[0] if subs else None
-        others = {s.id for s in subs[1:]}
         since = now.date() - timedelta(days=days + 2)
-        posts = [
-            p
-            for p in await self.store.list_posts(channel_id=channel_id, since=since)
-            if p.subscription_id not in others
-        ]
-        lines = window_days(
-            sub,
-            posts,
-            now,
-            days=days,
-            lag_days=self.lag_days,
-            grace=self.grace,
-            guild_id=guild_id,
-        )
-        return history_text(channel_id, days, lines, subscribed=sub is not None)
+        posts = await self.store.list_posts(channel_id=channel_id, since=since)
+        current = {s.id for s in subs}
+        lines: list[DayLine] = []
+        for index, sub in enumerate(subs or [None]):
+            # the first digest also shows the rows of digests since unsubscribed
+            mine = [
+                p
+                for p in posts
+                if (sub is not None and p.subscription_id == sub.id)
+                or (index == 0 and p.subscription_id not in current)
+            ]
+            found = window_days(
+                sub,
+                mine,
+                now,
+                days=days,
+                lag_days=self.lag_days,
+                grace=self.grace,
+                guild_id=guild_id,
+            )
+            if sub is not None and len(subs) > 1:  # several digests: say whose each day is
+                found = [DayLine(d.day, f"{escape(sub.name)}: {d.text}") for d in found]
+            lines.extend(found)
+        lines.sort(key=lambda d: d.day, reverse=True)  # stable: each digest's order kept
+        return history_text(channel_id, days, lines, subscribed=bool(subs))

@@ -1,10 +1,11 @@
 """Every (subscription, day) of a window with its one stated outcome, for `/history` and
 `/digest status`. Pure: takes the ledger rows, the subscription and the time.
 
-The ledger (`posts`) holds one row per (channel, day) once the day was attempted: `sent`,
+The ledger (`posts`) holds one row per (subscription, key day) once the day was attempted: `sent`,
 `empty` (nothing to post, with why), `failed` (with why), `missed` (the bot was down past the
 catch-up window, with when it came back) or `pending`. A day of the window with no row at all
 is not left out: it is shown as not yet due, due now, before the subscription, or not posted.
+A weekly or monthly subscription's window holds only its posts' key days (`bot.cadence`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bot import cadence
 from bot.models import PostRecord, Subscription
-from bot.schedule import Slot, local_today, next_slot, slot_for
+from bot.schedule import Slot, local_today, next_slot, slot_after, slot_for
 
 # Outcomes after which a day is never posted by the scheduler (a missed day only on request).
 DONE = ("sent", "empty", "missed")
 DISCORD = "https://discord.com/channels"
 BEFORE = "before the subscription"
+PAUSED = "paused — not posted while the digest was paused"
 SHORT = 70  # characters of a day's outcome in /digest status
 
 
@@ -68,7 +71,7 @@ def next_unposted(
     for _ in range(61):
         if slot.day not in done:
             return slot
-        slot = slot_for(sub, slot.local_day + timedelta(days=1), lag_days=lag_days)
+        slot = slot_after(sub, slot.local_day, now, lag_days)
     return slot  # pragma: no cover - two months posted ahead cannot happen
 
 
@@ -93,9 +96,13 @@ def outcome_text(post: PostRecord, guild_id: int) -> str:
 
 
 def slot_of_day(sub: Subscription, day: date, lag_days: int) -> Slot:
-    """The slot that posts source day `day` (one local day per source day)."""
+    """The slot that posts (key) day `day` (one local day per source day; a monthly post's
+    key day is its month's last, posted on the 1st)."""
     guess = day + timedelta(days=lag_days)
-    for local in (guess, guess - timedelta(days=1), guess + timedelta(days=1)):
+    candidates: tuple[date, ...] = (guess, guess - timedelta(days=1), guess + timedelta(days=1))
+    if sub.cadence == "monthly":
+        candidates = (day + timedelta(days=1),)
+    for local in candidates:
         slot = slot_for(sub, local, lag_days=lag_days)
         if slot.day == day:
             return slot
@@ -112,6 +119,8 @@ def no_row_text(slot: Slot, sub: Subscription, now: datetime, grace: timedelta) 
         return f"not yet due (<t:{int(slot.due_at.timestamp())}:R>)"
     if sub.created_at is not None and slot.due_at < _aware(sub.created_at):
         return BEFORE
+    if sub.paused or (sub.resumed_at is not None and slot.due_at < _aware(sub.resumed_at)):
+        return PAUSED
     if not sub.enabled or sub.failing_reason:
         return "not posted: the subscription is paused"
     if now <= slot.due_at + grace:
@@ -141,9 +150,14 @@ def window_days(
         kept = sorted((d for d in rows if d >= first), reverse=True)
         return [DayLine(d, outcome_text(rows[d], guild_id)) for d in kept]
     today = local_today(now, sub.timezone)
-    newest = slot_for(sub, today + timedelta(days=1), lag_days=lag_days).day
-    window = [newest - timedelta(days=i) for i in range(days)]
-    shown = sorted(set(window) | {d for d in rows if d >= window[-1]}, reverse=True)
+    local_days = [today + timedelta(days=1 - i) for i in range(days)]
+    window = [
+        slot_for(sub, local, lag_days=lag_days).day
+        for local in local_days
+        if cadence.posts_on(sub, local)
+    ]
+    oldest = window[-1] if window else now.date() - timedelta(days=days)
+    shown = sorted(set(window) | {d for d in rows if d >= oldest}, reverse=True)
     out = []
     for day in shown:
         if day in rows:

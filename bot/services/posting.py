@@ -19,9 +19,10 @@ from bot.errors import UserInputError
 from bot.models import Digest, PostRecord, Subscription, stored_id
 from bot.publish import Outcome, compose, plan
 from bot.render import empty_reason, escape, truncate
-from bot.schedule import Clock, latest_complete_day
+from bot.schedule import Clock, latest_complete_day, latest_slot, slot_covering
 from bot.services.digests import DigestService
 from bot.services.outcomes import slot_of_day
+from bot.services.periods import period_digest
 from bot.services.subscriptions import Where, find
 from bot.services.texts import (
     message_link,
@@ -187,10 +188,10 @@ class PostingService:
             return source_down_text(self.digests.resolve(source), health)
         return f"There is no digest of {day} to {what} <#{channel_id}>."
 
-    async def preview(self, where: Where) -> list[Payload]:
+    async def preview(self, where: Where, name: str | None = None) -> list[Payload]:
         """The first messages the channel's next digest would post (with its settings), or
         why nothing would be posted; a UserInputError if there is no digest to preview."""
-        sub = await find(self.store, where)
+        sub = await find(self.store, where, name)
         end, digest = await self.digests.latest(sub.source)
         if digest is None:
             raise UserInputError(await self.missing(sub.source, end, sub.channel_id, "preview for"))
@@ -208,20 +209,44 @@ class PostingService:
             }
         ]
 
-    async def check(self, where: Where, date_text: str | None) -> PostNow:
+    async def check(self, where: Where, date_text: str | None, name: str | None = None) -> PostNow:
         """Refuse at once what cannot be posted (not a date, a day not complete yet, a channel
-        with no subscription), before any slow work."""
+        with no subscription, a week or month not over yet), before any slow work."""
         now = self.clock()
+        lag = self.digests.lag_days
         day = parse_day(date_text, today=now.date())
-        if day is not None and day > (latest := latest_complete_day(now, self.digests.lag_days)):
+        if day is not None and day > (latest := latest_complete_day(now, lag)):
             raise UserInputError(f"{day} is not complete yet; the latest complete day is {latest}.")
-        sub = await find(self.store, where)
+        sub = await find(self.store, where, name)
+        if sub.cadence in ("weekly", "monthly"):
+            period = (
+                slot_covering(sub, day, lag_days=lag)
+                if day
+                else latest_slot(sub, now, lag_days=lag)
+            )
+            if period is None or period.day > latest_complete_day(now, lag):
+                span = f"{period.start} – {period.day}" if period else "its first period"
+                raise UserInputError(
+                    f"The {sub.cadence} digest of {span} is not complete yet; "
+                    "post-now posts a period once its last day is complete."
+                )
         return PostNow(subscription=sub, day=day, asked_at=now)
 
     async def post_now(self, request: PostNow) -> Posted:
-        """Post the day (the latest when none was asked for) to the channel now, once."""
+        """Post the day (the latest when none was asked for) to the channel now, once; a
+        weekly or monthly digest posts the period that holds it (the latest complete one)."""
         sub, now = request.subscription, request.asked_at
-        if request.day is None:
+        lag = self.digests.lag_days
+        if sub.cadence in ("weekly", "monthly"):
+            slot = (
+                slot_covering(sub, request.day, lag_days=lag)
+                if request.day
+                else latest_slot(sub, now, lag_days=lag)
+            )
+            assert slot is not None, "check() refused a digest without a complete period"
+            end = slot.day
+            digest = await period_digest(self.digests, sub.source, slot.start, end, sub.cadence)
+        elif request.day is None:
             end, digest = await self.digests.latest(sub.source)
         else:
             end = request.day
@@ -234,7 +259,7 @@ class PostingService:
         if not sub.enabled:
             await self.store.set_enabled(stored_id(sub), True)
             sub = sub.model_copy(update={"enabled": True})
-        late = now > slot_of_day(sub, digest.day, self.digests.lag_days).due_at + self.catch_up
+        late = now > slot_of_day(sub, digest.day, lag).due_at + self.catch_up
         out = await self.publisher.publish(sub, digest, late=late)
         record = await self.store.get_post(stored_id(sub), out.day)
         text = post_now_text(sub.guild_id, sub, digest, out, record, late=late)

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot import cadence
 from bot.models import PostRecord, SourceHealth, Subscription, stored_id
 from bot.schedule import Clock, Slot
 from bot.services.digests import DigestService
 from bot.services.outcomes import DayLine, window_days
 from bot.services.subscriptions import next_slots
-from bot.services.texts import fit_lines, listed, next_text, source_problem, ts
+from bot.services.texts import digest_name, fit_lines, listed, next_text, source_problem, ts
 from bot.sources import registry
 from bot.store.base import Store
 
@@ -99,13 +100,16 @@ def status_text(
             state = f"**{'failing' if sub.enabled else 'disabled'}**: {sub.failing_reason}"
         key = stored_id(sub)
         slot = next_slots.get(key)
-        nxt = f" · {next_text(slot)}" if slot is not None and state == "ok" else ""
+        held = sub.paused and state == "ok"  # a moderator's choice, not trouble
+        nxt = f" · {next_text(slot)}" if slot is not None and state == "ok" and not held else ""
         last = _last_text(latest.get(key))
         mine = [d for d in days.get(key, ()) if not d.before]
         recent = " · ".join(f"{d.day:%m-%d} {d.short}" for d in mine)
-        entry = f"• <#{sub.channel_id}> · {state} · {last}{nxt}" + (
-            f"\n  {recent}" if recent else ""
-        )
+        what = digest_name(sub)
+        if sub.name != "daily" or sub.cadence != "daily":
+            what += f" · {cadence.describe(sub)}"
+        shown_state = "**paused**" if held else state
+        entry = f"• {what} · {shown_state} · {last}{nxt}" + (f"\n  {recent}" if recent else "")
         # Channels that need a moderator come first, so a cut never hides them.
         (troubled if state != "ok" or any(d.trouble for d in mine) else entries).append(entry)
     entries = troubled + entries

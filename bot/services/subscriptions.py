@@ -1,8 +1,11 @@
-"""`/digest subscribe`, `unsubscribe` and `list`: a server's daily digests, as plain data.
+"""`/digest subscribe`, `unsubscribe`, `pause`, `resume` and `list`: a server's digests, as
+plain data. A channel may hold several (a daily one and a weekly one), told apart by name.
 
 The cog reads the interaction into a `Where` (the server, the channel the command runs in and
 what kind it is, the channel option, the bot's permissions in the target) and the options into
-`Changes`; everything else is decided here, so it is tested without Discord.
+`SubscribeOptions` (`bot.services.subscribe_options`); everything else is decided here, so it
+is tested without Discord. A command about one digest names it (`name`), or may leave it out
+when the channel has one; with several and none named, the reply lists them.
 
 Where a digest can go: a text or announcement channel. Without the channel option the command
 targets the channel it runs in, and refuses, with what to do instead, a thread (Discord allows
@@ -17,23 +20,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
 
-from bot.config import is_iana_zone
-from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
-from bot.filters import check_limit, check_min_score, parse_categories, parse_keywords
 from bot.models import Subscription, stored_id
-from bot.quoting import shown
-from bot.schedule import Clock, Slot, format_hhmm, get_zone, parse_hhmm
+from bot.schedule import Clock, Slot
 from bot.services.outcomes import done_days, next_unposted
+from bot.services.subscribe_options import MAX_PER_CHANNEL, SubscribeOptions, subscription_name
 from bot.services.texts import (
     fit_lines,
     missing_permissions,
     no_subscription_text,
+    paused_text,
     permission_names,
+    resumed_text,
+    subscribed_text,
     subscription_line,
-    ts,
+    too_many_text,
+    unsubscribed_text,
     which_subscription_text,
 )
 from bot.store.base import Store
@@ -117,60 +120,7 @@ class Where:
         return channel_id
 
 
-def zone_name(text: str) -> str:
-    """The IANA zone a moderator typed (spaces around it ignored); ValueError if it is none.
-
-    Only the IANA database's names, as in the config: not the host's files such as
-    `localtime` (the host's own zone), `posixrules` or the `right/…` copies."""
-    name = text.strip()
-    zone = get_zone(name).key  # the message for a name that does not load at all
-    if not is_iana_zone(zone):
-        raise ValueError(
-            f"{shown(name)} is not an IANA time zone: use a name such as Europe/Berlin, "
-            "America/New_York, Asia/Tokyo or UTC"
-        )
-    return zone
-
-
-@dataclass(frozen=True)
-class Changes:
-    """The options of `/digest subscribe`, as typed; None means "keep as set"."""
-
-    time: str | None = None
-    timezone: str | None = None
-    categories: str | None = None
-    limit: int | None = None
-    format: str | None = None
-    min_score: float | None = None
-    keywords: str | None = None
-    post_empty: bool | None = None
-
-    def validated(self) -> dict[str, Any]:
-        """The subscription fields these options set; UserInputError for a bad one."""
-        out: dict[str, Any] = {}
-        try:
-            if self.time is not None:
-                out["post_time"] = format_hhmm(parse_hhmm(self.time))
-            if self.timezone is not None:
-                out["timezone"] = zone_name(self.timezone)
-        except ValueError as exc:
-            raise UserInputError(str(exc)) from None
-        if self.categories is not None:
-            include, exclude = parse_categories(self.categories)
-            out["categories"] = [*include, *(f"-{c}" for c in exclude)]
-        if self.limit is not None:
-            out["limit"] = check_limit(self.limit)
-        if self.format is not None:
-            if not known(self.format):
-                raise UserInputError(f"format must be {' or '.join(TARGETS)}.")
-            out["format"] = self.format
-        if self.min_score is not None:
-            out["min_score"] = check_min_score(self.min_score)
-        if self.keywords is not None:
-            out["keywords"] = list(parse_keywords(self.keywords))
-        if self.post_empty is not None:
-            out["post_empty"] = self.post_empty
-        return out
+Changes = SubscribeOptions  # the options of `/digest subscribe` (the older name)
 
 
 @dataclass(frozen=True)
@@ -229,7 +179,7 @@ async def next_slots(
 
 
 class SubscriptionService:
-    """Set up, change, stop and list a server's daily digests."""
+    """Set up, change, pause, stop and list a server's digests (several per channel)."""
 
     def __init__(
         self,
@@ -246,54 +196,80 @@ class SubscriptionService:
         self.default_time = default_time
         self.default_timezone = default_timezone
 
-    async def subscribe(self, where: Where, changes: Changes) -> Saved:
-        """Post the daily digest in a channel at a local time; options not given stay as set.
+    async def subscribe(self, where: Where, changes: SubscribeOptions) -> Saved:
+        """Post a digest in a channel at a local time; options not given stay as set.
 
-        Subscribing again re-enables a disabled or failing subscription. A new one is due
-        from now on (earlier slots of the day are not posted)."""
+        `changes.name` picks the channel's digest (default `daily`): the same name updates
+        it, a new one adds a digest there (at most `MAX_PER_CHANNEL`). Subscribing again
+        re-enables a disabled or failing subscription (a paused one stays paused). A new one
+        is due from now on (earlier slots of the day are not posted)."""
         channel_id = where.target_id()
-        old = await self.store.find_subscription(channel_id, "daily")
+        name = subscription_name(changes.name)
+        old = await self.store.find_subscription(channel_id, name)
         if old is not None and old.guild_id != where.guild_id:
             raise UserInputError("Pick a channel of this server.")  # never another's row
+        if old is None:
+            present = await self.store.list_subscriptions(channel_id=channel_id)
+            if len(present) >= MAX_PER_CHANNEL:
+                raise UserInputError(too_many_text(channel_id, [s.name for s in present]))
         base = old or Subscription(
             guild_id=where.guild_id,
             channel_id=channel_id,
+            name=name,
             post_time=self.default_time,
             timezone=self.default_timezone,
             created_at=self.clock(),  # slots before this moment are not due
         )
         update = {"guild_id": where.guild_id, "enabled": True, "failing_reason": None}
-        sub = base.model_copy(update={**update, **changes.validated()})
+        sub = changes.apply(base.model_copy(update=update), guild_id=where.guild_id)
         check_permissions(where.granted, channel_id, sub.format)
         saved = await self.store.upsert_subscription(sub)
         slot = (await self.next_slots([saved]))[stored_id(saved)]
-        verb = "Updated" if old else "Subscribed"
-        when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
-        # Within Discord's limits by construction: the change is saved, the reply must go out.
-        text = fit_lines(
-            [f"{verb} <#{channel_id}>: every day at {saved.post_time} {saved.timezone}.{when}"],
-            [subscription_line(saved, slot)],
-        )
+        text = subscribed_text(saved, slot, updated=old is not None)
         return Saved(subscription=saved, next_slot=slot, created=old is None, text=text)
 
-    async def unsubscribe(self, where: Where) -> str:
-        """Stop the daily digest in a channel (what was posted stays); the reply."""
-        sub = await self.find(where)
+    async def unsubscribe(self, where: Where, name: str | None = None) -> str:
+        """Stop a digest in a channel (what was posted stays); the reply."""
+        sub = await self.find(where, name)
         await self.store.delete_subscription(stored_id(sub))
-        return f"Unsubscribed <#{sub.channel_id}>: no more daily digests there."
+        return unsubscribed_text(sub)
+
+    async def pause(self, where: Where, name: str | None = None) -> str:
+        """Stop posting a digest until it is resumed; the days in between are skipped."""
+        sub = await self.find(where, name)
+        if not sub.paused:
+            await self.store.set_paused(stored_id(sub), True)
+        return paused_text(sub, already=sub.paused)
+
+    async def resume(self, where: Where, name: str | None = None) -> str:
+        """Post a paused digest again from its next slot (paused days are not posted late)."""
+        sub = await self.find(where, name)
+        if sub.paused:
+            await self.store.set_paused(stored_id(sub), False, at=self.clock())
+            sub = await self.store.get_subscription(stored_id(sub)) or sub
+        slot = (await self.next_slots([sub]))[stored_id(sub)]
+        return resumed_text(sub, slot if sub.active else None, already=not sub.paused)
 
     async def listing(self, guild_id: int) -> str:
-        """This server's subscriptions, with each one's next post time."""
+        """This server's digests, each with its name, cadence, state and next post time."""
         subs = await self.store.list_subscriptions(guild_id)
         if not subs:
             return "No subscriptions in this server yet. /digest subscribe sets one up."
         slots = await self.next_slots(subs)
         lines = [f"• {subscription_line(s, slots[stored_id(s)])}" for s in subs]
-        return fit_lines(["**Daily digests in this server**"], lines)
+        return fit_lines(["**Digests in this server**"], lines)
 
-    async def find(self, where: Where) -> Subscription:
+    async def names(self, guild_id: int, channel_id: int | None, current: str) -> list[str]:
+        """The names of a channel's digests starting with `current` (autocomplete)."""
+        if channel_id is None:
+            return []
+        typed = current.strip().lower()
+        subs = await self.store.list_subscriptions(guild_id, channel_id)
+        return [s.name for s in subs if s.name.startswith(typed)][:25]
+
+    async def find(self, where: Where, name: str | None = None) -> Subscription:
         """The subscription of the channel a command is about (see `find`)."""
-        return await find(self.store, where)
+        return await find(self.store, where, name)
 
     async def next_slots(self, subs: Sequence[Subscription]) -> dict[int, Slot | None]:
         """Each subscription's next slot whose day is not posted yet (see `next_slots`)."""

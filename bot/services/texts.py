@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from bot import limits
+from bot import cadence, limits
 from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
 from bot.models import SourceHealth, Subscription, parse_arxiv_id
@@ -110,11 +110,21 @@ def next_text(slot: Slot) -> str:
     return f"next: {ts(slot.due_at)} ({ts(slot.due_at, 'R')}, the digest of {slot.day})"
 
 
+def digest_name(sub: Subscription) -> str:
+    """How replies name a digest: its channel, and its name unless it is the default."""
+    return f"<#{sub.channel_id}>" + ("" if sub.name == "daily" else f" ({escape(sub.name)})")
+
+
 def subscription_line(sub: Subscription, slot: Slot | None) -> str:
     """One subscription in `/digest list`, with its next post (`None`: none is scheduled).
 
-    `slot` is the next slot whose day is not posted yet (`bot.services.outcomes.next_unposted`)."""
-    parts = [f"<#{sub.channel_id}>", f"{sub.post_time} {sub.timezone}", sub.format]
+    `slot` is the next slot whose day is not posted yet (`bot.services.outcomes.next_unposted`).
+    The default daily digest reads as before several digests per channel existed; another
+    says its name and how often it posts."""
+    parts = [digest_name(sub)]
+    if sub.name != "daily" or sub.cadence != "daily":
+        parts.append(cadence.describe(sub))
+    parts += [f"{sub.post_time} {sub.timezone}", sub.format]
     parts.append(f"up to {sub.limit}")
     if sub.categories:
         parts.append(listed(sub.categories, 6))
@@ -124,13 +134,84 @@ def subscription_line(sub: Subscription, slot: Slot | None) -> str:
         parts.append(f"score ≥ {sub.min_score:g}")
     if not sub.post_empty:
         parts.append("quiet on empty days")
+    parts.extend(extras(sub))
     if not sub.enabled:
         parts.append("**disabled**" + (f" ({sub.failing_reason})" if sub.failing_reason else ""))
+    elif sub.paused:
+        parts.append("**paused** (/digest resume)")
     elif sub.failing_reason:
         parts.append(f"**failing**: {sub.failing_reason}")
     elif slot is not None:
         parts.append(next_text(slot))
     return " · ".join(parts)
+
+
+def extras(sub: Subscription) -> list[str]:
+    """The role, ping, late-riser and vote settings, when set (role mentions never ping in a
+    reply: `allowed_mentions` is none)."""
+    out = []
+    if sub.role_id is not None:
+        role = f"<@&{sub.role_id}>"
+        if sub.ping == "always":
+            out.append(f"pings {role}")
+        elif sub.ping == "score":
+            out.append(f"pings {role} at score ≥ {sub.ping_min_score:g}")
+        else:
+            out.append(f"role {role}")
+        if sub.self_roles:
+            out.append("role button")
+    if sub.late_risers:
+        out.append(f"late risers: top {sub.late_risers}")
+    if sub.server_votes:
+        out.append("server votes count")
+    return out
+
+
+def subscribed_text(sub: Subscription, slot: Slot | None, *, updated: bool) -> str:
+    """The reply to `/digest subscribe`: what was set, and when the next post is."""
+    verb = "Updated" if updated else "Subscribed"
+    when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
+    if sub.paused:
+        when = " It is paused: /digest resume starts it again."
+    how = cadence.describe(sub)
+    # Within Discord's limits by construction: the change is saved, the reply must go out.
+    return fit_lines(
+        [f"{verb} {digest_name(sub)}: {how} at {sub.post_time} {sub.timezone}.{when}"],
+        [subscription_line(sub, slot)],
+    )
+
+
+def unsubscribed_text(sub: Subscription) -> str:
+    """The reply to `/digest unsubscribe`."""
+    if sub.name == "daily" and sub.cadence == "daily":
+        return f"Unsubscribed <#{sub.channel_id}>: no more daily digests there."
+    return f"Unsubscribed {digest_name(sub)}: that digest posts no more (what it posted stays)."
+
+
+def paused_text(sub: Subscription, *, already: bool) -> str:
+    """The reply to `/digest pause`."""
+    if already:
+        return f"{digest_name(sub)} is already paused. /digest resume starts it again."
+    return (
+        f"Paused {digest_name(sub)}: nothing is posted until /digest resume, and the days in "
+        "between are skipped (not posted late)."
+    )
+
+
+def resumed_text(sub: Subscription, slot: Slot | None, *, already: bool) -> str:
+    """The reply to `/digest resume`, with the next post."""
+    when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
+    if already:
+        return f"{digest_name(sub)} is not paused.{when}"
+    return f"Resumed {digest_name(sub)}.{when}"
+
+
+def too_many_text(channel_id: int, names: Sequence[str]) -> str:
+    """A channel already holds the most digests it may."""
+    return (
+        f"<#{channel_id}> already has {len(names)} digests ({listed(list(names), 10)}), the "
+        "most a channel may hold. Change one (same name) or unsubscribe one first."
+    )
 
 
 def no_subscription_text(channel_id: int, name: str | None) -> str:

@@ -24,6 +24,7 @@ from bot.sources.spec import Context, SourceSettings, SourceSpec
 from bot.store.base import Store
 from sandbox.app import Sandbox
 from tests.app.conftest import MANAGE_GUILD, FakeClock, running_app
+from tests.posts import channel_post
 from tests.sources.conftest import FakeClock as MonoClock
 from tests.sources.test_arxiv_listing import atom
 
@@ -121,7 +122,7 @@ async def test_a_math_channel_gets_fridays_listing_and_a_stated_weekend(
                 notice = sandbox.control.messages(channel)[-1]["content"]
                 assert f"no papers for {day}: no arXiv announcement on {name}" in notice
                 assert "source had none" not in notice
-                row = await store.get_post(channel, day)
+                row = await channel_post(store, channel, day)
                 assert row is not None and row.status == "empty"
                 assert row.error == f"no arXiv announcement on {name}"
             assert len(arxiv_requests) == 1

@@ -17,12 +17,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.autocomplete import category_list_choices, zone_choices
+from bot.app.cogs.options import (
+    NAME_OF_ONE,
+    SUBSCRIBE_CHOICES,
+    SUBSCRIBE_OPTIONS,
+    WEEKDAY_CHOICES,
+    describe,
+    subscribe_options,
+)
 from bot.app.replies import Reply
-from bot.delivery.targets import TARGETS
+from bot.models import MAX_LATE_RISERS
 from bot.services.posting import PostingService
 from bot.services.status import StatusService
 from bot.services.subscriptions import (
-    Changes,
     Kind,
     Place,
     SubscriptionService,
@@ -93,15 +100,10 @@ async def say(interaction: discord.Interaction[Any], text: str) -> None:
     )
 
 
-# The formats a moderator may choose are the delivery targets (one line each in `TARGETS`).
-FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in TARGETS]
-FORMATS_DESCRIBED = "; ".join(f"{name}: {t.summary}" for name, t in TARGETS.items())
-
-
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class DigestCog(commands.GroupCog, group_name="digest"):
-    """Set up and check this server's daily digests (needs Manage Server)."""
+    """Set up and check this server's digests (needs Manage Server)."""
 
     def __init__(
         self,
@@ -123,22 +125,16 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         return True
 
     @app_commands.command(name="subscribe")
-    @app_commands.choices(format=FORMAT_CHOICES)
-    @app_commands.describe(
-        channel="where to post (default: this channel)",
-        time="when to post, HH:MM in 24-hour time (default 09:00)",
-        timezone="an IANA time zone such as Europe/Berlin (default UTC)",
-        categories="arXiv categories, comma-separated; prefix - to exclude, e.g. cs.CV, -cs.RO",
-        limit="how many papers per post, 1 to 25 (default 10)",
-        format=FORMATS_DESCRIBED,
-        min_score="only papers scoring at least this (default 0)",
-        keywords="only papers whose title or abstract has one of these, comma-separated",
-        post_empty="post a short notice on a day without papers (default yes)",
-    )
+    @app_commands.choices(**SUBSCRIBE_CHOICES)
+    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.describe(**describe(SUBSCRIBE_OPTIONS))
     async def subscribe(
         self,
         interaction: discord.Interaction[Any],
         channel: Channel | None = None,
+        name: app_commands.Range[str, 1, 32] | None = None,
+        cadence: app_commands.Choice[str] | None = None,
+        weekday: app_commands.Choice[int] | None = None,
         time: str | None = None,
         timezone: str | None = None,
         categories: str | None = None,
@@ -147,20 +143,35 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         min_score: app_commands.Range[float, 0] | None = None,
         keywords: str | None = None,
         post_empty: bool | None = None,
+        role: discord.Role | None = None,
+        ping: app_commands.Choice[str] | None = None,
+        ping_min_score: app_commands.Range[float, 0] | None = None,
+        self_roles: bool | None = None,
+        late_risers: app_commands.Range[int, 0, MAX_LATE_RISERS] | None = None,
+        server_votes: bool | None = None,
     ) -> None:
-        """Post the daily digest in a channel at a local time; options not given stay as set."""
-        changes = Changes(
+        """Post a digest in a channel at a local time; a new name adds another digest there."""
+        options = subscribe_options(
+            name=name,
+            cadence=cadence,
+            weekday=weekday,
             time=time,
             timezone=timezone,
             categories=categories,
             limit=limit,
-            format=None if format is None else format.value,
+            format=format,
             min_score=min_score,
             keywords=keywords,
             post_empty=post_empty,
+            role=role,
+            ping=ping,
+            ping_min_score=ping_min_score,
+            self_roles=self_roles,
+            late_risers=late_risers,
+            server_votes=server_votes,
         )
         saved = await self.subscriptions.subscribe(
-            where(interaction, channel, permissions=True), changes
+            where(interaction, channel, permissions=True), options
         )
         await say(interaction, saved.text)
 
@@ -176,42 +187,92 @@ class DigestCog(commands.GroupCog, group_name="digest"):
     ) -> list[app_commands.Choice[str]]:
         return category_list_choices(current)
 
+    async def _names(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The names of the digests of the channel the command is about."""
+        chosen = getattr(interaction.namespace, "channel", None)
+        channel_id = getattr(chosen, "id", None) or interaction.channel_id
+        if interaction.guild_id is None:
+            return []
+        names = await self.subscriptions.names(interaction.guild_id, channel_id, current)
+        return [app_commands.Choice(name=n, value=n) for n in names]
+
     @app_commands.command(name="unsubscribe")
-    @app_commands.describe(channel="the channel to stop posting in (default: this channel)")
+    @app_commands.describe(
+        channel="the channel to stop posting in (default: this channel)", name=NAME_OF_ONE
+    )
     async def unsubscribe(
-        self, interaction: discord.Interaction[Any], channel: Channel | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        channel: Channel | None = None,
+        name: str | None = None,
     ) -> None:
-        """Stop the daily digest in a channel (what was posted stays)."""
-        await say(interaction, await self.subscriptions.unsubscribe(where(interaction, channel)))
+        """Stop a digest in a channel (what was posted stays)."""
+        reply = await self.subscriptions.unsubscribe(where(interaction, channel), name)
+        await say(interaction, reply)
+
+    @app_commands.command(name="pause")
+    @app_commands.describe(
+        channel="whose digest to pause (default: this channel)", name=NAME_OF_ONE
+    )
+    async def pause(
+        self,
+        interaction: discord.Interaction[Any],
+        channel: Channel | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Stop posting a digest until /digest resume; the days in between are skipped."""
+        await say(interaction, await self.subscriptions.pause(where(interaction, channel), name))
+
+    @app_commands.command(name="resume")
+    @app_commands.describe(
+        channel="whose digest to resume (default: this channel)", name=NAME_OF_ONE
+    )
+    async def resume(
+        self,
+        interaction: discord.Interaction[Any],
+        channel: Channel | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Post a paused digest again from its next time (paused days are not posted late)."""
+        await say(interaction, await self.subscriptions.resume(where(interaction, channel), name))
 
     @app_commands.command(name="list")
     async def list_(self, interaction: discord.Interaction[Any]) -> None:
-        """This server's subscriptions, with each one's next post time."""
+        """This server's digests, with each one's name, cadence and next post time."""
         assert interaction.guild_id is not None  # `interaction_check` refused it otherwise
         await say(interaction, await self.subscriptions.listing(interaction.guild_id))
 
     @app_commands.command(name="preview")
-    @app_commands.describe(channel="whose subscription to preview (default: this channel)")
+    @app_commands.describe(
+        channel="whose subscription to preview (default: this channel)", name=NAME_OF_ONE
+    )
     async def preview(
-        self, interaction: discord.Interaction[Any], channel: Channel | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        channel: Channel | None = None,
+        name: str | None = None,
     ) -> None:
         """Show (only to you) what the channel's next digest looks like, with its settings."""
         async with Reply(interaction, ephemeral=True) as reply:
-            await reply.send(await self.posting.preview(where(interaction, channel)))
+            await reply.send(await self.posting.preview(where(interaction, channel), name))
 
     @app_commands.command(name="post-now")
     @app_commands.describe(
         channel="where to post (default: this channel)",
         date="a day to post, YYYY-MM-DD, e.g. one that was missed (default: the latest day)",
+        name=NAME_OF_ONE,
     )
     async def post_now(
         self,
         interaction: discord.Interaction[Any],
         channel: Channel | None = None,
         date: str | None = None,
+        name: str | None = None,
     ) -> None:
         """Post the latest digest (or a missed day's) to a channel now; never a day twice."""
-        request = await self.posting.check(where(interaction, channel), date)
+        request = await self.posting.check(where(interaction, channel), date, name)
         async with Reply(interaction, ephemeral=True) as reply:
             await reply.defer()  # fetching and posting take longer than Discord's 3 seconds
             posted = await self.posting.post_now(request)
@@ -223,3 +284,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         assert interaction.guild_id is not None  # `interaction_check` refused it otherwise
         async with Reply(interaction, ephemeral=True) as reply:
             await reply.send([{"content": await self.status_service.status(interaction.guild_id)}])
+
+    for _command in (unsubscribe, pause, resume, preview, post_now):
+        _command.autocomplete("name")(_names)
+    del _command
