@@ -16,17 +16,18 @@ do, and `/me resume` tries the DM again and turns it back on.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
+from bot import cadence
 from bot.delivery.errors import UNREACHABLE, PostError, UserUnreachable
 from bot.delivery.targets import TARGETS
 from bot.errors import UserInputError
 from bot.models import Subscription, stored_id
 from bot.schedule import Clock, Slot
-from bot.services.subscriptions import Changes, next_slots
+from bot.services.subscribe_options import SubscribeOptions, subscription_name
+from bot.services.subscriptions import next_slots
 from bot.services.texts import fit_lines, subscription_line
 from bot.store.base import Store
 
@@ -41,31 +42,22 @@ DMS_CLOSED = (
     "me to your account (Add App, Try It Now / Add to My Apps), then run this again."
 )
 NO_DM = "I could not open a direct message with you just now; please try again in a moment."
-NAME = re.compile(r"^[a-z0-9-]{1,32}$")
-CADENCES = ("daily", "weekdays", "weekly", "monthly")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def digest_name(text: str | None) -> str:
-    """A digest's name as typed (default `daily`); UserInputError if it is not one."""
-    name = (text or "daily").strip().lower()
-    if not NAME.fullmatch(name):
-        raise UserInputError("A digest's name is 1 to 32 characters: a-z, 0-9 and -.")
-    return name
-
-
-def cadence_fields(cadence: str | None, weekday: int | None) -> dict[str, Any]:
-    """The cadence options as subscription fields (None: keep as set)."""
-    out: dict[str, Any] = {}
-    if cadence is not None:
-        if cadence not in CADENCES:
-            raise UserInputError(f"cadence must be {', '.join(CADENCES)}.")
-        out["cadence"] = cadence
-    if weekday is not None:
-        if not 0 <= weekday <= 6:
-            raise UserInputError("weekday must be 0 (Monday) to 6 (Sunday).")
-        out["weekday"] = weekday
-    return out
+# The options of a channel digest that a personal one takes (`SubscribeOptions`): not the
+# server's own (role pings, role buttons, the server's votes).
+PERSONAL_OPTIONS = (
+    "name",
+    "cadence",
+    "weekday",
+    "time",
+    "timezone",
+    "categories",
+    "limit",
+    "format",
+    "min_score",
+    "keywords",
+    "post_empty",
+    "late_risers",
+)
 
 
 class Mailbox(Protocol):
@@ -89,14 +81,8 @@ def greeting(sub: Subscription) -> str:
 
 
 def when(sub: Subscription) -> str:
-    """`every day at 09:00 UTC` (the cadence in words)."""
-    every = {
-        "daily": "every day",
-        "weekdays": "every weekday",
-        "weekly": f"every {WEEKDAYS[sub.weekday]}",
-        "monthly": "every month",
-    }[sub.cadence]
-    return f"{every} at {sub.post_time} {sub.timezone}"
+    """`every day at 09:00 UTC` (the cadence in words, `bot.cadence.describe`)."""
+    return f"{cadence.describe(sub)} at {sub.post_time} {sub.timezone}"
 
 
 def personal_line(sub: Subscription, slot: Slot | None) -> str:
@@ -161,7 +147,7 @@ class PersonalService:
         dm = await self._dm(user_id)
         subs = await self.mine(user_id, dm)
         if name is not None:
-            subs = [s for s in subs if s.name == digest_name(name)]
+            subs = [s for s in subs if s.name == subscription_name(name)]
         if not subs:
             raise UserInputError(
                 f"You have no personal digest{' named ' + repr(name) if name else ''}. "
@@ -172,20 +158,15 @@ class PersonalService:
             raise UserInputError(f"You have several personal digests ({names}): pick one by name.")
         return subs[0]
 
-    async def subscribe(
-        self,
-        user_id: int,
-        changes: Changes,
-        name: str | None = None,
-        *,
-        cadence: str | None = None,
-        weekday: int | None = None,
-    ) -> str:
+    async def subscribe(self, user_id: int, options: SubscribeOptions) -> str:
         """Start (or change) a personal digest; options not given stay as set. The reply."""
-        name = digest_name(name)
-        fields = {**changes.validated(), **cadence_fields(cadence, weekday)}
-        if fields.get("format", DM_FORMATS[0]) not in DM_FORMATS:
+        name = subscription_name(options.name)
+        server_only = [o for o in options.given() if o not in PERSONAL_OPTIONS]
+        if server_only:
+            raise UserInputError(f"A personal digest has no {', '.join(server_only)} option.")
+        if options.format is not None and options.format not in DM_FORMATS:
             raise UserInputError(f"A direct message takes the format {' or '.join(DM_FORMATS)}.")
+        options.validated()  # a bad option is said before the DM is opened
         dm = await self._dm(user_id)
         mine = await self.mine(user_id, dm)
         old = next((s for s in mine if s.name == name), None)
@@ -205,7 +186,7 @@ class PersonalService:
             created_at=self.clock(),  # slots before this moment are not due
         )
         update = {"enabled": True, "failing_reason": None, "user_id": user_id, "channel_id": dm}
-        sub = base.model_copy(update={**update, **fields})
+        sub = options.apply(base.model_copy(update=update), guild_id=PERSONAL_GUILD)
         if old is None or not old.enabled:
             await self._greet(sub)  # before saving: a user who takes no DMs gets nothing saved
         saved = await self.store.upsert_subscription(sub)

@@ -176,7 +176,8 @@ async def test_me_works_through_a_user_install_in_a_server_without_the_bot(
         "me subscribe", {"cadence": "weekly", "weekday": 4}, guild_id=elsewhere.id
     )
     assert r.ephemeral and r.content.startswith(
-        "Subscribed your personal digest **daily**: every Friday at 09:00 UTC, by DM."
+        "Subscribed your personal digest **daily**: every Friday (the week's top) at 09:00 "
+        "UTC, by DM."
     ), r.content
     [sub] = await bot.store.list_subscriptions(0)
     assert (sub.user_id, sub.cadence, sub.weekday) == (stranger, "weekly", 4)

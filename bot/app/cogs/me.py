@@ -16,15 +16,27 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.autocomplete import category_list_choices, zone_choices
+from bot.app.cogs.options import (
+    CADENCE_CHOICES,
+    WEEKDAY_CHOICES,
+    describe,
+    subscribe_options,
+)
 from bot.app.replies import Reply
 from bot.delivery.targets import TARGETS
-from bot.services.personal import CADENCES, DM_FORMATS, WEEKDAYS, PersonalService
-from bot.services.subscriptions import Changes
+from bot.models import MAX_LATE_RISERS
+from bot.services.personal import DM_FORMATS, PERSONAL_OPTIONS, PersonalService
 
+# A DM takes only the formats that open no thread (`DM_FORMATS`).
 FORMAT_CHOICES = [app_commands.Choice(name=name, value=name) for name in DM_FORMATS]
-CADENCE_CHOICES = [app_commands.Choice(name=c, value=c) for c in CADENCES]
-WEEKDAY_CHOICES = [app_commands.Choice(name=d, value=i) for i, d in enumerate(WEEKDAYS)]
-NAME = "which of your digests (default: daily)"
+DESCRIBED = {
+    **describe(PERSONAL_OPTIONS),
+    "name": "a short name for it, e.g. daily or cv-weekly (default daily)",
+    "time": "when to send it, HH:MM in 24-hour time (default 09:00)",
+    "format": "; ".join(f"{n}: {TARGETS[n].summary}" for n in DM_FORMATS),
+    "post_empty": "send a short notice on a day without papers (default yes)",
+}
+NAME = "which of your digests (may be left out when you have one)"
 
 
 async def say(interaction: discord.Interaction[Any], work: Awaitable[str]) -> None:
@@ -46,19 +58,7 @@ class MeCog(commands.GroupCog, group_name="me"):
     @app_commands.command(name="subscribe")
     @app_commands.choices(format=FORMAT_CHOICES, cadence=CADENCE_CHOICES)
     @app_commands.choices(weekday=WEEKDAY_CHOICES)
-    @app_commands.describe(
-        name="a short name for it, a-z 0-9 - (default: daily)",
-        cadence="daily, weekdays, weekly (on a weekday) or monthly (default: daily)",
-        weekday="the day of a weekly digest (default: Monday)",
-        time="when to send it, HH:MM in 24-hour time (default 09:00)",
-        timezone="an IANA time zone such as Europe/Berlin (default UTC)",
-        categories="arXiv categories, comma-separated; prefix - to exclude, e.g. cs.CV, -cs.RO",
-        limit="how many papers per message, 1 to 25 (default 10)",
-        format="; ".join(f"{n}: {TARGETS[n].summary}" for n in DM_FORMATS),
-        min_score="only papers scoring at least this (default 0)",
-        keywords="only papers whose title or abstract has one of these, comma-separated",
-        post_empty="send a short notice on a day without papers (default yes)",
-    )
+    @app_commands.describe(**DESCRIBED)
     async def subscribe(
         self,
         interaction: discord.Interaction[Any],
@@ -73,26 +73,24 @@ class MeCog(commands.GroupCog, group_name="me"):
         min_score: app_commands.Range[float, 0] | None = None,
         keywords: str | None = None,
         post_empty: bool | None = None,
+        late_risers: app_commands.Range[int, 0, MAX_LATE_RISERS] | None = None,
     ) -> None:
         """Get a digest of papers by direct message; options not given stay as set."""
-        changes = Changes(
+        options = subscribe_options(
+            name=name,
+            cadence=cadence,
+            weekday=weekday,
             time=time,
             timezone=timezone,
             categories=categories,
             limit=limit,
-            format=None if format is None else format.value,
+            format=format,
             min_score=min_score,
             keywords=keywords,
             post_empty=post_empty,
+            late_risers=late_risers,
         )
-        work = self.personal.subscribe(
-            interaction.user.id,
-            changes,
-            name,
-            cadence=None if cadence is None else cadence.value,
-            weekday=None if weekday is None else weekday.value,
-        )
-        await say(interaction, work)
+        await say(interaction, self.personal.subscribe(interaction.user.id, options))
 
     @subscribe.autocomplete("timezone")
     async def _zone(
