@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from types import NoneType
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -27,11 +27,32 @@ class Section(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        """`tick_seconds = true` is an error, not 1."""
+        """`tick_seconds = true` and `tick_seconds = "5"` are errors, not 1 and 5: TOML says
+        what type a value is, and a quoted number is a slip the file's author should see (as
+        are `shard_ids = ["1"]` and `shard_ids = [true]`)."""
         field = cls.model_fields.get(info.field_name or "")
-        if isinstance(value, bool) and field is not None and numeric(field.annotation):
-            raise ValueError(f"must be a number, not {str(value).lower()}")
+        if field is None:
+            return value
+        if numeric(field.annotation):
+            not_a_number(value)
+        elif numeric_list(field.annotation) and isinstance(value, list):
+            for item in value:
+                not_a_number(item)
         return value
+
+
+def not_a_number(value: Any) -> None:
+    """Refuse a boolean or a string where a number belongs."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")
+    if isinstance(value, str):
+        raise ValueError(f'must be a number, not the text "{value[:20]}"')
+
+
+def numeric_list(annotation: Any) -> bool:
+    """Whether a field holds a list of numbers (or None)."""
+    options = [a for a in get_args(annotation) if a is not NoneType] or [annotation]
+    return any(get_origin(a) is list and numeric(get_args(a)[0]) for a in options)
 
 
 def numeric(annotation: Any) -> bool:

@@ -126,8 +126,10 @@ class DiscordConfig(_Section):
     shard_ids: list[int] | None = None
     # This process's share of Discord's one global request budget (per bot, not per process):
     # two processes 0.5 each; each paces at its share, less headroom for its own jitter
-    # (bot.app.sender.shared_rate: 0.5 of 48 is 23/s).
-    global_rate_share: float = Field(default=1.0, gt=0, le=1)
+    # (bot.app.sender.shared_rate: 0.5 of 48 is 23/s). Unset: the share of the shards this
+    # process runs (`len(shard_ids) / shard_count`, 1.0 unsharded), so two processes left at
+    # the default no longer pace at twice the limit together; 1.0 behind a shared REST proxy.
+    global_rate_share: float | None = Field(default=None, gt=0, le=1)
 
     @field_validator("shard_ids")
     @classmethod
@@ -145,6 +147,16 @@ class DiscordConfig(_Section):
         if outside:
             raise ValueError(f"shard ids {outside} are not within 0..{count - 1} (shard_count)")
         return sorted(value)
+
+    @property
+    def rate_share(self) -> float:
+        """The share of the global budget this process paces at (`global_rate_share`'s
+        default is its shards' share)."""
+        if self.global_rate_share is not None:
+            return self.global_rate_share
+        if self.shard_count is None or self.shard_ids is None:
+            return 1.0
+        return len(self.shard_ids) / self.shard_count
 
     @field_validator("api_base")
     @classmethod

@@ -351,3 +351,21 @@ def test_a_bad_store_url_is_refused_showing_only_its_scheme(url: str, shown: str
     assert message.startswith("invalid config: store.url: must be a database URL")
     assert message.endswith(f"; {shown} is not")
     assert "s3cret" not in message and "db.example" not in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        ('[discord]\nshard_count = 2\nshard_ids = ["1"]\n', 'must be a number, not the text "1"'),
+        ("[discord]\nshard_count = 2\nshard_ids = [true]\n", "must be a number, not true"),
+        ('[schedule]\ntick_seconds = "5"\n', 'must be a number, not the text "5"'),
+    ],
+)
+def test_quoted_numbers_are_refused_not_read_as_numbers(
+    tmp_path: Path, toml: str, says: str
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert says in str(caught.value)

@@ -40,9 +40,32 @@ def discord(**values: Any) -> Any:
 
 def test_the_default_is_one_unsharded_process_with_the_whole_budget() -> None:
     d = discord()
-    assert (d.shard_count, d.shard_ids, d.global_rate_share) == (None, None, 1.0)
+    assert (d.shard_count, d.shard_ids, d.global_rate_share, d.rate_share) == (
+        None,
+        None,
+        None,
+        1.0,
+    )
     d = discord(shard_count=4, shard_ids=[2, 0], global_rate_share=0.5)
     assert (d.shard_count, d.shard_ids, d.global_rate_share) == (4, [0, 2], 0.5)
+
+
+@pytest.mark.parametrize(
+    ("values", "share"),
+    [
+        ({"shard_count": 2, "shard_ids": [1]}, 0.5),
+        ({"shard_count": 4, "shard_ids": [0, 3, 2]}, 0.75),
+        ({"shard_count": 4}, 1.0),  # one process running every shard
+        ({"shard_count": 2, "shard_ids": [1], "global_rate_share": 1.0}, 1.0),  # behind a proxy
+    ],
+    ids=str,
+)
+def test_the_default_share_is_the_shards_this_process_runs(
+    values: dict[str, Any], share: float
+) -> None:
+    """Two processes left at the default paced ~96/s together (the last note); now each takes
+    its shards' share of the one global limit unless told otherwise."""
+    assert discord(**values).rate_share == share
 
 
 @pytest.mark.parametrize(

@@ -173,7 +173,7 @@ def build_bot(
     digests = DigestService(
         store, config, factory, clock=clock, fetch_locking=fetch_locking(config, shards, lease)
     )
-    rate = shared_rate(config.discord.requests_per_second, config.discord.global_rate_share)
+    rate = shared_rate(config.discord.requests_per_second, config.discord.rate_share)
     sender = DiscordSender(
         bot.http, lambda: bot.user.id if bot.user else None, Pacer(rate), global_limit
     )

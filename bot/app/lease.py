@@ -31,6 +31,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot.app.renewing import Renewing
 from bot.errors import StoreError
 from bot.schedule import Clock, utc_now
 from bot.store.base import Lease, Store
@@ -95,7 +96,7 @@ def holder_is_gone(holder: str, *, me: str | None = None) -> bool:
 _LIVE_HOLDERS: set[str] = set()  # holder ids of the PosterLease objects alive in this process
 
 
-class PosterLease:
+class PosterLease(Renewing):
     """The `poster` lease of one store for this process (see the module docstring)."""
 
     def __init__(
@@ -117,13 +118,8 @@ class PosterLease:
         self.name = name
         self.lease: Lease | None = None  # the row as last seen
         self._error: str | None = None  # why the last attempt failed (a store fault)
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
         self._logged_other: str | None = None
-
-    @property
-    def interval(self) -> float:
-        """Seconds between renewals, and each renewal's deadline: TTL/3."""
-        return self.ttl.total_seconds() / 3
 
     def _ours(self, now: datetime) -> bool:
         lease = self.lease
@@ -151,7 +147,7 @@ class PosterLease:
             self._logged_other = None
         elif self.lease is not None and self._logged_other != self.lease.holder:
             self._logged_other = self.lease.holder
-            if self._task is not None:  # lost while running (a start-up refusal logs itself)
+            if self.renewing:  # lost while running (a start-up refusal logs itself)
                 log.warning("%s", self.status_line())
         return ours
 
@@ -193,27 +189,9 @@ class PosterLease:
             return f"the poster lease could not be renewed ({self._error}); not posting"
         return "this process does not hold the poster lease; not posting"
 
-    # --- the renewal task -------------------------------------------------------------------
-    def start(self) -> None:
-        """Renew every TTL/3 until `stop()` (kept by reference; failures are logged once)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._renew_forever(), name="hotpapers-lease")
-
-    async def _renew_forever(self) -> None:
-        while True:
-            await self.sleep(self.interval)
-            try:
-                await self.acquire()
-            except Exception:  # a bug: log it, keep renewing (holds() turns false on expiry)
-                log.exception("renewing the poster lease failed")
-
     async def stop(self, *, release: bool = True) -> None:
         """Stop renewing and (by default) give the lease up, so a successor need not wait."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.stop_renewing()
         if release and self.lease is not None and self.lease.holder == self.holder:
             with contextlib.suppress(StoreError, TimeoutError):
                 async with asyncio.timeout(self.interval):

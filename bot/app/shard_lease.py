@@ -27,6 +27,7 @@ import logging
 from datetime import timedelta
 
 from bot.app.lease import TTL, PosterLease, Sleep, new_holder
+from bot.app.renewing import Renewing
 from bot.errors import StoreError
 from bot.schedule import Clock, utc_now
 from bot.sharding import Shards
@@ -35,7 +36,7 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 
-class ShardLeases:
+class ShardLeases(Renewing):
     """The poster leases of a sharded process's shards, held together (module docstring)."""
 
     def __init__(
@@ -58,13 +59,8 @@ class ShardLeases:
             PosterLease(store, holder=self.holder, ttl=ttl, clock=clock, sleep=sleep, name=name)
             for name in shards.lease_names()
         ]
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
         self._holding = False  # the last acquire took them all
-
-    @property
-    def interval(self) -> float:
-        """Seconds between renewals: TTL/3, as for one lease."""
-        return self.ttl.total_seconds() / 3
 
     def _ours(self) -> list[bool]:
         now = self.clock()
@@ -94,7 +90,7 @@ class ShardLeases:
                     async with asyncio.timeout(self.interval):
                         await self.store.release_lease(lease.name, self.holder)
                 lease.lease = None
-        if self._holding and self._task is not None:
+        if self._holding and self.renewing:
             log.warning("%s", self.status_line())
         self._holding = False
         return False
@@ -132,27 +128,12 @@ class ShardLeases:
                 return f"{lease.name}: {lease.status_line()}"
         return "this process does not hold its shards' poster leases; not posting"
 
-    # --- the renewal task -------------------------------------------------------------------
-    def start(self) -> None:
-        """Renew every TTL/3 until `stop()` (kept by reference; failures are logged)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._renew_forever(), name="hotpapers-leases")
-
-    async def _renew_forever(self) -> None:
-        while True:
-            await self.sleep(self.interval)
-            try:
-                await self.acquire()
-            except Exception:  # a bug: log it, keep renewing (holds() turns false on expiry)
-                log.exception("renewing the shards' poster leases failed")
+    renewal_name = "hotpapers-leases"
+    renewal_what = "the shards' poster leases"
 
     async def stop(self, *, release: bool = True) -> None:
         """Stop renewing and (by default) give every lease up, so a successor need not wait."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self.stop_renewing()
         for lease in self.leases:
             await lease.stop(release=release)
 

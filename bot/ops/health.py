@@ -104,10 +104,29 @@ class Health:
             },
         )
 
-    async def sources_part(self) -> tuple[list[str], list[dict[str, Any]]]:
-        """Each source's last outcome, and the names of those failing now."""
+    async def lease_part(self) -> Part:
+        """The lease check, within the probe's deadline: a hung store must not hang `/healthz`
+        (a supervisor would wait for its own timeout and learn nothing)."""
+        if self.lease is None:
+            return not_required()
         try:
-            rows = await self.store.source_health()
+            async with asyncio.timeout(self.probe_timeout):
+                return await self.lease()
+        except TimeoutError:
+            status = f"the lease check did not finish within {self.probe_timeout:g} s"
+        except Exception as exc:  # a backend's error: the lease cannot be confirmed
+            status = f"the lease check failed: {str(exc) or type(exc).__name__}"
+        return Part(False, {"required": True, "held": None, "status": status})
+
+    async def sources_part(self) -> tuple[list[str], list[dict[str, Any]]]:
+        """Each source's last outcome, and the names of those failing now (within the probe's
+        deadline, like every part)."""
+        try:
+            async with asyncio.timeout(self.probe_timeout):
+                rows = await self.store.source_health()
+        except TimeoutError:
+            error = f"source health was not read within {self.probe_timeout:g} s"
+            return ["(unreadable)"], [{"source": None, "ok": False, "error": error}]
         except Exception as exc:
             return ["(unreadable)"], [{"source": None, "ok": False, "error": str(exc)}]
         out = [
@@ -127,7 +146,7 @@ class Health:
         """(HTTP status, the JSON body) of one `/healthz` answer."""
         gateway = self.gateway()
         store = await self.store_part()
-        lease = await self.lease() if self.lease is not None else not_required()
+        lease = await self.lease_part()
         degraded, sources = await self.sources_part()
         parts = {"gateway": gateway, "store": store, "lease": lease}
         failing = [name for name in GATED if not parts[name].ok]
