@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -19,8 +20,8 @@ def sub(**kw: object) -> Subscription:
     return Subscription(**{**base, **kw})
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_which_local_days_post() -> None:
@@ -104,7 +105,7 @@ def test_a_year_of_ticks_posts_each_period_once_and_key_days_never_repeat(
         now += timedelta(hours=1)
     assert len(keys) == len(set(keys)) == posts
     if cadence == "weekly":
-        assert all(b - a == timedelta(days=7) for a, b in zip(keys, keys[1:], strict=False))
+        assert all(b - a == timedelta(days=7) for a, b in pairwise(keys))
     if cadence == "monthly":
         assert keys[0] == date(2020, 12, 31) and keys[-1] == date(2021, 11, 30)
 

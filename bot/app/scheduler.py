@@ -164,7 +164,7 @@ class Scheduler:
         # keyed by (subscription id, day): a channel may hold several subscriptions
         self._sent: set[tuple[int | None, date]] = set()
         self._retry_at: Backoff[tuple[int | None, date]] = Backoff(self._step)
-        self._source_retry_at: Backoff[tuple[str, date]] = Backoff(self._step)
+        self._source_retry_at: Backoff[Period] = Backoff(self._step)
         self._failing_retry_at: Backoff[int | None] = Backoff(self._failing_step)
         self._why: dict[tuple[int | None, date], str] = {}  # last reason a day was not posted
         self._task: asyncio.Task[None] | None = None
@@ -285,7 +285,7 @@ class Scheduler:
         return self._failing_retry_at.may_try(key, now)
 
     def _may_fetch(self, key: Period, now: datetime) -> bool:
-        return self._source_retry_at.may_try((key.source, key.day), now)
+        return self._source_retry_at.may_try(key, now)
 
     async def _fetch(self, period: Period, now: datetime) -> Digest | str:
         """One (source, period): the digest, or why it cannot be posted yet (never raises)."""
@@ -305,11 +305,11 @@ class Scheduler:
             why = f"{source} failed ({type(exc).__name__}); see the bot's log"
         else:
             if digest is not None:
-                self._source_retry_at.clear((source, day))
+                self._source_retry_at.clear(period)
                 return digest
             why = f"no {source} digest for {day} in the store yet"
         log.warning("cannot post %s %s yet: %s", source, day, why)
-        self._source_retry_at.failed((source, day), now)
+        self._source_retry_at.failed(period, now)
         return why
 
     async def _post(self, sub: Subscription, digest: Digest, report: TickReport) -> Outcome | None:

@@ -151,12 +151,12 @@ class SubscribeOptions:
     def apply(self, base: Subscription, *, guild_id: int) -> Subscription:
         """`base` with these options set; a UserInputError for options that do not fit
         together (a weekday for a digest that is not weekly, a ping or role buttons without
-        a role, @everyone as the role)."""
+        a role, the everyone role)."""
         sub = base.model_copy(update=self.validated())
         if self.weekday is not None and sub.cadence != "weekly":
             raise UserInputError("weekday is for a weekly digest: add cadence:weekly.")
         if sub.role_id is not None and sub.role_id == guild_id:
-            raise UserInputError("Pick a role other than @everyone.")
+            raise UserInputError("Pick a role other than the server's everyone role.")
         if sub.role_id is None and (sub.ping != "off" or sub.self_roles):
             raise UserInputError("ping and self_roles need a role: add the role option.")
         return sub

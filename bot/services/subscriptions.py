@@ -244,11 +244,12 @@ class SubscriptionService:
     async def resume(self, where: Where, name: str | None = None) -> str:
         """Post a paused digest again from its next slot (paused days are not posted late)."""
         sub = await self.find(where, name)
-        if sub.paused:
+        was_paused = sub.paused
+        if was_paused:
             await self.store.set_paused(stored_id(sub), False, at=self.clock())
             sub = await self.store.get_subscription(stored_id(sub)) or sub
         slot = (await self.next_slots([sub]))[stored_id(sub)]
-        return resumed_text(sub, slot if sub.active else None, already=not sub.paused)
+        return resumed_text(sub, slot if sub.active else None, already=not was_paused)
 
     async def listing(self, guild_id: int) -> str:
         """This server's digests, each with its name, cadence, state and next post time."""

@@ -1,7 +1,7 @@
 """The store's contract: one async interface, `Store`, composed of one small protocol per aggregate.
 
     Store = DigestStore        digests and papers         bot/store/digests.py
-          + SubscriptionStore  channels' subscriptions    bot/store/subscriptions.py
+          + SubscriptionStore  subscriptions (by id)      bot/store/subscriptions.py
           + PostLedger         the exactly-once ledger    bot/store/ledger.py
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
@@ -14,8 +14,8 @@ module states its rules in its docstring, and tests/store/ checks every backend 
 them (the contract suite, parametrised by a `backend` fixture). The headline rules:
 
 - **Idempotent imports.** Saving a digest equal to the stored one changes nothing and says so.
-- **One winner per (channel, day).** Of concurrent `claim_post` calls, from one process or
-  many, exactly one gets `Claim.won`; everyone gets the row as stored.
+- **One winner per (subscription, day).** Of concurrent `claim_post` calls, from one process
+  or many, exactly one gets `Claim.won`; everyone gets the row as stored.
 - **Durable on return.** Every write that returned is seen by every other connection and
   survives a crash; a failed or cancelled write leaves nothing half-written.
 - **Outcomes are terminal.** `sent`, `empty` and `missed` rows accept only their own status
@@ -24,7 +24,8 @@ them (the contract suite, parametrised by a `backend` fixture). The headline rul
   of one fetch lock.
 - **Tolerant reads.** An unreadable stored time is None where optional and long ago (1970)
   where required, never an exception.
-- **Ordered results** as each method states (newest day first; by channel id; by source).
+- **Ordered results** as each method states (newest day first; by channel id and name; by
+  source).
 - **Migrations** bring a database of every older version to the newest and keep its data;
   a database newer than the code is refused.
 

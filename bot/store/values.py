@@ -17,7 +17,7 @@ from bot.models import PostRecord
 class Claim:
     """The outcome of `claim_post`: the ledger row as it stands, and whether this call made it.
 
-    `won` is True for exactly one of any number of concurrent claims of one (channel, day),
+    `won` is True for exactly one of any number of concurrent claims of one (subscription, day),
     in one process or many: only that caller may start sending. A caller that lost gets the
     winner's row (or an older one) and must treat the post as someone else's work in progress
     or outcome.

@@ -1,15 +1,18 @@
 """SIGKILL the real bot process in the middle of a fan-out to 200 channels; restart; count.
 
+Every fifth channel holds two digests due at the same moment (issue 14: several per
+channel): each must be posted exactly once, as its own message, recorded under its own
+subscription in the ledger. Beside the channels, `PERSONAL` users have personal digests
+(issue 14, `/me`: guild 0, their DM with the bot; every other one two): each the same.
+
 `python -m bot run` runs as a separate process against a sandbox served by this test process,
 with the real clock, the `hotpapers-md` source reading a temporary folder (no network) and
 200 subscriptions in four guilds and several time zones, all due now (their post time passed
 within the catch-up window). It is killed with SIGKILL after K messages have reached the
 sandbox, for several K drawn from a seeded RNG, and restarted each time; the last run is let
 finish. Then every channel must hold exactly one digest of its day, and the ledger must say
-`sent` with that message's id. Beside the channels, `PERSONAL` users have a personal digest
-(guild 0, their DM with the bot): each DM must hold exactly one too, under the same ledger.
-One trial turns the sandbox's nonce dedup off (window 0), so only the ledger and the
-publisher's recovery scan stand between a restart and a duplicate.
+`sent` with that message's id. One trial turns the sandbox's nonce dedup off (window 0), so
+only the ledger and the publisher's recovery scan stand between a restart and a duplicate.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ SAMPLE = ROOT / "bot" / "data" / "hot-papers-2021-03-12.md"
 GUILDS = 4
 CHANNELS_PER_GUILD = 50
 KILLS = 3
-PERSONAL = 8  # users with a personal digest, delivered to their DM
+PERSONAL = 8  # users with personal digests, delivered to their DM with the bot
 GRACE_HOURS = 12
 # A generous bound on one step (start-up, K messages) on a loaded machine, not a measurement.
 STEP_TIMEOUT = 150.0
@@ -180,12 +183,13 @@ class BotProcess:
         return code
 
 
-async def not_sent(db: Path, expected: dict[int, date]) -> int:
-    """How many (channel, day) the ledger does not have as `sent` (the bot is not running)."""
+async def not_sent(db: Path, expected: dict[int, tuple[int, date]]) -> int:
+    """How many (subscription, day) the ledger does not have as `sent` (the bot is not
+    running); `expected` maps each subscription id to its (channel, day)."""
     async with open_store(db) as store:
         posts = await store.list_posts()
-    done = {(p.channel_id, p.day) for p in posts if p.status == "sent"}
-    return sum(1 for c, d in expected.items() if (c, d) not in done)
+    done = {(p.subscription_id, p.day) for p in posts if p.status == "sent"}
+    return sum(1 for key, (_, d) in expected.items() if (key, d) not in done)
 
 
 @pytest.mark.parametrize(
@@ -212,49 +216,63 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
     db = tmp_path / "bot.sqlite3"
 
     async with running_sandbox(nonce_window=nonce_window) as sandbox:
-        expected: dict[int, date] = {}
+        # subscription id -> (channel, day); every fifth channel holds a second digest, due
+        # at the same moment: two posts of one day in one channel, each exactly once
+        expected: dict[int, tuple[int, date]] = {}
+        channels: dict[int, date] = {}
         personal: list[int] = []  # the DM channels of the personal digests
         async with open_store(db) as store:
             for g in range(GUILDS):
                 names = [f"papers-{g}-{i:02d}" for i in range(CHANNELS_PER_GUILD)]
                 guild = await sandbox.control.add_guild(f"Guild {g}", channels=names)
                 for channel in guild.channels.values():
-                    zone = zones[len(expected) % len(zones)]
+                    zone = zones[len(channels) % len(zones)]
                     at, day = plan[zone]
-                    await store.upsert_subscription(
-                        Subscription(
-                            guild_id=guild.id,
-                            channel_id=channel.id,
-                            post_time=at,
-                            timezone=zone,
-                            format="compact",
-                            created_at=now - timedelta(days=3),
+                    second = len(channels) % 5 == 0
+                    channels[channel.id] = day
+                    for name in ("daily", "second") if second else ("daily",):
+                        saved = await store.upsert_subscription(
+                            Subscription(
+                                guild_id=guild.id,
+                                channel_id=channel.id,
+                                name=name,
+                                post_time=at,
+                                timezone=zone,
+                                format="compact",
+                                limit=10 if name == "daily" else 3,
+                                created_at=now - timedelta(days=3),
+                            )
                         )
-                    )
-                    expected[channel.id] = day
+                        assert saved.id is not None
+                        expected[saved.id] = (channel.id, day)
             # Personal digests: members of a server the bot is in (so they take its DMs),
-            # each with the DM channel the bot opened when they ran /me subscribe.
+            # each in the DM channel the bot opened when they ran /me subscribe.
             first = sandbox.control.guilds()[0]
             for u in range(PERSONAL):
                 member = await sandbox.control.add_member(first.id, f"reader-{u}")
                 dm = sandbox.state.dm_channel(member.user)
-                zone = zones[len(expected) % len(zones)]
+                zone = zones[len(channels) % len(zones)]
                 at, day = plan[zone]
-                await store.upsert_subscription(
-                    Subscription(
-                        guild_id=0,
-                        channel_id=dm.id,
-                        user_id=member.user.id,
-                        post_time=at,
-                        timezone=zone,
-                        format="compact",
-                        created_at=now - timedelta(days=3),
-                    )
-                )
-                expected[dm.id] = day
+                channels[dm.id] = day
                 personal.append(dm.id)
+                for name in ("daily", "second") if u % 2 == 0 else ("daily",):
+                    saved = await store.upsert_subscription(
+                        Subscription(
+                            guild_id=0,
+                            channel_id=dm.id,
+                            user_id=member.user.id,
+                            name=name,
+                            post_time=at,
+                            timezone=zone,
+                            format="compact",
+                            limit=10 if name == "daily" else 3,
+                            created_at=now - timedelta(days=3),
+                        )
+                    )
+                    assert saved.id is not None
+                    expected[saved.id] = (dm.id, day)
         total = len(expected)
-        assert total >= 200
+        assert total >= 240 and len(channels) >= 200
         config = tmp_path / "config.toml"
         config.write_text(
             'log_level = "INFO"\n'
@@ -267,7 +285,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
         )
 
         def arrived() -> int:
-            return sum(len(sandbox.state.channel_messages.get(c, [])) for c in expected)
+            return sum(len(sandbox.state.channel_messages.get(c, [])) for c in channels)
 
         def arrived_at_least(k: int) -> bool:
             return arrived() >= k
@@ -303,36 +321,44 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
         assert code == 0, bot.log()
 
         async with open_store(db) as store:
-            ledger = {(p.channel_id, p.day): p for p in await store.list_posts()}
+            ledger = {(p.subscription_id, p.day): p for p in await store.list_posts()}
         me = sandbox.state.bot_user.id
         duplicates: dict[int, int] = {}
         misses: list[int] = []
         strays: list[int] = []
         ledger_wrong: list[str] = []
-        for channel_id, day in expected.items():
+        posted_in: dict[int, dict[int, dict[str, Any]]] = {}  # channel -> message id -> it
+        for channel_id, day in channels.items():
             mine: list[dict[str, Any]] = [
                 m for m in sandbox.control.messages(channel_id) if int(m["author"]["id"]) == me
             ]
             digests = [m for m in mine if f"Hot Papers {day}" in m["content"]]
             strays += [channel_id] * (len(mine) - len(digests))
-            if not digests:
-                misses.append(channel_id)
-            elif len(digests) > 1:
-                duplicates[channel_id] = len(digests) - 1
-            post = ledger.get((channel_id, day))
+            want = sum(1 for c, _ in expected.values() if c == channel_id)
+            if len(digests) < want:
+                misses.extend([channel_id] * (want - len(digests)))
+            elif len(digests) > want:
+                duplicates[channel_id] = len(digests) - want
+            posted_in[channel_id] = {int(m["id"]): m for m in digests}
+        for key, (channel_id, day) in expected.items():
+            post = ledger.get((key, day))
+            message = None
             if post is None or post.status != "sent":
-                ledger_wrong.append(f"{channel_id}: {post.status if post else 'no row'}")
-            elif len(digests) == 1 and post.message_ids != [int(digests[0]["id"])]:
-                ledger_wrong.append(f"{channel_id}: ledger {post.message_ids} vs posted")
-            if len(digests) == 1 and digests[0].get("nonce") not in (
+                ledger_wrong.append(f"{key} in {channel_id}: {post.status if post else 'no row'}")
+            elif len(post.message_ids) != 1 or post.message_ids[0] not in posted_in[channel_id]:
+                ledger_wrong.append(f"{key} in {channel_id}: ledger {post.message_ids} vs posted")
+            else:  # each post's message is its own: two digests never share one
+                message = posted_in[channel_id].pop(post.message_ids[0])
+            if message is not None and message.get("nonce") not in (
                 None,
-                nonce_for(post.subscription_id if post else 0, channel_id, day),
+                nonce_for(key, channel_id, day),
             ):
-                ledger_wrong.append(f"{channel_id}: unexpected nonce {digests[0]['nonce']}")
+                ledger_wrong.append(f"{key} in {channel_id}: unexpected nonce {message['nonce']}")
         personal_wrong = [c for c in personal if c in duplicates or c in misses]
         report = (
-            f"seed {seed}, nonce window {nonce_window}s, {total} channels in {len(zones)} zones "
-            f"({len(personal)} of them personal DMs, {len(personal_wrong)} wrong), "
+            f"seed {seed}, nonce window {nonce_window}s, {total} subscriptions in "
+            f"{len(channels)} channels in {len(zones)} zones ({len(personal)} of them "
+            f"personal DMs, {len(personal_wrong)} wrong), "
             f"kills after {kill_points} messages ({at_last_kill} before the last run, "
             f"{remaining} open): duplicates={sum(duplicates.values())} {duplicates}, "
             f"misses={len(misses)} {misses[:10]}, strays={len(strays)}, "
@@ -346,4 +372,4 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
         # for them) are stated as missed, with when the bot came back: none silently absent.
         missed = [p for p in ledger.values() if p.status == "missed"]
         assert all(p.error and "came back at" in p.error for p in missed), report
-        assert all((p.channel_id, p.day) not in expected.items() for p in missed), report
+        assert all((p.channel_id, p.day) not in expected.values() for p in missed), report

@@ -269,7 +269,7 @@ async def test_the_list_shows_each_subscription_of_this_server_only(
     await store.upsert_subscription(subscription(ELSEWHERE, enabled=False, limit=3))
     await store.upsert_subscription(subscription(300, guild_id=GUILD + 1))
     assert await service.listing(GUILD) == (
-        "**Daily digests in this server**\n"
+        "**Digests in this server**\n"
         f"• <#{HERE}> · 09:00 UTC · compact · up to 10 · next: {NEXT} ({NEXT_R}, the digest "
         "of 2021-03-13)\n"
         f"• <#{ELSEWHERE}> · 09:00 UTC · compact · up to 3 · **disabled**"
