@@ -139,7 +139,7 @@ def test_callgrind_smoke(tmp_path: Path) -> None:
     assert stored == task["instructions"]
 
 
-@pytest.mark.parametrize("name", ["fanout", "commands", "memory", "imports", "callgrind"])
+@pytest.mark.parametrize("name", ["fanout", "commands", "memory", "imports", "callgrind", "search"])
 def test_help(name: str) -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bench" / f"{name}.py"), "--help"],
@@ -159,3 +159,15 @@ def test_store_smoke() -> None:
     ratios = summary["ratios_postgresql_over_sqlite"]
     assert set(ratios) == {"import_papers_per_s", "hot_ms_median", "hot_ms_p95"}
     assert (summary["postgresql"] == "measured") == (len(backends) == 2)
+
+
+def test_search_smoke() -> None:
+    *sizes, summary = run_bench("search", "--sizes", "500,1000", "--reads", "3", "--per-day", "100")
+    assert [s["papers"] for s in sizes] == [s["stored_papers"] for s in sizes] == [500, 1000]
+    for s in sizes:
+        assert s["broad"]["results"] == 10 and 0 < s["complete"]["results"] <= 25
+    assert set(summary["ratios_largest_over_smallest"]) == {
+        "broad_ms_median",
+        "narrow_ms_median",
+        "complete_ms_median",
+    }

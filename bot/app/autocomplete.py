@@ -1,7 +1,8 @@
-"""Autocomplete for the commands' options: categories and time zones as Discord choices.
+"""Autocomplete for the commands' options: categories, time zones and papers as Discord choices.
 
 The only text of the commands that needs discord.py (`app_commands.Choice`); what the choices
-are comes from `bot.taxonomy` and the system's IANA zone database.
+are comes from `bot.taxonomy`, the system's IANA zone database and the store's search index
+(`bot.services.search.SearchService.paper_choices`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ def category_choices(current: str) -> list[app_commands.Choice[str]]:
         label = f"-{cat.label}" if negate else cat.label
         out.append(app_commands.Choice(name=fit(label), value=value))
     return out
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    """(name, value) pairs as Discord choices (the service keeps them within Discord's limits)."""
+    return [app_commands.Choice(name=name, value=value) for name, value in pairs[:MAX_CHOICES]]
 
 
 def category_list_choices(current: str) -> list[app_commands.Choice[str]]:

@@ -23,6 +23,7 @@ from bot.app.cogs.me import MeCog
 from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.scheduler import SchedulerCog
+from bot.app.cogs.search import SearchCog
 from bot.app.health import DiscordHealth
 from bot.app.lease import holder_is_gone, new_holder
 from bot.app.observing import completion_listener, observe_rate_limits
@@ -42,6 +43,7 @@ from bot.services.history import HistoryService
 from bot.services.papers import PapersService
 from bot.services.personal import Mailbox, PersonalService
 from bot.services.posting import PostingService
+from bot.services.search import SearchService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
 from bot.sharding import Shards
@@ -105,6 +107,7 @@ def build_services(
             default_time=config.schedule.default_time,
             default_timezone=config.schedule.default_timezone,
         ),
+        search=SearchService(store, clock=clock),
     )
 
 
@@ -200,7 +203,8 @@ def build_bot(
         config, store, digests, publisher, scheduler, health, sender, clock=clock, lease=lease
     )
     cogs: tuple[commands.Cog, ...] = (
-        PapersCog(services.papers, services.history),
+        PapersCog(services.papers, services.history, services.search),
+        SearchCog(services.search),
         DigestCog(services.subscriptions, services.posting, services.status),
         MeCog(services.personal),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),

@@ -8,6 +8,7 @@ from bot.services.history import HistoryService
 from bot.services.papers import PapersService
 from bot.services.personal import PersonalService
 from bot.services.posting import PostingService
+from bot.services.search import SearchService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
 
@@ -22,3 +23,4 @@ class Services:
     history: HistoryService
     papers: PapersService
     personal: PersonalService
+    search: SearchService

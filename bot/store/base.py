@@ -6,6 +6,7 @@
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
           + FetchLockStore     one fetcher per source     bot/store/locks.py
+          + PaperSearch        full-text search of papers bot/store/search.py
           + housekeeping       write_health, counts, close (below)
 
 Callers keep calling `store.claim_post(...)` and friends on one object; a component that
@@ -44,6 +45,7 @@ from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 from bot.store.values import Claim, Lease, Start, WriteHealth
 
@@ -54,6 +56,7 @@ __all__ = [
     "FetchLockStore",
     "Lease",
     "LeaseStore",
+    "PaperSearch",
     "PostLedger",
     "SourceHealthLog",
     "Start",
@@ -73,10 +76,11 @@ class Store(
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    PaperSearch,
     Protocol,
 ):
-    """Async access to papers, digests, subscriptions, posts, source health, leases and
-    fetch locks."""
+    """Async access to papers, digests, subscriptions, posts, source health, leases, fetch
+    locks and the search over papers."""
 
     def write_health(self) -> WriteHealth:
         """Whether writes currently succeed (no I/O: the outcome of the last writes)."""

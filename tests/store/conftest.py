@@ -31,6 +31,12 @@ Leases and starts (test_leases.py)
     Of concurrent acquires, from one store or many, at most one holder holds afterwards and
     all are told the same holder; renewal keeps `acquired_at`; expiry and `dead` allow a
     take-over; release only by the holder.
+Search (test_search.py)
+    Every term is required, the last a prefix; hits are ordered by tier (every term in the
+    title, then in the authors, then anywhere), then best score, then day, then id; category,
+    archive and date-range filters (the days a paper was listed) and the limit; the index
+    follows every write of papers and entries, a copy and a migration's backfill; no typed
+    text is an error or query syntax; `/paper`'s suggestions (ids, then titles).
 Everywhere
     An unreadable stored time is None where optional and 1970 where required (a lease then
     counts as expired, a fetch as stale), never an exception (test_rows.py, and per aggregate).

@@ -10,6 +10,7 @@ from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 
 AGGREGATES = (
@@ -19,6 +20,7 @@ AGGREGATES = (
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    PaperSearch,
 )
 HOUSEKEEPING = {"write_health", "counts", "close"}
 

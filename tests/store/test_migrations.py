@@ -138,6 +138,9 @@ LATER_ROWS: dict[int, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
+SEEDED = 5  # the newest version whose row shapes `_seed` writes (0006 re-keyed posts)
+
+
 def _seed(backend: Backend, version: int, db: str) -> None:
     for table, row in V1_ROWS:
         backend.insert(table, row, db=db)
@@ -162,8 +165,13 @@ async def test_every_older_version_migrates_to_the_newest_keeping_its_data(
     assert backend.latest() >= 2
     for version in range(1, backend.latest()):
         db = f"v{version}"
-        await backend.create_at(version, db=db)
-        _seed(backend, version, db)
+        # Rows are written in the shapes `_seed` knows (up to SEEDED); a newer version starts
+        # from those, migrated up to it, and then to the newest.
+        seeded = min(version, SEEDED)
+        await backend.create_at(seeded, db=db)
+        _seed(backend, seeded, db)
+        if version > seeded:
+            await backend.create_at(version, db=db)
         store = await backend.open(db)
         digest = await store.get_digest("hotpapers-md", date(2021, 3, 12))
         assert digest == Digest(

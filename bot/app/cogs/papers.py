@@ -9,20 +9,28 @@ a server channel: servers only. Both may reach upstream, so each member has a bu
 (`HOT_RATE`, `PAPER_RATE`), charged once the arguments are valid (a typo costs nothing): over
 it, `CommandOnCooldown` goes to the one error handler, which answers "try again in N s"
 privately.
+
+`/paper`'s id autocompletes from the store's search index (`SearchService.paper_choices`):
+ids starting with what was typed and papers whose title holds its words. Autocomplete must
+answer quickly and may not fail the member's typing: any error there offers no choices.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app.autocomplete import category_choices
+from bot.app.autocomplete import category_choices, choices
 from bot.app.replies import Reply
 from bot.services.history import HistoryService
 from bot.services.papers import PapersService
+from bot.services.search import SearchService
+
+log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 10
 # Per member: (commands, seconds). Generous for reading, bounded for upstream work.
@@ -58,9 +66,12 @@ class MemberBudget:
 class PapersCog(commands.Cog):
     """Commands for everyone in a channel."""
 
-    def __init__(self, papers: PapersService, history: HistoryService) -> None:
+    def __init__(
+        self, papers: PapersService, history: HistoryService, search: SearchService | None = None
+    ) -> None:
         self.papers = papers
         self.history_service = history
+        self.search = search
         self.hot_budget = MemberBudget(*HOT_RATE)
         self.paper_budget = MemberBudget(*PAPER_RATE)
 
@@ -103,6 +114,18 @@ class PapersCog(commands.Cog):
         self.paper_budget.charge(interaction)
         async with Reply(interaction) as reply:
             await reply.send([await self.papers.paper(arxiv_id, interaction.guild_id)])
+
+    @paper.autocomplete("id")
+    async def _paper_id(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if self.search is None:
+            return []
+        try:
+            return choices(await self.search.paper_choices(current))
+        except Exception:  # a store fault: no suggestions, never an error while typing
+            log.warning("no /paper suggestions for %r", current[:40], exc_info=True)
+            return []
 
     @app_commands.command(name="history")
     @app_commands.guild_only()

@@ -3,7 +3,8 @@
     connection.py     the pool's write and read paths, fault mapping, write health, locks
     digests.py        digests and papers        subscriptions.py   subscriptions
     ledger.py         the post ledger           health.py          source health
-    leases.py         leases and starts         store.py           all of them: `PgStore`
+    leases.py         leases and starts         search.py          full-text search (GIN)
+    store.py          all of them: `PgStore`
     open.py           connect, migrate under a lock, probe a write (`connect`, `open_store`)
 
 Its SQL schema is `bot/store/migrations/postgresql/`, the same tables, columns and encoding

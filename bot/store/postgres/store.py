@@ -8,12 +8,20 @@ from bot.store.postgres.health import PgSourceHealth
 from bot.store.postgres.leases import PgLeases
 from bot.store.postgres.ledger import PgPostLedger
 from bot.store.postgres.locks import PgFetchLocks
+from bot.store.postgres.search import PgSearch
 from bot.store.postgres.subscriptions import PgSubscriptions
 from bot.store.postgres.tables import PgTables
 
 
 class PgStore(
-    PgDigests, PgSubscriptions, PgPostLedger, PgSourceHealth, PgLeases, PgTables, PgFetchLocks
+    PgDigests,
+    PgSubscriptions,
+    PgPostLedger,
+    PgSourceHealth,
+    PgLeases,
+    PgTables,
+    PgFetchLocks,
+    PgSearch,
 ):
     """`Store` on one PostgreSQL database (schema). Create with `connect`, which migrates."""
 

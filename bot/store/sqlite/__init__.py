@@ -3,7 +3,8 @@
     connection.py     the shared write and read paths, fault mapping, write health
     digests.py        digests and papers        subscriptions.py   subscriptions
     ledger.py         the post ledger           health.py          source health
-    leases.py         leases and starts         store.py           all of them: `SqliteStore`
+    leases.py         leases and starts         search.py          full-text search (FTS5)
+    store.py          all of them: `SqliteStore`
     open.py           open, check and migrate a file (`connect`, `open_store`)
 
 Its SQL schema is `bot/store/migrations/sqlite/`.

@@ -19,6 +19,7 @@ import aiosqlite
 from bot.errors import StoreError
 from bot.store.migrations import Migration, migrate
 from bot.store.sqlite.connection import fault_reason
+from bot.store.sqlite.search import check_fts5
 from bot.store.sqlite.store import SqliteStore
 
 
@@ -86,10 +87,11 @@ async def connect(path: str | Path, *, writable: bool = True) -> SqliteStore:
     Refused here, in a few seconds at most, with one line naming the path (StoreError): an
     empty path or a directory, a file that cannot be opened or read, a file that is not a
     SQLite database or is damaged (`PRAGMA quick_check`: it reads every page once, so a
-    truncated file is found now and not at the first `/hot` that reaches its end), and a store
-    that cannot be written (a write is tried and rolled back: SQLite opens a read-only file
-    without complaint and only refuses the first write, hours later). `writable=False`
-    skips that last check, for a caller that only reads (`hotpapers preview`).
+    truncated file is found now and not at the first `/hot` that reaches its end), a Python
+    whose SQLite lacks FTS5 (the search index, `sqlite/search.py`), and a store that cannot be
+    written (a write is tried and rolled back: SQLite opens a read-only file without complaint
+    and only refuses the first write, hours later). `writable=False` skips that last check,
+    for a caller that only reads (`hotpapers preview`).
     """
     text = str(path)
     memory = text == ":memory:"
@@ -109,6 +111,7 @@ async def connect(path: str | Path, *, writable: bool = True) -> SqliteStore:
             raise StoreError(
                 f"store {path}: the database file is damaged ({row[0] if row else '?'})"
             )
+        await check_fts5(db)
         version = await migrate(SqliteSchema(db))
         if writable:
             await _probe_write(db, version)

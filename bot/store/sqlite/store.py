@@ -7,6 +7,7 @@ from bot.store.sqlite.digests import SqliteDigests
 from bot.store.sqlite.health import SqliteSourceHealth
 from bot.store.sqlite.leases import SqliteLeases
 from bot.store.sqlite.ledger import SqlitePostLedger
+from bot.store.sqlite.search import SqliteSearch
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
 from bot.store.sqlite.tables import SqliteTables
 
@@ -17,6 +18,7 @@ class SqliteStore(
     SqlitePostLedger,
     SqliteSourceHealth,
     SqliteLeases,
+    SqliteSearch,
     SqliteTables,
 ):
     """`Store` on one SQLite file. Create with `connect` or `open_store`, which migrate."""

@@ -1,4 +1,9 @@
-"""SQLite's raw table access (`bot.store.copy.Tables`), for copying a store whole."""
+"""SQLite's raw table access (`bot.store.copy.Tables`), for copying a store whole.
+
+The search index (`papers_fts`, its keys `papers_fts_keys` and the shadow tables FTS5 keeps,
+`papers_fts_*`) is derived from `papers` and is not a data table: it is never listed nor
+copied; the target's triggers fill it from the papers copied into it (migration 0007).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from bot.store.copy import TABLES
 from bot.store.sqlite.connection import SqliteBase
 
 Row = tuple[Any, ...]
+DERIVED = "papers_fts"
 
 
 def _quoted(columns: Sequence[str]) -> str:
@@ -19,12 +25,12 @@ class SqliteTables(SqliteBase):
     """Tables of a SQLite store as rows of values."""
 
     async def table_names(self) -> list[str]:
-        """The store's tables (SQLite's own `sqlite_*` tables left out)."""
+        """The store's tables (SQLite's own `sqlite_*` tables and the search index left out)."""
         found = await self._all(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             " ORDER BY name"
         )
-        return [r[0] for r in found]
+        return [r[0] for r in found if r[0] != DERIVED and not r[0].startswith(DERIVED + "_")]
 
     async def table_columns(self, table: str) -> list[str]:
         """The columns of `table`, in their order (none for a table that does not exist)."""
