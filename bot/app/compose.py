@@ -46,6 +46,7 @@ from bot.services.posting import PostingService
 from bot.services.search import SearchService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.why import WhyService
 from bot.sharding import Shards
 from bot.sources.base import SourceFactory
 from bot.store.base import Store
@@ -108,6 +109,7 @@ def build_services(
             default_timezone=config.schedule.default_timezone,
         ),
         search=SearchService(store, clock=clock),
+        why=WhyService(store, digests, clock=clock, grace=grace),
     )
 
 
@@ -205,7 +207,7 @@ def build_bot(
     cogs: tuple[commands.Cog, ...] = (
         PapersCog(services.papers, services.history, services.search),
         SearchCog(services.search),
-        DigestCog(services.subscriptions, services.posting, services.status),
+        DigestCog(services.subscriptions, services.posting, services.status, why=services.why),
         MeCog(services.personal),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
     )

@@ -11,6 +11,7 @@ from bot.services.posting import PostingService
 from bot.services.search import SearchService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.why import WhyService
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,4 @@ class Services:
     papers: PapersService
     personal: PersonalService
     search: SearchService
+    why: WhyService

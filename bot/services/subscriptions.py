@@ -228,6 +228,25 @@ class SubscriptionService:
         text = subscribed_text(saved, slot, updated=old is not None)
         return Saved(subscription=saved, next_slot=slot, created=old is None, text=text)
 
+    async def draft(self, where: Where, changes: SubscribeOptions) -> Subscription:
+        """The subscription `subscribe` would save with these options, saved nowhere: the
+        channel's digest of that name with the options applied, or a new one, for
+        `/digest preview`."""
+        channel_id = where.target_id()
+        name = subscription_name(changes.name)
+        old = await self.store.find_subscription(channel_id, name)
+        if old is not None and old.guild_id != where.guild_id:
+            raise UserInputError("Pick a channel of this server.")  # never another's row
+        base = old or Subscription(
+            guild_id=where.guild_id,
+            channel_id=channel_id,
+            name=name,
+            post_time=self.default_time,
+            timezone=self.default_timezone,
+            created_at=self.clock(),
+        )
+        return changes.apply(base, guild_id=where.guild_id)
+
     async def unsubscribe(self, where: Where, name: str | None = None) -> str:
         """Stop a digest in a channel (what was posted stays); the reply."""
         sub = await self.find(where, name)
