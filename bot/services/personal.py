@@ -16,7 +16,9 @@ do, and `/me resume` tries the DM again and turns it back on.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -118,6 +120,9 @@ class PersonalService:
         self.lag_days = lag_days
         self.default_time = default_time
         self.default_timezone = default_timezone
+        # One subscribe at a time per user: two at once at the cap would both count four
+        # and both save (the store has no per-user cap to enforce it).
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def _dm(self, user_id: int) -> int:
         try:
@@ -150,7 +155,7 @@ class PersonalService:
             subs = [s for s in subs if s.name == subscription_name(name)]
         if not subs:
             raise UserInputError(
-                f"You have no personal digest{' named ' + repr(name) if name else ''}. "
+                f"You have no personal digest{f' named **{name}**' if name else ''}. "
                 "`/me subscribe` sets one up; `/me list` shows yours."
             )
         if len(subs) > 1:
@@ -160,6 +165,10 @@ class PersonalService:
 
     async def subscribe(self, user_id: int, options: SubscribeOptions) -> str:
         """Start (or change) a personal digest; options not given stay as set. The reply."""
+        async with self._locks[user_id]:
+            return await self._subscribe(user_id, options)
+
+    async def _subscribe(self, user_id: int, options: SubscribeOptions) -> str:
         name = subscription_name(options.name)
         server_only = [o for o in options.given() if o not in PERSONAL_OPTIONS]
         if server_only:
@@ -227,7 +236,10 @@ class PersonalService:
             await self._greet(sub)
             await self.store.set_enabled(stored_id(sub), True)
             await self.store.mark_failing(stored_id(sub), None)
-        await self.store.set_paused(stored_id(sub), False)
+        if sub.paused or not sub.enabled:
+            # From the bot's clock, and only when it was stopped: stamping a running digest
+            # would skip a slot that came due a moment ago and is not posted yet.
+            await self.store.set_paused(stored_id(sub), False, at=self.clock())
         return f"Resumed **{sub.name}**: {when(sub)}, by DM."
 
     async def slots(self, subs: Sequence[Subscription]) -> dict[int, Slot | None]:
