@@ -14,8 +14,9 @@ from bot.app.bot import HotPapersBot
 from bot.services.personal import MAX_PERSONAL
 from bot.store.base import Store
 from sandbox.app import Sandbox
+from sandbox.interactions import OptionError
 from sandbox.state import Guild
-from tests.app.conftest import FakeClock, running_app
+from tests.app.conftest import MANAGE_GUILD, FakeClock, running_app
 from tests.app.test_personal import BEFORE, DUE, digests_in, id_of_tester
 
 
@@ -94,3 +95,84 @@ async def test_an_unknown_name_is_named_in_bold_not_as_a_python_repr(
         "You have no personal digest named **nope**. `/me subscribe` sets one up; "
         "`/me list` shows yours."
     )
+
+
+async def test_a_dm_post_carries_save_buttons_only_and_a_save_click_works_there(
+    sandbox: Sandbox, store: Store, clock: FakeClock, lab: Guild, bot: HotPapersBot
+) -> None:
+    user = id_of_tester(lab)
+    await sandbox.control.invoke("me subscribe", {"limit": 3})
+    dm = sandbox.control.dm_channel_of(user)
+    assert dm is not None
+    clock.set(DUE)
+    await bot.scheduler.tick()
+    [post] = digests_in(sandbox, dm)
+    ids = [c["custom_id"] for row in post["components"] for c in row["components"]]
+    assert len(ids) == 3 and all(i.startswith("hp:save:") for i in ids), ids
+    r = await sandbox.control.click(int(post["id"]), ids[0])
+    assert r.status == "answered" and r.ephemeral
+    assert r.content.startswith("🔖 Saved **") and r.content.endswith("to your list: see /saved.")
+    assert await store.count_saved(user) == 1
+
+
+async def test_the_servers_digest_commands_never_show_a_members_dm_digest(
+    sandbox: Sandbox, lab: Guild, bot: HotPapersBot
+) -> None:
+    await sandbox.control.invoke("me subscribe")
+    listing = await sandbox.control.invoke("digest list", permissions=MANAGE_GUILD)
+    assert listing.ephemeral and listing.content == (
+        "No subscriptions in this server yet. /digest subscribe sets one up."
+    )
+    status = await sandbox.control.invoke("digest status", permissions=MANAGE_GUILD)
+    assert status.ephemeral and "daily" not in status.content, status.content
+
+
+async def test_two_users_each_see_and_stop_only_their_own(
+    sandbox: Sandbox, store: Store, lab: Guild, bot: HotPapersBot
+) -> None:
+    ada = await sandbox.control.add_member(lab.id, "ada")
+    await sandbox.control.invoke("me subscribe", {"name": "mine"})
+    await sandbox.control.invoke("me subscribe", {"name": "hers"}, user_id=ada.user.id)
+    r = await sandbox.control.invoke("me unsubscribe", {"name": "hers"})
+    assert r.content == (
+        "You have no personal digest named **hers**. `/me subscribe` sets one up; "
+        "`/me list` shows yours."
+    )
+    r = await sandbox.control.invoke("me list", user_id=ada.user.id)
+    assert r.content.startswith("**Your personal digests** (1 of 5)\n• **hers** · "), r.content
+    assert sorted(s.name for s in await store.list_subscriptions(0)) == ["hers", "mine"]
+
+
+async def test_a_user_who_uninstalls_between_subscribe_and_post_is_switched_off(
+    sandbox: Sandbox, store: Store, clock: FakeClock, bot: HotPapersBot
+) -> None:
+    """Only a user install reached them (no server shared with the bot): uninstalled before
+    the post, the DM answers 403 / 50007; the digest stops (no retries) until they add the
+    app again and resume it."""
+    elsewhere = await sandbox.control.add_guild("Elsewhere", with_bot=False)
+    stranger = id_of_tester(elsewhere)
+    sandbox.control.install_app(stranger)
+    await sandbox.control.invoke("me subscribe", guild_id=elsewhere.id)
+    dm = sandbox.control.dm_channel_of(stranger)
+    assert dm is not None
+    sandbox.control.install_app(stranger, installed=False)
+    clock.set(DUE)
+    await bot.scheduler.tick()
+    [sub] = await store.list_subscriptions(0)
+    assert not sub.enabled and digests_in(sandbox, dm) == []
+    assert (await sandbox.control.invoke("me list", guild_id=elsewhere.id)).status == (
+        "unavailable"
+    )
+    sandbox.control.install_app(stranger)
+    r = await sandbox.control.invoke("me resume", context="dm", user_id=stranger)
+    assert r.content == "Resumed **daily**: every day at 09:00 UTC, by DM."
+    [sub] = await store.list_subscriptions(0)
+    assert sub.enabled and sub.failing_reason is None and not sub.paused
+
+
+async def test_a_thread_format_is_not_offered_for_a_dm(
+    sandbox: Sandbox, store: Store, lab: Guild, bot: HotPapersBot
+) -> None:
+    with pytest.raises(OptionError, match="'thread' is not one of its choices"):
+        await sandbox.control.invoke("me subscribe", {"format": "thread"})
+    assert await store.list_subscriptions(0) == []
