@@ -411,7 +411,11 @@ def _resolve(
         m.pop("user")
         m["permissions"] = str(guild.permissions_of(member))
         resolved.setdefault("members", {})[str(target)] = m
-    elif target in state.channels and kind == CHANNEL:
+    elif (
+        kind == CHANNEL and target in state.channels and state.channels[target].guild_id == guild.id
+    ):
+        # Only this guild's channels: the client's picker offers no other (a DM, another
+        # server's channel), and `resolved` carries only what the interaction can see.
         ch = state.channels[target].to_json()
         bot = guild.members.get(state.bot_user.id)
         ch["permissions"] = str(guild.permissions_of(bot) if bot is not None else 0)

@@ -176,3 +176,22 @@ async def test_a_thread_format_is_not_offered_for_a_dm(
     with pytest.raises(OptionError, match="'thread' is not one of its choices"):
         await sandbox.control.invoke("me subscribe", {"format": "thread"})
     assert await store.list_subscriptions(0) == []
+
+
+async def test_a_server_command_cannot_name_a_dm_or_another_servers_channel(
+    sandbox: Sandbox, lab: Guild, bot: HotPapersBot
+) -> None:
+    """Discord's channel picker offers only the server's own channels, so the sandbox refuses
+    a DM channel (a member's personal digest lives there) or another server's channel as a
+    `/digest` option instead of handing it to the bot (which then never answered)."""
+    await sandbox.control.invoke("me subscribe")
+    dm = sandbox.control.dm_channel_of(id_of_tester(lab))
+    other = await sandbox.control.add_guild("Other", channels=["general"])
+    elsewhere = next(c.id for c in other.channels.values() if c.name == "general")
+    for channel in (dm, elsewhere):
+        assert channel is not None
+        for command in ("digest unsubscribe", "digest pause", "digest subscribe"):
+            with pytest.raises(OptionError, match=f"no user, channel or role with id {channel}"):
+                await sandbox.control.invoke(
+                    command, {"channel": channel}, permissions=MANAGE_GUILD
+                )
