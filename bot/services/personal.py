@@ -240,7 +240,8 @@ class PersonalService:
             # From the bot's clock, and only when it was stopped: stamping a running digest
             # would skip a slot that came due a moment ago and is not posted yet.
             await self.store.set_paused(stored_id(sub), False, at=self.clock())
-        return f"Resumed **{sub.name}**: {when(sub)}, by DM."
+            return f"Resumed **{sub.name}**: {when(sub)}, by DM."
+        return f"**{sub.name}** is not paused: {when(sub)}, by DM."
 
     async def slots(self, subs: Sequence[Subscription]) -> dict[int, Slot | None]:
         """Each digest's next slot whose period is not posted yet."""

@@ -37,15 +37,15 @@ async def bot(
 async def test_resume_of_a_running_digest_does_not_skip_the_slot_just_due(
     sandbox: Sandbox, store: Store, clock: FakeClock, lab: Guild, bot: HotPapersBot
 ) -> None:
-    """`/me resume` on a digest that is not paused changes nothing: the 09:00 slot, due a
-    minute ago and not yet posted, still arrives (it used to be skipped: the resume stamped
-    `resumed_at` with the wall clock's now)."""
+    """`/me resume` on a digest that is not paused changes nothing and says so (it used to
+    answer "Resumed"): the 09:00 slot, due a minute ago and not yet posted, still arrives (it
+    used to be skipped: the resume stamped `resumed_at` with the wall clock's now)."""
     await sandbox.control.invoke("me subscribe", {"categories": "cs.CV"})
     dm = sandbox.control.dm_channel_of(id_of_tester(lab))
     assert dm is not None
     clock.set(DUE + timedelta(minutes=1))
     r = await sandbox.control.invoke("me resume")
-    assert r.ephemeral and r.content == "Resumed **daily**: every day at 09:00 UTC, by DM."
+    assert r.ephemeral and r.content == "**daily** is not paused: every day at 09:00 UTC, by DM."
     await bot.scheduler.tick()
     posted = digests_in(sandbox, dm)
     assert len(posted) == 1 and "Hot Papers 2021-03-12" in posted[0]["content"]
