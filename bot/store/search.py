@@ -31,6 +31,7 @@ Rules every backend keeps (tests/store/test_search.py states them):
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,14 +49,22 @@ MAX_LIMIT = 100
 _WORD = re.compile(r"[^\W_]+")
 
 
+# ASCII letters only: beyond them each engine folds case its own way (FTS5's unicode61, the
+# database's locale for PostgreSQL), and folds a quoted term as it folded the titles. Python's
+# folding would not match either ("Straße" -> "strasse", "σοφός" -> "σοφόσ") and may add a
+# combining mark ("İ" -> "i" + U+0307), which is no word character.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def search_terms(text: str) -> tuple[str, ...]:
-    """The words of `text`, lower-cased, at most `MAX_TERMS` of at most `MAX_TERM` characters.
+    """The words of `text` (ASCII letters lower-cased), at most `MAX_TERMS` of at most
+    `MAX_TERM` characters.
 
     Operators typed as words (`AND`, `OR`, `NOT`, `NEAR`) are plain words here: each backend
     quotes every term, so none can act as an operator.
     """
     words = _WORD.findall(text[: MAX_TERMS * (MAX_TERM + 1) * 4])
-    return tuple(w.casefold()[:MAX_TERM] for w in words[:MAX_TERMS])
+    return tuple(w.translate(_ASCII_LOWER)[:MAX_TERM] for w in words[:MAX_TERMS])
 
 
 _ID_PREFIX = re.compile(r"(?:[a-z][a-z.\-]*/)?\d[\d.]*")

@@ -1,0 +1,53 @@
+"""Outside attacks on `/search` and `/paper`'s autocomplete: typed text the engines fold
+their own way, titles each engine splits into words, and answers a member sees.
+
+Each test here is a finding (it failed before its fix) or a probe that held; the contract
+suite in tests/store/test_search.py states the rules, these try to break them from outside.
+Every store test runs once per backend.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.models import Digest, Paper
+from bot.store.base import Store
+from bot.store.search import SearchQuery, search_terms
+from tests.store import conftest as contract
+from tests.store.backends import Backend
+
+backend = contract.backend
+store = contract.store
+
+DAY = date(2021, 1, 4)
+
+
+async def seed(store: Store, *titles: str) -> list[str]:
+    papers = [
+        Paper(arxiv_id=f"2101.0000{n}", title=t, score=10 - n) for n, t in enumerate(titles, 1)
+    ]
+    await store.save_digest(Digest(day=DAY, source="a", papers=papers))
+    return [p.arxiv_id for p in papers]
+
+
+async def found(store: Store, text: str) -> list[str]:
+    return [h.arxiv_id for h in await store.search_papers(SearchQuery(search_terms(text)))]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["İstanbul traffic", "Über die Straße", "Σοφός λόγος", "ǰ-invariants", "ΐ and ΰ"],
+)
+async def test_a_word_is_found_as_typed_whatever_python_would_fold_it_to(
+    store: Store, title: str
+) -> None:
+    # Was: search_terms case-folded in Python ("Straße" -> "strasse", "σοφός" -> "σοφόσ",
+    # "İ" -> "i" + U+0307), which neither engine's index holds; a folding that adds a
+    # combining mark even made SearchQuery refuse the terms (/search answered "something
+    # went wrong"). Each engine folds the typed words as it folded the titles.
+    (pid,) = await seed(store, title)
+    assert await found(store, title) == [pid]
+    completions = await store.complete_papers(title)
+    assert completions == [(pid, title)]
