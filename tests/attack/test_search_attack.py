@@ -51,3 +51,34 @@ async def test_a_word_is_found_as_typed_whatever_python_would_fold_it_to(
     assert await found(store, title) == [pid]
     completions = await store.complete_papers(title)
     assert completions == [(pid, title)]
+
+
+async def test_both_engines_split_dotted_numbers_links_and_versions_alike(store: Store) -> None:
+    # Was: PostgreSQL's parser keeps `-3.5`, `v1.2.3`, `github.com/x/y` and `a@b.org` as
+    # single tokens where FTS5 (and `search_terms`) split at every punctuation mark, so
+    # "gpt 3.5" or "github" found these papers on SQLite only.
+    gpt, yolo, code = await seed(
+        store, "GPT-3.5 as a judge", "YOLO v1.2.3 revisited", "Code at github.com/ada/x"
+    )
+    await store.save_digest(
+        Digest(
+            day=date(2021, 1, 5),
+            source="a",
+            papers=[
+                Paper(
+                    arxiv_id="2101.00009",
+                    title="Quiet title",
+                    abstract="Mail ada@lovelace.org or see https://example.org/paper.pdf",
+                    authors=["A. B. Smith-Jones"],
+                )
+            ],
+        )
+    )
+    assert await found(store, "gpt 3.5") == [gpt]
+    assert await found(store, "3.5") == [gpt]
+    assert await found(store, "v1.2.3") == [yolo]
+    assert await found(store, "github") == [code]
+    assert await found(store, "ada") == [code, "2101.00009"]
+    assert await found(store, "lovelace example pdf") == ["2101.00009"]
+    assert await found(store, "jones") == ["2101.00009"]
+    assert await store.complete_papers("gpt 3") == [(gpt, "GPT-3.5 as a judge")]
