@@ -61,7 +61,7 @@ def describe(request: SearchRequest) -> str:
     """`` `diffusion` in cs.CV, listed from 2021-01-01 to 2021-01-31 ``: the query and filters."""
     q = request.query
     out = f"`{quote(request.text, 100)}`"
-    if request.category:
+    if q.categories or q.archives:
         out += " in " + ", ".join((*q.categories, *q.archives)[:5])
     if q.since and q.until:
         out += f", listed from {q.since.isoformat()} to {q.until.isoformat()}"

@@ -24,7 +24,8 @@ Rules every backend keeps (tests/store/test_search.py states them):
   a hit's `day` and `score` are those of its best-scored listing in the range (ties: the
   newest day), or over all its listings without a range (a paper no digest lists has none).
 - `categories` keeps papers with one of those categories; `archives` those with a category in
-  one of those archives (`cs` holds `cs.CV`). Both given: either one.
+  one of those archives (`cs` holds `cs.CV`), or filed under the archive itself. Both given:
+  either one.
 - At most `limit` hits (1..100).
 """
 
@@ -160,8 +161,10 @@ def like_escaped(text: str) -> str:
 
 def category_patterns(query: SearchQuery) -> list[str]:
     """LIKE patterns over the stored JSON list of categories: `%"cs.CV"%` for a category,
-    `%"cs.%` for an archive (both backends store the list as the same JSON text)."""
-    exact = [f'%"{like_escaped(c)}"%' for c in query.categories]
+    `%"cs.%` and `%"cs"%` for an archive (its categories, or the archive itself, as arXiv
+    filed `astro-ph` papers before the split; as `bot.filters` keeps them). Both backends
+    store the list as the same JSON text."""
+    exact = [f'%"{like_escaped(c)}"%' for c in (*query.categories, *query.archives)]
     return exact + [f'%"{like_escaped(a)}.%' for a in query.archives]
 
 

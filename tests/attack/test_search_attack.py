@@ -8,11 +8,12 @@ Every store test runs once per backend.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from bot.models import Digest, Paper
+from bot.services.search import SearchService, no_match_text
 from bot.store.base import Store
 from bot.store.search import SearchQuery, search_terms
 from tests.store import conftest as contract
@@ -82,3 +83,26 @@ async def test_both_engines_split_dotted_numbers_links_and_versions_alike(store:
     assert await found(store, "lovelace example pdf") == ["2101.00009"]
     assert await found(store, "jones") == ["2101.00009"]
     assert await store.complete_papers("gpt 3") == [(gpt, "GPT-3.5 as a judge")]
+
+
+async def test_an_archive_keeps_papers_filed_under_the_bare_archive(store: Store) -> None:
+    # Was: `astro-ph` kept `astro-ph.GA` but not a paper filed under plain `astro-ph` (as
+    # arXiv filed them before the archive was split), which /hot and the digests keep
+    # (bot.filters: the archive itself or one of its categories).
+    old, new, other = "astro-ph/0001001", "2101.00001", "2101.00002"
+    papers = [
+        Paper(arxiv_id=old, title="Stellar winds", categories=["astro-ph"], score=3),
+        Paper(arxiv_id=new, title="Stellar disks", categories=["astro-ph.GA"], score=2),
+        Paper(arxiv_id=other, title="Stellar graphs", categories=["astro-phx"], score=1),
+    ]
+    await store.save_digest(Digest(day=DAY, source="a", papers=papers))
+    hits = await store.search_papers(SearchQuery(("stellar",), archives=("astro-ph",)))
+    assert [h.arxiv_id for h in hits] == [old, new]
+
+
+def test_a_category_option_of_no_categories_is_no_filter_and_says_none(store: Store) -> None:
+    # Was: `category: ", ,"` filtered nothing yet the answer read "… matches `x` in ."
+    svc = SearchService(store, clock=lambda: datetime(2021, 3, 12, tzinfo=UTC))
+    request = svc.request("quantum", ", ,")
+    assert (request.query.categories, request.query.archives) == ((), ())
+    assert no_match_text(request) == "No stored paper matches `quantum`."
