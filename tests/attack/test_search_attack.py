@@ -106,3 +106,28 @@ def test_a_category_option_of_no_categories_is_no_filter_and_says_none(store: St
     request = svc.request("quantum", ", ,")
     assert (request.query.categories, request.query.archives) == ((), ())
     assert no_match_text(request) == "No stored paper matches `quantum`."
+
+
+async def test_ids_complete_and_tie_alike_whatever_the_databases_collation(
+    backend: Backend,
+) -> None:
+    # Was: PostgreSQL compared ids in the database's collation (an en_US or ICU database
+    # sorts `:` before `9` and may skip punctuation), so `hep-th/99` completed nothing and
+    # tied hits came in another order than SQLite's (byte order). Ids compare as bytes.
+    store = await backend.open()
+    if backend.name == "postgresql":  # as in a database made with an ICU locale
+        for table in ("papers", "digest_entries"):
+            backend._raw(  # type: ignore[attr-defined]
+                "main",
+                f'ALTER TABLE {table} ALTER COLUMN arxiv_id TYPE text COLLATE "und-x-icu"',
+                [],
+            )
+    ids = ["math/0309136", "math.GT/0309136", "hep-th/9901001", "hep-th/9902002", "2101.00001"]
+    papers = [Paper(arxiv_id=i, title="Knots") for i in ids]
+    await store.save_digest(Digest(day=DAY, source="a", papers=papers))
+    assert [i for i, _ in await store.complete_papers("hep-th/99")] == [
+        "hep-th/9902002",
+        "hep-th/9901001",
+    ]
+    assert [i for i, _ in await store.complete_papers("2101.")] == ["2101.00001"]
+    assert await found(store, "knots") == sorted(ids)  # no score, one day: by id, as bytes
