@@ -8,7 +8,8 @@ from the papers copied.
 
 What members type is hostile (FTS5's own syntax, quotes, `NEAR(`, column filters, NUL, 10 000
 characters). It never reaches either engine's query language as written: `search_terms`
-keeps only words (runs of letters and digits, as both engines' tokenizers split them), at most
+keeps only words (runs of letters and digits and their combining marks, NFKC-normalised, as
+FTS5's tokenizer splits them), at most
 `MAX_TERMS` of at most `MAX_TERM` characters, and each backend quotes every word as a literal
 term (the last one a prefix, for autocomplete). A query of no words is refused by the service
 before the store is asked.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,27 +47,52 @@ from bot.store import rows
 MAX_TERMS = 16
 MAX_TERM = 64
 MAX_LIMIT = 100
-# A word: letters and digits only. Everything else (punctuation, `*`, quotes, `:`, NUL,
-# emoji, underscores) separates words, as it does in SQLite's unicode61 tokenizer.
-_WORD = re.compile(r"[^\W_]+")
-
-
 # ASCII letters only: beyond them each engine folds case its own way (FTS5's unicode61, the
 # database's locale for PostgreSQL), and folds a quoted term as it folded the titles. Python's
 # folding would not match either ("Straße" -> "strasse", "σοφός" -> "σοφόσ") and may add a
-# combining mark ("İ" -> "i" + U+0307), which is no word character.
+# combining mark ("İ" -> "i" + U+0307).
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
+def _is_word(text: str) -> bool:
+    """A letter or digit, then letters, digits and combining marks (what `_words` finds)."""
+    return (
+        bool(text)
+        and text[0].isalnum()
+        and all(ch.isalnum() or unicodedata.category(ch) == "Mn" for ch in text)
+    )
+
+
+def _words(text: str) -> list[str]:
+    """The words of `text`: runs of letters and digits, with the combining marks (Mn) inside
+    them, as SQLite's unicode61 tokenizer reads them (`Erdo\u030bs` is one word). Everything
+    else (punctuation, `*`, quotes, `:`, NUL, emoji, underscores) separates words."""
+    words: list[str] = []
+    start = None
+    for i, ch in enumerate(text):
+        if ch.isalnum() or (start is not None and unicodedata.category(ch) == "Mn"):
+            if start is None:
+                start = i
+        elif start is not None:
+            words.append(text[start:i])
+            start = None
+            if len(words) == MAX_TERMS:
+                return words
+    if start is not None:
+        words.append(text[start:])
+    return words
+
+
 def search_terms(text: str) -> tuple[str, ...]:
-    """The words of `text` (ASCII letters lower-cased), at most `MAX_TERMS` of at most
+    """The words of `text`, NFKC-normalised (a PDF's ligature `ﬁ`, full-width letters, an
+    accent typed apart) with ASCII letters lower-cased: at most `MAX_TERMS` of at most
     `MAX_TERM` characters.
 
     Operators typed as words (`AND`, `OR`, `NOT`, `NEAR`) are plain words here: each backend
     quotes every term, so none can act as an operator.
     """
-    words = _WORD.findall(text[: MAX_TERMS * (MAX_TERM + 1) * 4])
-    return tuple(w.translate(_ASCII_LOWER)[:MAX_TERM] for w in words[:MAX_TERMS])
+    typed = unicodedata.normalize("NFKC", text[: MAX_TERMS * (MAX_TERM + 1) * 4])
+    return tuple(w.translate(_ASCII_LOWER)[:MAX_TERM] for w in _words(typed)[:MAX_TERMS])
 
 
 _ID_PREFIX = re.compile(r"(?:[a-z][a-z.\-]*/)?\d[\d.]*")
@@ -97,7 +124,7 @@ class SearchQuery:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise ValueError(f"limit must be 1..{MAX_LIMIT}, not {self.limit}")
-        if any(not _WORD.fullmatch(t) for t in self.terms):
+        if not all(_is_word(t) for t in self.terms):
             raise ValueError("terms must be words (use search_terms)")
 
 

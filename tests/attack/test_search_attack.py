@@ -131,3 +131,15 @@ async def test_ids_complete_and_tie_alike_whatever_the_databases_collation(
     ]
     assert [i for i, _ in await store.complete_papers("2101.")] == ["2101.00001"]
     assert await found(store, "knots") == sorted(ids)  # no score, one day: by id, as bytes
+
+
+async def test_typed_text_in_other_unicode_forms_finds_the_title(store: Store) -> None:
+    # Was: a decomposed accent (NFD, as pasted from some PDFs and keyboards) split the word
+    # in two ("Erdo" + "s"), and a ligature or full-width letters (a PDF's "ﬃ", an IME's
+    # "ｄｉｆｆｕｓｉｏｎ") were other words than the title's. Typed text is NFKC-normalised,
+    # and a combining mark belongs to its word, as in FTS5's tokenizer.
+    erdos, eff = await seed(store, "Erdős numbers", "Efficient diffusion")
+    assert await found(store, "Erdo\u030bs") == [erdos]
+    assert await found(store, "Eﬃcient ｄｉｆｆｕｓｉｏｎ") == [eff]
+    assert await found(store, "ＥＦＦＩＣＩＥＮＴ") == [eff]
+    assert search_terms("Erdo\u030bs q\u0307x \u0301x") == ("erdős", "q\u0307x", "x")
