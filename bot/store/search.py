@@ -8,7 +8,7 @@ from the papers copied.
 
 What members type is hostile (FTS5's own syntax, quotes, `NEAR(`, column filters, NUL, 10 000
 characters). It never reaches either engine's query language as written: `search_terms`
-keeps only words (runs of letters and digits and their combining marks, NFKC-normalised, as
+keeps only words (runs of letters and digits and their combining marks, NFC-normalised, as
 FTS5's tokenizer splits them), at most
 `MAX_TERMS` of at most `MAX_TERM` characters, and each backend quotes every word as a literal
 term (the last one a prefix, for autocomplete). A query of no words is refused by the service
@@ -83,15 +83,22 @@ def _words(text: str) -> list[str]:
     return words
 
 
+# What typing or pasting turns into other characters than a title's: a PDF's ligatures (`ﬁ`),
+# an IME's full-width Latin. Only these are NFKC-folded: others NFKC would fold are a title's
+# own text too (`CO₂`, `R²`), which the index holds as written.
+_TYPED_FORMS = re.compile("[\ufb00-\ufb06\uff01-\uff5e]+")
+
+
 def search_terms(text: str) -> tuple[str, ...]:
-    """The words of `text`, NFKC-normalised (a PDF's ligature `ﬁ`, full-width letters, an
-    accent typed apart) with ASCII letters lower-cased: at most `MAX_TERMS` of at most
+    """The words of `text`, NFC-normalised (an accent typed apart), ligatures and full-width
+    letters as plain ones, ASCII letters lower-cased: at most `MAX_TERMS` of at most
     `MAX_TERM` characters.
 
     Operators typed as words (`AND`, `OR`, `NOT`, `NEAR`) are plain words here: each backend
     quotes every term, so none can act as an operator.
     """
-    typed = unicodedata.normalize("NFKC", text[: MAX_TERMS * (MAX_TERM + 1) * 4])
+    typed = unicodedata.normalize("NFC", text[: MAX_TERMS * (MAX_TERM + 1) * 4])
+    typed = _TYPED_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m[0]), typed)
     return tuple(w.translate(_ASCII_LOWER)[:MAX_TERM] for w in _words(typed)[:MAX_TERMS])
 
 

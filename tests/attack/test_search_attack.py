@@ -136,10 +136,32 @@ async def test_ids_complete_and_tie_alike_whatever_the_databases_collation(
 async def test_typed_text_in_other_unicode_forms_finds_the_title(store: Store) -> None:
     # Was: a decomposed accent (NFD, as pasted from some PDFs and keyboards) split the word
     # in two ("Erdo" + "s"), and a ligature or full-width letters (a PDF's "ﬃ", an IME's
-    # "ｄｉｆｆｕｓｉｏｎ") were other words than the title's. Typed text is NFKC-normalised,
-    # and a combining mark belongs to its word, as in FTS5's tokenizer.
-    erdos, eff = await seed(store, "Erdős numbers", "Efficient diffusion")
+    # "ｄｉｆｆｕｓｉｏｎ") were other words than the title's. Typed text is NFC-normalised,
+    # those forms folded, and a combining mark belongs to its word, as in FTS5's tokenizer;
+    # a title's own `CO₂` is still found as typed.
+    erdos, eff, co2 = await seed(store, "Erdős numbers", "Efficient diffusion", "CO₂ capture")
+    assert await found(store, "CO₂") == [co2]
     assert await found(store, "Erdo\u030bs") == [erdos]
     assert await found(store, "Eﬃcient ｄｉｆｆｕｓｉｏｎ") == [eff]
     assert await found(store, "ＥＦＦＩＣＩＥＮＴ") == [eff]
     assert search_terms("Erdo\u030bs q\u0307x \u0301x") == ("erdős", "q\u0307x", "x")
+
+
+async def test_a_0006_store_with_listings_is_found_with_its_best_listing(
+    backend: Backend,
+) -> None:
+    # Probe (held): migration 0007 backfills each key's best listing from the entries
+    # already stored, so an upgraded store ranks and dates its hits as a new one does.
+    from tests.store.test_migrations import V1_ROWS
+
+    await backend.create_at(6)
+    for table, row in V1_ROWS[:3]:
+        backend.insert(table, row)
+    backend.insert("digests", {**V1_ROWS[1][1], "day": "2021-03-13"})
+    backend.insert("digest_entries", {**V1_ROWS[2][1], "day": "2021-03-13", "score": 2.0})
+    store = await backend.open()
+    hits = await store.search_papers(SearchQuery(("paper",)))
+    assert [(h.arxiv_id, h.day, h.score, h.tier) for h in hits] == [
+        ("2103.06874", date(2021, 3, 12), 7.5, 2)
+    ]
+    assert await store.complete_papers("a pap") == [("2103.06874", "A paper")]
