@@ -39,10 +39,6 @@ def _vector(column: str) -> str:
     return f"to_tsvector({_SIMPLE}, translate({column}, {_PUNCT}, {_BLANKS}))"
 
 
-# Ids compare as bytes, as SQLite compares them: in the database's own collation (en_US, ICU)
-# `:` may sort before `9` and punctuation be skipped, so the range an id prefix stands for
-# (`hep-th/99` up to `hep-th/9:`) would hold nothing. Migration 0007 indexes this expression.
-BYTES = 'arxiv_id COLLATE "C"'
 TITLE = _vector("title")
 AUTHORS = _vector("authors")
 ALL = f"({TITLE} || {AUTHORS} || {_vector('abstract')})"
@@ -96,8 +92,7 @@ class PgSearch(PgBase):
             f" WHERE e.arxiv_id = p.arxiv_id{in_range}"
             " ORDER BY e.score DESC NULLS LAST, e.day DESC LIMIT 1) b ON true"
             f" WHERE {' AND '.join(where)}"
-            " ORDER BY tier DESC, b.score DESC NULLS LAST, b.day DESC NULLS LAST,"
-            ' p.arxiv_id COLLATE "C"'
+            " ORDER BY tier DESC, b.score DESC NULLS LAST, b.day DESC NULLS LAST, p.arxiv_id"
             f" LIMIT ${len(params)}"
         )
         return hits_from(await self._all(sql, *params))
@@ -108,8 +103,8 @@ class PgSearch(PgBase):
         start = id_prefix(text)
         if start:
             found = await self._all(
-                f"SELECT arxiv_id, title FROM papers WHERE {BYTES} >= $1 AND {BYTES} < $2"
-                f" ORDER BY {BYTES} DESC LIMIT $3",
+                "SELECT arxiv_id, title FROM papers WHERE arxiv_id >= $1 AND arxiv_id < $2"
+                " ORDER BY arxiv_id DESC LIMIT $3",
                 start,
                 next_prefix(start),
                 limit,
@@ -123,12 +118,11 @@ class PgSearch(PgBase):
                 "SELECT m.arxiv_id, m.title FROM (SELECT arxiv_id, title FROM ("
                 " SELECT arxiv_id, title FROM papers"
                 f" WHERE {TITLE} @@ to_tsquery({_SIMPLE}, $1) OFFSET 0) a"
-                ' ORDER BY arxiv_id COLLATE "C" DESC LIMIT $2) m'
+                " ORDER BY arxiv_id DESC LIMIT $2) m"
                 " LEFT JOIN LATERAL (SELECT e.score, e.day FROM digest_entries e"
                 " WHERE e.arxiv_id = m.arxiv_id"
                 " ORDER BY e.score DESC NULLS LAST, e.day DESC LIMIT 1) b ON true"
-                " ORDER BY b.score DESC NULLS LAST, b.day DESC NULLS LAST,"
-                ' m.arxiv_id COLLATE "C" DESC',
+                " ORDER BY b.score DESC NULLS LAST, b.day DESC NULLS LAST, m.arxiv_id DESC",
                 ts_query(terms, prefix=prefix),
                 limit,
             )

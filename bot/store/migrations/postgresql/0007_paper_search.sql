@@ -22,7 +22,3 @@ CREATE INDEX papers_search_title ON papers USING gin ((
 CREATE INDEX papers_search_authors ON papers USING gin ((
     to_tsvector('simple'::regconfig, translate(authors, '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))
 ));
-
--- Ids in byte order for `/paper`'s autocomplete (an id prefix is a range of ids), whatever the
--- database's collation: en_US or ICU would sort `hep-th/9:` before `hep-th/9901001`.
-CREATE INDEX papers_id_bytes ON papers ((arxiv_id COLLATE "C"));
