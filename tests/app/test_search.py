@@ -311,3 +311,16 @@ async def test_a_slow_store_while_typing_still_answers_within_discords_deadline(
     assert (r.status, r.choices) == ("answered", [{"name": "2103.06874", "value": "2103.06874"}])
     r = await sandbox.control.autocomplete("paper", {"id": "audio"}, "id")
     assert (r.status, r.choices) == ("answered", [])
+
+
+async def test_words_python_would_fold_oddly_are_searched_not_an_error(world: Any) -> None:
+    # Attack: "İ" case-folds to "i" + U+0307 in Python, which SearchQuery refused as no
+    # word: /search İstanbul answered "something went wrong" instead of a search.
+    sandbox, _, _ = world
+    r = await sandbox.control.invoke("search", {"query": "İstanbul ǰ"})
+    assert reply(r) == {
+        "content": "No stored paper matches `İstanbul ǰ`.",
+        "embeds": [],
+        "flags": 0,
+        "allowed_mentions": {"parse": []},
+    }
