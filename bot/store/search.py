@@ -87,17 +87,21 @@ def _words(text: str) -> list[str]:
 # an IME's full-width Latin. Only these are NFKC-folded: others NFKC would fold are a title's
 # own text too (`CO₂`, `R²`), which the index holds as written.
 _TYPED_FORMS = re.compile("[\ufb00-\ufb06\uff01-\uff5e]+")
+# Invisible breaks pasted inside a word (a web page's soft hyphens, zero-width spaces, word
+# joiners, a BOM): no title holds them, and as separators they would cut the word in two.
+_INVISIBLE_BREAKS = re.compile("[\u00ad\u200b\u2060\ufeff]")
 
 
 def search_terms(text: str) -> tuple[str, ...]:
     """The words of `text`, NFC-normalised (an accent typed apart), ligatures and full-width
-    letters as plain ones, ASCII letters lower-cased: at most `MAX_TERMS` of at most
-    `MAX_TERM` characters.
+    letters as plain ones, invisible breaks left out, ASCII letters lower-cased: at most
+    `MAX_TERMS` of at most `MAX_TERM` characters.
 
     Operators typed as words (`AND`, `OR`, `NOT`, `NEAR`) are plain words here: each backend
     quotes every term, so none can act as an operator.
     """
-    typed = unicodedata.normalize("NFC", text[: MAX_TERMS * (MAX_TERM + 1) * 4])
+    typed = _INVISIBLE_BREAKS.sub("", text[: MAX_TERMS * (MAX_TERM + 1) * 4])
+    typed = unicodedata.normalize("NFC", typed)
     typed = _TYPED_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m[0]), typed)
     return tuple(w.translate(_ASCII_LOWER)[:MAX_TERM] for w in _words(typed)[:MAX_TERMS])
 

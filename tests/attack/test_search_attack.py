@@ -154,3 +154,12 @@ async def test_a_0006_store_with_listings_is_found_with_its_best_listing(
         ("2103.06874", date(2021, 3, 12), 7.5, 2)
     ]
     assert await store.complete_papers("a pap") == [("2103.06874", "A paper")]
+
+
+async def test_invisible_breaks_pasted_inside_a_word_do_not_split_it(store: Store) -> None:
+    # Was: a soft hyphen (text copied from a hyphenated web page), a zero-width space or a
+    # word joiner inside "diffusion" made two words, "dif" and "fusion", found in no title.
+    (pid,) = await seed(store, "Diffusion models")
+    for text in ("dif\u00adfusion", "dif\u200bfusion models", "\ufeffdiffu\u2060sion"):
+        assert await found(store, text) == [pid], repr(text)
+    assert await store.complete_papers("dif\u00adfusion mod") == [(pid, "Diffusion models")]
