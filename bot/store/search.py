@@ -8,7 +8,7 @@ from the papers copied.
 
 What members type is hostile (FTS5's own syntax, quotes, `NEAR(`, column filters, NUL, 10 000
 characters). It never reaches either engine's query language as written: `search_terms`
-keeps only words (runs of letters and digits and their combining marks, NFC-normalised, as
+keeps only words (runs of letters and digits and the marks inside them, NFC-normalised, as
 FTS5's tokenizer splits them), at most
 `MAX_TERMS` of at most `MAX_TERM` characters, and each backend quotes every word as a literal
 term (the last one a prefix, for autocomplete). A query of no words is refused by the service
@@ -59,18 +59,20 @@ def _is_word(text: str) -> bool:
     return (
         bool(text)
         and text[0].isalnum()
-        and all(ch.isalnum() or unicodedata.category(ch) == "Mn" for ch in text)
+        and all(ch.isalnum() or unicodedata.category(ch)[0] == "M" for ch in text)
     )
 
 
 def _words(text: str) -> list[str]:
-    """The words of `text`: runs of letters and digits, with the combining marks (Mn) inside
-    them, as SQLite's unicode61 tokenizer reads them (`Erdo\u030bs` is one word). Everything
-    else (punctuation, `*`, quotes, `:`, NUL, emoji, underscores) separates words."""
+    """The words of `text`: runs of letters and digits with the marks inside them, as
+    PostgreSQL's parser reads them (`Erdo\u030bs`, `हिन्दी` are one word each; FTS5 splits
+    the latter at its spacing marks, but reads a quoted term as the phrase of its parts, which
+    the title holds). Everything else (punctuation, `*`, quotes, `:`, NUL, emoji, underscores)
+    separates words."""
     words: list[str] = []
     start = None
     for i, ch in enumerate(text):
-        if ch.isalnum() or (start is not None and unicodedata.category(ch) == "Mn"):
+        if ch.isalnum() or (start is not None and unicodedata.category(ch)[0] == "M"):
             if start is None:
                 start = i
         elif start is not None:
