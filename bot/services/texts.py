@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from bot import cadence, limits, why
 from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
+from bot.late_risers import CADENCES
 from bot.models import SourceHealth, Subscription, parse_arxiv_id
 from bot.permissions import BY_NAME, POST, needed
 from bot.render import ZWSP, clean, escape, truncate
@@ -161,8 +162,10 @@ def extras(sub: Subscription) -> list[str]:
             out.append(f"role {role}")
         if sub.self_roles:
             out.append("role button")
-    if sub.late_risers:
+    if sub.late_risers and sub.cadence in CADENCES:
         out.append(f"late risers: top {sub.late_risers}")
+    elif sub.late_risers:  # kept, in case the cadence changes back; say it does nothing now
+        out.append(f"no late risers for a {sub.cadence} digest (it ranks its whole window)")
     if sub.server_votes:
         out.append("server votes count")
     return out
