@@ -8,6 +8,9 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from bot.services.late_risers import MAX_ATTEMPTS
 from bot.store.base import Store
 from sandbox.app import Sandbox
 from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
@@ -84,3 +87,41 @@ async def test_a_slow_store_in_the_follow_ups_holds_the_tick_one_deadline_only(
         assert len(reached) == 2  # the one left out went first
         (second,) = [s for s in subs if s.id != first[0].id]
         assert late.last_checked(second) == reached[1]
+
+
+@pytest.mark.parametrize("how", ["deleted", "locked"])
+async def test_a_follow_up_whose_thread_is_gone_fails_alone_and_is_given_up(
+    sandbox: Sandbox, store: Store, clock: FakeClock, how: str
+) -> None:
+    """The thread of the post a paper missed is deleted (or archived and locked) before the
+    paper climbs: the follow-up is recorded failed on its own row, tried `MAX_ATTEMPTS`
+    times in all and then left; the day's posts go out and the subscription stays healthy."""
+    guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+    (cid,) = [c.id for c in guild.channels.values() if c.name == "papers"]
+    await store_day(store, WED)
+    clock.set(datetime(2021, 3, 11, 8, 0, tzinfo=UTC))
+    async with running_app(sandbox, store, clock) as bot:
+        sub = await subscribe_detailed(sandbox, store, cid)
+        assert sub.id is not None
+        clock.set(datetime(2021, 3, 11, 9, 0, tzinfo=UTC))
+        assert (await bot.scheduler.tick()).sent == 1
+        wed = await store.get_post(sub.id, WED)
+        assert wed is not None and wed.thread_id is not None
+        if how == "deleted":
+            await sandbox.control.delete_channel(wed.thread_id)
+        else:
+            await sandbox.control.set_thread(wed.thread_id, archived=True, locked=True)
+        await store_day(store, THU)
+        clock.set(datetime(2021, 3, 12, 9, 0, tzinfo=UTC))
+        assert (await bot.scheduler.tick()).sent == 1
+        for _ in range(MAX_ATTEMPTS + 2):
+            clock.advance(hours=7)  # past each recheck
+            await bot.scheduler.tick()
+        (row,) = await store.list_followups(subscription_id=sub.id)
+        assert (row.status, row.attempts, row.message_id) == ("failed", MAX_ATTEMPTS, None)
+        stored = await store.get_subscription(sub.id)
+        assert stored is not None and stored.enabled and stored.failing_reason is None
+        thu = await store.get_post(sub.id, THU)
+        assert thu is not None and thu.status == "sent"
+    climbing = [m for m in sandbox.control.messages(cid) if m["content"].startswith("📈 Climbing")]
+    assert climbing == []  # not dropped into the channel instead
