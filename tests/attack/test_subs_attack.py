@@ -1,0 +1,50 @@
+"""Attacks on several digests per channel (issue 14 item 1): names, the cap, replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.store.base import Store
+from sandbox.app import Sandbox
+from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
+    MANAGE_GUILD,
+    FakeClock,
+    clock,
+    make_config,
+    running_app,
+    sandbox,
+    store,
+)
+from tests.app.test_scheduling import by_name
+
+
+async def answer(sb: Sandbox, command: str, **options: Any) -> Any:
+    return await sb.control.invoke(command, options, permissions=MANAGE_GUILD)
+
+
+async def test_a_command_naming_a_digest_with_a_long_or_blank_name_says_what_a_name_is(
+    sandbox: Sandbox,  # noqa: F811
+    store: Store,  # noqa: F811
+    clock: FakeClock,  # noqa: F811
+) -> None:
+    guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+    cid = by_name(guild)["papers"]
+    clock.set(datetime(2021, 3, 8, 8, 0, tzinfo=UTC))
+    async with running_app(sandbox, store, clock, config=make_config()):
+        await answer(sandbox, "digest subscribe", channel=cid)
+        for command in ("digest pause", "digest preview", "digest post-now"):
+            r = await answer(sandbox, command, channel=cid, name="x" * 3000)
+            assert r.status == "answered" and r.ephemeral
+            # not the name echoed up to Discord's 2000 characters and cut off
+            assert r.content == (
+                "`xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…` is not a digest name: use 1 to 32 "
+                "lowercase letters, digits or dashes, e.g. daily or cv-weekly."
+            ), command
+        r = await answer(sandbox, "digest pause", channel=cid, name="  ")
+        assert r.content == (
+            f"Paused <#{cid}>: nothing is posted until /digest resume, and the days in "
+            "between are skipped (not posted late)."
+        )
+        r = await answer(sandbox, "digest unsubscribe", channel=cid, name="Daily")
+        assert r.content == f"Unsubscribed <#{cid}>: no more daily digests there."
