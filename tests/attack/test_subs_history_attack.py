@@ -51,3 +51,22 @@ async def test_an_unsubscribed_digests_day_neither_hides_nor_takes_a_current_one
         f"• 2021-03-12 · ml: ✅ [sent]({link}1001) · 10 papers\n"
         f"• 2021-03-12 · an unsubscribed digest: ✅ [sent]({link}1002) · 10 papers"
     )
+
+
+async def test_a_disabled_digests_unposted_day_is_not_called_paused(
+    service: HistoryService,
+    store: Store,  # noqa: F811
+    clock: ManualClock,  # noqa: F811
+) -> None:
+    # /digest pause exists now: "paused" sends a moderator to /digest resume, which answers
+    # "is not paused" for a digest the bot disabled (its channel gave 404) or that fails (403)
+    sub = await store.upsert_subscription(subscription(id=None, name="cv"))
+    assert sub.id is not None
+    await store.set_enabled(sub.id, False)
+    clock.advance(timedelta(days=1))
+    lines = (await service.history(GUILD, HERE, 3)).splitlines()
+    assert "• 2021-03-12 · not posted: the digest is disabled" in lines, lines
+    await store.set_enabled(sub.id, True)
+    await store.mark_failing(sub.id, "I am missing Send Messages there.")
+    lines = (await service.history(GUILD, HERE, 3)).splitlines()
+    assert "• 2021-03-12 · not posted: the digest is failing" in lines, lines
