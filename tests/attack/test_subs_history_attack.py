@@ -9,7 +9,9 @@ import pytest
 from bot.cli.preview import sample_digest
 from bot.publish import Publisher
 from bot.schedule import ManualClock
+from bot.services.digests import DigestService
 from bot.services.history import HistoryService
+from bot.services.status import LoopState, StatusService
 from bot.store.base import Store
 from tests.services.conftest import (  # noqa: F401 - the fixtures, used by name
     GUILD,
@@ -70,3 +72,22 @@ async def test_a_disabled_digests_unposted_day_is_not_called_paused(
     await store.mark_failing(sub.id, "I am missing Send Messages there.")
     lines = (await service.history(GUILD, HERE, 3)).splitlines()
     assert "• 2021-03-12 · not posted: the digest is failing" in lines, lines
+
+
+async def test_a_channel_with_two_failing_digests_is_one_failing_channel(
+    store: Store,  # noqa: F811
+    digests: DigestService,  # noqa: F811
+    clock: ManualClock,  # noqa: F811
+) -> None:
+    for name in ("cv", "ml"):
+        sub = await store.upsert_subscription(subscription(id=None, name=name))
+        await store.mark_failing(sub.id or 0, "I am missing Send Messages there.")
+    status = StatusService(
+        store,
+        digests,
+        clock=clock,
+        grace=timedelta(hours=12),
+        loop=lambda: LoopState(running=True),
+    )
+    lines = (await status.status(GUILD)).splitlines()
+    assert f"Failing channels: <#{HERE}>" in lines, lines
