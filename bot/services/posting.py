@@ -19,7 +19,14 @@ from bot.errors import UserInputError
 from bot.models import Digest, PostRecord, Subscription, stored_id
 from bot.publish import Outcome, compose, plan
 from bot.render import empty_reason, escape, truncate
-from bot.schedule import Clock, latest_complete_day, latest_slot, slot_covering
+from bot.schedule import (
+    Clock,
+    Slot,
+    latest_complete_day,
+    latest_slot,
+    next_slot,
+    slot_covering,
+)
 from bot.services.digests import DigestService
 from bot.services.outcomes import slot_of_day
 from bot.services.periods import period_digest
@@ -33,6 +40,8 @@ from bot.services.texts import (
     ts,
 )
 from bot.store.base import Store
+
+PERIODS = ("weekly", "monthly")  # cadences whose post is a period's days merged
 
 Payload = dict[str, Any]
 PREVIEW_MESSAGES = 5  # /digest preview shows at most this many of a post's messages
@@ -192,7 +201,12 @@ class PostingService:
         """The first messages the channel's next digest would post (with its settings), or
         why nothing would be posted; a UserInputError if there is no digest to preview."""
         sub = await find(self.store, where, name)
-        end, digest = await self.digests.latest(sub.source)
+        slot = self._period_to_preview(sub) if sub.cadence in PERIODS else None
+        if slot is not None:  # a weekly or monthly digest posts its period's top, not a day
+            end = slot.day
+            digest = await period_digest(self.digests, sub.source, slot.start, end, sub.cadence)
+        else:
+            end, digest = await self.digests.latest(sub.source)
         if digest is None:
             raise UserInputError(await self.missing(sub.source, end, sub.channel_id, "preview for"))
         view = compose(sub, digest)
@@ -209,6 +223,15 @@ class PostingService:
             }
         ]
 
+    def _period_to_preview(self, sub: Subscription) -> Slot | None:
+        """The period a weekly or monthly digest's preview shows: its next post's if that is
+        complete already (the post waits only for its time), else the latest complete one."""
+        now, lag = self.clock(), self.digests.lag_days
+        upcoming = next_slot(sub, now, lag_days=lag)
+        if upcoming.day <= latest_complete_day(now, lag):
+            return upcoming
+        return latest_slot(sub, now, lag_days=lag)
+
     async def check(self, where: Where, date_text: str | None, name: str | None = None) -> PostNow:
         """Refuse at once what cannot be posted (not a date, a day not complete yet, a channel
         with no subscription, a week or month not over yet), before any slow work."""
@@ -218,7 +241,7 @@ class PostingService:
         if day is not None and day > (latest := latest_complete_day(now, lag)):
             raise UserInputError(f"{day} is not complete yet; the latest complete day is {latest}.")
         sub = await find(self.store, where, name)
-        if sub.cadence in ("weekly", "monthly"):
+        if sub.cadence in PERIODS:
             period = (
                 slot_covering(sub, day, lag_days=lag)
                 if day
@@ -237,7 +260,7 @@ class PostingService:
         weekly or monthly digest posts the period that holds it (the latest complete one)."""
         sub, now = request.subscription, request.asked_at
         lag = self.digests.lag_days
-        if sub.cadence in ("weekly", "monthly"):
+        if sub.cadence in PERIODS:
             slot = (
                 slot_covering(sub, request.day, lag_days=lag)
                 if request.day

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.store.base import Store
@@ -16,7 +16,7 @@ from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
     sandbox,
     store,
 )
-from tests.app.test_scheduling import by_name
+from tests.app.test_scheduling import by_name, store_days
 
 
 async def answer(sb: Sandbox, command: str, **options: Any) -> Any:
@@ -48,3 +48,27 @@ async def test_a_command_naming_a_digest_with_a_long_or_blank_name_says_what_a_n
         )
         r = await answer(sandbox, "digest unsubscribe", channel=cid, name="Daily")
         assert r.content == f"Unsubscribed <#{cid}>: no more daily digests there."
+
+
+async def test_the_preview_of_a_weekly_or_monthly_digest_is_its_periods_top(
+    sandbox: Sandbox,  # noqa: F811
+    store: Store,  # noqa: F811
+    clock: FakeClock,  # noqa: F811
+) -> None:
+    await store_days(store, date(2021, 2, 20), 23)  # 20 February … 14 March 2021
+    guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+    cid = by_name(guild)["papers"]
+    clock.set(datetime(2021, 3, 15, 8, 0, tzinfo=UTC))  # a Monday
+    async with running_app(sandbox, store, clock, config=make_config()):
+        for name, cadence in (("weekly", "weekly"), ("month", "monthly")):
+            await answer(sandbox, "digest subscribe", channel=cid, name=name, cadence=cadence)
+        weekly = await answer(sandbox, "digest preview", channel=cid, name="weekly")
+        monthly = await answer(sandbox, "digest preview", channel=cid, name="month")
+    # not the latest day's digest (what a daily digest posts): the period the post merges
+    assert weekly.content.splitlines()[0] == (
+        "**🔥 Hot Papers of the week 2021-03-08 – 2021-03-14** · 10 papers · source: hotpapers-md"
+    )
+    assert monthly.content.splitlines()[0] == (
+        "**🔥 Hot Papers of February 2021** · 10 papers · source: hotpapers-md"
+    )
+    assert weekly.ephemeral and monthly.ephemeral
