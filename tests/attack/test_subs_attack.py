@@ -16,7 +16,7 @@ from tests.app.conftest import (  # noqa: F401 - the fixtures, used by name
     sandbox,
     store,
 )
-from tests.app.test_scheduling import by_name, store_days
+from tests.app.test_scheduling import by_name, posts_in, store_days
 
 
 async def answer(sb: Sandbox, command: str, **options: Any) -> Any:
@@ -72,3 +72,30 @@ async def test_the_preview_of_a_weekly_or_monthly_digest_is_its_periods_top(
         "**🔥 Hot Papers of February 2021** · 10 papers · source: hotpapers-md"
     )
     assert weekly.ephemeral and monthly.ephemeral
+
+
+async def test_post_now_of_a_weekly_digest_says_the_week_it_posted(
+    sandbox: Sandbox,  # noqa: F811
+    store: Store,  # noqa: F811
+    clock: FakeClock,  # noqa: F811
+) -> None:
+    await store_days(store, date(2021, 2, 20), 23)
+    guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+    cid = by_name(guild)["papers"]
+    clock.set(datetime(2021, 3, 15, 8, 0, tzinfo=UTC))  # a Monday, before the 09:00 slot
+    async with running_app(sandbox, store, clock, config=make_config()):
+        await answer(sandbox, "digest subscribe", channel=cid, name="weekly", cadence="weekly")
+        first = await answer(sandbox, "digest post-now", channel=cid, name="weekly")
+        again = await answer(
+            sandbox, "digest post-now", channel=cid, name="weekly", date="2021-03-02"
+        )
+    link = posts_in(sandbox, cid)[0]["id"]
+    url = f"https://discord.com/channels/{guild.id}/{cid}/{link}"
+    # "the digest of 2021-03-07" was the Sunday's daily digest: not what was posted
+    assert first.content == (
+        f"Posted the digest of the week 2021-03-01 – 2021-03-07 to <#{cid}> ({url}). "
+        "It is marked as posted late."
+    )
+    assert again.content.startswith(
+        f"The digest of the week 2021-03-01 – 2021-03-07 was already posted in <#{cid}> on <t:"
+    ), again.content
