@@ -101,6 +101,13 @@ async def serve(args: argparse.Namespace) -> None:
             outcome = await bot.scheduler.tick()
             tick["tick_ended"] = time.time()
             tick["outcomes"] = dict(Counter(o.status for o in outcome.outcomes))
+        else:
+            # READY may come before the last GUILD_CREATEs (`guild_ready_timeout`): measure
+            # once the guild count has held for a second, so every guild is counted.
+            seen = -1
+            while seen != len(bot.guilds):
+                seen = len(bot.guilds)
+                await asyncio.sleep(1.0)
         gc.collect()
         report: dict[str, Any] = {
             "ready": True,

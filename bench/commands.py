@@ -1,9 +1,9 @@
 """Command benchmark: `/hot` round trips through the sandbox, against a floor, at growing stores.
 
 For each size in `--sizes` (papers; default 10k, 100k, 1M), one SQLite store grows to that
-many synthetic papers, `--per-day` a day (seeded; through `Store.save_digest`, the path
-`hotpapers import` uses), and in a fresh sandbox two bots answer the same `--requests` `/hot`
-commands, run by `--concurrency` simulated users at once:
+many synthetic papers, `--per-day` a day (seeded; through `Store.save_digests`, 250 days a
+transaction, the path `hotpapers import` uses), and in a fresh sandbox two bots answer the
+same `--requests` `/hot` commands, run by `--concurrency` simulated users at once:
 
 - **bot**: the real `HotPapersBot` (child process `_botproc.py`);
 - **floor**: a bare discord.py bot (`_floor.py`: no store, one `/hot` with the same options
@@ -59,6 +59,7 @@ from sandbox.testing import running_sandbox
 DEFERRED = 5  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
 SOURCE = "hotpapers-md"  # the config's default source, served from the store only
 FIRST_DAY = date(2008, 1, 1)
+FILL_BATCH = 250  # days a transaction while the store grows (`Store.save_digests`)
 CATEGORIES = [
     "cs.CV", "cs.LG", "cs.CL", "cs.AI", "stat.ML", "cs.RO", "cs.NE", "eess.IV", "math.OC",
     "physics.comp-ph", "q-bio.NC", "astro-ph.CO", "cs.IR", "cs.CR", "quant-ph", "hep-th",
@@ -330,13 +331,13 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 saved, fill_seconds = 0, 0.0
                 target_days = -(-size // args.per_day)
                 while days < target_days:
-                    digest = next(stream)
+                    batch = list(itertools.islice(stream, min(FILL_BATCH, target_days - days)))
                     started = time.perf_counter()
-                    await store.save_digest(digest, final=True)
+                    await store.save_digests(batch, final=True)
                     fill_seconds += time.perf_counter() - started
-                    saved += len(digest.papers)
-                    days += 1
-                    last_day = digest.day
+                    saved += sum(len(d.papers) for d in batch)
+                    days += len(batch)
+                    last_day = batch[-1].day
                 counts = await store.counts()
             figures = await one_size(args, path, days, last_day, tmp)
             line: dict[str, Any] = {

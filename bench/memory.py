@@ -8,6 +8,7 @@ after the other, each in its own child process:
 
 - **bot**: the real `HotPapersBot` (`_botproc.py`), measured after READY and one scheduler
   tick over every subscription (the tick finds no digest for the due day: nothing is posted);
+  with `--no-tick`, after READY only (the difference is what the tick holds);
 - **floor**: a bare `discord.Client` (`_floor.py`) with the same intents and cache options.
 
 The figure is each process's kernel high-water mark (VmHWM). One JSON line per size, then a
@@ -56,6 +57,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1, help="subscription times and zones")
     parser.add_argument("--no-floor", action="store_true", help="only the bot (no ratios)")
+    parser.add_argument(
+        "--no-tick",
+        action="store_true",
+        help="the bot to READY only, no scheduler tick (what the subscriptions' tick adds)",
+    )
     args = parser.parse_args(argv)
     if args.guilds:
         args.sizes = [args.guilds]
@@ -104,7 +110,12 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
                     )
             started = time.perf_counter()
             bot = await start_bot(
-                sandbox.api_base, sandbox.gateway_url, path, NOW, tick=True, ready_timeout=1_800
+                sandbox.api_base,
+                sandbox.gateway_url,
+                path,
+                NOW,
+                tick=not args.no_tick,
+                ready_timeout=1_800,
             )
             ready_seconds = time.perf_counter() - started
             await bot.stop()
@@ -120,6 +131,7 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
         "guilds": ready["guilds"],
         "channels": ready["channels"],
         "subscriptions": subscriptions,
+        "tick": not args.no_tick,
         "peak_rss_mb": ready["peak_rss_mb"],
         "rss_mb": ready["rss_mb"],
         "floor_peak_rss_mb": floor["peak_rss_mb"] if floor else None,

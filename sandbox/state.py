@@ -230,10 +230,19 @@ class SandboxState:
         self.feed.emit(Change(CHANNEL_CREATE, channel=channel))
         return channel
 
-    def add_role(self, guild_id: int, name: str, permissions: int) -> Role:
-        """A new role in a guild."""
+    def add_role(
+        self,
+        guild_id: int,
+        name: str,
+        permissions: int,
+        *,
+        mentionable: bool = False,
+        position: int | None = None,
+    ) -> Role:
+        """A new role in a guild, above every other unless `position` says where."""
         guild = self.guilds[guild_id]
-        role = Role(self.ids.next(), name, permissions, position=len(guild.roles))
+        at = len(guild.roles) if position is None else position
+        role = Role(self.ids.next(), name, permissions, position=at, mentionable=mentionable)
         guild.roles[role.id] = role
         return role
 

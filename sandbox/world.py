@@ -48,6 +48,7 @@ class Role:
     name: str
     permissions: int
     position: int = 0
+    mentionable: bool = False  # anyone may ping it (else only with MENTION_EVERYONE)
 
     def to_json(self) -> JSON:
         """The role object discord.py parses."""
@@ -60,7 +61,7 @@ class Role:
             "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
             "hoist": False,
             "managed": False,
-            "mentionable": False,
+            "mentionable": self.mentionable,
             "flags": 0,
         }
 
@@ -198,6 +199,17 @@ class Guild:
             if role is not None:
                 perms |= role.permissions
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
+
+    def top_position(self, member: Member) -> int:
+        """The position of a member's highest role (@everyone's is 0): permissions.mdx:110
+        "A bot's or user's highest role is its role that has the greatest position value"."""
+        return max((self.roles[r].position for r in member.role_ids if r in self.roles), default=0)
+
+    def members_with(self, role_id: int) -> list[int]:
+        """The ids of the members holding a role (every member for @everyone)."""
+        return [
+            uid for uid, m in self.members.items() if role_id == self.id or role_id in m.role_ids
+        ]
 
     def permissions_in(self, member: Member, channel: Channel) -> int:
         """A member's permissions in a channel: base, then overwrites, as permissions.mdx

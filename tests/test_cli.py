@@ -137,6 +137,35 @@ def test_import_skips_bad_files_but_keeps_the_rest(
     assert _counts(db)["digests"] == 1
 
 
+@pytest.mark.parametrize("batch", [1, 2, 200])
+def test_import_in_batches_counts_each_file_once(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    batch: int,
+) -> None:
+    """Files are saved `BATCH` at a time: the same day twice in one batch is one change and
+    one unchanged, a bad file between them is skipped, and the counts are the same for any
+    batch size."""
+    from bot.cli import importer
+
+    monkeypatch.setattr(importer, "BATCH", batch)
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    text = SAMPLE.read_text(encoding="utf-8")
+    (folder / "a.md").write_text(text, encoding="utf-8")
+    (folder / "b.md").write_bytes(b"\xff\xfe not text")
+    (folder / "c.md").write_text(text, encoding="utf-8")
+    db = tmp_path / "h.db"
+    assert main(["import", str(folder), "--db", str(db)]) == 1
+    out = capsys.readouterr()
+    assert "b.md:1: not valid UTF-8" in out.err
+    assert "imported 1 digest(s), 1 unchanged, 1 skipped; store has 1 digests, 16 papers" in (
+        out.out
+    )
+    assert _counts(db) == {"papers": 16, "digests": 1, "digest_entries": 16}
+
+
 @pytest.mark.slow
 def test_python_dash_m_and_help() -> None:
     out = subprocess.run(

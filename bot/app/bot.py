@@ -83,6 +83,8 @@ class Parts:
     services: Services
     cogs: tuple[commands.Cog, ...]
     lease: AnyLease | None = None
+    # Persistent component handlers (`bot.app.buttons`): a post's buttons work after a restart.
+    dynamic_items: tuple[type[discord.ui.DynamicItem[Any]], ...] = ()
 
 
 class HotPapersBot(commands.Bot):
@@ -166,9 +168,11 @@ class HotPapersBot(commands.Bot):
         return self.parts.lease
 
     async def setup_hook(self) -> None:
-        """Load the cogs and sync the commands (before the gateway connects)."""
+        """Load the cogs, register the posts' button handlers and sync the commands (before
+        the gateway connects)."""
         for cog in self.parts.cogs:
             await self.add_cog(cog)
+        self.add_dynamic_items(*self.parts.dynamic_items)
         if self.lease is not None:
             self.lease.start()
         if self.sync_commands:

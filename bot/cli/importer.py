@@ -1,6 +1,7 @@
 """Load Hot Papers markdown digests (files, folders, or '-' for stdin) into the store.
 
-Idempotent: importing the same files twice changes no row. A file that is not a digest is
+Idempotent: importing the same files twice changes no row. Files are saved in batches of
+`BATCH`, one transaction each. A file that is not a digest is
 reported with its name and line and skipped; the others are still imported.
 """
 
@@ -13,11 +14,15 @@ from pathlib import Path
 
 from bot.config import config_path, load_config
 from bot.errors import HotPapersError
+from bot.models import Digest
 from bot.sources.hotpapers_md import iter_files, load_path
 from bot.store import open_store
 
 HELP = "import Hot Papers markdown digests into the store (idempotent)"
 PROGRESS_FROM = 10  # show a progress bar when importing at least this many files
+# Files saved per transaction: one commit a file was most of an import's cost
+# (bench/imports.py); a batch bounds what one fault leaves to import again.
+BATCH = 200
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,19 +53,26 @@ async def _import(args: argparse.Namespace) -> int:
     show = not args.quiet and len(files) >= PROGRESS_FROM and sys.stderr.isatty()
     changed = unchanged = failed = 0
     async with open_store(config.store.location if args.db is None else args.db) as store:
+        batch: list[Digest] = []
+
+        async def save() -> None:
+            nonlocal changed, unchanged
+            done = await store.save_digests(batch, final=True)
+            changed += sum(done)
+            unchanged += len(done) - sum(done)
+            batch.clear()
+
         for i, f in enumerate(files, start=1):
             try:
-                digest = load_path(f)
+                batch.append(load_path(f))
             except HotPapersError as exc:
                 failed += 1
                 print(f"\nskipped: {exc}" if show else f"skipped: {exc}", file=sys.stderr)
-            else:
-                if await store.save_digest(digest, final=True):
-                    changed += 1
-                else:
-                    unchanged += 1
+            if len(batch) >= BATCH:
+                await save()
             if show:
                 _progress(i, len(files))
+        await save()
         counts = await store.counts()
     if not args.quiet:
         print(

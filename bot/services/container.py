@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.services.favourites import FavouritesService
 from bot.services.history import HistoryService
+from bot.services.marks import MarksService
 from bot.services.papers import PapersService
 from bot.services.posting import PostingService
+from bot.services.roles import RoleService
 from bot.services.search import SearchService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
+from bot.services.why import WhyService
 
 
 @dataclass(frozen=True)
@@ -21,4 +25,8 @@ class Services:
     status: StatusService
     history: HistoryService
     papers: PapersService
+    roles: RoleService
+    marks: MarksService
+    favourites: FavouritesService
     search: SearchService
+    why: WhyService

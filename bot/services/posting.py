@@ -20,14 +20,7 @@ from bot.errors import UserInputError
 from bot.models import Digest, PostRecord, Subscription, stored_id
 from bot.publish import Outcome, compose, plan
 from bot.render import empty_reason, escape, truncate
-from bot.schedule import (
-    Clock,
-    Slot,
-    latest_complete_day,
-    latest_slot,
-    next_slot,
-    slot_covering,
-)
+from bot.schedule import Clock, latest_complete_day, latest_slot, slot_covering
 from bot.services.digests import DigestService
 from bot.services.outcomes import slot_of_day
 from bot.services.periods import period_digest
@@ -85,6 +78,17 @@ class Posted:
     outcome: Outcome
     late: bool
     text: str
+
+
+def preview_payloads(payloads: list[Payload]) -> list[Payload]:
+    """A post's messages as a private reply shows them: all of them when they fit in
+    `PREVIEW_MESSAGES`, else the first ones and a line saying how many more the post has."""
+    if len(payloads) <= PREVIEW_MESSAGES:
+        return payloads
+    shown = PREVIEW_MESSAGES - 1
+    more = len(payloads) - shown
+    note = f"-# … and {more} more messages in the post ({len(payloads)} in all)."
+    return [*payloads[:shown], {"content": note}]
 
 
 def why_empty(digest: Digest, candidates: int) -> str:
@@ -200,23 +204,27 @@ class PostingService:
             return source_down_text(self.digests.resolve(source), health)
         return f"There is no digest of {day} to {what} <#{channel_id}>."
 
-    async def preview(self, where: Where, name: str | None = None) -> list[Payload]:
-        """The first messages the channel's next digest would post (with its settings), or
-        why nothing would be posted; a UserInputError if there is no digest to preview."""
-        sub = await find(self.store, where, name)
-        slot = self._period_to_preview(sub) if sub.cadence in PERIODS else None
-        if slot is not None:  # a weekly or monthly digest posts its period's top, not a day
-            end = slot.day
-            digest = await period_digest(self.digests, sub.source, slot.start, end, sub.cadence)
-        else:
-            end, digest = await self.digests.latest(sub.source)
+    async def preview(self, sub: Subscription) -> list[Payload]:
+        """The messages `sub`'s next digest would post, rendered as the post renders them (a
+        subscription as saved, or as `/digest preview`'s options would make it), or why
+        nothing would be posted; a UserInputError if there is no digest to preview. Writes
+        nothing: a preview creates and changes no subscription and no ledger row.
+
+        A post of more messages than a private reply holds shows its first ones and a last
+        line saying how many more the post has (`preview_payloads`)."""
+        end, digest = await self.digests.latest(sub.source)
         if digest is None:
             raise UserInputError(await self.missing(sub.source, end, sub.channel_id, "preview for"))
+        if sub.cadence in ("weekly", "monthly"):  # the period so far, from the store
+            first = end - timedelta(days=6) if sub.cadence == "weekly" else end.replace(day=1)
+            period = await period_digest(
+                self.digests, sub.source, first, end, sub.cadence, fetch=False
+            )
+            digest = period or digest
         view = compose(sub, digest)
         in_channel, in_thread = plan(sub, view, candidates=len(digest.papers))
-        payloads = (in_channel + in_thread)[:PREVIEW_MESSAGES]
-        if payloads:
-            return payloads
+        if in_channel or in_thread:
+            return preview_payloads(in_channel + in_thread)
         why = why_empty(digest, len(digest.papers))
         return [
             {
@@ -225,15 +233,6 @@ class PostingService:
                 f"{why}, and empty-day notices are off (post_empty)."
             }
         ]
-
-    def _period_to_preview(self, sub: Subscription) -> Slot | None:
-        """The period a weekly or monthly digest's preview shows: its next post's if that is
-        complete already (the post waits only for its time), else the latest complete one."""
-        now, lag = self.clock(), self.digests.lag_days
-        upcoming = next_slot(sub, now, lag_days=lag)
-        if upcoming.day <= latest_complete_day(now, lag):
-            return upcoming
-        return latest_slot(sub, now, lag_days=lag)
 
     async def check(self, where: Where, date_text: str | None, name: str | None = None) -> PostNow:
         """Refuse at once what cannot be posted (not a date, a day not complete yet, a channel

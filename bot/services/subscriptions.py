@@ -26,6 +26,7 @@ from bot.errors import UserInputError
 from bot.models import Subscription, stored_id
 from bot.schedule import Clock, Slot
 from bot.services.outcomes import done_days, next_unposted
+from bot.services.roles import RoleLookup, check_role
 from bot.services.subscribe_options import MAX_PER_CHANNEL, SubscribeOptions, subscription_name
 from bot.services.texts import (
     fit_lines,
@@ -100,6 +101,7 @@ class Where:
     chosen_id: int | None = None  # the channel option
     chosen_guild_id: int | None = None  # the server the option's channel belongs to
     granted: frozenset[str] | None = None
+    role: RoleLookup | None = None  # the server's roles as the bot sees them (`check_role`)
 
     def channel_id(self) -> int:
         """The channel the command is about: the option's, else the one it runs in."""
@@ -240,10 +242,30 @@ class SubscriptionService:
         update = {"guild_id": where.guild_id, "enabled": True, "failing_reason": None}
         sub = changes.apply(base.model_copy(update=update), guild_id=where.guild_id)
         check_permissions(where.granted, channel_id, sub.format)
+        check_role(sub, where.role, where.granted)
         saved = await self.store.upsert_subscription(sub)
         slot = (await self.next_slots([saved]))[stored_id(saved)]
         text = subscribed_text(saved, slot, updated=old is not None)
         return Saved(subscription=saved, next_slot=slot, created=old is None, text=text)
+
+    async def draft(self, where: Where, changes: SubscribeOptions) -> Subscription:
+        """The subscription `subscribe` would save with these options, saved nowhere: the
+        channel's digest of that name with the options applied, or a new one, for
+        `/digest preview`."""
+        channel_id = where.target_id()
+        name = subscription_name(changes.name)
+        old = await self.store.find_subscription(channel_id, name)
+        if old is not None and old.guild_id != where.guild_id:
+            raise UserInputError("Pick a channel of this server.")  # never another's row
+        base = old or Subscription(
+            guild_id=where.guild_id,
+            channel_id=channel_id,
+            name=name,
+            post_time=self.default_time,
+            timezone=self.default_timezone,
+            created_at=self.clock(),
+        )
+        return changes.apply(base, guild_id=where.guild_id)
 
     async def unsubscribe(self, where: Where, name: str | None = None) -> str:
         """Stop a digest in a channel (what was posted stays); the reply."""

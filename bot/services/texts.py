@@ -12,14 +12,15 @@ Each service's own reply text sits beside it (`status_text` in `status`, `post_n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from bot import cadence, limits
+from bot import cadence, limits, why
 from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
 from bot.models import SourceHealth, Subscription, parse_arxiv_id
-from bot.render import ZWSP, clean, escape
+from bot.permissions import BY_NAME, POST, needed
+from bot.render import ZWSP, clean, escape, truncate
 from bot.schedule import Slot
 from bot.sources.registry import title as source_title
 
@@ -281,31 +282,34 @@ def source_down_text(name: str, health: Iterable[SourceHealth], sentence: str = 
     return f"{first} {since} ({tried}). Please try again later."
 
 
-_PERMISSION_NAMES = {  # where Discord's name is not the attribute title-cased
+_PERMISSION_NAMES = {  # the member's, not on the bot's list (`bot.permissions`)
     "manage_guild": "Manage Server",
-    "send_messages_in_threads": "Send Messages in Threads",
 }
 
 
 def permission_names(missing: Sequence[str]) -> str:
     """`["embed_links", "manage_guild"]` -> `Embed Links, Manage Server` (as Discord shows them)."""
-    names = [_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in missing]
+    names = [
+        BY_NAME[p].title if p in BY_NAME else _PERMISSION_NAMES.get(p, p.replace("_", " ").title())
+        for p in missing
+    ]
     return ", ".join(names)
 
 
 # What every post needs (reading history: the recovery scan); each target adds its own
-# (a detailed post's thread: `bot.delivery.targets.thread`).
-POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+# (a detailed post's thread: `bot.delivery.targets.thread`). The one list: `bot.permissions`.
+POST_PERMISSIONS = POST
 
 
-def needed_permissions(fmt: str) -> list[str]:
-    """The permissions the bot needs in a channel to post a digest of format `fmt`."""
+def needed_permissions(fmt: str, *, self_roles: bool = False) -> list[str]:
+    """The permissions the bot needs in a channel to post a digest of format `fmt` (every
+    post's, the target's own: `bot.permissions`), and Manage Roles for `self_roles`."""
     extra = TARGETS[fmt].permissions if known(fmt) else ()
-    return [*POST_PERMISSIONS, *extra]
+    return needed(extra, self_roles=self_roles)
 
 
 def missing_permissions(granted: Iterable[str], fmt: str) -> list[str]:
-    """The permissions a post of format `fmt` needs that `granted` (names) lacks."""
+    """The permissions a post of format `fmt` needs in its channel that `granted` lacks."""
     have = set(granted)
     return [n for n in needed_permissions(fmt) if n not in have]
 
@@ -316,3 +320,114 @@ def no_announcement_text(day: date, reason: str) -> str:
         f"There are no papers for {day.isoformat()}: {escape(reason)}. arXiv announces new "
         "papers Sunday to Thursday at 20:00 US Eastern (except on holidays); try the day before."
     )
+
+
+def why_text(verdict: why.Verdict, span: Callable[[date], str] = date.isoformat) -> str:
+    """One verdict of `/digest why` as a sentence (after the digest's label): posted with its
+    link, or not and the first reason, in the bot's order (`bot.why`). `span` names a post's
+    key day (`2021-03-12`; a weekly post's `the week 2021-03-06 – 2021-03-12`). Ledger
+    reasons and keywords are escaped; categories are canonical ids."""
+    v = verdict
+    of = f"the digest of {span(v.day)}" if v.day is not None else ""
+    match v:
+        case why.Posted():
+            return f"posted in {of}: {v.link}"
+        case why.PostedElsewhere():
+            return (
+                f"not in {of} (the source did not list it that day); "
+                f"it was posted in the digest of {span(v.other)}: {v.link}"
+            )
+        case why.OffDay():
+            return f"not posted: this digest posts {v.when}, and none of its posts covers {v.day}."
+        case why.NotListed():
+            return _not_listed(v, span)
+        case why.OutsideCategories():
+            return (
+                f"not posted in {of}: its categories ({', '.join(v.categories)}) "
+                f"are outside the digest's ({', '.join(v.wanted)})."
+            )
+        case why.Excluded():
+            return (
+                f"not posted in {of}: it is listed in {v.by}, which the digest excludes (-{v.by})."
+            )
+        case why.BelowScore() if v.score is None:
+            return (
+                f"not posted in {of}: it has no discussion yet, which counts as "
+                f"a score of 0, below the digest's min_score {v.min_score:g}."
+            )
+        case why.BelowScore():
+            return (
+                f"not posted in {of}: its score {v.score:g} is below the "
+                f"digest's min_score {v.min_score:g}."
+            )
+        case why.KeywordMiss():
+            words = listed([f"“{escape(k)}”" for k in v.keywords], 5)
+            return (
+                f"not posted in {of}: its title and abstract have none of the "
+                f"digest's keywords ({words})."
+            )
+        case why.BelowCut():
+            return (
+                f"not posted in {of}: it ranked {v.rank} of the {v.passed} "
+                f"papers that passed the filters, below the cut at {v.limit}."
+            )
+    return _undelivered(v, span)
+
+
+def _not_listed(v: why.NotListed, span: Callable[[date], str]) -> str:
+    source = source_title(v.source)
+    also = ""
+    if v.listed_on:
+        also = f" It is listed on {listed([d.isoformat() for d in v.listed_on], 3)}."
+    if v.day is None:
+        return f"not posted: it is in none of the stored digests of {source}."
+    when = span(v.day)
+    if v.stored:
+        on = "on" if when == v.day.isoformat() else "in"
+        return f"not posted: {source} did not list it {on} {when}.{also}"
+    if v.why_none:
+        return f"not posted: there is no digest of {span(v.day)} ({escape(v.why_none)}).{also}"
+    return f"not posted: I have no digest of {span(v.day)} from {source}.{also}"
+
+
+def _undelivered(v: why.Verdict, span: Callable[[date], str]) -> str:
+    of = f"the digest of {span(v.day)}" if v.day is not None else ""
+
+    def reason(text: str | None) -> str:
+        return f" ({truncate(escape(text), 200)})" if text else ""
+
+    match v:
+        case why.BeforeSubscription():
+            return f"not posted: {of} was due before this digest was set up."
+        case why.Paused():
+            return f"not posted: {escape(v.why)}."
+        case why.NotYet():
+            when = f"{ts(v.due_at)} ({ts(v.due_at, 'R')})"
+            return f"not posted yet: {of} is due {when}."
+        case why.Due():
+            return f"not posted yet: {of} is due now and is posted shortly."
+        case why.NoRecord():
+            return (
+                f"not posted: {of} was not posted within its catch-up window; "
+                f"/digest post-now date:{v.day} posts it late."
+            )
+        case why.InProgress():
+            return f"{of} is being posted right now."
+        case why.Failed():
+            return f"not posted: posting {of} failed{reason(v.reason)}."
+        case why.Missed():
+            return (
+                f"not posted: {of} was missed{reason(v.reason)}; "
+                f"/digest post-now date:{v.day} posts it late."
+            )
+        case why.Changed() if v.status == "empty":
+            return (
+                f"not posted: {of} had no papers when it was handled "
+                "(the day's digest changed since)."
+            )
+        case why.Changed():
+            return (
+                f"not posted in {of}: it was not among the day's papers when "
+                "the digest was posted (the day's digest changed since)."
+            )
+    return "no verdict."  # pragma: no cover - every verdict kind is matched above

@@ -10,6 +10,9 @@ Rules every backend keeps (tests/store/test_digests.py states them):
   moved, so re-importing one file is a no-op. Finality only ever goes from False to True.
 - Saving a changed digest replaces that day's entries wholesale (ranks 1..n in the given
   order). Paper metadata is never replaced by an empty value, and the highest version wins.
+- `save_digests` is `save_digest` of each digest in the given order, in one transaction (a
+  backend may start another where a day is named again): the path of an import of many
+  files. A fault leaves a transaction's days unwritten, none of them half-written.
 - Reads return papers in rank order; lists of days are newest day first, ties by source.
 """
 
@@ -29,6 +32,14 @@ class DigestStore(Protocol):
         """Store a digest (papers upserted; the day's ranked entries replaced).
 
         Returns True when anything changed, so an import run twice reports no change.
+        """
+        ...
+
+    async def save_digests(self, digests: Sequence[Digest], *, final: bool = True) -> list[bool]:
+        """`save_digest` of each digest in order, in one transaction; one result each.
+
+        A day named twice is saved twice, in order, as two calls would (the second compares
+        with the first).
         """
         ...
 
@@ -71,4 +82,9 @@ class DigestStore(Protocol):
     async def get_paper(self, arxiv_id: str) -> Paper | None:
         """The latest stored record of a paper by version-less id, or None: its metadata with
         the score, metrics and snippets of its most recent entry (none: score 0, no metrics)."""
+        ...
+
+    async def paper_days(self, arxiv_id: str, source: str | None = None) -> list[tuple[str, date]]:
+        """The (source, day) of every stored digest that lists the paper (of one source, or
+        of any), newest day first, then by source: where `/digest why` looks for it."""
         ...

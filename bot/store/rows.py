@@ -149,14 +149,25 @@ def rows_hash(digest: Digest, papers: list[dict[str, Any]], entries: list[dict[s
     return hashlib.sha256(body).hexdigest()
 
 
+def _json(value: Any, *, sort: bool = False) -> str:
+    """A JSON column of a digest's rows: compact UTF-8 from orjson.
+
+    `json.dumps` here was half of an import's CPU (bench/imports.py). Readers parse the
+    columns, so the spelling is free; the upsert and the content hash compare the text, so a
+    day or paper stored before in `json.dumps`'s spelling (", " and ": ") is written again on
+    its next save: once, and the same values.
+    """
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort else 0).decode()
+
+
 def paper_row(p: Paper) -> dict[str, Any]:
     """A paper's own columns (its entry's columns are `entry_rows`)."""
     return {
         "arxiv_id": p.arxiv_id,
         "version": p.version,
         "title": p.title,
-        "authors": json.dumps(p.authors, ensure_ascii=False),
-        "categories": json.dumps(p.categories),
+        "authors": _json(p.authors),
+        "categories": _json(p.categories),
         "abstract": p.abstract,
         "abs_url": p.abs_url,
         "pdf_url": p.pdf_url,
@@ -172,9 +183,9 @@ def digest_row(digest: Digest, *, final: bool, content: str) -> dict[str, Any]:
         "fetched_at": to_text(digest.fetched_at or now()),
         "final": int(final),
         "content_hash": content,
-        "archives": json.dumps(digest.archives),
-        "signals_ok": json.dumps(digest.signals_ok),
-        "signals_failed": json.dumps(digest.signals_failed, ensure_ascii=False, sort_keys=True),
+        "archives": _json(digest.archives),
+        "signals_ok": _json(digest.signals_ok),
+        "signals_failed": _json(digest.signals_failed, sort=True),
     }
 
 
@@ -188,9 +199,11 @@ def entry_rows(digest: Digest) -> list[dict[str, Any]]:
             "rank": rank,
             "arxiv_id": p.arxiv_id,
             "score": p.score,
-            "metrics": json.dumps(p.metrics, sort_keys=True),
-            "tweets": json.dumps([t.model_dump() for t in p.tweets], ensure_ascii=False),
-            "read_at": json.dumps({k: to_text(v) for k, v in sorted(p.read_at.items())}),
+            "metrics": _json(p.metrics, sort=True),
+            # A Tweet's fields are its __dict__ (plain values): what model_dump gives, for half
+            # the CPU (bench/imports.py).
+            "tweets": _json([t.__dict__ for t in p.tweets]),
+            "read_at": _json({k: to_text(v) for k, v in sorted(p.read_at.items())}),
         }
         for rank, p in enumerate(digest.papers, start=1)
     ]
@@ -248,7 +261,7 @@ def _coverage(row: Row, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, kind in (("archives", list), ("signals_ok", list), ("signals_failed", dict)):
         try:
-            value = json.loads(row[prefix + name] or "null")
+            value = orjson.loads(row[prefix + name] or "null")  # per /hot: not json.loads
         except (ValueError, TypeError):
             value = None
         out[name] = value if isinstance(value, kind) else kind()

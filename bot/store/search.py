@@ -114,10 +114,11 @@ class PaperSearch(Protocol):
     async def complete_papers(self, text: str, limit: int = 25) -> list[tuple[str, str]]:
         """(arxiv id, title) of stored papers for `/paper`'s autocomplete: ids starting with
         `text` (when it looks like one), newest id first, then papers whose title holds its
-        words (the last a prefix unless one letter), the most recent first (SQLite: the last
-        stored, straight from the index's order, so a short prefix costs `limit` rows;
-        PostgreSQL: the newest id; the same where papers are stored as announced); at most
-        `limit`. Indexed lookups only; no text is an error."""
+        words (the last a prefix unless one letter): the `limit` most recent of them (SQLite:
+        the last stored, straight from the index's order, so a short prefix costs `limit`
+        rows; PostgreSQL: the newest ids; the same where papers are stored as announced),
+        best listing first (score, then day, then the newer id). Indexed lookups only; no
+        text is an error."""
         ...
 
 

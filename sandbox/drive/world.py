@@ -163,13 +163,66 @@ class WorldControl(ControlBase):
         await self.state.notify()
         return archived
 
-    async def add_role(self, guild_id: int, name: str, permissions: int) -> Role:
-        """A new role; GUILD_ROLE_CREATE."""
-        role = self.state.add_role(self._guild(guild_id).id, name, permissions)
+    async def add_role(
+        self,
+        guild_id: int,
+        name: str,
+        permissions: int = 0,
+        *,
+        mentionable: bool = False,
+        position: int | None = None,
+    ) -> Role:
+        """A new role (above every other unless `position` is given); GUILD_ROLE_CREATE."""
+        role = self.state.add_role(
+            self._guild(guild_id).id, name, permissions, mentionable=mentionable, position=position
+        )
         await self.gw.dispatch(
             "GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role.to_json()}
         )
         return role
+
+    async def set_role(
+        self,
+        guild_id: int,
+        role_id: int,
+        *,
+        mentionable: bool | None = None,
+        permissions: int | None = None,
+    ) -> Role:
+        """A moderator makes a role mentionable or not, or changes its permissions;
+        GUILD_ROLE_UPDATE."""
+        guild = self._guild(guild_id)
+        role = guild.roles.get(role_id)
+        if role is None:
+            raise SandboxError(f"no role {role_id} in guild {guild_id}")
+        if mentionable is not None:
+            role.mentionable = mentionable
+        if permissions is not None:
+            role.permissions = permissions
+        await self.gw.dispatch(
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": role.to_json()}
+        )
+        await self.state.notify()
+        return role
+
+    async def give_role(
+        self, guild_id: int, member_id: int, role_id: int, give: bool = True
+    ) -> Member:
+        """A moderator gives a member (the bot too) a role, or takes it (`give=False`);
+        GUILD_MEMBER_UPDATE to sessions with the GUILD_MEMBERS intent."""
+        guild = self._guild(guild_id)
+        member = guild.members.get(member_id)
+        if member is None or role_id not in guild.roles or role_id == guild.id:
+            raise SandboxError(f"no member {member_id} or role {role_id} in guild {guild_id}")
+        if give and role_id not in member.role_ids:
+            member.role_ids.append(role_id)
+        elif not give and role_id in member.role_ids:
+            member.role_ids.remove(role_id)
+        payload = member.to_json()
+        payload["guild_id"] = str(guild_id)
+        await self.gw.dispatch("GUILD_MEMBER_UPDATE", payload)
+        await self.state.notify()
+        return member
 
     async def add_member(
         self,

@@ -155,7 +155,9 @@ class InteractionRoutes:
         body = self.access.validate(request, "/webhooks/{webhook_id}/{webhook_token}")
         if validation.is_empty_message(body, file_count(request)):
             raise ApiError(400, 50006, "Cannot send an empty message")
-        message = self.posting.new_message(inter.channel, self.state.bot_user, body, request)
+        message = self.posting.new_message(
+            inter.channel, self.state.bot_user, body, request, webhook=True
+        )
         message.webhook_id = message.application_id = self.state.application_id
         message.interaction_id = inter.id
         inter.followup_ids.append(message.id)

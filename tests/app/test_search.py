@@ -225,13 +225,13 @@ async def test_paper_autocompletes_titles_and_ids(world: Any) -> None:
     r = await sandbox.control.autocomplete("paper", {"id": "audio rep"}, "id")
     assert r.choices == [
         {
+            "name": "2103.06508 · Multi-Format Contrastive Learning of Audio Representations",
+            "value": "2103.06508",
+        },
+        {
             "name": "2103.06695 · BYOL for Audio: Self-Supervised Learning for General-Purpose "
             "Audio Representation",
             "value": "2103.06695",
-        },
-        {
-            "name": "2103.06508 · Multi-Format Contrastive Learning of Audio Representations",
-            "value": "2103.06508",
         },
     ]
     r = await sandbox.control.autocomplete("paper", {"id": "2103.068"}, "id")

@@ -33,7 +33,7 @@ async def test_a_command_naming_a_digest_with_a_long_or_blank_name_says_what_a_n
     clock.set(datetime(2021, 3, 8, 8, 0, tzinfo=UTC))
     async with running_app(sandbox, store, clock, config=make_config()):
         await answer(sandbox, "digest subscribe", channel=cid)
-        for command in ("digest pause", "digest preview", "digest post-now"):
+        for command in ("digest pause", "digest resume", "digest post-now"):
             r = await answer(sandbox, command, channel=cid, name="x" * 3000)
             assert r.status == "answered" and r.ephemeral
             # not the name echoed up to Discord's 2000 characters and cut off
@@ -64,12 +64,12 @@ async def test_the_preview_of_a_weekly_or_monthly_digest_is_its_periods_top(
             await answer(sandbox, "digest subscribe", channel=cid, name=name, cadence=cadence)
         weekly = await answer(sandbox, "digest preview", channel=cid, name="weekly")
         monthly = await answer(sandbox, "digest preview", channel=cid, name="month")
-    # not the latest day's digest (what a daily digest posts): the period the post merges
+    # not the latest day's digest (what a daily digest posts): the period so far, merged
     assert weekly.content.splitlines()[0] == (
         "**🔥 Hot Papers of the week 2021-03-08 – 2021-03-14** · 10 papers · source: hotpapers-md"
     )
     assert monthly.content.splitlines()[0] == (
-        "**🔥 Hot Papers of February 2021** · 10 papers · source: hotpapers-md"
+        "**🔥 Hot Papers of March 2021** · 10 papers · source: hotpapers-md"
     )
     assert weekly.ephemeral and monthly.ephemeral
 

@@ -30,6 +30,7 @@ LAYERS: dict[str, set[str]] = {
     "rules": {
         "openapi",
         "message_rules",
+        "mention_rules",
         "component_rules",
         "command_rules",
         "unknown_fields",
@@ -49,6 +50,7 @@ LAYERS: dict[str, set[str]] = {
         "routes.messages",
         "routes.threads",
         "routes.interactions",
+        "routes.roles",
     },
     # The parts of the control API, beside the routes, knowing nothing of them.
     "drive": {

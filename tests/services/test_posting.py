@@ -76,7 +76,7 @@ async def test_a_compact_preview_is_the_post_itself(service: PostingService, sto
     sub = await store.upsert_subscription(subscription())
     digest = sample_digest()
     expected, _ = plan(sub, compose(sub, digest), candidates=len(digest.papers))
-    assert await service.preview(where()) == expected
+    assert await service.preview(sub) == expected
     assert len(expected) == 1
 
 
@@ -87,25 +87,30 @@ async def test_a_detailed_preview_shows_the_header_and_the_thread(
     digest = sample_digest()
     header, thread = plan(sub, compose(sub, digest), candidates=len(digest.papers))
     assert len(header) == 1 and thread
-    assert await service.preview(where()) == header + thread
+    assert await service.preview(sub) == header + thread
 
 
-async def test_a_long_preview_shows_only_its_first_messages(
+async def test_a_long_preview_shows_its_first_messages_and_how_many_more(
     service: PostingService, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sub = await store.upsert_subscription(subscription(format="detailed"))
+    sub = await store.upsert_subscription(subscription(format="detailed", limit=25))
     digest = sample_digest()
-    header, _ = plan(sub, compose(sub, digest), candidates=len(digest.papers))
+    header, thread = plan(sub, compose(sub, digest), candidates=len(digest.papers))
     assert PREVIEW_MESSAGES == 5
-    monkeypatch.setattr("bot.services.posting.PREVIEW_MESSAGES", 1)
-    assert await service.preview(where()) == header
+    assert len(header + thread) == 6  # the header and 16 embeds in 5 thread messages
+    assert await service.preview(sub) == [
+        *(header + thread)[:4],
+        {"content": "-# … and 2 more messages in the post (6 in all)."},
+    ]
+    monkeypatch.setattr("bot.services.posting.PREVIEW_MESSAGES", 6)
+    assert await service.preview(sub) == header + thread  # all of it fits: no note
 
 
 async def test_a_preview_of_a_quiet_empty_day_says_why_nothing_would_be_posted(
     service: PostingService, store: Store
 ) -> None:
-    await store.upsert_subscription(subscription(categories=["math.AG"], post_empty=False))
-    assert await service.preview(where()) == [
+    sub = subscription(categories=["math.AG"], post_empty=False)  # a draft: never saved
+    assert await service.preview(sub) == [
         {
             "content": "Nothing would be posted for 2021-03-12 (Hot Papers 2021-03-12): this "
             "channel's filters removed all 16 papers, and empty-day notices are off "
@@ -118,10 +123,9 @@ async def test_a_preview_without_any_digest_says_to_import_one(
     empty_store: Store, publisher: Publisher, clock: ManualClock, config: object
 ) -> None:
     digests = DigestService(empty_store, config, None, clock=clock)  # type: ignore[arg-type]
-    await empty_store.upsert_subscription(subscription())
     service = posting(empty_store, digests, publisher, clock)
     with pytest.raises(UserInputError) as caught:
-        await service.preview(where())
+        await service.preview(subscription())
     assert str(caught.value) == (
         "No digest is stored yet for source hotpapers-md; import one with `hotpapers import`."
     )
@@ -134,19 +138,11 @@ async def test_a_preview_while_the_source_is_down_says_since_when(
     down_client: httpx.AsyncClient,
 ) -> None:
     digests = down_digests(empty_store, down_client, clock)
-    await empty_store.upsert_subscription(subscription())
     service = posting(empty_store, digests, publisher, clock)
     with pytest.raises(UserInputError) as caught:
-        await service.preview(where())
+        await service.preview(subscription())
     assert str(caught.value).startswith("Hugging Face cannot be reached right now. No answer yet")
     assert str(caught.value).endswith("Please try again later.")
-
-
-async def test_a_preview_of_a_channel_without_a_subscription_is_refused(
-    service: PostingService,
-) -> None:
-    with pytest.raises(UserInputError, match="has no digest subscription"):
-        await service.preview(where())
 
 
 # --- post-now: the checks before any work -----------------------------------------------------

@@ -124,8 +124,8 @@ async def test_paper_choices_offer_a_typed_id_then_ids_and_titles(
     long = Paper(arxiv_id="2103.99999", title="Fair " + "very " * 50 + "long\x00 title", score=1)
     await store.save_digest(Digest(day=DAY, source="other", papers=[long]))
     choices = await service.paper_choices("fair")
-    assert [v for _, v in choices] == ["2103.99999", "2103.06503"]
-    name = choices[0][0]
+    assert [v for _, v in choices] == ["2103.06503", "2103.99999"]  # score 105, then 1
+    name = choices[1][0]
     assert len(name) <= 100 and name.endswith("very…") and "\x00" not in name
 
 

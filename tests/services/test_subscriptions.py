@@ -282,3 +282,19 @@ def test_no_changes_change_nothing() -> None:
 
 def test_where_without_an_option_is_the_channel_it_runs_in() -> None:
     assert Where(guild_id=GUILD, here_id=HERE).target_id() == HERE
+
+
+async def test_a_draft_is_what_subscribe_would_save_and_is_saved_nowhere(
+    service: SubscriptionService, store: Store
+) -> None:
+    fresh = await service.draft(where(), Changes(categories="cs.CV, -cs.RO", limit=3))
+    assert fresh == subscription(id=None, categories=["cs.CV", "-cs.RO"], limit=3, created_at=NOW)
+    assert await store.list_subscriptions() == []
+    saved = await store.upsert_subscription(subscription(format="detailed", keywords=["scene"]))
+    drafted = await service.draft(where(), Changes(limit=2, post_empty=False))
+    assert drafted == saved.model_copy(update={"limit": 2, "post_empty": False})
+    assert await store.find_subscription(HERE, "daily") == saved
+    with pytest.raises(UserInputError, match="limit must be a whole number"):
+        await service.draft(where(), Changes(limit=30))
+    with pytest.raises(UserInputError, match="inside a thread"):
+        await service.draft(where(here=Place(Kind.THREAD, HERE)), Changes())

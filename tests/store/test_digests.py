@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.models import Digest, Paper
 from bot.sources.hotpapers_md import load_path
 from bot.store.base import Store
@@ -239,3 +241,108 @@ async def test_a_blended_digest_keeps_its_coverage_no_score_read_times_and_quote
     assert stored is not None and stored.score is None
     got = await store.get_paper("2612.00001")
     assert got is not None and got.read_at == {"hf": read} and got.tweets == [quote]
+
+
+async def test_paper_days_are_the_digests_listing_a_paper_newest_first(store: Store) -> None:
+    await store.save_digest(digest("2021-03-01", ["2103.00007", "2103.00001"], source="b"))
+    await store.save_digest(digest("2021-03-02", ["2103.00001"], source="b"))
+    await store.save_digest(digest("2021-03-02", ["2103.00001"], source="a"))
+    await store.save_digest(digest("2021-03-03", ["2103.00009"], source="a"))
+    assert await store.paper_days("2103.00001") == [
+        ("a", date(2021, 3, 2)),
+        ("b", date(2021, 3, 2)),
+        ("b", date(2021, 3, 1)),
+    ]
+    assert await store.paper_days("2103.00001", "b") == [
+        ("b", date(2021, 3, 2)),
+        ("b", date(2021, 3, 1)),
+    ]
+    assert await store.paper_days("2103.00001", "c") == []
+    assert await store.paper_days("2103.99999") == []
+    # a refreshed day that dropped the paper no longer lists it
+    await store.save_digest(digest("2021-03-02", ["2103.00009"], source="b"))
+    assert await store.paper_days("2103.00001", "b") == [("b", date(2021, 3, 1))]
+
+
+async def test_save_digests_is_save_digest_of_each_in_order(store: Store) -> None:
+    """The import's batch: one result per digest, as the same saves one by one would give."""
+    first, second = (
+        digest(day, ids).model_copy(update={"fetched_at": T1})
+        for day, ids in [
+            ("2021-04-01", ["2104.00001", "2104.00002"]),
+            ("2021-04-02", ["2104.00002", "2104.00003"]),
+        ]
+    )
+    assert await store.save_digests([first, second]) == [True, True]
+    assert await store.get_digest("test", first.day) == first
+    assert await store.get_digest("test", second.day) == second
+    counts = await store.counts()
+    assert (counts["digests"], counts["papers"], counts["digest_entries"]) == (2, 3, 4)
+    # Again: nothing moves; a refetch moves only the bookkeeping; a changed day is replaced.
+    assert await store.save_digests([first, second]) == [False, False]
+    refetched = first.model_copy(update={"fetched_at": T2})
+    changed = digest("2021-04-02", ["2104.00004"])
+    assert await store.save_digests([changed, refetched, second.model_copy()]) == [
+        True,
+        True,
+        True,  # `second` after `changed` in the same batch: compared with `changed`
+    ]
+    meta = await store.digest_meta("test", first.day)
+    assert meta is not None and meta.fetched_at == T2
+    assert await store.get_digest("test", second.day) == second
+    assert await store.save_digests([]) == []
+
+
+async def test_a_day_named_twice_in_one_batch_is_saved_twice_in_order(store: Store) -> None:
+    old = digest("2021-04-05", ["2104.00001"]).model_copy(update={"fetched_at": T1})
+    new = digest("2021-04-05", ["2104.00009", "2104.00001"]).model_copy(update={"fetched_at": T1})
+    assert await store.save_digests([old, old, new, new], final=False) == [
+        True,
+        False,
+        True,
+        False,
+    ]
+    assert await store.get_digest("test", old.day) == new
+    assert (await store.counts())["digest_entries"] == 2
+
+
+async def test_a_paper_named_by_two_days_of_a_batch_ends_as_saved_in_day_order(
+    store: Store,
+) -> None:
+    v2 = Paper(arxiv_id="2104.00001v2", title="Second title", abstract="An abstract.")
+    v1 = Paper(arxiv_id="2104.00001v1", title="Third title", abstract="")
+    early = Digest(day=date(2021, 4, 1), source="a", papers=[v2])
+    late = Digest(day=date(2021, 4, 2), source="a", papers=[v1])
+    assert await store.save_digests([early, late]) == [True, True]
+    paper = await store.get_paper("2104.00001")
+    assert paper is not None
+    # The later day's title, the known abstract, the highest version: as two saves give.
+    assert (paper.title, paper.abstract, paper.version) == ("Third title", "An abstract.", 2)
+
+
+async def test_a_batch_that_fails_leaves_none_of_its_days(store: Store) -> None:
+    good = digest("2021-04-01", ["2104.00001"])
+    twice = digest("2021-04-02", ["2104.00002", "2104.00002"])  # one entry per paper and day
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        await store.save_digests([good, twice])
+    counts = await store.counts()
+    assert (counts["digests"], counts["papers"], counts["digest_entries"]) == (0, 0, 0)
+    assert await store.save_digests([good]) == [True]  # and the store still writes
+
+
+async def test_a_day_stored_in_the_old_json_spelling_is_written_again_once(
+    backend: Backend,
+) -> None:
+    """Rows were spelled by `json.dumps` (", " and ": ") before the store moved to compact
+    orjson: such a day's next save of the same content rewrites it once, then is a no-op."""
+    store = await backend.open()
+    d = digest("2021-04-01", ["2104.00001"]).model_copy(update={"fetched_at": T1})
+    assert await store.save_digests([d]) == [True]
+    backend.update("papers", {"authors": '["Ada Lovelace", "\u00c9mile Borel"]'})
+    backend.update("digest_entries", {"metrics": '{"favorites": 0, "retweets": 10}'})
+    backend.update("digests", {"content_hash": "a hash of the old spelling"})
+    assert await store.get_digest("test", d.day) == d  # readers parse either spelling
+    assert await store.save_digests([d]) == [True]
+    assert await store.get_digest("test", d.day) == d
+    assert await store.save_digests([d]) == [False]
+    assert await store.save_digest(d) is False

@@ -114,7 +114,7 @@ def test_a_blended_entry_keeps_its_read_times_and_old_snippets_get_defaults() ->
     read = datetime(2026, 12, 1, 20, 5, tzinfo=UTC)
     paper = Paper(arxiv_id="2103.06874", title="T", score=None, read_at={"hn": read})
     (entry,) = rows.entry_rows(Digest(day=date(2026, 12, 1), source="hot", papers=[paper]))
-    assert entry["score"] is None and entry["read_at"] == '{"hn": "2026-12-01T20:05:00+00:00"}'
+    assert entry["score"] is None and entry["read_at"] == '{"hn":"2026-12-01T20:05:00+00:00"}'
     old = {"author": "A", "handle": "a", "url": "https://x.test/1", "text": "hi"}
     got = rows.paper_from(
         {**rows.paper_row(paper), "score": None}, [], [], {}, [old], json.loads(entry["read_at"])
@@ -130,3 +130,17 @@ def test_leases_and_starts_round_trip() -> None:
     start = Start(t, timedelta(seconds=4.5))
     assert rows.start_from(rows.start_row(start)) == start
     assert rows.start_from({"at": "nope", "waited_seconds": 0}) is None
+
+
+def test_an_entrys_snippets_are_stored_as_their_model_dump() -> None:
+    """`entry_rows` spells a snippet from its fields directly: the same as `model_dump`."""
+    from bot.models import Tweet
+
+    tweets = [
+        Tweet(author=" Ada ", handle="ada", url="https://x.test/1", text="ünï", likes=3),
+        Tweet(author="B", handle="b", url="https://x.test/2", text="hi", kind="bot", source="hn"),
+    ]
+    paper = Paper(arxiv_id="2103.06874", title="T", tweets=tweets)
+    (entry,) = rows.entry_rows(Digest(day=date(2026, 12, 1), source="hot", papers=[paper]))
+    assert json.loads(entry["tweets"]) == [t.model_dump() for t in tweets]
+    assert entry["tweets"].startswith('[{"author":"Ada","handle":"ada"')

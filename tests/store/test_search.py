@@ -233,7 +233,7 @@ async def test_no_typed_text_is_an_error_or_query_syntax(store: Store, text: str
         assert hits == [], text  # operators and column names are plain (absent) words
 
 
-async def test_autocomplete_offers_ids_then_titles_newest_first(store: Store) -> None:
+async def test_autocomplete_offers_ids_newest_first_then_titles_best_first(store: Store) -> None:
     await seed(store)
     assert await store.complete_papers("2101.0000") == [
         (F, "Graph networks"),
@@ -243,10 +243,10 @@ async def test_autocomplete_offers_ids_then_titles_newest_first(store: Store) ->
         (B, "Vision transformers"),
         (A, "Diffusion models for vision"),
     ]
-    assert await store.complete_papers("diff") == [
+    assert await store.complete_papers("diff") == [  # best listing first
+        (A, "Diffusion models for vision"),
         (E, "Diffusion again"),
         (D, "Diffusion everywhere"),
-        (A, "Diffusion models for vision"),
     ]
     assert await store.complete_papers("Diffusion mod", limit=5) == [
         (A, "Diffusion models for vision")

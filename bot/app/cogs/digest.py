@@ -25,6 +25,7 @@ from bot.app.cogs.options import (
     describe,
     subscribe_options,
 )
+from bot.app.cogs.roles import role_lookup
 from bot.app.replies import Reply
 from bot.models import MAX_LATE_RISERS
 from bot.services.posting import PostingService
@@ -36,6 +37,7 @@ from bot.services.subscriptions import (
     Where,
     refusal,
 )
+from bot.services.why import WhyService
 
 Channel = discord.TextChannel  # text and announcement channels (discord.py maps both)
 
@@ -90,6 +92,7 @@ def where(
         chosen_id=channel.id if channel is not None else None,
         chosen_guild_id=channel.guild.id if channel is not None else None,
         granted=granted(interaction, target) if permissions and target is not None else None,
+        role=role_lookup(interaction.guild) if permissions else None,
     )
 
 
@@ -110,10 +113,13 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         subscriptions: SubscriptionService,
         posting: PostingService,
         status: StatusService,
+        *,
+        why: WhyService,
     ) -> None:
         self.subscriptions = subscriptions
         self.posting = posting
         self.status_service = status
+        self.why_service = why
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
@@ -245,18 +251,66 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         await say(interaction, await self.subscriptions.listing(interaction.guild_id))
 
     @app_commands.command(name="preview")
-    @app_commands.describe(
-        channel="whose subscription to preview (default: this channel)", name=NAME_OF_ONE
-    )
+    @app_commands.choices(**SUBSCRIBE_CHOICES)
+    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.describe(**describe(SUBSCRIBE_OPTIONS))
     async def preview(
         self,
         interaction: discord.Interaction[Any],
         channel: Channel | None = None,
-        name: str | None = None,
+        name: app_commands.Range[str, 1, 32] | None = None,
+        cadence: app_commands.Choice[str] | None = None,
+        weekday: app_commands.Choice[int] | None = None,
+        time: str | None = None,
+        timezone: str | None = None,
+        categories: str | None = None,
+        limit: app_commands.Range[int, 1, 25] | None = None,
+        format: app_commands.Choice[str] | None = None,
+        min_score: app_commands.Range[float, 0] | None = None,
+        keywords: str | None = None,
+        post_empty: bool | None = None,
+        role: discord.Role | None = None,
+        ping: app_commands.Choice[str] | None = None,
+        ping_min_score: app_commands.Range[float, 0] | None = None,
+        self_roles: bool | None = None,
+        late_risers: app_commands.Range[int, 0, MAX_LATE_RISERS] | None = None,
+        server_votes: bool | None = None,
     ) -> None:
-        """Show (only to you) what the channel's next digest looks like, with its settings."""
+        """Show only to you the next post as these options would make it (nothing is saved)."""
+        options = subscribe_options(
+            name=name,
+            cadence=cadence,
+            weekday=weekday,
+            time=time,
+            timezone=timezone,
+            categories=categories,
+            limit=limit,
+            format=format,
+            min_score=min_score,
+            keywords=keywords,
+            post_empty=post_empty,
+            role=role,
+            ping=ping,
+            ping_min_score=ping_min_score,
+            self_roles=self_roles,
+            late_risers=late_risers,
+            server_votes=server_votes,
+        )
+        sub = await self.subscriptions.draft(where(interaction, channel), options)
         async with Reply(interaction, ephemeral=True) as reply:
-            await reply.send(await self.posting.preview(where(interaction, channel), name))
+            await reply.send(await self.posting.preview(sub))
+
+    @preview.autocomplete("timezone")
+    async def _preview_zone(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return zone_choices(current)
+
+    @preview.autocomplete("categories")
+    async def _preview_categories(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return category_list_choices(current)
 
     @app_commands.command(name="post-now")
     @app_commands.describe(
@@ -285,6 +339,35 @@ class DigestCog(commands.GroupCog, group_name="digest"):
         async with Reply(interaction, ephemeral=True) as reply:
             await reply.send([{"content": await self.status_service.status(interaction.guild_id)}])
 
-    for _command in (unsubscribe, pause, resume, preview, post_now):
+    @app_commands.command(name="why")
+    @app_commands.describe(
+        paper="an arXiv id such as 2103.06874, or an arxiv.org link",
+        day="the digest day to look at, YYYY-MM-DD (default: the days the paper was listed)",
+        name="which of the channel's digests (default: every one)",
+        channel="whose digests to ask about (default: this channel)",
+    )
+    async def why(
+        self,
+        interaction: discord.Interaction[Any],
+        paper: str,
+        day: str | None = None,
+        name: str | None = None,
+        channel: Channel | None = None,
+    ) -> None:
+        """Why a paper was or was not posted by a channel's digests (only you see the answer)."""
+        text = await self.why_service.why(where(interaction, channel), paper, day, name)
+        await say(interaction, text)
+
+    @why.autocomplete("paper")
+    async def _why_paper(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        name = getattr(interaction.namespace, "name", None)
+        found = await self.why_service.suggest(where(interaction, None), current, name)
+        return [app_commands.Choice(name=label, value=value) for label, value in found]
+
+    for _command in (unsubscribe, pause, resume, post_now, why):
         _command.autocomplete("name")(_names)
     del _command

@@ -64,6 +64,34 @@ _DIGEST_FIELDS = (
 _ENTRY_FIELDS = ("source", "day", "rank", "arxiv_id", "score", "metrics", "tweets", "read_at")
 
 
+_BOOKKEEPING = (
+    "UPDATE digests SET fetched_at = $1, final = greatest(final, $2) WHERE source = $3 AND day = $4"
+)
+_UPSERT_DIGEST = (
+    "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
+    " archives, signals_ok, signals_failed)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
+    " fetched_at = excluded.fetched_at, final = excluded.final,"
+    " content_hash = excluded.content_hash, archives = excluded.archives,"
+    " signals_ok = excluded.signals_ok, signals_failed = excluded.signals_failed"
+)
+
+
+def _runs_of_distinct_days(digests: Sequence[Digest]) -> list[list[Digest]]:
+    """`digests` cut, in order, into runs that name each (source, day) once: a day named
+    again is compared with its first save, so it starts the next transaction."""
+    runs: list[list[Digest]] = []
+    seen: set[tuple[str, date]] = set()
+    for d in digests:
+        if not runs or (d.source, d.day) in seen:
+            runs.append([])
+            seen = set()
+        seen.add((d.source, d.day))
+        runs[-1].append(d)
+    return runs
+
+
 def _paper(row: Any) -> Paper:
     """A stored paper from a row of `_PAPER_COLUMNS`."""
     authors, categories, metrics, tweets, read_at = orjson.loads(row["blob"])
@@ -83,58 +111,72 @@ class PgDigests(PgBase):
 
     async def save_digest(self, digest: Digest, *, final: bool = True) -> bool:
         """Store a digest; a digest with the same content as the stored one changes no row."""
-        digest_hash = rows.content_hash(digest)
-        day = digest.day.isoformat()
-        existing = await self._one(
-            "SELECT content_hash, final, fetched_at FROM digests WHERE source = $1 AND day = $2",
-            digest.source,
-            day,
-        )
-        if existing is not None and existing["content_hash"] == digest_hash:
-            stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else existing["fetched_at"]
-            now_final = bool(existing["final"]) or final
-            if stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
-                return False
-            async with self._write() as db:
-                await db.execute(
-                    "UPDATE digests SET fetched_at = $1, final = greatest(final, $2)"
-                    " WHERE source = $3 AND day = $4",
-                    stamp,
-                    int(now_final),
-                    digest.source,
-                    day,
-                )
-            return True
-        head = rows.digest_row(digest, final=final, content=digest_hash)
-        papers = sorted((rows.paper_row(p) for p in digest.papers), key=lambda r: r["arxiv_id"])
+        return (await self.save_digests([digest], final=final))[0]
+
+    async def save_digests(self, digests: Sequence[Digest], *, final: bool = True) -> list[bool]:
+        """`save_digest` of each, in order, one transaction per run of distinct days.
+
+        Locks in the module's fixed order across the whole run: every changed day's papers
+        sorted by id (stably, so a paper named by two days is upserted in day order), then
+        the digest rows sorted by (source, day), each followed by its entries.
+        """
+        done: list[bool] = []
+        for run in _runs_of_distinct_days(digests):
+            done.extend(await self._save_run(run, final))
+        return done
+
+    async def _save_run(self, run: list[Digest], final: bool) -> list[bool]:
+        existing = {
+            (r["source"], r["day"]): r
+            for r in await self._all(
+                "SELECT source, day, content_hash, final, fetched_at FROM digests"
+                " WHERE (source, day) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+                [d.source for d in run],
+                [d.day.isoformat() for d in run],
+            )
+        }
+        changed: list[bool] = []
+        touched: list[tuple[tuple[str, str], str, tuple[Any, ...]]] = []
+        papers: list[dict[str, Any]] = []
+        writes: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for digest in run:
+            key = (digest.source, digest.day.isoformat())
+            digest_hash = rows.content_hash(digest)
+            old = existing.get(key)
+            if old is not None and old["content_hash"] == digest_hash:
+                stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else old["fetched_at"]
+                now_final = bool(old["final"]) or final
+                moved = stamp != old["fetched_at"] or now_final != bool(old["final"])
+                if moved:
+                    touched.append((key, _BOOKKEEPING, (stamp, int(now_final), *key)))
+                changed.append(moved)
+                continue
+            head = rows.digest_row(digest, final=final, content=digest_hash)
+            touched.append((key, _UPSERT_DIGEST, tuple(head[k] for k in _DIGEST_FIELDS)))
+            writes[key] = rows.entry_rows(digest)
+            papers.extend(rows.paper_row(p) for p in digest.papers)
+            changed.append(True)
+        if not touched:
+            return changed
+        papers.sort(key=lambda r: r["arxiv_id"])
         async with self._write() as db:
             if papers:
                 await db.executemany(
                     _UPSERT_PAPER, [tuple(r[k] for k in _PAPER_FIELDS) for r in papers]
                 )
-            await db.execute(
-                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
-                " archives, signals_ok, signals_failed)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
-                " fetched_at = excluded.fetched_at, final = excluded.final,"
-                " content_hash = excluded.content_hash, archives = excluded.archives,"
-                " signals_ok = excluded.signals_ok, signals_failed = excluded.signals_failed",
-                *(head[k] for k in _DIGEST_FIELDS),
-            )
-            await db.execute(
-                "DELETE FROM digest_entries WHERE source = $1 AND day = $2",
-                head["source"],
-                head["day"],
-            )
-            entries = rows.entry_rows(digest)
-            if entries:
-                await db.executemany(
-                    "INSERT INTO digest_entries (source, day, rank, arxiv_id, score, metrics,"
-                    " tweets, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    [tuple(r[k] for k in _ENTRY_FIELDS) for r in entries],
-                )
-        return True
+            for key, sql, args in sorted(touched, key=lambda t: t[0]):
+                await db.execute(sql, *args)
+                entries = writes.get(key)
+                if entries is None:
+                    continue
+                await db.execute("DELETE FROM digest_entries WHERE source = $1 AND day = $2", *key)
+                if entries:
+                    await db.executemany(
+                        "INSERT INTO digest_entries (source, day, rank, arxiv_id, score,"
+                        " metrics, tweets, read_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        [tuple(r[k] for k in _ENTRY_FIELDS) for r in entries],
+                    )
+        return changed
 
     async def _entries(self, source: str, day: str) -> list[Paper]:
         found = await self._all(
@@ -259,3 +301,13 @@ class PgDigests(PgBase):
             arxiv_id,
         )
         return rows.readable(_paper, row, _paper_key(row)) if row is not None else None
+
+    async def paper_days(self, arxiv_id: str, source: str | None = None) -> list[tuple[str, date]]:
+        """The digests listing a paper, newest first (one lookup on the entries' paper index)."""
+        sql = "SELECT source, day FROM digest_entries WHERE arxiv_id = $1"
+        order = " ORDER BY day DESC, source"
+        if source is None:
+            found = await self._all(sql + order, arxiv_id)
+        else:
+            found = await self._all(sql + " AND source = $2" + order, arxiv_id, source)
+        return [(r[0], date.fromisoformat(r[1])) for r in found]

@@ -102,9 +102,14 @@ class PgSearch(PgBase):
             # OFFSET 0 keeps the match a GIN read: left to itself, the planner may walk the
             # primary key backwards and compute each title's vector until `limit` match.
             found = await self._all(
-                "SELECT arxiv_id, title FROM (SELECT arxiv_id, title FROM papers"
-                f" WHERE {TITLE} @@ to_tsquery({_SIMPLE}, $1) OFFSET 0) m"
-                " ORDER BY arxiv_id DESC LIMIT $2",
+                "SELECT m.arxiv_id, m.title FROM (SELECT arxiv_id, title FROM ("
+                " SELECT arxiv_id, title FROM papers"
+                f" WHERE {TITLE} @@ to_tsquery({_SIMPLE}, $1) OFFSET 0) a"
+                " ORDER BY arxiv_id DESC LIMIT $2) m"
+                " LEFT JOIN LATERAL (SELECT e.score, e.day FROM digest_entries e"
+                " WHERE e.arxiv_id = m.arxiv_id"
+                " ORDER BY e.score DESC NULLS LAST, e.day DESC LIMIT 1) b ON true"
+                " ORDER BY b.score DESC NULLS LAST, b.day DESC NULLS LAST, m.arxiv_id DESC",
                 ts_query(terms, prefix=prefix),
                 limit,
             )

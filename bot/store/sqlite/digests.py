@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 import orjson
@@ -72,6 +72,76 @@ def _papers(found: Sequence[aiosqlite.Row]) -> list[Paper]:
     return rows.all_readable(_paper, found, _paper_key)
 
 
+class _Day(NamedTuple):
+    """A digest as the rows a save writes, built before the transaction."""
+
+    source: str
+    day: str
+    stamp: str | None
+    final: bool
+    content_hash: str
+    head: dict[str, Any]
+    papers: list[dict[str, Any]]
+    entries: list[dict[str, Any]]
+
+
+def _prepared(digest: Digest, final: bool) -> _Day:
+    papers = [rows.paper_row(p) for p in digest.papers]
+    entries = rows.entry_rows(digest)
+    digest_hash = rows.rows_hash(digest, papers, entries)
+    return _Day(
+        source=digest.source,
+        day=digest.day.isoformat(),
+        stamp=rows.to_text(digest.fetched_at) if digest.fetched_at else None,
+        final=final,
+        content_hash=digest_hash,
+        head=rows.digest_row(digest, final=final, content=digest_hash),
+        papers=papers,
+        entries=entries,
+    )
+
+
+def _write_day(db: sqlite3.Connection, d: _Day) -> bool:
+    """One day's statements inside the caller's transaction; True when anything changed."""
+    existing = db.execute(
+        "SELECT content_hash, final, fetched_at FROM digests WHERE source = ? AND day = ?",
+        (d.source, d.day),
+    ).fetchone()
+    if existing is not None and existing["content_hash"] == d.content_hash:
+        # Same papers: only the bookkeeping may move on (a refetch of today restarts the
+        # refresh interval; a day becomes final). Re-importing a file changes nothing,
+        # because the file carries the same stamp.
+        new_stamp = d.stamp or existing["fetched_at"]
+        now_final = bool(existing["final"]) or d.final
+        if new_stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
+            return False
+        db.execute(
+            "UPDATE digests SET fetched_at = ?, final = ? WHERE source = ? AND day = ?",
+            (new_stamp, int(now_final), d.source, d.day),
+        )
+        return True
+    db.executemany(_UPSERT_PAPER, d.papers)
+    db.execute(
+        "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
+        " archives, signals_ok, signals_failed)"
+        " VALUES (:source, :day, :title, :fetched_at, :final, :content_hash,"
+        " :archives, :signals_ok, :signals_failed)"
+        " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
+        " fetched_at = excluded.fetched_at, final = excluded.final,"
+        " content_hash = excluded.content_hash, archives = excluded.archives,"
+        " signals_ok = excluded.signals_ok, signals_failed = excluded.signals_failed",
+        d.head,
+    )
+    db.execute("DELETE FROM digest_entries WHERE source = ? AND day = ?", (d.source, d.day))
+    db.executemany(
+        "INSERT INTO digest_entries"
+        " (source, day, rank, arxiv_id, score, metrics, tweets, read_at)"
+        " VALUES (:source, :day, :rank, :arxiv_id, :score, :metrics, :tweets, :read_at)",
+        d.entries,
+    )
+    return True
+
+
 class SqliteDigests(SqliteBase):
     """Digests and papers on SQLite."""
 
@@ -81,52 +151,19 @@ class SqliteDigests(SqliteBase):
         The whole day is one function on the writer's thread (`_write_in_thread`): one
         hand-off instead of one per statement, the import's main cost (bench/imports.py).
         """
-        papers = [rows.paper_row(p) for p in digest.papers]
-        entries = rows.entry_rows(digest)
-        digest_hash = rows.rows_hash(digest, papers, entries)
-        source, day = digest.source, digest.day.isoformat()
-        stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else None
+        day = _prepared(digest, final)
+        return await self._write_in_thread(lambda db: _write_day(db, day))
 
-        def write(db: sqlite3.Connection) -> bool:
-            existing = db.execute(
-                "SELECT content_hash, final, fetched_at FROM digests WHERE source = ? AND day = ?",
-                (source, day),
-            ).fetchone()
-            if existing is not None and existing["content_hash"] == digest_hash:
-                # Same papers: only the bookkeeping may move on (a refetch of today restarts
-                # the refresh interval; a day becomes final). Re-importing a file changes
-                # nothing, because the file carries the same stamp.
-                new_stamp = stamp or existing["fetched_at"]
-                now_final = bool(existing["final"]) or final
-                if new_stamp == existing["fetched_at"] and now_final == bool(existing["final"]):
-                    return False
-                db.execute(
-                    "UPDATE digests SET fetched_at = ?, final = ? WHERE source = ? AND day = ?",
-                    (new_stamp, int(now_final), source, day),
-                )
-                return True
-            db.executemany(_UPSERT_PAPER, papers)
-            db.execute(
-                "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
-                " archives, signals_ok, signals_failed)"
-                " VALUES (:source, :day, :title, :fetched_at, :final, :content_hash,"
-                " :archives, :signals_ok, :signals_failed)"
-                " ON CONFLICT (source, day) DO UPDATE SET title = excluded.title,"
-                " fetched_at = excluded.fetched_at, final = excluded.final,"
-                " content_hash = excluded.content_hash, archives = excluded.archives,"
-                " signals_ok = excluded.signals_ok, signals_failed = excluded.signals_failed",
-                rows.digest_row(digest, final=final, content=digest_hash),
-            )
-            db.execute("DELETE FROM digest_entries WHERE source = ? AND day = ?", (source, day))
-            db.executemany(
-                "INSERT INTO digest_entries"
-                " (source, day, rank, arxiv_id, score, metrics, tweets, read_at)"
-                " VALUES (:source, :day, :rank, :arxiv_id, :score, :metrics, :tweets, :read_at)",
-                entries,
-            )
-            return True
+    async def save_digests(self, digests: Sequence[Digest], *, final: bool = True) -> list[bool]:
+        """Store many digests in one transaction: `save_digest` of each, in order, one commit.
 
-        return await self._write_in_thread(write)
+        A commit a day was what was left of an import's cost (each rewrites the touched index
+        pages to the WAL): many days in one transaction write each page once.
+        """
+        days = [_prepared(d, final) for d in digests]
+        if not days:
+            return []
+        return await self._write_in_thread(lambda db: [_write_day(db, day) for day in days])
 
     async def _entries(self, source: str, day: str) -> list[Paper]:
         found = await self._all(
@@ -255,3 +292,13 @@ class SqliteDigests(SqliteBase):
             (arxiv_id,),
         )
         return rows.readable(_paper, row, _paper_key(row)) if row is not None else None
+
+    async def paper_days(self, arxiv_id: str, source: str | None = None) -> list[tuple[str, date]]:
+        """The digests listing a paper, newest first (one lookup on the entries' paper index)."""
+        sql = "SELECT source, day FROM digest_entries WHERE arxiv_id = ?"
+        order = " ORDER BY day DESC, source"
+        if source is None:
+            found = await self._all(sql + order, (arxiv_id,))
+        else:
+            found = await self._all(sql + " AND source = ?" + order, (arxiv_id, source))
+        return [(r[0], date.fromisoformat(r[1])) for r in found]

@@ -164,13 +164,15 @@ class SqliteSearch(SqliteBase):
             out.update((r[0], r[1]) for r in found)
         terms, prefix = completion_terms(text)
         if terms and len(out) < limit:
-            # The newest stored first, straight from FTS5's rowid order: it stops at `limit`
-            # (sorting by id would rank every match of a short prefix first).
+            # The last stored matches, straight from FTS5's rowid order: it stops at `limit`
+            # (sorting by id would rank every match of a short prefix first); then by their
+            # best listing, as the keys hold it.
             found = await self._search_all(
                 "SELECT p.arxiv_id, p.title FROM (SELECT rowid FROM papers_fts"
                 " WHERE papers_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f"
                 " JOIN papers_fts_keys k ON k.id = f.rowid JOIN papers p ON p.arxiv_id = k.arxiv_id"
-                " ORDER BY f.rowid DESC",
+                " ORDER BY k.best_score IS NULL, k.best_score DESC, k.best_day DESC,"
+                " k.arxiv_id DESC",
                 (fts_match(terms, prefix=prefix, columns="title"), limit),
             )
             for arxiv_id, title in found:
