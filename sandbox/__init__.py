@@ -36,6 +36,8 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
     DELETE /_sandbox/guilds/{id}/members/{member_id}/roles/{role_id}   take it back
     DELETE /_sandbox/channels/{id}            delete: the bot then gets 404 / 10003 there
     POST   /_sandbox/channels/{id}/forbid     {"forbidden": true}: the bot gets 403 / 50013 there
+    POST   /_sandbox/users/{id}/install       {"installed": true}: the user's own install
+    POST   /_sandbox/users/{id}/dms           {"open": false}: their DMs closed to the bot
     PUT    /_sandbox/channels/{id}/permissions/{role_or_member_id}
                                               {"allow": "0", "deny": "2048", "type": 0|1}
     PATCH  /_sandbox/channels/{id}/thread     {"archived": true, "locked": true}

@@ -82,6 +82,8 @@ class ControlApi:
             ),
             web.delete(p + "/channels/{channel_id}", self.delete_channel),
             web.post(p + "/channels/{channel_id}/forbid", self.forbid_channel),
+            web.post(p + "/users/{user_id}/install", self.install_app),
+            web.post(p + "/users/{user_id}/dms", self.set_dms),
             web.put(p + "/channels/{channel_id}/permissions/{target_id}", self.set_overwrite),
             web.patch(p + "/channels/{channel_id}/thread", self.set_thread),
             web.post(p + "/clock/advance", self.advance_clock),
@@ -143,6 +145,8 @@ class ControlApi:
             kwargs["channels"] = [str(c) for c in body["channels"]]
         if "everyone_permissions" in body:
             kwargs["everyone_permissions"] = int(body["everyone_permissions"])
+        if "with_bot" in body:  # false: a server the app is not installed in
+            kwargs["with_bot"] = bool(body["with_bot"])
         if "shard" in body:  # [shard_id, num_shards]: an id on that shard
             shard_id, count = (int(v) for v in body["shard"])
             kwargs["shard"] = (shard_id, count)
@@ -224,6 +228,20 @@ class ControlApi:
             int(request.match_info["channel_id"]), bool(body.get("forbidden", True))
         )
         return json_response({"forbidden": bool(body.get("forbidden", True))})
+
+    async def install_app(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/users/{id}/install {"installed": true}: the user's own install."""
+        body = await self._body(request)
+        installed = bool(body.get("installed", True))
+        self.control.install_app(int(request.match_info["user_id"]), installed)
+        return json_response({"installed": installed})
+
+    async def set_dms(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/users/{id}/dms {"open": false}: closed, DMs get 403 / 50007."""
+        body = await self._body(request)
+        is_open = bool(body.get("open", True))
+        self.control.set_dms(int(request.match_info["user_id"]), is_open)
+        return json_response({"open": is_open})
 
     async def set_overwrite(self, request: web.Request) -> web.Response:
         """PUT /_sandbox/channels/{id}/permissions/{role or member id} {"allow", "deny", "type"}."""

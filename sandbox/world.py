@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sandbox.flags import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
+    GROUP_DM,
     GUILD_TEXT,
     THREAD_ONLY_TYPES,
     THREAD_TYPES,
@@ -175,6 +176,34 @@ class Channel:
                     "locked": self.locked,
                 },
             )
+        return out
+
+
+@dataclass
+class DMChannel(Channel):
+    """A DM (type 1) or group DM (type 3): no guild (`guild_id` 0), recipients instead.
+
+    `with_bot`: the bot's own DM with a user (it may post there, if the user accepts DMs from
+    it); otherwise a private channel between people, which the bot cannot see (it reaches
+    one only through an interaction's token).
+    """
+
+    recipients: list[User] = field(default_factory=list)
+    with_bot: bool = False
+
+    def to_json(self) -> JSON:
+        """The (partial) DM channel object discord.py parses (`recipients` is needed; it lists
+        the other users, never the current one: channel.mdx "recipients: the recipients of the
+        DM")."""
+        out: JSON = {
+            "id": str(self.id),
+            "type": self.type,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [u.to_json() for u in self.recipients],
+        }
+        if self.type == GROUP_DM:
+            out["name"] = self.name
         return out
 
 

@@ -20,6 +20,7 @@ from discord.ext import commands
 from bot.app.bot import HotPapersBot, Parts, ShardedHotPapersBot
 from bot.app.buttons import handler
 from bot.app.cogs.digest import DigestCog
+from bot.app.cogs.me import MeCog
 from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.roles import RolesCog
@@ -47,6 +48,7 @@ from bot.services.history import HistoryService
 from bot.services.late_risers import LateRisers
 from bot.services.marks import MarksService
 from bot.services.papers import PapersService
+from bot.services.personal import Mailbox, PersonalService
 from bot.services.posting import PostingService
 from bot.services.roles import RoleService
 from bot.services.search import SearchService
@@ -78,6 +80,7 @@ def build_services(
     publisher: Publisher,
     scheduler: Scheduler,
     health: DiscordHealth,
+    mailbox: Mailbox,
     *,
     clock: Clock,
     lease: AnyLease | None,
@@ -108,6 +111,14 @@ def build_services(
         roles=RoleService(store),
         marks=MarksService(store, clock=clock),
         favourites=FavouritesService(store, digests),
+        personal=PersonalService(
+            store,
+            mailbox,  # opens the DM and greets there (bot.app.sender.DiscordSender)
+            clock=clock,
+            lag_days=lag,
+            default_time=config.schedule.default_time,
+            default_timezone=config.schedule.default_timezone,
+        ),
         search=SearchService(store, clock=clock),
         why=WhyService(store, digests, clock=clock, grace=grace),
     )
@@ -209,7 +220,7 @@ def build_bot(
         late_risers=late_risers,
     )
     services = build_services(
-        config, store, digests, publisher, scheduler, health, clock=clock, lease=lease
+        config, store, digests, publisher, scheduler, health, sender, clock=clock, lease=lease
     )
     clicks = handler(services.marks)  # every click on a post's buttons, after restarts too
     cogs: tuple[commands.Cog, ...] = (
@@ -217,6 +228,7 @@ def build_bot(
         SearchCog(services.search),
         SavedCog(services.marks, clicks),
         DigestCog(services.subscriptions, services.posting, services.status, why=services.why),
+        MeCog(services.personal),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
         RolesCog(bot, services.roles),
     )

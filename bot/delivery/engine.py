@@ -55,6 +55,7 @@ from typing import Literal
 
 from bot.delivery.compose import as_claimed, compose, empty_reason, voted
 from bot.delivery.errors import (
+    UNREACHABLE,
     ChannelForbidden,
     ChannelGone,
     MessageGone,
@@ -63,6 +64,7 @@ from bot.delivery.errors import (
     RateLimitedPost,
     ThreadLocked,
     TransientPostError,
+    UserUnreachable,
     short,
 )
 from bot.delivery.ledger import Ledger
@@ -310,6 +312,13 @@ class Publisher:
             if resuming and record.message_ids:
                 await self._check_head(progress)
             await self._walk(progress, send=True)
+        except UserUnreachable as exc:
+            # Only the user can open their DMs again: off until they resume it (no backoff
+            # of 403s, which count as invalid requests).
+            reason = f"{UNREACHABLE} ({short(exc)})"
+            await self.ledger.set_enabled(key, False)
+            await self.ledger.mark_failing(key, reason, self.clock())
+            return await progress.fail("forbidden", reason)
         except ChannelForbidden as exc:
             reason = f"403 Forbidden: {short(exc) or 'missing access or permissions'}"
             await self.ledger.mark_failing(key, reason, self.clock())

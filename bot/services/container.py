@@ -8,6 +8,7 @@ from bot.services.favourites import FavouritesService
 from bot.services.history import HistoryService
 from bot.services.marks import MarksService
 from bot.services.papers import PapersService
+from bot.services.personal import PersonalService
 from bot.services.posting import PostingService
 from bot.services.roles import RoleService
 from bot.services.search import SearchService
@@ -28,5 +29,6 @@ class Services:
     roles: RoleService
     marks: MarksService
     favourites: FavouritesService
+    personal: PersonalService
     search: SearchService
     why: WhyService

@@ -118,7 +118,7 @@ async def test_run_syncs_commands_and_stops_gracefully(
     tmp_path: Path, stop: signal.Signals
 ) -> None:
     code, err, commands = await _run_against_sandbox(tmp_path, "the-right-token", stop)
-    assert commands == ["digest", "history", "hot", "paper", "saved", "search"]
+    assert commands == ["digest", "history", "hot", "me", "paper", "saved", "search"]
     assert code == 0, err
     assert "Traceback" not in err
 

@@ -37,7 +37,15 @@ LAYERS: dict[str, set[str]] = {
         "validation",
     },
     # The mechanisms over the state: faults, rate limits, Cloudflare, the Gateway, interactions.
-    "engines": {"faults", "ratelimit", "cloudflare", "gateway", "gateway_session", "interactions"},
+    "engines": {
+        "faults",
+        "ratelimit",
+        "cloudflare",
+        "gateway",
+        "gateway_session",
+        "installs",
+        "interactions",
+    },
     # The REST routes, one module per resource.
     "routes": {
         "routes",
