@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from bot.cli.preview import sample_digest
 from bot.limits import dlen
 from bot.services.favourites import favourites_payload
 from bot.services.roles import Click, RoleFacts, RoleService
 from bot.store.base import Store
+from sandbox.drive.base import SandboxError
+from sandbox.drive.users import picked
 from tests.services.conftest import (  # noqa: F401 - the fixtures, used by name
     GUILD,
     clock,
@@ -63,3 +69,34 @@ async def test_a_managed_role_is_refused_with_the_true_reason(store: Store) -> N
         f"I cannot give <@&{ROLE}>: it belongs to an integration, and nobody can give it. "
         "Ask a moderator to pick another role for this digest.",
     )
+
+
+SELECT_MENU = {
+    "type": 3,
+    "custom_id": "hp:vote",
+    "min_values": 1,
+    "max_values": 1,
+    "options": [{"label": "1. A", "value": "2103.06874"}, {"label": "2. B", "value": "2103.06484"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("component", "kind", "values", "says"),
+    [
+        (SELECT_MENU, 3, ["2401.00001"], "has no option"),  # a stored paper not on the post
+        (SELECT_MENU, 3, ["2103.06874", "2103.06484"], "takes 1 to 1"),
+        (SELECT_MENU, 3, [], "takes 1 to 1"),
+        (SELECT_MENU, 2, None, "is of type 3, not 2"),  # a select clicked as a button
+        ({"type": 2, "custom_id": "hp:save:1"}, 2, ["x"], "has no values"),
+        ({"type": 2, "custom_id": "hp:save:1", "disabled": True}, 2, None, "is disabled"),
+    ],
+)
+def test_the_sandbox_sends_only_clicks_a_member_could_make(
+    component: dict[str, Any], kind: int, values: list[str] | None, says: str
+) -> None:
+    """The sandbox let a test pick a select value that is not among its options (or click a
+    select as a button, a disabled button, a button with values): Discord's client sends only
+    the options shown, so a bot tested that way was tested against a laxer Discord."""
+    with pytest.raises(SandboxError, match=says):
+        picked(component, kind, values)
+    picked(SELECT_MENU, 3, ["2103.06484"])  # what a member can pick is sent
