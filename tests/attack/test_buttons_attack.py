@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from bot.cli.preview import sample_digest
+from bot.delivery.roles import with_ping
+from bot.delivery.scan import adopt
+from bot.delivery.targets.channel import ChannelTarget
+from bot.delivery.wire import BOT, SeenMessage, fingerprint
 from bot.limits import dlen
+from bot.models import Subscription
 from bot.services.favourites import favourites_payload
 from bot.services.roles import Click, RoleFacts, RoleService
 from bot.store.base import Store
@@ -100,3 +105,22 @@ def test_the_sandbox_sends_only_clicks_a_member_could_make(
     with pytest.raises(SandboxError, match=says):
         picked(component, kind, values)
     picked(SELECT_MENU, 3, ["2103.06484"])  # what a member can pick is sent
+
+
+@pytest.mark.parametrize("posted_pinged", [True, False])
+def test_a_resumed_post_adopts_its_first_message_whether_or_not_it_pinged(
+    posted_pinged: bool,
+) -> None:
+    """ping:score decides the mention from the papers' scores, which can change between a
+    crash after the first message and the resume (a 👍 vote with server_votes lifts a paper
+    over ping_min_score, or a withdrawn one drops it): the read-back first message then
+    differed from the step only by the mention, was not adopted (the sandbox, as Discord,
+    echoes no nonce on a read), and the post's first message went out a second time."""
+    view = sample_digest()
+    sub = Subscription(guild_id=1, channel_id=2, id=3, role_id=ROLE, ping="always")
+    plain = ChannelTarget().plan(sub, view, candidates=len(view.papers))
+    pinged = with_ping(plain, ROLE)
+    assert pinged.messages[0].payload["content"].startswith(f"<@&{ROLE}> **")
+    sent, step = (pinged, plain) if posted_pinged else (plain, pinged)
+    seen = SeenMessage(900, None, fingerprint(sent.messages[0].payload), BOT)
+    assert adopt([seen], step.messages[0], "n" * 25, used=set(), after=None) == 900
