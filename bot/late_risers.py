@@ -38,6 +38,8 @@ from bot.ranking import score_label
 from bot.render import safe, truncate
 
 TITLE_CHARS = 200  # the follow-up is one short line: a long title is cut
+# The cadences that get follow-ups: a weekly or monthly post already ranks its whole window.
+CADENCES = ("daily", "weekdays")
 
 
 @dataclass(frozen=True)

@@ -281,13 +281,21 @@ class Scheduler:
         if late is None or (self.global_limit is not None and self.global_limit.remaining() > 0):
             return
         posted = {o.subscription_id for o in report.outcomes if o.done}
+        due = [sub for sub in subs if late.due(sub, now, posted=sub.id in posted)]
+        due.sort(key=late.last_checked)  # the longest unchecked first: a cut phase rotates
         jobs: list[Callable[[], Awaitable[None]]] = [
-            functools.partial(self._check_late, late, sub)
-            for sub in subs
-            if late.due(sub, now, posted=sub.id in posted)
+            functools.partial(self._check_late, late, sub) for sub in due
         ]
-        if jobs:
-            await gather_limited(self.config.discord.max_concurrent_posts, jobs)
+        if not jobs:
+            return
+        # The whole phase has one deadline too, however many checks hang: the next tick's
+        # posts wait for it. A check it cuts (or never starts) is due again next tick.
+        deadline = late.deadline or self.config.schedule.post_deadline_seconds
+        try:
+            async with asyncio.timeout(deadline):
+                await gather_limited(self.config.discord.max_concurrent_posts, jobs)
+        except TimeoutError:
+            log.warning("follow-ups took over %g s; the rest wait for the next tick", deadline)
 
     async def _check_late(self, late: LateRisers, sub: Subscription) -> None:
         deadline = late.deadline or self.config.schedule.post_deadline_seconds

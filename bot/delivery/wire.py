@@ -10,6 +10,7 @@ other users' and other webhooks' messages are never adopted.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -83,12 +84,18 @@ def nonce_for(
     return hashlib.sha256(key.encode()).hexdigest()[:NONCE_CHARS]
 
 
+_PING = re.compile(r"\A<@&[0-9]{1,20}> ?")
+
+
 def fingerprint(message: Payload) -> str:
     """A short hash of what identifies a posted message: content and embed titles/text.
 
     Works on a payload we send and on a message object read back, so the two can be matched.
     """
-    parts = [str(message.get("content") or "").strip()]
+    # A post's role ping (`bot.delivery.roles`) is decided from scores that may change between
+    # a crash and the resume (a 👍 vote with `server_votes`): the first message is the same
+    # message with or without it, so it is not part of what identifies the message.
+    parts = [_PING.sub("", str(message.get("content") or ""), count=1).strip()]
     for embed in message.get("embeds") or []:
         parts.append(str(embed.get("title") or "").strip())
         parts.append(str(embed.get("description") or "").strip())

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot import limits
 from bot.errors import UserInputError
+from bot.limits import dlen
 from bot.models import Paper
 from bot.render import COLOR, NO_MENTIONS, compact_line, escape, truncate
 from bot.services.digests import DigestService
@@ -26,11 +27,18 @@ NOT_IN_A_SERVER = "scope:server shows this server's favourites: use it in a serv
 
 
 def favourites_payload(title: str, papers: list[Paper], votes: dict[str, int]) -> Payload:
-    """The compact list of the voted papers, each with its votes."""
+    """The compact list of the voted papers, each with its votes: whole entries only, as
+    many as fit in an embed (the rest counted, "…and 3 more", like a digest's list)."""
     lines = [
         f"{compact_line(n, p)} · 👍 {votes[p.arxiv_id]} in this server"
         for n, p in enumerate(papers, start=1)
     ]
+    description = ""
+    for shown in range(len(lines), 0, -1):  # whole entries only, the rest counted
+        body = lines[:shown] + ([f"…and {len(lines) - shown} more"] if shown < len(lines) else [])
+        description = "\n".join(body)
+        if dlen(description) <= limits.EMBED_DESCRIPTION:
+            break
     noun = "paper" if len(papers) == 1 else "papers"
     return {
         "content": truncate(
@@ -41,7 +49,7 @@ def favourites_payload(title: str, papers: list[Paper], votes: dict[str, int]) -
         "embeds": [
             {
                 "type": "rich",
-                "description": truncate("\n".join(lines), limits.EMBED_DESCRIPTION),
+                "description": description,
                 "color": COLOR,
                 "footer": {"text": "Ranked by this server's 👍 votes · /paper <id> for details"},
             }

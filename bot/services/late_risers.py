@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.delivery.followup import FollowUpPoster
 from bot.filters import select
 from bot.late_risers import (
+    CADENCES,
     climbers,
     end_of_week,
     followup_nonce,
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a follow-up that failed this often is given up (its row says why)
 RECHECK = timedelta(hours=6)  # crowds keep counting: look again this often, not every tick
 LOOKBACK = timedelta(days=7)  # a subscription that has not posted for a week is not checked
-CADENCES = ("daily", "weekdays")  # a weekly or monthly post already ranks its whole window
 
 
 class LateRisers:
@@ -78,6 +78,10 @@ class LateRisers:
             return False
         last = self._checked.get(sub.id)
         return posted or last is None or now - last >= RECHECK
+
+    def last_checked(self, sub: Subscription) -> datetime:
+        """When `sub` was last checked in this process (long ago: never)."""
+        return self._checked.get(sub.id or 0, datetime.min.replace(tzinfo=UTC))
 
     def _source(self, sub: Subscription) -> str:
         return self.default_source if sub.source in ("", "default") else sub.source

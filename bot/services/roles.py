@@ -151,7 +151,14 @@ class RoleService:
                 f"I cannot give {mention} right now: I am missing {titles(SELF_ROLES)} in this "
                 "server. Ask a moderator.",
             )
-        if facts.managed or not facts.below_bot:
+        if facts.managed:  # a bot's, a booster's or an integration's own role
+            return Toggle(
+                "none",
+                facts.id,
+                f"I cannot give {mention}: it belongs to an integration, and nobody can give "
+                "it. Ask a moderator to pick another role for this digest.",
+            )
+        if not facts.below_bot:
             return Toggle(
                 "none",
                 facts.id,

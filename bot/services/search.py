@@ -15,6 +15,7 @@ authors, categories, the day it was listed (its best listing) and that day's sco
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from bot.taxonomy import MAX_CHOICE_CHARS, MAX_CHOICES, Taxonomy, fit, load
 
 log = logging.getLogger(__name__)
 Payload = dict[str, Any]
+COMPLETE_WITHIN = 2.0  # seconds the store has to suggest papers (Discord waits 3 for the answer)
 MAX_QUERY = 200  # characters of `/search query:` (the option's max_length)
 RESULTS = 10
 EXAMPLE = "e.g. `diffusion transformer` or an author's name"
@@ -59,7 +61,7 @@ def describe(request: SearchRequest) -> str:
     """`` `diffusion` in cs.CV, listed from 2021-01-01 to 2021-01-31 ``: the query and filters."""
     q = request.query
     out = f"`{quote(request.text, 100)}`"
-    if request.category:
+    if q.categories or q.archives:
         out += " in " + ", ".join((*q.categories, *q.archives)[:5])
     if q.since and q.until:
         out += f", listed from {q.since.isoformat()} to {q.until.isoformat()}"
@@ -193,9 +195,14 @@ class SearchService:
         if text:
             # A whole id or link is looked up by the id itself (a version or URL is no prefix).
             try:
-                found = await self.store.complete_papers(typed or text, MAX_CHOICES)
+                found = await asyncio.wait_for(
+                    self.store.complete_papers(typed or text, MAX_CHOICES), COMPLETE_WITHIN
+                )
             except StoreError as exc:  # the store failing: still offer what was typed
                 log.warning("no stored papers to suggest for /paper: %s", exc)
+                found = []
+            except TimeoutError:  # nor waiting past Discord's deadline for the answer
+                log.warning("no stored papers to suggest for /paper within %ss", COMPLETE_WITHIN)
                 found = []
             for arxiv_id, title in found:
                 out[arxiv_id] = fit(clean(f"{arxiv_id} · {title}").strip() or arxiv_id)

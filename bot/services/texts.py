@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from bot import cadence, limits, why
 from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
+from bot.late_risers import CADENCES
 from bot.models import SourceHealth, Subscription, parse_arxiv_id
 from bot.permissions import BY_NAME, POST, needed
 from bot.render import ZWSP, clean, escape, truncate
@@ -108,7 +109,8 @@ def ts(moment: datetime, style: str = "f") -> str:
 
 def next_text(slot: Slot) -> str:
     """`next: <when> (<in how long>, the digest of <day>)`."""
-    return f"next: {ts(slot.due_at)} ({ts(slot.due_at, 'R')}, the digest of {slot.day})"
+    what = cadence.span(slot.first, slot.day)
+    return f"next: {ts(slot.due_at)} ({ts(slot.due_at, 'R')}, the digest of {what})"
 
 
 def digest_name(sub: Subscription) -> str:
@@ -161,8 +163,10 @@ def extras(sub: Subscription) -> list[str]:
             out.append(f"role {role}")
         if sub.self_roles:
             out.append("role button")
-    if sub.late_risers:
+    if sub.late_risers and sub.cadence in CADENCES:
         out.append(f"late risers: top {sub.late_risers}")
+    elif sub.late_risers:  # kept, in case the cadence changes back; say it does nothing now
+        out.append(f"no late risers for a {sub.cadence} digest (it ranks its whole window)")
     if sub.server_votes:
         out.append("server votes count")
     return out
@@ -171,7 +175,11 @@ def extras(sub: Subscription) -> list[str]:
 def subscribed_text(sub: Subscription, slot: Slot | None, *, updated: bool) -> str:
     """The reply to `/digest subscribe`: what was set, and when the next post is."""
     verb = "Updated" if updated else "Subscribed"
-    when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
+    when = (
+        f" Next post {ts(slot.due_at)} (the digest of {cadence.span(slot.first, slot.day)})."
+        if slot
+        else ""
+    )
     if sub.paused:
         when = " It is paused: /digest resume starts it again."
     how = cadence.describe(sub)
@@ -201,7 +209,11 @@ def paused_text(sub: Subscription, *, already: bool) -> str:
 
 def resumed_text(sub: Subscription, slot: Slot | None, *, already: bool) -> str:
     """The reply to `/digest resume`, with the next post."""
-    when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
+    when = (
+        f" Next post {ts(slot.due_at)} (the digest of {cadence.span(slot.first, slot.day)})."
+        if slot
+        else ""
+    )
     if already:
         return f"{digest_name(sub)} is not paused.{when}"
     return f"Resumed {digest_name(sub)}.{when}"

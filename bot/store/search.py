@@ -8,7 +8,8 @@ from the papers copied.
 
 What members type is hostile (FTS5's own syntax, quotes, `NEAR(`, column filters, NUL, 10 000
 characters). It never reaches either engine's query language as written: `search_terms`
-keeps only words (runs of letters and digits, as both engines' tokenizers split them), at most
+keeps only words (runs of letters and digits and the marks inside them, NFC-normalised, as
+FTS5's tokenizer splits them), at most
 `MAX_TERMS` of at most `MAX_TERM` characters, and each backend quotes every word as a literal
 term (the last one a prefix, for autocomplete). A query of no words is refused by the service
 before the store is asked.
@@ -24,13 +25,16 @@ Rules every backend keeps (tests/store/test_search.py states them):
   a hit's `day` and `score` are those of its best-scored listing in the range (ties: the
   newest day), or over all its listings without a range (a paper no digest lists has none).
 - `categories` keeps papers with one of those categories; `archives` those with a category in
-  one of those archives (`cs` holds `cs.CV`). Both given: either one.
+  one of those archives (`cs` holds `cs.CV`), or filed under the archive itself. Both given:
+  either one.
 - At most `limit` hits (1..100).
 """
 
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,19 +47,65 @@ from bot.store import rows
 MAX_TERMS = 16
 MAX_TERM = 64
 MAX_LIMIT = 100
-# A word: letters and digits only. Everything else (punctuation, `*`, quotes, `:`, NUL,
-# emoji, underscores) separates words, as it does in SQLite's unicode61 tokenizer.
-_WORD = re.compile(r"[^\W_]+")
+# ASCII letters only: beyond them each engine folds case its own way (FTS5's unicode61, the
+# database's locale for PostgreSQL), and folds a quoted term as it folded the titles. Python's
+# folding would not match either ("Straße" -> "strasse", "σοφός" -> "σοφόσ") and may add a
+# combining mark ("İ" -> "i" + U+0307).
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _is_word(text: str) -> bool:
+    """A letter or digit, then letters, digits and combining marks (what `_words` finds)."""
+    return (
+        bool(text)
+        and text[0].isalnum()
+        and all(ch.isalnum() or unicodedata.category(ch)[0] == "M" for ch in text)
+    )
+
+
+def _words(text: str) -> list[str]:
+    """The words of `text`: runs of letters and digits with the marks inside them, as
+    PostgreSQL's parser reads them (`Erdo\u030bs`, `हिन्दी` are one word each; FTS5 splits
+    the latter at its spacing marks, but reads a quoted term as the phrase of its parts, which
+    the title holds). Everything else (punctuation, `*`, quotes, `:`, NUL, emoji, underscores)
+    separates words."""
+    words: list[str] = []
+    start = None
+    for i, ch in enumerate(text):
+        if ch.isalnum() or (start is not None and unicodedata.category(ch)[0] == "M"):
+            if start is None:
+                start = i
+        elif start is not None:
+            words.append(text[start:i])
+            start = None
+            if len(words) == MAX_TERMS:
+                return words
+    if start is not None:
+        words.append(text[start:])
+    return words
+
+
+# What typing or pasting turns into other characters than a title's: a PDF's ligatures (`ﬁ`),
+# an IME's full-width Latin. Only these are NFKC-folded: others NFKC would fold are a title's
+# own text too (`CO₂`, `R²`), which the index holds as written.
+_TYPED_FORMS = re.compile("[\ufb00-\ufb06\uff01-\uff5e]+")
+# Invisible breaks pasted inside a word (a web page's soft hyphens, zero-width spaces, word
+# joiners, a BOM): no title holds them, and as separators they would cut the word in two.
+_INVISIBLE_BREAKS = re.compile("[\u00ad\u200b\u2060\ufeff]")
 
 
 def search_terms(text: str) -> tuple[str, ...]:
-    """The words of `text`, lower-cased, at most `MAX_TERMS` of at most `MAX_TERM` characters.
+    """The words of `text`, NFC-normalised (an accent typed apart), ligatures and full-width
+    letters as plain ones, invisible breaks left out, ASCII letters lower-cased: at most
+    `MAX_TERMS` of at most `MAX_TERM` characters.
 
     Operators typed as words (`AND`, `OR`, `NOT`, `NEAR`) are plain words here: each backend
     quotes every term, so none can act as an operator.
     """
-    words = _WORD.findall(text[: MAX_TERMS * (MAX_TERM + 1) * 4])
-    return tuple(w.casefold()[:MAX_TERM] for w in words[:MAX_TERMS])
+    typed = _INVISIBLE_BREAKS.sub("", text[: MAX_TERMS * (MAX_TERM + 1) * 4])
+    typed = unicodedata.normalize("NFC", typed)
+    typed = _TYPED_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m[0]), typed)
+    return tuple(w.translate(_ASCII_LOWER)[:MAX_TERM] for w in _words(typed)[:MAX_TERMS])
 
 
 _ID_PREFIX = re.compile(r"(?:[a-z][a-z.\-]*/)?\d[\d.]*")
@@ -87,7 +137,7 @@ class SearchQuery:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise ValueError(f"limit must be 1..{MAX_LIMIT}, not {self.limit}")
-        if any(not _WORD.fullmatch(t) for t in self.terms):
+        if not all(_is_word(t) for t in self.terms):
             raise ValueError("terms must be words (use search_terms)")
 
 
@@ -151,8 +201,10 @@ def like_escaped(text: str) -> str:
 
 def category_patterns(query: SearchQuery) -> list[str]:
     """LIKE patterns over the stored JSON list of categories: `%"cs.CV"%` for a category,
-    `%"cs.%` for an archive (both backends store the list as the same JSON text)."""
-    exact = [f'%"{like_escaped(c)}"%' for c in query.categories]
+    `%"cs.%` and `%"cs"%` for an archive (its categories, or the archive itself, as arXiv
+    filed `astro-ph` papers before the split; as `bot.filters` keeps them). Both backends
+    store the list as the same JSON text."""
+    exact = [f'%"{like_escaped(c)}"%' for c in (*query.categories, *query.archives)]
     return exact + [f'%"{like_escaped(a)}.%' for a in query.archives]
 
 

@@ -141,12 +141,18 @@ class UserControl(ControlBase):
         message = self.state.messages.get(int(message_id))
         if message is None:
             raise SandboxError(f"no message {message_id}")
-        if not any(
-            c.get("custom_id") == custom_id
-            for row in message.components
-            for c in (row.get("components") or [])
-        ):
+        found = next(
+            (
+                c
+                for row in message.components
+                for c in (row.get("components") or [])
+                if c.get("custom_id") == custom_id
+            ),
+            None,
+        )
+        if found is None:
             raise SandboxError(f"message {message_id} has no component {custom_id!r}")
+        picked(found, component_type, values)
         data: JSON = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
             data["values"] = list(values)
@@ -319,3 +325,30 @@ class UserControl(ControlBase):
         if settle:
             await asyncio.sleep(settle)
         return InteractionResult.of(status, name, inter, self.state)
+
+
+STRING_SELECT = 3
+
+
+def picked(component: JSON, component_type: int, values: list[str] | None) -> None:
+    """Raise unless a member could make this click (what Discord's client can send): the
+    component's own type, not disabled; a button without values; a string select with
+    `min_values`..`max_values` distinct values among its options (interactions/receiving-and-
+    responding.mdx "Message Component Data Structure": `values` are "the selected options")."""
+    kind = int(component.get("type") or 0)
+    name = component.get("custom_id")
+    if kind != component_type:
+        raise SandboxError(f"component {name!r} is of type {kind}, not {component_type}")
+    if component.get("disabled"):
+        raise SandboxError(f"component {name!r} is disabled")
+    if kind != STRING_SELECT:
+        if kind == 2 and values is not None:
+            raise SandboxError(f"button {name!r} has no values to pick")
+        return
+    options = {str(o.get("value")) for o in component.get("options") or []}
+    chosen = list(values or [])
+    low, high = int(component.get("min_values", 1)), int(component.get("max_values", 1))
+    if len(set(chosen)) != len(chosen) or not low <= len(chosen) <= high:
+        raise SandboxError(f"select {name!r} takes {low} to {high} distinct values: {chosen}")
+    if not set(chosen) <= options:
+        raise SandboxError(f"select {name!r} has no option {sorted(set(chosen) - options)}")

@@ -3,6 +3,7 @@ sample day in a real SQLite store (its search index filled by the store's own tr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -289,3 +290,39 @@ async def test_a_store_fault_while_typing_offers_no_choices_and_no_error(
     assert r.choices == [{"name": "2103.06874", "value": "2103.06874"}]  # as typed
     r = await sandbox.control.autocomplete("paper", {"id": "audio"}, "id")
     assert (r.status, r.choices) == ("answered", [])
+
+
+async def test_a_slow_store_while_typing_still_answers_within_discords_deadline(
+    world: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Attack: a store that does not answer (a locked SQLite file, a PostgreSQL pool used up)
+    # left the autocomplete unanswered past Discord's 3 seconds; the member saw "Loading
+    # options failed". The service stops waiting in time and offers what was typed.
+    from bot.services import search as service
+
+    sandbox, _, _ = world
+    stuck = asyncio.Event()
+
+    async def hanging(text: str, limit: int = 25) -> list[tuple[str, str]]:
+        await stuck.wait()
+        return []
+
+    monkeypatch.setattr(store, "complete_papers", hanging)
+    monkeypatch.setattr(service, "COMPLETE_WITHIN", 0.2)
+    r = await sandbox.control.autocomplete("paper", {"id": "2103.06874"}, "id")
+    assert (r.status, r.choices) == ("answered", [{"name": "2103.06874", "value": "2103.06874"}])
+    r = await sandbox.control.autocomplete("paper", {"id": "audio"}, "id")
+    assert (r.status, r.choices) == ("answered", [])
+
+
+async def test_words_python_would_fold_oddly_are_searched_not_an_error(world: Any) -> None:
+    # Attack: "İ" case-folds to "i" + U+0307 in Python, which SearchQuery refused as no
+    # word: /search İstanbul answered "something went wrong" instead of a search.
+    sandbox, _, _ = world
+    r = await sandbox.control.invoke("search", {"query": "İstanbul ǰ"})
+    assert reply(r) == {
+        "content": "No stored paper matches `İstanbul ǰ`.",
+        "embeds": [],
+        "flags": 0,
+        "allowed_mentions": {"parse": []},
+    }

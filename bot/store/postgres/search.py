@@ -11,6 +11,7 @@ is one lookup by the `digest_entries_by_paper` index (a LATERAL join).
 
 from __future__ import annotations
 
+import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,9 +27,21 @@ from bot.store.search import (
 )
 
 _SIMPLE = "'simple'::regconfig"
-TITLE = f"to_tsvector({_SIMPLE}, title)"
-AUTHORS = f"to_tsvector({_SIMPLE}, authors)"
-ALL = f"({TITLE} || {AUTHORS} || to_tsvector({_SIMPLE}, abstract))"
+# ASCII punctuation as spaces before the parser sees the text: left to itself it keeps
+# `-3.5`, `v1.2.3`, `github.com/x` and `a@b.org` as single tokens, where FTS5 (and
+# `search_terms`) split at every mark, so "gpt 3.5" would find a paper on SQLite only.
+# Migration 0007's indexes hold these exact expressions.
+_PUNCT = "'" + string.punctuation.replace("'", "''") + "'"
+_BLANKS = "'" + " " * len(string.punctuation) + "'"
+
+
+def _vector(column: str) -> str:
+    return f"to_tsvector({_SIMPLE}, translate({column}, {_PUNCT}, {_BLANKS}))"
+
+
+TITLE = _vector("title")
+AUTHORS = _vector("authors")
+ALL = f"({TITLE} || {AUTHORS} || {_vector('abstract')})"
 
 
 def ts_query(terms: Sequence[str], *, prefix: bool) -> str:

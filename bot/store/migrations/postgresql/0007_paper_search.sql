@@ -9,9 +9,16 @@
 -- same papers; 'english' would also drop stop words from a title search.
 -- One index over all three columns (a term may be in any of them), one over the title and one
 -- over the authors (the relevance tiers: every term in the title; every term in the authors).
+-- ASCII punctuation is read as spaces (translate): PostgreSQL's parser would keep `-3.5`,
+-- `v1.2.3`, `github.com/x` and `a@b.org` as single tokens where FTS5 splits at every mark.
 CREATE INDEX papers_search ON papers USING gin ((
-    to_tsvector('simple'::regconfig, title) || to_tsvector('simple'::regconfig, authors)
-    || to_tsvector('simple'::regconfig, abstract)
+    to_tsvector('simple'::regconfig, translate(title, '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))
+    || to_tsvector('simple'::regconfig, translate(authors, '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))
+    || to_tsvector('simple'::regconfig, translate(abstract, '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))
 ));
-CREATE INDEX papers_search_title ON papers USING gin ((to_tsvector('simple'::regconfig, title)));
-CREATE INDEX papers_search_authors ON papers USING gin ((to_tsvector('simple'::regconfig, authors)));
+CREATE INDEX papers_search_title ON papers USING gin ((
+    to_tsvector('simple'::regconfig, translate(title, '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))
+));
+CREATE INDEX papers_search_authors ON papers USING gin ((
+    to_tsvector('simple'::regconfig, translate(authors, '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))
+));
