@@ -235,7 +235,8 @@ class SubscriptionService:
     async def draft(self, where: Where, changes: SubscribeOptions) -> Subscription:
         """The subscription `subscribe` would save with these options, saved nowhere: the
         channel's digest of that name with the options applied, or a new one, for
-        `/digest preview`."""
+        `/digest preview`, refused as `subscribe` refuses it (a full channel, a missing
+        permission)."""
         channel_id = where.target_id()
         name = subscription_name(changes.name)
         old = await self.store.find_subscription(channel_id, name)
@@ -251,7 +252,9 @@ class SubscriptionService:
             timezone=self.default_timezone,
             created_at=self.clock(),
         )
-        return changes.apply(base, guild_id=where.guild_id)
+        sub = changes.apply(base, guild_id=where.guild_id)
+        check_permissions(where.granted, channel_id, sub.format)  # as subscribe refuses it
+        return sub
 
     async def unsubscribe(self, where: Where, name: str | None = None) -> str:
         """Stop a digest in a channel (what was posted stays); the reply."""

@@ -67,3 +67,32 @@ async def test_why_says_posted_for_exactly_the_papers_the_post_holds(
             for i in said
             if i not in posted
         ), said
+
+
+async def test_preview_refuses_a_channel_the_bot_cannot_post_in_as_subscribe_does(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    """Subscribe refuses a channel where the bot lacks a permission a post needs; a preview
+    of that post must not show it as if it would be posted."""
+    view, send, embed = 1 << 10, 1 << 11, 1 << 14
+    guild = await sandbox.control.add_guild(
+        "Lab", channels=["general", "papers"], everyone_permissions=view | send | embed
+    )
+    general, papers = guild.channels
+    async with running_app(sandbox, store, clock):
+        replies = []
+        for command in ("digest preview", "digest subscribe"):
+            r = await sandbox.control.invoke(
+                command, {"channel": papers}, channel_id=general, permissions=MANAGE_GUILD
+            )
+            assert r.ephemeral
+            replies.append(r.content)
+        assert (
+            replies
+            == [
+                f"I cannot post in <#{papers}>: I am missing Read Message History. "
+                "Give me those permissions there and subscribe again."
+            ]
+            * 2
+        )
+        assert [m for m in sandbox.control.messages(papers) if not m["flags"] & EPHEMERAL] == []
