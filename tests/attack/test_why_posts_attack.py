@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the conftest fixtures are imported and used by name
 """`/digest why` against what the bot really posted: subscribe and post-now through the
 sandbox, then ask why for every paper of the day; "posted" exactly for the papers the post
 holds (each with the post's link), and a reason for every other one."""
@@ -96,3 +97,46 @@ async def test_preview_refuses_a_channel_the_bot_cannot_post_in_as_subscribe_doe
             * 2
         )
         assert [m for m in sandbox.control.messages(papers) if not m["flags"] & EPHEMERAL] == []
+
+
+async def test_why_of_a_weekly_post_names_the_week_for_any_day_of_it(
+    sandbox: Sandbox, store: Store, clock: FakeClock
+) -> None:
+    guild = await sandbox.control.add_guild("Lab", channels=["papers"])
+    (papers,) = guild.channels
+    options = {"name": "weekly", "cadence": "weekly", "weekday": 5, "categories": "cs.CV"}
+    async with running_app(sandbox, store, clock) as bot:
+        options["limit"] = 2
+        await sandbox.control.invoke(
+            "digest subscribe", options, channel_id=papers, permissions=MANAGE_GUILD
+        )
+        r = await sandbox.control.invoke(
+            "digest post-now", {"name": "weekly"}, channel_id=papers, permissions=MANAGE_GUILD
+        )
+        assert "Posted the digest of 2021-03-12" in r.content, r.content
+        sub = await bot.store.find_subscription(papers, "weekly")
+        assert sub is not None and sub.id is not None
+        record = await bot.store.get_post(sub.id, sample_digest().day)
+        assert record is not None and record.message_ids
+        link = f"https://discord.com/channels/{guild.id}/{papers}/{record.message_ids[0]}"
+        week = "the digest of the week 2021-03-06 – 2021-03-12"
+        said: dict[tuple[str, str | None], str] = {}
+        for paper, day in [
+            ("2103.06422", None),
+            ("2103.06422", "2021-03-08"),
+            ("2103.06877", "2021-03-12"),
+            ("2103.06874", "2021-03-06"),
+        ]:
+            asked = {"paper": paper, "name": "weekly"} | ({"day": day} if day else {})
+            r = await sandbox.control.invoke(
+                "digest why", asked, channel_id=papers, permissions=MANAGE_GUILD
+            )
+            said[(paper, day)] = r.content.splitlines()[1]
+        assert said == {
+            ("2103.06422", None): f"<#{papers}> **weekly**: posted in {week}: {link}",
+            ("2103.06422", "2021-03-08"): f"<#{papers}> **weekly**: posted in {week}: {link}",
+            ("2103.06877", "2021-03-12"): f"<#{papers}> **weekly**: not posted in {week}: it "
+            "ranked 3 of the 5 papers that passed the filters, below the cut at 2.",
+            ("2103.06874", "2021-03-06"): f"<#{papers}> **weekly**: not posted in {week}: its "
+            "categories (cs.CL, cs.LG) are outside the digest's (cs.CV).",
+        }
