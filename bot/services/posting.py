@@ -227,11 +227,15 @@ class PostingService:
 
     async def preview_period(self, sub: Subscription, end: date) -> Digest | None:
         """The period a weekly or monthly preview shows, from the store: the one `post-now`
-        would post now (the latest slot's, its last day complete and stored), else the period
-        so far that holds `end`, the latest day (never days of two periods)."""
+        would post now (the latest slot's, its last day complete and stored, unless its
+        ledger row says it was handled), else the period so far that holds `end`, the latest
+        day (never days of two periods)."""
         lag = self.digests.lag_days
         latest = latest_slot(sub, self.clock(), lag_days=lag)
-        periods = [(latest.start, latest.day)] if latest is not None and latest.day <= end else []
+        periods = []
+        if latest is not None and latest.day <= end:
+            done = sub.id is not None and await self.store.get_post(sub.id, latest.day)
+            periods = [] if done else [(latest.start, latest.day)]
         periods.append((slot_covering(sub, end, lag_days=lag).start, end))
         for first, key in periods:
             found = await period_digest(

@@ -98,6 +98,22 @@ async def test_a_weekly_preview_never_mixes_two_periods(store: Store) -> None:
     last = str(await posting.preview(sub))  # the week post-now posts: 03-03 … 03-09
     assert "Hot Papers of the week 2021-03-03 – 2021-03-09" in last
     assert "2103.04001" in last and "2103.04501" in last and "2103.05001" not in last
+    saved = await store.upsert_subscription(sub)
+    assert saved.id is not None
+    row = PostRecord(
+        subscription_id=saved.id,
+        guild_id=GUILD,
+        channel_id=HERE,
+        day=date(2021, 3, 9),
+        source="hotpapers-md",
+        nonce="n9",
+        status="pending",
+        arxiv_ids=["2103.04001"],
+    )
+    await store.claim_post(row)
+    await store.finish_post(saved.id, date(2021, 3, 9), status="sent", message_ids=[1])
+    after = str(await posting.preview(saved))  # that week is posted: the next one so far
+    assert "Hot Papers of the week 2021-03-10 – 2021-03-12" in after
 
 
 async def test_preview_refuses_a_new_digest_in_a_full_channel_as_subscribe_does(
