@@ -110,6 +110,9 @@ class DiscordConfig(_Section):
     """How to reach Discord. Empty URLs mean the real Discord."""
 
     dev_guild_id: int | None = None  # sync commands to this guild only (instant, for development)
+    # The application's id (the OAuth2 client id) for `hotpapers invite`; None: read from
+    # DISCORD_TOKEN, whose first part is the bot's id (the application's, for every bot).
+    application_id: int | None = Field(default=None, ge=1)
     api_base: str = ""  # e.g. http://127.0.0.1:8765/api/v10 for the local sandbox
     gateway_url: str = ""  # e.g. ws://127.0.0.1:8765/gateway
     max_concurrent_posts: int = Field(default=8, ge=1, le=50)

@@ -324,3 +324,31 @@ class SourceHealth(BaseModel):
     last_ok_at: datetime | None = None
     error: str | None = None
     consecutive_failures: int = 0
+
+
+FollowUpStatus = Literal["pending", "sent", "failed"]
+
+
+class FollowUp(BaseModel):
+    """A late riser's "climbing" follow-up (`bot.late_risers`): one per (subscription, paper).
+
+    Claimed (`pending`) before the message is sent, with the exact `content` it sends, so a
+    resumed follow-up sends the same text with the same `nonce` and can be adopted when it
+    had gone through. `place_id` is where it goes: the thread of the post of `day` (the post
+    whose cut the paper missed), or that post's channel when it opened no thread.
+    """
+
+    subscription_id: int
+    arxiv_id: str
+    day: date
+    channel_id: int
+    place_id: int
+    rank: int
+    content: str
+    nonce: str
+    status: FollowUpStatus = "pending"
+    message_id: int | None = None
+    attempts: int = 0
+    error: str | None = None
+    created_at: datetime | None = None
+    posted_at: datetime | None = None

@@ -46,18 +46,21 @@ __all__ = [
     "FLOOR",
     "NO_DISCUSSION",
     "SCALE",
+    "SERVER",
     "Blended",
     "blend",
     "categories_of",
     "order_key",
     "ranked_ids",
     "share",
+    "with_votes",
 ]
 
 FLOOR = 10.0  # a crowd's category maximum counts as at least this
 SCALE = 100.0  # each crowd adds at most this much
 DIGITS = 2  # scores are rounded, so equal inputs give equal, printable scores
 NO_DISCUSSION = "no discussion yet"
+SERVER = "server"  # a server's 👍 votes, as one more crowd (a subscription's `server_votes`)
 
 
 @dataclass(frozen=True)
@@ -118,3 +121,31 @@ def ranked_ids(scores: Mapping[str, Blended], tiebreak: Mapping[str, float]) -> 
 def categories_of(papers: Iterable[tuple[str, list[str]]]) -> dict[str, str]:
     """arXiv id -> primary category ("" when it has none) from (id, categories) pairs."""
     return {arxiv_id: (cats[0] if cats else "") for arxiv_id, cats in papers}
+
+
+def with_votes(
+    categories: Mapping[str, str],
+    scores: Mapping[str, float | None],
+    votes: Mapping[str, int],
+    *,
+    weight: float = SCALE,
+) -> dict[str, float | None]:
+    """Each paper's score with this server's 👍 votes as one more crowd (a subscription with
+    `server_votes`): the votes' share within the paper's category (step 2, with the same
+    `FLOOR`: one vote in a quiet category is 0.29, not 1), times `weight`, added to the score.
+    `weight` is what one crowd weighs at most: `SCALE` in a blend; the caller passes the
+    day's top score for a single-source digest, whose one crowd is the source. A paper nobody
+    voted for keeps its score (None stays None); one with votes and no score gets the votes'
+    part alone. Rounded to `DIGITS`, like every score.
+    """
+    voted = {i: float(n) for i, n in votes.items() if n > 0 and i in categories}
+    shares = blend(categories, {SERVER: voted}) if voted else {}
+    out: dict[str, float | None] = {}
+    for arxiv_id, score in scores.items():
+        found = shares.get(arxiv_id)
+        part = found.shares.get(SERVER) if found is not None else None
+        if part is None:
+            out[arxiv_id] = score
+        else:
+            out[arxiv_id] = round((score or 0.0) + weight * part, DIGITS)
+    return out

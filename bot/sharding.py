@@ -5,6 +5,12 @@ gateway.mdx, "Sharding Formula"); a process running some shards answers only the
 commands. The scheduler follows the same formula, so the process that answers a guild is the
 one that posts to its channels, and two processes with disjoint shards never both post to one.
 
+Personal digests (guild id 0: a DM belongs to no guild) go with shard 0, as Discord sends DM
+events there (gateway.mdx:633 "Gateway events that do not contain a `guild_id` will only be
+sent to the first shard (`shard_id: 0`). This includes Direct Message (DM) ... events"): the
+formula gives `(0 >> 22) % n == 0`, so the process running shard 0 posts them, and exactly one
+process does.
+
 Each shard has its own poster lease (`lease_name`): a process holds one lease per shard it
 runs, so two processes with disjoint shards both post, and the shards of a process that died
 are taken over by the next process configured for them once their leases expire. The
@@ -54,7 +60,8 @@ class Shards:
         return self.count is not None
 
     def owns(self, guild_id: int) -> bool:
-        """Whether this process serves `guild_id` (always, when unsharded)."""
+        """Whether this process serves `guild_id` (always, when unsharded; guild 0, the
+        personal digests' DMs, with shard 0)."""
         if self.count is None:
             return True
         return shard_of(guild_id, self.count) in self.ids

@@ -27,15 +27,24 @@ Control API (JSON in, JSON out; ids are strings; errors are 400 ``{"error": "...
                                                "everyone_permissions", "shard": [i, n]}
     POST   /_sandbox/guilds/{id}/channels     {"name", "type": 0, "parent_id" (threads),
                                                "flags": 16 (REQUIRE_TAG), "tags": ["news"]}
-    POST   /_sandbox/guilds/{id}/roles        {"name", "permissions": "32"}
+    POST   /_sandbox/guilds/{id}/roles        {"name", "permissions": "32", "mentionable": false,
+                                               "position"}
+    PATCH  /_sandbox/guilds/{id}/roles/{role_id}  {"mentionable": true, "permissions"}
     POST   /_sandbox/guilds/{id}/members      {"username", "permissions": 32, "role_ids": []}
+    PUT    /_sandbox/guilds/{id}/members/{member_id}/roles/{role_id}   give a role (the bot's
+                                              too), as a moderator
+    DELETE /_sandbox/guilds/{id}/members/{member_id}/roles/{role_id}   take it back
     DELETE /_sandbox/channels/{id}            delete: the bot then gets 404 / 10003 there
     POST   /_sandbox/channels/{id}/forbid     {"forbidden": true}: the bot gets 403 / 50013 there
+    POST   /_sandbox/users/{id}/install       {"installed": true}: the user's own install
+    POST   /_sandbox/users/{id}/dms           {"open": false}: their DMs closed to the bot
     PUT    /_sandbox/channels/{id}/permissions/{role_or_member_id}
                                               {"allow": "0", "deny": "2048", "type": 0|1}
     PATCH  /_sandbox/channels/{id}/thread     {"archived": true, "locked": true}
     POST   /_sandbox/clock/advance            {"seconds": 3600}: idle threads auto-archive
     GET    /_sandbox/channels/{id}/messages   oldest first, ephemeral ones included
+    GET    /_sandbox/pings?channel_id=        every message that notified anyone: roles, members
+                                              reached, @everyone
     POST   /_sandbox/interactions             run a slash command (or autocomplete, see below)
     POST   /_sandbox/click                    {"message_id", "custom_id", "user_id",
                                                "component_type": 2, "values"}: click a button

@@ -75,12 +75,20 @@ class ControlApi:
             web.post(p + "/guilds/{guild_id}/channels", self.add_channel),
             web.post(p + "/guilds/{guild_id}/roles", self.add_role),
             web.post(p + "/guilds/{guild_id}/members", self.add_member),
+            web.patch(p + "/guilds/{guild_id}/roles/{role_id}", self.set_role),
+            web.put(p + "/guilds/{guild_id}/members/{member_id}/roles/{role_id}", self.give_role),
+            web.delete(
+                p + "/guilds/{guild_id}/members/{member_id}/roles/{role_id}", self.give_role
+            ),
             web.delete(p + "/channels/{channel_id}", self.delete_channel),
             web.post(p + "/channels/{channel_id}/forbid", self.forbid_channel),
+            web.post(p + "/users/{user_id}/install", self.install_app),
+            web.post(p + "/users/{user_id}/dms", self.set_dms),
             web.put(p + "/channels/{channel_id}/permissions/{target_id}", self.set_overwrite),
             web.patch(p + "/channels/{channel_id}/thread", self.set_thread),
             web.post(p + "/clock/advance", self.advance_clock),
             web.get(p + "/channels/{channel_id}/messages", self.messages),
+            web.get(p + "/pings", self.pings),
             web.post(p + "/interactions", self.interact),
             web.post(p + "/click", self.click),
             web.get(p + "/commands", self.commands),
@@ -137,6 +145,8 @@ class ControlApi:
             kwargs["channels"] = [str(c) for c in body["channels"]]
         if "everyone_permissions" in body:
             kwargs["everyone_permissions"] = int(body["everyone_permissions"])
+        if "with_bot" in body:  # false: a server the app is not installed in
+            kwargs["with_bot"] = bool(body["with_bot"])
         if "shard" in body:  # [shard_id, num_shards]: an id on that shard
             shard_id, count = (int(v) for v in body["shard"])
             kwargs["shard"] = (shard_id, count)
@@ -156,12 +166,44 @@ class ControlApi:
         return json_response(_channel_json(channel), status=201)
 
     async def add_role(self, request: web.Request) -> web.Response:
-        """POST /_sandbox/guilds/{id}/roles {"name", "permissions"}."""
+        """POST /_sandbox/guilds/{id}/roles {"name", "permissions", "mentionable", "position"}."""
         body = await self._body(request)
         role = await self.control.add_role(
-            int(request.match_info["guild_id"]), str(body["name"]), int(body.get("permissions", 0))
+            int(request.match_info["guild_id"]),
+            str(body["name"]),
+            int(body.get("permissions", 0)),
+            mentionable=bool(body.get("mentionable", False)),
+            position=_opt_int(body.get("position")),
         )
         return json_response(role.to_json(), status=201)
+
+    async def set_role(self, request: web.Request) -> web.Response:
+        """PATCH /_sandbox/guilds/{id}/roles/{role_id} {"mentionable", "permissions"}."""
+        body = await self._body(request)
+        mentionable = body.get("mentionable")
+        role = await self.control.set_role(
+            int(request.match_info["guild_id"]),
+            int(request.match_info["role_id"]),
+            mentionable=None if mentionable is None else bool(mentionable),
+            permissions=_opt_int(body.get("permissions")),
+        )
+        return json_response(role.to_json())
+
+    async def give_role(self, request: web.Request) -> web.Response:
+        """PUT (give) / DELETE (take) /_sandbox/guilds/{id}/members/{member_id}/roles/{role_id}:
+        as a moderator, no hierarchy."""
+        member = await self.control.give_role(
+            int(request.match_info["guild_id"]),
+            int(request.match_info["member_id"]),
+            int(request.match_info["role_id"]),
+            give=request.method == "PUT",
+        )
+        return json_response(_member_json(member))
+
+    async def pings(self, request: web.Request) -> web.Response:
+        """GET /_sandbox/pings?channel_id=: every message that notified anyone, and whom."""
+        channel = request.query.get("channel_id")
+        return json_response(self.control.pings(int(channel) if channel else None))
 
     async def add_member(self, request: web.Request) -> web.Response:
         """POST /_sandbox/guilds/{id}/members {"username", "permissions", "role_ids"}."""
@@ -186,6 +228,20 @@ class ControlApi:
             int(request.match_info["channel_id"]), bool(body.get("forbidden", True))
         )
         return json_response({"forbidden": bool(body.get("forbidden", True))})
+
+    async def install_app(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/users/{id}/install {"installed": true}: the user's own install."""
+        body = await self._body(request)
+        installed = bool(body.get("installed", True))
+        self.control.install_app(int(request.match_info["user_id"]), installed)
+        return json_response({"installed": installed})
+
+    async def set_dms(self, request: web.Request) -> web.Response:
+        """POST /_sandbox/users/{id}/dms {"open": false}: closed, DMs get 403 / 50007."""
+        body = await self._body(request)
+        is_open = bool(body.get("open", True))
+        self.control.set_dms(int(request.match_info["user_id"]), is_open)
+        return json_response({"open": is_open})
 
     async def set_overwrite(self, request: web.Request) -> web.Response:
         """PUT /_sandbox/channels/{id}/permissions/{role or member id} {"allow", "deny", "type"}."""

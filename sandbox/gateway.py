@@ -66,7 +66,9 @@ EVENT_INTENTS = {
     "THREAD_CREATE": INTENT_GUILDS,
     "THREAD_DELETE": INTENT_GUILDS,
     "GUILD_ROLE_CREATE": INTENT_GUILDS,
+    "GUILD_ROLE_UPDATE": INTENT_GUILDS,
     "GUILD_MEMBER_ADD": INTENT_GUILD_MEMBERS,
+    "GUILD_MEMBER_UPDATE": INTENT_GUILD_MEMBERS,
     "MESSAGE_CREATE": INTENT_GUILD_MESSAGES,
     "MESSAGE_UPDATE": INTENT_GUILD_MESSAGES,
     "MESSAGE_DELETE": INTENT_GUILD_MESSAGES,
@@ -259,7 +261,7 @@ class Gateway:
         if isinstance(shard, str):
             await self._close(conn, shards.INVALID_SHARD, f"Invalid shard: {shard}.")
             return
-        owned = shards.guilds_of(shard, self.state.guilds)
+        owned = shards.guilds_of(shard, self.state.bot_guild_ids())
         if len(owned) > self.state.settings.guilds_per_shard:
             await self._close(conn, shards.SHARDING_REQUIRED, "Sharding required.")
             return
@@ -396,6 +398,8 @@ class Gateway:
         guild (`sandbox.shards`); returns how many got it."""
         needed = EVENT_INTENTS.get(event, 0)
         guild = shards.event_guild(event, data)
+        if guild is not None and guild in self.state.guilds and not self.state.bot_in(guild):
+            return 0  # a server the bot is not in: it hears nothing of it
         targets = [
             s
             for s in self.live_sessions()

@@ -11,10 +11,12 @@ and user, channel and role options come with the `resolved` data discord.py need
 
 Contexts (receiving-and-responding.mdx, "Interaction Context Types"): GUILD (0) interactions carry
 `guild_id` and `member`; BOT_DM (1) and PRIVATE_CHANNEL (2) ones carry `user` and no `member`, a
-DM (or group DM) channel, and the DM `app_permissions` Discord documents. `delivered_in` says
-whether Discord would offer a synced command in a context at all (guild commands never leave
-their guild; PRIVATE_CHANNEL needs a user-installed command). Component interactions (type 3,
-a button click or a select) carry `data.custom_id` and the `message` the component is on.
+DM (or group DM) channel, and the DM `app_permissions` Discord documents. Whether Discord
+offers a command there at all, and `authorizing_integration_owners`, are `sandbox.installs`'s.
+Through a user install in a server the bot is not in, the app has the user's permissions and
+may not answer publicly where the user may not send (`may_answer_publicly`). Component
+interactions (type 3, a button click or a select) carry `data.custom_id` and the `message`
+the component is on.
 """
 
 from __future__ import annotations
@@ -28,17 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.flags import ADMINISTRATOR
+from sandbox.flags import ADMINISTRATOR, SEND_MESSAGES
+from sandbox.installs import CONTEXT_BOT_DM, CONTEXT_GUILD, GUILD_INSTALL
 from sandbox.primitives import JSON, Snowflakes
 from sandbox.records import Command
 from sandbox.state import SandboxState
-from sandbox.world import Channel, Guild, Member, User
+from sandbox.world import Channel, DMChannel, Guild, Member, User
 
 APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 2, 3, 4
-CONTEXT_GUILD, CONTEXT_BOT_DM, CONTEXT_PRIVATE_CHANNEL = 0, 1, 2
-CONTEXTS = {"guild": CONTEXT_GUILD, "dm": CONTEXT_BOT_DM, "private": CONTEXT_PRIVATE_CHANNEL}
-GUILD_INSTALL, USER_INSTALL = 0, 1
-DM, GROUP_DM = 1, 3
 # receiving-and-responding.mdx:49: "`app_permissions` includes `ATTACH_FILES | EMBED_LINKS |
 # MENTION_EVERYONE` permissions for (G)DMs with other users, and additionally includes
 # `USE_EXTERNAL_EMOJIS` for DMs with the app's bot user" (plus what any DM member may do).
@@ -51,48 +50,6 @@ CALLBACK_TYPES = {
     MESSAGE_COMPONENT: (4, 5, 6, 7, 9),
     AUTOCOMPLETE: (8,),
 }
-
-
-@dataclass
-class DMChannel(Channel):
-    """A DM (type 1) or group DM (type 3): no guild (`guild_id` 0), recipients instead."""
-
-    recipients: list[User] = field(default_factory=list)
-
-    def to_json(self) -> JSON:
-        """The (partial) DM channel object discord.py parses (`recipients` is needed)."""
-        out: JSON = {
-            "id": str(self.id),
-            "type": self.type,
-            "last_message_id": None,
-            "flags": 0,
-            "recipients": [u.to_json() for u in self.recipients],
-        }
-        if self.type == GROUP_DM:
-            out["name"] = self.name
-        return out
-
-
-def delivered_in(command: Command, context: int) -> bool:
-    """Whether Discord offers `command` in an interaction context at all.
-
-    application-commands.mdx:155 "Guild commands are not available in DMs."; :308 "the
-    `PRIVATE_CHANNEL` interaction context is only meaningful for commands installed to a user
-    (when the command's `integration_types` includes `USER_INSTALL`)"; `contexts` (:39), when
-    set, lists where the command can be used; the deprecated `dm_permission: false` bars DMs.
-    """
-    payload = command.payload
-    if context == CONTEXT_GUILD:
-        return payload.get("contexts") is None or CONTEXT_GUILD in payload["contexts"]
-    if command.guild_id is not None:
-        return False
-    contexts = payload.get("contexts")
-    if contexts is not None and context not in contexts:
-        return False
-    installs = payload.get("integration_types") or [GUILD_INSTALL]
-    if context == CONTEXT_PRIVATE_CHANNEL:
-        return USER_INSTALL in installs
-    return payload.get("dm_permission") is not False
 
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
@@ -121,9 +78,17 @@ class Origin:
     context: int = CONTEXT_GUILD
 
     @classmethod
-    def in_guild(cls, guild: Guild, channel: Channel, member: Member, permissions: int) -> Origin:
-        """A guild channel, through the guild install."""
-        owners = {str(GUILD_INSTALL): str(guild.id)}
+    def in_guild(
+        cls,
+        guild: Guild,
+        channel: Channel,
+        member: Member,
+        permissions: int,
+        owners: dict[str, str] | None = None,
+    ) -> Origin:
+        """A guild channel, through the guild install unless `owners` says otherwise."""
+        if owners is None:
+            owners = {str(GUILD_INSTALL): str(guild.id)}
         return cls(channel, owners, guild=guild, member=member, permissions=permissions)
 
     @classmethod
@@ -193,6 +158,16 @@ class Interaction:
             message_id=message_id,
         )
 
+    def may_answer_publicly(self) -> bool:
+        """Whether a non-ephemeral answer is allowed: application.mdx:196 "if a user invokes a
+        command for a user-installed app from a server's channel where they don't have
+        permission to send messages, the app won't be able to respond to an interaction with a
+        non-ephemeral message" (only the user install authorizes it there: no GUILD_INSTALL key).
+        """
+        if self.guild is None or str(GUILD_INSTALL) in (self.owners or {}):
+            return True
+        return bool(self.permissions & SEND_MESSAGES)
+
     def touch(self) -> None:
         """Wake the waiters of this interaction."""
         changed, self.changed = self.changed, asyncio.Event()
@@ -240,13 +215,17 @@ class Interaction:
         if self.guild is not None and self.member is not None:
             member = self.member.to_json()
             member["permissions"] = str(self.permissions)
-            bot = self.guild.members[state.bot_user.id]
+            bot = self.guild.members.get(state.bot_user.id)
             out.update(
                 guild_id=str(self.guild.id),
                 guild={"id": str(self.guild.id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
                 member=member,
-                app_permissions=str(self.guild.permissions_of(bot)),
+                # Through a user install in a server the bot is not in, the app has no member
+                # there: it is "forced to respect the user's permissions" (application.mdx:196).
+                app_permissions=str(
+                    self.guild.permissions_of(bot) if bot is not None else self.permissions
+                ),
             )
         else:
             out["user"] = self.invoker().to_json()
@@ -434,7 +413,8 @@ def _resolve(
         resolved.setdefault("members", {})[str(target)] = m
     elif target in state.channels and kind == CHANNEL:
         ch = state.channels[target].to_json()
-        ch["permissions"] = str(guild.permissions_of(guild.members[state.bot_user.id]))
+        bot = guild.members.get(state.bot_user.id)
+        ch["permissions"] = str(guild.permissions_of(bot) if bot is not None else 0)
         resolved.setdefault("channels", {})[str(target)] = ch
     elif target in guild.roles and kind in (ROLE, MENTIONABLE):
         resolved.setdefault("roles", {})[str(target)] = guild.roles[target].to_json()
@@ -448,20 +428,11 @@ class InteractionBook:
     def __init__(self) -> None:
         self.by_id: dict[int, Interaction] = {}
         self.by_token: dict[str, Interaction] = {}
-        self.dm_channels: dict[tuple[int, int], DMChannel] = {}  # by (type, user id)
 
-    def dm_channel(self, state: SandboxState, user: User, private: bool = False) -> DMChannel:
+    @staticmethod
+    def dm_channel(state: SandboxState, user: User, private: bool = False) -> DMChannel:
         """The DM between `user` and the bot (or, `private`, a DM with someone else)."""
-        key = (GROUP_DM if private else DM, user.id)
-        channel = self.dm_channels.get(key)
-        if channel is None:
-            other = User(state.ids.next(), "friend") if private else state.bot_user
-            channel = DMChannel(
-                state.ids.next(), 0, "", type=DM, recipients=[user, other] if private else [user]
-            )
-            self.dm_channels[key] = channel
-            state.channel_messages.setdefault(channel.id, [])
-        return channel
+        return state.dm_channel(user, private)
 
     def add(self, interaction: Interaction) -> None:
         """Track a new interaction."""

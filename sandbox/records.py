@@ -34,6 +34,22 @@ class Message:
     interaction_id: int | None = None
     message_reference: JSON | None = None
     thread_id: int | None = None
+    # Who the message notified (`sandbox.mention_rules`, applied by `routes.posting`): users
+    # mentioned directly, roles, @everyone/@here, and every member each reached.
+    mentioned: list[User] = field(default_factory=list)
+    pinged_roles: list[int] = field(default_factory=list)
+    pinged_everyone: bool = False
+    pinged_members: list[int] = field(default_factory=list)
+
+    def pings(self) -> JSON:
+        """Who this message notified, for tests: roles, members reached, @everyone."""
+        return {
+            "message_id": str(self.id),
+            "channel_id": str(self.channel_id),
+            "roles": [str(r) for r in self.pinged_roles],
+            "users": [str(u) for u in self.pinged_members],
+            "everyone": self.pinged_everyone,
+        }
 
     def to_json(self) -> JSON:
         """The message object discord.py parses (`channel_id` and `author` are required)."""
@@ -46,9 +62,9 @@ class Message:
             "embeds": self.embeds,
             "components": self.components,
             "attachments": self.attachments,
-            "mentions": [],
-            "mention_roles": [],
-            "mention_everyone": False,
+            "mentions": [u.to_json() for u in self.mentioned],
+            "mention_roles": [str(r) for r in self.pinged_roles],
+            "mention_everyone": self.pinged_everyone,
             "pinned": False,
             "tts": self.tts,
             "timestamp": iso(self.created_at),

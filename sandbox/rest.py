@@ -34,6 +34,7 @@ from sandbox.routes.interactions import InteractionRoutes
 from sandbox.routes.messages import MessageRoutes
 from sandbox.routes.posting import Posting
 from sandbox.routes.request import API_PREFIX, BODY, FILES, read_body
+from sandbox.routes.roles import RoleRoutes
 from sandbox.routes.threads import ThreadRoutes
 from sandbox.state import SandboxState
 
@@ -75,6 +76,7 @@ class RestApi:
             MessageRoutes(state, gateway, self.access, self.posting),
             ThreadRoutes(state, gateway, self.access, self.posting),
             InteractionRoutes(state, interactions, self.access, self.posting),
+            RoleRoutes(state, gateway),
         )
 
     def routes(self) -> list[web.RouteDef]:

@@ -24,6 +24,13 @@ class SandboxSettings:
     token_lifetime: float = 900.0
     nonce_window: float = 120.0
     validate: bool = True
+    # The installation contexts the app supports (application.mdx:198-202, set in the developer
+    # portal; 0 guild, 1 user). A new app has only [0] (:200 "By default, newly-created apps
+    # only support installation to guilds"); HotPapers is configured with both. A command
+    # synced without `integration_types` gets these (application-commands.mdx:38); one naming
+    # a context not listed here is refused (:300 "as long as any included contexts are
+    # already supported on the application-level").
+    install_contexts: list[int] = field(default_factory=lambda: [0, 1])
     rate_limits: bool = True
     global_limit: int = 50
     global_window: float = 1.0

@@ -38,8 +38,10 @@ from sandbox.flags import (
     CREATE_PRIVATE_THREADS,
     CREATE_PUBLIC_THREADS,
     DEFAULT_EVERYONE_PERMISSIONS,
+    DM,
     EMBED_LINKS,
     EPHEMERAL,
+    GROUP_DM,
     GUILD_ANNOUNCEMENT,
     GUILD_CATEGORY,
     GUILD_FORUM,
@@ -63,7 +65,7 @@ from sandbox.flags import (
 from sandbox.primitives import DISCORD_EPOCH_MS, JSON, Snowflakes, iso
 from sandbox.records import Command, Message, RequestRecord
 from sandbox.settings import SandboxSettings
-from sandbox.world import Channel, Guild, Member, Overwrite, Role, User
+from sandbox.world import Channel, DMChannel, Guild, Member, Overwrite, Role, User
 
 __all__ = [
     "ADMINISTRATOR",
@@ -98,6 +100,7 @@ __all__ = [
     "VIEW_CHANNEL",
     "Channel",
     "Command",
+    "DMChannel",
     "Guild",
     "Member",
     "Message",
@@ -165,6 +168,11 @@ class SandboxState:
         self.commands: dict[int, Command] = {}
         self.nonces: dict[tuple[int, str], tuple[float, int]] = {}
         self.requests: list[RequestRecord] = []
+        # The people's side (sandbox/README.md, "Installations and DMs"): who installed the
+        # app to their account, who closed their DMs, and the DM channels by (type, user id).
+        self.user_installs: set[int] = set()
+        self.dms_closed: set[int] = set()
+        self.dm_channels: dict[tuple[int, int], DMChannel] = {}
         self.feed.emit(Change(RESET))
 
     # -- change notification -------------------------------------------------------------------
@@ -199,15 +207,82 @@ class SandboxState:
         name: str,
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
         shard: tuple[int, int] | None = None,
+        with_bot: bool = True,
     ) -> Guild:
-        """A new guild owned by the sandbox owner, with the bot as a member; with `shard`
-        (shard_id, num_shards), its id puts it on that shard."""
+        """A new guild owned by the sandbox owner, with the bot as a member (unless not
+        `with_bot`: a server the app is not installed in, reached only through a member's
+        user install); with `shard` (shard_id, num_shards), its id puts it on that shard."""
         guild = Guild(self.ids.next(shard=shard), name, owner_id=self.owner.id)
         guild.roles[guild.id] = Role(guild.id, "@everyone", everyone_permissions)
         guild.members[self.owner.id] = Member(self.owner)
-        guild.members[self.bot_user.id] = Member(self.bot_user)
+        if with_bot:
+            guild.members[self.bot_user.id] = Member(self.bot_user)
         self.guilds[guild.id] = guild
         return guild
+
+    def bot_in(self, guild_id: int) -> bool:
+        """Whether the bot is a member of the guild (the app is installed there)."""
+        guild = self.guilds.get(guild_id)
+        return guild is not None and self.bot_user.id in guild.members
+
+    def bot_guild_ids(self) -> list[int]:
+        """The guilds the bot is in: the only ones the gateway tells it about."""
+        return [g.id for g in self.guilds.values() if self.bot_user.id in g.members]
+
+    # -- people: installs and DMs --------------------------------------------------------------
+
+    def user(self, user_id: int) -> User | None:
+        """A user by id, among every guild's members (the bot's guilds or not)."""
+        for guild in self.guilds.values():
+            member = guild.members.get(user_id)
+            if member is not None:
+                return member.user
+        return None
+
+    def shares_guild_with_bot(self, user_id: int) -> bool:
+        """Whether the user is in a guild the bot is in (the app is guild-installed there)."""
+        return any(
+            user_id in g.members and self.bot_user.id in g.members for g in self.guilds.values()
+        )
+
+    def accepts_dms(self, user_id: int) -> bool:
+        """Whether the bot may send the user a DM; otherwise 403 / 50007.
+
+        opcodes-and-status-codes.mdx: 50007 "Cannot send messages to this user". The docs do
+        not say when; the sandbox takes the strict reading: only a user who shares a server
+        with the bot or installed the app to their account (application.mdx:196 user installs
+        are "visible across all of an authorizing user's servers, DMs"), and who has not
+        closed their DMs (`Control.set_dms`).
+        """
+        if user_id in self.dms_closed:
+            return False
+        return user_id in self.user_installs or self.shares_guild_with_bot(user_id)
+
+    def dm_channel(self, user: User, private: bool = False) -> DMChannel:
+        """The DM between `user` and the bot (user.mdx:323 Create DM: "if one already exists,
+        it will be returned instead"), or, `private`, a DM of the user with someone else."""
+        key = (GROUP_DM if private else DM, user.id)
+        channel = self.dm_channels.get(key)
+        if channel is None:
+            other = User(self.ids.next(), "friend") if private else None
+            channel = DMChannel(
+                self.ids.next(),
+                0,
+                "",
+                type=DM,
+                recipients=[user, other] if other is not None else [user],
+                with_bot=not private,
+            )
+            self.dm_channels[key] = channel
+            self.channels[channel.id] = channel
+            self.channel_messages.setdefault(channel.id, [])
+        return channel
+
+    def dm_recipient(self, channel: Channel) -> User | None:
+        """The user of the bot's DM `channel` (None for any other channel)."""
+        if isinstance(channel, DMChannel) and channel.with_bot and channel.recipients:
+            return channel.recipients[0]
+        return None
 
     def add_channel(
         self,
@@ -230,10 +305,19 @@ class SandboxState:
         self.feed.emit(Change(CHANNEL_CREATE, channel=channel))
         return channel
 
-    def add_role(self, guild_id: int, name: str, permissions: int) -> Role:
-        """A new role in a guild."""
+    def add_role(
+        self,
+        guild_id: int,
+        name: str,
+        permissions: int,
+        *,
+        mentionable: bool = False,
+        position: int | None = None,
+    ) -> Role:
+        """A new role in a guild, above every other unless `position` says where."""
         guild = self.guilds[guild_id]
-        role = Role(self.ids.next(), name, permissions, position=len(guild.roles))
+        at = len(guild.roles) if position is None else position
+        role = Role(self.ids.next(), name, permissions, position=at, mentionable=mentionable)
         guild.roles[role.id] = role
         return role
 
@@ -246,7 +330,8 @@ class SandboxState:
     def remove_channel(self, channel_id: int) -> Channel:
         """Delete a channel: later requests to it get 404 / 10003."""
         channel = self.channels.pop(channel_id)
-        self.guilds[channel.guild_id].channels.pop(channel_id, None)
+        if channel.guild_id in self.guilds:
+            self.guilds[channel.guild_id].channels.pop(channel_id, None)
         self.feed.emit(Change(CHANNEL_DELETE, channel=channel))
         return channel
 

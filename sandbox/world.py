@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sandbox.flags import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
+    GROUP_DM,
     GUILD_TEXT,
     THREAD_ONLY_TYPES,
     THREAD_TYPES,
@@ -48,6 +49,7 @@ class Role:
     name: str
     permissions: int
     position: int = 0
+    mentionable: bool = False  # anyone may ping it (else only with MENTION_EVERYONE)
 
     def to_json(self) -> JSON:
         """The role object discord.py parses."""
@@ -60,7 +62,7 @@ class Role:
             "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
             "hoist": False,
             "managed": False,
-            "mentionable": False,
+            "mentionable": self.mentionable,
             "flags": 0,
         }
 
@@ -178,6 +180,34 @@ class Channel:
 
 
 @dataclass
+class DMChannel(Channel):
+    """A DM (type 1) or group DM (type 3): no guild (`guild_id` 0), recipients instead.
+
+    `with_bot`: the bot's own DM with a user (it may post there, if the user accepts DMs from
+    it); otherwise a private channel between people, which the bot cannot see (it reaches
+    one only through an interaction's token).
+    """
+
+    recipients: list[User] = field(default_factory=list)
+    with_bot: bool = False
+
+    def to_json(self) -> JSON:
+        """The (partial) DM channel object discord.py parses (`recipients` is needed; it lists
+        the other users, never the current one: channel.mdx "recipients: the recipients of the
+        DM")."""
+        out: JSON = {
+            "id": str(self.id),
+            "type": self.type,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [u.to_json() for u in self.recipients],
+        }
+        if self.type == GROUP_DM:
+            out["name"] = self.name
+        return out
+
+
+@dataclass
 class Guild:
     """A guild with its roles, channels and members (the bot is always a member)."""
 
@@ -198,6 +228,17 @@ class Guild:
             if role is not None:
                 perms |= role.permissions
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
+
+    def top_position(self, member: Member) -> int:
+        """The position of a member's highest role (@everyone's is 0): permissions.mdx:110
+        "A bot's or user's highest role is its role that has the greatest position value"."""
+        return max((self.roles[r].position for r in member.role_ids if r in self.roles), default=0)
+
+    def members_with(self, role_id: int) -> list[int]:
+        """The ids of the members holding a role (every member for @everyone)."""
+        return [
+            uid for uid, m in self.members.items() if role_id == self.id or role_id in m.role_ids
+        ]
 
     def permissions_in(self, member: Member, channel: Channel) -> int:
         """A member's permissions in a channel: base, then overwrites, as permissions.mdx

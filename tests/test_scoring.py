@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
-from bot.scoring import FLOOR, Blended, blend, categories_of, order_key, ranked_ids, share
+from bot.scoring import (
+    FLOOR,
+    Blended,
+    blend,
+    categories_of,
+    order_key,
+    ranked_ids,
+    share,
+    with_votes,
+)
 
 # docs/ranking.md's example: three cs.CV papers, two math.AG papers, two crowds.
 CATEGORIES = categories_of(
@@ -73,3 +82,16 @@ def test_the_order_is_total_and_deterministic() -> None:
     assert sorted(keys) == [keys[2], keys[1], keys[0]]
     shuffled = dict(reversed(list(CATEGORIES.items())))
     assert blend(shuffled, STRENGTHS) == blend(CATEGORIES, STRENGTHS)
+
+
+def test_a_servers_votes_are_one_more_crowd_within_each_category() -> None:
+    """docs/ranking.md, "This server's votes": B's 9 votes are cs.CV's most (share
+    ln 10 / ln 11), C's one vote in math.AG counts as a quiet category's one mention."""
+    categories = {"A": "cs.CV", "B": "cs.CV", "C": "math.AG", "D": "math.AG"}
+    scores = {"A": 100.0, "B": 71.6, "C": None, "D": 57.81}
+    out = with_votes(categories, scores, {"B": 9, "C": 1, "X": 50, "D": 0})
+    assert out == {"A": 100.0, "B": 167.63, "C": 28.91, "D": 57.81}
+    assert round(100 * math.log(10) / math.log(11), 2) == 96.03  # B gains this much
+    assert with_votes(categories, scores, {}) == scores  # no votes: every score as it was
+    weighed = with_votes(categories, scores, {"C": 1}, weight=1000.0)  # a one-crowd day's top
+    assert weighed["C"] == 289.1 and weighed["A"] == 100.0  # 1000 × ln 2 / ln 11

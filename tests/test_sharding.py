@@ -88,3 +88,12 @@ def test_shard_settings_that_cannot_work_are_refused_at_load(
     with pytest.raises(ConfigError, match="invalid config: discord") as err:
         parse_config({"discord": values}, env={})
     assert err.match(why)
+
+
+def test_personal_digests_go_with_shard_0_where_discord_sends_dms() -> None:
+    """gateway.mdx:633: events without a guild (DMs) go to shard 0 only; a personal digest's
+    guild id is 0, so the process running shard 0, and only it, posts them."""
+    owners = [i for i in range(4) if Shards.of(4, [i]).owns(0)]
+    assert owners == [0]
+    assert Shards.of(4, [1, 2, 3]).owns(0) is False
+    assert Shards().owns(0) is True

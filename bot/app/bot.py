@@ -39,6 +39,27 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 
+def server_only_installs() -> discord.app_commands.AppInstallationType:
+    """The tree's default installation contexts: the server install only.
+
+    A command synced without `integration_types` gets the app's configured contexts
+    (discord-api-docs application-commands.mdx:38 "Defaults to your app's configured
+    contexts"), and HotPapers is configured for user installs too: without this default,
+    `/digest` and `/history` would reach anyone who added the app to their account, in servers
+    the bot is not in. Commands that work anywhere (`/hot`, `/paper`, `/search`, `/me`) say so
+    with `allowed_installs` themselves.
+    """
+    return discord.app_commands.AppInstallationType(guild=True, user=False)
+
+
+def server_only_contexts() -> discord.app_commands.AppCommandContext:
+    """The tree's default interaction contexts: servers only (application-commands.mdx:1372:
+    a command without `contexts` is offered in every context, DMs included)."""
+    return discord.app_commands.AppCommandContext(
+        guild=True, dm_channel=False, private_channel=False
+    )
+
+
 def intents() -> discord.Intents:
     """Guilds only: slash commands need no message content, members or presences."""
     chosen = discord.Intents.none()
@@ -83,6 +104,8 @@ class Parts:
     services: Services
     cogs: tuple[commands.Cog, ...]
     lease: AnyLease | None = None
+    # Persistent component handlers (`bot.app.buttons`): a post's buttons work after a restart.
+    dynamic_items: tuple[type[discord.ui.DynamicItem[Any]], ...] = ()
 
 
 class HotPapersBot(commands.Bot):
@@ -94,6 +117,8 @@ class HotPapersBot(commands.Bot):
         options.setdefault("intents", intents())
         options.setdefault("chunk_guilds_at_startup", False)
         options.setdefault("max_messages", None)
+        options.setdefault("allowed_installs", server_only_installs())
+        options.setdefault("allowed_contexts", server_only_contexts())
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -166,9 +191,11 @@ class HotPapersBot(commands.Bot):
         return self.parts.lease
 
     async def setup_hook(self) -> None:
-        """Load the cogs and sync the commands (before the gateway connects)."""
+        """Load the cogs, register the posts' button handlers and sync the commands (before
+        the gateway connects)."""
         for cog in self.parts.cogs:
             await self.add_cog(cog)
+        self.add_dynamic_items(*self.parts.dynamic_items)
         if self.lease is not None:
             self.lease.start()
         if self.sync_commands:

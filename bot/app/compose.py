@@ -18,9 +18,13 @@ from typing import Any
 from discord.ext import commands
 
 from bot.app.bot import HotPapersBot, Parts, ShardedHotPapersBot
+from bot.app.buttons import handler
 from bot.app.cogs.digest import DigestCog
+from bot.app.cogs.me import MeCog
 from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
+from bot.app.cogs.roles import RolesCog
+from bot.app.cogs.saved import SavedCog
 from bot.app.cogs.scheduler import SchedulerCog
 from bot.app.cogs.search import SearchCog
 from bot.app.health import DiscordHealth
@@ -31,16 +35,22 @@ from bot.app.sender import DiscordSender, GlobalLimit, Pacer, shared_rate, stop_
 from bot.app.shard_lease import AnyLease
 from bot.app.tree import HotPapersTree
 from bot.config import Config
+from bot.delivery.followup import FollowUpPoster
 from bot.observe import NO_OBSERVER, Observer
 from bot.ops.metrics import Metrics
 from bot.publish import Publisher
 from bot.schedule import Clock, utc_now
 from bot.services.container import Services
 from bot.services.digests import DigestService
+from bot.services.favourites import FavouritesService
 from bot.services.fetching import FetchLocking
 from bot.services.history import HistoryService
+from bot.services.late_risers import LateRisers
+from bot.services.marks import MarksService
 from bot.services.papers import PapersService
+from bot.services.personal import Mailbox, PersonalService
 from bot.services.posting import PostingService
+from bot.services.roles import RoleService
 from bot.services.search import SearchService
 from bot.services.status import LoopState, StatusService
 from bot.services.subscriptions import SubscriptionService
@@ -70,6 +80,7 @@ def build_services(
     publisher: Publisher,
     scheduler: Scheduler,
     health: DiscordHealth,
+    mailbox: Mailbox,
     *,
     clock: Clock,
     lease: AnyLease | None,
@@ -97,6 +108,17 @@ def build_services(
         ),
         history=HistoryService(store, clock=clock, lag_days=lag, grace=grace),
         papers=PapersService(store, digests, clock=clock),
+        roles=RoleService(store),
+        marks=MarksService(store, clock=clock),
+        favourites=FavouritesService(store, digests),
+        personal=PersonalService(
+            store,
+            mailbox,  # opens the DM and greets there (bot.app.sender.DiscordSender)
+            clock=clock,
+            lag_days=lag,
+            default_time=config.schedule.default_time,
+            default_timezone=config.schedule.default_timezone,
+        ),
         search=SearchService(store, clock=clock),
         why=WhyService(store, digests, clock=clock, grace=grace),
     )
@@ -179,6 +201,12 @@ def build_bot(
         backoff_seconds=post_backoff_seconds,
         observer=observer,
     )
+    late_risers = LateRisers(
+        store,
+        FollowUpPoster(store, sender, publisher.policy, clock=clock),
+        default_source=config.sources.default,
+        clock=clock,
+    )
     scheduler = Scheduler(
         store,
         publisher,
@@ -189,15 +217,20 @@ def build_bot(
         global_limit=global_limit,
         observer=observer,
         shards=shards,
+        late_risers=late_risers,
     )
     services = build_services(
-        config, store, digests, publisher, scheduler, health, clock=clock, lease=lease
+        config, store, digests, publisher, scheduler, health, sender, clock=clock, lease=lease
     )
+    clicks = handler(services.marks)  # every click on a post's buttons, after restarts too
     cogs: tuple[commands.Cog, ...] = (
-        PapersCog(services.papers, services.history, services.search),
+        PapersCog(services.papers, services.history, services.search, services.favourites),
         SearchCog(services.search),
+        SavedCog(services.marks, clicks),
         DigestCog(services.subscriptions, services.posting, services.status, why=services.why),
+        MeCog(services.personal),
         SchedulerCog(scheduler, run=run_scheduler, ready=bot.wait_until_ready),
+        RolesCog(bot, services.roles),
     )
     if address is not None and metrics is not None:
         cogs += (build_ops(bot, address, metrics, store, lease=lease, clock=clock),)
@@ -213,6 +246,7 @@ def build_bot(
             services=services,
             cogs=cogs,
             lease=lease,
+            dynamic_items=(clicks,),
         )
     )
     return bot

@@ -47,8 +47,25 @@ def message_kwargs(payload: Payload) -> dict[str, Any]:
     return kwargs
 
 
+def may_answer_publicly(interaction: discord.Interaction[Any]) -> bool:
+    """Whether a public answer can be shown where the interaction came from.
+
+    Through a user install in a server the bot is not in, Discord holds the app to the
+    user's permissions (discord-api-docs application.mdx:196 "if a user invokes a command for
+    a user-installed app from a server's channel where they don't have permission to send
+    messages, the app won't be able to respond to an interaction with a non-ephemeral
+    message"): the answer is then private instead of refused.
+    """
+    if interaction.guild_id is None or interaction.is_guild_integration():
+        return True
+    return interaction.permissions.send_messages
+
+
 class Reply:
-    """The answer to one interaction: `await reply.send(payloads)` once the work is done."""
+    """The answer to one interaction: `await reply.send(payloads)` once the work is done.
+
+    A public answer that Discord would refuse there (`may_answer_publicly`) is sent privately.
+    """
 
     def __init__(
         self,
@@ -58,7 +75,7 @@ class Reply:
         defer_after: float | None = None,
     ) -> None:
         self.interaction = interaction
-        self.ephemeral = ephemeral
+        self.ephemeral = ephemeral or not may_answer_publicly(interaction)
         self._lock = asyncio.Lock()
         self._answered = False
         # A timer, not a task: almost every answer beats it, and a task per command was

@@ -59,6 +59,7 @@ from bot.models import Cadence, Digest, PostRecord, Subscription
 from bot.observe import NO_OBSERVER, Observer
 from bot.schedule import Clock, Slot, due_slots, utc_now
 from bot.services.digests import DigestService
+from bot.services.late_risers import LateRisers
 from bot.services.periods import period_digest
 from bot.sharding import Shards
 from bot.store.base import Store
@@ -151,8 +152,10 @@ class Scheduler:
         global_limit: GlobalLimit | None = None,
         observer: Observer = NO_OBSERVER,
         shards: Shards | None = None,
+        late_risers: LateRisers | None = None,
     ) -> None:
         self.store = store
+        self.late_risers = late_risers  # "climbing" follow-ups, after the posts (_follow_up)
         self.observer = observer  # told the fan-out's queue (bot.observe)
         self.shards = shards or Shards()
         self.publisher = publisher
@@ -262,12 +265,39 @@ class Scheduler:
             except Exception:  # one odd outcome must not cost the others their bookkeeping
                 log.exception("cannot note the outcome of subscription %s", out.subscription_id)
         report.settled = await self.settler.settle_if_due(subs, now, self._why, self._sent)
+        await self._follow_up(subs, report, now)
         self._forget_before(now)
         if report.deferred and report.paused is None:
             report.paused = self.paused_reason()
         if report.due:
             log.info("tick %s: %d due, %d sent", now.isoformat(), report.due, report.sent)
         return report
+
+    async def _follow_up(self, subs: list[Subscription], report: TickReport, now: datetime) -> None:
+        """Late risers' follow-ups (`bot.services.late_risers`), once the tick's posts are done:
+        each subscription's check is its own unit, with the post deadline and an error
+        boundary, so a failing follow-up never fails or delays a post of this tick."""
+        late = self.late_risers
+        if late is None or (self.global_limit is not None and self.global_limit.remaining() > 0):
+            return
+        posted = {o.subscription_id for o in report.outcomes if o.done}
+        jobs: list[Callable[[], Awaitable[None]]] = [
+            functools.partial(self._check_late, late, sub)
+            for sub in subs
+            if late.due(sub, now, posted=sub.id in posted)
+        ]
+        if jobs:
+            await gather_limited(self.config.discord.max_concurrent_posts, jobs)
+
+    async def _check_late(self, late: LateRisers, sub: Subscription) -> None:
+        deadline = late.deadline or self.config.schedule.post_deadline_seconds
+        try:
+            async with asyncio.timeout(deadline):
+                await late.check(sub)
+        except TimeoutError:
+            log.warning("follow-ups of subscription %s took over %g s", sub.id, deadline)
+        except Exception:  # any type: a follow-up never costs a post or the tick
+            log.exception("follow-ups of subscription %s failed", sub.id)
 
     def _may_try_failing(self, sub: Subscription, now: datetime) -> bool:
         """A failing subscription (403, rejected payload) is tried on a long backoff only.

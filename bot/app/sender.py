@@ -36,6 +36,7 @@ from bot.delivery.errors import (
     RateLimitedPost,
     ThreadLocked,
     TransientPostError,
+    UserUnreachable,
     bounded_wait,
 )
 from bot.delivery.wire import BOT, OTHER, REPLY, SeenMessage, fingerprint, webhook_author
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 THREAD_ALREADY_EXISTS = 160004
 THREAD_LOCKED = 160005
+CANNOT_MESSAGE_USER = 50007
 UNKNOWN_MESSAGE = 10008
 THREAD_ARCHIVE_MINUTES = 1440
 RECENT_LIMIT = 100
@@ -61,6 +63,8 @@ async def mapped(call: Callable[[], Awaitable[T]], watch: GlobalLimit | None = N
     except discord.Forbidden as exc:
         if exc.code == THREAD_LOCKED:
             raise ThreadLocked(_describe(exc)) from exc
+        if exc.code == CANNOT_MESSAGE_USER:
+            raise UserUnreachable(_describe(exc)) from exc
         raise ChannelForbidden(_describe(exc)) from exc
     except discord.NotFound as exc:
         if exc.code == UNKNOWN_MESSAGE:
@@ -248,6 +252,15 @@ class DiscordSender:
         """Post the payload as is, plus `nonce` with `enforce_nonce` (Discord dedups it)."""
         body = {**payload, "nonce": nonce, "enforce_nonce": True}
         route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+        data = await self._paced(lambda: self.http.request(route, json=body))
+        return int(data["id"])
+
+    async def open_dm(self, user_id: int) -> int:
+        """The id of the bot's DM channel with a user (`POST /users/@me/channels`; Discord
+        answers the existing one if there is one). Opening is not sending: whether the user
+        accepts the bot's DMs shows on the first message (403 / 50007: `UserUnreachable`)."""
+        route = Route("POST", "/users/@me/channels")
+        body = {"recipient_id": str(user_id)}
         data = await self._paced(lambda: self.http.request(route, json=body))
         return int(data["id"])
 

@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "demo",
     "sandbox": "sandbox",
     "migrate-store": "migrate_store",
+    "invite": "invite",
 }
 
 

@@ -1,11 +1,16 @@
 """Try the bot offline: a local Discord sandbox and the real bot, in one process.
 
 The bundled sample digest (Hot Papers 2021-03-12) is imported into a temporary store; a
-moderator subscribes the #papers channel for 09:00 UTC; the clock is set to 09:00 on the next
-day and the real scheduler posts the day's digest; then a member runs `/hot`,
-`/hot category:cs.CV` and `/paper 2103.06874`. Prints a transcript, or with `--json` one JSON
-object: {"messages": [{"channel_id", "payload"}], "interactions": [{"command", "options",
-"response", "latency_ms"}]}. Nothing leaves 127.0.0.1.
+moderator subscribes the #papers channel for 09:00 UTC, and adds a second digest there: a
+weekly cs.CV top of the week, on Saturdays at 09:05, that pings the @cv-readers role and lets
+members take that role from its 🔔 button; the clock is set to 09:00 on the next day (a
+Saturday) and the real scheduler posts the day's digest, then at 09:05 the week's; the
+sandbox's record of who that ping reached is shown; a member takes the role from the button;
+then a member runs `/hot`, `/hot category:cs.CV` and `/paper 2103.06874`. Prints a
+transcript, or with `--json` one JSON object: {"messages": [{"channel_id", "payload"}],
+"interactions": [{"command", "options", "response", "latency_ms"}], "pings": [{"message_id",
+"channel_id", "roles", "users", "everyone"}], "names": {id: name}} (`names`: the channels',
+roles' and members' names by id). Nothing leaves 127.0.0.1.
 
 With `--web` the demo also subscribes #papers-detailed in the detailed format (a header and a
 thread), and afterwards the sandbox and the bot stay up: it prints the address of the web view
@@ -34,7 +39,10 @@ from bot.errors import HotPapersError
 HELP = "run the bot against a local Discord sandbox on the sample digest (offline)"
 
 MANAGE_GUILD = 1 << 5
+MANAGE_ROLES = 1 << 28  # the bot's own role: members take @cv-readers from the 🔔 button
 DEMO_TIME = datetime(2021, 3, 13, 8, 59, tzinfo=UTC)  # a minute before the daily post
+SATURDAY = 5  # 2021-03-13: the weekly digest's day
+WEEKLY_ROLE = "cv-readers"
 CALLS: list[tuple[str, dict[str, Any]]] = [
     ("hot", {}),
     ("hot", {"category": "cs.CV"}),
@@ -136,6 +144,10 @@ async def run_demo(
             channels = ["papers", "papers-detailed"] if serve else ["papers"]
             guild = await sandbox.control.add_guild("HotPapers demo", channels=channels)
             papers, *detailed = list(guild.channels)
+            readers = await sandbox.control.add_role(guild.id, WEEKLY_ROLE, mentionable=True)
+            own = await sandbox.control.add_role(guild.id, "HotPapers", MANAGE_ROLES)
+            await sandbox.control.give_role(guild.id, sandbox.state.bot_user.id, own.id)
+            await sandbox.control.add_member(guild.id, "reader", role_ids=[readers.id])
             bot = build_bot(
                 config,
                 store,
@@ -163,16 +175,35 @@ async def run_demo(
                     {"channel": str(papers), "time": "09:00", "timezone": "UTC"},
                     MANAGE_GUILD,
                 )
+                await call(
+                    "digest subscribe",
+                    {
+                        "channel": str(papers),
+                        "name": "weekly",
+                        "cadence": "weekly",
+                        "weekday": SATURDAY,
+                        "time": "09:05",
+                        "timezone": "UTC",
+                        "categories": "cs.CV",
+                        "role": str(readers.id),
+                        "ping": "always",
+                        "self_roles": True,
+                    },
+                    MANAGE_GUILD,
+                )
                 for channel in detailed:
                     await call(
                         "digest subscribe",
                         {"channel": str(channel), "time": "09:00", "format": "detailed"},
                         MANAGE_GUILD,
                     )
-                clock.advance(timedelta(minutes=1))
-                report = await bot.scheduler.tick()
-                if report.sent != len(channels):
-                    raise HotPapersError(f"demo: the scheduled post did not go out ({report})")
+                for minutes, expected in ((1, len(channels)), (5, 1)):  # 09:00, then 09:05
+                    clock.advance(timedelta(minutes=minutes))
+                    report = await bot.scheduler.tick()
+                    if report.sent != expected:
+                        raise HotPapersError(f"demo: the scheduled post did not go out ({report})")
+                pings = sandbox.control.pings()
+                await click_bell(sandbox, papers, interactions)
                 for command, options in CALLS:
                     await call(command, options, None)
                 messages = [
@@ -182,10 +213,38 @@ async def run_demo(
                     )
                 ]
                 names = {str(c.id): c.name for c in guild.channels.values()}
-                result = {"messages": messages, "interactions": interactions}
+                names.update({str(r.id): r.name for r in guild.roles.values()})
+                names.update({str(i): m.user.username for i, m in guild.members.items()})
+                result = {
+                    "messages": messages,
+                    "interactions": interactions,
+                    "pings": pings,
+                    "names": names,
+                }
                 if serve is not None:
                     await serve(result, sandbox, names)
     return result, names
+
+
+async def click_bell(sandbox: Any, channel: int, interactions: list[dict[str, Any]]) -> None:
+    """The member "tester" clicks the 🔔 button of the weekly post in `channel`."""
+    for message in sandbox.control.messages(channel):
+        for row in message.get("components") or []:
+            for button in row.get("components") or []:
+                if str(button.get("custom_id", "")).startswith("hp:role:"):
+                    r = await sandbox.control.click(int(message["id"]), button["custom_id"])
+                    if r.status != "answered":
+                        raise HotPapersError(f"demo: the 🔔 click was not answered ({r.status})")
+                    interactions.append(
+                        {
+                            "command": "click",
+                            "options": {"button": f"🔔 {button['label']}"},
+                            "response": {"type": r.response_type, "data": r.response},
+                            "latency_ms": r.latency_ms,
+                        }
+                    )
+                    return
+    raise HotPapersError("demo: the weekly post has no 🔔 button")
 
 
 def transcript(result: dict[str, Any], names: dict[str, str] | None = None) -> str:
@@ -205,24 +264,47 @@ def transcript(result: dict[str, Any], names: dict[str, str] | None = None) -> s
 
     def readable(text: str) -> str:
         text = re.sub(r"<#(\d+)>", lambda m: "#" + names.get(m.group(1), m.group(1)), text)
+        text = re.sub(r"<@&(\d+)>", lambda m: "@" + names.get(m.group(1), m.group(1)), text)
         return re.sub(r"<t:(\d+):(\w)>", when, text)
 
+    def option(key: str, value: Any) -> str:
+        shown = names.get(str(value), value)
+        return f"{key}:@{shown}" if key == "role" else f"{key}:{shown}"
+
     def interaction(i: dict[str, Any]) -> list[str]:
-        opts = " ".join(f"{k}:{names.get(str(v), v)}" for k, v in i["options"].items())
+        opts = " ".join(option(k, v) for k, v in i["options"].items())
         head = f"── /{i['command']} {opts}".rstrip()
+        if i["command"] == "click":
+            head = f"── tester clicks {i['options']['button']}"
         data = i["response"]["data"] or {}
         return [f"{head} (answered in {i['latency_ms']:.0f} ms) ──", payload_to_text(data), ""]
 
+    def who(ids: list[str], mark: str = "") -> str:
+        return ", ".join(mark + names.get(i, i) for i in ids) or "nobody"
+
     setup = [i for i in result["interactions"] if i["command"].startswith("digest")]
-    asked = [i for i in result["interactions"] if not i["command"].startswith("digest")]
+    clicks = [i for i in result["interactions"] if i["command"] == "click"]
+    asked = [i for i in result["interactions"] if i not in setup and i not in clicks]
     out = ["HotPapers demo: a local Discord sandbox, the real bot, the sample digest.", ""]
-    out.append("A moderator subscribes #papers (the clock reads 2021-03-13 08:59 UTC):")
+    out.append(
+        "A moderator subscribes #papers to the daily digest, and adds a weekly cs.CV one there "
+        "that pings @cv-readers (the clock reads 2021-03-13 08:59 UTC, a Saturday):"
+    )
     for i in setup:
         out += interaction(i)
-    out.append("At 09:00 UTC the scheduler posts the digest of 2021-03-12:")
+    out.append(
+        "At 09:00 UTC the scheduler posts the digest of 2021-03-12; at 09:05 the weekly top "
+        "of the week:"
+    )
     for m in result["messages"]:
         out.append(f"── in #{names.get(m['channel_id'], m['channel_id'])} ──")
         out += [payload_to_text(m["payload"]), ""]
+    out.append("Who was pinged (the sandbox's record: only what allowed_mentions lists):")
+    for p in result.get("pings", []):
+        out.append(f"  {who(p['roles'], '@')} → {who(p['users'])}")
+    out.append("")
+    for i in clicks:
+        out += interaction(i)
     out.append("Members ask:")
     for i in asked:
         out += interaction(i)

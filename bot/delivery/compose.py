@@ -5,10 +5,14 @@ Pure functions over models; the engine composes before it plans, `/digest previe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from bot.delivery.roles import plan_with_ping
 from bot.delivery.targets import target_for
 from bot.delivery.wire import Payload
 from bot.filters import select, subscription_filter
 from bot.models import Digest, Subscription
+from bot.scoring import SCALE, categories_of, with_votes
 
 
 def compose(sub: Subscription, digest: Digest) -> Digest:
@@ -20,6 +24,31 @@ def compose(sub: Subscription, digest: Digest) -> Digest:
     return view
 
 
+def voted(digest: Digest, votes: Mapping[str, int]) -> Digest:
+    """The day ranked with a server's 👍 votes as one more signal (`bot.scoring.with_votes`),
+    for a subscription with `server_votes`: scores rise by the votes' share of one crowd's
+    weight (100 in a blend; a single-source day's top score, its one crowd), and the papers
+    are ordered by the new score (no score last), ties in the source's order. No votes: the
+    digest itself."""
+    if not any(n > 0 for n in votes.values()):
+        return digest
+    papers = digest.papers
+    blended = bool(digest.signals_ok or digest.signals_failed)
+    top = max((p.score for p in papers if p.score is not None), default=SCALE)
+    scores = with_votes(
+        categories_of((p.arxiv_id, p.categories) for p in papers),
+        {p.arxiv_id: p.score for p in papers},
+        votes,
+        weight=SCALE if blended or top <= 0 else top,
+    )
+    rescored = [p.model_copy(update={"score": scores.get(p.arxiv_id, p.score)}) for p in papers]
+    order = sorted(
+        range(len(rescored)),
+        key=lambda n: (rescored[n].score is None, -(rescored[n].score or 0.0), n),
+    )
+    return digest.model_copy(update={"papers": [rescored[n] for n in order]})
+
+
 def plan(
     sub: Subscription, view: Digest, *, candidates: int = 0
 ) -> tuple[list[Payload], list[Payload]]:
@@ -27,7 +56,7 @@ def plan(
 
     `candidates`: the day's papers before the subscription's filters (an empty-day notice
     says whether the source had none or the filters removed them)."""
-    steps = target_for(sub).plan(sub, view, candidates=candidates)
+    steps = plan_with_ping(sub, view, target_for(sub).plan(sub, view, candidates=candidates))
     return steps.payloads("channel"), steps.payloads("thread")
 
 

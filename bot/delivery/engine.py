@@ -53,8 +53,9 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Literal
 
-from bot.delivery.compose import as_claimed, compose, empty_reason
+from bot.delivery.compose import as_claimed, compose, empty_reason, voted
 from bot.delivery.errors import (
+    UNREACHABLE,
     ChannelForbidden,
     ChannelGone,
     MessageGone,
@@ -63,6 +64,7 @@ from bot.delivery.errors import (
     RateLimitedPost,
     ThreadLocked,
     TransientPostError,
+    UserUnreachable,
     short,
 )
 from bot.delivery.ledger import Ledger
@@ -70,6 +72,7 @@ from bot.delivery.outcome import Outcome
 from bot.delivery.plan import OpenThread, Plan
 from bot.delivery.progress import Progress, own
 from bot.delivery.retry import RetryPolicy
+from bot.delivery.roles import plan_with_ping
 from bot.delivery.targets import known, target_for, unknown_format
 from bot.delivery.wire import Sender, nonce_for
 from bot.models import Digest, PostRecord, Subscription, stored_id
@@ -123,7 +126,9 @@ class Publisher:
         return lock
 
     def _plan(self, sub: Subscription, view: Digest, digest: Digest) -> Plan:
-        return target_for(sub).plan(sub, view, candidates=len(digest.papers))
+        return plan_with_ping(
+            sub, view, target_for(sub).plan(sub, view, candidates=len(digest.papers))
+        )
 
     async def publish(self, sub: Subscription, digest: Digest, *, late: bool = False) -> Outcome:
         """Post `digest` (a source day, unfiltered) to `sub`'s channel unless already posted.
@@ -156,6 +161,9 @@ class Publisher:
             reason = unknown_format(sub.format)
             await self.ledger.mark_failing(key, reason, self.clock())
             return Outcome("rejected", channel, day, error=reason, subscription_id=key)
+        if sub.server_votes and sub.guild_id:  # the server's 👍 as one more signal
+            ids = [p.arxiv_id for p in digest.papers]
+            digest = voted(digest, await self.store.vote_counts(sub.guild_id, ids))
         view = compose(sub, digest)
         if existing is not None and existing.status in ("pending", "failed"):
             present = {p.arxiv_id for p in digest.papers}
@@ -304,6 +312,13 @@ class Publisher:
             if resuming and record.message_ids:
                 await self._check_head(progress)
             await self._walk(progress, send=True)
+        except UserUnreachable as exc:
+            # Only the user can open their DMs again: off until they resume it (no backoff
+            # of 403s, which count as invalid requests).
+            reason = f"{UNREACHABLE} ({short(exc)})"
+            await self.ledger.set_enabled(key, False)
+            await self.ledger.mark_failing(key, reason, self.clock())
+            return await progress.fail("forbidden", reason)
         except ChannelForbidden as exc:
             reason = f"403 Forbidden: {short(exc) or 'missing access or permissions'}"
             await self.ledger.mark_failing(key, reason, self.clock())

@@ -2,7 +2,8 @@
 
     PostError                    a message (or thread) could not be posted
     ├── ChannelForbidden         403: the bot may not see or post in the target
-    │   └── ThreadLocked         403 / 160005: a moderator locked the post's thread
+    │   ├── ThreadLocked         403 / 160005: a moderator locked the post's thread
+    │   └── UserUnreachable      403 / 50007: the user of a DM does not accept the bot's DMs
     ├── ChannelGone              404: the channel (or thread) no longer exists
     ├── MessageGone              404 Unknown Message: the message to open a thread on is gone
     ├── PayloadRejected          400: Discord refused the payload (a bug, not retried)
@@ -40,6 +41,19 @@ class ThreadLocked(ChannelForbidden):
 
     The channel is fine (the bot may still post there), so this is a broken post, made
     again (`bot.delivery.engine`), not a failing channel.
+    """
+
+
+# A personal digest's failing reason after 50007 (`/me list` shows it, `bot.services.texts`).
+UNREACHABLE = "403 Forbidden: the user does not accept direct messages from the bot"
+
+
+class UserUnreachable(ChannelForbidden):
+    """403 / 50007 "Cannot send messages to this user": a personal digest's user closed their
+    DMs, or shares no server with the bot and removed the app from their account.
+
+    Only the user can change that, so the subscription is switched off (`bot.delivery.engine`)
+    until they turn it on again (`/me resume`), instead of being retried on a backoff.
     """
 
 

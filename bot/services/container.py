@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.services.favourites import FavouritesService
 from bot.services.history import HistoryService
+from bot.services.marks import MarksService
 from bot.services.papers import PapersService
+from bot.services.personal import PersonalService
 from bot.services.posting import PostingService
+from bot.services.roles import RoleService
 from bot.services.search import SearchService
 from bot.services.status import StatusService
 from bot.services.subscriptions import SubscriptionService
@@ -22,5 +26,9 @@ class Services:
     status: StatusService
     history: HistoryService
     papers: PapersService
+    roles: RoleService
+    marks: MarksService
+    favourites: FavouritesService
+    personal: PersonalService
     search: SearchService
     why: WhyService

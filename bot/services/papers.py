@@ -163,7 +163,8 @@ class PapersService:
         return parse_paper_id(text)
 
     async def paper(self, arxiv_id: str, guild_id: int | None) -> Payload:
-        """One paper with its metrics and, in a server, where it was posted there."""
+        """One paper with its metrics and, in a server, where it was posted there and its
+        votes there (👍, from the buttons on posts)."""
         found = await self.digests.paper(arxiv_id)
         if found is None:
             raise UserInputError(
@@ -173,5 +174,6 @@ class PapersService:
         note = ""
         if guild_id is not None:
             posts = await self.store.list_posts(guild_id=guild_id, arxiv_id=arxiv_id)
-            note = posted_note(arxiv_id, guild_id, posts)
+            votes = (await self.store.vote_counts(guild_id, [arxiv_id])).get(arxiv_id, 0)
+            note = f"{posted_note(arxiv_id, guild_id, posts)}\n👍 {votes} in this server."
         return render_paper(found, note=note)

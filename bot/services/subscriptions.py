@@ -25,6 +25,7 @@ from bot.errors import UserInputError
 from bot.models import Subscription, stored_id
 from bot.schedule import Clock, Slot
 from bot.services.outcomes import done_days, next_unposted
+from bot.services.roles import RoleLookup, check_role
 from bot.services.subscribe_options import MAX_PER_CHANNEL, SubscribeOptions, subscription_name
 from bot.services.texts import (
     fit_lines,
@@ -99,6 +100,7 @@ class Where:
     chosen_id: int | None = None  # the channel option
     chosen_guild_id: int | None = None  # the server the option's channel belongs to
     granted: frozenset[str] | None = None
+    role: RoleLookup | None = None  # the server's roles as the bot sees them (`check_role`)
 
     def channel_id(self) -> int:
         """The channel the command is about: the option's, else the one it runs in."""
@@ -221,6 +223,7 @@ class SubscriptionService:
         update = {"guild_id": where.guild_id, "enabled": True, "failing_reason": None}
         sub = changes.apply(base.model_copy(update=update), guild_id=where.guild_id)
         check_permissions(where.granted, channel_id, sub.format)
+        check_role(sub, where.role, where.granted)
         saved = await self.store.upsert_subscription(sub)
         slot = (await self.next_slots([saved]))[stored_id(saved)]
         text = subscribed_text(saved, slot, updated=old is not None)

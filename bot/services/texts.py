@@ -19,6 +19,7 @@ from bot import cadence, limits, why
 from bot.delivery.targets import TARGETS, known
 from bot.errors import UserInputError
 from bot.models import SourceHealth, Subscription, parse_arxiv_id
+from bot.permissions import BY_NAME, POST, needed
 from bot.render import ZWSP, clean, escape, truncate
 from bot.schedule import Slot
 from bot.sources.registry import title as source_title
@@ -272,31 +273,34 @@ def source_down_text(name: str, health: Iterable[SourceHealth], sentence: str = 
     return f"{first} {since} ({tried}). Please try again later."
 
 
-_PERMISSION_NAMES = {  # where Discord's name is not the attribute title-cased
+_PERMISSION_NAMES = {  # the member's, not on the bot's list (`bot.permissions`)
     "manage_guild": "Manage Server",
-    "send_messages_in_threads": "Send Messages in Threads",
 }
 
 
 def permission_names(missing: Sequence[str]) -> str:
     """`["embed_links", "manage_guild"]` -> `Embed Links, Manage Server` (as Discord shows them)."""
-    names = [_PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in missing]
+    names = [
+        BY_NAME[p].title if p in BY_NAME else _PERMISSION_NAMES.get(p, p.replace("_", " ").title())
+        for p in missing
+    ]
     return ", ".join(names)
 
 
 # What every post needs (reading history: the recovery scan); each target adds its own
-# (a detailed post's thread: `bot.delivery.targets.thread`).
-POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+# (a detailed post's thread: `bot.delivery.targets.thread`). The one list: `bot.permissions`.
+POST_PERMISSIONS = POST
 
 
-def needed_permissions(fmt: str) -> list[str]:
-    """The permissions the bot needs in a channel to post a digest of format `fmt`."""
+def needed_permissions(fmt: str, *, self_roles: bool = False) -> list[str]:
+    """The permissions the bot needs in a channel to post a digest of format `fmt` (every
+    post's, the target's own: `bot.permissions`), and Manage Roles for `self_roles`."""
     extra = TARGETS[fmt].permissions if known(fmt) else ()
-    return [*POST_PERMISSIONS, *extra]
+    return needed(extra, self_roles=self_roles)
 
 
 def missing_permissions(granted: Iterable[str], fmt: str) -> list[str]:
-    """The permissions a post of format `fmt` needs that `granted` (names) lacks."""
+    """The permissions a post of format `fmt` needs in its channel that `granted` lacks."""
     have = set(granted)
     return [n for n in needed_permissions(fmt) if n not in have]
 

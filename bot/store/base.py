@@ -3,9 +3,11 @@
     Store = DigestStore        digests and papers         bot/store/digests.py
           + SubscriptionStore  subscriptions (by id)      bot/store/subscriptions.py
           + PostLedger         the exactly-once ledger    bot/store/ledger.py
+          + FollowUpLedger     late risers' follow-ups    bot/store/followups.py
           + SourceHealthLog    sources' last outcomes     bot/store/health.py
           + LeaseStore         the poster lease, starts   bot/store/leases.py
           + FetchLockStore     one fetcher per source     bot/store/locks.py
+          + MarkStore          saved papers and votes     bot/store/marks.py
           + PaperSearch        full-text search of papers bot/store/search.py
           + housekeeping       write_health, counts, close (below)
 
@@ -41,10 +43,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.store.digests import DigestStore
+from bot.store.followups import FollowUpClaim, FollowUpLedger
 from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.marks import MarkStore
 from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 from bot.store.values import Claim, Lease, Start, WriteHealth
@@ -54,8 +58,11 @@ __all__ = [
     "Claim",
     "DigestStore",
     "FetchLockStore",
+    "FollowUpClaim",
+    "FollowUpLedger",
     "Lease",
     "LeaseStore",
+    "MarkStore",
     "PaperSearch",
     "PostLedger",
     "SourceHealthLog",
@@ -73,14 +80,16 @@ class Store(
     DigestStore,
     SubscriptionStore,
     PostLedger,
+    FollowUpLedger,
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    MarkStore,
     PaperSearch,
     Protocol,
 ):
     """Async access to papers, digests, subscriptions, posts, source health, leases, fetch
-    locks and the search over papers."""
+    locks, the search over papers, and members' saved papers and votes."""
 
     def write_health(self) -> WriteHealth:
         """Whether writes currently succeed (no I/O: the outcome of the last writes)."""

@@ -28,16 +28,19 @@ from typing import Any, Protocol, runtime_checkable
 from bot.errors import StoreError
 from bot.store.base import Store
 
-# Parents before children (digest_entries references papers and digests).
+# Parents before children (digest_entries, saved and votes reference papers).
 TABLES = (
     "papers",
     "digests",
     "digest_entries",
     "subscriptions",
     "posts",
+    "followups",
     "source_health",
     "leases",
     "starts",
+    "saved",
+    "votes",
 )
 POSTER_LEASE = "poster"
 

@@ -25,6 +25,18 @@ class ReadControl(ControlBase):
             if include_ephemeral or not m.flags & EPHEMERAL
         ]
 
+    def pings(self, channel_id: int | None = None) -> list[JSON]:
+        """Every message that notified anyone (a role, a member, @everyone), oldest first:
+        `{"message_id", "channel_id", "roles", "users", "everyone"}` (`users`: every member
+        reached). A mention `allowed_mentions` did not allow, or of a role that is not
+        mentionable without MENTION_EVERYONE, notifies nobody and is not listed."""
+        return [
+            m.pings()
+            for m in sorted(self.state.messages.values(), key=lambda m: m.id)
+            if (channel_id is None or m.channel_id == channel_id)
+            and (m.pinged_roles or m.pinged_members or m.pinged_everyone)
+        ]
+
     async def wait_for_messages(
         self, channel_id: int, count: int = 1, timeout: float = 5.0
     ) -> list[JSON]:

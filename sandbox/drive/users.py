@@ -19,20 +19,23 @@ from typing import Any
 from sandbox.drive.base import ControlBase, SandboxError
 from sandbox.drive.results import InteractionResult
 from sandbox.flags import ADMINISTRATOR, ALL_PERMISSIONS
-from sandbox.interactions import (
-    APPLICATION_COMMAND,
-    AUTOCOMPLETE,
+from sandbox.installs import (
     CONTEXT_BOT_DM,
     CONTEXT_GUILD,
     CONTEXTS,
     GUILD_INSTALL,
-    MESSAGE_COMPONENT,
     USER_INSTALL,
+    delivered_in,
+    owners,
+)
+from sandbox.interactions import (
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    MESSAGE_COMPONENT,
     Interaction,
     Origin,
     allowed,
     build_data,
-    delivered_in,
 )
 from sandbox.primitives import JSON
 from sandbox.records import Command
@@ -147,12 +150,16 @@ class UserControl(ControlBase):
         data: JSON = {"custom_id": custom_id, "component_type": component_type}
         if values is not None:
             data["values"] = list(values)
-        dm = next(
-            (c for c in self.interactions.dm_channels.values() if c.id == message.channel_id),
-            None,
-        )
+        dm = next((c for c in self.state.dm_channels.values() if c.id == message.channel_id), None)
         if dm is not None:
-            origin = Origin.in_dm(dm, dm.recipients[0], CONTEXT_BOT_DM, {str(GUILD_INSTALL): "0"})
+            user = dm.recipients[0]
+            # receiving-and-responding.mdx:82-85: each installation that reaches the DM.
+            keys: dict[str, str] = {}
+            if self.state.shares_guild_with_bot(user.id):
+                keys[str(GUILD_INSTALL)] = "0"
+            if user.id in self.state.user_installs:
+                keys[str(USER_INSTALL)] = str(user.id)
+            origin = Origin.in_dm(dm, user, CONTEXT_BOT_DM, keys)
         else:
             channel = self._channel(message.channel_id)
             guild = self._guild(channel.guild_id)
@@ -197,13 +204,23 @@ class UserControl(ControlBase):
             return InteractionResult("unknown_command", command_name)
         if not delivered_in(command, CONTEXT_GUILD):
             return InteractionResult("unavailable", command_name)
+        keys = owners(
+            command,
+            CONTEXT_GUILD,
+            guild_id=guild.id,
+            guild_installed=self.state.bot_in(guild.id),
+            user_id=member.user.id,
+            user_installed=member.user.id in self.state.user_installs,
+        )
+        if not keys:  # the app is neither in this server nor installed to this member
+            return InteractionResult("unavailable", command_name)
         if not allowed(command, perms):
             self.denied.append(
                 {"command": command_name, "user_id": str(member.user.id), "permissions": str(perms)}
             )
             return InteractionResult("denied", command_name)
         data = build_data(command, path, options, guild, self.state, focused, bounds=bounds)
-        return _Prepared(Origin.in_guild(guild, channel, member, perms), command, data)
+        return _Prepared(Origin.in_guild(guild, channel, member, perms, keys), command, data)
 
     def _outside(
         self,
@@ -225,17 +242,22 @@ class UserControl(ControlBase):
             return InteractionResult("unknown_command", command_name)
         if not delivered_in(command, code):
             return InteractionResult("unavailable", command_name)
+        # receiving-and-responding.mdx:82-90: GUILD_INSTALL ("0") from a DM with the bot when
+        # the user can reach the bot through a server; USER_INSTALL (the user's id) when they
+        # installed the app to their account. Neither: Discord offers nothing there.
+        keys = owners(
+            command,
+            code,
+            guild_id=None,
+            guild_installed=self.state.shares_guild_with_bot(user.id),
+            user_id=user.id,
+            user_installed=user.id in self.state.user_installs,
+        )
+        if not keys:
+            return InteractionResult("unavailable", command_name)
         data = build_data(command, path, options, None, self.state, focused, bounds=bounds)
         channel = self.interactions.dm_channel(self.state, user, private=code != CONTEXT_BOT_DM)
-        # receiving-and-responding.mdx:86-90: GUILD_INSTALL is "0" from a DM with the bot;
-        # USER_INSTALL is the authorizing user's id.
-        owners: dict[str, str] = {}
-        installs = command.payload.get("integration_types") or [GUILD_INSTALL]
-        if GUILD_INSTALL in installs and code == CONTEXT_BOT_DM:
-            owners[str(GUILD_INSTALL)] = "0"
-        if USER_INSTALL in installs:
-            owners[str(USER_INSTALL)] = str(user.id)
-        return _Prepared(Origin.in_dm(channel, user, code, owners), command, data)
+        return _Prepared(Origin.in_dm(channel, user, code, keys), command, data)
 
     def _start(self, kind: int, prepared: _Prepared) -> Interaction:
         return Interaction.start(
@@ -263,7 +285,9 @@ class UserControl(ControlBase):
         (receiving-and-responding.mdx:184) carry `permissions` (the invoker's) and
         `app_permissions` (the bot's) in that channel.
         """
-        bot = guild.members[self.state.bot_user.id]
+        bot = guild.members.get(self.state.bot_user.id)
+        if bot is None:  # a user install where the bot is not: the user's own (Interaction)
+            return payload
         source = self.state.channels.get(int(payload["channel_id"]))
         if source is not None:
             payload["app_permissions"] = str(guild.permissions_in(bot, source))

@@ -13,6 +13,7 @@ from sandbox.drive.base import ControlBase, SandboxError
 from sandbox.flags import (
     ANNOUNCEMENT_THREAD,
     DEFAULT_EVERYONE_PERMISSIONS,
+    DM,
     GUILD_ANNOUNCEMENT,
     GUILD_TEXT,
     PUBLIC_THREAD,
@@ -32,14 +33,20 @@ class WorldControl(ControlBase):
         everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS,
         *,
         shard: tuple[int, int] | None = None,
+        with_bot: bool = True,
     ) -> Guild:
         """A guild with text channels and a plain member "tester" (no roles); GUILD_CREATE
-        (to the sessions of its shard). `shard` = (shard_id, num_shards) picks an id on it."""
-        guild = self.state.add_guild(name, everyone_permissions, shard)
+        (to the sessions of its shard). `shard` = (shard_id, num_shards) picks an id on it.
+
+        `with_bot=False`: a server the app is not installed in. The bot hears nothing of it
+        (no GUILD_CREATE, no events) and cannot read or post there (403 / 50001); its members
+        reach the app only through their own user install (`install_app`)."""
+        guild = self.state.add_guild(name, everyone_permissions, shard, with_bot=with_bot)
         for channel in channels:
             self.state.add_channel(guild.id, channel)
         self.state.add_member(guild.id, "tester")
-        await self.gw.dispatch("GUILD_CREATE", guild.to_json())
+        if with_bot:
+            await self.gw.dispatch("GUILD_CREATE", guild.to_json())
         await self.state.notify()
         return guild
 
@@ -163,13 +170,66 @@ class WorldControl(ControlBase):
         await self.state.notify()
         return archived
 
-    async def add_role(self, guild_id: int, name: str, permissions: int) -> Role:
-        """A new role; GUILD_ROLE_CREATE."""
-        role = self.state.add_role(self._guild(guild_id).id, name, permissions)
+    async def add_role(
+        self,
+        guild_id: int,
+        name: str,
+        permissions: int = 0,
+        *,
+        mentionable: bool = False,
+        position: int | None = None,
+    ) -> Role:
+        """A new role (above every other unless `position` is given); GUILD_ROLE_CREATE."""
+        role = self.state.add_role(
+            self._guild(guild_id).id, name, permissions, mentionable=mentionable, position=position
+        )
         await self.gw.dispatch(
             "GUILD_ROLE_CREATE", {"guild_id": str(guild_id), "role": role.to_json()}
         )
         return role
+
+    async def set_role(
+        self,
+        guild_id: int,
+        role_id: int,
+        *,
+        mentionable: bool | None = None,
+        permissions: int | None = None,
+    ) -> Role:
+        """A moderator makes a role mentionable or not, or changes its permissions;
+        GUILD_ROLE_UPDATE."""
+        guild = self._guild(guild_id)
+        role = guild.roles.get(role_id)
+        if role is None:
+            raise SandboxError(f"no role {role_id} in guild {guild_id}")
+        if mentionable is not None:
+            role.mentionable = mentionable
+        if permissions is not None:
+            role.permissions = permissions
+        await self.gw.dispatch(
+            "GUILD_ROLE_UPDATE", {"guild_id": str(guild_id), "role": role.to_json()}
+        )
+        await self.state.notify()
+        return role
+
+    async def give_role(
+        self, guild_id: int, member_id: int, role_id: int, give: bool = True
+    ) -> Member:
+        """A moderator gives a member (the bot too) a role, or takes it (`give=False`);
+        GUILD_MEMBER_UPDATE to sessions with the GUILD_MEMBERS intent."""
+        guild = self._guild(guild_id)
+        member = guild.members.get(member_id)
+        if member is None or role_id not in guild.roles or role_id == guild.id:
+            raise SandboxError(f"no member {member_id} or role {role_id} in guild {guild_id}")
+        if give and role_id not in member.role_ids:
+            member.role_ids.append(role_id)
+        elif not give and role_id in member.role_ids:
+            member.role_ids.remove(role_id)
+        payload = member.to_json()
+        payload["guild_id"] = str(guild_id)
+        await self.gw.dispatch("GUILD_MEMBER_UPDATE", payload)
+        await self.state.notify()
+        return member
 
     async def add_member(
         self,
@@ -211,6 +271,35 @@ class WorldControl(ControlBase):
         else:
             await self.gw.dispatch("CHANNEL_DELETE", channel.to_json())
         await self.state.notify()
+
+    def install_app(self, user_id: int, installed: bool = True) -> None:
+        """The user adds the app to their account (a user install: application.mdx:194), or
+        removes it. Commands with USER_INSTALL then reach them everywhere (servers the bot is
+        not in, DMs, private channels), and the bot may DM them."""
+        user = self.state.user(int(user_id))
+        if user is None:
+            raise SandboxError(f"no user {user_id}")
+        if installed:
+            self.state.user_installs.add(user.id)
+        else:
+            self.state.user_installs.discard(user.id)
+
+    def set_dms(self, user_id: int, open: bool) -> None:
+        """The user opens or closes their DMs to the bot: closed, the bot's posts in their DM
+        get 403 / 50007 "Cannot send messages to this user"."""
+        user = self.state.user(int(user_id))
+        if user is None:
+            raise SandboxError(f"no user {user_id}")
+        if open:
+            self.state.dms_closed.discard(user.id)
+        else:
+            self.state.dms_closed.add(user.id)
+
+    def dm_channel_of(self, user_id: int) -> int | None:
+        """The id of the bot's DM with the user, if it was opened (by an interaction there or
+        the bot's `POST /users/@me/channels`)."""
+        channel = self.state.dm_channels.get((DM, int(user_id)))
+        return channel.id if channel is not None else None
 
     def forbid_channel(self, channel_id: int, forbidden: bool = True) -> None:
         """Take (or give back) the bot's permission to write in a channel: 403 / 50013."""

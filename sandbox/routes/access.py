@@ -14,11 +14,16 @@ from aiohttp import web
 
 from sandbox import validation
 from sandbox.flags import (
+    ADD_REACTIONS,
+    ATTACH_FILES,
+    DM,
+    EMBED_LINKS,
     GUILD_ANNOUNCEMENT,
     GUILD_STAGE_VOICE,
     GUILD_TEXT,
     GUILD_VOICE,
     MANAGE_THREADS,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     SEND_MESSAGES_IN_THREADS,
     THREAD_ONLY_TYPES,
@@ -31,8 +36,20 @@ from sandbox.routes.request import BODY
 from sandbox.state import SandboxState
 from sandbox.world import Channel
 
-# Channels that hold plain messages (text in voice and stage included).
-MESSAGE_CHANNELS = (GUILD_TEXT, GUILD_ANNOUNCEMENT, GUILD_VOICE, GUILD_STAGE_VOICE, *THREAD_TYPES)
+# Channels that hold plain messages (text in voice and stage included, and the bot's DMs).
+MESSAGE_CHANNELS = (
+    GUILD_TEXT,
+    GUILD_ANNOUNCEMENT,
+    GUILD_VOICE,
+    GUILD_STAGE_VOICE,
+    DM,
+    *THREAD_TYPES,
+)
+# What the bot may do in its own DM with a user (a DM has no roles or overwrites): what any
+# DM member may (view, send, embed, attach, react, read the history).
+DM_PERMISSIONS = (
+    VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY | ADD_REACTIONS
+)
 
 
 class Access:
@@ -77,9 +94,19 @@ class Access:
         return message
 
     def bot_permissions(self, channel: Channel) -> int:
-        """The bot's permissions in a channel, overwrites included."""
-        guild = self.state.guilds[channel.guild_id]
-        return guild.permissions_in(guild.members[self.state.bot_user.id], channel)
+        """The bot's permissions in a channel, overwrites included.
+
+        In its own DM with a user, `DM_PERMISSIONS`; in a DM between others, or in a server it
+        is not a member of (a user install brought it there), none: every route is 403 / 50001
+        "Missing Access" (the strict reading; the docs name no other answer).
+        """
+        if self.state.dm_recipient(channel) is not None:
+            return DM_PERMISSIONS
+        guild = self.state.guilds.get(channel.guild_id)
+        bot = guild.members.get(self.state.bot_user.id) if guild is not None else None
+        if guild is None or bot is None:
+            return 0
+        return guild.permissions_in(bot, channel)
 
     def bot_can(self, channel: Channel, bits: int) -> bool:
         """Whether the bot has all of `bits` in the channel."""
@@ -97,6 +124,13 @@ class Access:
             raise ApiError(400, 40058, "Cannot send a message in a forum channel")
         if channel.type not in MESSAGE_CHANNELS:
             raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
+        recipient = self.state.dm_recipient(channel)
+        if recipient is not None:
+            if not self.state.accepts_dms(recipient.id):
+                # opcodes-and-status-codes.mdx:265 50007 "Cannot send messages to this user"
+                # (`SandboxState.accepts_dms`: who does).
+                raise ApiError(403, 50007, "Cannot send messages to this user")
+            return
         if channel.is_thread:
             # permissions.mdx:201 "users must have SEND_MESSAGES_IN_THREADS to send a message
             # in a thread"

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from sandbox.command_rules import command_problems
 from sandbox.form_errors import errors_tree
+from sandbox.primitives import JSON
 from sandbox.records import Command
 from sandbox.responses import ApiError, json_response
 from sandbox.routes.access import Access
@@ -42,7 +43,37 @@ class CommandRoutes:
             return None
         if not guild.isdigit() or int(guild) not in self.state.guilds:
             raise ApiError(404, 10004, "Unknown Guild")
+        if not self.state.bot_in(int(guild)):
+            raise ApiError(403, 50001, "Missing Access")  # the app is not in that server
         return int(guild)
+
+    def _installs(self, payloads: list[JSON]) -> None:
+        """Give each global command its installation contexts, or refuse one the app does not
+        support (application-commands.mdx:38 "Defaults to your app's configured contexts";
+        :300 `integration_types` can be set "as long as any included contexts are already
+        supported on the application-level"). The docs give no error code for the refusal:
+        the sandbox answers 50035 on the field (the code string is its own)."""
+        supported = sorted(set(self.state.settings.install_contexts))
+        problems: JSON = {}
+        for i, payload in enumerate(payloads):
+            wanted = payload.get("integration_types")
+            if wanted is None:
+                payload["integration_types"] = list(supported)
+                continue
+            if any(kind not in supported for kind in wanted):
+                problems[str(i)] = {
+                    "integration_types": {
+                        "_errors": [
+                            {
+                                "code": "APPLICATION_INTEGRATION_TYPE_NOT_SUPPORTED",
+                                "message": "The application does not support this "
+                                "installation context.",
+                            }
+                        ]
+                    }
+                }
+        if problems:
+            raise ApiError(400, 50035, "Invalid Form Body", problems)
 
     async def get_commands(self, request: web.Request) -> web.Response:
         """GET the synced commands, global or of a guild."""
@@ -59,6 +90,8 @@ class CommandRoutes:
         if guild_id is not None:
             spec_path = "/applications/{application_id}/guilds/{guild_id}/commands"
         payloads = self.access.validate(request, spec_path) or []
+        if guild_id is None:
+            self._installs(payloads)
         old = {(c.name, c.type): c for c in self.state.guild_commands(guild_id)}
         for command in old.values():
             del self.state.commands[command.id]

@@ -49,6 +49,10 @@ class IdentityRoutes:
                 "flags_new": "0",
                 "summary": "",
                 "bot": s.bot_user.to_json(),
+                # application.mdx:50: one key per supported installation context.
+                "integration_types_config": {
+                    str(kind): {} for kind in sorted(set(s.settings.install_contexts))
+                },
             }
         )
 

@@ -99,6 +99,8 @@ class InteractionRoutes:
         data = body.get("data") or {}
         if kind == 4 and validation.is_empty_message(data):
             raise ApiError(400, 50006, "Cannot send an empty message")
+        if kind in (4, 5):
+            self._check_public(inter, data)
         inter.response_type, inter.response_data = kind, data
         inter.responded_at = time.monotonic()
         message: Message | None = None
@@ -138,6 +140,14 @@ class InteractionRoutes:
             )
         return json_response({"interaction": interaction, "resource": resource})
 
+    @staticmethod
+    def _check_public(inter: Interaction, data: JSON) -> None:
+        """A non-ephemeral answer where only a user install brought the app and the user may
+        not send messages: 403 / 50013 (`Interaction.may_answer_publicly`; the docs say the
+        app "won't be able to respond", not with which code)."""
+        if not int(data.get("flags") or 0) & EPHEMERAL and not inter.may_answer_publicly():
+            raise ApiError(403, 50013, "Missing Permissions")
+
     def webhook_interaction(self, request: web.Request) -> Interaction:
         """The interaction behind a webhook token; 404 / 10015 unknown, 401 / 50027 expired."""
         inter = self.interactions.by_token.get(request.match_info["webhook_token"])
@@ -155,7 +165,10 @@ class InteractionRoutes:
         body = self.access.validate(request, "/webhooks/{webhook_id}/{webhook_token}")
         if validation.is_empty_message(body, file_count(request)):
             raise ApiError(400, 50006, "Cannot send an empty message")
-        message = self.posting.new_message(inter.channel, self.state.bot_user, body, request)
+        self._check_public(inter, body)
+        message = self.posting.new_message(
+            inter.channel, self.state.bot_user, body, request, webhook=True
+        )
         message.webhook_id = message.application_id = self.state.application_id
         message.interaction_id = inter.id
         inter.followup_ids.append(message.id)

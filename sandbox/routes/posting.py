@@ -14,8 +14,9 @@ import time
 from aiohttp import web
 
 from sandbox import validation
-from sandbox.flags import EMBED_LINKS, EPHEMERAL, LOADING, READ_MESSAGE_HISTORY
+from sandbox.flags import EMBED_LINKS, EPHEMERAL, LOADING, MENTION_EVERYONE, READ_MESSAGE_HISTORY
 from sandbox.gateway import Gateway
+from sandbox.mention_rules import EVERY_TYPE, INTERACTION_DEFAULT, allowed
 from sandbox.primitives import JSON
 from sandbox.records import Message
 from sandbox.responses import ApiError
@@ -91,8 +92,49 @@ class Posting:
             raise ApiError(400, 50021, "Cannot execute action on a system message")
         return body
 
+    def notify(self, message: Message, mentions: object, *, webhook: bool = False) -> None:
+        """Work out who `message` notifies (message.mdx "Allowed Mentions Object"): what its
+        content mentions and `mentions` (the request's `allowed_mentions`, None if absent)
+        allows; a role only if mentionable or the bot has MENTION_EVERYONE in the channel,
+        @everyone/@here only with it. An interaction's or webhook's default is users only."""
+        default = INTERACTION_DEFAULT if webhook else EVERY_TYPE
+        let = allowed(message.content, mentions, default=default)
+        guild = self.state.guilds.get(message.guild_id or 0)
+        channel = self.state.channels.get(message.channel_id)
+        can_everyone = (
+            guild is not None
+            and channel is not None
+            and self.access.bot_can(channel, MENTION_EVERYONE)
+        )
+        users: list[User] = []
+        roles: list[int] = []
+        reached: dict[int, None] = {}
+        everyone = let.everyone and can_everyone
+        if guild is not None:
+            users = [guild.members[u].user for u in let.users if u in guild.members]
+            roles = [
+                r
+                for r in let.roles
+                if r in guild.roles
+                and r != guild.id
+                and (guild.roles[r].mentionable or can_everyone)
+            ]
+            reached = dict.fromkeys(u.id for u in users)
+            for role_id in [*roles, *([guild.id] if everyone else [])]:
+                reached.update(dict.fromkeys(guild.members_with(role_id)))
+            reached.pop(self.state.bot_user.id, None)
+        message.mentioned, message.pinged_roles = users, roles
+        message.pinged_everyone, message.pinged_members = everyone, list(reached)
+
     def new_message(
-        self, channel: Channel, author: User, body: JSON, request: web.Request, type: int = 0
+        self,
+        channel: Channel,
+        author: User,
+        body: JSON,
+        request: web.Request,
+        type: int = 0,
+        *,
+        webhook: bool = False,
     ) -> Message:
         """Store a message built from a create body (content, embeds, components, ...)."""
         reference = body.get("message_reference")
@@ -112,6 +154,7 @@ class Posting:
             type=19 if reference and type == 0 else type,
             message_reference=reference,
         )
+        self.notify(message, body.get("allowed_mentions"), webhook=type == 20 or webhook)
         return self.state.store_message(message)
 
     def attachments(self, channel: Channel, request: web.Request) -> list[JSON]:
@@ -151,6 +194,12 @@ class Posting:
                 elif key in ("embeds", "components"):
                     value = list(value or [])
                 setattr(message, key, value)
+        if "content" in body:
+            # message.mdx:1180 an edit of the content rebuilds the mentions, with the edit's
+            # `allowed_mentions` or else the default ones
+            self.notify(
+                message, body.get("allowed_mentions"), webhook=message.webhook_id is not None
+            )
         if body.get("flags") is not None:
             message.flags = int(body["flags"]) | (message.flags & EPHEMERAL)
         message.flags &= ~LOADING

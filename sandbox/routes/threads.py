@@ -173,6 +173,7 @@ class ThreadRoutes:
             allowed_mentions=message_body.get("allowed_mentions"),
             flags=int(message_body.get("flags") or 0),
         )
+        self.posting.notify(message, message_body.get("allowed_mentions"))
         self.state.store_message(message)
         thread.owner_id = self.state.bot_user.id
         thread.auto_archive_duration = int(body.get("auto_archive_duration") or 4320)

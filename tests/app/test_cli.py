@@ -118,7 +118,7 @@ async def test_run_syncs_commands_and_stops_gracefully(
     tmp_path: Path, stop: signal.Signals
 ) -> None:
     code, err, commands = await _run_against_sandbox(tmp_path, "the-right-token", stop)
-    assert commands == ["digest", "history", "hot", "paper", "search"]
+    assert commands == ["digest", "history", "hot", "me", "paper", "saved", "search"]
     assert code == 0, err
     assert "Traceback" not in err
 
@@ -131,9 +131,10 @@ def demo_json() -> dict:  # type: ignore[type-arg]
 
 
 def test_demo_posts_the_sample_once_and_answers_the_three_commands(demo_json: dict) -> None:  # type: ignore[type-arg]
-    assert set(demo_json) == {"messages", "interactions"}
+    assert set(demo_json) == {"messages", "interactions", "pings", "names"}
     messages = demo_json["messages"]
-    assert len(messages) == 1
+    assert len(messages) == 2  # the daily digest, then the weekly one in the same channel
+    assert messages[0]["channel_id"] == messages[1]["channel_id"]
     assert "Hot Papers 2021-03-12" in messages[0]["payload"]["content"]
     asked = [(i["command"], i["options"]) for i in demo_json["interactions"]]
     assert asked[-3:] == [
@@ -150,11 +151,30 @@ def test_demo_posts_the_sample_once_and_answers_the_three_commands(demo_json: di
         assert isinstance(i["latency_ms"], int | float) and i["latency_ms"] >= 0
 
 
+def test_demo_shows_a_weekly_digest_that_pings_its_role(demo_json: dict) -> None:  # type: ignore[type-arg]
+    names = demo_json["names"]
+    role = next(i for i, n in names.items() if n == "cv-readers")
+    reader = next(i for i, n in names.items() if n == "reader")
+    daily, weekly = (m["payload"] for m in demo_json["messages"])
+    assert daily["allowed_mentions"] == {"parse": []} and "<@&" not in daily["content"]
+    assert weekly["allowed_mentions"] == {"parse": [], "roles": [role]}
+    assert weekly["content"].startswith(
+        f"<@&{role}> **🔥 Hot Papers of the week 2021-03-06 – 2021-03-12 · cs.CV** · 5 papers"
+    )
+    (ping,) = demo_json["pings"]
+    assert (ping["roles"], ping["users"], ping["everyone"]) == ([role], [reader], False)
+    (click,) = [i for i in demo_json["interactions"] if i["command"] == "click"]
+    assert click["options"] == {"button": "🔔 Get cs.CV pings"}
+    assert click["response"]["data"]["content"] == (
+        f"You'll get <@&{role}> pings. Click again to stop."
+    )
+
+
 def test_demo_payloads_are_valid_under_discords_spec(demo_json: dict) -> None:  # type: ignore[type-arg]
     for m in demo_json["messages"]:
         assert int(m["channel_id"]) > 0
         body = m["payload"]
-        assert body["allowed_mentions"] == {"parse": []}
+        assert body["allowed_mentions"]["parse"] == []
         assert validate_body("POST", "/channels/{channel_id}/messages", body) == []
         assert message_rules(body) == []
     for i in demo_json["interactions"]:
@@ -175,4 +195,9 @@ def test_demo_transcript_is_readable() -> None:
     assert (
         "── in #papers ──" in out and "/hot category:cs.CV" in out and "/paper id:2103.06874" in out
     )
+    assert out.count("── in #papers ──") == 2
+    assert "\n@cv-readers 🔥 Hot Papers of the week 2021-03-06 – 2021-03-12 · cs.CV" in out
+    assert "  @cv-readers → reader\n" in out
+    assert "── tester clicks 🔔 Get cs.CV pings" in out
+    assert "You'll get @cv-readers pings. Click again to stop." in out
     assert "<t:" not in out

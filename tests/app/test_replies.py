@@ -447,8 +447,8 @@ async def test_subscribe_where_no_digest_can_go_is_refused(world, kind, extra, t
 
 
 async def test_hot_and_paper_work_everywhere_history_and_digest_only_in_servers(world) -> None:  # type: ignore[no-untyped-def]
-    # The sandbox cannot send DM or user-installed interactions yet: the choice is checked
-    # where Discord enforces it, in the commands as synced (contexts and integration types).
+    # The choice as synced (contexts and integration types); tests/app/test_user_install.py
+    # runs the commands in each place.
     sandbox, _, _ = world
     synced = {c["name"]: c for c in sandbox.control.commands()}
     for name in ("hot", "paper"):
@@ -456,7 +456,7 @@ async def test_hot_and_paper_work_everywhere_history_and_digest_only_in_servers(
         assert sorted(synced[name]["integration_types"]) == [0, 1], name
     for name in ("history", "digest"):
         assert synced[name]["contexts"] == [0], name
-        assert synced[name].get("integration_types") in (None, [0]), name
+        assert synced[name]["integration_types"] == [0], name
 
 
 @pytest.mark.parametrize("here", [True, False])
@@ -527,7 +527,9 @@ async def test_hot_says_when_it_shows_an_older_day_because_the_source_is_down(
 
 
 async def test_hot_and_paper_answer_in_dms_and_user_installs_history_does_not(world) -> None:  # type: ignore[no-untyped-def]
-    sandbox, _, _ = world
+    sandbox, guild, _ = world
+    tester = next(m.user.id for m in guild.members.values() if m.user.username == "tester")
+    sandbox.control.install_app(tester)  # a private channel is reached by a user install only
     for context in ("dm", "private"):
         r = await sandbox.control.invoke("hot", {"category": "cs.CV"}, context=context)
         assert r.status == "answered" and "cs.CV" in r.content, (context, r)

@@ -202,7 +202,9 @@ async def test_the_command_is_offered_everywhere_hot_is(world: Any) -> None:
 
 @pytest.mark.parametrize("context", ["dm", "private"])
 async def test_search_works_in_dms_and_user_installs(world: Any, context: str) -> None:
-    sandbox, _, _ = world
+    sandbox, guild, _ = world
+    tester = next(m.user.id for m in guild.members.values() if m.user.username == "tester")
+    sandbox.control.install_app(tester)  # a private channel is reached by a user install only
     r = await sandbox.control.invoke("search", {"query": "audio"}, context=context)
     assert r.status == "answered" and not r.ephemeral
     assert without_flags(r.embeds) == [embed(AUDIO)]

@@ -194,6 +194,9 @@ async def test_the_contract_options_are_stored_and_echoed(
     guild = await sandbox.control.add_guild("Lab", channels=["papers"])
     cid = by_name(guild)["papers"]
     role = sandbox.state.add_role(guild.id, "cv-fans", 0)
+    # self_roles needs the bot to hold Manage Roles above the role (bot.services.roles).
+    own = await sandbox.control.add_role(guild.id, "HotPapers", 1 << 28)
+    await sandbox.control.give_role(guild.id, sandbox.state.bot_user.id, own.id)
     async with running_app(sandbox, store, clock):
         text = await invoke(
             sandbox,

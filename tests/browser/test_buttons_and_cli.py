@@ -118,6 +118,7 @@ async def test_demo_web_prints_the_address_serves_both_formats_and_stops_on_ctrl
         await expect(page.locator(".interaction-header")).to_have_text(
             [
                 "@tester used /digest subscribe",  # #papers
+                "@tester used /digest subscribe",  # #papers, the weekly digest
                 "@tester used /digest subscribe",  # #papers-detailed, asked in #papers
                 "@tester used /hot",
                 "@tester used /hot",

@@ -7,6 +7,7 @@ import pytest
 from bot.cli.preview import sample_digest
 from bot.delivery import TARGETS, compose, plan, target_for
 from bot.delivery.plan import Message, OpenThread, Plan
+from bot.delivery.targets.buttons import with_buttons
 from bot.delivery.targets.channel import ChannelTarget
 from bot.delivery.targets.thread import ThreadTarget
 from bot.delivery.wire import BOT
@@ -30,8 +31,12 @@ def test_compact_is_every_message_in_the_channel() -> None:
     s = sub(limit=16)
     view = compose(s, sample_digest())
     steps = target_for(s).plan(s, view, candidates=30)
-    expected = render_digest(view, "compact", filtered_from=30)
+    expected = with_buttons(s, view, render_digest(view, "compact", filtered_from=30))
     assert steps == Plan(tuple(Message(p) for p in expected))
+    # the one message lists 16 papers: a 🔖 and a 👍 select of 16 options each
+    rows = expected[0]["components"]
+    assert [r["components"][0]["custom_id"] for r in rows] == ["hp:save", "hp:vote"]
+    assert [len(r["components"][0]["options"]) for r in rows] == [16, 16]
     assert all(m.into == "channel" and m.author == BOT for m in steps.messages)
 
 
@@ -39,8 +44,9 @@ def test_detailed_is_a_header_a_thread_on_it_and_the_parts_inside() -> None:
     s = sub(format="detailed", limit=16)
     view = compose(s, sample_digest())
     steps = target_for(s).plan(s, view, candidates=30).steps
-    expected = render_digest(view, "detailed", filtered_from=30)
-    assert len(expected) >= 3
+    expected = with_buttons(s, view, render_digest(view, "detailed", filtered_from=30))
+    assert len(expected) >= 3 and "components" not in expected[0]  # the header shows no paper
+    assert all(p["components"] for p in expected[1:])
     assert steps[0] == Message(expected[0])
     assert steps[1] == OpenThread(thread_name(view), on=0)
     assert steps[2:] == tuple(Message(p, into="thread") for p in expected[1:])

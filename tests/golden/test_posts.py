@@ -36,3 +36,27 @@ def test_empty_day_notices() -> None:
             "filters_removed_sixteen": render_digest(day, "compact", filtered_from=16),
         },
     )
+
+
+def test_post_buttons() -> None:
+    """The components each posted message carries (the renders above, plus these rows):
+    compact (16 papers: selects), detailed (each thread message's papers: buttons), a
+    three-paper compact post, and a personal digest in a DM (Save only)."""
+    from bot.delivery import compose, target_for
+    from bot.models import Subscription
+
+    def rows(**kw: object) -> list[object]:
+        sub = Subscription(channel_id=5, **{"guild_id": 1, **kw})
+        view = compose(sub, sample_digest())
+        plan = target_for(sub).plan(sub, view, candidates=len(sample_digest().papers))
+        return [m.payload.get("components") for m in plan.messages]
+
+    golden(
+        "post_buttons",
+        {
+            "compact": rows(limit=16),
+            "detailed": rows(format="detailed", limit=16),
+            "compact_three": rows(limit=3),
+            "dm_compact_three": rows(limit=3, guild_id=0),
+        },
+    )

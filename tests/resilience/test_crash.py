@@ -2,7 +2,8 @@
 
 Every fifth channel holds two digests due at the same moment (issue 14: several per
 channel): each must be posted exactly once, as its own message, recorded under its own
-subscription in the ledger.
+subscription in the ledger. Beside the channels, `PERSONAL` users have personal digests
+(issue 14, `/me`: guild 0, their DM with the bot; every other one two): each the same.
 
 `python -m bot run` runs as a separate process against a sandbox served by this test process,
 with the real clock, the `hotpapers-md` source reading a temporary folder (no network) and
@@ -47,6 +48,7 @@ SAMPLE = ROOT / "bot" / "data" / "hot-papers-2021-03-12.md"
 GUILDS = 4
 CHANNELS_PER_GUILD = 50
 KILLS = 3
+PERSONAL = 8  # users with personal digests, delivered to their DM with the bot
 GRACE_HOURS = 12
 # A generous bound on one step (start-up, K messages) on a loaded machine, not a measurement.
 STEP_TIMEOUT = 150.0
@@ -218,6 +220,7 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
         # at the same moment: two posts of one day in one channel, each exactly once
         expected: dict[int, tuple[int, date]] = {}
         channels: dict[int, date] = {}
+        personal: list[int] = []  # the DM channels of the personal digests
         async with open_store(db) as store:
             for g in range(GUILDS):
                 names = [f"papers-{g}-{i:02d}" for i in range(CHANNELS_PER_GUILD)]
@@ -242,6 +245,32 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
                         )
                         assert saved.id is not None
                         expected[saved.id] = (channel.id, day)
+            # Personal digests: members of a server the bot is in (so they take its DMs),
+            # each in the DM channel the bot opened when they ran /me subscribe.
+            first = sandbox.control.guilds()[0]
+            for u in range(PERSONAL):
+                member = await sandbox.control.add_member(first.id, f"reader-{u}")
+                dm = sandbox.state.dm_channel(member.user)
+                zone = zones[len(channels) % len(zones)]
+                at, day = plan[zone]
+                channels[dm.id] = day
+                personal.append(dm.id)
+                for name in ("daily", "second") if u % 2 == 0 else ("daily",):
+                    saved = await store.upsert_subscription(
+                        Subscription(
+                            guild_id=0,
+                            channel_id=dm.id,
+                            user_id=member.user.id,
+                            name=name,
+                            post_time=at,
+                            timezone=zone,
+                            format="compact",
+                            limit=10 if name == "daily" else 3,
+                            created_at=now - timedelta(days=3),
+                        )
+                    )
+                    assert saved.id is not None
+                    expected[saved.id] = (dm.id, day)
         total = len(expected)
         assert total >= 240 and len(channels) >= 200
         config = tmp_path / "config.toml"
@@ -325,9 +354,11 @@ async def test_sigkill_mid_fan_out_then_restart_leaves_exactly_one_digest_per_ch
                 nonce_for(key, channel_id, day),
             ):
                 ledger_wrong.append(f"{key} in {channel_id}: unexpected nonce {message['nonce']}")
+        personal_wrong = [c for c in personal if c in duplicates or c in misses]
         report = (
             f"seed {seed}, nonce window {nonce_window}s, {total} subscriptions in "
-            f"{len(channels)} channels in {len(zones)} zones, "
+            f"{len(channels)} channels in {len(zones)} zones ({len(personal)} of them "
+            f"personal DMs, {len(personal_wrong)} wrong), "
             f"kills after {kill_points} messages ({at_last_kill} before the last run, "
             f"{remaining} open): duplicates={sum(duplicates.values())} {duplicates}, "
             f"misses={len(misses)} {misses[:10]}, strays={len(strays)}, "

@@ -8,7 +8,9 @@ guilds, two per shard, are all due now (the machinery of `test_crash.py`). At se
 restarted with the same config, so the restarted process must take over the killed one's
 shard lease and finish its posts. Then every channel must hold exactly one digest of its
 day, the ledger must say `sent` with that message's id, and each shard's lease must be held
-by the process running it last. One trial turns the sandbox's nonce dedup off.
+by the process running it last. One trial turns the sandbox's nonce dedup off. Personal
+digests (guild 0: DMs, which Discord sends to shard 0, `bot.sharding`) are posted by the
+shard-0 process only, exactly once each like the channels'.
 
 The store is PostgreSQL (a server the tests start, tests/pgserver.py; skipped, saying so,
 where no PostgreSQL binaries exist) or a SQLite file (WAL: several processes on one machine).
@@ -35,6 +37,7 @@ from tests import pgserver
 from tests.resilience.test_crash import (
     CHANNELS_PER_GUILD,
     GRACE_HOURS,
+    PERSONAL,
     STEP_TIMEOUT,
     BotProcess,
     digest_file,
@@ -118,6 +121,26 @@ async def test_sigkill_either_of_two_sharded_processes_leaves_exactly_one_digest
                     )
                     expected[channel.id] = day
                     shard_of_channel[channel.id] = shard_of(guild.id, SHARDS)
+            # Personal digests in the DMs of members of a guild on shard 1: still shard 0's.
+            on_one = next(g for g in sandbox.control.guilds() if shard_of(g.id, SHARDS) == 1)
+            for u in range(PERSONAL):
+                member = await sandbox.control.add_member(on_one.id, f"reader-{u}")
+                dm = sandbox.state.dm_channel(member.user)
+                zone = zones[len(expected) % len(zones)]
+                at, day = plan[zone]
+                await store.upsert_subscription(
+                    Subscription(
+                        guild_id=0,
+                        channel_id=dm.id,
+                        user_id=member.user.id,
+                        post_time=at,
+                        timezone=zone,
+                        format="compact",
+                        created_at=now - timedelta(days=3),
+                    )
+                )
+                expected[dm.id] = day
+                shard_of_channel[dm.id] = shard_of(0, SHARDS)
         total = len(expected)
         assert total >= 200 and set(shard_of_channel.values()) == {0, 1}
         configs = []

@@ -20,6 +20,12 @@ from sandbox.testing import running_bot, sandbox_bot_options
 FORUM = 15
 
 
+def id_of_tester(sandbox: Sandbox) -> int:
+    """The first guild's member "tester" (who `invoke` acts as by default)."""
+    guild = sandbox.control.guilds()[0]
+    return next(m.user.id for m in guild.members.values() if m.user.username == "tester")
+
+
 def describe(interaction: discord.Interaction) -> str:
     """What the client made of an interaction, as one line."""
     channel = interaction.channel
@@ -102,14 +108,19 @@ async def test_a_dm_interaction_has_a_user_and_no_member(
 ) -> None:
     """:33 "user? | user object | User object for the invoking user, if invoked in a DM"; :72
     "BOT_DM | 1 | Interaction can be used within DMs with the app's bot user"; :89 "The value
-    will be `"0"` if the interaction is triggered from a DM with the app's bot user"."""
+    will be `"0"` if the interaction is triggered from a DM with the app's bot user"; :83 a
+    key only where "The app has been authorized to the installation context": the user key
+    once they installed the app to their account."""
     result = await sandbox.control.invoke("where", context="dm")
     assert result.status == "answered"
     assert result.content == (
         "guild=False member=False channel=DMChannel parent=None dm=True private=False"
-        " user_install=True owners=['guild', 'user'] by=tester"
+        " user_install=False owners=['guild'] by=tester"
     )
     assert result.original is not None and "guild_id" not in result.original
+    sandbox.control.install_app(id_of_tester(sandbox))
+    result = await sandbox.control.invoke("where", context="dm")
+    assert result.content.endswith("user_install=True owners=['guild', 'user'] by=tester")
 
 
 async def test_a_user_installed_private_channel_interaction(
@@ -118,6 +129,8 @@ async def test_a_user_installed_private_channel_interaction(
     """:73 "PRIVATE_CHANNEL | 2 | Interaction can be used within Group DMs and DMs other than the
     app's bot user"; :90 "If the key is `USER_INSTALL` (`"1"`), the value will be the ID of the
     authorizing user"."""
+    assert (await sandbox.control.invoke("where", context="private")).status == "unavailable"
+    sandbox.control.install_app(id_of_tester(sandbox))
     result = await sandbox.control.invoke("where", context="private")
     assert result.content == (
         "guild=False member=False channel=DMChannel parent=None dm=False private=True"
@@ -211,7 +224,10 @@ async def test_the_http_control_api_sends_dm_interactions_and_clicks(
             json={"message_id": str(message_id), "custom_id": "vote:yes"},
         )
         assert (await r.json())["response_type"] == 7
+        tester = id_of_tester(sandbox)
+        r = await http.post(sandbox.control_url + f"/users/{tester}/install", json={})
+        assert await r.json() == {"installed": True}
         r = await http.post(
-            sandbox.control_url + "/interactions", json={"command": "where", "context": "dm"}
+            sandbox.control_url + "/interactions", json={"command": "where", "context": "private"}
         )
         assert (await r.json())["original"]["content"].startswith("guild=False member=False")

@@ -3,11 +3,10 @@ a guild channel and a member, or a DM and a user (receiving-and-responding.mdx).
 
 from __future__ import annotations
 
+from sandbox.installs import CONTEXT_BOT_DM, CONTEXT_GUILD
 from sandbox.interactions import (
     APPLICATION_COMMAND,
     BOT_DM_APP_PERMISSIONS,
-    CONTEXT_BOT_DM,
-    CONTEXT_GUILD,
     MESSAGE_COMPONENT,
     Interaction,
     InteractionBook,

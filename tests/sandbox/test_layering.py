@@ -30,13 +30,22 @@ LAYERS: dict[str, set[str]] = {
     "rules": {
         "openapi",
         "message_rules",
+        "mention_rules",
         "component_rules",
         "command_rules",
         "unknown_fields",
         "validation",
     },
     # The mechanisms over the state: faults, rate limits, Cloudflare, the Gateway, interactions.
-    "engines": {"faults", "ratelimit", "cloudflare", "gateway", "gateway_session", "interactions"},
+    "engines": {
+        "faults",
+        "ratelimit",
+        "cloudflare",
+        "gateway",
+        "gateway_session",
+        "installs",
+        "interactions",
+    },
     # The REST routes, one module per resource.
     "routes": {
         "routes",
@@ -49,6 +58,7 @@ LAYERS: dict[str, set[str]] = {
         "routes.messages",
         "routes.threads",
         "routes.interactions",
+        "routes.roles",
     },
     # The parts of the control API, beside the routes, knowing nothing of them.
     "drive": {

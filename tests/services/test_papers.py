@@ -143,12 +143,17 @@ async def test_a_paper_says_where_it_was_posted_in_this_server(
     assert found is not None
     assert await service.paper(PAPER, None) == render_paper(found, note="")  # a DM: no server
     assert await service.paper(PAPER, GUILD) == render_paper(
-        found, note=f"arXiv:{PAPER} has not been posted in this server yet."
+        found, note=f"arXiv:{PAPER} has not been posted in this server yet.\n👍 0 in this server."
     )
     sub = await store.upsert_subscription(subscription())
     await publisher.publish(sub, sample_digest())
     link = f"https://discord.com/channels/{GUILD}/{HERE}/1000"
     assert await service.paper(PAPER, GUILD) == render_paper(
         found,
-        note=f"Posted in this server: <#{HERE}> ([jump]({link})) in the digest of 2021-03-12.",
+        note=f"Posted in this server: <#{HERE}> ([jump]({link})) in the digest of 2021-03-12."
+        "\n👍 0 in this server.",
     )
+    assert await store.add_vote(GUILD, PAPER, 7) == "added"
+    assert await store.add_vote(GUILD + 1, PAPER, 8) == "added"  # another server's
+    shown = await service.paper(PAPER, GUILD)
+    assert str(shown["content"]).endswith("\n👍 1 in this server.")

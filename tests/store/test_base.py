@@ -6,10 +6,12 @@ import inspect
 
 from bot.store.base import COUNTED, Store
 from bot.store.digests import DigestStore
+from bot.store.followups import FollowUpLedger
 from bot.store.health import SourceHealthLog
 from bot.store.leases import LeaseStore
 from bot.store.ledger import PostLedger
 from bot.store.locks import FetchLockStore
+from bot.store.marks import MarkStore
 from bot.store.search import PaperSearch
 from bot.store.subscriptions import SubscriptionStore
 
@@ -17,9 +19,11 @@ AGGREGATES = (
     DigestStore,
     SubscriptionStore,
     PostLedger,
+    FollowUpLedger,
     SourceHealthLog,
     LeaseStore,
     FetchLockStore,
+    MarkStore,
     PaperSearch,
 )
 HOUSEKEEPING = {"write_health", "counts", "close"}

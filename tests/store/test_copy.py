@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError
-from bot.models import Digest, Paper, Subscription
+from bot.models import Digest, FollowUp, Paper, Subscription
 from bot.sources.hotpapers_md import load_path
 from bot.store import connect
 from bot.store.base import Store
@@ -43,9 +43,24 @@ def blended() -> Digest:
     )
 
 
+def climbing(subscription_id: int) -> FollowUp:
+    """A late riser's follow-up, ids beyond 32 bits."""
+    return FollowUp(
+        subscription_id=subscription_id,
+        arxiv_id="2103.99002",
+        day=DAY,
+        channel_id=10,
+        place_id=2**61,
+        rank=2,
+        content="📈 Climbing: **Quiet** é",
+        nonce="c" * 25,
+        created_at=T0,
+    )
+
+
 async def populate(store: Store) -> None:
     """The sample digest, a blended digest, two subscriptions, posts in three states, health,
-    a lease, starts."""
+    a lease, starts, saved papers and votes."""
     digest = load_path(SAMPLE)
     assert await store.save_digest(digest)
     assert await store.save_digest(blended())
@@ -69,11 +84,17 @@ async def populate(store: Store) -> None:
         post(11, DAY, status="missed", error="came back at 10:00", subscription_id=keys[1])
     )
     await store.claim_post(post(10, DAY - timedelta(days=1), subscription_id=keys[0]))
+    await store.claim_followup(climbing(keys[0]))  # a late riser's follow-up (0009)
+    await store.finish_followup(keys[0], "2103.99002", status="sent", message_id=2**62 + 1)
     await store.delete_subscription(weekly.id)  # its history is copied, and its id kept
     await store.record_source_health("hotpapers-md", ok=False, error="503", at=T0)
     await store.acquire_lease("poster", "host:1:x", now=T0, ttl=timedelta(minutes=1))
     await store.record_start(Start(T0, timedelta(seconds=1.5)), forget_before=T0)
     await store.record_start(Start(T0), forget_before=T0)
+    await store.save_paper(7, ids[0], at=T0)
+    await store.save_paper(7, ids[1], at=T0 + timedelta(seconds=1))
+    await store.add_vote(1, ids[0], 7, at=T0)
+    await store.add_vote(1, ids[0], 8, at=T0)
 
 
 async def same_reads(a: Store, b: Store) -> None:
@@ -89,11 +110,15 @@ async def same_reads(a: Store, b: Store) -> None:
         )
     assert await a.list_subscriptions() == await b.list_subscriptions()
     assert await a.list_posts() == await b.list_posts()
+    assert await a.list_followups() == await b.list_followups()
     assert await a.source_health() == await b.source_health()
     assert await a.get_lease("poster") == await b.get_lease("poster")
     assert await a.list_starts(T0 - timedelta(days=1)) == await b.list_starts(
         T0 - timedelta(days=1)
     )
+    assert await a.saved_papers(7) == await b.saved_papers(7)
+    ids = [p.arxiv_id for p in load_path(SAMPLE).papers]
+    assert await a.vote_counts(1, ids) == await b.vote_counts(1, ids)
 
 
 async def test_a_populated_sqlite_store_is_copied_there_and_back_row_for_row(
@@ -109,6 +134,8 @@ async def test_a_populated_sqlite_store_is_copied_there_and_back_row_for_row(
         counts = {t.table: t.rows for t in report.tables}
         assert counts["digest_entries"] == len(load_path(SAMPLE).papers) + 2 > 12
         assert counts["posts"] == 4 and counts["starts"] == 2 and counts["leases"] == 1
+        assert counts["saved"] == 2 and counts["votes"] == 2
+        assert counts["followups"] == 1
         await same_reads(original, target)
         assert await target.get_digest(BLEND, BLEND_DAY) == blended()
         again = await copy_store(target, back, force=True)

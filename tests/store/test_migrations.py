@@ -135,6 +135,13 @@ LATER_ROWS: dict[int, list[tuple[str, dict[str, Any]]]] = {
         ),
         ("starts", {"at": T0.isoformat()}),
     ],
+    8: [
+        ("saved", {"user_id": 7, "arxiv_id": "2103.06874", "saved_at": T0.isoformat()}),
+        (
+            "votes",
+            {"guild_id": 1, "arxiv_id": "2103.06874", "user_id": 7, "voted_at": T0.isoformat()},
+        ),
+    ],
 }
 
 
@@ -228,7 +235,11 @@ async def test_every_older_version_migrates_to_the_newest_keeping_its_data(
             assert await store.list_starts(T0) == [Start(T0)], version
         orphan = await store.list_posts(channel_id=20)
         assert [(p.subscription_id, p.message_ids) for p in orphan] == [(2, [200])], version
+        if version >= 8:
+            assert [s.arxiv_id for s in await store.saved_papers(7)] == ["2103.06874"], version
+            assert await store.vote_counts(1, ["2103.06874"]) == {"2103.06874": 1}, version
         # and the newest schema works on the old data
+        assert await store.add_vote(1, "2103.06874", 8, at=T0) == "added", version
         assert (
             await store.claim_post(
                 PostRecord(

@@ -25,6 +25,7 @@ from bot.app.cogs.options import (
     describe,
     subscribe_options,
 )
+from bot.app.cogs.roles import role_lookup
 from bot.app.replies import Reply
 from bot.models import MAX_LATE_RISERS
 from bot.services.posting import PostingService
@@ -91,6 +92,7 @@ def where(
         chosen_id=channel.id if channel is not None else None,
         chosen_guild_id=channel.guild.id if channel is not None else None,
         granted=granted(interaction, target) if permissions and target is not None else None,
+        role=role_lookup(interaction.guild) if permissions else None,
     )
 
 

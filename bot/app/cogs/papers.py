@@ -26,6 +26,7 @@ from discord.ext import commands
 
 from bot.app.autocomplete import category_choices, choices
 from bot.app.replies import Reply
+from bot.services.favourites import FavouritesService
 from bot.services.history import HistoryService
 from bot.services.papers import PapersService
 from bot.services.search import SearchService
@@ -67,9 +68,14 @@ class PapersCog(commands.Cog):
     """Commands for everyone in a channel."""
 
     def __init__(
-        self, papers: PapersService, history: HistoryService, search: SearchService | None = None
+        self,
+        papers: PapersService,
+        history: HistoryService,
+        search: SearchService | None,
+        favourites: FavouritesService,
     ) -> None:
         self.papers = papers
+        self.favourites = favourites
         self.history_service = history
         self.search = search
         self.hot_budget = MemberBudget(*HOT_RATE)
@@ -83,6 +89,7 @@ class PapersCog(commands.Cog):
         date="the day, as YYYY-MM-DD (default: the latest day available)",
         window="one day, or the week or month ending on that day",
         limit="how many papers, 1 to 25 (default 10)",
+        scope="everyone's discussion (default), or this server's 👍 favourites",
     )
     async def hot(
         self,
@@ -91,12 +98,16 @@ class PapersCog(commands.Cog):
         date: str | None = None,
         window: Literal["day", "week", "month"] = "day",
         limit: app_commands.Range[int, 1, 25] = DEFAULT_LIMIT,
+        scope: Literal["all", "server"] = "all",
     ) -> None:
         """The most-discussed arXiv papers of a day, week or month, optionally of one category."""
         request = self.papers.hot_request(category, date, window, limit)
         self.hot_budget.charge(interaction)
         async with Reply(interaction) as reply:
-            await reply.send(await self.papers.hot(request))
+            if scope == "server":
+                await reply.send(await self.favourites.server_hot(request, interaction.guild_id))
+            else:
+                await reply.send(await self.papers.hot(request))
 
     @hot.autocomplete("category")
     async def _hot_category(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.delivery.plan import Message, Plan
+from bot.delivery.targets.buttons import with_buttons
 from bot.models import Digest, Subscription
 from bot.render import render_digest
 
@@ -15,8 +16,9 @@ class ChannelTarget:
     summary = "one message"
 
     def plan(self, sub: Subscription, view: Digest, *, candidates: int) -> Plan:
-        """One `Message` step per rendered message; none on a quiet empty day."""
+        """One `Message` step per rendered message (with its buttons); none on a quiet
+        empty day."""
         if not view.papers and not sub.post_empty:
             return Plan()
-        payloads = render_digest(view, "compact", filtered_from=candidates)
+        payloads = with_buttons(sub, view, render_digest(view, "compact", filtered_from=candidates))
         return Plan(tuple(Message(p) for p in payloads))

@@ -6,6 +6,7 @@ An empty day (a notice) has no thread: the notice alone goes to the channel.
 from __future__ import annotations
 
 from bot.delivery.plan import Message, OpenThread, Plan, Step
+from bot.delivery.targets.buttons import with_buttons
 from bot.models import Digest, Subscription
 from bot.render import render_digest, thread_name
 
@@ -18,10 +19,13 @@ class ThreadTarget:
     summary = "a header and a thread with one embed per paper"
 
     def plan(self, sub: Subscription, view: Digest, *, candidates: int) -> Plan:
-        """Header, `OpenThread` on it, one `Message` into the thread per part."""
+        """Header, `OpenThread` on it, one `Message` into the thread per part (each with the
+        buttons for its papers)."""
         if not view.papers and not sub.post_empty:
             return Plan()
-        payloads = render_digest(view, "detailed", filtered_from=candidates)
+        payloads = with_buttons(
+            sub, view, render_digest(view, "detailed", filtered_from=candidates)
+        )
         if not view.papers:
             return Plan(tuple(Message(p) for p in payloads))
         steps: list[Step] = [Message(payloads[0]), OpenThread(thread_name(view), on=0)]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from bot.store.base import COUNTED, Store
 from bot.store.postgres.digests import PgDigests
+from bot.store.postgres.followups import PgFollowUps
 from bot.store.postgres.health import PgSourceHealth
 from bot.store.postgres.leases import PgLeases
 from bot.store.postgres.ledger import PgPostLedger
 from bot.store.postgres.locks import PgFetchLocks
+from bot.store.postgres.marks import PgMarks
 from bot.store.postgres.search import PgSearch
 from bot.store.postgres.subscriptions import PgSubscriptions
 from bot.store.postgres.tables import PgTables
@@ -17,10 +19,12 @@ class PgStore(
     PgDigests,
     PgSubscriptions,
     PgPostLedger,
+    PgFollowUps,
     PgSourceHealth,
     PgLeases,
     PgTables,
     PgFetchLocks,
+    PgMarks,
     PgSearch,
 ):
     """`Store` on one PostgreSQL database (schema). Create with `connect`, which migrates."""

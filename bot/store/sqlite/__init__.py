@@ -4,6 +4,7 @@
     digests.py        digests and papers        subscriptions.py   subscriptions
     ledger.py         the post ledger           health.py          source health
     leases.py         leases and starts         search.py          full-text search (FTS5)
+    marks.py          saved papers and votes
     store.py          all of them: `SqliteStore`
     open.py           open, check and migrate a file (`connect`, `open_store`)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from bot.store.base import COUNTED, Store
 from bot.store.sqlite.digests import SqliteDigests
+from bot.store.sqlite.followups import SqliteFollowUps
 from bot.store.sqlite.health import SqliteSourceHealth
 from bot.store.sqlite.leases import SqliteLeases
 from bot.store.sqlite.ledger import SqlitePostLedger
+from bot.store.sqlite.marks import SqliteMarks
 from bot.store.sqlite.search import SqliteSearch
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
 from bot.store.sqlite.tables import SqliteTables
@@ -16,10 +18,12 @@ class SqliteStore(
     SqliteDigests,
     SqliteSubscriptions,
     SqlitePostLedger,
+    SqliteFollowUps,
     SqliteSourceHealth,
     SqliteLeases,
     SqliteSearch,
     SqliteTables,
+    SqliteMarks,
 ):
     """`Store` on one SQLite file. Create with `connect` or `open_store`, which migrate."""
 

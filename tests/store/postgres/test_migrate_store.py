@@ -15,6 +15,7 @@ import pytest
 from bot.cli import main
 from bot.sources.hotpapers_md import load_path
 from bot.store import connect
+from bot.store.copy import TABLES
 from tests import pgserver
 from tests.store.test_copy import SAMPLE, populate, same_reads
 
@@ -53,7 +54,7 @@ def test_migrate_store_copies_sqlite_to_postgresql_and_back(
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"copied {original} → postgresql://127.0.0.1:{server.port}"
     assert out[-1].startswith("verified: all ") and out[-1].endswith(
-        " rows of 8 tables are identical in both stores"
+        f" rows of {len(TABLES)} tables are identical in both stores"
     )
     assert any(line.split()[:1] == ["digest_entries"] for line in out)
     assert "s3cret" not in "\n".join(out)
