@@ -61,7 +61,9 @@ async def serve(args: argparse.Namespace) -> None:
     quiet()
     configure_endpoints(args.api_base, args.gateway)
     sections: dict[str, Any] = {}
-    if args.shards > 1:
+    if args.all_shards > 1:  # one process running every shard (past 2,500 guilds)
+        sections["discord"] = {"shard_count": args.all_shards}
+    elif args.shards > 1:
         share = 1.0 / args.shards
         sections["discord"] = {
             "shard_count": args.shards,
@@ -165,12 +167,15 @@ async def start_bot(
     tick_delay: float = 0.0,
     barrier: bool = False,
     shard: tuple[int, int] | None = None,
+    all_shards: int = 1,
     ready_timeout: float = 120.0,
     on_spawn: Callable[[int], None] | None = None,
 ) -> BotProcess:
     """Start the child and wait for its READY line (after the tick, with `tick`; with
     `barrier`, its "connected" line: then `go()` it and `report()`); `shard` =
-    (shard_id, shard_count) runs it as that shard, at its share of the global budget."""
+    (shard_id, shard_count) runs it as that shard, at its share of the global budget;
+    `all_shards` = N runs all N shards in this one process (Discord requires sharding past
+    2,500 guilds: the sandbox closes an unsharded session with 4011 there)."""
     args = ["--api-base", api_base, "--gateway", gateway, "--store", str(store)]
     args += ["--now", now.isoformat(), *(["--tick"] if tick else [])]
     args += ["--tick-delay", str(tick_delay)]
@@ -178,6 +183,8 @@ async def start_bot(
         args += ["--barrier"]
     if shard is not None:
         args += ["--shard-id", str(shard[0]), "--shards", str(shard[1])]
+    if all_shards > 1:
+        args += ["--all-shards", str(all_shards)]
     return await start_child(
         HERE / "_botproc.py", args, ready_timeout=ready_timeout, on_spawn=on_spawn
     )
@@ -227,6 +234,9 @@ def main() -> None:
     parser.add_argument("--barrier", action="store_true", help="say connected, tick on a line")
     parser.add_argument("--shards", type=int, default=1, help="shard count (1: unsharded)")
     parser.add_argument("--shard-id", type=int, default=0, help="this child's shard")
+    parser.add_argument(
+        "--all-shards", type=int, default=1, help="run all N shards in this process"
+    )
     parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
     args = parser.parse_args()
     profile = os.environ.get("BENCH_PROFILE")  # a path: cProfile the whole child into it

@@ -36,11 +36,15 @@ from discord import app_commands
 # memory is discord.py's own.
 
 
-def bare_client(answer: dict[str, Any] | None) -> discord.Client:
-    """The bare client; with `answer`, its one `/hot` command."""
+def bare_client(answer: dict[str, Any] | None, shards: int = 1) -> discord.Client:
+    """The bare client; with `answer`, its one `/hot` command; with `shards` > 1, discord.py's
+    own `AutoShardedClient` over that many shards (as the bot runs them past 2,500 guilds)."""
     intents = discord.Intents.none()
     intents.guilds = True
-    client = discord.Client(
+    kind = discord.AutoShardedClient if shards > 1 else discord.Client
+    extra: dict[str, Any] = {"shard_count": shards} if shards > 1 else {}
+    client = kind(
+        **extra,
         intents=intents,
         guild_ready_timeout=0.5,
         chunk_guilds_at_startup=False,
@@ -79,7 +83,7 @@ async def serve(args: argparse.Namespace) -> None:
     discord.http.Route.BASE = args.api_base.rstrip("/")  # as bot.app.endpoints does
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway)
     answer = json.loads(args.answer.read_text()) if args.answer else None
-    client = bare_client(answer)
+    client = bare_client(answer, args.shards)
 
     async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
         """Re-IDENTIFY at once (discord.py sleeps 5 s)."""
@@ -120,6 +124,7 @@ def main() -> None:
     parser.add_argument(
         "--default-gc", action="store_true", help="keep CPython's collector thresholds"
     )
+    parser.add_argument("--shards", type=int, default=1, help="shard count (1: unsharded)")
     parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
     asyncio.run(serve(parser.parse_args()))
 

@@ -76,6 +76,9 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
     rng = random.Random(args.seed)
     subscriptions = round(guilds * args.subscriptions_per_guild)
     per_guild = args.channels_per_guild or max(1, -(-subscriptions // guilds) + 1)
+    # Past 2,500 guilds Discord requires shards (the sandbox closes with 4011); it recommends
+    # one per 1,000 guilds (GET /gateway/bot). Bot and floor run the same shards in one process.
+    shards = -(-guilds // 1000) if guilds > 2500 else 1
     async with running_sandbox() as sandbox:
         channels: list[tuple[int, int]] = []  # (guild, channel)
         for g in range(guilds):
@@ -115,6 +118,7 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
                 path,
                 NOW,
                 tick=not args.no_tick,
+                all_shards=shards,
                 ready_timeout=1_800,
             )
             ready_seconds = time.perf_counter() - started
@@ -122,6 +126,7 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
         floor: dict[str, Any] | None = None
         if not args.no_floor:
             urls = ["--api-base", sandbox.api_base, "--gateway", sandbox.gateway_url]
+            urls += ["--shards", str(shards)]
             child = await start_child(HERE / "_floor.py", urls, ready_timeout=1_800)
             await child.stop()
             floor = child.ready
@@ -132,6 +137,7 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
         "channels": ready["channels"],
         "subscriptions": subscriptions,
         "tick": not args.no_tick,
+        "shards": shards,
         "peak_rss_mb": ready["peak_rss_mb"],
         "rss_mb": ready["rss_mb"],
         "floor_peak_rss_mb": floor["peak_rss_mb"] if floor else None,

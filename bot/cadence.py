@@ -79,3 +79,13 @@ def period_title(cadence: Cadence, first: date, key: date, day_title: str | None
     if cadence == "monthly":
         return f"Hot Papers of {key:%B %Y}"
     return f"Hot Papers of the week {first.isoformat()} – {key.isoformat()}"
+
+
+def span(first: date | None, key: date) -> str:
+    """A post's days in words, for replies: `2021-03-12` (one day), `the week 2021-03-06 –
+    2021-03-12` or `February 2021` (a weekly or monthly post is not "the digest of" its key day)."""
+    if first is None or first == key:
+        return key.isoformat()
+    if first.day == 1 and (key + timedelta(days=1)).day == 1:
+        return f"{key:%B %Y}"
+    return f"the week {first.isoformat()} – {key.isoformat()}"

@@ -17,6 +17,7 @@ from bot.services.texts import fit_lines
 from bot.store.base import Store
 
 MAX_DAYS = 90
+UNSUBSCRIBED = "an unsubscribed digest"  # the rows of a digest no longer there
 
 
 def history_text(channel_id: int, days: int, lines: Sequence[DayLine], subscribed: bool) -> str:
@@ -56,27 +57,36 @@ class HistoryService:
         ]
         since = now.date() - timedelta(days=days + 2)
         posts = await self.store.list_posts(channel_id=channel_id, since=since)
-        current = {s.id for s in subs}
         lines: list[DayLine] = []
-        for index, sub in enumerate(subs or [None]):
-            # the first digest also shows the rows of digests since unsubscribed
-            mine = [
-                p
-                for p in posts
-                if (sub is not None and p.subscription_id == sub.id)
-                or (index == 0 and p.subscription_id not in current)
-            ]
+        for sub in subs:
             found = window_days(
                 sub,
-                mine,
+                [p for p in posts if p.subscription_id == sub.id],
                 now,
                 days=days,
                 lag_days=self.lag_days,
                 grace=self.grace,
                 guild_id=guild_id,
             )
-            if sub is not None and len(subs) > 1:  # several digests: say whose each day is
+            if len(subs) > 1:  # several digests: say whose each day is
                 found = [DayLine(d.day, f"{escape(sub.name)}: {d.text}") for d in found]
+            lines.extend(found)
+        # Digests since unsubscribed: each one's rows apart (two of them, or one and a current
+        # digest, may have posted the same day), named as such beside a current digest.
+        current = {s.id for s in subs}
+        gone = sorted({p.subscription_id for p in posts if p.subscription_id not in current})
+        for old in gone:
+            found = window_days(
+                None,
+                [p for p in posts if p.subscription_id == old],
+                now,
+                days=days,
+                lag_days=self.lag_days,
+                grace=self.grace,
+                guild_id=guild_id,
+            )
+            if subs or len(gone) > 1:
+                found = [DayLine(d.day, f"{UNSUBSCRIBED}: {d.text}") for d in found]
             lines.extend(found)
         lines.sort(key=lambda d: d.day, reverse=True)  # stable: each digest's order kept
         return history_text(channel_id, days, lines, subscribed=bool(subs))

@@ -121,8 +121,11 @@ def no_row_text(slot: Slot, sub: Subscription, now: datetime, grace: timedelta) 
         return BEFORE
     if sub.paused or (sub.resumed_at is not None and slot.due_at < _aware(sub.resumed_at)):
         return PAUSED
-    if not sub.enabled or sub.failing_reason:
-        return "not posted: the subscription is paused"
+    # not "paused": that is /digest pause's (and /digest resume answers "is not paused")
+    if not sub.enabled:
+        return "not posted: the digest is disabled"
+    if sub.failing_reason:
+        return "not posted: the digest is failing"
     if now <= slot.due_at + grace:
         return "due: posting shortly"
     return "not posted: past the catch-up window, no record"

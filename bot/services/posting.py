@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from bot.cadence import span as period_span
 from bot.errors import UserInputError
 from bot.models import Digest, PostRecord, Subscription, stored_id
 from bot.publish import Outcome, compose, plan
@@ -33,6 +34,8 @@ from bot.services.texts import (
     ts,
 )
 from bot.store.base import Store
+
+PERIODS = ("weekly", "monthly")  # cadences whose post is a period's days merged
 
 Payload = dict[str, Any]
 PREVIEW_MESSAGES = 5  # /digest preview shows at most this many of a post's messages
@@ -102,10 +105,12 @@ def post_now_text(
     record: PostRecord | None,
     *,
     late: bool,
+    first: date | None = None,
 ) -> str:
     """Exactly what `/digest post-now` did: sent (with a link), already posted (when), nothing
-    to post (why), or failed (why, in words: Discord's raw error stays in the log)."""
-    where, day = f"<#{sub.channel_id}>", out.day
+    to post (why), or failed (why, in words: Discord's raw error stays in the log). `first`:
+    a weekly or monthly post's first day (it is said as its week or month)."""
+    where, day = f"<#{sub.channel_id}>", period_span(first, out.day)
     link = (
         f" ({message_link(guild_id, sub.channel_id, out.message_ids[0])})"
         if out.message_ids
@@ -118,7 +123,7 @@ def post_now_text(
         why = f" ({out.error})" if out.error else ""
         return (
             f"The digest of {day} is recorded as missed in {where}{why}. Post it late with "
-            f"/digest post-now date:{day}."
+            f"/digest post-now date:{out.day}."
         )
     if status == "already" and out.was == "empty":
         why = out.error or why_empty(digest, candidates)
@@ -254,7 +259,7 @@ class PostingService:
         if day is not None and day > (latest := latest_complete_day(now, lag)):
             raise UserInputError(f"{day} is not complete yet; the latest complete day is {latest}.")
         sub = await find(self.store, where, name)
-        if sub.cadence in ("weekly", "monthly"):
+        if sub.cadence in PERIODS:
             period = (
                 slot_covering(sub, day, lag_days=lag)
                 if day
@@ -273,14 +278,15 @@ class PostingService:
         weekly or monthly digest posts the period that holds it (the latest complete one)."""
         sub, now = request.subscription, request.asked_at
         lag = self.digests.lag_days
-        if sub.cadence in ("weekly", "monthly"):
+        first: date | None = None
+        if sub.cadence in PERIODS:
             slot = (
                 slot_covering(sub, request.day, lag_days=lag)
                 if request.day
                 else latest_slot(sub, now, lag_days=lag)
             )
             assert slot is not None, "check() refused a digest without a complete period"
-            end = slot.day
+            end, first = slot.day, slot.start
             digest = await period_digest(self.digests, sub.source, slot.start, end, sub.cadence)
         elif request.day is None:
             end, digest = await self.digests.latest(sub.source)
@@ -298,5 +304,5 @@ class PostingService:
         late = now > slot_of_day(sub, digest.day, lag).due_at + self.catch_up
         out = await self.publisher.publish(sub, digest, late=late)
         record = await self.store.get_post(stored_id(sub), out.day)
-        text = post_now_text(sub.guild_id, sub, digest, out, record, late=late)
+        text = post_now_text(sub.guild_id, sub, digest, out, record, late=late, first=first)
         return Posted(outcome=out, late=late, text=text)

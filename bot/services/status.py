@@ -114,9 +114,10 @@ def status_text(
         (troubled if state != "ok" or any(d.trouble for d in mine) else entries).append(entry)
     entries = troubled + entries
     tail = []
-    failing = [s for s in subs if s.failing_reason or not s.enabled]
+    # a channel once, however many of its digests fail (a 403 fails them all)
+    failing = list(dict.fromkeys(s.channel_id for s in subs if s.failing_reason or not s.enabled))
     tail.append(
-        f"Failing channels: {listed([f'<#{s.channel_id}>' for s in failing], 10)}"
+        f"Failing channels: {listed([f'<#{c}>' for c in failing], 10)}"
         if failing
         else "Failing channels: none"
     )

@@ -16,6 +16,7 @@ the target are checked: those every post needs, and for `detailed` those of its 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -157,8 +158,14 @@ async def find(store: Store, where: Where, name: str | None = None) -> Subscript
         for s in await store.list_subscriptions(channel_id=channel_id)
         if s.guild_id == where.guild_id
     ]
-    if name is not None:
-        subs = [s for s in subs if s.name == name.strip().lower()]
+    if name is not None and name.strip():  # a blank name is one left out
+        # A name no digest can have is said to be one, not echoed whole (the name option of
+        # these commands is free text, up to Discord's 6000 characters).
+        wanted = subscription_name(name)
+        subs = [s for s in subs if s.name == wanted]
+        name = wanted
+    else:
+        name = None
     if not subs:
         raise UserInputError(no_subscription_text(channel_id, name))
     if len(subs) > 1:
@@ -197,6 +204,7 @@ class SubscriptionService:
         self.lag_days = lag_days
         self.default_time = default_time
         self.default_timezone = default_timezone
+        self._creating = asyncio.Lock()
 
     async def subscribe(self, where: Where, changes: SubscribeOptions) -> Saved:
         """Post a digest in a channel at a local time; options not given stay as set.
@@ -207,6 +215,15 @@ class SubscriptionService:
         is due from now on (earlier slots of the day are not posted)."""
         channel_id = where.target_id()
         name = subscription_name(changes.name)
+        # The cap is counted and the new digest saved under one lock: two subscribes at once
+        # (two moderators, a double click) would both count 9 and make 11. One process takes
+        # a server's commands (its shard's), so a lock of this service is enough.
+        async with self._creating:
+            return await self._subscribe(where, changes, channel_id, name)
+
+    async def _subscribe(
+        self, where: Where, changes: SubscribeOptions, channel_id: int, name: str
+    ) -> Saved:
         old = await self.store.find_subscription(channel_id, name)
         if old is not None and old.guild_id != where.guild_id:
             raise UserInputError("Pick a channel of this server.")  # never another's row

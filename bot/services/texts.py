@@ -108,7 +108,8 @@ def ts(moment: datetime, style: str = "f") -> str:
 
 def next_text(slot: Slot) -> str:
     """`next: <when> (<in how long>, the digest of <day>)`."""
-    return f"next: {ts(slot.due_at)} ({ts(slot.due_at, 'R')}, the digest of {slot.day})"
+    what = cadence.span(slot.first, slot.day)
+    return f"next: {ts(slot.due_at)} ({ts(slot.due_at, 'R')}, the digest of {what})"
 
 
 def digest_name(sub: Subscription) -> str:
@@ -171,7 +172,11 @@ def extras(sub: Subscription) -> list[str]:
 def subscribed_text(sub: Subscription, slot: Slot | None, *, updated: bool) -> str:
     """The reply to `/digest subscribe`: what was set, and when the next post is."""
     verb = "Updated" if updated else "Subscribed"
-    when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
+    when = (
+        f" Next post {ts(slot.due_at)} (the digest of {cadence.span(slot.first, slot.day)})."
+        if slot
+        else ""
+    )
     if sub.paused:
         when = " It is paused: /digest resume starts it again."
     how = cadence.describe(sub)
@@ -201,7 +206,11 @@ def paused_text(sub: Subscription, *, already: bool) -> str:
 
 def resumed_text(sub: Subscription, slot: Slot | None, *, already: bool) -> str:
     """The reply to `/digest resume`, with the next post."""
-    when = f" Next post {ts(slot.due_at)} (the digest of {slot.day})." if slot else ""
+    when = (
+        f" Next post {ts(slot.due_at)} (the digest of {cadence.span(slot.first, slot.day)})."
+        if slot
+        else ""
+    )
     if already:
         return f"{digest_name(sub)} is not paused.{when}"
     return f"Resumed {digest_name(sub)}.{when}"

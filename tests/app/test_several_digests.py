@@ -58,7 +58,7 @@ async def test_a_daily_and_a_weekly_digest_in_one_channel_each_post_once_per_per
         )
         assert weekly.startswith(
             f"Subscribed <#{cid}> (weekly): every Monday (the week's top) at 10:00 UTC. "
-            "Next post <t:1615197600:f> (the digest of 2021-03-07)."
+            "Next post <t:1615197600:f> (the digest of the week 2021-03-01 – 2021-03-07)."
         ), weekly
         listing = await invoke(sandbox, "digest list")
         assert f"• <#{cid}> · 09:00 UTC · compact · up to 10 · cs.CV · next: " in listing
@@ -241,7 +241,7 @@ async def test_a_monthly_and_a_weekdays_digest_post_on_their_days_only(
         )
         assert monthly.startswith(
             f"Subscribed <#{cid}> (month): on the 1st (the month's top) at 09:00 UTC. Next "
-            "post <t:1614589200:f> (the digest of 2021-02-28)."
+            "post <t:1614589200:f> (the digest of February 2021)."
         ), monthly
         await invoke(
             sandbox, "digest subscribe", channel=cid, name="work", cadence="weekdays", time="10:00"

@@ -23,7 +23,7 @@ from tests.app.conftest import MANAGE_GUILD, FakeClock, running_app
 World = tuple[Sandbox, Guild, Guild, HotPapersBot]
 
 # The commands a user may run anywhere they have the app; every other one is the server's.
-ANYWHERE = {"hot", "paper", "search", "me"}
+ANYWHERE = {"hot", "paper", "search", "me", "saved"}
 VIEW = 1 << 10
 
 

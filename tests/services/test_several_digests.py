@@ -116,7 +116,7 @@ async def test_a_second_name_adds_a_digest_and_the_same_name_updates_it(
     assert weekly.created and weekly.subscription.name == "top"
     assert weekly.text.startswith(
         f"Subscribed <#{HERE}> (top): every Sunday (the week's top) at 18:00 UTC. Next post "
-        "<t:1615744800:f> (the digest of 2021-03-13)."
+        "<t:1615744800:f> (the digest of the week 2021-03-07 – 2021-03-13)."
     )
     again = await service.subscribe(where(), SubscribeOptions(name="top", limit=5))
     assert not again.created and again.subscription.id == weekly.subscription.id

@@ -179,6 +179,10 @@ async def test_every_older_version_migrates_to_the_newest_keeping_its_data(
         _seed(backend, seeded, db)
         if version > seeded:
             await backend.create_at(version, db=db)
+            for since, extra in LATER_ROWS.items():  # tables newer than the seeded shapes
+                if seeded < since <= version:
+                    for table, row in extra:
+                        backend.insert(table, row, db=db)
         store = await backend.open(db)
         digest = await store.get_digest("hotpapers-md", date(2021, 3, 12))
         assert digest == Digest(
