@@ -208,5 +208,5 @@ async def test_preview_of_a_second_weekly_digest_shows_the_week_and_saves_none(w
     r3 = await sandbox.control.invoke(
         "digest post-now", {"name": "cv-weekly"}, channel_id=papers, permissions=MANAGE_GUILD
     )
-    assert "Posted the digest of 2021-03-12" in r3.content, r3.content
+    assert "Posted the digest of the week 2021-03-06 – 2021-03-12" in r3.content, r3.content
     assert seen(public(sandbox, papers)) == seen(r.messages)

@@ -113,7 +113,7 @@ async def test_why_of_a_weekly_post_names_the_week_for_any_day_of_it(
         r = await sandbox.control.invoke(
             "digest post-now", {"name": "weekly"}, channel_id=papers, permissions=MANAGE_GUILD
         )
-        assert "Posted the digest of 2021-03-12" in r.content, r.content
+        assert "Posted the digest of the week 2021-03-06 – 2021-03-12" in r.content, r.content
         sub = await bot.store.find_subscription(papers, "weekly")
         assert sub is not None and sub.id is not None
         record = await bot.store.get_post(sub.id, sample_digest().day)
