@@ -215,12 +215,8 @@ class PostingService:
         end, digest = await self.digests.latest(sub.source)
         if digest is None:
             raise UserInputError(await self.missing(sub.source, end, sub.channel_id, "preview for"))
-        if sub.cadence in ("weekly", "monthly"):  # the period so far, from the store
-            first = end - timedelta(days=6) if sub.cadence == "weekly" else end.replace(day=1)
-            period = await period_digest(
-                self.digests, sub.source, first, end, sub.cadence, fetch=False
-            )
-            digest = period or digest
+        if sub.cadence in ("weekly", "monthly"):
+            digest = await self.preview_period(sub, end) or digest
         view = compose(sub, digest)
         in_channel, in_thread = plan(sub, view, candidates=len(digest.papers))
         if in_channel or in_thread:
@@ -228,11 +224,31 @@ class PostingService:
         why = why_empty(digest, len(digest.papers))
         return [
             {
-                "content": f"Nothing would be posted for {end} "
+                "content": f"Nothing would be posted for {digest.day} "
                 f"({escape(truncate(digest.title, 300))}): "
                 f"{why}, and empty-day notices are off (post_empty)."
             }
         ]
+
+    async def preview_period(self, sub: Subscription, end: date) -> Digest | None:
+        """The period a weekly or monthly preview shows, from the store: the one `post-now`
+        would post now (the latest slot's, its last day complete and stored, unless its
+        ledger row says it was handled), else the period so far that holds `end`, the latest
+        day (never days of two periods)."""
+        lag = self.digests.lag_days
+        latest = latest_slot(sub, self.clock(), lag_days=lag)
+        periods = []
+        if latest is not None and latest.day <= end:
+            done = sub.id is not None and await self.store.get_post(sub.id, latest.day)
+            periods = [] if done else [(latest.start, latest.day)]
+        periods.append((slot_covering(sub, end, lag_days=lag).start, end))
+        for first, key in periods:
+            found = await period_digest(
+                self.digests, sub.source, first, key, sub.cadence, fetch=False
+            )
+            if found is not None:
+                return found
+        return None
 
     async def check(self, where: Where, date_text: str | None, name: str | None = None) -> PostNow:
         """Refuse at once what cannot be posted (not a date, a day not complete yet, a channel

@@ -228,9 +228,7 @@ class SubscriptionService:
         if old is not None and old.guild_id != where.guild_id:
             raise UserInputError("Pick a channel of this server.")  # never another's row
         if old is None:
-            present = await self.store.list_subscriptions(channel_id=channel_id)
-            if len(present) >= MAX_PER_CHANNEL:
-                raise UserInputError(too_many_text(channel_id, [s.name for s in present]))
+            await self.room_for_one_more(channel_id)
         base = old or Subscription(
             guild_id=where.guild_id,
             channel_id=channel_id,
@@ -248,15 +246,24 @@ class SubscriptionService:
         text = subscribed_text(saved, slot, updated=old is not None)
         return Saved(subscription=saved, next_slot=slot, created=old is None, text=text)
 
+    async def room_for_one_more(self, channel_id: int) -> None:
+        """A UserInputError when the channel already holds `MAX_PER_CHANNEL` digests."""
+        present = await self.store.list_subscriptions(channel_id=channel_id)
+        if len(present) >= MAX_PER_CHANNEL:
+            raise UserInputError(too_many_text(channel_id, [s.name for s in present]))
+
     async def draft(self, where: Where, changes: SubscribeOptions) -> Subscription:
         """The subscription `subscribe` would save with these options, saved nowhere: the
         channel's digest of that name with the options applied, or a new one, for
-        `/digest preview`."""
+        `/digest preview`, refused as `subscribe` refuses it (a full channel, a missing
+        permission)."""
         channel_id = where.target_id()
         name = subscription_name(changes.name)
         old = await self.store.find_subscription(channel_id, name)
         if old is not None and old.guild_id != where.guild_id:
             raise UserInputError("Pick a channel of this server.")  # never another's row
+        if old is None:  # refused as subscribe refuses it: a preview of what cannot be saved
+            await self.room_for_one_more(channel_id)
         base = old or Subscription(
             guild_id=where.guild_id,
             channel_id=channel_id,
@@ -265,7 +272,9 @@ class SubscriptionService:
             timezone=self.default_timezone,
             created_at=self.clock(),
         )
-        return changes.apply(base, guild_id=where.guild_id)
+        sub = changes.apply(base, guild_id=where.guild_id)
+        check_permissions(where.granted, channel_id, sub.format)  # as subscribe refuses it
+        return sub
 
     async def unsubscribe(self, where: Where, name: str | None = None) -> str:
         """Stop a digest in a channel (what was posted stays); the reply."""

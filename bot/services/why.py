@@ -16,7 +16,7 @@ from bot import arxiv_calendar as cal
 from bot.errors import UserInputError
 from bot.models import Subscription, stored_id
 from bot.render import safe
-from bot.schedule import Clock
+from bot.schedule import Clock, slot_covering
 from bot.services.digests import DigestService
 from bot.services.outcomes import slot_of_day
 from bot.services.periods import period_digest
@@ -71,6 +71,9 @@ class WhyService:
             day = days[0]
         slot = period_of(sub, day, lag_days=lag)
         key = slot.day if slot is not None else day
+        record = await self.store.get_post(stored_id(sub), key)
+        if slot is None and record is not None:  # a day off posted by `post-now date:`
+            slot = slot_covering(sub, day, lag_days=lag)
         digest = None
         if slot is not None:
             kind = "daily" if slot.first is None else sub.cadence
@@ -79,7 +82,7 @@ class WhyService:
             day=key,
             source=source,
             digests=[digest] if digest is not None else [],
-            record=await self.store.get_post(stored_id(sub), key) if slot is not None else None,
+            record=record,
             slot=slot,
             posted=posts,
             no_announcement=cal.no_announcement(key) if source in WHOLE else None,

@@ -191,7 +191,8 @@ async def test_preview_of_a_second_weekly_digest_shows_the_week_and_saves_none(w
     papers = channel(guild, "papers")
     await sandbox.control.invoke("digest subscribe", channel_id=papers, permissions=MANAGE_GUILD)
     before = await rows(bot.store)
-    options = {"name": "cv-weekly", "cadence": "weekly", "weekday": 4, "categories": "cs.CV"}
+    # Saturdays: the week 03-06 … 03-12, due at 09:00 on 03-13 (now), what post-now posts.
+    options = {"name": "cv-weekly", "cadence": "weekly", "weekday": 5, "categories": "cs.CV"}
     r = await sandbox.control.invoke(
         "digest preview", options, channel_id=papers, permissions=MANAGE_GUILD
     )
@@ -200,3 +201,12 @@ async def test_preview_of_a_second_weekly_digest_shows_the_week_and_saves_none(w
     ), r.content
     assert await rows(bot.store) == before
     assert [s.name for s in await bot.store.list_subscriptions(channel_id=papers)] == ["daily"]
+    r2 = await sandbox.control.invoke(
+        "digest subscribe", options, channel_id=papers, permissions=MANAGE_GUILD
+    )
+    assert "Subscribed" in r2.content, r2.content
+    r3 = await sandbox.control.invoke(
+        "digest post-now", {"name": "cv-weekly"}, channel_id=papers, permissions=MANAGE_GUILD
+    )
+    assert "Posted the digest of the week 2021-03-06 – 2021-03-12" in r3.content, r3.content
+    assert seen(public(sandbox, papers)) == seen(r.messages)

@@ -296,7 +296,7 @@ class DigestCog(commands.GroupCog, group_name="digest"):
             late_risers=late_risers,
             server_votes=server_votes,
         )
-        sub = await self.subscriptions.draft(where(interaction, channel), options)
+        sub = await self.subscriptions.draft(where(interaction, channel, permissions=True), options)
         async with Reply(interaction, ephemeral=True) as reply:
             await reply.send(await self.posting.preview(sub))
 
