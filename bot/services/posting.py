@@ -231,15 +231,25 @@ class PostingService:
         ]
 
     async def preview_period(self, sub: Subscription, end: date) -> Digest | None:
-        """The period a weekly or monthly preview shows, from the store: the one `post-now`
-        would post now (the latest slot's, its last day complete and stored, unless its
-        ledger row says it was handled), else the period so far that holds `end`, the latest
-        day (never days of two periods)."""
+        """The period a weekly or monthly preview shows, from the store: the latest slot's
+        when the scheduler still owes it (the digest existed then, its last day is complete
+        and stored, and its ledger row does not say it was handled), else the period so far
+        that holds `end`, the latest day (never days of two periods)."""
         lag = self.digests.lag_days
         latest = latest_slot(sub, self.clock(), lag_days=lag)
         periods = []
-        if latest is not None and latest.day <= end:
-            done = sub.id is not None and await self.store.get_post(sub.id, latest.day)
+        # The latest slot is the next post only when the scheduler still owes it: a stored
+        # subscription created before that slot and not yet posted. A draft, or a digest
+        # subscribed after it, is owed nothing there: its next post is the period holding `end`.
+        owed = (
+            latest is not None
+            and latest.day <= end
+            and sub.id is not None
+            and sub.created_at is not None
+            and sub.created_at <= latest.slot_at
+        )
+        if owed and latest is not None and sub.id is not None:
+            done = await self.store.get_post(sub.id, latest.day)
             periods = [] if done else [(latest.start, latest.day)]
         periods.append((slot_covering(sub, end, lag_days=lag).start, end))
         for first, key in periods:
