@@ -130,6 +130,35 @@ def loglog_slope(sizes: list[int], costs: list[float]) -> float | None:
     return None if slope is None else round(slope, 3)
 
 
+def answered_all(statuses: dict[str, int], commands: int) -> bool:
+    """Every one of `commands` answered publicly (`answered`, or `answered_after_defer`).
+
+    Only such a run's figures mean anything: a command with no answer (`no_response`,
+    `deferred`) has no latency, so it drops out of the percentiles, and an `ephemeral`
+    refusal or error is cheap; either would flatter a bot that fails.
+    """
+    good = statuses.get("answered", 0) + statuses.get("answered_after_defer", 0)
+    return commands > 0 and good == commands == sum(statuses.values())
+
+
+def met(
+    value: float | None, limit: float, *, at_least: bool = False, valid: bool = True
+) -> bool | None:
+    """An issue-16 target: `value` ≤ `limit` (≥ with `at_least`); None where not measured.
+
+    False, never True, where the run that measured it is not `valid` (commands unanswered,
+    channels missed, guilds missing) or where an at-most ratio is 0 or less (a side that did
+    no work at all, e.g. a bot that answered nothing, has no CPU per command to speak of).
+    """
+    if not valid:
+        return False
+    if value is None:
+        return None
+    if at_least:
+        return value >= limit
+    return 0 < value <= limit
+
+
 def ratio(a: float | None, b: float | None, digits: int = 3) -> float | None:
     """a / b, rounded; None when either is missing or b is 0."""
     if a is None or b is None or b == 0:
