@@ -49,7 +49,7 @@ from typing import Any
 
 import discord
 from _botproc import memory_mb, start_bot
-from _common import emit, loglog_slope, machine, quiet, sizes_arg
+from _common import emit, loglog_slope, machine, met, quiet, sizes_arg
 
 from bot.app.bot import intents
 from bot.cli.preview import sample_digest
@@ -366,6 +366,13 @@ async def naive_loop(client: discord.Client, channels: list[int], payload: dict[
         await channel.send(content=payload.get("content"), embeds=embeds)
 
 
+def posted_once(line: dict[str, Any]) -> bool:
+    """Every channel got its messages, once each: the fan-out did its whole job."""
+    wanted: int = line["channels"] * line["messages_per_channel"]
+    requests: int = line["bot"]["requests"]
+    return line["misses"] == line["duplicates"] == 0 and requests >= wanted > 0
+
+
 def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
     """Ratios to the global limit everywhere, the growth of time with requests, the targets."""
     growth: dict[str, Any] = {}
@@ -391,9 +398,14 @@ def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
         "misses": sum(x["misses"] for x in lines),
         "speedup": next((x["speedup"] for x in lines if x["speedup"]), None),
         "growth": growth,
+        # A fan-out that missed or doubled a channel (or posted nothing: no 429 either) meets
+        # no target, however fast it went.
         "targets": {
-            "global_ratio_ge_0.95_everywhere": all(x["global_ratio"] >= 0.95 for x in lines),
-            "zero_429": all(x["http_429"] == 0 for x in lines),
+            "every_channel_posted_once": all(posted_once(x) for x in lines),
+            "global_ratio_ge_0.95_everywhere": all(
+                met(x["global_ratio"], 0.95, at_least=True, valid=posted_once(x)) for x in lines
+            ),
+            "zero_429": all(x["http_429"] == 0 and posted_once(x) for x in lines),
         },
         "machine": machine(),
     }
