@@ -44,6 +44,7 @@ from _common import (
     answered_all,
     cpu_seconds,
     emit,
+    finish,
     loglog_slope,
     machine,
     met,
@@ -485,8 +486,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run; print one JSON line per size, then the summary line."""
     args = parse_args(argv)
     quiet()
-    lines = asyncio.run(run(args))
-    emit(summary(args, lines))
+    finish("commands", lambda: asyncio.run(run(args)), lambda lines: summary(args, lines))
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ from typing import Any
 
 import discord
 from _botproc import memory_mb, start_bot
-from _common import emit, loglog_slope, machine, met, quiet, sizes_arg
+from _common import emit, finish, loglog_slope, machine, met, quiet, sizes_arg
 
 from bot.app.bot import intents
 from bot.cli.preview import sample_digest
@@ -444,7 +444,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run; one JSON line per size and format, then the summary line."""
     args = parse_args(argv)
     quiet()
-    emit(summary(asyncio.run(run(args))))
+    finish("fanout", lambda: asyncio.run(run(args)), summary)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from _botproc import HERE, start_bot, start_child
-from _common import emit, fit, loglog_slope, machine, met, quiet, ratio, sizes_arg
+from _common import emit, finish, fit, loglog_slope, machine, met, quiet, ratio, sizes_arg
 
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run; one JSON line per size, then the summary line."""
     args = parse_args(argv)
     quiet()
-    emit(summary(asyncio.run(run(args))))
+    finish("memory", lambda: asyncio.run(run(args)), summary)
 
 
 if __name__ == "__main__":
