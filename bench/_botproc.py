@@ -235,8 +235,8 @@ async def start_child(
 def main() -> None:
     """The child's command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--api-base", required=True)
-    parser.add_argument("--gateway", required=True)
+    parser.add_argument("--api-base", required=True, help="the sandbox's REST base URL")
+    parser.add_argument("--gateway", required=True, help="the sandbox's gateway URL")
     parser.add_argument("--store", required=True, help="a SQLite path or a database URL")
     parser.add_argument("--now", required=True, help="the bot's clock, ISO 8601")
     parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")

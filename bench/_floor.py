@@ -119,8 +119,8 @@ async def serve(args: argparse.Namespace) -> None:
 def main() -> None:
     """The child's command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--api-base", required=True)
-    parser.add_argument("--gateway", required=True)
+    parser.add_argument("--api-base", required=True, help="the sandbox's REST base URL")
+    parser.add_argument("--gateway", required=True, help="the sandbox's gateway URL")
     parser.add_argument("--answer", type=Path, help="JSON message to answer /hot with")
     parser.add_argument(
         "--default-gc", action="store_true", help="keep CPython's collector thresholds"

@@ -185,7 +185,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--write-baseline", action="store_true", help="store these counts")
     parser.add_argument("--threshold", type=float, default=3.0, help="percent worse (3)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a task is worse")
-    parser.add_argument("--valgrind", default=shutil.which("valgrind") or "/usr/bin/valgrind")
+    parser.add_argument(
+        "--valgrind",
+        default=shutil.which("valgrind") or "/usr/bin/valgrind",
+        help="the valgrind to run (default: the one on PATH)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
