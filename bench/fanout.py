@@ -158,11 +158,11 @@ def tally(
     }
 
 
-async def sample_rss(pid: int, samples: list[float], stop: asyncio.Event) -> None:
-    """A child's resident set every 50 ms until `stop`."""
+async def sample_rss(pid: int, samples: list[tuple[float, float]], stop: asyncio.Event) -> None:
+    """A child's resident set every 50 ms until `stop`, as (time.time(), MB)."""
     while not stop.is_set():
         try:
-            samples.append(memory_mb(pid)["rss_mb"])
+            samples.append((time.time(), memory_mb(pid)["rss_mb"]))
         except (OSError, KeyError):
             return
         with contextlib.suppress(TimeoutError):
@@ -214,7 +214,7 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
                     )
             # The child ticks 1.1 s after READY (a fresh global window); this process samples
             # its memory meanwhile. Its READY line comes after the tick.
-            samples: list[float] = []
+            samples: list[tuple[float, float]] = []
             stop = asyncio.Event()
             samplers: list[asyncio.Task[None]] = []
 
@@ -261,15 +261,23 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
                 per=per_channel,
             )
     fanout["outcomes"] = report.get("outcomes")
-    during = samples or [report["rss_mb"]]
-    fanout["memory"] = {
-        "rss_before_tick_mb": report.get("rss_before_tick_mb"),
-        "rss_max_during_mb": max(during),
-        "growth_during_mb": round(max(during) - report.get("rss_before_tick_mb", during[0]), 1),
-        "peak_rss_mb": report["peak_rss_mb"],
-        "samples": len(samples),
-    }
+    fanout["memory"] = tick_memory(samples, report)
     return line_of(args, channels, fmt, per_channel, fanout, naive)
+
+
+def tick_memory(samples: list[tuple[float, float]], report: dict[str, Any]) -> dict[str, Any]:
+    """The child's memory during its tick: the samples taken between its start and end only
+    (the sampler runs from the child's spawn: its imports and READY are not the fan-out),
+    or, for a tick shorter than one sample, its resident set after the tick."""
+    during = [mb for t, mb in samples if report["tick_started"] <= t <= report["tick_ended"]]
+    most = max(during or [report["rss_mb"]])
+    return {
+        "rss_before_tick_mb": report.get("rss_before_tick_mb"),
+        "rss_max_during_mb": most,
+        "growth_during_mb": round(most - report.get("rss_before_tick_mb", most), 1),
+        "peak_rss_mb": report["peak_rss_mb"],
+        "samples": len(during),
+    }
 
 
 def line_of(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fanout import line_of, summary
+from fanout import line_of, summary, tick_memory
 
 ARGS = argparse.Namespace(processes=1, store="sqlite", rtt_ms=5.0, global_limit=50)
 
@@ -57,3 +57,24 @@ def test_a_fan_out_that_missed_channels_meets_no_target() -> None:
 def test_a_fan_out_that_posted_twice_meets_no_target() -> None:
     targets = summary([line(200, 210, duplicates=10)])["targets"]
     assert targets["every_channel_posted_once"] is False and targets["zero_429"] is False
+
+
+def test_the_memory_during_the_tick_is_sampled_during_the_tick() -> None:
+    report = {
+        "tick_started": 100.0,
+        "tick_ended": 102.0,
+        "rss_before_tick_mb": 70.0,
+        "rss_mb": 71.0,
+        "peak_rss_mb": 90.0,
+    }
+    # 90 MB while importing and connecting, before the tick: not the fan-out's.
+    samples = [(95.0, 90.0), (99.9, 70.0), (100.5, 71.5), (101.5, 72.0), (103.0, 71.0)]
+    assert tick_memory(samples, report) == {
+        "rss_before_tick_mb": 70.0,
+        "rss_max_during_mb": 72.0,
+        "growth_during_mb": 2.0,
+        "peak_rss_mb": 90.0,
+        "samples": 2,
+    }
+    # A tick shorter than one sample: the resident set after it.
+    assert tick_memory([(95.0, 90.0)], report)["growth_during_mb"] == 1.0
