@@ -138,6 +138,7 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
         "channels": ready["channels"],
         "subscriptions": subscriptions,
         "tick": not args.no_tick,
+        "tick_outcomes": ready.get("outcomes"),  # by status: what the tick did
         "shards": shards,
         "peak_rss_mb": ready["peak_rss_mb"],
         "rss_mb": ready["rss_mb"],

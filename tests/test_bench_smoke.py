@@ -104,6 +104,7 @@ def test_memory_smoke() -> None:
     for x in sizes:
         assert x["peak_rss_mb"] > 0 and x["floor_peak_rss_mb"] > 0
         assert x["floor_guilds"] == x["guilds"] == x["guilds_wanted"]
+        assert x["tick_outcomes"] == {}  # the due day has no digest: the tick posts nothing
     assert summary["targets"]["every_guild_held"] is True
     assert {"mb_per_1000_guilds", "floor_mb_per_1000_guilds"} <= set(summary["growth"])
 
