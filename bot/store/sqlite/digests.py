@@ -5,6 +5,10 @@ a paper row carries its four JSON columns joined into one JSON array in SQL, so 
 one `orjson.loads`, and papers are built without validating them again (`rows.trusted`).
 An entry whose JSON cannot be read (a hand edit) is left out with a warning, so one bad row
 does not take a whole day, or a whole `/hot` window, with it (`rows.all_readable`).
+
+Writing: a save (of one day or of an import's batch) is one function on the writer's thread,
+one transaction, and indexes the papers it inserts for search once, at its end (`_NewPapers`,
+migration 0010): from the insert trigger, FTS5 wrote a segment a paper, most of the cost.
 """
 
 from __future__ import annotations
