@@ -159,6 +159,53 @@ async def test_the_best_listing_follows_every_write_of_the_entries(backend: Back
     assert await found(store, "diffusion", since=D6) == []
 
 
+async def test_an_import_finds_its_papers_and_a_new_title_replaces_the_old_words(
+    backend: Backend,
+) -> None:
+    """`save_digests` (the path of `hotpapers import`) indexes what it writes: new papers, a
+    paper renamed later in the same batch, and one renamed by a later batch."""
+    store = await backend.open()
+    first = Digest(day=D4, source="a", papers=[
+        paper(1, "Quantum walks", score=5, authors=["Ada Lovelace"], abstract="On graphs."),
+        paper(2, "Old words", score=7),
+    ])  # fmt: skip
+    renamed_in_batch = Digest(day=D5, source="a", papers=[paper(2, "New words", score=3)])
+    assert await store.save_digests([first, renamed_in_batch]) == [True, True]
+    assert await found(store, "quantum") == [A]
+    assert await found(store, "lovelace") == [A]
+    assert await found(store, "graphs") == [A]
+    assert await found(store, "old") == []  # replaced by the later day of the batch
+    hits = await store.search_papers(SearchQuery(("words",)))
+    assert [(h.arxiv_id, h.title, h.day, h.score) for h in hits] == [
+        (B, "New words", D4, 7.0)  # its best listing: D4's 7 beats D5's 3
+    ]
+    later = Digest(day=D6, source="b", papers=[paper(1, "Graph diffusion", score=9)])
+    assert await store.save_digests([later]) == [True]
+    assert await found(store, "quantum") == []
+    assert await found(store, "walks") == []
+    assert await found(store, "graph diffusion") == [A]
+    hits = await store.search_papers(SearchQuery(("diffusion",)))
+    assert [(h.arxiv_id, h.day, h.score) for h in hits] == [(A, D6, 9.0)]
+    assert await store.save_digests([later]) == [False]  # a re-import changes nothing
+    assert await found(store, "graph") == [A]
+
+
+async def test_a_batch_is_indexed_as_the_same_days_saved_one_by_one(backend: Backend) -> None:
+    """Every hit (its tier, best score and day) is the same whether the days came in one
+    batch or one at a time, and after a copy (the copy's rows arrive one by one)."""
+    one_by_one, batch = await backend.open(), await backend.open("batch")
+    await seed(one_by_one)  # one day a call
+    days = [await one_by_one.get_digest(s, d) for s, d in (("a", D4), ("a", D5), ("b", D6))]
+    assert await batch.save_digests([d for d in days if d is not None]) == [True] * 3
+    copied = await backend.open("copied")
+    assert (await copy_store(batch, copied)).ok
+    for text in ("diffusion", "vision diff", "lovelace", "models", "graph", "sampl"):
+        want = await one_by_one.search_papers(SearchQuery(search_terms(text)))
+        assert want
+        assert await batch.search_papers(SearchQuery(search_terms(text))) == want
+        assert await copied.search_papers(SearchQuery(search_terms(text))) == want
+
+
 async def test_a_copied_store_searches_alike(backend: Backend, tmp_path: Path) -> None:
     source = await backend.open()
     await seed(source)

@@ -141,7 +141,10 @@ class PgDigests(PgBase):
         writes: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for digest in run:
             key = (digest.source, digest.day.isoformat())
-            digest_hash = rows.content_hash(digest)
+            # The rows the save writes, built once: the hash is taken from them too.
+            paper_rows = [rows.paper_row(p) for p in digest.papers]
+            entry_rows = rows.entry_rows(digest)
+            digest_hash = rows.rows_hash(digest, paper_rows, entry_rows)
             old = existing.get(key)
             if old is not None and old["content_hash"] == digest_hash:
                 stamp = rows.to_text(digest.fetched_at) if digest.fetched_at else old["fetched_at"]
@@ -153,8 +156,8 @@ class PgDigests(PgBase):
                 continue
             head = rows.digest_row(digest, final=final, content=digest_hash)
             touched.append((key, _UPSERT_DIGEST, tuple(head[k] for k in _DIGEST_FIELDS)))
-            writes[key] = rows.entry_rows(digest)
-            papers.extend(rows.paper_row(p) for p in digest.papers)
+            writes[key] = entry_rows
+            papers.extend(paper_rows)
             changed.append(True)
         if not touched:
             return changed

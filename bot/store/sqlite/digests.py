@@ -5,6 +5,10 @@ a paper row carries its four JSON columns joined into one JSON array in SQL, so 
 one `orjson.loads`, and papers are built without validating them again (`rows.trusted`).
 An entry whose JSON cannot be read (a hand edit) is left out with a warning, so one bad row
 does not take a whole day, or a whole `/hot` window, with it (`rows.all_readable`).
+
+Writing: a save (of one day or of an import's batch) is one function on the writer's thread,
+one transaction, and indexes the papers it inserts for search once, at its end (`_NewPapers`,
+migration 0010): from the insert trigger, FTS5 wrote a segment a paper, most of the cost.
 """
 
 from __future__ import annotations
@@ -101,7 +105,68 @@ def _prepared(digest: Digest, final: bool) -> _Day:
     )
 
 
-def _write_day(db: sqlite3.Connection, d: _Day) -> bool:
+class _NewPapers:
+    """The papers a transaction upserts, indexed for search once, at its end (migration 0010).
+
+    The first upsert puts a row in `papers_fts_deferred` (inserting a paper then indexes
+    nothing); `index` does for the new ones what the insert trigger would have done for each
+    (their keys in the order the papers were first named, so with the same ids), then looks
+    their best listing up from the entries, as migration 0007's backfill (the entries'
+    triggers found no key to update), and deletes the row.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._ids: dict[str, None] = {}  # first named first
+        self._last_key: int | None = None  # the largest key before the first upsert
+
+    def upsert(self, papers: list[dict[str, Any]]) -> None:
+        """Upsert one day's papers (`_UPSERT_PAPER`) with the index deferred."""
+        db = self._db
+        if self._last_key is None:
+            db.execute("INSERT INTO papers_fts_deferred (writer) VALUES (1)")
+            (self._last_key,) = db.execute(
+                "SELECT coalesce(max(id), 0) FROM papers_fts_keys"
+            ).fetchone()
+        db.executemany(_UPSERT_PAPER, papers)
+        self._ids.update(dict.fromkeys(p["arxiv_id"] for p in papers))
+
+    def index(self) -> None:
+        """Index the upserted papers that have no key yet; the trigger works again after."""
+        if self._last_key is None:
+            return
+        db = self._db
+        db.execute(
+            "INSERT INTO papers_fts_keys (arxiv_id) SELECT j.value FROM json_each(?) j"
+            " WHERE NOT EXISTS (SELECT 1 FROM papers_fts_keys k WHERE k.arxiv_id = j.value)"
+            " ORDER BY j.key",
+            (orjson.dumps(list(self._ids)).decode(),),
+        )
+        db.execute(
+            "INSERT INTO papers_fts (rowid, title, authors, abstract)"
+            " SELECT k.id, p.title, p.authors, p.abstract"
+            " FROM papers_fts_keys k JOIN papers p ON p.arxiv_id = k.arxiv_id"
+            " WHERE k.id > ? ORDER BY k.id",
+            (self._last_key,),
+        )
+        db.execute(
+            "UPDATE papers_fts_keys SET (best_score, best_day) = (SELECT e.score, e.day"
+            " FROM digest_entries e WHERE e.arxiv_id = papers_fts_keys.arxiv_id"
+            " ORDER BY e.score IS NULL, e.score DESC, e.day DESC LIMIT 1) WHERE id > ?",
+            (self._last_key,),
+        )
+        db.execute("DELETE FROM papers_fts_deferred")
+
+
+def _write_days(db: sqlite3.Connection, days: Sequence[_Day]) -> list[bool]:
+    """Every day's statements, in order, inside the caller's transaction; one result each."""
+    new = _NewPapers(db)
+    done = [_write_day(db, d, new) for d in days]
+    new.index()
+    return done
+
+
+def _write_day(db: sqlite3.Connection, d: _Day, new: _NewPapers) -> bool:
     """One day's statements inside the caller's transaction; True when anything changed."""
     existing = db.execute(
         "SELECT content_hash, final, fetched_at FROM digests WHERE source = ? AND day = ?",
@@ -120,7 +185,7 @@ def _write_day(db: sqlite3.Connection, d: _Day) -> bool:
             (new_stamp, int(now_final), d.source, d.day),
         )
         return True
-    db.executemany(_UPSERT_PAPER, d.papers)
+    new.upsert(d.papers)
     db.execute(
         "INSERT INTO digests (source, day, title, fetched_at, final, content_hash,"
         " archives, signals_ok, signals_failed)"
@@ -152,7 +217,7 @@ class SqliteDigests(SqliteBase):
         hand-off instead of one per statement, the import's main cost (bench/imports.py).
         """
         day = _prepared(digest, final)
-        return await self._write_in_thread(lambda db: _write_day(db, day))
+        return (await self._write_in_thread(lambda db: _write_days(db, [day])))[0]
 
     async def save_digests(self, digests: Sequence[Digest], *, final: bool = True) -> list[bool]:
         """Store many digests in one transaction: `save_digest` of each, in order, one commit.
@@ -163,7 +228,7 @@ class SqliteDigests(SqliteBase):
         days = [_prepared(d, final) for d in digests]
         if not days:
             return []
-        return await self._write_in_thread(lambda db: [_write_day(db, day) for day in days])
+        return await self._write_in_thread(lambda db: _write_days(db, days))
 
     async def _entries(self, source: str, day: str) -> list[Paper]:
         found = await self._all(
