@@ -222,6 +222,36 @@ class Pacer:
             await self.sleep(slot - now)
 
 
+SWEEP_FLOOR = 256  # discord.py sweeps its buckets from this many on
+
+
+def amortize_bucket_sweeps(http: HTTPClient) -> None:
+    """Make discord.py's sweep of idle rate-limit buckets cost O(1) per request, not O(buckets).
+
+    discord.py keeps one bucket per route and channel, and from 256 buckets on walks all of
+    them for idle ones (300 s unused) every time it creates one: a fan-out meets a new channel
+    at every post, none is idle yet, so 10,000 channels (30,000 buckets in detailed format:
+    the channel's messages, its thread opening, the thread's messages) cost ~N²/2 checks
+    (bench/fanout.py, BENCH_PROFILE: `is_inactive` among the bot's top functions at 200
+    channels already). Here the walk runs only once the count has doubled since the last
+    walk (from 256 on), so its total cost is linear and at most twice the live buckets are
+    kept; which buckets are dropped, and when they count as idle, is discord.py's own rule.
+    """
+    sweep = getattr(http, "_try_clear_expired_ratelimits", None)
+    buckets = getattr(http, "_buckets", None)
+    if sweep is None or not isinstance(buckets, dict):  # another discord.py: leave it be
+        return
+    after_last = [0]
+
+    def amortized() -> None:
+        if len(buckets) < max(SWEEP_FLOOR, 2 * after_last[0]):
+            return
+        sweep()
+        after_last[0] = len(buckets)
+
+    http._try_clear_expired_ratelimits = amortized  # type: ignore[method-assign]
+
+
 class DiscordSender:
     """Posts through a logged-in client's HTTP session; `user_id` is the bot's own id.
 
