@@ -43,6 +43,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,6 +162,7 @@ def tally(
         "global_ratio": round(rate / limit, 3),
         "ms_per_request": round(seconds * 1000 / len(ok), 2) if ok else None,
         "http_429": len([r for r in reqs if r.status == 429]),
+        "http_429_by_scope": dict(Counter(r.rate_limited for r in reqs if r.status == 429)),
         "duplicates": sum(c - per for c in counts if c > per),
         "misses": sum(per - c for c in counts if c < per),
     }

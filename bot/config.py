@@ -115,7 +115,7 @@ class DiscordConfig(_Section):
     application_id: int | None = Field(default=None, ge=1)
     api_base: str = ""  # e.g. http://127.0.0.1:8765/api/v10 for the local sandbox
     gateway_url: str = ""  # e.g. ws://127.0.0.1:8765/gateway
-    max_concurrent_posts: int = Field(default=8, ge=1, le=50)
+    max_concurrent_posts: int = Field(default=32, ge=1, le=50)
     # Posting requests per second, spaced evenly. Discord's global limit is 50/s per bot, and
     # discord.py only learns of it from a 429; 48 leaves room for network jitter.
     requests_per_second: float = Field(default=48.0, gt=0, le=1000)
