@@ -195,6 +195,7 @@ def shared_rate(rate: float, share: float) -> float:
 
 DISCORD_GLOBAL_LIMIT = 50  # requests per second per bot (rate-limits.mdx, "Global Rate Limit")
 GLOBAL_WINDOW_SECONDS = 1.0
+MIN_SLEEP = 0.001  # a wait for the window never rounds to nothing (no busy loop)
 
 
 def window_limit(share: float) -> int:
@@ -253,13 +254,13 @@ class Pacer:
         while True:
             now = self.clock()
             answered = self._answered
-            while answered and answered[0] <= now - seconds:
+            while answered and answered[0] + seconds <= now:
                 answered.popleft()
             if self.in_flight + len(answered) < limit:
                 self.in_flight += 1
                 return
             if answered:  # the oldest answer leaves the window then
-                await self.sleep(answered[0] + seconds - now)
+                await self.sleep(max(answered[0] + seconds - now, MIN_SLEEP))
             else:  # all L in flight: wait for an answer
                 self._changed.clear()
                 await self._changed.wait()
