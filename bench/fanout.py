@@ -38,10 +38,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +52,7 @@ from typing import Any
 import discord
 from _botproc import memory_mb, start_bot
 from _common import emit, finish, loglog_slope, machine, met, quiet, sizes_arg
+from _sandboxproc import RemoteSandbox
 
 from bot.app.bot import intents
 from bot.cli.preview import sample_digest
@@ -89,6 +92,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-naive", action="store_true", help="no naive loop at all")
     parser.add_argument(
         "--processes", type=int, default=1, help="bot processes, one shard each (default 1)"
+    )
+    parser.add_argument(
+        "--sandbox-process",
+        action="store_true",
+        help="run the sandbox in a process of its own (default: in this one); no naive loop",
     )
     parser.add_argument(
         "--store",
@@ -147,14 +155,49 @@ def tally(
     ]
     rate = len(ok) / seconds if seconds > 0 else 0.0
     return {
+        **timeline([r.time for r in ok], since, until, limit),
         "seconds": round(seconds, 3),
         "requests": len(ok),
         "requests_per_s": round(rate, 2),
         "global_ratio": round(rate / limit, 3),
         "ms_per_request": round(seconds * 1000 / len(ok), 2) if ok else None,
         "http_429": len([r for r in reqs if r.status == 429]),
+        "http_429_by_scope": dict(Counter(r.rate_limited for r in reqs if r.status == 429)),
         "duplicates": sum(c - per for c in counts if c > per),
         "misses": sum(per - c for c in counts if c < per),
+    }
+
+
+def timeline(answered: list[float], since: float, until: float, limit: int) -> dict[str, Any]:
+    """Where the tick's wall time went, from the times the sandbox answered each request.
+
+    `first_answer_s`: from the tick's start to the first answer (preparing the tick, one
+    round trip); `tail_s`: from the last answer to the tick's end; between them, the gaps
+    between answers: `idle_s` sums what every gap longer than two pacing intervals (2/limit)
+    spent beyond one interval. `between_ratio` is the rate between the first and the last
+    answer over the limit: how close the pacing itself comes, printed beside (not instead
+    of) `global_ratio`, which counts the whole tick.
+    """
+    times = sorted(answered)
+    if len(times) < 2:
+        return {"timeline": None}
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    ordered = sorted(gaps)
+    step = 1.0 / limit
+    span = times[-1] - times[0]
+    return {
+        "timeline": {
+            "first_answer_s": round(times[0] - since, 3),
+            "tail_s": round(until - times[-1], 3),
+            "span_s": round(span, 3),
+            "between_ratio": round((len(times) - 1) / span / limit, 3) if span > 0 else None,
+            "gap_ms": {
+                "median": round(ordered[len(ordered) // 2] * 1000, 1),
+                "p90": round(ordered[int(len(ordered) * 0.9)] * 1000, 1),
+                "max": round(ordered[-1] * 1000, 1),
+            },
+            "idle_s": round(sum(g - step for g in gaps if g > 2 * step), 3),
+        }
     }
 
 
@@ -169,8 +212,49 @@ async def sample_rss(pid: int, samples: list[tuple[float, float]], stop: asyncio
             await asyncio.wait_for(stop.wait(), 0.05)
 
 
+class LocalSandbox:
+    """The sandbox in this process, with `RemoteSandbox`'s methods (the default mode)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self.api_base = sandbox.api_base
+        self.gateway_url = sandbox.gateway_url
+
+    async def add_channels(self, prefix: str, n: int, shards: int = 1) -> list[tuple[int, int]]:
+        """N text channels (`add_channels`): (channel id, guild id) each."""
+        ids = await add_channels(self.sandbox, prefix, n, shards)
+        return [(c, self.sandbox.state.channels[c].guild_id) for c in ids]
+
+    async def latency(self, ms: float) -> None:
+        """A latency fault on every route, until the end."""
+        self.sandbox.control.inject_fault("*", latency_ms=ms, times=None)
+
+    async def tally(
+        self, channels: list[int], since: float, until: float, limit: int, per: int
+    ) -> dict[str, Any]:
+        """`tally` of this sandbox."""
+        return tally(self.sandbox, channels, since, until, limit, per)
+
+
 async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, Any]:
     """One size and format: the bot's fan-out (and the naive loop's); returns the figures."""
+    many = args.processes > 1
+    # Several children IDENTIFY at once: the concurrency window is not what is measured.
+    settings: dict[str, Any] = {"identify_window": 0.05} if many else {}
+    if args.sandbox_process:
+        remote = await RemoteSandbox.start(global_limit=args.global_limit, **settings)
+        try:
+            return await fan_out(args, remote, channels, fmt)
+        finally:
+            await remote.stop()
+    async with running_sandbox(global_limit=args.global_limit, **settings) as sandbox:
+        return await fan_out(args, LocalSandbox(sandbox), channels, fmt)
+
+
+async def fan_out(
+    args: argparse.Namespace, world: LocalSandbox | RemoteSandbox, channels: int, fmt: str
+) -> dict[str, Any]:
+    """The bot's fan-out (and, in-process only, the naive loop's) in a fresh sandbox."""
     rng = random.Random(args.seed)
     digest = sample_digest()
     payloads = render_digest(digest, fmt)  # type: ignore[arg-type]
@@ -178,88 +262,90 @@ async def one(args: argparse.Namespace, channels: int, fmt: str) -> dict[str, An
     limit = Subscription.model_fields["limit"].default
     shown = digest.model_copy(update={"papers": digest.papers[:limit]})
     per_channel = len(render_digest(shown, fmt))  # type: ignore[arg-type]
-    naive_wanted = not args.skip_naive and fmt == "compact" and channels <= args.naive_max
+    naive_wanted = (
+        isinstance(world, LocalSandbox)
+        and not args.skip_naive
+        and fmt == "compact"
+        and channels <= args.naive_max
+    )
     many = args.processes > 1
-    # Several children IDENTIFY at once: the concurrency window is not what is measured.
-    settings: dict[str, Any] = {"identify_window": 0.05} if many else {}
-    async with running_sandbox(global_limit=args.global_limit, **settings) as sandbox:
-        bot_channels = await add_channels(sandbox, "b", channels, args.processes)
-        naive_channels = await add_channels(sandbox, "n", channels) if naive_wanted else []
-        rng.shuffle(bot_channels)
-        sandbox.control.inject_fault("*", latency_ms=args.rtt_ms, times=None)
-        naive: dict[str, Any] | None = None
-        if naive_wanted:
-            client = discord.Client(**sandbox_bot_options(intents=intents(), max_messages=None))
-            async with running_bot(sandbox, client, ready_timeout=120):
-                await asyncio.sleep(1.1)  # a fresh global window
-                since = time.time()
-                await naive_loop(client, naive_channels, payloads[0])
-                naive = tally(sandbox, naive_channels, since, time.time(), args.global_limit, per=1)
-            await asyncio.sleep(1.1)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = args.location(tmp, channels, fmt)
-            async with open_store(path) as store:
-                await store.save_digest(digest, final=True)
-                for cid in bot_channels:
-                    guild_id = sandbox.state.channels[cid].guild_id
-                    await store.upsert_subscription(
-                        Subscription(
-                            guild_id=guild_id,
-                            channel_id=cid,
-                            id=cid,
-                            post_time="09:00",
-                            format=fmt,
-                            created_at=POST_TIME,
-                        )
+    pairs = await world.add_channels("b", channels, args.processes)
+    guild_of = dict(pairs)
+    bot_channels = [c for c, _ in pairs]
+    naive_channels = [c for c, _ in await world.add_channels("n", channels)] if naive_wanted else []
+    rng.shuffle(bot_channels)
+    await world.latency(args.rtt_ms)
+    naive: dict[str, Any] | None = None
+    if naive_wanted:
+        assert isinstance(world, LocalSandbox)
+        client = discord.Client(**sandbox_bot_options(intents=intents(), max_messages=None))
+        async with running_bot(world.sandbox, client, ready_timeout=120):
+            await asyncio.sleep(1.1)  # a fresh global window
+            since = time.time()
+            await naive_loop(client, naive_channels, payloads[0])
+            naive = await world.tally(naive_channels, since, time.time(), args.global_limit, 1)
+        await asyncio.sleep(1.1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.location(tmp, channels, fmt)
+        async with open_store(path) as store:
+            await store.save_digest(digest, final=True)
+            for cid in bot_channels:
+                await store.upsert_subscription(
+                    Subscription(
+                        guild_id=guild_of[cid],
+                        channel_id=cid,
+                        id=cid,
+                        post_time="09:00",
+                        format=fmt,
+                        created_at=POST_TIME,
                     )
-            # The child ticks 1.1 s after READY (a fresh global window); this process samples
-            # its memory meanwhile. Its READY line comes after the tick.
-            samples: list[tuple[float, float]] = []
-            stop = asyncio.Event()
-            samplers: list[asyncio.Task[None]] = []
-
-            def watch(pid: int) -> None:
-                samplers.append(asyncio.create_task(sample_rss(pid, samples, stop)))
-
-            if many:
-                processes = await fan_out_processes(args, sandbox, path, watch)
-                stop.set()
-                await asyncio.gather(*samplers)
-                report = merged(processes)
-                fanout = tally(
-                    sandbox,
-                    bot_channels,
-                    report["tick_started"],
-                    report["tick_ended"],
-                    args.global_limit,
-                    per=per_channel,
                 )
-                fanout["processes"] = processes
-                fanout["outcomes"] = report["outcomes"]
-                fanout["memory"] = {"peak_rss_mb": report["peak_rss_mb"], "samples": len(samples)}
-                return line_of(args, channels, fmt, per_channel, fanout, naive)
-            bot = await start_bot(
-                sandbox.api_base,
-                sandbox.gateway_url,
-                path,
-                POST_TIME,
-                tick=True,
-                tick_delay=1.1,
-                ready_timeout=3_600,
-                on_spawn=watch,
-            )
+        # The child ticks 1.1 s after READY (a fresh global window); this process samples
+        # its memory meanwhile. Its READY line comes after the tick.
+        samples: list[tuple[float, float]] = []
+        stop = asyncio.Event()
+        samplers: list[asyncio.Task[None]] = []
+
+        def watch(pid: int) -> None:
+            samplers.append(asyncio.create_task(sample_rss(pid, samples, stop)))
+
+        if many:
+            processes = await fan_out_processes(args, world, path, watch)
             stop.set()
             await asyncio.gather(*samplers)
-            report = bot.ready
-            await bot.stop()
-            fanout = tally(
-                sandbox,
+            report = merged(processes)
+            fanout = await world.tally(
                 bot_channels,
                 report["tick_started"],
                 report["tick_ended"],
                 args.global_limit,
-                per=per_channel,
+                per_channel,
             )
+            fanout["processes"] = processes
+            fanout["outcomes"] = report["outcomes"]
+            fanout["memory"] = {"peak_rss_mb": report["peak_rss_mb"], "samples": len(samples)}
+            return line_of(args, channels, fmt, per_channel, fanout, naive)
+        bot = await start_bot(
+            world.api_base,
+            world.gateway_url,
+            path,
+            POST_TIME,
+            tick=True,
+            tick_delay=1.1,
+            ready_timeout=3_600,
+            on_spawn=watch,
+        )
+        stop.set()
+        await asyncio.gather(*samplers)
+        report = bot.ready
+        await bot.stop()
+        fanout = await world.tally(
+            bot_channels,
+            report["tick_started"],
+            report["tick_ended"],
+            args.global_limit,
+            per_channel,
+        )
     fanout["outcomes"] = report.get("outcomes")
     fanout["memory"] = tick_memory(samples, report)
     return line_of(args, channels, fmt, per_channel, fanout, naive)
@@ -295,6 +381,7 @@ def line_of(
         "format": fmt,
         "processes": args.processes,
         "store": args.store,
+        "sandbox": "process" if args.sandbox_process else "in-process",
         "messages_per_channel": per_channel,
         "rtt_ms": args.rtt_ms,
         "global_limit": args.global_limit,
@@ -310,7 +397,10 @@ def line_of(
 
 
 async def fan_out_processes(
-    args: argparse.Namespace, sandbox: Sandbox, store: str, watch: Callable[[int], None]
+    args: argparse.Namespace,
+    sandbox: LocalSandbox | RemoteSandbox,
+    store: str,
+    watch: Callable[[int], None],
 ) -> list[dict[str, Any]]:
     """`--processes N`: N children on one store, shard i of N each, ticking together; each
     child's report with the requests it made in its own tick window."""

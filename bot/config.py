@@ -115,9 +115,12 @@ class DiscordConfig(_Section):
     application_id: int | None = Field(default=None, ge=1)
     api_base: str = ""  # e.g. http://127.0.0.1:8765/api/v10 for the local sandbox
     gateway_url: str = ""  # e.g. ws://127.0.0.1:8765/gateway
-    max_concurrent_posts: int = Field(default=8, ge=1, le=50)
+    # Enough posts in flight to cover the round trip and the ledger writes at the global limit
+    # (with 8 the fan-out waited on round trips: docs/benchmarks.md, "Fourth pass: fan-out").
+    max_concurrent_posts: int = Field(default=32, ge=1, le=50)
     # Posting requests per second, spaced evenly. Discord's global limit is 50/s per bot, and
-    # discord.py only learns of it from a 429; 48 leaves room for network jitter.
+    # discord.py only learns of it from a 429; 48 leaves room for network jitter, and the
+    # pacer's window (`bot.app.sender.Pacer`) keeps any bunching under the limit as well.
     requests_per_second: float = Field(default=48.0, gt=0, le=1000)
     # The longest rate-limit wait one post may sit out (discord.py's max_ratelimit_timeout,
     # which it floors at 30 s). A longer 429 reschedules that post instead of holding it.

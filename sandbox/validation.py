@@ -18,6 +18,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
+from sandbox.field_memo import fields_valid
 from sandbox.form_errors import FormError, errors_tree
 from sandbox.message_rules import (
     CREATE_FLAGS,
@@ -115,14 +116,17 @@ def validate_body(method: str, path: str, body: Any) -> list[FormError]:
     A body of a tagged union is first checked against the one branch its `type` names: when
     that branch accepts it, the union does, and the other branches need not run (they were
     most of the sandbox's work per `/hot`: bench/commands.py). Otherwise the whole union
-    runs, so errors are reported exactly as before.
+    runs, so errors are reported exactly as before. A body proven valid field by field
+    (`sandbox.field_memo`: a fan-out's embeds, the same for every channel) skips the full
+    validator too; anything else still runs it.
     """
     problems: list[FormError] = []
     validator = validator_for(method, path)
     if validator is not None:
         tag = body.get("type") if isinstance(body, dict) else None
         branch = tagged_branches(method, path).get(tag) if isinstance(tag, int) else None
-        if branch is None or not branch.is_valid(body):
+        tagged_ok = branch is not None and branch.is_valid(body)
+        if not tagged_ok and not fields_valid(method, path, body):  # field by field: the memo
             for error in validator.iter_errors(body):
                 problems.extend(_translate(error, body))
         if (method, path) in MESSAGE_ROUTES or (method, path) in (CALLBACK_ROUTE, THREADS_ROUTE):

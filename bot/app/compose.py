@@ -31,7 +31,16 @@ from bot.app.health import DiscordHealth
 from bot.app.lease import holder_is_gone, new_holder
 from bot.app.observing import completion_listener, observe_rate_limits
 from bot.app.scheduler import Scheduler
-from bot.app.sender import DiscordSender, GlobalLimit, Pacer, shared_rate, stop_blind_resends
+from bot.app.sender import (
+    GLOBAL_WINDOW_SECONDS,
+    DiscordSender,
+    GlobalLimit,
+    Pacer,
+    amortize_bucket_sweeps,
+    shared_rate,
+    stop_blind_resends,
+    window_limit,
+)
 from bot.app.shard_lease import AnyLease
 from bot.app.tree import HotPapersTree
 from bot.config import Config
@@ -189,9 +198,13 @@ def build_bot(
     digests = DigestService(
         store, config, factory, clock=clock, fetch_locking=fetch_locking(config, shards, lease)
     )
+    amortize_bucket_sweeps(bot.http)  # a fan-out meets a new bucket per channel
     rate = shared_rate(config.discord.requests_per_second, config.discord.rate_share)
     sender = DiscordSender(
-        bot.http, lambda: bot.user.id if bot.user else None, Pacer(rate), global_limit
+        bot.http,
+        lambda: bot.user.id if bot.user else None,
+        Pacer(rate, window=(window_limit(config.discord.rate_share), GLOBAL_WINDOW_SECONDS)),
+        global_limit,
     )
     publisher = Publisher(
         store,

@@ -20,6 +20,7 @@ import logging
 import math
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -192,13 +193,34 @@ def shared_rate(rate: float, share: float) -> float:
     return max(share * (rate + JITTER_HEADROOM) - JITTER_HEADROOM, rate * share / 2)
 
 
+DISCORD_GLOBAL_LIMIT = 50  # requests per second per bot (rate-limits.mdx, "Global Rate Limit")
+GLOBAL_WINDOW_SECONDS = 1.0
+MIN_SLEEP = 0.001  # a wait for the window never rounds to nothing (no busy loop)
+
+
+def window_limit(share: float) -> int:
+    """Requests one process may have in Discord's global window (`Pacer.window`), given its
+    share of the bot's one budget: its share of 50, at least 1."""
+    return max(1, math.floor(DISCORD_GLOBAL_LIMIT * min(1.0, share) + 1e-9))
+
+
 class Pacer:
-    """Spaces requests evenly, at most `rate` per second, so a fan-out stays under Discord's
-    global limit (50 requests/s per bot) instead of learning it from 429s.
+    """Spaces requests evenly, at most `rate` per second, and (with `window` = (L, W)) never
+    lets more than L requests reach any W-second window of Discord's, whatever the jitter:
+    a fan-out stays under the global limit (50 requests/s per bot) instead of learning it
+    from 429s.
 
     discord.py throttles per-route buckets from the `X-RateLimit-*` headers, but the global
-    limit has no headers: it only waits after a global 429. Even spacing (not bursts of 50)
-    keeps every one-second window Discord counts at or under `rate`, whatever its phase.
+    limit has no headers: it only waits after a global 429. Even spacing alone keeps every
+    window at `rate` only while requests reach Discord as evenly as they leave; a busy event
+    loop or network bunches them (bench/fanout.py on a loaded machine, 32 posts in flight:
+    77 × 429 in 1,200 requests at 48/s). The window rule holds under any bunching: Discord
+    counts a request at some instant between its sending and its answer, so a request sent
+    at t can share a window of W seconds only with requests sent before it (or with it) that
+    were not answered by t − W. `wait()` therefore lets a request go only while fewer than L
+    requests are in flight or were answered in the last W seconds, and `done()` records the
+    answer. The cost of that proof is the round trip: at most L / (W + round trip) per
+    second (0.95 × 50 at 50 ms).
     Each caller reserves the next free slot without awaiting in between, so no lock is needed.
     """
 
@@ -207,19 +229,79 @@ class Pacer:
         rate: float,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        window: tuple[int, float] | None = None,
     ) -> None:
         self.interval = 1.0 / rate
         self.clock = clock
         self.sleep = sleep
+        self.window = window
         self._next = 0.0
+        self.in_flight = 0
+        self._answered: deque[float] = deque()  # answer times within the last W seconds
+        self._changed = asyncio.Event()
 
     async def wait(self) -> None:
-        """Return when this caller may send its request."""
+        """Return when this caller may send its request (with a window: then call `done()`
+        once it is answered, whatever the answer)."""
         now = self.clock()
         slot = max(now, self._next)
         self._next = slot + self.interval
         if slot > now:
             await self.sleep(slot - now)
+        if self.window is None:
+            return
+        limit, seconds = self.window
+        while True:
+            now = self.clock()
+            answered = self._answered
+            while answered and answered[0] + seconds <= now:
+                answered.popleft()
+            if self.in_flight + len(answered) < limit:
+                self.in_flight += 1
+                return
+            if answered:  # the oldest answer leaves the window then
+                await self.sleep(max(answered[0] + seconds - now, MIN_SLEEP))
+            else:  # all L in flight: wait for an answer
+                self._changed.clear()
+                await self._changed.wait()
+
+    def done(self) -> None:
+        """The request `wait()` let go was answered (or failed) now."""
+        if self.window is None:
+            return
+        self.in_flight -= 1
+        self._answered.append(self.clock())
+        self._changed.set()
+
+
+SWEEP_FLOOR = 256  # discord.py sweeps its buckets from this many on
+
+
+def amortize_bucket_sweeps(http: HTTPClient) -> None:
+    """Make discord.py's sweep of idle rate-limit buckets cost O(1) per request, not O(buckets).
+
+    discord.py keeps one bucket per route and channel, and from 256 buckets on walks all of
+    them for idle ones (300 s unused) every time it creates one: a fan-out meets a new channel
+    at every post, none is idle yet, so 10,000 channels (30,000 buckets in detailed format:
+    the channel's messages, its thread opening, the thread's messages) cost ~N²/2 checks
+    (bench/fanout.py, BENCH_PROFILE: `is_inactive` among the bot's top functions at 200
+    channels already). Here the walk runs only once the count has doubled since the last
+    walk (from 256 on), so its total cost is linear and at most twice the live buckets are
+    kept; which buckets are dropped, and when they count as idle, is discord.py's own rule.
+    """
+    sweep = getattr(http, "_try_clear_expired_ratelimits", None)
+    buckets = getattr(http, "_buckets", None)
+    if sweep is None or not isinstance(buckets, dict):  # another discord.py: leave it be
+        return
+    after_last = [0]
+
+    def amortized() -> None:
+        if len(buckets) < max(SWEEP_FLOOR, 2 * after_last[0]):
+            return
+        sweep()
+        after_last[0] = len(buckets)
+
+    http._try_clear_expired_ratelimits = amortized  # type: ignore[method-assign]
 
 
 class DiscordSender:
@@ -242,9 +324,13 @@ class DiscordSender:
 
     async def _paced(self, call: Callable[[], Awaitable[T]]) -> T:
         async def paced() -> T:
-            if self.pacer is not None:
-                await self.pacer.wait()
-            return await call()
+            if self.pacer is None:
+                return await call()
+            await self.pacer.wait()
+            try:
+                return await call()
+            finally:
+                self.pacer.done()
 
         return await mapped(paced, self.watch)
 

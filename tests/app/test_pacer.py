@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from bot.app.sender import Pacer
+from bot.app.sender import Pacer, window_limit
 
 
 async def test_concurrent_callers_get_evenly_spaced_slots() -> None:
@@ -41,3 +41,41 @@ async def test_an_idle_pacer_does_not_wait() -> None:
     for _ in range(3):
         await pacer.wait()
     assert waited == []
+
+
+class FakeTime:
+    """A clock that only moves when a caller sleeps (to the end of its sleep)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now = max(self.now, self.now + seconds)
+        await asyncio.sleep(0)
+
+
+async def test_the_window_holds_requests_in_flight_and_answered_in_the_last_second() -> None:
+    t = FakeTime()
+    pacer = Pacer(rate=1000.0, clock=t.clock, sleep=t.sleep, window=(3, 1.0))
+    for _ in range(3):
+        await pacer.wait()  # three go at once (spacing 1 ms)
+    assert pacer.in_flight == 3
+    fourth = asyncio.ensure_future(pacer.wait())
+    await asyncio.sleep(0)
+    assert not fourth.done()  # three in flight: it waits for an answer
+    t.now = 0.5
+    pacer.done()  # answered at 0.5: it still counts until 1.5
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert fourth.done() and t.now >= 1.5
+    assert pacer.in_flight == 3
+
+
+def test_a_share_of_the_window() -> None:
+    assert window_limit(1.0) == 50
+    assert window_limit(0.5) == 25
+    assert window_limit(1 / 3) == 16
+    assert window_limit(0.001) == 1

@@ -34,6 +34,7 @@ LAYERS: dict[str, set[str]] = {
         "component_rules",
         "command_rules",
         "unknown_fields",
+        "field_memo",
         "validation",
     },
     # The mechanisms over the state: faults, rate limits, Cloudflare, the Gateway, interactions.
