@@ -104,12 +104,7 @@ async def serve(args: argparse.Namespace) -> None:
             tick["tick_ended"] = time.time()
             tick["outcomes"] = dict(Counter(o.status for o in outcome.outcomes))
         else:
-            # READY may come before the last GUILD_CREATEs (`guild_ready_timeout`): measure
-            # once the guild count has held for a second, so every guild is counted.
-            seen = -1
-            while seen != len(bot.guilds):
-                seen = len(bot.guilds)
-                await asyncio.sleep(1.0)
+            await all_guilds_created(bot)
         gc.collect()
         report: dict[str, Any] = {
             "ready": True,
@@ -122,6 +117,18 @@ async def serve(args: argparse.Namespace) -> None:
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes stdin
         await bot.close()
         await asyncio.wait_for(task, 10)
+
+
+async def all_guilds_created(client: Any, within: float = 120.0) -> None:
+    """Wait until every guild's GUILD_CREATE has arrived (at most `within` s).
+
+    READY may come before the last GUILD_CREATEs (`guild_ready_timeout`: 0.5 s without one,
+    which a loaded machine reaches), and discord.py lists a guild from the READY payload at
+    once, as `unavailable` and without channels, so the guild count alone holds from the
+    start. The bot and the floor both wait here, so each is measured with every guild."""
+    deadline = time.monotonic() + within
+    while any(g.unavailable for g in client.guilds) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
 
 
 class BotProcess:

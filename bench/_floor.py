@@ -29,7 +29,7 @@ import discord
 import discord.gateway
 import discord.http
 import yarl
-from _botproc import TOKEN, memory_mb
+from _botproc import TOKEN, all_guilds_created, memory_mb
 from discord import app_commands
 
 # Only discord.py is imported (not `bot`, not `sandbox`, not even `_common`): the floor's
@@ -95,6 +95,7 @@ async def serve(args: argparse.Namespace) -> None:
             task.result()
             raise RuntimeError("the floor client stopped before READY")
         await asyncio.sleep(0.01)
+    await all_guilds_created(client)
     if not args.default_gc:
         # As `bot.app.bot.settle_gc` does after READY (copied, not imported: see above), so
         # the ratio is what HotPapers' code adds, not a collector setting.

@@ -143,6 +143,7 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
         "floor_peak_rss_mb": floor["peak_rss_mb"] if floor else None,
         "floor_rss_mb": floor["rss_mb"] if floor else None,
         "floor_guilds": floor["guilds"] if floor else None,
+        "floor_channels": floor["channels"] if floor else None,
         "peak_ratio_to_floor": ratio(ready["peak_rss_mb"], floor["peak_rss_mb"] if floor else None),
         "peak_ratio_to_150mb": round(ready["peak_rss_mb"] / 150, 3),
         "seconds_to_ready": round(ready_seconds, 1),
