@@ -134,7 +134,6 @@ async def test_the_open_check_reads_through_a_small_cache_then_restores_it(
         seen: list[str] = []
         await db.set_trace_callback(seen.append)
         row = await _quick_check(db)
-        await db.set_trace_callback(None)
         assert tuple(row) == ("ok",)
         assert seen == [
             "PRAGMA cache_size",
