@@ -54,9 +54,12 @@ async def settled_guilds(client: Any, hold: float = 1.0) -> int:
 
     READY may come before the last GUILD_CREATEs (`guild_ready_timeout`: discord.py stops
     waiting after a 0.5 s gap), so a process measured right after READY may hold fewer guilds
-    than the world has. The bot and the floor both wait here before they are measured (and
-    the bot before its tick), so each holds every guild it is sent.
+    than the world has; and a guild listed in READY is there at once, `unavailable` and
+    without channels, until its GUILD_CREATE (`all_guilds_created`). The bot and the floor
+    both wait here before they are measured (and the bot before its tick), so each holds
+    every guild it is sent, with its channels.
     """
+    await all_guilds_created(client)
     seen = -1
     while seen != len(client.guilds):
         seen = len(client.guilds)
@@ -132,6 +135,18 @@ async def serve(args: argparse.Namespace) -> None:
         await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes stdin
         await bot.close()
         await asyncio.wait_for(task, 10)
+
+
+async def all_guilds_created(client: Any, within: float = 120.0) -> None:
+    """Wait until every guild's GUILD_CREATE has arrived (at most `within` s).
+
+    READY may come before the last GUILD_CREATEs (`guild_ready_timeout`: 0.5 s without one,
+    which a loaded machine reaches), and discord.py lists a guild from the READY payload at
+    once, as `unavailable` and without channels, so the guild count alone holds from the
+    start. The bot and the floor both wait here, so each is measured with every guild."""
+    deadline = time.monotonic() + within
+    while any(g.unavailable for g in client.guilds) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
 
 
 class BotProcess:

@@ -33,7 +33,7 @@ from _botproc import TOKEN, memory_mb, settled_guilds
 from discord import app_commands
 
 # Only discord.py is imported (not `bot`, not `sandbox`, not even `_common`): the floor's
-# memory is discord.py's own.
+# memory is discord.py's own (with `--stack`, and the libraries `load_stack` names).
 
 
 def bare_client(answer: dict[str, Any] | None, shards: int = 1) -> discord.Client:
@@ -76,6 +76,29 @@ def bare_client(answer: dict[str, Any] | None, shards: int = 1) -> discord.Clien
     return client
 
 
+async def load_stack() -> tuple[Any, ...]:
+    """`--stack`: what any bot on HotPapers' stack loads before its own code runs.
+
+    discord.py's `ext.commands` (HotPapers is a `commands.Bot`), pydantic with one small model
+    built (the first build loads pydantic's schema machinery), httpx imported (no client: the
+    benchmark's bot is served from its store and opens none) and an aiosqlite connection to
+    an in-memory database. Returned so they stay alive until closed.
+    """
+    import aiosqlite
+    import httpx
+    import pydantic
+    from discord.ext import commands  # noqa: F401
+
+    class Settings(pydantic.BaseModel):
+        token: str = ""
+        guilds: int = 0
+
+    settings = Settings.model_validate({"token": "x", "guilds": 1})
+    db = await aiosqlite.connect(":memory:")
+    await db.execute("CREATE TABLE t (x INTEGER)")
+    return settings, db, httpx
+
+
 async def serve(args: argparse.Namespace) -> None:
     """Run the bare client until stdin closes."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -83,6 +106,7 @@ async def serve(args: argparse.Namespace) -> None:
     discord.http.Route.BASE = args.api_base.rstrip("/")  # as bot.app.endpoints does
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway)
     answer = json.loads(args.answer.read_text()) if args.answer else None
+    stack = await load_stack() if args.stack else ()
     client = bare_client(answer, args.shards)
 
     async def no_wait(shard_id: int | None, *, initial: bool = False) -> None:
@@ -114,6 +138,8 @@ async def serve(args: argparse.Namespace) -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await client.close()
     await asyncio.wait_for(task, 10)
+    if stack:
+        await stack[1].close()
 
 
 def main() -> None:
@@ -126,6 +152,9 @@ def main() -> None:
         "--default-gc", action="store_true", help="keep CPython's collector thresholds"
     )
     parser.add_argument("--shards", type=int, default=1, help="shard count (1: unsharded)")
+    parser.add_argument(
+        "--stack", action="store_true", help="also load pydantic, httpx, aiosqlite (load_stack)"
+    )
     parser.add_argument("--token", default=TOKEN, help="the bot token the sandbox accepts")
     asyncio.run(serve(parser.parse_args()))
 

@@ -9,7 +9,10 @@ after the other, each in its own child process:
 - **bot**: the real `HotPapersBot` (`_botproc.py`), measured after READY and one scheduler
   tick over every subscription (the tick finds no digest for the due day: nothing is posted);
   with `--no-tick`, after READY only (the difference is what the tick holds);
-- **floor**: a bare `discord.Client` (`_floor.py`) with the same intents and cache options.
+- **floor**: a bare `discord.Client` (`_floor.py`) with the same intents and cache options;
+- with `--stack-floor`, also the **stack floor**: that client with pydantic (one model built),
+  httpx and aiosqlite loaded (`_floor.py --stack`): what any bot on HotPapers' stack costs
+  before its own code (an extra figure; the targets stay against the floor).
 
 The figure is each process's kernel high-water mark (VmHWM). One JSON line per size, then a
 summary line last: the peak ratio at each size, MB per 1,000 guilds (least-squares slope) of
@@ -57,6 +60,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1, help="subscription times and zones")
     parser.add_argument("--no-floor", action="store_true", help="only the bot (no ratios)")
+    parser.add_argument(
+        "--stack-floor",
+        action="store_true",
+        help="also a floor that loads pydantic, httpx and aiosqlite (_floor.py --stack)",
+    )
     parser.add_argument(
         "--no-tick",
         action="store_true",
@@ -130,6 +138,13 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
             child = await start_child(HERE / "_floor.py", urls, ready_timeout=1_800)
             await child.stop()
             floor = child.ready
+        stack: dict[str, Any] | None = None
+        if args.stack_floor:
+            urls = ["--api-base", sandbox.api_base, "--gateway", sandbox.gateway_url]
+            urls += ["--shards", str(shards), "--stack"]
+            child = await start_child(HERE / "_floor.py", urls, ready_timeout=1_800)
+            await child.stop()
+            stack = child.ready
     ready = bot.ready
     return {
         "bench": "memory",
@@ -145,8 +160,17 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
         "floor_peak_rss_mb": floor["peak_rss_mb"] if floor else None,
         "floor_rss_mb": floor["rss_mb"] if floor else None,
         "floor_guilds": floor["guilds"] if floor else None,
+        "floor_channels": floor["channels"] if floor else None,
         "peak_ratio_to_floor": ratio(ready["peak_rss_mb"], floor["peak_rss_mb"] if floor else None),
         "peak_ratio_to_150mb": round(ready["peak_rss_mb"] / 150, 3),
+        **(
+            {
+                "stack_floor_peak_rss_mb": stack["peak_rss_mb"],
+                "peak_ratio_to_stack_floor": ratio(ready["peak_rss_mb"], stack["peak_rss_mb"]),
+            }
+            if stack
+            else {}
+        ),
         "seconds_to_ready": round(ready_seconds, 1),
         "machine": machine(),
     }
@@ -174,6 +198,18 @@ def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
         "peak_rss_mb": {str(line["guilds"]): line["peak_rss_mb"] for line in lines},
         "floor_peak_rss_mb": {str(line["guilds"]): line["floor_peak_rss_mb"] for line in lines},
         "peak_ratio_to_floor": {str(line["guilds"]): line["peak_ratio_to_floor"] for line in lines},
+        **(
+            {
+                "stack_floor_peak_rss_mb": {
+                    str(line["guilds"]): line["stack_floor_peak_rss_mb"] for line in lines
+                },
+                "peak_ratio_to_stack_floor": {
+                    str(line["guilds"]): line["peak_ratio_to_stack_floor"] for line in lines
+                },
+            }
+            if all("stack_floor_peak_rss_mb" in line for line in lines)
+            else {}
+        ),
         "growth": {
             "mb_per_1000_guilds": bot_per_1000,
             "floor_mb_per_1000_guilds": floor_per_1000,

@@ -109,6 +109,19 @@ def test_memory_smoke() -> None:
     assert {"mb_per_1000_guilds", "floor_mb_per_1000_guilds"} <= set(summary["growth"])
 
 
+def test_memory_smoke_at_ready_with_the_stack_floor() -> None:
+    lines = run_bench(
+        "memory", "--sizes", "10", "--subscriptions-per-guild", "2", "--no-tick", "--stack-floor"
+    )
+    x, summary = lines
+    assert x["tick"] is False
+    # Both measured once every GUILD_CREATE arrived: 10 guilds of 3 channels each.
+    assert x["channels"] == x["floor_channels"] == 30
+    # The stack floor loads pydantic, httpx and aiosqlite on top of the bare client.
+    assert x["stack_floor_peak_rss_mb"] > x["floor_peak_rss_mb"]
+    assert set(summary["peak_ratio_to_stack_floor"]) == {"10"}
+
+
 def test_imports_smoke() -> None:
     lines = run_bench("imports", "--sizes", "100,200", "--per-day", "10", "--chunk-days", "3")
     *sizes, summary = lines

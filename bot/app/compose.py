@@ -13,7 +13,7 @@ Every way of running the bot builds it here: `hotpapers run` and `hotpapers demo
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from discord.ext import commands
 
@@ -21,7 +21,6 @@ from bot.app.bot import HotPapersBot, Parts, ShardedHotPapersBot
 from bot.app.buttons import handler
 from bot.app.cogs.digest import DigestCog
 from bot.app.cogs.me import MeCog
-from bot.app.cogs.ops import build_ops
 from bot.app.cogs.papers import PapersCog
 from bot.app.cogs.roles import RolesCog
 from bot.app.cogs.saved import SavedCog
@@ -46,7 +45,6 @@ from bot.app.tree import HotPapersTree
 from bot.config import Config
 from bot.delivery.followup import FollowUpPoster
 from bot.observe import NO_OBSERVER, Observer
-from bot.ops.metrics import Metrics
 from bot.publish import Publisher
 from bot.schedule import Clock, utc_now
 from bot.services.container import Services
@@ -67,6 +65,9 @@ from bot.services.why import WhyService
 from bot.sharding import Shards
 from bot.sources.base import SourceFactory
 from bot.store.base import Store
+
+if TYPE_CHECKING:
+    from bot.ops.metrics import Metrics
 
 HEALTH_EVENTS = ("on_connect", "on_disconnect", "on_resumed")
 
@@ -172,7 +173,14 @@ def build_bot(
     health = DiscordHealth(clock)  # Discord trouble since start, for /digest status
     global_limit = GlobalLimit(config.discord.max_ratelimit_seconds)  # 429s pause posting
     address = config.ops.address  # the ops endpoint, when configured: metrics fed by hooks
-    metrics = Metrics(lag_days=config.sources.day_lag_days) if address is not None else None
+    metrics: Metrics | None = None
+    if address is not None:
+        # Imported only for a bot with an ops endpoint (off by default): prometheus-client and
+        # aiohttp's server are ~3 MB resident that a bot without one never uses. Still at
+        # start, in this function, so a broken install fails before the gateway connects.
+        from bot.ops.metrics import Metrics
+
+        metrics = Metrics(lag_days=config.sources.day_lag_days)
     observer: Observer = metrics if metrics is not None else NO_OBSERVER
     watched = observe_rate_limits(global_limit.attach(health.trace_config()), observer)
     trace = stop_blind_resends(watched)
@@ -246,6 +254,8 @@ def build_bot(
         RolesCog(bot, services.roles),
     )
     if address is not None and metrics is not None:
+        from bot.app.cogs.ops import build_ops  # with `Metrics` above: only with an endpoint
+
         cogs += (build_ops(bot, address, metrics, store, lease=lease, clock=clock),)
     bot.attach(
         Parts(

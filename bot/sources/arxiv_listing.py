@@ -40,10 +40,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from xml.etree.ElementTree import Element, ParseError
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from typing import TYPE_CHECKING
 
 from bot import arxiv_calendar as cal
 from bot import taxonomy
@@ -53,6 +50,9 @@ from bot.sources.arxiv import NAME, TITLE, ArxivSettings, parse_feed
 from bot.sources.boundary import boundary
 from bot.sources.http import Fetched, Http, snippet
 from bot.sources.spec import Context
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,11 @@ def _root(fetched: Fetched, expect: str) -> Element:
             detail=f"got an HTML page (HTTP {fetched.status}) from {fetched.url}: "
             f"{snippet(fetched.content)}",
         )
+    from xml.etree.ElementTree import ParseError  # on the first feed: see arxiv.parse_feed
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
     try:
         root: Element = fromstring(fetched.content, forbid_dtd=True)
     except DefusedXmlException as exc:
@@ -384,6 +389,8 @@ class ArxivListing:
 
 def _total(fetched: Fetched) -> int:
     """The `opensearch:totalResults` of an API page already read by `parse_feed` (0 if none)."""
+    from defusedxml.ElementTree import fromstring  # loaded by parse_feed already
+
     root = fromstring(fetched.content, forbid_dtd=True)
     text = (root.findtext(f"{OPENSEARCH_NS}totalResults") or "").strip()
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0

@@ -27,13 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import frontmatter
-import yaml
-
 from bot.errors import DigestFormatError
 from bot.models import Digest, Paper, Tweet, normalize_ws, parse_arxiv_id
 from bot.sources.metrics import Metric, MetricSet
-from bot.sources.tweets import extract_tweets
 
 SOURCE = "hotpapers-md"
 # The blog ranks by retweets + favorites (the source's spec is in bot.sources.hotpapers_url).
@@ -185,6 +181,8 @@ def _parse_block(block: _Block, origin: str) -> Paper:
         arxiv_id, version = parse_arxiv_id(id_url)
     except ValueError as exc:
         raise DigestFormatError(origin, block.line, f"paper {block.rank}: {exc}") from None
+    from bot.sources.tweets import extract_tweets  # lazily, as frontmatter below
+
     tweets: list[Tweet] = extract_tweets("\n".join(text_lines))
     title = normalize_ws(block.title)
     if not title:
@@ -229,6 +227,11 @@ def _parse_digest(text: str, origin: str) -> Digest:
         raise DigestFormatError(
             origin, line, "not a Hot Papers digest: no YAML front matter ('---')"
         )
+    # Imported on the first parse, not with the source: a bot served from its store never
+    # parses a post, and YAML, front matter and the HTML parser (tweets) are ~2 MB resident.
+    import frontmatter
+    import yaml
+
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:

@@ -117,3 +117,36 @@ async def test_a_store_error_at_open_names_the_path(tmp_path: Path) -> None:
     bad.write_bytes(b"not a database at all, not even close" * 100)
     with pytest.raises(StoreError, match=f"^store {bad}: the file is not a SQLite database$"):
         await connect(bad)
+
+
+async def test_the_open_check_reads_through_a_small_cache_then_restores_it(
+    tmp_path: Path,
+) -> None:
+    # quick_check reads every page: through SQLite's default 2 MB cache the writer would keep
+    # the last 2 MB of them resident (docs/benchmarks.md, "Fourth pass: memory").
+    from bot.store.sqlite.open import CHECK_CACHE_KIB, _quick_check, open_connection
+
+    async with open_store(tmp_path / "s.sqlite3") as s:
+        await s.upsert_subscription(Subscription(guild_id=1, channel_id=2))
+    db = await open_connection(tmp_path / "s.sqlite3")
+    try:
+        await db.execute("PRAGMA cache_size = -500")
+        seen: list[str] = []
+        await db.set_trace_callback(seen.append)
+        row = await _quick_check(db)
+        assert tuple(row) == ("ok",)
+        assert seen == [
+            "PRAGMA cache_size",
+            f"PRAGMA cache_size = {CHECK_CACHE_KIB}",
+            "PRAGMA quick_check(1)",
+            "PRAGMA cache_size = -500",
+        ]
+        async with db.execute("PRAGMA cache_size") as cur:
+            assert tuple(await cur.fetchone() or ()) == (-500,)
+    finally:
+        await db.close()
+
+
+async def test_an_opened_store_keeps_sqlites_default_cache(store: SqliteStore) -> None:
+    async with store._db.execute("PRAGMA cache_size") as cur:
+        assert tuple(await cur.fetchone() or ()) == (-2000,)
