@@ -16,17 +16,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-from bot.store.subscriptions import SubscriptionStore, Timing
+from bot.store.subscriptions import PAGE, SubscriptionStore, Timing
 
 
 async def scheduled(
-    store: SubscriptionStore, owns: Callable[[int], bool]
+    store: SubscriptionStore, owns: Callable[[int], bool], *, limit: int = PAGE
 ) -> AsyncIterator[list[Timing]]:
     """Each page of the subscriptions the scheduler posts (enabled, not paused) whose guild
-    `owns` says is this process's (`bot.sharding.Shards.owns`), by id; empty pages skipped."""
+    `owns` says is this process's (`bot.sharding.Shards.owns`), by id, at most `limit` a
+    page; empty pages skipped."""
     after = 0
     while True:
-        page = await store.schedule_page(after)
+        page = await store.schedule_page(after, limit)
         mine = [row for row in page.rows if owns(row.guild_id)]
         if mine:
             yield mine

@@ -253,7 +253,8 @@ class Scheduler:
         by_id: dict[int, Timing] = {}
         slots: list[Slot] = []
         wanted: list[Timing] = []
-        async for page in scheduled(self.store, self.shards.owns):  # another process's guilds
+        pages = scheduled(self.store, self.shards.owns, limit=self.settler.page)
+        async for page in pages:  # only this process's shards' guilds
             for row in page:
                 if late is not None and late.wanted(row):
                     wanted.append(row)

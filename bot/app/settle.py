@@ -28,7 +28,7 @@ from bot.schedule import Slot, passed_slots
 from bot.services.digests import DigestService
 from bot.services.periods import period_digest
 from bot.store.base import Store
-from bot.store.subscriptions import Timing
+from bot.store.subscriptions import PAGE, Timing
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class Settler:
         # whose whole window fell in one was missed, not failed
         self.gaps: list[tuple[datetime, datetime]] = []
         self.settled_at: datetime | None = None
+        self.page = PAGE  # subscriptions read at a time (bot.app.scan)
 
     @property
     def grace(self) -> timedelta:
@@ -145,7 +146,7 @@ class Settler:
         """
         reopened: list[PostRecord] = []  # rows of attempted days, given up now
         claimed: list[PostRecord] = []  # days never attempted, recorded now
-        async for page in scheduled(self.store, owns):
+        async for page in scheduled(self.store, owns, limit=self.page):
             await self._settle_page(page, now, since, why, done, reopened, claimed)
         settled = sorted(reopened, key=_order) + sorted(claimed, key=_order)
         if settled:
