@@ -25,9 +25,9 @@ from tests.test_isolation import DAY, GOOD, NINE, build, subscribe
 @pytest.fixture
 async def stores(tmp_path: Path) -> AsyncIterator[tuple[Store, Store]]:
     """The scheduler's store, and another connection to the same file (another process)."""
-    async with open_store(tmp_path / "db.sqlite3") as mine:
-        async with open_store(tmp_path / "db.sqlite3") as other:
-            yield mine, other
+    path = tmp_path / "db.sqlite3"
+    async with open_store(path) as mine, open_store(path) as other:
+        yield mine, other
 
 
 def scheduler_on(store: Store, **kw: Any) -> Any:
