@@ -30,14 +30,16 @@ complete.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import cadence
+from bot.models import Cadence
 from bot.quoting import shown
 
 Clock = Callable[[], datetime]
@@ -176,16 +178,32 @@ class Slot:
 def slot_for(sub: Timed, local_day: date, *, lag_days: int) -> Slot:
     """The slot of `sub` on its local day `local_day` (whether or not its cadence posts on
     that day: `cadence.posts_on`), with its period's key day as `day`."""
-    zone = get_zone(sub.timezone)
-    at = parse_hhmm(sub.post_time)
+    instant, day, first, due = _slot_times(
+        sub.timezone, sub.post_time, sub.cadence, local_day, lag_days
+    )
+    return Slot(sub.channel_id, local_day, day, instant, due, sub.id, first)
+
+
+class _Cadence(NamedTuple):
+    cadence: Cadence
+    weekday: int
+
+
+@functools.lru_cache(maxsize=4096)
+def _slot_times(
+    timezone: str, post_time: str, kind: Cadence, local_day: date, lag_days: int
+) -> tuple[datetime, date, date | None, datetime]:
+    """(slot instant, key day, first day or None, due at) of a slot: pure in its arguments,
+    which many subscriptions share (a zone, a time, a day), so a tick over thousands of
+    them computes each once (an error, e.g. an unknown zone, is raised each time)."""
+    zone = get_zone(timezone)
+    at = parse_hhmm(post_time)
     instant = slot_instant(local_day, at, zone)
     standard = datetime.combine(local_day, at) - _standard_offset(local_day, zone)
     latest = standard.date() - timedelta(days=lag_days)
-    first, day = cadence.period(sub, local_day, latest)
+    first, day = cadence.period(_Cadence(kind, 0), local_day, latest)
     due = max(instant, complete_at(day, lag_days))
-    return Slot(
-        sub.channel_id, local_day, day, instant, due, sub.id, None if first == day else first
-    )
+    return instant, day, None if first == day else first, due
 
 
 def local_today(now: datetime, timezone: str) -> date:
