@@ -216,8 +216,8 @@ def matches(paper: Paper, flt: PaperFilter, *, tax: Taxonomy | None = None) -> b
 def apply(papers: Iterable[Paper], flt: PaperFilter, *, tax: Taxonomy | None = None) -> list[Paper]:
     """The papers passing `flt`, in the given order, cut to its limit."""
     tax = tax or load()
-    kept = [p for p in papers if matches(p, flt, tax=tax)]
-    return kept[: flt.limit] if flt.limit is not None else kept
+    kept = (p for p in papers if matches(p, flt, tax=tax))
+    return list(islice(kept, flt.limit))  # stops at the limit (a month: 600 papers, 10 kept)
 
 
 def window_range(end: date, window: Window) -> tuple[date, date]:
