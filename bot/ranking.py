@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.models import Paper
+from bot.models import Entry, Paper
 from bot.scoring import NO_DISCUSSION
 from bot.sources import metrics, registry
 from bot.sources.metrics import MetricSet, Rankable
@@ -25,6 +25,7 @@ __all__ = [
     "metric_set",
     "metric_sets",
     "rank",
+    "rank_entries",
     "rank_key",
     "score_label",
     "signal",
@@ -130,3 +131,8 @@ def rank_key(paper: Rankable) -> metrics.RankKey:
 def rank(papers: Iterable[Paper]) -> list[Paper]:
     """Papers in rank order, deterministically, with duplicates (same id) merged to the best."""
     return metrics.rank(papers, registry.REGISTRY.tiebreak)
+
+
+def rank_entries(entries: Iterable[Entry]) -> list[Entry]:
+    """`rank` of a window's entries (`bot.filters.pick`): merged by id to the best, ordered."""
+    return metrics.rank(entries, registry.REGISTRY.tiebreak)

@@ -285,7 +285,7 @@ def meta_from(row: Row, source: str, day: date) -> DigestMeta:
     }
     if values["archives"] or values["signals_ok"] or values["signals_failed"]:
         return DigestMeta(**values)
-    return DigestMeta.model_construct(**values)
+    return trusted(DigestMeta, **values)
 
 
 def _optional(row: Row, column: str) -> str:
