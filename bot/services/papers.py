@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from bot import limits
@@ -44,6 +45,14 @@ class HotRequest:
     day: date | None
 
 
+@lru_cache(maxsize=1024)
+def _hot_filter(category: str | None, limit: int) -> PaperFilter:
+    """`/hot`'s filter of its options: pure (the taxonomy is bundled), so kept per option pair
+    (each command checks its options; the same few are typed again and again). A bad option
+    raises and is not kept. A `PaperFilter` is frozen: one may be shared."""
+    return build_filter(categories=category, limit=limit)
+
+
 def posted_note(arxiv_id: str, guild_id: int, posts: list[PostRecord]) -> str:
     """`/paper`'s line on when (and where) the paper was posted in this server."""
     sent = [p for p in posts if p.status == "sent"]
@@ -73,7 +82,7 @@ class PapersService:
     ) -> HotRequest:
         """Check `/hot`'s arguments (no I/O): a bad category, window or date, or a day not
         complete yet (when it would be fetched), is a UserInputError."""
-        flt = build_filter(categories=category, limit=limit)
+        flt = _hot_filter(category, limit)
         span = check_window(window)
         day = parse_day(date_text, today=self.clock().date())
         if day is not None:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from bot.cli.preview import sample_digest
-from bot.filters import PaperFilter
+from bot.errors import UserInputError
+from bot.filters import PaperFilter, build_filter
 from bot.models import DigestMeta
 from bot.schedule import ManualClock
 from bot.services.digests import DigestService
@@ -135,3 +136,15 @@ async def test_a_meta_of_another_day_is_not_used_for_this_one(
     crowds = meta.model_copy(update={"signals_ok": ["hf"]})
     view = await digests.ranked("default", DAY, "day", PaperFilter(), known=crowds)
     assert view.view.signals_ok == ["hf"]  # this day's, as the caller read it
+
+
+def test_hot_options_make_the_same_filter_as_typed_and_bad_ones_stay_refused(
+    service: PapersService,
+) -> None:
+    first = service.hot_request("cs.CV, -cs.RO", None, "day", 5)
+    again = service.hot_request("cs.CV, -cs.RO", None, "day", 5)
+    assert first.filter == again.filter == build_filter(categories="cs.CV, -cs.RO", limit=5)
+    assert service.hot_request("cs.CV", None, "day", 6).filter.limit == 6  # not the limit-5 one
+    for _ in range(2):  # a refusal is not kept as an answer
+        with pytest.raises(UserInputError):
+            service.hot_request("cs.NOPE", None, "day", 5)
