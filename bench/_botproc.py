@@ -3,7 +3,8 @@
     python bench/_botproc.py --api-base URL --gateway URL --store PATH --now ISO [--tick]
 
 Runs `HotPapersBot` (default config, the store at PATH, a clock fixed at `--now`, its posting
-loop off) until stdin closes. After READY (and, with `--tick`, one scheduler tick) it prints
+loop off) until stdin closes. After READY, once its guild count has held for a second
+(`settled_guilds`), and, with `--tick`, one scheduler tick, it prints
 one JSON line: {"ready": true, "guilds", "channels", "rss_mb", "peak_rss_mb"}, where peak is
 the kernel's high-water mark of the resident set (VmHWM) since the process started; with
 `--tick`, also the tick's wall-clock start and end (`time.time()`), its outcomes by status and
@@ -46,6 +47,21 @@ def memory_mb(pid: int | str = "self") -> dict[str, float]:
                     int(value.split()[0]) * 1024 / 1e6, 1
                 )
     return out
+
+
+async def settled_guilds(client: Any, hold: float = 1.0) -> int:
+    """Wait until `client`'s guild count has held for `hold` seconds; returns it.
+
+    READY may come before the last GUILD_CREATEs (`guild_ready_timeout`: discord.py stops
+    waiting after a 0.5 s gap), so a process measured right after READY may hold fewer guilds
+    than the world has. The bot and the floor both wait here before they are measured (and
+    the bot before its tick), so each holds every guild it is sent.
+    """
+    seen = -1
+    while seen != len(client.guilds):
+        seen = len(client.guilds)
+        await asyncio.sleep(hold)
+    return seen
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -91,6 +107,7 @@ async def serve(args: argparse.Namespace) -> None:
                 task.result()  # the start-up error
                 raise RuntimeError("the bot stopped before READY")
             await asyncio.sleep(0.01)
+        await settled_guilds(bot)
         tick: dict[str, Any] = {}
         loop = asyncio.get_running_loop()
         if args.barrier:  # several children: each says it is connected, all tick on "go"
@@ -103,13 +120,6 @@ async def serve(args: argparse.Namespace) -> None:
             outcome = await bot.scheduler.tick()
             tick["tick_ended"] = time.time()
             tick["outcomes"] = dict(Counter(o.status for o in outcome.outcomes))
-        else:
-            # READY may come before the last GUILD_CREATEs (`guild_ready_timeout`): measure
-            # once the guild count has held for a second, so every guild is counted.
-            seen = -1
-            while seen != len(bot.guilds):
-                seen = len(bot.guilds)
-                await asyncio.sleep(1.0)
         gc.collect()
         report: dict[str, Any] = {
             "ready": True,
@@ -225,8 +235,8 @@ async def start_child(
 def main() -> None:
     """The child's command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--api-base", required=True)
-    parser.add_argument("--gateway", required=True)
+    parser.add_argument("--api-base", required=True, help="the sandbox's REST base URL")
+    parser.add_argument("--gateway", required=True, help="the sandbox's gateway URL")
     parser.add_argument("--store", required=True, help="a SQLite path or a database URL")
     parser.add_argument("--now", required=True, help="the bot's clock, ISO 8601")
     parser.add_argument("--tick", action="store_true", help="one scheduler tick after READY")

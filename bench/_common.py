@@ -14,6 +14,8 @@ import os
 import platform
 import statistics
 import sys
+import traceback
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,10 +89,52 @@ def quiet() -> None:
     logging.getLogger("discord").setLevel(logging.ERROR)
 
 
+_EMITTED: list[dict[str, Any]] = []  # the lines printed so far (`finish` sums them up)
+
+
 def emit(figures: dict[str, Any]) -> None:
     """Print the figures as one JSON line, last."""
     sys.stdout.flush()
     print(json.dumps(figures, sort_keys=False), flush=True)
+    _EMITTED.append(figures)
+
+
+def finish(
+    bench: str,
+    run: Callable[[], list[dict[str, Any]]],
+    summary: Callable[[list[dict[str, Any]]], dict[str, Any]],
+) -> None:
+    """Run every size, then print the summary line, last, even when a size fails.
+
+    A size that raises ends the run (its traceback on stderr, exit status 1), but the last
+    line is still the summary, of the sizes that ran, with `"error"` and every target false
+    (`every_size_ran` among them): whoever reads only the last line cannot take a broken
+    run for a pass, nor a missing summary for the last size's figures.
+    """
+    try:
+        lines, error = run(), None
+    except Exception as exc:
+        traceback.print_exc()
+        lines = [x for x in _EMITTED if x.get("bench") == bench and not x.get("summary")]
+        error = f"{type(exc).__name__}: {exc}"
+    figures: dict[str, Any] = {"bench": bench, "summary": True, "targets": {}}
+    if lines:
+        try:
+            figures = summary(lines)
+        except Exception as exc:  # the sizes that ran may not make a summary
+            if error is None:
+                raise
+            figures["summary_error"] = f"{type(exc).__name__}: {exc}"
+    targets = dict(figures.get("targets") or {})
+    if error is not None:
+        figures["error"] = error
+        targets = {k: False if v is None or isinstance(v, bool) else v for k, v in targets.items()}
+    targets["every_size_ran"] = error is None
+    figures["targets"] = targets
+    figures.setdefault("machine", machine())
+    emit(figures)
+    if error is not None:
+        raise SystemExit(1)
 
 
 def sizes_arg(text: str) -> list[int]:
@@ -128,6 +172,35 @@ def loglog_slope(sizes: list[int], costs: list[float]) -> float | None:
     pairs = [(s, c) for s, c in zip(sizes, costs, strict=True) if s > 0 and c and c > 0]
     slope = fit([math.log(s) for s, _ in pairs], [math.log(c) for _, c in pairs])
     return None if slope is None else round(slope, 3)
+
+
+def answered_all(statuses: dict[str, int], commands: int) -> bool:
+    """Every one of `commands` answered publicly (`answered`, or `answered_after_defer`).
+
+    Only such a run's figures mean anything: a command with no answer (`no_response`,
+    `deferred`) has no latency, so it drops out of the percentiles, and an `ephemeral`
+    refusal or error is cheap; either would flatter a bot that fails.
+    """
+    good = statuses.get("answered", 0) + statuses.get("answered_after_defer", 0)
+    return commands > 0 and good == commands == sum(statuses.values())
+
+
+def met(
+    value: float | None, limit: float, *, at_least: bool = False, valid: bool = True
+) -> bool | None:
+    """An issue-16 target: `value` ≤ `limit` (≥ with `at_least`); None where not measured.
+
+    False, never True, where the run that measured it is not `valid` (commands unanswered,
+    channels missed, guilds missing) or where an at-most ratio is 0 or less (a side that did
+    no work at all, e.g. a bot that answered nothing, has no CPU per command to speak of).
+    """
+    if not valid:
+        return False
+    if value is None:
+        return None
+    if at_least:
+        return value >= limit
+    return 0 < value <= limit
 
 
 def ratio(a: float | None, b: float | None, digits: int = 3) -> float | None:

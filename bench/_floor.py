@@ -10,8 +10,8 @@ and a higher threshold), unless `--default-gc`. With `--answer`, it registers on
 interaction), and answers every invocation with the message in PATH (a JSON object with
 `content` and `embeds`: a real `/hot` answer, so the bytes on the wire are the same), built
 into `discord.Embed`s per command as any bot does. Without it the client only connects: the
-floor of memory. Like `_botproc.py`, it prints one JSON line after READY and runs until stdin
-closes.
+floor of memory. Like `_botproc.py`, it prints one JSON line after READY, once its guild count
+has held for a second (`settled_guilds`, as the bot), and runs until stdin closes.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import discord
 import discord.gateway
 import discord.http
 import yarl
-from _botproc import TOKEN, memory_mb
+from _botproc import TOKEN, memory_mb, settled_guilds
 from discord import app_commands
 
 # Only discord.py is imported (not `bot`, not `sandbox`, not even `_common`): the floor's
@@ -102,6 +102,7 @@ async def serve(args: argparse.Namespace) -> None:
         gc.freeze()
         _, gen1, gen2 = gc.get_threshold()
         gc.set_threshold(50_000, gen1, gen2)
+    await settled_guilds(client)  # every guild, as the bot waits for them
     gc.collect()
     report: dict[str, Any] = {
         "ready": True,
@@ -118,8 +119,8 @@ async def serve(args: argparse.Namespace) -> None:
 def main() -> None:
     """The child's command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--api-base", required=True)
-    parser.add_argument("--gateway", required=True)
+    parser.add_argument("--api-base", required=True, help="the sandbox's REST base URL")
+    parser.add_argument("--gateway", required=True, help="the sandbox's gateway URL")
     parser.add_argument("--answer", type=Path, help="JSON message to answer /hot with")
     parser.add_argument(
         "--default-gc", action="store_true", help="keep CPython's collector thresholds"

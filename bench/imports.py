@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from _common import emit, loglog_slope, machine, quiet, ratio, sizes_arg
+from _common import emit, finish, loglog_slope, machine, quiet, ratio, sizes_arg
 from commands import synthetic_days
 
 from bot.models import Digest
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run; one JSON line per size, then the summary line."""
     args = parse_args(argv)
     quiet()
-    emit(summary(asyncio.run(run(args))))
+    finish("imports", lambda: asyncio.run(run(args)), summary)
 
 
 if __name__ == "__main__":

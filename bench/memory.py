@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from _botproc import HERE, start_bot, start_child
-from _common import emit, fit, loglog_slope, machine, quiet, ratio, sizes_arg
+from _common import emit, finish, fit, loglog_slope, machine, met, quiet, ratio, sizes_arg
 
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
@@ -133,10 +133,12 @@ async def one_size(args: argparse.Namespace, guilds: int) -> dict[str, Any]:
     ready = bot.ready
     return {
         "bench": "memory",
+        "guilds_wanted": guilds,
         "guilds": ready["guilds"],
         "channels": ready["channels"],
         "subscriptions": subscriptions,
         "tick": not args.no_tick,
+        "tick_outcomes": ready.get("outcomes"),  # by status: what the tick did
         "shards": shards,
         "peak_rss_mb": ready["peak_rss_mb"],
         "rss_mb": ready["rss_mb"],
@@ -160,6 +162,11 @@ def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
     floor_per_1000 = None if floor_slope is None else round(floor_slope * 1000, 2)
     at = min(range(len(lines)), key=lambda i: abs(lines[i]["guilds"] - 2_500))
     slope_ratio = ratio(bot_per_1000, floor_per_1000)
+    # A size where the bot or the floor held fewer guilds than the world has is no figure.
+    valid = [
+        line["guilds"] == line["guilds_wanted"] and line["floor_guilds"] in (None, line["guilds"])
+        for line in lines
+    ]
     return {
         "bench": "memory",
         "summary": True,
@@ -177,10 +184,9 @@ def summary(lines: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "targets": {
             "at_guilds": lines[at]["guilds"],
-            "peak_ratio_le_1.3": None
-            if lines[at]["peak_ratio_to_floor"] is None
-            else lines[at]["peak_ratio_to_floor"] <= 1.3,
-            "slope_ratio_le_1.3": None if slope_ratio is None else slope_ratio <= 1.3,
+            "every_guild_held": all(valid),
+            "peak_ratio_le_1.3": met(lines[at]["peak_ratio_to_floor"], 1.3, valid=valid[at]),
+            "slope_ratio_le_1.3": met(slope_ratio, 1.3, valid=all(valid)),
         },
         "machine": machine(),
     }
@@ -200,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run; one JSON line per size, then the summary line."""
     args = parse_args(argv)
     quiet()
-    emit(summary(asyncio.run(run(args))))
+    finish("memory", lambda: asyncio.run(run(args)), summary)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ def test_fanout_smoke() -> None:
     assert sizes[0]["naive"]["requests"] == 3 and sizes[0]["speedup"] is not None
     assert set(summary["growth"]) == {"compact", "detailed"}
     assert summary["targets"]["zero_429"] is True
+    assert summary["targets"]["every_channel_posted_once"] is True
 
 
 def test_fanout_with_two_processes_smoke() -> None:
@@ -85,6 +86,7 @@ def test_commands_smoke() -> None:
     for x in sizes:
         assert x["bot"]["statuses"] == {"answered": 40}  # 2 rounds of 20, none refused
         assert x["floor"]["statuses"] == {"answered": 40}
+        assert x["bot"]["complete"] is x["floor"]["complete"] is True
         assert x["floor"]["answer_bytes"] > 1000  # a real /hot answer, embeds and all
         assert set(x["ratios"]) == {"cpu_per_command", "p50", "p99"}
         if sys.platform == "linux":  # CPU time per command comes from /proc
@@ -92,6 +94,7 @@ def test_commands_smoke() -> None:
             assert x["floor"]["cpu_ms_per_command"] > 0
     assert summary["sizes"] == [100, 200]
     assert {"p99_loglog_slope", "p99_ratio_largest_over_smallest"} <= set(summary["growth"])
+    assert summary["targets"]["every_command_answered"] is True
 
 
 def test_memory_smoke() -> None:
@@ -100,7 +103,9 @@ def test_memory_smoke() -> None:
     assert [x["guilds"] for x in sizes] == [10, 20]
     for x in sizes:
         assert x["peak_rss_mb"] > 0 and x["floor_peak_rss_mb"] > 0
-        assert x["floor_guilds"] == x["guilds"]
+        assert x["floor_guilds"] == x["guilds"] == x["guilds_wanted"]
+        assert x["tick_outcomes"] == {}  # the due day has no digest: the tick posts nothing
+    assert summary["targets"]["every_guild_held"] is True
     assert {"mb_per_1000_guilds", "floor_mb_per_1000_guilds"} <= set(summary["growth"])
 
 
