@@ -120,7 +120,7 @@ class DiscordConfig(_Section):
     max_concurrent_posts: int = Field(default=32, ge=1, le=50)
     # Posting requests per second, spaced evenly. Discord's global limit is 50/s per bot, and
     # discord.py only learns of it from a 429; 48 leaves room for network jitter, and the
-    # pacer's window (`bot.app.sender.Pacer`) keeps any bunching under the limit as well.
+    # pacer's window (`bot.app.pacing.Pacer`) keeps any bunching under the limit as well.
     requests_per_second: float = Field(default=48.0, gt=0, le=1000)
     # The longest rate-limit wait one post may sit out (discord.py's max_ratelimit_timeout,
     # which it floors at 30 s). A longer 429 reschedules that post instead of holding it.
@@ -132,7 +132,7 @@ class DiscordConfig(_Section):
     shard_ids: list[int] | None = None
     # This process's share of Discord's one global request budget (per bot, not per process):
     # two processes 0.5 each; each paces at its share, less headroom for its own jitter
-    # (bot.app.sender.shared_rate: 0.5 of 48 is 23/s). Unset: the share of the shards this
+    # (bot.app.pacing.shared_rate: 0.5 of 48 is 23/s). Unset: the share of the shards this
     # process runs (`len(shard_ids) / shard_count`, 1.0 unsharded), so two processes left at
     # the default no longer pace at twice the limit together; 1.0 behind a shared REST proxy.
     global_rate_share: float | None = Field(default=None, gt=0, le=1)

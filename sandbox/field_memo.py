@@ -7,7 +7,9 @@ object of `properties` (and `required`) and nothing else, so under JSON Schema t
 valid exactly when it is an object, has every required field, and each field's value is
 valid under that field's own subschema. `fields_valid` checks just that, one field at a
 time with a validator of the field's subschema (same registry, same format checker), and
-remembers each (field, value) found valid, the value as canonical JSON: a fan-out sends the
+remembers each (field, value) found valid, the value as the SHA-256 of its canonical JSON (a
+value itself can be ~100 KB that the schema allows and the message rules refuse later, so
+keeping the JSON made 4,096 entries up to hundreds of MB): a fan-out sends the
 same embeds to every channel, only the nonce is new, and a nonce is cheap to check.
 
 It only ever says "valid": a body with any field not valid, or whose schema has any other
@@ -19,6 +21,7 @@ accepted that the full validator would refuse.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from typing import Any
 
@@ -56,7 +59,7 @@ def field_validator(method: str, path: str, name: str) -> Draft202012Validator |
     return Draft202012Validator(_absolutize(sub), registry=_registry(), format_checker=FORMATS)
 
 
-_known: set[tuple[str, str, str, str]] = set()
+_known: set[tuple[str, str, str, bytes]] = set()
 
 
 def fields_valid(method: str, path: str, body: Any) -> bool:
@@ -69,7 +72,8 @@ def fields_valid(method: str, path: str, body: Any) -> bool:
     for name, value in body.items():
         if name not in schema["properties"]:
             continue  # no subschema: the schema says nothing of it (unknown_fields does)
-        key = (method, path, name, json.dumps(value, sort_keys=True))
+        canonical = json.dumps(value, sort_keys=True).encode()
+        key = (method, path, name, hashlib.sha256(canonical).digest())
         if key in _known:
             continue
         validator = field_validator(method, path, name)

@@ -29,16 +29,19 @@ from bot.app.cogs.search import SearchCog
 from bot.app.health import DiscordHealth
 from bot.app.lease import holder_is_gone, new_holder
 from bot.app.observing import completion_listener, observe_rate_limits
+from bot.app.pacing import (
+    GLOBAL_WINDOW_SECONDS,
+    Pacer,
+    pace_each_request,
+    shared_rate,
+    window_limit,
+)
 from bot.app.scheduler import Scheduler
 from bot.app.sender import (
-    GLOBAL_WINDOW_SECONDS,
     DiscordSender,
     GlobalLimit,
-    Pacer,
     amortize_bucket_sweeps,
-    shared_rate,
     stop_blind_resends,
-    window_limit,
 )
 from bot.app.shard_lease import AnyLease
 from bot.app.tree import HotPapersTree
@@ -183,7 +186,8 @@ def build_bot(
         metrics = Metrics(lag_days=config.sources.day_lag_days)
     observer: Observer = metrics if metrics is not None else NO_OBSERVER
     watched = observe_rate_limits(global_limit.attach(health.trace_config()), observer)
-    trace = stop_blind_resends(watched)
+    # The pacer's slot is freed before a blind resend is stopped (that hook raises).
+    trace = stop_blind_resends(pace_each_request(watched))
     options.setdefault("http_trace", trace)
     # A rate-limit wait longer than this raises instead of holding the post (issue 11).
     options.setdefault("max_ratelimit_timeout", config.discord.max_ratelimit_seconds)
@@ -213,6 +217,7 @@ def build_bot(
         lambda: bot.user.id if bot.user else None,
         Pacer(rate, window=(window_limit(config.discord.rate_share), GLOBAL_WINDOW_SECONDS)),
         global_limit,
+        each_request=True,  # the trace has pace_each_request
     )
     publisher = Publisher(
         store,

@@ -20,7 +20,6 @@ import logging
 import math
 import re
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -29,6 +28,11 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
+from bot.app.pacing import (
+    SLOT,
+    Pacer,
+    Slot,
+)
 from bot.delivery.errors import (
     ChannelForbidden,
     ChannelGone,
@@ -174,106 +178,6 @@ def stop_blind_resends(trace: aiohttp.TraceConfig) -> aiohttp.TraceConfig:
     return trace
 
 
-JITTER_HEADROOM = 2.0  # requests per second one pacing process may overshoot a window by
-
-
-def shared_rate(rate: float, share: float) -> float:
-    """The rate one of several processes paces at, given its share of the one global budget.
-
-    `rate` (`discord.requests_per_second`, 48) is one process's pace, 2 below Discord's 50:
-    Discord counts fixed windows, and a request held back by a busy event loop (or the
-    network) lands in the next window beside that window's own, so a paced process can
-    overshoot a window by about two. Every process overshoots on its own, so each keeps that
-    headroom: a share `s` of the limit the pace stands for (`rate + 2`), less 2. Two processes
-    at 0.5 pace at 23 each: 46, plus 2 × 2 of jitter, stays within 50. (Measured: at 24 each,
-    bench/fanout.py --processes 2 met one 429 in 2,000 posts.) Never below half of `rate × s`.
-    """
-    if share >= 1:
-        return rate
-    return max(share * (rate + JITTER_HEADROOM) - JITTER_HEADROOM, rate * share / 2)
-
-
-DISCORD_GLOBAL_LIMIT = 50  # requests per second per bot (rate-limits.mdx, "Global Rate Limit")
-GLOBAL_WINDOW_SECONDS = 1.0
-MIN_SLEEP = 0.001  # a wait for the window never rounds to nothing (no busy loop)
-
-
-def window_limit(share: float) -> int:
-    """Requests one process may have in Discord's global window (`Pacer.window`), given its
-    share of the bot's one budget: its share of 50, at least 1."""
-    return max(1, math.floor(DISCORD_GLOBAL_LIMIT * min(1.0, share) + 1e-9))
-
-
-class Pacer:
-    """Spaces requests evenly, at most `rate` per second, and (with `window` = (L, W)) never
-    lets more than L requests reach any W-second window of Discord's, whatever the jitter:
-    a fan-out stays under the global limit (50 requests/s per bot) instead of learning it
-    from 429s.
-
-    discord.py throttles per-route buckets from the `X-RateLimit-*` headers, but the global
-    limit has no headers: it only waits after a global 429. Even spacing alone keeps every
-    window at `rate` only while requests reach Discord as evenly as they leave; a busy event
-    loop or network bunches them (bench/fanout.py on a loaded machine, 32 posts in flight:
-    77 × 429 in 1,200 requests at 48/s). The window rule holds under any bunching: Discord
-    counts a request at some instant between its sending and its answer, so a request sent
-    at t can share a window of W seconds only with requests sent before it (or with it) that
-    were not answered by t − W. `wait()` therefore lets a request go only while fewer than L
-    requests are in flight or were answered in the last W seconds, and `done()` records the
-    answer. The cost of that proof is the round trip: at most L / (W + round trip) per
-    second (0.95 × 50 at 50 ms).
-    Each caller reserves the next free slot without awaiting in between, so no lock is needed.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        window: tuple[int, float] | None = None,
-    ) -> None:
-        self.interval = 1.0 / rate
-        self.clock = clock
-        self.sleep = sleep
-        self.window = window
-        self._next = 0.0
-        self.in_flight = 0
-        self._answered: deque[float] = deque()  # answer times within the last W seconds
-        self._changed = asyncio.Event()
-
-    async def wait(self) -> None:
-        """Return when this caller may send its request (with a window: then call `done()`
-        once it is answered, whatever the answer)."""
-        now = self.clock()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await self.sleep(slot - now)
-        if self.window is None:
-            return
-        limit, seconds = self.window
-        while True:
-            now = self.clock()
-            answered = self._answered
-            while answered and answered[0] + seconds <= now:
-                answered.popleft()
-            if self.in_flight + len(answered) < limit:
-                self.in_flight += 1
-                return
-            if answered:  # the oldest answer leaves the window then
-                await self.sleep(max(answered[0] + seconds - now, MIN_SLEEP))
-            else:  # all L in flight: wait for an answer
-                self._changed.clear()
-                await self._changed.wait()
-
-    def done(self) -> None:
-        """The request `wait()` let go was answered (or failed) now."""
-        if self.window is None:
-            return
-        self.in_flight -= 1
-        self._answered.append(self.clock())
-        self._changed.set()
-
-
 SWEEP_FLOOR = 256  # discord.py sweeps its buckets from this many on
 
 
@@ -307,7 +211,9 @@ def amortize_bucket_sweeps(http: HTTPClient) -> None:
 class DiscordSender:
     """Posts through a logged-in client's HTTP session; `user_id` is the bot's own id.
 
-    Every request first waits for `pacer` (none: unpaced).
+    Every request first waits for `pacer` (none: unpaced): with `each_request`, every HTTP
+    request the call makes, discord.py's resends too (the session's trace has
+    `pace_each_request`); without it, the call once.
     """
 
     def __init__(
@@ -316,16 +222,29 @@ class DiscordSender:
         user_id: Callable[[], int | None],
         pacer: Pacer | None = None,
         watch: GlobalLimit | None = None,
+        *,
+        each_request: bool = False,
     ) -> None:
         self.http = http
         self.user_id = user_id
         self.pacer = pacer
         self.watch = watch
+        self.each_request = each_request
 
     async def _paced(self, call: Callable[[], Awaitable[T]]) -> T:
         async def paced() -> T:
             if self.pacer is None:
                 return await call()
+            if self.each_request:
+                slot = Slot(self.pacer)
+                token = SLOT.set(slot)
+                try:
+                    return await call()
+                finally:
+                    SLOT.reset(token)
+                    if slot.held:  # a request the trace did not see end
+                        slot.held = False
+                        slot.pacer.done()
             await self.pacer.wait()
             try:
                 return await call()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from bot.app.sender import Pacer, window_limit
+from bot.app.pacing import Pacer, window_limit
 
 
 async def test_concurrent_callers_get_evenly_spaced_slots() -> None:

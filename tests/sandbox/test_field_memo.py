@@ -58,3 +58,15 @@ def test_a_missing_required_field_or_a_union_schema_falls_back() -> None:
     callback = ("POST", "/interactions/{interaction_id}/{interaction_token}/callback")
     assert field_memo.plain_object(*callback) is None  # a union: the full validator decides
     assert not field_memo.fields_valid(*callback, {"type": 1})
+
+
+def test_the_memo_keeps_a_digest_of_each_value_not_the_value() -> None:
+    """Bounded in bytes, not only in entries: embeds the schema allows (10 × 4,096-character
+    descriptions, refused later by the 6,000 total) are remembered in 32 bytes."""
+    field_memo._known.clear()
+    embeds = [{"title": "t", "description": "d" * 4096} for _ in range(10)]
+    assert field_memo.fields_valid(*ROUTE, {"embeds": embeds})
+    assert [(e.path, e.code) for e in validate_body(*ROUTE, {"embeds": embeds})] == [
+        (["embeds"], "MAX_EMBED_SIZE_EXCEEDED")
+    ]
+    assert {len(k[3]) for k in field_memo._known} == {32}
