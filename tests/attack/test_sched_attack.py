@@ -1,0 +1,79 @@
+"""Outsider attacks on the paged tick (bot/app/scan.py, bot/app/scheduler.py, bot/app/settle.py).
+
+Real scheduler, publisher and SQLite stores (two connections to one file: another process);
+Discord is the scripted `FakeDiscord`, digests the scripted service of tests/test_isolation.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.models import PostRecord, Subscription
+from bot.store import open_store
+from bot.store.base import Store
+from tests.test_isolation import DAY, GOOD, NINE, build
+
+Stores = tuple[Store, Store, Path]
+
+
+@pytest.fixture
+async def stores(tmp_path: Path) -> AsyncIterator[Stores]:
+    """The scheduler's store, another connection to the same file, and the file."""
+    path = tmp_path / "db.sqlite3"
+    async with open_store(path) as mine, open_store(path) as other:
+        yield mine, other, path
+
+
+def by_hand(path: Path, sql: str) -> None:
+    """A row edited by hand (or by a bug) behind the store's back."""
+    with sqlite3.connect(path) as db:
+        db.execute(sql)
+
+
+async def make(store: Store, channel: int, **kw: Any) -> None:
+    fields: dict[str, Any] = {"source": "good", "created_at": NINE - timedelta(hours=1), **kw}
+    await store.upsert_subscription(
+        Subscription(guild_id=1, channel_id=channel, id=channel, **fields)
+    )
+
+
+async def test_one_unreadable_ledger_row_hides_no_other_subscriptions_missed_days(
+    stores: Stores,
+) -> None:
+    """Expected: after an outage every (subscription, day) whose window closed gets its one
+    outcome, whatever one other ledger row holds.
+
+    Before: posts_of leaves an unreadable row out, so settlement thought its day was never
+    attempted and claimed it; the lost claim's read-back raised, which failed the claims of
+    its whole page and ended the scan there: no later page was ever settled, and every tick
+    tried again (and failed again) over the whole lookback.
+    """
+    mine, _, path = stores
+    for channel in (1, 2, 3, 4, 5):
+        await make(mine, channel, created_at=NINE - timedelta(days=2))
+    early = DAY - timedelta(days=2)
+    claim = await mine.claim_post(
+        PostRecord(subscription_id=1, guild_id=1, channel_id=1, day=early, source="good", nonce="n")
+    )
+    assert claim.won
+    by_hand(path, "UPDATE posts SET message_ids = 'not json' WHERE subscription_id = 1")
+    scheduler, _, clock = build(mine, {"good": GOOD})
+    scheduler.settler.page = 2
+    report = await scheduler.tick()
+    assert sorted((o.channel_id, o.status) for o in report.outcomes) == [
+        (c, "sent") for c in (1, 2, 3, 4, 5)
+    ]
+    expected = [(d, c) for d in (early, DAY - timedelta(days=1)) for c in (1, 2, 3, 4, 5)]
+    expected.remove((early, 1))  # its row exists (unreadable): not claimed again
+    assert [(p.day, p.subscription_id, p.status) for p in report.settled] == [
+        (d, c, "missed") for d, c in expected
+    ]
+    assert scheduler.settler.settled_at == NINE
+    clock.advance(timedelta(minutes=1))
+    assert (await scheduler.tick()).settled == []
