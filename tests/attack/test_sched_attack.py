@@ -77,3 +77,57 @@ async def test_one_unreadable_ledger_row_hides_no_other_subscriptions_missed_day
     assert scheduler.settler.settled_at == NINE
     clock.advance(timedelta(minutes=1))
     assert (await scheduler.tick()).settled == []
+
+
+async def test_a_time_edited_between_the_scan_and_the_post_is_honoured(stores: Stores) -> None:
+    """Expected: a digest moved to 18:00 by another process while its 09:00 tick was
+    fetching is posted at 18:00 (the new time), once.
+
+    Before: the tick read the fresh model only to see it still active, and posted it by the
+    scan's (old) slot at 09:00; the edit was honoured from the next day only.
+    """
+    mine, other, _ = stores
+    for channel in (1, 2):
+        await make(other, channel)
+    scheduler, discord, clock = build(mine, {"good": GOOD})
+    real = mine.get_subscriptions
+
+    async def meanwhile(ids: Any) -> list[Subscription]:
+        await make(other, 2, post_time="18:00")  # between the scan and the models' read
+        return await real(ids)
+
+    mine.get_subscriptions = meanwhile  # type: ignore[method-assign]
+    report = await scheduler.tick()
+    assert [(o.channel_id, o.status) for o in report.outcomes] == [(1, "sent")]
+    mine.get_subscriptions = real  # type: ignore[method-assign]
+    clock.set(NINE + timedelta(hours=9))
+    report = await scheduler.tick()
+    assert [(o.channel_id, o.status) for o in report.outcomes] == [(2, "sent")]
+    row = await mine.get_post(2, DAY)
+    assert row is not None and row.posted_at == NINE + timedelta(hours=9)
+    assert sorted(discord.channels) == [1, 2]
+
+
+async def test_one_paused_and_resumed_between_the_scan_and_the_post_is_not_posted(
+    stores: Stores,
+) -> None:
+    """Expected: a day whose slot came before the subscription's resume is never posted
+    (pausing skips days), however quickly the pause and resume followed each other.
+
+    Before: the fresh model was active again, so the scan's slot was posted."""
+    mine, other, _ = stores
+    for channel in (1, 2):
+        await make(other, channel)
+    scheduler, discord, _ = build(mine, {"good": GOOD})
+    real = mine.get_subscriptions
+
+    async def meanwhile(ids: Any) -> list[Subscription]:
+        await other.set_paused(2, True)
+        await other.set_paused(2, False, at=NINE + timedelta(seconds=1))
+        return await real(ids)
+
+    mine.get_subscriptions = meanwhile  # type: ignore[method-assign]
+    report = await scheduler.tick()
+    assert [(o.channel_id, o.status) for o in report.outcomes] == [(1, "sent")]
+    assert await mine.get_post(2, DAY) is None
+    assert sorted(discord.channels) == [1]
