@@ -221,6 +221,7 @@ class Scheduler:
                 sub = models.get(row.id)
                 if sub is None:  # removed since the scan, or its row cannot be read whole
                     self._why[(row.id, group.day)] = UNREADABLE
+                    self._retry_at.failed((row.id, group.day), now)  # not every tick
                 elif self._still_due(sub, group, now):  # not paused, moved, … since the scan
                     jobs.append(functools.partial(self._post, sub, digest, report))
         limit = self.config.discord.max_concurrent_posts

@@ -17,7 +17,7 @@ import pytest
 from bot.models import PostRecord, Subscription
 from bot.store import open_store
 from bot.store.base import Store
-from tests.test_isolation import DAY, GOOD, NINE, build
+from tests.test_isolation import DAY, GOOD, NINE, build, config
 
 Stores = tuple[Store, Store, Path]
 
@@ -131,3 +131,43 @@ async def test_one_paused_and_resumed_between_the_scan_and_the_post_is_not_poste
     assert [(o.channel_id, o.status) for o in report.outcomes] == [(1, "sent")]
     assert await mine.get_post(2, DAY) is None
     assert sorted(discord.channels) == [1]
+
+
+async def test_a_subscription_that_cannot_be_read_whole_backs_off_then_fails_with_why(
+    stores: Stores,
+) -> None:
+    """Expected: a subscription whose timing reads but whose whole row does not (its
+    categories edited by hand) is tried on the post backoff, not at every tick, and its day
+    ends `failed` with a true, private-safe reason when the window closes.
+
+    Before: every tick (each minute, for the whole catch-up window) fetched its period again
+    and read its row again, logging a warning each time.
+    """
+    mine, _, path = stores
+    for channel in (1, 2):
+        await make(mine, channel)
+    by_hand(path, "UPDATE subscriptions SET categories = '[not json' WHERE id = 2")
+    scheduler, _, clock = build(mine, {"good": GOOD}, cfg=config(catch_up_hours=1))
+    real = mine.get_subscriptions
+    asked: list[int] = []
+
+    async def counted(ids: Any) -> list[Subscription]:
+        if 2 in ids:
+            asked.append(int((clock.now - NINE) / timedelta(minutes=1)))
+        return await real(ids)
+
+    mine.get_subscriptions = counted  # type: ignore[method-assign]
+    settled: list[PostRecord] = []
+    for _ in range(80):  # the window closes at 10:00, settled at the 10:15 settle
+        settled += (await scheduler.tick()).settled
+        clock.advance(timedelta(minutes=1))
+    assert asked == [0, 1, 3, 7, 15, 31]
+    assert [(p.subscription_id, p.day, p.status, p.error) for p in settled] == [
+        (
+            2,
+            DAY,
+            "failed",
+            "not posted within the catch-up window: its subscription could not be read"
+            " from the store (see the bot's log)",
+        )
+    ]
