@@ -221,7 +221,8 @@ class Scheduler:
                 sub = models.get(row.id)
                 if sub is None:  # removed since the scan, or its row cannot be read whole
                     self._why[(row.id, group.day)] = UNREADABLE
-                elif sub.active:  # not paused or disabled since the scan
+                    self._retry_at.failed((row.id, group.day), now)  # not every tick
+                elif self._still_due(sub, group, now):  # not paused, moved, … since the scan
                     jobs.append(functools.partial(self._post, sub, digest, report))
         limit = self.config.discord.max_concurrent_posts
         self.observer.fanout_queued(len(jobs))
@@ -312,6 +313,23 @@ class Scheduler:
             log.warning("follow-ups of subscription %s took over %g s", subscription_id, deadline)
         except Exception:  # any type: a follow-up never costs a post or the tick
             log.exception("follow-ups of subscription %s failed", subscription_id)
+
+    def _still_due(self, sub: Subscription, group: Period, now: datetime) -> bool:
+        """Whether the fresh model still has the slot its scan row was grouped for: a pause,
+        a resume, a time, zone, cadence, weekday or source edited by another process since
+        the scan is honoured now (the next tick posts it by its new schedule), not after
+        the old schedule's post."""
+        if self.digests.resolve(sub.source) != group.source:
+            return False
+        try:
+            found = due_slots((sub,), now, grace=self.grace, lag_days=self.digests.lag_days)
+        except Exception:  # unschedulable now: the next tick's scan says why (`broken`)
+            return False
+        return any(
+            (s.start, s.day) == (group.start, group.day)
+            and ("daily" if s.first is None else sub.cadence) == group.cadence
+            for s in found
+        )
 
     def _may_try_failing(self, sub: Timing, now: datetime) -> bool:
         """A failing subscription (403, rejected payload) is tried on a long backoff only.

@@ -24,6 +24,8 @@ sent. That only works if every backend keeps these rules (tests/store/test_ledge
   leaves the stored value. `reopen_post` clears messages, thread, error and `posted_at` and
   sets the generation it is given (part of every nonce).
 - `list_posts` is newest day first, then by channel id, then by subscription id.
+- `claim_posts` answers a lost claim whose stored row cannot be read (edited by hand) with the
+  record given, not won (and a warning): one such row fails no other claim of the batch.
 
 The rules on statuses are data here (`may_finish`, `may_reopen`), so every backend applies
 the same ones; a backend may express them in its SQL, as SQLite's does.

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from bot.errors import StoreError
 from bot.models import Digest, DigestMeta, Paper, PostRecord, SourceHealth, Subscription, Tweet
-from bot.store.values import Lease, Start
+from bot.store.values import Claim, Lease, Start
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,23 @@ def all_readable(decode: Callable[[R], T], found: Iterable[R], what: Callable[[R
             out.append(readable(decode, row, what(row)))
         except StoreError as exc:
             log.warning("leaving out a row: %s", exc)
+    return out
+
+
+def claims_from(records: Iterable[PostRecord], found: Iterable[tuple[Row, bool]]) -> list[Claim]:
+    """`claim_posts`' answer: each record's row as stored, and whether its insert won. A lost
+    claim whose stored row cannot be read (edited by hand) is answered with the record given,
+    not won, and a warning: one such row fails no other claim of the batch (settling a long
+    outage claims a page of days at once)."""
+    out: list[Claim] = []
+    for record, (row, won) in zip(records, found, strict=True):
+        try:
+            out.append(Claim(readable(post_from, row, post_key(row)), won))
+        except StoreError as exc:
+            if won:  # a row this very call wrote: the store itself is broken
+                raise
+            log.warning("a lost claim's stored row: %s", exc)
+            out.append(Claim(record, False))
     return out
 
 

@@ -98,6 +98,22 @@ async def test_many_claims_at_once_are_each_a_claim(store: Store) -> None:
     assert await store.claim_posts([]) == []
     with pytest.raises(ValueError, match="unknown post status"):
         await store.claim_posts([post(13, DAY).model_copy(update={"status": "nonsense"})])
+
+
+async def test_a_lost_claim_on_an_unreadable_row_fails_no_other_claim(
+    backend: Backend, store: Store
+) -> None:
+    """Settlement claims a page of missed days at once: one row edited by hand among them
+    must not cost the others their outcome (the batch raised on its read-back)."""
+    assert (await store.claim_post(post(11, DAY))).won
+    backend.update("posts", {"message_ids": "not json"}, where={"channel_id": 11})
+    records = [post(10, DAY, status="missed"), post(11, DAY, status="missed")]
+    records.append(post(12, DAY, status="failed", error="403"))
+    claims = await store.claim_posts(records)
+    assert [c.won for c in claims] == [True, False, True]
+    assert claims[1].record == records[1]  # the record given: its stored row cannot be read
+    for claim in (claims[0], claims[2]):
+        assert await store.get_post(claim.record.channel_id, DAY) == claim.record
     assert await store.get_post(13, DAY) is None
 
 

@@ -91,7 +91,7 @@ class PgPostLedger(PgBase):
                     row["day"],
                 )
                 found.append((stored, won))
-        return [Claim(rows.readable(rows.post_from, r, rows.post_key(r)), won) for r, won in found]
+        return rows.claims_from(records, found)
 
     async def finish_post(
         self,

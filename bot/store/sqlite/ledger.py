@@ -91,9 +91,7 @@ class SqlitePostLedger(SqliteBase):
         if not records:
             return []
         found = await self._write_in_thread(claim_all)
-        return [
-            Claim(rows.readable(rows.post_from, row, rows.post_key(row)), won) for row, won in found
-        ]
+        return rows.claims_from(records, found)
 
     async def finish_post(
         self,
