@@ -103,8 +103,12 @@ def finish(
     bench: str,
     run: Callable[[], list[dict[str, Any]]],
     summary: Callable[[list[dict[str, Any]]], dict[str, Any]],
+    plot: str | None = None,
 ) -> None:
     """Run every size, then print the summary line, last, even when a size fails.
+
+    With `plot` (`--plot FILE.png`), the sizes that ran are also drawn as growth curves
+    (`_plot.plot`; what it says goes to stderr, so the summary stays the last line).
 
     A size that raises ends the run (its traceback on stderr, exit status 1), but the last
     line is still the summary, of the sizes that ran, with `"error"` and every target false
@@ -118,6 +122,10 @@ def finish(
         lines = [x for x in _EMITTED if x.get("bench") == bench and not x.get("summary")]
         error = f"{type(exc).__name__}: {exc}"
     figures: dict[str, Any] = {"bench": bench, "summary": True, "targets": {}}
+    if plot and lines:
+        from _plot import plot as draw
+
+        draw(lines, plot)
     if lines:
         try:
             figures = summary(lines)
@@ -135,6 +143,16 @@ def finish(
     emit(figures)
     if error is not None:
         raise SystemExit(1)
+
+
+def add_plot_arg(parser: argparse.ArgumentParser) -> None:
+    """`--plot FILE.png`: the growth curves of the run, drawn with matplotlib (optional)."""
+    parser.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="also draw the sizes' growth curves (HotPapers beside its floor, log axes) into "
+        "this PNG; needs matplotlib (pip install -e '.[bench]')",
+    )
 
 
 def sizes_arg(text: str) -> list[int]:

@@ -41,6 +41,7 @@ from typing import Any
 
 from _botproc import HERE, BotProcess, start_bot, start_child
 from _common import (
+    add_plot_arg,
     answered_all,
     cpu_seconds,
     emit,
@@ -101,6 +102,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the floor's garbage collector: settled after READY as the bot's (default), or"
         " CPython's defaults",
     )
+    add_plot_arg(parser)
     args = parser.parse_args(argv)
     if args.papers:
         args.sizes = [args.papers]
@@ -486,7 +488,12 @@ def main(argv: list[str] | None = None) -> None:
     """Run; print one JSON line per size, then the summary line."""
     args = parse_args(argv)
     quiet()
-    finish("commands", lambda: asyncio.run(run(args)), lambda lines: summary(args, lines))
+    finish(
+        "commands",
+        lambda: asyncio.run(run(args)),
+        lambda lines: summary(args, lines),
+        plot=args.plot,
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ from typing import Any
 
 import discord
 from _botproc import memory_mb, start_bot
-from _common import emit, finish, loglog_slope, machine, met, quiet, sizes_arg
+from _common import add_plot_arg, emit, finish, loglog_slope, machine, met, quiet, sizes_arg
 from _sandboxproc import RemoteSandbox
 
 from bot.app.bot import intents
@@ -104,6 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="sqlite",
         help="the bot's store: a SQLite file, or PostgreSQL (a server started for the run)",
     )
+    add_plot_arg(parser)
     args = parser.parse_args(argv)
     if args.channels:
         args.sizes = [args.channels]
@@ -542,7 +543,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run; one JSON line per size and format, then the summary line."""
     args = parse_args(argv)
     quiet()
-    finish("fanout", lambda: asyncio.run(run(args)), summary)
+    finish("fanout", lambda: asyncio.run(run(args)), summary, plot=args.plot)
 
 
 if __name__ == "__main__":

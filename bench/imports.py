@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from _common import emit, finish, loglog_slope, machine, quiet, ratio, sizes_arg
+from _common import add_plot_arg, emit, finish, loglog_slope, machine, quiet, ratio, sizes_arg
 from commands import synthetic_days
 
 from bot.models import Digest
@@ -55,6 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--daily", action="store_true", help="also one save_digest (transaction) a day"
     )
+    add_plot_arg(parser)
     args = parser.parse_args(argv)
     args.sizes = sorted(set(args.sizes))
     return args
@@ -245,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run; one JSON line per size, then the summary line."""
     args = parse_args(argv)
     quiet()
-    finish("imports", lambda: asyncio.run(run(args)), summary)
+    finish("imports", lambda: asyncio.run(run(args)), summary, plot=args.plot)
 
 
 if __name__ == "__main__":

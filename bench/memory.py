@@ -33,7 +33,18 @@ from pathlib import Path
 from typing import Any
 
 from _botproc import HERE, start_bot, start_child
-from _common import emit, finish, fit, loglog_slope, machine, met, quiet, ratio, sizes_arg
+from _common import (
+    add_plot_arg,
+    emit,
+    finish,
+    fit,
+    loglog_slope,
+    machine,
+    met,
+    quiet,
+    ratio,
+    sizes_arg,
+)
 
 from bot.cli.preview import sample_digest
 from bot.models import Subscription
@@ -70,6 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="the bot to READY only, no scheduler tick (what the subscriptions' tick adds)",
     )
+    add_plot_arg(parser)
     args = parser.parse_args(argv)
     if args.guilds:
         args.sizes = [args.guilds]
@@ -242,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run; one JSON line per size, then the summary line."""
     args = parse_args(argv)
     quiet()
-    finish("memory", lambda: asyncio.run(run(args)), summary)
+    finish("memory", lambda: asyncio.run(run(args)), summary, plot=args.plot)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from _common import emit, machine, percentile, quiet, ratio, sizes_arg
+from _common import add_plot_arg, emit, machine, percentile, quiet, ratio, sizes_arg
 from commands import WORDS, synthetic_days
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-day", type=int, default=500, help="papers a day (default 500)")
     parser.add_argument("--reads", type=int, default=50, help="calls timed per kind (50)")
     parser.add_argument("--seed", type=int, default=1, help="the synthetic papers")
+    add_plot_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -108,6 +109,10 @@ async def run(args: argparse.Namespace) -> int:
             result = await one_size(size, args, Path(tmp))
             emit({"bench": "search", **result})
             results.append(result)
+    if args.plot:
+        from _plot import plot
+
+        plot([{"bench": "search", **r} for r in results], args.plot)
     small, large = results[0], results[-1]
     emit(
         {

@@ -24,6 +24,7 @@ each month has one 1st. A weekly or monthly post is the period's stored days mer
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Protocol
 
 from bot.models import Cadence, Subscription
 
@@ -34,7 +35,22 @@ WEEK_DAYS = 7  # a weekly post covers this many digest days
 LONGEST_GAP_DAYS = 35
 
 
-def posts_on(sub: Subscription, local_day: date) -> bool:
+class Cadenced(Protocol):
+    """What the cadence rules read of a subscription: a `Subscription`, or the scheduler's
+    light row of it (`bot.store.subscriptions.Timing`), which need not be a whole model."""
+
+    @property
+    def cadence(self) -> Cadence:
+        """Which days it posts on."""
+        ...
+
+    @property
+    def weekday(self) -> int:
+        """A weekly one's day (0 Monday … 6 Sunday)."""
+        ...
+
+
+def posts_on(sub: Cadenced, local_day: date) -> bool:
     """Whether `sub` has a slot on its local day `local_day`."""
     if sub.cadence == "weekdays":
         return local_day.weekday() < 5
@@ -45,7 +61,7 @@ def posts_on(sub: Subscription, local_day: date) -> bool:
     return True
 
 
-def period(sub: Subscription, local_day: date, latest: date) -> tuple[date, date]:
+def period(sub: Cadenced, local_day: date, latest: date) -> tuple[date, date]:
     """(first day, key day) of the post of `sub` on `local_day`, whose latest complete
     source day is `latest` (`D(L)`)."""
     if sub.cadence == "weekly":

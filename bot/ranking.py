@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from bot.models import Paper
+from bot.models import Entry, Paper
 from bot.scoring import NO_DISCUSSION
 from bot.sources import metrics, registry
 from bot.sources.metrics import MetricSet, Rankable
@@ -25,6 +25,7 @@ __all__ = [
     "metric_set",
     "metric_sets",
     "rank",
+    "rank_entries",
     "rank_key",
     "score_label",
     "signal",
@@ -49,6 +50,31 @@ def metric_sets(counts: Mapping[str, int] | Iterable[str]) -> list[MetricSet]:
     return [found for found in registry.REGISTRY.metric_sets if found.matches(names)]
 
 
+class _SetsByNames:
+    """`metric_sets` of a paper's count names, remembered per name tuple: `score_label` runs
+    for every paper of every rendered list, and a store holds a handful of name combinations.
+    Keyed on the registry's tuple of sets too (a test may register a source); bounded."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self.sets: tuple[MetricSet, ...] | None = None
+        self.found: dict[tuple[str, ...], list[MetricSet]] = {}
+
+    def __call__(self, counts: Mapping[str, int]) -> list[MetricSet]:
+        current = registry.REGISTRY.metric_sets
+        if current is not self.sets or len(self.found) >= self.LIMIT:
+            self.sets, self.found = current, {}
+        names = tuple(counts)
+        found = self.found.get(names)
+        if found is None:
+            found = self.found[names] = [s for s in current if s.matches(names)]
+        return found
+
+
+_sets_of = _SetsByNames()
+
+
 def score_label(paper: Paper) -> str:
     """Human-readable score with its origin, built from the paper's metrics.
 
@@ -56,9 +82,12 @@ def score_label(paper: Paper) -> str:
     News`); a paper with no score and no counts (a blended paper no crowd discussed) is
     "no discussion yet"; counts of no registered source show the bare score.
     """
-    found = metric_sets(paper.metrics)
+    counts = paper.metrics
+    found = _sets_of(counts)
+    if len(found) == 1:
+        return found[0].label(counts)  # one crowd: most papers
     if found:
-        return " · ".join(m.label(paper.metrics) for m in found)
+        return " · ".join([m.label(counts) for m in found])
     if paper.score is None:
         return NO_DISCUSSION
     score = int(paper.score) if paper.score == int(paper.score) else paper.score
@@ -102,3 +131,8 @@ def rank_key(paper: Rankable) -> metrics.RankKey:
 def rank(papers: Iterable[Paper]) -> list[Paper]:
     """Papers in rank order, deterministically, with duplicates (same id) merged to the best."""
     return metrics.rank(papers, registry.REGISTRY.tiebreak)
+
+
+def rank_entries(entries: Iterable[Entry]) -> list[Entry]:
+    """`rank` of a window's entries (`bot.filters.pick`): merged by id to the best, ordered."""
+    return metrics.rank(entries, registry.REGISTRY.tiebreak)

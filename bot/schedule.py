@@ -30,17 +30,60 @@ complete.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import cadence
-from bot.models import Subscription
+from bot.models import Cadence
 from bot.quoting import shown
 
 Clock = Callable[[], datetime]
+
+
+class Timed(cadence.Cadenced, Protocol):
+    """What the schedule reads of a subscription: a `Subscription`, or the scheduler's light
+    row of it (`bot.store.subscriptions.Timing`: the tick never holds every model)."""
+
+    @property
+    def id(self) -> int | None:
+        """The store's id (the ledger's key)."""
+        ...
+
+    @property
+    def channel_id(self) -> int:
+        """Where it posts."""
+        ...
+
+    @property
+    def post_time(self) -> str:
+        """HH:MM, local to `timezone`."""
+        ...
+
+    @property
+    def timezone(self) -> str:
+        """An IANA name."""
+        ...
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When it was created (no slot before)."""
+        ...
+
+    @property
+    def resumed_at(self) -> datetime | None:
+        """When it was last resumed (no slot before)."""
+        ...
+
+    @property
+    def active(self) -> bool:
+        """Enabled and not paused."""
+        ...
+
 
 _HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -109,7 +152,7 @@ def latest_complete_day(now: datetime, lag_days: int) -> date:
     return now.astimezone(UTC).date() - timedelta(days=lag_days)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Slot:
     """One scheduled post: a subscription's local day, the source day it posts, and when."""
 
@@ -132,19 +175,35 @@ class Slot:
         return (self.subscription_id, self.day)
 
 
-def slot_for(sub: Subscription, local_day: date, *, lag_days: int) -> Slot:
+def slot_for(sub: Timed, local_day: date, *, lag_days: int) -> Slot:
     """The slot of `sub` on its local day `local_day` (whether or not its cadence posts on
     that day: `cadence.posts_on`), with its period's key day as `day`."""
-    zone = get_zone(sub.timezone)
-    at = parse_hhmm(sub.post_time)
+    instant, day, first, due = _slot_times(
+        sub.timezone, sub.post_time, sub.cadence, local_day, lag_days
+    )
+    return Slot(sub.channel_id, local_day, day, instant, due, sub.id, first)
+
+
+class _Cadence(NamedTuple):
+    cadence: Cadence
+    weekday: int
+
+
+@functools.lru_cache(maxsize=4096)
+def _slot_times(
+    timezone: str, post_time: str, kind: Cadence, local_day: date, lag_days: int
+) -> tuple[datetime, date, date | None, datetime]:
+    """(slot instant, key day, first day or None, due at) of a slot: pure in its arguments,
+    which many subscriptions share (a zone, a time, a day), so a tick over thousands of
+    them computes each once (an error, e.g. an unknown zone, is raised each time)."""
+    zone = get_zone(timezone)
+    at = parse_hhmm(post_time)
     instant = slot_instant(local_day, at, zone)
     standard = datetime.combine(local_day, at) - _standard_offset(local_day, zone)
     latest = standard.date() - timedelta(days=lag_days)
-    first, day = cadence.period(sub, local_day, latest)
+    first, day = cadence.period(_Cadence(kind, 0), local_day, latest)
     due = max(instant, complete_at(day, lag_days))
-    return Slot(
-        sub.channel_id, local_day, day, instant, due, sub.id, None if first == day else first
-    )
+    return instant, day, None if first == day else first, due
 
 
 def local_today(now: datetime, timezone: str) -> date:
@@ -153,7 +212,7 @@ def local_today(now: datetime, timezone: str) -> date:
 
 
 def due_slots(
-    subs: Iterable[Subscription],
+    subs: Iterable[Timed],
     now: datetime,
     *,
     grace: timedelta,
@@ -196,7 +255,7 @@ def due_slots(
 
 
 def passed_slots(
-    sub: Subscription,
+    sub: Timed,
     now: datetime,
     *,
     grace: timedelta,
@@ -227,12 +286,12 @@ def passed_slots(
     return out
 
 
-def next_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot:
+def next_slot(sub: Timed, now: datetime, *, lag_days: int) -> Slot:
     """The first slot of `sub` due strictly after `now` (for `/digest list`)."""
     return slot_after(sub, local_today(now, sub.timezone) - timedelta(days=2), now, lag_days)
 
 
-def slot_after(sub: Subscription, local_day: date, now: datetime, lag_days: int) -> Slot:
+def slot_after(sub: Timed, local_day: date, now: datetime, lag_days: int) -> Slot:
     """The first slot of `sub` on a local day after `local_day` that is due after `now`."""
     local = local_day
     for _ in range(cadence.LONGEST_GAP_DAYS + 5):
@@ -244,7 +303,7 @@ def slot_after(sub: Subscription, local_day: date, now: datetime, lag_days: int)
     raise AssertionError("every cadence posts at least monthly")  # pragma: no cover
 
 
-def latest_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot | None:
+def latest_slot(sub: Timed, now: datetime, *, lag_days: int) -> Slot | None:
     """The newest slot of `sub` due at or before `now` (`/digest post-now` without a date),
     or None when there is none in the last weeks (a new monthly digest: none yet)."""
     local = local_today(now, sub.timezone) + timedelta(days=1)
@@ -257,7 +316,7 @@ def latest_slot(sub: Subscription, now: datetime, *, lag_days: int) -> Slot | No
     return None
 
 
-def slot_covering(sub: Subscription, day: date, *, lag_days: int) -> Slot:
+def slot_covering(sub: Timed, day: date, *, lag_days: int) -> Slot:
     """The slot of `sub` whose period holds digest day `day` (`/digest post-now date:`): the
     day's own for a daily or weekdays digest (asked for, a weekend's day too), the week or
     the month it falls in otherwise."""
@@ -276,7 +335,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def active_since(sub: Subscription) -> datetime | None:
+def active_since(sub: Timed) -> datetime | None:
     """Since when `sub`'s slots count: its creation, or its last resume (a paused day is
     never posted late, nor recorded as missed). None: always."""
     times = [_aware(t) for t in (sub.created_at, sub.resumed_at) if t is not None]

@@ -179,18 +179,10 @@ async def test_one_channel_failing_or_hanging_does_not_stop_the_others(
 
 
 async def test_a_corrupt_subscription_row_does_not_hide_the_others(store: Store) -> None:
-    await subscribe(store, 1, "good")
+    # A time zone nobody knows, as a hand edit (or an older release) may leave in the store:
+    # the model does not check zones, the schedule does, for this subscription alone.
+    await subscribe(store, 1, "good", timezone="Mars/Olympus")
     await subscribe(store, 2, "good")
-    real = store.list_subscriptions
-
-    async def corrupt(*a: Any, **kw: Any) -> list[Subscription]:
-        subs = await real(*a, **kw)
-        return [
-            s.model_copy(update={"timezone": "Mars/Olympus"}) if s.channel_id == 1 else s
-            for s in subs
-        ]
-
-    store.list_subscriptions = corrupt  # type: ignore[method-assign]
     scheduler, _, _ = build(store, {"good": GOOD})
     report = await scheduler.tick()
     assert [(o.channel_id, o.status) for o in report.outcomes] == [(2, "sent")]

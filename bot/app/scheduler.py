@@ -48,8 +48,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Generic, NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, Protocol
 
+from bot.app.backoff import Backoff
+from bot.app.scan import scheduled
 from bot.app.sender import GlobalLimit, gather_limited
 from bot.app.settle import Settler
 from bot.config import Config
@@ -63,13 +65,14 @@ from bot.services.late_risers import LateRisers
 from bot.services.periods import period_digest
 from bot.sharding import Shards
 from bot.store.base import Store
+from bot.store.subscriptions import Timing
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
 FAILING_FIRST_RETRY = timedelta(minutes=30)  # a 403 channel: not every tick (invalid requests)
 FAILING_MAX_RETRY = timedelta(hours=6)
-K = TypeVar("K")
+UNREADABLE = "its subscription could not be read from the store (see the bot's log)"
 
 
 class Period(NamedTuple):
@@ -93,29 +96,6 @@ class Lease(Protocol):
     async def holds(self) -> bool:
         """Whether this process may post now."""
         ...
-
-
-class Backoff(Generic[K]):
-    """When each failing key may be tried again: exponential steps per consecutive failure."""
-
-    def __init__(self, step: Callable[[int], timedelta]) -> None:
-        self.step = step
-        self.entries: dict[K, tuple[int, datetime]] = {}
-
-    def may_try(self, key: K, now: datetime) -> bool:
-        """Whether `key` is not waiting for its next attempt."""
-        entry = self.entries.get(key)
-        return entry is None or now >= entry[1]
-
-    def failed(self, key: K, now: datetime, *, at_least: timedelta = timedelta(0)) -> None:
-        """Note a failure: the next attempt waits one step longer than the last (and at
-        least `at_least`, e.g. a rate limit's retry_after)."""
-        attempts = self.entries.get(key, (0, now))[0] + 1
-        self.entries[key] = (attempts, now + max(self.step(attempts), at_least))
-
-    def clear(self, key: K) -> None:
-        """Forget `key` (it succeeded)."""
-        self.entries.pop(key, None)
 
 
 @dataclass
@@ -209,41 +189,21 @@ class Scheduler:
             report.paused = "another HotPapers process holds this store's poster lease"
             return report
         self.settler.note_tick(now)
-        subs = await self.store.list_subscriptions(enabled_only=True)
-        subs = [s for s in subs if self.shards.owns(s.guild_id)]  # another process's guilds
-        by_id = {s.id: s for s in subs}
-        slots: list[Slot] = []
-        for sub in subs:
-            try:
-                slots.extend(
-                    due_slots(
-                        [sub],
-                        now,
-                        grace=self.grace,
-                        lag_days=self.digests.lag_days,
-                        done=self._sent,
-                    )
-                )
-            except Exception as exc:  # one corrupt subscription must not hide the others
-                log.exception("cannot schedule subscription %s", sub.id)
-                report.broken.append(f"{sub.channel_id}: {type(exc).__name__}")
-        slots.sort(key=lambda s: (s.due_at, s.channel_id, s.subscription_id or 0))
-        slots = [s for s in slots if self._retry_at.may_try(s.key, now)]
-        slots = [s for s in slots if self._may_try_failing(by_id[s.subscription_id], now)]
+        by_id, slots, wanted = await self._due(now, report)
         if slots:
             since = min(s.day for s in slots)
-            for post in await self.store.list_posts(since=since):
+            for post in await self.store.posts_of(sorted(by_id), since=since):
                 if post.status in ("sent", "empty", "missed"):
                     self._sent.add((post.subscription_id, post.day))
             slots = [s for s in slots if s.key not in self._sent]
         report.due = len(slots)
         # One fetch per (source, period): a day, or a weekly / monthly post's days merged.
-        groups: dict[Period, list[Subscription]] = {}
+        groups: dict[Period, list[Timing]] = {}
         for slot in slots:
-            sub = by_id[slot.subscription_id]
-            kind: Cadence = "daily" if slot.first is None else sub.cadence
-            key = Period(self.digests.resolve(sub.source), slot.start, slot.day, kind)
-            groups.setdefault(key, []).append(sub)
+            row = by_id[slot.subscription_id or 0]
+            kind: Cadence = "daily" if slot.first is None else row.cadence
+            key = Period(self.digests.resolve(row.source), slot.start, slot.day, kind)
+            groups.setdefault(key, []).append(row)
         ready = [p for p in sorted(groups, key=lambda p: p.day) if self._may_fetch(p, now)]
         report.waiting.extend(p.label for p in groups if p not in ready)
         fetched = await asyncio.gather(*(self._fetch(p, now) for p in ready))
@@ -251,21 +211,30 @@ class Scheduler:
         for group, digest in zip(ready, fetched, strict=True):
             if isinstance(digest, str):
                 report.waiting.append(group.label)
-                for sub in groups[group]:
-                    self._why[(sub.id, group.day)] = digest
+                for row in groups[group]:
+                    self._why[(row.id, group.day)] = digest
                 continue
-            for sub in groups[group]:
-                jobs.append(functools.partial(self._post, sub, digest, report))
+            # Whole models only for the subscriptions that post, read now (not at the scan).
+            members = groups[group]
+            models = {s.id: s for s in await self.store.get_subscriptions([r.id for r in members])}
+            for row in members:
+                sub = models.get(row.id)
+                if sub is None:  # removed since the scan, or its row cannot be read whole
+                    self._why[(row.id, group.day)] = UNREADABLE
+                elif sub.active:  # not paused or disabled since the scan
+                    jobs.append(functools.partial(self._post, sub, digest, report))
         limit = self.config.discord.max_concurrent_posts
         self.observer.fanout_queued(len(jobs))
         report.outcomes = [o for o in await gather_limited(limit, jobs) if o is not None]
         for out in report.outcomes:
             try:
-                self._note(out, by_id.get(out.subscription_id), now)
+                self._note(out, by_id.get(out.subscription_id or 0), now)
             except Exception:  # one odd outcome must not cost the others their bookkeeping
                 log.exception("cannot note the outcome of subscription %s", out.subscription_id)
-        report.settled = await self.settler.settle_if_due(subs, now, self._why, self._sent)
-        await self._follow_up(subs, report, now)
+        report.settled = await self.settler.settle_if_due(
+            now, self._why, self._sent, owns=self.shards.owns
+        )
+        await self._follow_up(wanted, report, now)
         self._forget_before(now)
         if report.deferred and report.paused is None:
             report.paused = self.paused_reason()
@@ -273,7 +242,42 @@ class Scheduler:
             log.info("tick %s: %d due, %d sent", now.isoformat(), report.due, report.sent)
         return report
 
-    async def _follow_up(self, subs: list[Subscription], report: TickReport, now: datetime) -> None:
+    async def _due(
+        self, now: datetime, report: TickReport
+    ) -> tuple[dict[int, Timing], list[Slot], list[Timing]]:
+        """Who is due at `now` and may be tried, a page of subscriptions at a time
+        (`bot.app.scan`): the due ones by id, their slots (oldest first), and the ones
+        asking for follow-ups. What is kept is bounded by what is due, not by how many
+        subscriptions there are."""
+        late = self.late_risers
+        by_id: dict[int, Timing] = {}
+        slots: list[Slot] = []
+        wanted: list[Timing] = []
+        pages = scheduled(self.store, self.shards.owns, limit=self.settler.page)
+        async for page in pages:  # only this process's shards' guilds
+            for row in page:
+                if late is not None and late.wanted(row):
+                    wanted.append(row)
+                try:  # one subscription at a time: a corrupt one must not hide the others
+                    found = due_slots(
+                        (row,),
+                        now,
+                        grace=self.grace,
+                        lag_days=self.digests.lag_days,
+                        done=self._sent,
+                    )
+                except Exception as exc:
+                    log.exception("cannot schedule subscription %s", row.id)
+                    report.broken.append(f"{row.channel_id}: {type(exc).__name__}")
+                    continue
+                found = [s for s in found if self._retry_at.may_try(s.key, now)]
+                if found and self._may_try_failing(row, now):
+                    by_id[row.id] = row
+                    slots.extend(found)
+        slots.sort(key=lambda s: (s.due_at, s.channel_id, s.subscription_id or 0))
+        return by_id, slots, wanted
+
+    async def _follow_up(self, wanted: list[Timing], report: TickReport, now: datetime) -> None:
         """Late risers' follow-ups (`bot.services.late_risers`), once the tick's posts are done:
         each subscription's check is its own unit, with the post deadline and an error
         boundary, so a failing follow-up never fails or delays a post of this tick."""
@@ -281,10 +285,10 @@ class Scheduler:
         if late is None or (self.global_limit is not None and self.global_limit.remaining() > 0):
             return
         posted = {o.subscription_id for o in report.outcomes if o.done}
-        due = [sub for sub in subs if late.due(sub, now, posted=sub.id in posted)]
+        due = [row for row in wanted if late.due(row, now, posted=row.id in posted)]
         due.sort(key=late.last_checked)  # the longest unchecked first: a cut phase rotates
         jobs: list[Callable[[], Awaitable[None]]] = [
-            functools.partial(self._check_late, late, sub) for sub in due
+            functools.partial(self._check_late, late, row.id) for row in due
         ]
         if not jobs:
             return
@@ -297,17 +301,19 @@ class Scheduler:
         except TimeoutError:
             log.warning("follow-ups took over %g s; the rest wait for the next tick", deadline)
 
-    async def _check_late(self, late: LateRisers, sub: Subscription) -> None:
+    async def _check_late(self, late: LateRisers, subscription_id: int) -> None:
         deadline = late.deadline or self.config.schedule.post_deadline_seconds
         try:
             async with asyncio.timeout(deadline):
-                await late.check(sub)
+                sub = await self.store.get_subscription(subscription_id)  # the whole model
+                if sub is not None:
+                    await late.check(sub)
         except TimeoutError:
-            log.warning("follow-ups of subscription %s took over %g s", sub.id, deadline)
+            log.warning("follow-ups of subscription %s took over %g s", subscription_id, deadline)
         except Exception:  # any type: a follow-up never costs a post or the tick
-            log.exception("follow-ups of subscription %s failed", sub.id)
+            log.exception("follow-ups of subscription %s failed", subscription_id)
 
-    def _may_try_failing(self, sub: Subscription, now: datetime) -> bool:
+    def _may_try_failing(self, sub: Timing, now: datetime) -> bool:
         """A failing subscription (403, rejected payload) is tried on a long backoff only.
 
         The backoff starts at its last failure as the store recorded it, so a process
@@ -390,7 +396,7 @@ class Scheduler:
         except Exception:
             log.exception("could not record the failure of subscription %s", sub.id)
 
-    def _note(self, out: Outcome, sub: Subscription | None, now: datetime) -> None:
+    def _note(self, out: Outcome, sub: Timing | None, now: datetime) -> None:
         post_key = (out.subscription_id, out.day)
         if out.done:
             self._sent.add(post_key)

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import MutableMapping, MutableSet
+from collections.abc import Callable, MutableMapping, MutableSet
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from bot.app.scan import scheduled
 from bot.config import Config
 from bot.delivery import Publisher, nonce_for
-from bot.models import PostRecord, Subscription, stored_id
+from bot.models import PostRecord
 from bot.schedule import Slot, passed_slots
 from bot.services.digests import DigestService
 from bot.services.periods import period_digest
 from bot.store.base import Store
+from bot.store.subscriptions import PAGE, Timing
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,14 @@ GAP_AFTER = timedelta(minutes=5)  # no tick for longer than this (and 3 ticks): 
 GAVE_UP = "gave up when the catch-up window closed: "
 
 Key = tuple[int | None, date]  # (subscription id, day)
+
+
+def _everyone(guild_id: int) -> bool:
+    return True
+
+
+def _order(row: PostRecord) -> tuple[date, int]:
+    return (row.day, row.subscription_id)
 
 
 def given_up(row: PostRecord) -> bool:
@@ -62,6 +72,7 @@ class Settler:
         # whose whole window fell in one was missed, not failed
         self.gaps: list[tuple[datetime, datetime]] = []
         self.settled_at: datetime | None = None
+        self.page = PAGE  # subscriptions read at a time (bot.app.scan)
 
     @property
     def grace(self) -> timedelta:
@@ -93,15 +104,17 @@ class Settler:
 
     async def settle_if_due(
         self,
-        subs: list[Subscription],
         now: datetime,
         why: MutableMapping[Key, str],
         done: MutableSet[Key],
+        *,
+        owns: Callable[[int], bool] = _everyone,
     ) -> list[PostRecord]:
         """Every so often, give each day whose catch-up window closed its terminal outcome.
 
         `why`: the last reason each due day was not posted (taken from it once used);
-        `done`: the days with a terminal outcome (added to). Never raises.
+        `done`: the days with a terminal outcome (added to); `owns`: whether a guild is this
+        process's (its shards'). Never raises.
         """
         last = self.settled_at
         if last is not None and last <= now < last + SETTLE_EVERY:
@@ -110,7 +123,7 @@ class Settler:
         since = last if last is not None else now - lookback
         since = min(since, now)  # a clock that jumped back looks again
         try:
-            settled = await self.settle(subs, now, since, why, done)
+            settled = await self.settle(now, since, why, done, owns=owns)
         except Exception:
             log.exception("recording missed days failed; will try again")
             return []
@@ -119,15 +132,39 @@ class Settler:
 
     async def settle(
         self,
-        subs: list[Subscription],
         now: datetime,
         since: datetime,
         why: MutableMapping[Key, str],
         done: MutableSet[Key],
+        *,
+        owns: Callable[[int], bool] = _everyone,
     ) -> list[PostRecord]:
-        """Record the days whose window closed in (`since`, `now`] without a terminal row."""
-        closed: dict[Key, tuple[Subscription, Slot]] = {}
-        for sub in subs:
+        """Record the days whose window closed in (`since`, `now`] without a terminal row.
+
+        A page of subscriptions at a time (`bot.app.scan`): what is held at once is one
+        page's closed days and their ledger rows, however many subscriptions there are.
+        """
+        reopened: list[PostRecord] = []  # rows of attempted days, given up now
+        claimed: list[PostRecord] = []  # days never attempted, recorded now
+        async for page in scheduled(self.store, owns, limit=self.page):
+            await self._settle_page(page, now, since, why, done, reopened, claimed)
+        settled = sorted(reopened, key=_order) + sorted(claimed, key=_order)
+        if settled:
+            log.info("recorded %d day(s) whose catch-up window closed", len(settled))
+        return settled
+
+    async def _settle_page(
+        self,
+        page: list[Timing],
+        now: datetime,
+        since: datetime,
+        why: MutableMapping[Key, str],
+        done: MutableSet[Key],
+        reopened: list[PostRecord],
+        claimed: list[PostRecord],
+    ) -> None:
+        closed: dict[Key, tuple[Timing, Slot]] = {}
+        for sub in page:
             await asyncio.sleep(0)  # a long lookback over many channels leaves the loop be
             try:
                 for slot in passed_slots(
@@ -137,12 +174,12 @@ class Settler:
             except Exception:
                 log.exception("cannot list the past days of channel %s", sub.channel_id)
         if not closed:
-            return []
+            return
         first = min(day for _, day in closed)
+        ids = sorted({sub.id for sub, _ in closed.values()})
         rows: dict[Key, PostRecord] = {
-            (p.subscription_id, p.day): p for p in await self.store.list_posts(since=first)
+            (p.subscription_id, p.day): p for p in await self.store.posts_of(ids, since=first)
         }
-        settled: list[PostRecord] = []
         unposted: list[PostRecord] = []
         for key, (sub, slot) in sorted(closed.items(), key=lambda kv: (kv[0][1], kv[0][0] or 0)):
             row = rows.get(key)
@@ -155,21 +192,16 @@ class Settler:
                 await self.store.finish_post(
                     row.subscription_id, slot.day, status="failed", error=error
                 )
-                settled.append(row.model_copy(update={"status": "failed", "error": error}))
+                reopened.append(row.model_copy(update={"status": "failed", "error": error}))
                 continue
             unposted.append(self._unposted(sub, slot, now, reason))
-        # Days never attempted (a month of them after a long outage): one write for all.
+        # Days never attempted (a month of them after a long outage): one write a page.
         for claim in await self.store.claim_posts(unposted):
             if claim.won:
-                settled.append(claim.record)
+                claimed.append(claim.record)
                 done.add((claim.record.subscription_id, claim.record.day))
-        if settled:
-            log.info("recorded %d day(s) whose catch-up window closed", len(settled))
-        return settled
 
-    def _unposted(
-        self, sub: Subscription, slot: Slot, now: datetime, reason: str | None
-    ) -> PostRecord:
+    def _unposted(self, sub: Timing, slot: Slot, now: datetime, reason: str | None) -> PostRecord:
         """The row of a day never attempted: missed (the bot was down) or failed (why)."""
         back = self.down_until(slot.due_at, slot.due_at + self.grace)
         status: Literal["missed", "failed"]
@@ -179,7 +211,7 @@ class Settler:
         else:
             status = "failed"
             error = f"not posted within the catch-up window: {reason or 'no attempt succeeded'}"
-        key = stored_id(sub)
+        key = sub.id
         return PostRecord(
             subscription_id=key,
             guild_id=sub.guild_id,
@@ -192,16 +224,18 @@ class Settler:
             created_at=now,
         )
 
-    async def _reconcile(self, sub: Subscription, slot: Slot) -> None:
-        """Best effort, bounded: adopt what a given-up post left in its channel."""
+    async def _reconcile(self, sub: Timing, slot: Slot) -> None:
+        """Best effort, bounded: adopt what a given-up post left in its channel (its whole
+        subscription read only now: given up posts are few)."""
         kind = "daily" if slot.first is None else sub.cadence
         try:
             async with asyncio.timeout(self.config.schedule.post_deadline_seconds):
                 digest = await period_digest(
                     self.digests, sub.source, slot.start, slot.day, kind, fetch=False
                 )
-                if digest is not None:
-                    await self.publisher.reconcile(sub, digest)
+                full = await self.store.get_subscription(sub.id)
+                if digest is not None and full is not None:
+                    await self.publisher.reconcile(full, digest)
         except Exception:
             log.exception("could not reconcile %s in channel %s", slot.day, sub.channel_id)
 

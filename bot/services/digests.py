@@ -47,7 +47,7 @@ from bot.errors import (
     UserInputError,
 )
 from bot.filters import PaperFilter, pick, view_title, window_range
-from bot.models import Digest, Paper, SourceHealth, Window
+from bot.models import Digest, DigestMeta, Paper, SourceHealth, Window
 from bot.schedule import Clock, latest_complete_day, utc_now
 from bot.services.fetching import FetchLocking, OneFetcher
 from bot.sources.base import Source, SourceFactory
@@ -103,6 +103,9 @@ class DigestService:
         self._missing_days: Remembered[tuple[str, date, tuple[str, ...]]] = Remembered()
         self._missing_ids: Remembered[str] = Remembered()
         self._member_fetches: dict[str, int] = {}  # per upstream: one busy source is not all
+        self._covers: dict[
+            str, tuple[Source, Covering | None]
+        ] = {}  # `_covering`, per built source
 
     @property
     def lag_days(self) -> int:
@@ -141,8 +144,8 @@ class DigestService:
         included `categories`; with none, every enabled subscription's to that source (a
         subscription naming no category: `[sources.hot] archives`). [] for other sources."""
         name = self.resolve(source)
-        upstream = self.source(name)
-        if not isinstance(upstream, Covering):
+        upstream = self._covering(name)
+        if upstream is None:
             return []
         if categories:
             return archives_for(categories) or list(upstream.archives)
@@ -151,6 +154,20 @@ class DigestService:
             if self.resolve(sub.source) == name:
                 wanted.update(archives_for(sub.categories) or upstream.archives)
         return sorted(wanted) or list(upstream.archives)
+
+    def _covering(self, name: str) -> Covering | None:
+        """The built source of `name` if it is `Covering`, else None (asked per `/hot`: a
+        Protocol's isinstance checks every member, so the answer is kept per built source)."""
+        upstream = self.source(name)
+        if upstream is None:
+            return None
+        known = self._covers.get(name)
+        if known is None or known[0] is not upstream:
+            known = self._covers[name] = (
+                upstream,
+                upstream if isinstance(upstream, Covering) else None,
+            )
+        return known[1]
 
     async def stored(self, source: str, day: date) -> Digest | None:
         """The stored digest of a day, without asking upstream."""
@@ -207,19 +224,34 @@ class DigestService:
                     ),
                 )
 
-    async def ranked(self, source: str, end: date, window: Window, flt: PaperFilter) -> HotView:
+    async def ranked(
+        self,
+        source: str,
+        end: date,
+        window: Window,
+        flt: PaperFilter,
+        *,
+        known: DigestMeta | None = None,
+    ) -> HotView:
         """`/hot`'s view of a window ending on `end` (`end` fetched on a miss).
 
         The same papers as `bot.filters.select` over the window's digests, but decided on
         entries (ids, scores, categories) before any paper is read; then only the papers
         shown are read, without discussion snippets (a ranked list does not show them).
         A month costs a fifth of reading its ~600 papers (bench/commands.py).
+
+        `known`: the stored meta of `end` the caller already read (`/hot`'s cache key), used
+        instead of reading it again (twice) unless a fetch ran in between.
         """
         name = self.resolve(source)
         check_day(end, self.clock())
         start, _ = window_range(end, window)
+        if known is not None and (known.source, known.day) != (name, end):
+            known = None
         try:
-            await self.ensure_for_member(name, end, await self.archives(name, flt.include))
+            archives = await self.archives(name, flt.include)
+            if await self.ensure_for_member(name, end, archives, known=known):
+                known = None  # fetched: what was known of the day may have changed
         except NoAnnouncement as exc:
             if window == "day":
                 return HotView(
@@ -237,7 +269,7 @@ class DigestService:
         title = view_title(end, window, titles.get(end), flt)
         view = Digest(day=end, source=name, title=title, papers=papers)
         plain = view_title(end, window, titles.get(end), PaperFilter())
-        meta = await self.store.digest_meta(name, end)
+        meta = known if known is not None else await self.store.digest_meta(name, end)
         if meta is not None and (meta.signals_ok or meta.signals_failed):
             view = view.model_copy(
                 update={"signals_ok": meta.signals_ok, "signals_failed": meta.signals_failed}
@@ -246,13 +278,22 @@ class DigestService:
             end=end, view=view, candidates=candidates, digests=len(titles), window_title=plain
         )
 
-    async def hot(self, source: str, day: date | None, window: Window, flt: PaperFilter) -> HotView:
+    async def hot(
+        self,
+        source: str,
+        day: date | None,
+        window: Window,
+        flt: PaperFilter,
+        *,
+        known: DigestMeta | None = None,
+    ) -> HotView:
         """`/hot`: the window ending on the given day, else on the latest day (as `latest`
-        chooses it). The filter has no keywords (see `bot.filters.pick`)."""
+        chooses it). The filter has no keywords (see `bot.filters.pick`). `known`: a stored
+        day's meta already read (`ranked` uses it for that day only)."""
         if day is not None:
             self.check_date(day)
         end, view = await self._latest(
-            source, day, lambda name, end: self.ranked(name, end, window, flt)
+            source, day, lambda name, end: self.ranked(name, end, window, flt, known=known)
         )
         if view is None or view.no_announcement:
             if view is not None:
@@ -342,28 +383,40 @@ class DigestService:
         Pure and instant: cogs may call it before deferring."""
         check_day(day, self.clock())
 
-    async def ensure_for_member(self, source: str, day: date, archives: Sequence[str] = ()) -> None:
+    async def ensure_for_member(
+        self,
+        source: str,
+        day: date,
+        archives: Sequence[str] = (),
+        *,
+        known: DigestMeta | None = None,
+    ) -> bool:
         """Make sure a day is stored for a member's command, within the member's bounds.
 
         Fetches only a day within the horizon that is not stored fresh, not remembered as
         missing, and only when fewer than `sources.member_requests_waiting` member fetches
         are running. Raises UserInputError (date outside arXiv's life), NotKeptError (too old
         and not stored), BusyError (too many member requests) or SourceError (upstream failed
-        now or recently, and nothing of that day is stored).
+        now or recently, and nothing of that day is stored). True when a fetch ran.
+
+        `known`: the day's stored meta as the caller just read it (not read again).
         """
         name = self.resolve(source)
         now = self.clock()
         check_day(day, now)
         upstream = self.source(name)
         if upstream is None:
-            return
-        meta = await self.store.digest_meta(name, day)
+            return False
+        if known is not None and (known.source, known.day) == (name, day):
+            meta: DigestMeta | None = known
+        else:
+            meta = await self.store.digest_meta(name, day)
         covered = not archives or covers(meta, archives)
         if is_fresh(meta, now, self.config.sources) and covered:
-            return
+            return False
         if day < self.horizon:
             if meta is not None:
-                return  # stored, if stale: answered from the store, never fetched again
+                return False  # stored, if stale: answered from the store, never fetched again
             days = self.config.sources.fetch_horizon_days
             raise NotKeptError(
                 f"{day.isoformat()} is older than {days} days and is not kept here; "
@@ -373,7 +426,7 @@ class DigestService:
         miss = self._missing_days.get(key, now)
         if miss is not None:
             if meta is not None:
-                return  # the stored (stale) digest stands in, as after a failed fetch
+                return False  # the stored (stale) digest stands in, as after a failed fetch
             assert miss.error is not None
             raise _again(miss.error)
         try:
@@ -403,6 +456,7 @@ class DigestService:
         except SourceError as exc:
             self._missing_days.remember(key, now, FAILURE_COOLDOWN, exc)
             raise
+        return True
 
     async def get_for_member(self, source: str, day: date) -> Digest | None:
         """A day for a member's command (`/digest post-now date:`): stored, or fetched within

@@ -33,12 +33,15 @@ from bot.late_risers import (
 from bot.models import Entry, FollowUp, Paper, Subscription
 from bot.schedule import Clock, utc_now
 from bot.store.base import Store
+from bot.store.subscriptions import Timing
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # a follow-up that failed this often is given up (its row says why)
 RECHECK = timedelta(hours=6)  # crowds keep counting: look again this often, not every tick
 LOOKBACK = timedelta(days=7)  # a subscription that has not posted for a week is not checked
+# What `wanted` and `due` read: the model, or the scheduler's light row of it (bot.app.scan).
+Asking = Subscription | Timing
 
 
 class LateRisers:
@@ -61,7 +64,7 @@ class LateRisers:
         self._checked: dict[int, datetime] = {}
 
     @staticmethod
-    def wanted(sub: Subscription) -> bool:
+    def wanted(sub: Asking) -> bool:
         """Whether `sub` asks for follow-ups at all."""
         return (
             sub.late_risers > 0
@@ -71,7 +74,7 @@ class LateRisers:
             and sub.cadence in CADENCES
         )
 
-    def due(self, sub: Subscription, now: datetime, *, posted: bool = False) -> bool:
+    def due(self, sub: Asking, now: datetime, *, posted: bool = False) -> bool:
         """Whether to check `sub` now: it just posted, or it was not checked in this
         process yet (a restart resumes what a crash left), or not for `RECHECK`."""
         if not self.wanted(sub) or sub.id is None:
@@ -79,7 +82,7 @@ class LateRisers:
         last = self._checked.get(sub.id)
         return posted or last is None or now - last >= RECHECK
 
-    def last_checked(self, sub: Subscription) -> datetime:
+    def last_checked(self, sub: Asking) -> datetime:
         """When `sub` was last checked in this process (long ago: never)."""
         return self._checked.get(sub.id or 0, datetime.min.replace(tzinfo=UTC))
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from bot import limits
 from bot.errors import UserInputError
 from bot.filters import PaperFilter, build_filter, check_window
-from bot.models import PostRecord, Window
+from bot.models import DigestMeta, PostRecord, Window
 from bot.render import escape, render_digest, render_paper, truncate
 from bot.schedule import Clock, latest_complete_day
 from bot.services.digests import DigestService
-from bot.services.hot_cache import HotCache, Key, key_for
+from bot.services.hot_cache import HotCache, key_for
 from bot.services.texts import (
     message_link,
     no_announcement_text,
@@ -42,6 +43,14 @@ class HotRequest:
     filter: PaperFilter
     window: Window
     day: date | None
+
+
+@lru_cache(maxsize=1024)
+def _hot_filter(category: str | None, limit: int) -> PaperFilter:
+    """`/hot`'s filter of its options: pure (the taxonomy is bundled), so kept per option pair
+    (each command checks its options; the same few are typed again and again). A bad option
+    raises and is not kept. A `PaperFilter` is frozen: one may be shared."""
+    return build_filter(categories=category, limit=limit)
 
 
 def posted_note(arxiv_id: str, guild_id: int, posts: list[PostRecord]) -> str:
@@ -73,7 +82,7 @@ class PapersService:
     ) -> HotRequest:
         """Check `/hot`'s arguments (no I/O): a bad category, window or date, or a day not
         complete yet (when it would be fetched), is a UserInputError."""
-        flt = build_filter(categories=category, limit=limit)
+        flt = _hot_filter(category, limit)
         span = check_window(window)
         day = parse_day(date_text, today=self.clock().date())
         if day is not None:
@@ -89,21 +98,23 @@ class PapersService:
         the filter leaves none; a UserInputError (why) when there is no digest at all.
 
         The answer over a final day is kept and served again (`HotCache`)."""
-        key = await self._final_key(request)
+        meta = await self._final_meta(request)
+        key = key_for(meta, request.window, request.filter) if meta is not None else None
         payloads = self.cache.get(key) if key is not None else None
         stored = True  # a stored day's answer (not a day without announcement)
         if payloads is not None and key is not None:
             end = key[1]
         else:
-            end, payloads, stored = await self._answer(request)
+            end, payloads, stored = await self._answer(request, meta)
             if key is not None and key[1] == end and stored:
                 self.cache.put(key, payloads)
         if request.day is None and stored:
             payloads = await self._stale_note(end, payloads)
         return payloads
 
-    async def _final_key(self, request: HotRequest) -> Key | None:
-        """The cache key of a one-day `/hot` over a stored, final day past the lag, else None."""
+    async def _final_meta(self, request: HotRequest) -> DigestMeta | None:
+        """The stored meta of a one-day `/hot`'s final day past the lag (its cache key is made
+        of it; the answer reuses it, not reading it again), else None."""
         if request.window != "day":
             return None
         day = request.day
@@ -116,13 +127,16 @@ class PapersService:
         meta = await self.store.digest_meta(self.digests.resolve(SOURCE), day)
         if meta is None or not meta.final:
             return None
-        return key_for(meta, request.window, request.filter)
+        return meta
 
-    async def _answer(self, request: HotRequest) -> tuple[date, list[Payload], bool]:
+    async def _answer(
+        self, request: HotRequest, meta: DigestMeta | None = None
+    ) -> tuple[date, list[Payload], bool]:
         """The window's day, its rendered answer, and whether it is a stored day's (False: a
-        day without announcement, said as such), from the store (and upstream)."""
+        day without announcement, said as such), from the store (and upstream). `meta`: the
+        day's stored meta as `_final_meta` read it."""
         flt = request.filter
-        hot = await self.digests.hot(SOURCE, request.day, request.window, flt)
+        hot = await self.digests.hot(SOURCE, request.day, request.window, flt, known=meta)
         if hot.no_announcement:
             text = no_announcement_text(hot.end, hot.no_announcement)
             return hot.end, [{"content": text}], False

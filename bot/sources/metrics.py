@@ -118,14 +118,33 @@ def tiebreak_keys(sets: Iterable[MetricSet]) -> tuple[tuple[str, int], ...]:
 
 RankKey = tuple[bool, float, int, str]
 
+# `rank_key` runs for every paper of every window ranked (a month: ~600), and most papers
+# carry no tiebreak count at all: with the weights as a dict, one C-level `isdisjoint` says
+# so instead of a loop over every registered tiebreak name (four since HN and Bluesky).
+_weights_of: list[tuple[Sequence[tuple[str, int]], dict[str, int] | None]] = []
+
+
+def _weights(tiebreak: Sequence[tuple[str, int]]) -> dict[str, int] | None:
+    """`tiebreak` as {name: weight}, remembered for the last sequence asked about (the
+    registry's is one tuple for the process); None when a name is in it twice."""
+    if _weights_of and _weights_of[0][0] is tiebreak:
+        return _weights_of[0][1]
+    weights: dict[str, int] | None = dict(tiebreak)
+    if weights is not None and len(weights) != len(tiebreak):
+        weights = None
+    _weights_of[:] = [(tiebreak, weights)]
+    return weights
+
 
 def rank_key(paper: Rankable, tiebreak: Sequence[tuple[str, int]]) -> RankKey:
     """Sort key: papers with a score first, higher first; ties by more tiebreak signal, then
     by id (stable). A paper without a score (no crowd discussed it) comes after all others."""
     counts = paper.metrics
-    secondary = 0
-    for name, weight in tiebreak:
-        secondary += weight * counts.get(name, 0)
+    weights = _weights(tiebreak)
+    if weights is not None and weights.keys().isdisjoint(counts):
+        secondary = 0  # the sum below is of ints: its order does not matter
+    else:
+        secondary = sum(weight * counts.get(name, 0) for name, weight in tiebreak)
     score = paper.score
     return (score is None, -(score or 0.0), -secondary, paper.arxiv_id)
 
@@ -134,10 +153,19 @@ def rank(papers: Iterable[R], tiebreak: Sequence[tuple[str, int]]) -> list[R]:
     """Papers in rank order, deterministically, with duplicates (same id) merged to the best."""
     best: dict[str, R] = {}
     keys: dict[str, RankKey] = {}
+    names = _weights(tiebreak)
     for p in papers:
-        key = rank_key(p, tiebreak)
-        cur = keys.get(p.arxiv_id)
+        # `rank_key`, inlined: this loop is a month's ranking.
+        counts = p.metrics
+        if names is not None and names.keys().isdisjoint(counts):
+            secondary = 0
+        else:
+            secondary = sum(weight * counts.get(name, 0) for name, weight in tiebreak)
+        score = p.score
+        arxiv_id = p.arxiv_id
+        key = (score is None, -(score or 0.0), -secondary, arxiv_id)
+        cur = keys.get(arxiv_id)
         if cur is None or key < cur:
-            best[p.arxiv_id] = p
-            keys[p.arxiv_id] = key
-    return sorted(best.values(), key=lambda p: keys[p.arxiv_id])
+            best[arxiv_id] = p
+            keys[arxiv_id] = key
+    return [best[i] for i in sorted(keys, key=keys.__getitem__)]

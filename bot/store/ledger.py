@@ -121,3 +121,8 @@ class PostLedger(Protocol):
         """Ledger entries matching every given filter (`since`: day >= since; `arxiv_id`:
         the post names that paper), newest day first, then by channel id and subscription id."""
         ...
+
+    async def posts_of(self, subscription_ids: Sequence[int], *, since: date) -> list[PostRecord]:
+        """The entries of these subscriptions from `since` on (the scheduler's page of them:
+        it never reads every subscription's), ordered as `list_posts`."""
+        ...

@@ -269,16 +269,23 @@ def _coverage(row: Row, prefix: str = "") -> dict[str, Any]:
 
 
 def meta_from(row: Row, source: str, day: date) -> DigestMeta:
-    """A digest's bookkeeping from its row plus its entry count `n`."""
-    return DigestMeta(
-        source=source,
-        day=day,
-        fetched_at=read_required_time(row["fetched_at"]),
-        final=bool(row["final"]),
-        paper_count=row["n"],
-        content_hash=_optional(row, "content_hash"),
+    """A digest's bookkeeping from its row plus its entry count `n`.
+
+    Read on every `/hot` (its answer cache's key): a digest that is not blended (no archives,
+    no crowds: every value below is already of its type) is built without validating it
+    again; a blended one's lists are validated, element by element, as before."""
+    values = {
+        "source": source,
+        "day": day,
+        "fetched_at": read_required_time(row["fetched_at"]),
+        "final": bool(row["final"]),
+        "paper_count": int(row["n"]),
+        "content_hash": _optional(row, "content_hash"),
         **_coverage(row),
-    )
+    }
+    if values["archives"] or values["signals_ok"] or values["signals_failed"]:
+        return DigestMeta(**values)
+    return trusted(DigestMeta, **values)
 
 
 def _optional(row: Row, column: str) -> str:

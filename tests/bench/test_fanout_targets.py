@@ -8,7 +8,9 @@ from typing import Any
 
 from fanout import line_of, summary, tick_memory
 
-ARGS = argparse.Namespace(processes=1, store="sqlite", rtt_ms=5.0, global_limit=50)
+ARGS = argparse.Namespace(
+    processes=1, store="sqlite", sandbox_process=False, rtt_ms=5.0, global_limit=50
+)
 
 
 def line(channels: int, requests: int, misses: int = 0, duplicates: int = 0) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from bot.cli.preview import sample_digest
-from bot.filters import PaperFilter
+from bot.errors import UserInputError
+from bot.filters import PaperFilter, build_filter
 from bot.models import DigestMeta
 from bot.schedule import ManualClock
 from bot.services.digests import DigestService
@@ -94,3 +95,56 @@ def test_the_cache_is_bounded_least_recently_used_out_first() -> None:
     assert got is not None
     got[0]["content"] = "edited"  # a caller's edit does not reach the kept answer
     assert cache.get(keys[0]) == [{"content": "0"}]
+
+
+async def test_a_missed_day_reads_its_meta_once_and_answers_as_without_it(
+    service: PapersService,
+    store: Store,
+    digests: DigestService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read: list[object] = []
+    real = store.digest_meta
+
+    async def counted(source: str, day: Any) -> DigestMeta | None:
+        read.append(day)
+        return await real(source, day)
+
+    monkeypatch.setattr(store, "digest_meta", counted)
+    request = service.hot_request("cs.CV", DAY.isoformat(), "day", 10)
+    answer = await service.hot(request)
+    assert read == [DAY]  # the cache key's read, passed along: not read again by `ranked`
+    # The same answer as when `ranked` reads the meta itself (nothing passed along).
+    plain = PapersService(store, digests, clock=service.clock)
+
+    async def unknown(request: Any) -> None:
+        return None
+
+    monkeypatch.setattr(plain, "_final_meta", unknown)
+    assert await plain.hot(request) == answer
+    assert read == [DAY, DAY]
+
+
+async def test_a_meta_of_another_day_is_not_used_for_this_one(
+    store: Store, digests: DigestService
+) -> None:
+    meta = await store.digest_meta("hotpapers-md", DAY)
+    assert meta is not None
+    other = meta.model_copy(update={"day": DAY.replace(day=11), "signals_ok": ["hf"]})
+    view = await digests.ranked("default", DAY, "day", PaperFilter(), known=other)
+    assert view.view.signals_ok == []  # this day's own (none), not the other day's
+    crowds = meta.model_copy(update={"signals_ok": ["hf"]})
+    view = await digests.ranked("default", DAY, "day", PaperFilter(), known=crowds)
+    assert view.view.signals_ok == ["hf"]  # this day's, as the caller read it
+
+
+def test_hot_options_make_the_same_filter_as_typed_and_bad_ones_stay_refused(
+    service: PapersService,
+) -> None:
+    first = service.hot_request("cs.CV, -cs.RO", None, "day", 5)
+    again = service.hot_request("cs.CV, -cs.RO", None, "day", 5)
+    assert first.filter == again.filter == build_filter(categories="cs.CV, -cs.RO", limit=5)
+    assert service.hot_request("cs.CV", None, "day", 6).filter.limit == 6  # not the limit-5 one
+    for _ in range(2):  # a refusal is not kept as an answer
+        with pytest.raises(UserInputError):
+            service.hot_request("cs.NOPE", None, "day", 5)

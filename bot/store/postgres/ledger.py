@@ -22,6 +22,7 @@ from bot.store.postgres.connection import PgBase, affected
 from bot.store.values import Claim
 
 log = logging.getLogger(__name__)
+_PAGE = 500  # ids per statement
 
 
 def _sql_list(statuses: tuple[str, ...]) -> str:
@@ -164,6 +165,20 @@ class PgPostLedger(PgBase):
             day.isoformat(),
         )
         return rows.readable(rows.post_from, row, rows.post_key(row)) if row else None
+
+    async def posts_of(self, subscription_ids: Sequence[int], *, since: date) -> list[PostRecord]:
+        """The entries of these subscriptions from `since` on, ordered as `list_posts`."""
+        wanted = sorted(set(subscription_ids))
+        found: list[Any] = []
+        for i in range(0, len(wanted), _PAGE):
+            found += await self._all(
+                "SELECT * FROM posts WHERE day >= $1 AND subscription_id = ANY($2::bigint[])",
+                since.isoformat(),
+                wanted[i : i + _PAGE],
+            )
+        posts = rows.all_readable(rows.post_from, found, rows.post_key)
+        posts.sort(key=lambda p: (-p.day.toordinal(), p.channel_id, p.subscription_id))
+        return posts
 
     async def list_posts(
         self,

@@ -6,6 +6,7 @@ A new subscription's id is found and written in one transaction holding the advi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,17 @@ import asyncpg
 from bot.models import Subscription
 from bot.store import rows
 from bot.store.postgres.connection import PgBase, affected, xact_lock
-from bot.store.subscriptions import LARGEST_IDS, next_id, taken
+from bot.store.subscriptions import (
+    LARGEST_IDS,
+    PAGE,
+    TIMING_COLUMNS,
+    SchedulePage,
+    Timing,
+    next_id,
+    taken,
+    timing_from,
+    timing_key,
+)
 
 _COLUMNS = (
     "id",
@@ -127,6 +138,29 @@ class PgSubscriptions(PgBase):
             f"SELECT * FROM subscriptions{clause} ORDER BY channel_id, name", *args
         )
         return rows.all_readable(rows.subscription_from, found, rows.subscription_key)
+
+    async def schedule_page(self, after: int = 0, limit: int = PAGE) -> SchedulePage:
+        """The next page of the scheduler's subscriptions, as `Timing` rows, by id."""
+        found = await self._all(
+            f"SELECT {TIMING_COLUMNS} FROM subscriptions"
+            " WHERE id > $1 AND enabled = 1 AND paused = 0 ORDER BY id LIMIT $2",
+            after,
+            limit,
+        )
+        timings: list[Timing] = rows.all_readable(timing_from, found, timing_key)
+        return SchedulePage(timings, found[-1]["id"] if len(found) >= limit else None)
+
+    async def get_subscriptions(self, ids: Sequence[int]) -> list[Subscription]:
+        """The subscriptions of `ids` that exist and can be read, by id."""
+        wanted = sorted(set(ids))
+        out: list[Subscription] = []
+        for i in range(0, len(wanted), PAGE):
+            found = await self._all(
+                "SELECT * FROM subscriptions WHERE id = ANY($1::bigint[]) ORDER BY id",
+                wanted[i : i + PAGE],
+            )
+            out.extend(rows.all_readable(rows.subscription_from, found, rows.subscription_key))
+        return out
 
     async def mark_failing(
         self, subscription_id: int, reason: str | None, *, at: datetime | None = None

@@ -315,20 +315,23 @@ class SqliteDigests(SqliteBase):
             (source, start.isoformat(), end.isoformat()),
         )
         titles: dict[date, str] = {}
-        days: dict[str, date] = {}
         entries: list[Entry] = []
+        append = entries.append
+        loads = orjson.loads
+        new = tuple.__new__  # `Entry(...)` without its Python-level __new__: a month is 600
+        last = None
+        day = date.min
         for text_day, title, arxiv_id, rank, score, blob in found:
-            day = days.get(text_day)
-            if day is None:
-                day = days[text_day] = date.fromisoformat(text_day)
+            if text_day != last:  # rows come a day at a time (ORDER BY d.day)
+                last, day = text_day, date.fromisoformat(text_day)
                 titles[day] = title
             if arxiv_id is not None:
                 try:
-                    metrics, cats_ = orjson.loads(blob)
+                    metrics, cats_ = loads(blob)
                 except (ValueError, TypeError):
                     rows.log.warning("leaving out an unreadable entry of %s on %s", arxiv_id, day)
                     continue
-                entries.append(Entry(arxiv_id, day, rank, score, metrics, cats_))
+                append(new(Entry, (arxiv_id, day, rank, score, metrics, cats_)))
         return titles, entries
 
     async def entry_papers(self, source: str, entries: Sequence[Entry]) -> list[Paper]:

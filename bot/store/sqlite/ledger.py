@@ -21,6 +21,7 @@ from bot.store.sqlite.connection import SqliteBase
 from bot.store.values import Claim
 
 log = logging.getLogger(__name__)
+_PAGE = 500  # ids per statement (SQLite's default limit of bound values is far above)
 
 
 def _sql_list(statuses: tuple[str, ...]) -> str:
@@ -163,6 +164,21 @@ class SqlitePostLedger(SqliteBase):
             (subscription_id, day.isoformat()),
         )
         return rows.readable(rows.post_from, row, rows.post_key(row)) if row else None
+
+    async def posts_of(self, subscription_ids: Sequence[int], *, since: date) -> list[PostRecord]:
+        """The entries of these subscriptions from `since` on, ordered as `list_posts`."""
+        wanted = sorted(set(subscription_ids))
+        found: list[Any] = []
+        for i in range(0, len(wanted), _PAGE):
+            chunk = wanted[i : i + _PAGE]
+            found += await self._all(
+                "SELECT * FROM posts WHERE day >= ? AND subscription_id IN"
+                f" ({', '.join('?' * len(chunk))})",
+                [since.isoformat(), *chunk],
+            )
+        posts = rows.all_readable(rows.post_from, found, rows.post_key)
+        posts.sort(key=lambda p: (-p.day.toordinal(), p.channel_id, p.subscription_id))
+        return posts
 
     async def list_posts(
         self,
