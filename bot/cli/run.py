@@ -70,6 +70,13 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(config_path(args.config))
     if config.token is None:
         raise ConfigError("DISCORD_TOKEN is not set: export the bot token in that variable")
+    from bot.sources import lazy  # the parsers are imported on first use: asked for now
+
+    if absent := lazy.missing():
+        raise StartupError(
+            f"this installation lacks {', '.join(absent)} (the parsers of fetched data): "
+            "reinstall hotpapers with its dependencies"
+        )
     if not args.verbose:
         logging.getLogger().setLevel(config.log_level)
     return asyncio.run(serve(config))
