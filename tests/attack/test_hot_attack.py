@@ -204,3 +204,34 @@ def test_a_tiebreak_list_changed_in_place_is_read_as_it_is_now() -> None:
     tiebreak.append(("x", 1))
     assert metrics.rank_key(a, tiebreak)[2] == -5
     assert [p.arxiv_id for p in metrics.rank([a, b], tiebreak)] == ["2101.00002", "2101.00001"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("archives", '["cs", 5]'),
+        ("signals_ok", "[null]"),
+        ("signals_failed", '{"hn": 5}'),
+        ("signals_failed", '{"hn": ["down"]}'),
+    ],
+)
+async def test_a_coverage_column_with_a_wrong_element_reads_as_empty(
+    backend: Backend, column: str, value: str
+) -> None:
+    """`/hot` reads the day's meta first: a blended row's coverage lists are lenient (a value
+    that is not what it should be reads as empty: it only widens what is fetched). A list
+    holding a non-text element raised pydantic's ValidationError from `digest_meta` and
+    `get_digest`, so every `/hot` and post of that day failed as a bug."""
+    store = await backend.open()
+    d = digest("2021-03-12", ["2103.00001"]).model_copy(
+        update={"fetched_at": T1, "archives": ["cs"], "signals_ok": ["hf"]}
+    )
+    assert await store.save_digest(d, final=True)
+    backend.update("digests", {column: value})
+    meta = await store.digest_meta("test", DAY)
+    got = await store.get_digest("test", DAY)
+    assert meta is not None and got is not None
+    assert (
+        getattr(meta, column) == getattr(got, column) == ({} if column == "signals_failed" else [])
+    )
+    assert [p.arxiv_id for p in got.papers] == ["2103.00001"]
