@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.filters import PaperFilter, apply, listed, matches, pick
-from bot.models import Entry, Paper
+from bot.models import DigestMeta, Entry, Paper
 from bot.ranking import rank, rank_entries, score_label
 from bot.scoring import NO_DISCUSSION
 from bot.sources import metrics, registry
@@ -235,3 +235,19 @@ async def test_a_coverage_column_with_a_wrong_element_reads_as_empty(
         getattr(meta, column) == getattr(got, column) == ({} if column == "signals_failed" else [])
     )
     assert [p.arxiv_id for p in got.papers] == ["2103.00001"]
+
+
+async def test_a_plain_days_trusted_meta_is_the_validated_one(backend: Backend) -> None:
+    """A plain day's meta is built without validation (`rows.trusted`): on every backend it
+    must equal, field by field and type by type, the model pydantic would have built."""
+    store = await backend.open()
+    d = digest("2021-03-12", ["2103.00001", "2103.00002"]).model_copy(update={"fetched_at": T1})
+    assert await store.save_digest(d, final=False)
+    meta = await store.digest_meta("test", DAY)
+    assert meta is not None
+    checked = DigestMeta.model_validate(meta.model_dump())
+    assert meta == checked and meta.model_dump() == checked.model_dump()
+    assert {k: type(v) for k, v in vars(meta).items()} == {
+        k: type(v) for k, v in vars(checked).items()
+    }
+    assert (meta.final, meta.paper_count, meta.fetched_at) == (False, 2, T1)
