@@ -49,19 +49,46 @@ def test_a_floor_that_held_fewer_guilds_meets_no_target() -> None:
     assert targets["every_guild_held"] is False and targets["peak_ratio_le_1.3"] is False
 
 
+class Guild:
+    """A guild as discord.py lists it: `unavailable` until its GUILD_CREATE."""
+
+    def __init__(self, unavailable: bool = False) -> None:
+        self.unavailable = unavailable
+
+
 class Arriving:
     """A client whose guilds arrive in three bursts after READY."""
 
     def __init__(self) -> None:
         self.bursts = [3, 5, 8]
-        self.held: list[int] = []
+        self.held: list[Guild] = []
 
     @property
-    def guilds(self) -> list[int]:
+    def guilds(self) -> list[Guild]:
         if self.bursts:
-            self.held = list(range(self.bursts.pop(0)))
+            self.held = [Guild() for _ in range(self.bursts.pop(0))]
         return self.held
+
+
+class ListedAtReady:
+    """A client that lists every guild from READY at once, `unavailable` until created:
+    the count holds from the start, so only the flags tell that guilds are missing."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    @property
+    def guilds(self) -> list[Guild]:
+        self.reads += 1
+        return [Guild(unavailable=self.reads < 4 and i % 2 == 0) for i in range(6)]
 
 
 def test_a_child_waits_until_its_guild_count_holds() -> None:
     assert asyncio.run(settled_guilds(Arriving(), hold=0)) == 8
+
+
+def test_a_child_waits_for_the_guilds_listed_unavailable_at_ready() -> None:
+    client = ListedAtReady()
+    assert asyncio.run(settled_guilds(client, hold=0)) == 6
+    assert client.reads >= 4
+    assert not any(g.unavailable for g in client.guilds)
