@@ -125,14 +125,16 @@ _weights_of: list[tuple[Sequence[tuple[str, int]], dict[str, int] | None]] = []
 
 
 def _weights(tiebreak: Sequence[tuple[str, int]]) -> dict[str, int] | None:
-    """`tiebreak` as {name: weight}, remembered for the last sequence asked about (the
-    registry's is one tuple for the process); None when a name is in it twice."""
+    """`tiebreak` as {name: weight}, remembered for the last tuple asked about (the
+    registry's is one tuple for the process); None when a name is in it twice. A list is
+    not remembered: the same list may hold other names at the next call."""
     if _weights_of and _weights_of[0][0] is tiebreak:
         return _weights_of[0][1]
     weights: dict[str, int] | None = dict(tiebreak)
     if weights is not None and len(weights) != len(tiebreak):
         weights = None
-    _weights_of[:] = [(tiebreak, weights)]
+    if type(tiebreak) is tuple:
+        _weights_of[:] = [(tiebreak, weights)]
     return weights
 
 

@@ -274,14 +274,19 @@ def digest_from(row: Row, papers: list[Paper], *, prefix: str = "") -> Digest:
 
 def _coverage(row: Row, prefix: str = "") -> dict[str, Any]:
     """A blended digest's archives and crowds from its row's JSON columns (lenient: a value
-    that is not what it should be reads as empty, it only ever widens what is fetched)."""
+    that is not what it should be, down to one element that is not text, reads as empty: it
+    only ever widens what is fetched, where a failed validation failed every read of the day)."""
     out: dict[str, Any] = {}
     for name, kind in (("archives", list), ("signals_ok", list), ("signals_failed", dict)):
         try:
             value = orjson.loads(row[prefix + name] or "null")  # per /hot: not json.loads
         except (ValueError, TypeError):
             value = None
-        out[name] = value if isinstance(value, kind) else kind()
+        if not isinstance(value, kind) or not all(
+            isinstance(v, str) for v in (value.values() if isinstance(value, dict) else value)
+        ):
+            value = kind()
+        out[name] = value
     return out
 
 

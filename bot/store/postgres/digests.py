@@ -203,8 +203,8 @@ class PgDigests(PgBase):
     async def digest_meta(self, source: str, day: date) -> DigestMeta | None:
         """Fetch time, finality and size of a stored digest, without loading its papers."""
         row = await self._one(
-            "SELECT d.fetched_at, d.final, d.archives, d.signals_ok, d.signals_failed,"
-            " (SELECT count(*) FROM digest_entries e"
+            "SELECT d.fetched_at, d.final, d.content_hash, d.archives, d.signals_ok,"
+            " d.signals_failed, (SELECT count(*) FROM digest_entries e"
             " WHERE e.source = d.source AND e.day = d.day) AS n"
             " FROM digests d WHERE d.source = $1 AND d.day = $2",
             source,
