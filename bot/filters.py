@@ -213,11 +213,17 @@ def matches(paper: Paper, flt: PaperFilter, *, tax: Taxonomy | None = None) -> b
     return True
 
 
+def _stop(limit: int | None) -> int | None:
+    """`islice`'s stop for a limit: a negative one (only a hand-edited row can hold one: the
+    commands refuse it) keeps nothing instead of raising inside a post."""
+    return None if limit is None else max(limit, 0)
+
+
 def apply(papers: Iterable[Paper], flt: PaperFilter, *, tax: Taxonomy | None = None) -> list[Paper]:
     """The papers passing `flt`, in the given order, cut to its limit."""
     tax = tax or load()
     kept = (p for p in papers if matches(p, flt, tax=tax))
-    return list(islice(kept, flt.limit))  # stops at the limit (a month: 600 papers, 10 kept)
+    return list(islice(kept, _stop(flt.limit)))  # stops at the limit (a month: 600 kept 10)
 
 
 def window_range(end: date, window: Window) -> tuple[date, date]:
@@ -269,7 +275,7 @@ def pick(
         # inline (a month: 600 keys; through `rank_key` they were most of `pick`).
         ordered = rank_entries(entries)
     # In rank order until the limit is reached: a month's 600 entries, 10 shown.
-    kept = list(islice((e for e in ordered if listed(e, flt, tax)), flt.limit))
+    kept = list(islice((e for e in ordered if listed(e, flt, tax)), _stop(flt.limit)))
     return kept, len(ordered)
 
 

@@ -357,3 +357,14 @@ def test_select_over_no_digest_is_an_empty_titled_view() -> None:
     d = Digest(day=end, source="src", title="Own", papers=[paper("2103.00001", 1, ["cs.CV"])])
     view = select([d], PaperFilter(), end=end)
     assert (view.source, view.title, len(view.papers)) == ("src", "Own", 1)
+
+
+def test_a_negative_limit_from_a_hand_edited_row_keeps_nothing_instead_of_raising() -> None:
+    """The commands refuse a limit below 1 (`check_limit`), but a stored row edited by hand
+    can hold one; cutting to it must not raise inside a post (islice refuses a negative stop)."""
+    papers = [paper("2103.00001", 10, ["cs.CV"]), paper("2103.00002", 5, ["cs.CV"])]
+    assert apply(papers, PaperFilter(limit=-1)) == []
+    assert apply(papers, PaperFilter(limit=0)) == []
+    assert [p.arxiv_id for p in apply(papers, PaperFilter(limit=1))] == ["2103.00001"]
+    entries = [entry("2103.00001", 0, 1, 10, ["cs.CV"]), entry("2103.00002", 1, 1, 5, ["cs.CV"])]
+    assert pick(entries, PaperFilter(limit=-1))[0] == []
